@@ -1,0 +1,17 @@
+//! The XWMS wire contract.
+//!
+//! Every JSON response of an XWMS server is an [`Envelope`]:
+//! `{"status": "success" | "error", "message": "...", "code": "...", "data": {...}}`.
+//! `status`, `message` and `data` are XWMS's published convention; `code` is ours: a stable,
+//! machine-readable [`ErrorCode`] on every error, so clients never parse human text.
+
+mod envelope;
+mod error;
+mod info;
+
+pub use envelope::{Envelope, Status};
+pub use error::{ErrorBody, ErrorCode};
+pub use info::{ApiDocs, ApplicationInfo, ClientInfo, Health, InfoData};
+
+/// Base path of every API route.
+pub const API_BASE: &str = "/api";

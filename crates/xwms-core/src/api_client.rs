@@ -1,0 +1,316 @@
+//! HTTP client for an XWMS server.
+//!
+//! Every answer is an XWMS envelope; an error envelope becomes a [`CoreError`] carrying the
+//! server's stable code. Transport failures become `network.offline` / `network.timeout`.
+//! Idempotent calls (GET) are retried with exponential backoff on transport failures and 502,
+//! 503, 504; calls that change state are never retried automatically.
+
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+use url::Url;
+use xwms_api::{Envelope, ErrorCode, Health, InfoData, Status};
+
+use crate::CoreError;
+
+/// How an [`ApiClient`] waits and retries.
+#[derive(Debug, Clone)]
+pub struct RetryPolicy {
+    /// Attempts in all for an idempotent call (1 = no retry).
+    pub attempts: u32,
+    /// Wait before the first retry; doubled each time.
+    pub first_backoff: Duration,
+    /// Upper bound for one wait.
+    pub max_backoff: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            attempts: 3,
+            first_backoff: Duration::from_millis(200),
+            max_backoff: Duration::from_secs(2),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// No retries: for checks that run on their own schedule (the connection monitor).
+    pub fn none() -> Self {
+        Self {
+            attempts: 1,
+            ..Self::default()
+        }
+    }
+
+    /// The wait before retry number `retry` (0-based).
+    pub fn backoff(&self, retry: u32) -> Duration {
+        self.first_backoff
+            .saturating_mul(2u32.saturating_pow(retry))
+            .min(self.max_backoff)
+    }
+}
+
+/// Timeouts of an [`ApiClient`].
+#[derive(Debug, Clone)]
+pub struct Timeouts {
+    pub connect: Duration,
+    pub request: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self {
+            connect: Duration::from_secs(3),
+            request: Duration::from_secs(10),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ApiClient {
+    http: reqwest::Client,
+    base: Url,
+    retry: RetryPolicy,
+}
+
+impl ApiClient {
+    /// A client for the server at `base` (validated with
+    /// [`crate::settings::validate_server_url`]). `user_agent_product` names the caller, e.g.
+    /// `XWMS-Desktop` or `xwms-cli`.
+    pub fn new(base: &str, user_agent_product: &str) -> Result<Self, CoreError> {
+        Self::with_options(base, user_agent_product, Timeouts::default(), RetryPolicy::default())
+    }
+
+    pub fn with_options(
+        base: &str,
+        user_agent_product: &str,
+        timeouts: Timeouts,
+        retry: RetryPolicy,
+    ) -> Result<Self, CoreError> {
+        let base = crate::settings::validate_server_url(base)?;
+        let http = reqwest::Client::builder()
+            .user_agent(format!(
+                "{user_agent_product}/{} ({})",
+                crate::CLIENT_VERSION,
+                std::env::consts::OS
+            ))
+            .connect_timeout(timeouts.connect)
+            .timeout(timeouts.request)
+            .https_only(base.scheme() == "https")
+            .build()
+            .map_err(|e| CoreError::new(ErrorCode::Internal).with_detail(e.to_string()))?;
+        Ok(Self { http, base, retry })
+    }
+
+    pub fn base_url(&self) -> &Url {
+        &self.base
+    }
+
+    /// `GET /api/info`: the server's name, version, locale, time zone and time.
+    pub async fn info(&self) -> Result<InfoData, CoreError> {
+        self.get("api/info").await
+    }
+
+    /// `GET /api/health`.
+    pub async fn health(&self) -> Result<Health, CoreError> {
+        self.get("api/health").await
+    }
+
+    /// An idempotent GET of `path` (relative to the base URL), decoded from the envelope.
+    pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, CoreError> {
+        let url = self.url(path)?;
+        let mut retry = 0;
+        loop {
+            match self.send_once::<T>(Method::GET, url.clone()).await {
+                Ok(v) => return Ok(v),
+                Err(Attempt::Retryable(e)) if retry + 1 < self.retry.attempts => {
+                    tracing::debug!(%url, code = %e.code, retry, "retrying idempotent request");
+                    tokio::time::sleep(self.retry.backoff(retry)).await;
+                    retry += 1;
+                }
+                Err(Attempt::Retryable(e)) | Err(Attempt::Final(e)) => return Err(e),
+            }
+        }
+    }
+
+    fn url(&self, path: &str) -> Result<Url, CoreError> {
+        self.base
+            .join(path.trim_start_matches('/'))
+            .map_err(|e| CoreError::new(ErrorCode::InvalidUrl).with_detail(e.to_string()))
+    }
+
+    async fn send_once<T: DeserializeOwned>(&self, method: Method, url: Url) -> Result<T, Attempt> {
+        let response = self
+            .http
+            .request(method, url)
+            .header(reqwest::header::ACCEPT, "application/json")
+            .send()
+            .await
+            .map_err(|e| Attempt::Retryable(transport_error(&e)))?;
+        let status = response.status();
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| Attempt::Retryable(transport_error(&e)))?;
+        decode_envelope(status, &bytes).map_err(|e| {
+            if matches!(
+                status,
+                StatusCode::BAD_GATEWAY | StatusCode::SERVICE_UNAVAILABLE | StatusCode::GATEWAY_TIMEOUT
+            ) {
+                Attempt::Retryable(e)
+            } else {
+                Attempt::Final(e)
+            }
+        })
+    }
+}
+
+enum Attempt {
+    Retryable(CoreError),
+    Final(CoreError),
+}
+
+fn transport_error(e: &reqwest::Error) -> CoreError {
+    let code = if e.is_timeout() {
+        ErrorCode::Timeout
+    } else {
+        ErrorCode::Offline
+    };
+    CoreError::new(code).with_detail(e.to_string())
+}
+
+/// Decodes an XWMS envelope answer into its data or a typed error.
+pub fn decode_envelope<T: DeserializeOwned>(status: StatusCode, body: &[u8]) -> Result<T, CoreError> {
+    let envelope: Envelope<T> = match serde_json::from_slice(body) {
+        Ok(env) => env,
+        Err(e) => {
+            // A proxy page or a server that is not XWMS: say so, with the HTTP status for the log.
+            let code = if status.is_server_error() {
+                ErrorCode::Unavailable
+            } else {
+                ErrorCode::BadResponse
+            };
+            return Err(CoreError::new(code).with_detail(format!("HTTP {status}: {e}")));
+        }
+    };
+    match (envelope.status, envelope.data) {
+        (Status::Success, Some(data)) if status.is_success() => Ok(data),
+        (Status::Success, _) => Err(CoreError::new(ErrorCode::BadResponse).with_detail(format!("HTTP {status} success without data"))),
+        (Status::Error, _) => {
+            let code = envelope.code.unwrap_or(if status.is_server_error() {
+                ErrorCode::Internal
+            } else {
+                ErrorCode::Unknown
+            });
+            Err(CoreError::new(code)
+                .with_message(envelope.message)
+                .with_detail(format!("HTTP {status}")))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::sync::Arc;
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        let p = RetryPolicy {
+            attempts: 5,
+            first_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_millis(350),
+        };
+        assert_eq!(p.backoff(0), Duration::from_millis(100));
+        assert_eq!(p.backoff(1), Duration::from_millis(200));
+        assert_eq!(p.backoff(2), Duration::from_millis(350));
+        assert_eq!(p.backoff(40), Duration::from_millis(350));
+    }
+
+    #[test]
+    fn decodes_error_envelope_with_code() {
+        let body = br#"{"status":"error","message":"Not found.","code":"request.not_found","data":null}"#;
+        let err = decode_envelope::<serde_json::Value>(StatusCode::NOT_FOUND, body).unwrap_err();
+        assert_eq!(err.code, ErrorCode::NotFound);
+        assert_eq!(err.message, "Not found.");
+    }
+
+    #[test]
+    fn non_envelope_answers_are_bad_response_or_unavailable() {
+        let err = decode_envelope::<serde_json::Value>(StatusCode::OK, b"<html>proxy</html>").unwrap_err();
+        assert_eq!(err.code, ErrorCode::BadResponse);
+        let err = decode_envelope::<serde_json::Value>(StatusCode::BAD_GATEWAY, b"Bad gateway").unwrap_err();
+        assert_eq!(err.code, ErrorCode::Unavailable);
+    }
+
+    #[test]
+    fn error_envelope_without_code_from_xwms_keeps_message() {
+        let body = br#"{"status":"error","message":"Incorrect code.","data":{}}"#;
+        let err = decode_envelope::<serde_json::Value>(StatusCode::UNPROCESSABLE_ENTITY, body).unwrap_err();
+        assert_eq!(err.code, ErrorCode::Unknown);
+        assert_eq!(err.message, "Incorrect code.");
+    }
+
+    /// A tiny real HTTP server on loopback: fails with 503 `fail_first` times, then answers.
+    async fn flaky_server(fail_first: u32) -> (String, Arc<AtomicU32>) {
+        use axum::{http::StatusCode as S, routing::get, Router};
+        let hits = Arc::new(AtomicU32::new(0));
+        let h = hits.clone();
+        let app = Router::new().route(
+            "/api/health",
+            get(move || {
+                let h = h.clone();
+                async move {
+                    let n = h.fetch_add(1, Ordering::SeqCst);
+                    if n < fail_first {
+                        (S::SERVICE_UNAVAILABLE, r#"{"status":"error","message":"busy","code":"server.unavailable","data":null}"#)
+                    } else {
+                        (S::OK, r#"{"status":"success","message":"ok","data":{"status":"ok","version":"9.9.9","database":"ok"}}"#)
+                    }
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        (format!("http://{addr}"), hits)
+    }
+
+    fn fast_retry(attempts: u32) -> RetryPolicy {
+        RetryPolicy {
+            attempts,
+            first_backoff: Duration::from_millis(1),
+            max_backoff: Duration::from_millis(2),
+        }
+    }
+
+    #[tokio::test]
+    async fn idempotent_get_retries_503_then_succeeds() {
+        let (base, hits) = flaky_server(2).await;
+        let client = ApiClient::with_options(&base, "test", Timeouts::default(), fast_retry(3)).unwrap();
+        let health = client.health().await.unwrap();
+        assert_eq!(health.version, "9.9.9");
+        assert_eq!(hits.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn gives_up_after_the_policy_and_keeps_the_code() {
+        let (base, hits) = flaky_server(10).await;
+        let client = ApiClient::with_options(&base, "test", Timeouts::default(), fast_retry(2)).unwrap();
+        let err = client.health().await.unwrap_err();
+        assert_eq!(err.code, ErrorCode::Unavailable);
+        assert_eq!(hits.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn closed_port_is_offline() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        drop(listener);
+        let client = ApiClient::with_options(&format!("http://{addr}"), "test", Timeouts::default(), fast_retry(2)).unwrap();
+        assert_eq!(client.info().await.unwrap_err().code, ErrorCode::Offline);
+    }
+}

@@ -1,0 +1,124 @@
+//! Texts the core itself shows a person (the command line; the desktop UI has its own
+//! dictionaries and translates by error code). English, Dutch and French.
+
+use xwms_api::ErrorCode;
+
+use crate::settings::Language;
+
+/// A concrete language (never `System`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    En,
+    Nl,
+    Fr,
+}
+
+impl Lang {
+    /// Resolves a setting, reading `LC_ALL`, `LC_MESSAGES` or `LANG` for `System`.
+    pub fn resolve(language: Language) -> Self {
+        match language {
+            Language::En => Lang::En,
+            Language::Nl => Lang::Nl,
+            Language::Fr => Lang::Fr,
+            Language::System => ["LC_ALL", "LC_MESSAGES", "LANG"]
+                .iter()
+                .filter_map(|k| std::env::var(k).ok())
+                .find(|v| !v.is_empty())
+                .map(|v| Self::from_locale(&v))
+                .unwrap_or(Lang::En),
+        }
+    }
+
+    /// `nl_NL.UTF-8` → Nl, `fr-BE` → Fr, anything else → En.
+    pub fn from_locale(locale: &str) -> Self {
+        match locale.get(..2).map(str::to_ascii_lowercase).as_deref() {
+            Some("nl") => Lang::Nl,
+            Some("fr") => Lang::Fr,
+            _ => Lang::En,
+        }
+    }
+}
+
+/// Labels of `xwms info`.
+pub struct InfoLabels {
+    pub server: &'static str,
+    pub version: &'static str,
+    pub timezone: &'static str,
+    pub locale: &'static str,
+    pub time: &'static str,
+    pub error: &'static str,
+}
+
+pub fn info_labels(lang: Lang) -> InfoLabels {
+    match lang {
+        Lang::En => InfoLabels { server: "Server", version: "Version", timezone: "Time zone", locale: "Language", time: "Server time", error: "error" },
+        Lang::Nl => InfoLabels { server: "Server", version: "Versie", timezone: "Tijdzone", locale: "Taal", time: "Servertijd", error: "fout" },
+        Lang::Fr => InfoLabels { server: "Serveur", version: "Version", timezone: "Fuseau horaire", locale: "Langue", time: "Heure du serveur", error: "erreur" },
+    }
+}
+
+/// The person-facing text of an error code.
+pub fn error_message(code: &ErrorCode, lang: Lang) -> &'static str {
+    use ErrorCode as C;
+    match lang {
+        Lang::En => code.default_message(),
+        Lang::Nl => match code {
+            C::InvalidRequest => "Het verzoek kon niet worden begrepen.",
+            C::NotFound => "Niet gevonden.",
+            C::MethodNotAllowed => "Deze methode is hier niet toegestaan.",
+            C::PayloadTooLarge => "Het verzoek is te groot.",
+            C::Internal => "Er ging aan onze kant iets mis. Probeer het opnieuw.",
+            C::Unavailable => "De dienst is tijdelijk niet beschikbaar.",
+            C::Offline => "De server is niet bereikbaar.",
+            C::Timeout => "De server antwoordde niet op tijd.",
+            C::BadResponse => "De server stuurde een antwoord dat deze app niet begrijpt.",
+            C::InvalidUrl => "Dit is geen geldig webadres.",
+            C::UnsupportedScheme => "Het adres moet beginnen met http:// of https://.",
+            C::UrlHasCredentials => "Het adres mag geen gebruikersnaam of wachtwoord bevatten.",
+            C::SettingsStorage => "Je instellingen konden niet worden opgeslagen.",
+            C::KeychainUnavailable => "De sleutelhanger van het systeem is niet beschikbaar.",
+            C::Unknown => "Er ging iets mis.",
+        },
+        Lang::Fr => match code {
+            C::InvalidRequest => "La requête n'a pas pu être comprise.",
+            C::NotFound => "Introuvable.",
+            C::MethodNotAllowed => "Cette méthode n'est pas autorisée ici.",
+            C::PayloadTooLarge => "La requête est trop volumineuse.",
+            C::Internal => "Un problème est survenu de notre côté. Veuillez réessayer.",
+            C::Unavailable => "Le service est temporairement indisponible.",
+            C::Offline => "Le serveur est injoignable.",
+            C::Timeout => "Le serveur n'a pas répondu à temps.",
+            C::BadResponse => "Le serveur a envoyé une réponse que cette application ne comprend pas.",
+            C::InvalidUrl => "Cette adresse web n'est pas valide.",
+            C::UnsupportedScheme => "L'adresse doit commencer par http:// ou https://.",
+            C::UrlHasCredentials => "L'adresse ne doit pas contenir de nom d'utilisateur ni de mot de passe.",
+            C::SettingsStorage => "Vos paramètres n'ont pas pu être enregistrés.",
+            C::KeychainUnavailable => "Le trousseau du système n'est pas disponible.",
+            C::Unknown => "Un problème est survenu.",
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_has_a_distinct_text_per_language() {
+        for code in ErrorCode::ALL {
+            let en = error_message(code, Lang::En);
+            let nl = error_message(code, Lang::Nl);
+            let fr = error_message(code, Lang::Fr);
+            assert!(!en.is_empty() && !nl.is_empty() && !fr.is_empty());
+            assert_ne!(en, nl, "{code} untranslated in nl");
+            assert_ne!(en, fr, "{code} untranslated in fr");
+        }
+    }
+
+    #[test]
+    fn locale_table() {
+        for (loc, want) in [("nl_NL.UTF-8", Lang::Nl), ("nl-BE", Lang::Nl), ("fr_FR", Lang::Fr), ("FR", Lang::Fr), ("de_DE", Lang::En), ("C", Lang::En), ("", Lang::En)] {
+            assert_eq!(Lang::from_locale(loc), want, "{loc}");
+        }
+    }
+}

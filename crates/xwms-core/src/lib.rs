@@ -1,0 +1,23 @@
+//! XWMS client core: everything the desktop app and the `xwms` command line do, without Tauri.
+//!
+//! - [`api_client::ApiClient`]: the HTTP client for an XWMS server (envelope decoding, typed
+//!   errors with stable codes, retry with backoff for idempotent calls).
+//! - [`connection::ConnectionMonitor`]: watches the server and reports online/offline changes.
+//! - [`settings::SettingsStore`]: the app's settings (server URL, language, theme) in the app
+//!   data dir.
+//! - [`token_store::TokenStore`]: secrets in the OS keychain, never in files.
+
+pub mod api_client;
+pub mod client;
+pub mod links;
+pub mod connection;
+pub mod error;
+pub mod i18n;
+pub mod secret;
+pub mod settings;
+pub mod token_store;
+
+pub use error::CoreError;
+
+/// Version of this client, sent in the User-Agent.
+pub const CLIENT_VERSION: &str = env!("CARGO_PKG_VERSION");

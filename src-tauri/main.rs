@@ -1,0 +1,3 @@
+fn main() {
+    xwms_desktop_lib::run()
+}
