@@ -1,1 +1,76 @@
-pub fn run() {}
+//! XWMS Desktop: the Tauri shell. It is an adapter: every command unpacks its arguments, calls
+//! one function of `xwms-core` and maps the result. No rule of the product lives here.
+
+mod commands;
+mod events;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tauri::Manager;
+use tauri_specta::Event;
+use xwms_core::client::Client;
+
+pub use commands::specta_builder;
+use events::ConnectionChanged;
+
+/// What the app tells the server it is.
+pub const PRODUCT: &str = "XWMS-Desktop";
+
+pub fn run() {
+    let specta = specta_builder();
+    // Another profile (XWMS_DATA_DIR) is another instance: only the default profile is
+    // single-instance, so two profiles can run side by side (tests, several accounts).
+    let profile_override = std::env::var_os("XWMS_DATA_DIR").filter(|d| !d.is_empty());
+
+    let mut builder = tauri::Builder::default();
+    if profile_override.is_none() {
+        builder = builder.plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
+            if let Some(window) = app.get_webview_window("main") {
+                let _ = window.unminimize();
+                let _ = window.show();
+                let _ = window.set_focus();
+            }
+        }));
+    }
+    builder
+        .plugin(
+            tauri_plugin_log::Builder::new()
+                .level(log::LevelFilter::Info)
+                .target(tauri_plugin_log::Target::new(tauri_plugin_log::TargetKind::Stdout))
+                .target(tauri_plugin_log::Target::new(tauri_plugin_log::TargetKind::LogDir { file_name: None }))
+                .build(),
+        )
+        .plugin(tauri_plugin_window_state::Builder::default().build())
+        .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_opener::init())
+        .invoke_handler(specta.invoke_handler())
+        .setup(move |app| {
+            specta.mount_events(app);
+            let data_dir = match &profile_override {
+                Some(dir) => PathBuf::from(dir),
+                None => app.path().app_data_dir()?,
+            };
+            let server_override = std::env::var("XWMS_SERVER_URL").ok();
+            let client = Client::open(&data_dir, PRODUCT, server_override.as_deref())
+                .map_err(|e| format!("{}: {}", e.code, e.detail.unwrap_or(e.message)))?;
+            log::info!("data dir {}, server {}", data_dir.display(), client.settings().server_url);
+
+            let monitor = client.connection().clone();
+            tauri::async_runtime::spawn(Arc::clone(&monitor).run());
+            let handle = app.handle().clone();
+            let mut changes = monitor.subscribe();
+            tauri::async_runtime::spawn(async move {
+                while changes.changed().await.is_ok() {
+                    let state = changes.borrow_and_update().clone();
+                    if let Err(e) = ConnectionChanged(state).emit(&handle) {
+                        log::warn!("could not emit connection change: {e}");
+                    }
+                }
+            });
+            app.manage(client);
+            Ok(())
+        })
+        .run(tauri::generate_context!())
+        .expect("error while running XWMS Desktop");
+}
