@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Checks the built installers: the .deb and .rpm exist, are well formed, install the app's
+# binary, desktop entry and icons, and declare the WebKitGTK dependency.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/env.sh
+bundle="$CARGO_TARGET_DIR/release/bundle"
+version=$(node -p "require('./tauri.conf.json').version")
+deb=$(ls "$bundle"/deb/*_"$version"_*.deb)
+rpm=$(ls "$bundle"/rpm/*-"$version"-*.rpm)
+fail() { echo "check-packages: $*" >&2; exit 1; }
+
+dpkg-deb --info "$deb" >/dev/null || fail "$deb is not a valid .deb"
+deb_files=$(dpkg-deb --contents "$deb")
+for f in ./usr/bin/xwms-desktop ./usr/share/applications/ ./usr/share/icons/hicolor/128x128/apps/; do
+  grep -q "$f" <<<"$deb_files" || fail ".deb lacks $f"
+done
+dpkg-deb --field "$deb" Depends | grep -q libwebkit2gtk-4.1 || fail ".deb does not depend on libwebkit2gtk-4.1"
+[ "$(dpkg-deb --field "$deb" Package)" = "xwms-desktop" ] || fail "unexpected .deb package name"
+desktop=$(mktemp -d); dpkg-deb -x "$deb" "$desktop"
+grep -q '^Name=XWMS Desktop' "$desktop"/usr/share/applications/*.desktop || fail ".desktop entry lacks the name"
+"$desktop/usr/bin/xwms-desktop" --help >/dev/null 2>&1 || true  # must at least be an ELF that links
+file "$desktop/usr/bin/xwms-desktop" | grep -q ELF || fail "binary in .deb is not an ELF"
+rm -rf "$desktop"
+
+rpm -qip "$rpm" >/dev/null 2>&1 || fail "$rpm is not a valid .rpm"
+rpm_files=$(rpm -qlp "$rpm" 2>/dev/null)
+for f in /usr/bin/xwms-desktop /usr/share/applications/; do
+  grep -q "$f" <<<"$rpm_files" || fail ".rpm lacks $f"
+done
+
+printf 'deb: %s (%s bytes)\nrpm: %s (%s bytes)\n' "$(basename "$deb")" "$(stat -c %s "$deb")" "$(basename "$rpm")" "$(stat -c %s "$rpm")"
