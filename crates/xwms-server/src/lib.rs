@@ -1,0 +1,44 @@
+//! The XWMS reference server.
+//!
+//! [`app`] builds the whole HTTP API as an axum [`Router`], so tests drive it in-process with
+//! `tower::ServiceExt::oneshot`; [`server::Server`] opens the store, binds a socket and serves
+//! it until a shutdown signal. Every JSON answer is an [`xwms_api::Envelope`]; see [`layers`]
+//! for what each request passes through and [`routes`] for the routes.
+
+pub mod clock;
+pub mod config;
+pub mod demo;
+pub mod error;
+pub mod layers;
+pub mod migrations;
+pub mod routes;
+pub mod server;
+pub mod state;
+pub mod store;
+
+use axum::Router;
+
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use routes::{Route, ROUTES};
+pub use state::{AppState, ServerInfo};
+
+/// The HTTP API with its state and layers.
+pub fn app(state: AppState) -> Router {
+    let (router, _) = routes::api_router().split_for_parts();
+    layers::apply(router.with_state(state))
+}
+
+/// The OpenAPI document of [`app`], generated from the same route declarations.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    routes::api_router().split_for_parts().1
+}
+
+/// [`openapi`] as the pretty-printed JSON that `/api/openapi.json` serves and
+/// `crates/xwms-server/openapi.json` holds.
+pub fn openapi_json() -> String {
+    let mut json = openapi()
+        .to_pretty_json()
+        .expect("the OpenAPI document serialises to JSON");
+    json.push('\n');
+    json
+}
