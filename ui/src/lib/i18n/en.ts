@@ -1,0 +1,116 @@
+// English messages: the source dictionary. `nl.ts` and `fr.ts` are typed against the keys
+// here, so a key that is missing from (or extra in) a translation is a type error.
+// Placeholders look like `{name}` and are filled in by `t(key, { name })`.
+
+export const en = {
+  "app.name": "XWMS",
+  "app.product": "XWMS Desktop",
+  "app.tagline": "Account manager",
+  "a11y.skipToContent": "Skip to content",
+  "a11y.mainNavigation": "Main navigation",
+
+  "nav.help": "Help",
+  "nav.account": "Account",
+  "nav.security": "Security",
+  "nav.sessions": "Sessions",
+  "nav.support": "Support",
+  "nav.agent": "Agent",
+  "nav.settings": "Settings",
+
+  "connection.online": "Online",
+  "connection.offline": "Offline",
+  "connection.unknown": "Checking…",
+  "connection.indicatorLabel": "Connection status: {status}",
+
+  "panel.heading": "Connection",
+  "panel.statusLabel": "Status",
+  "panel.online": "Connected to {name}.",
+  "panel.offline": "Offline — XWMS Desktop will reconnect automatically.",
+  "panel.unknown": "Checking the connection to the XWMS server…",
+  "panel.offlineReason": "Last attempt: {reason}",
+  "panel.lastKnown": "Last known server details",
+  "panel.noDetails": "No server details yet. They appear once XWMS Desktop has reached the server.",
+  "panel.serverName": "Server name",
+  "panel.version": "Version",
+  "panel.timezone": "Time zone",
+  "panel.serverUrl": "Server address",
+  "panel.serverUrlNotSet": "Not set",
+  "panel.lastChecked": "Last checked",
+  "panel.neverChecked": "Not yet",
+  "panel.checkNow": "Check now",
+  "panel.checking": "Checking…",
+
+  "help.title": "Help",
+  "help.lead": "Find answers about your XWMS account and see how XWMS Desktop is connected.",
+  "help.serverHeading": "Your XWMS server",
+  "help.serverBody": "XWMS Desktop works with one XWMS server. You can change its address, the language and the theme in Settings.",
+  "help.openSettings": "Open Settings",
+
+  "account.title": "Account",
+  "account.lead": "Your XWMS account: the details that identify you to XWMS and its partner services.",
+  "account.aboutHeading": "What this section covers",
+  "account.point1": "Your name and profile picture, as shown to the partner services you sign in to.",
+  "account.point2": "Your email address and whether it has been verified.",
+  "account.point3": "Your account has a permanent ID that stays the same when your email address changes.",
+
+  "security.title": "Security",
+  "security.lead": "Keep your account safe with a strong password, two-step verification and security alerts.",
+  "security.aboutHeading": "What this section covers",
+  "security.point1": "A password has at least 8 characters, with an upper-case letter, a lower-case letter and a digit.",
+  "security.point2": "Two-step verification asks for a 6-digit code from an authenticator app or sent to you by email.",
+  "security.point3": "A sign-in from a new device, browser or location triggers a security alert.",
+
+  "sessions.title": "Sessions",
+  "sessions.lead": "See where your account is signed in, and sign out devices you no longer use or don't recognise.",
+  "sessions.aboutHeading": "What this section covers",
+  "sessions.point1": "Each session shows the device, operating system, browser or app, IP address and last activity.",
+  "sessions.point2": "The session you are using is labelled “This device” and stays signed in.",
+  "sessions.point3": "Other sessions can be ended one at a time, or all at once.",
+
+  "support.title": "Support",
+  "support.lead": "Contact the XWMS support team when the answers in Help are not enough.",
+  "support.aboutHeading": "What this section covers",
+  "support.point1": "Live support: a conversation with a member of the XWMS support team.",
+  "support.point2": "Support tickets keep your question and every reply together, so you can pick up where you left off.",
+  "support.point3": "Starting a ticket requires being signed in to your XWMS account.",
+
+  "agent.title": "Agent",
+  "agent.lead": "Tools for XWMS support staff: answer support tickets and help people with their accounts.",
+  "agent.aboutHeading": "What this section covers",
+  "agent.point1": "Open support tickets, newest first, with the conversation so far.",
+  "agent.point2": "Replies are sent to the person in their own support conversation.",
+
+  "settings.title": "Settings",
+  "settings.lead": "Choose the XWMS server, the language and the appearance of XWMS Desktop.",
+  "settings.serverHeading": "Server",
+  "settings.serverUrlLabel": "Server address",
+  "settings.serverUrlHint": "The web address of your XWMS server, starting with http:// or https://.",
+  "settings.save": "Save",
+  "settings.saving": "Saving…",
+  "settings.saved": "Saved",
+  "settings.appearanceHeading": "Language and appearance",
+  "settings.languageLabel": "Language",
+  "settings.languageSystem": "System",
+  "settings.themeLabel": "Theme",
+  "settings.themeSystem": "System",
+  "settings.themeLight": "Light",
+  "settings.themeDark": "Dark",
+  "settings.connectionHeading": "Connection",
+
+  "error.settings.invalid_url": "This is not a valid web address.",
+  "error.settings.unsupported_scheme": "The address must start with http:// or https://.",
+  "error.settings.url_has_credentials": "The address must not contain a user name or password.",
+  "error.settings.storage": "Your settings could not be saved. Please try again.",
+  "error.network.offline": "The XWMS server cannot be reached.",
+  "error.network.timeout": "The XWMS server took too long to answer.",
+  "error.server.unavailable": "The XWMS server is temporarily unavailable. Please try again later.",
+  "error.network.bad_response": "The server answered, but not as an XWMS server does. Please check the server address.",
+  "error.server.internal": "The XWMS server ran into a problem. Please try again later.",
+  "error.request.invalid": "The request was not accepted. Please check what you entered.",
+  "error.generic": "Something went wrong. Please try again.",
+} as const;
+
+export type MessageKey = keyof typeof en;
+
+/** A complete translation: exactly the keys of `en`, each a string. */
+export type Messages = { readonly [K in MessageKey]: string };
