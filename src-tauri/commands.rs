@@ -52,13 +52,15 @@ pub async fn check_connection(app: AppHandle) -> ConnectionState {
 #[specta::specta]
 pub fn open_external(app: AppHandle, url: String) -> Result<(), ErrorBody> {
     let url = xwms_core::links::external_url(&url).map_err(to_ipc)?;
-    app.opener().open_url(url.as_str(), None::<&str>).map_err(|e| {
-        log::warn!("opener: {e}");
-        ErrorBody {
-            code: xwms_api::ErrorCode::Internal.as_str().to_string(),
-            message: xwms_api::ErrorCode::Internal.default_message().to_string(),
-        }
-    })
+    app.opener()
+        .open_url(url.as_str(), None::<&str>)
+        .map_err(|e| {
+            log::warn!("opener: {e}");
+            ErrorBody {
+                code: xwms_api::ErrorCode::Internal.as_str().to_string(),
+                message: xwms_api::ErrorCode::Internal.default_message().to_string(),
+            }
+        })
 }
 
 /// The IPC surface in one place: commands, events and the exported TypeScript.
@@ -79,7 +81,13 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
 /// The commands the UI may call; `build.rs` declares the same list to Tauri's ACL, and a test
 /// checks the two agree.
 #[cfg(test)]
-pub const COMMANDS: &[&str] = &["get_settings", "save_settings", "connection_state", "check_connection", "open_external"];
+pub const COMMANDS: &[&str] = &[
+    "get_settings",
+    "save_settings",
+    "connection_state",
+    "check_connection",
+    "open_external",
+];
 
 #[cfg(test)]
 mod tests {
@@ -123,7 +131,10 @@ mod tests {
     fn capability_grants_exactly_the_commands() {
         let bindings = generate();
         for cmd in COMMANDS {
-            assert!(bindings.contains(&format!("\"{cmd}\"")), "{cmd} missing from bindings");
+            assert!(
+                bindings.contains(&format!("\"{cmd}\"")),
+                "{cmd} missing from bindings"
+            );
         }
         let conf: serde_json::Value =
             serde_json::from_str(include_str!("../capabilities/main.json")).unwrap();

@@ -37,8 +37,12 @@ pub fn run() {
         .plugin(
             tauri_plugin_log::Builder::new()
                 .level(log::LevelFilter::Info)
-                .target(tauri_plugin_log::Target::new(tauri_plugin_log::TargetKind::Stdout))
-                .target(tauri_plugin_log::Target::new(tauri_plugin_log::TargetKind::LogDir { file_name: None }))
+                .target(tauri_plugin_log::Target::new(
+                    tauri_plugin_log::TargetKind::Stdout,
+                ))
+                .target(tauri_plugin_log::Target::new(
+                    tauri_plugin_log::TargetKind::LogDir { file_name: None },
+                ))
                 .build(),
         )
         .plugin(tauri_plugin_window_state::Builder::default().build())
@@ -54,7 +58,11 @@ pub fn run() {
             let server_override = std::env::var("XWMS_SERVER_URL").ok();
             let client = Client::open(&data_dir, PRODUCT, server_override.as_deref())
                 .map_err(|e| format!("{}: {}", e.code, e.detail.unwrap_or(e.message)))?;
-            log::info!("data dir {}, server {}", data_dir.display(), client.settings().server_url);
+            log::info!(
+                "data dir {}, server {}",
+                data_dir.display(),
+                client.settings().server_url
+            );
 
             let monitor = client.connection().clone();
             tauri::async_runtime::spawn(Arc::clone(&monitor).run());

@@ -70,7 +70,8 @@ mod tests {
     #[test]
     fn decodes_envelope_without_code_from_xwms() {
         let env: Envelope<serde_json::Value> =
-            serde_json::from_str(r#"{"status":"error","message":"Incorrect code.","data":{}}"#).unwrap();
+            serde_json::from_str(r#"{"status":"error","message":"Incorrect code.","data":{}}"#)
+                .unwrap();
         assert_eq!(env.status, Status::Error);
         assert_eq!(env.code, None);
     }

@@ -13,7 +13,11 @@ use xwms_core::settings::{default_data_dir, SettingsStore};
 use xwms_core::CoreError;
 
 #[derive(Debug, Parser)]
-#[command(name = "xwms", version, about = "XWMS command line: your XWMS account from the terminal")]
+#[command(
+    name = "xwms",
+    version,
+    about = "XWMS command line: your XWMS account from the terminal"
+)]
 struct Cli {
     /// Folder with the app's settings and caches (default: the desktop app's data dir).
     #[arg(long, global = true, env = "XWMS_DATA_DIR", value_name = "DIR")]
@@ -57,7 +61,11 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             let label = i18n::info_labels(lang).error;
-            eprintln!("xwms: {label} [{}]: {}", e.code, i18n::error_message(&e.code, lang));
+            eprintln!(
+                "xwms: {label} [{}]: {}",
+                e.code,
+                i18n::error_message(&e.code, lang)
+            );
             ExitCode::FAILURE
         }
     }
@@ -67,7 +75,10 @@ async fn info(server: &str, json: bool, lang: Lang) -> Result<(), CoreError> {
     let client = ApiClient::new(server, "xwms-cli")?;
     let info = client.info().await?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&info).expect("info serialises"));
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&info).expect("info serialises")
+        );
         return Ok(());
     }
     let l = i18n::info_labels(lang);
@@ -83,7 +94,11 @@ async fn info(server: &str, json: bool, lang: Lang) -> Result<(), CoreError> {
         (l.locale, a.locale.as_str()),
         (l.time, a.time.as_str()),
     ];
-    let width = rows.iter().map(|(k, _)| k.chars().count()).max().unwrap_or(0);
+    let width = rows
+        .iter()
+        .map(|(k, _)| k.chars().count())
+        .max()
+        .unwrap_or(0);
     for (k, v) in rows {
         println!("  {k:<width$}  {v}");
     }

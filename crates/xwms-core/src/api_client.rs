@@ -80,7 +80,12 @@ impl ApiClient {
     /// [`crate::settings::validate_server_url`]). `user_agent_product` names the caller, e.g.
     /// `XWMS-Desktop` or `xwms-cli`.
     pub fn new(base: &str, user_agent_product: &str) -> Result<Self, CoreError> {
-        Self::with_options(base, user_agent_product, Timeouts::default(), RetryPolicy::default())
+        Self::with_options(
+            base,
+            user_agent_product,
+            Timeouts::default(),
+            RetryPolicy::default(),
+        )
     }
 
     pub fn with_options(
@@ -157,7 +162,9 @@ impl ApiClient {
         decode_envelope(status, &bytes).map_err(|e| {
             if matches!(
                 status,
-                StatusCode::BAD_GATEWAY | StatusCode::SERVICE_UNAVAILABLE | StatusCode::GATEWAY_TIMEOUT
+                StatusCode::BAD_GATEWAY
+                    | StatusCode::SERVICE_UNAVAILABLE
+                    | StatusCode::GATEWAY_TIMEOUT
             ) {
                 Attempt::Retryable(e)
             } else {
@@ -182,7 +189,10 @@ fn transport_error(e: &reqwest::Error) -> CoreError {
 }
 
 /// Decodes an XWMS envelope answer into its data or a typed error.
-pub fn decode_envelope<T: DeserializeOwned>(status: StatusCode, body: &[u8]) -> Result<T, CoreError> {
+pub fn decode_envelope<T: DeserializeOwned>(
+    status: StatusCode,
+    body: &[u8],
+) -> Result<T, CoreError> {
     let envelope: Envelope<T> = match serde_json::from_slice(body) {
         Ok(env) => env,
         Err(e) => {
@@ -197,7 +207,8 @@ pub fn decode_envelope<T: DeserializeOwned>(status: StatusCode, body: &[u8]) -> 
     };
     match (envelope.status, envelope.data) {
         (Status::Success, Some(data)) if status.is_success() => Ok(data),
-        (Status::Success, _) => Err(CoreError::new(ErrorCode::BadResponse).with_detail(format!("HTTP {status} success without data"))),
+        (Status::Success, _) => Err(CoreError::new(ErrorCode::BadResponse)
+            .with_detail(format!("HTTP {status} success without data"))),
         (Status::Error, _) => {
             let code = envelope.code.unwrap_or(if status.is_server_error() {
                 ErrorCode::Internal
@@ -232,7 +243,8 @@ mod tests {
 
     #[test]
     fn decodes_error_envelope_with_code() {
-        let body = br#"{"status":"error","message":"Not found.","code":"request.not_found","data":null}"#;
+        let body =
+            br#"{"status":"error","message":"Not found.","code":"request.not_found","data":null}"#;
         let err = decode_envelope::<serde_json::Value>(StatusCode::NOT_FOUND, body).unwrap_err();
         assert_eq!(err.code, ErrorCode::NotFound);
         assert_eq!(err.message, "Not found.");
@@ -240,16 +252,19 @@ mod tests {
 
     #[test]
     fn non_envelope_answers_are_bad_response_or_unavailable() {
-        let err = decode_envelope::<serde_json::Value>(StatusCode::OK, b"<html>proxy</html>").unwrap_err();
+        let err = decode_envelope::<serde_json::Value>(StatusCode::OK, b"<html>proxy</html>")
+            .unwrap_err();
         assert_eq!(err.code, ErrorCode::BadResponse);
-        let err = decode_envelope::<serde_json::Value>(StatusCode::BAD_GATEWAY, b"Bad gateway").unwrap_err();
+        let err = decode_envelope::<serde_json::Value>(StatusCode::BAD_GATEWAY, b"Bad gateway")
+            .unwrap_err();
         assert_eq!(err.code, ErrorCode::Unavailable);
     }
 
     #[test]
     fn error_envelope_without_code_from_xwms_keeps_message() {
         let body = br#"{"status":"error","message":"Incorrect code.","data":{}}"#;
-        let err = decode_envelope::<serde_json::Value>(StatusCode::UNPROCESSABLE_ENTITY, body).unwrap_err();
+        let err = decode_envelope::<serde_json::Value>(StatusCode::UNPROCESSABLE_ENTITY, body)
+            .unwrap_err();
         assert_eq!(err.code, ErrorCode::Unknown);
         assert_eq!(err.message, "Incorrect code.");
     }
@@ -290,7 +305,8 @@ mod tests {
     #[tokio::test]
     async fn idempotent_get_retries_503_then_succeeds() {
         let (base, hits) = flaky_server(2).await;
-        let client = ApiClient::with_options(&base, "test", Timeouts::default(), fast_retry(3)).unwrap();
+        let client =
+            ApiClient::with_options(&base, "test", Timeouts::default(), fast_retry(3)).unwrap();
         let health = client.health().await.unwrap();
         assert_eq!(health.version, "9.9.9");
         assert_eq!(hits.load(Ordering::SeqCst), 3);
@@ -299,7 +315,8 @@ mod tests {
     #[tokio::test]
     async fn gives_up_after_the_policy_and_keeps_the_code() {
         let (base, hits) = flaky_server(10).await;
-        let client = ApiClient::with_options(&base, "test", Timeouts::default(), fast_retry(2)).unwrap();
+        let client =
+            ApiClient::with_options(&base, "test", Timeouts::default(), fast_retry(2)).unwrap();
         let err = client.health().await.unwrap_err();
         assert_eq!(err.code, ErrorCode::Unavailable);
         assert_eq!(hits.load(Ordering::SeqCst), 2);
@@ -310,7 +327,13 @@ mod tests {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         drop(listener);
-        let client = ApiClient::with_options(&format!("http://{addr}"), "test", Timeouts::default(), fast_retry(2)).unwrap();
+        let client = ApiClient::with_options(
+            &format!("http://{addr}"),
+            "test",
+            Timeouts::default(),
+            fast_retry(2),
+        )
+        .unwrap();
         assert_eq!(client.info().await.unwrap_err().code, ErrorCode::Offline);
     }
 }

@@ -18,7 +18,11 @@ impl Client {
     /// Opens the client whose settings live in `data_dir`. When `server_override` is a valid
     /// URL (the `XWMS_SERVER_URL` of a launch) it replaces the saved server URL and is saved;
     /// an invalid one is ignored with a warning, so a bad launch flag never stops the app.
-    pub fn open(data_dir: &Path, product: &str, server_override: Option<&str>) -> Result<Self, CoreError> {
+    pub fn open(
+        data_dir: &Path,
+        product: &str,
+        server_override: Option<&str>,
+    ) -> Result<Self, CoreError> {
         let store = SettingsStore::in_dir(data_dir);
         let mut settings = store.load();
         if let Some(url) = server_override.filter(|u| !u.trim().is_empty()) {
@@ -33,7 +37,8 @@ impl Client {
                 Err(e) => tracing::warn!(code = %e.code, "ignoring invalid server URL override"),
             }
         }
-        let connection = ConnectionMonitor::new(&settings.server_url, product, PollPolicy::default())?;
+        let connection =
+            ConnectionMonitor::new(&settings.server_url, product, PollPolicy::default())?;
         Ok(Self {
             store,
             settings: Mutex::new(settings),
@@ -84,7 +89,11 @@ mod tests {
         assert_eq!(c.settings().server_url, "http://127.0.0.1:9999/");
         drop(c);
         let c = Client::open(dir.path(), "test", Some("ftp://bad")).unwrap();
-        assert_eq!(c.settings().server_url, "http://127.0.0.1:9999/", "kept the saved one");
+        assert_eq!(
+            c.settings().server_url,
+            "http://127.0.0.1:9999/",
+            "kept the saved one"
+        );
     }
 
     #[tokio::test]
@@ -101,7 +110,10 @@ mod tests {
             .unwrap_err();
         assert_eq!(err.code, ErrorCode::InvalidUrl);
         assert_eq!(c.settings(), before);
-        assert_eq!(SettingsStore::in_dir(dir.path()).load(), Settings::default());
+        assert_eq!(
+            SettingsStore::in_dir(dir.path()).load(),
+            Settings::default()
+        );
 
         let saved = c
             .save_settings(&Settings {

@@ -80,8 +80,14 @@ impl ConnectionState {
     fn visibly_differs(&self, other: &Self) -> bool {
         self.status != other.status
             || self.server_url != other.server_url
-            || self.server.as_ref().map(|s| (&s.name, &s.version, &s.timezone))
-                != other.server.as_ref().map(|s| (&s.name, &s.version, &s.timezone))
+            || self
+                .server
+                .as_ref()
+                .map(|s| (&s.name, &s.version, &s.timezone))
+                != other
+                    .server
+                    .as_ref()
+                    .map(|s| (&s.name, &s.version, &s.timezone))
             || self.error.as_ref().map(|e| &e.code) != other.error.as_ref().map(|e| &e.code)
     }
 }
@@ -118,7 +124,11 @@ pub struct ConnectionMonitor {
 }
 
 impl ConnectionMonitor {
-    pub fn new(server_url: &str, product: &str, policy: PollPolicy) -> Result<Arc<Self>, CoreError> {
+    pub fn new(
+        server_url: &str,
+        product: &str,
+        policy: PollPolicy,
+    ) -> Result<Arc<Self>, CoreError> {
         let client = Self::client_for(server_url, product, &policy)?;
         let (state, _) = watch::channel(ConnectionState::unknown(client.base_url().as_str()));
         Ok(Arc::new(Self {
@@ -130,7 +140,11 @@ impl ConnectionMonitor {
         }))
     }
 
-    fn client_for(server_url: &str, product: &str, policy: &PollPolicy) -> Result<ApiClient, CoreError> {
+    fn client_for(
+        server_url: &str,
+        product: &str,
+        policy: &PollPolicy,
+    ) -> Result<ApiClient, CoreError> {
         ApiClient::with_options(
             server_url,
             product,
@@ -276,7 +290,11 @@ mod tests {
         let s = monitor.check_now().await;
         assert_eq!(s.status, ConnectionStatus::Offline);
         assert_eq!(s.error.as_ref().unwrap().code, "server.unavailable");
-        assert_eq!(s.server.as_ref().unwrap().version, "1.2.3", "last known facts kept");
+        assert_eq!(
+            s.server.as_ref().unwrap().version,
+            "1.2.3",
+            "last known facts kept"
+        );
         assert!(rx.has_changed().unwrap());
         rx.borrow_and_update();
 
@@ -298,13 +316,18 @@ mod tests {
         let monitor = ConnectionMonitor::new(&url, "test", policy).unwrap();
         let mut rx = monitor.subscribe();
         tokio::spawn(monitor.clone().run());
-        rx.wait_for(|s| s.status == ConnectionStatus::Offline).await.unwrap();
-        up.store(true, Ordering::SeqCst);
-        let s = tokio::time::timeout(Duration::from_secs(5), rx.wait_for(|s| s.status == ConnectionStatus::Online))
+        rx.wait_for(|s| s.status == ConnectionStatus::Offline)
             .await
-            .expect("recovers without being asked")
-            .unwrap()
-            .clone();
+            .unwrap();
+        up.store(true, Ordering::SeqCst);
+        let s = tokio::time::timeout(
+            Duration::from_secs(5),
+            rx.wait_for(|s| s.status == ConnectionStatus::Online),
+        )
+        .await
+        .expect("recovers without being asked")
+        .unwrap()
+        .clone();
         assert_eq!(s.server.unwrap().timezone, "Europe/Amsterdam");
     }
 

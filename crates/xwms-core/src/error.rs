@@ -53,7 +53,8 @@ mod tests {
 
     #[test]
     fn body_never_carries_the_log_detail() {
-        let e = CoreError::new(ErrorCode::SettingsStorage).with_detail("/home/x/secret/path: EACCES");
+        let e =
+            CoreError::new(ErrorCode::SettingsStorage).with_detail("/home/x/secret/path: EACCES");
         let body = e.to_body();
         assert_eq!(body.code, "settings.storage");
         assert!(!body.message.contains("EACCES"));

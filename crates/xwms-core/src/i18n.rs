@@ -51,9 +51,30 @@ pub struct InfoLabels {
 
 pub fn info_labels(lang: Lang) -> InfoLabels {
     match lang {
-        Lang::En => InfoLabels { server: "Server", version: "Version", timezone: "Time zone", locale: "Language", time: "Server time", error: "error" },
-        Lang::Nl => InfoLabels { server: "Server", version: "Versie", timezone: "Tijdzone", locale: "Taal", time: "Servertijd", error: "fout" },
-        Lang::Fr => InfoLabels { server: "Serveur", version: "Version", timezone: "Fuseau horaire", locale: "Langue", time: "Heure du serveur", error: "erreur" },
+        Lang::En => InfoLabels {
+            server: "Server",
+            version: "Version",
+            timezone: "Time zone",
+            locale: "Language",
+            time: "Server time",
+            error: "error",
+        },
+        Lang::Nl => InfoLabels {
+            server: "Server",
+            version: "Versie",
+            timezone: "Tijdzone",
+            locale: "Taal",
+            time: "Servertijd",
+            error: "fout",
+        },
+        Lang::Fr => InfoLabels {
+            server: "Serveur",
+            version: "Version",
+            timezone: "Fuseau horaire",
+            locale: "Langue",
+            time: "Heure du serveur",
+            error: "erreur",
+        },
     }
 }
 
@@ -88,10 +109,14 @@ pub fn error_message(code: &ErrorCode, lang: Lang) -> &'static str {
             C::Unavailable => "Le service est temporairement indisponible.",
             C::Offline => "Le serveur est injoignable.",
             C::Timeout => "Le serveur n'a pas répondu à temps.",
-            C::BadResponse => "Le serveur a envoyé une réponse que cette application ne comprend pas.",
+            C::BadResponse => {
+                "Le serveur a envoyé une réponse que cette application ne comprend pas."
+            }
             C::InvalidUrl => "Cette adresse web n'est pas valide.",
             C::UnsupportedScheme => "L'adresse doit commencer par http:// ou https://.",
-            C::UrlHasCredentials => "L'adresse ne doit pas contenir de nom d'utilisateur ni de mot de passe.",
+            C::UrlHasCredentials => {
+                "L'adresse ne doit pas contenir de nom d'utilisateur ni de mot de passe."
+            }
             C::SettingsStorage => "Vos paramètres n'ont pas pu être enregistrés.",
             C::KeychainUnavailable => "Le trousseau du système n'est pas disponible.",
             C::Unknown => "Un problème est survenu.",
@@ -117,7 +142,15 @@ mod tests {
 
     #[test]
     fn locale_table() {
-        for (loc, want) in [("nl_NL.UTF-8", Lang::Nl), ("nl-BE", Lang::Nl), ("fr_FR", Lang::Fr), ("FR", Lang::Fr), ("de_DE", Lang::En), ("C", Lang::En), ("", Lang::En)] {
+        for (loc, want) in [
+            ("nl_NL.UTF-8", Lang::Nl),
+            ("nl-BE", Lang::Nl),
+            ("fr_FR", Lang::Fr),
+            ("FR", Lang::Fr),
+            ("de_DE", Lang::En),
+            ("C", Lang::En),
+            ("", Lang::En),
+        ] {
             assert_eq!(Lang::from_locale(loc), want, "{loc}");
         }
     }

@@ -9,10 +9,10 @@
 
 pub mod api_client;
 pub mod client;
-pub mod links;
 pub mod connection;
 pub mod error;
 pub mod i18n;
+pub mod links;
 pub mod secret;
 pub mod settings;
 pub mod token_store;

@@ -87,7 +87,9 @@ pub fn validate_server_url(input: &str) -> Result<Url, CoreError> {
     let mut url = match Url::parse(trimmed) {
         Ok(url) => url,
         // "example.com" or "127.0.0.1:8787": the scheme is what is missing.
-        Err(url::ParseError::RelativeUrlWithoutBase) => return Err(CoreError::new(ErrorCode::UnsupportedScheme)),
+        Err(url::ParseError::RelativeUrlWithoutBase) => {
+            return Err(CoreError::new(ErrorCode::UnsupportedScheme))
+        }
         Err(e) => return Err(CoreError::new(ErrorCode::InvalidUrl).with_detail(e.to_string())),
     };
     if url.scheme() != "http" && url.scheme() != "https" {
@@ -158,7 +160,9 @@ impl SettingsStore {
             server_url: url.to_string(),
             ..settings.clone()
         };
-        let storage = |e: std::io::Error| CoreError::new(ErrorCode::SettingsStorage).with_detail(e.to_string());
+        let storage = |e: std::io::Error| {
+            CoreError::new(ErrorCode::SettingsStorage).with_detail(e.to_string())
+        };
         let dir = self.path.parent().unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir).map_err(storage)?;
         let tmp = self.path.with_extension("json.tmp");
@@ -168,6 +172,21 @@ impl SettingsStore {
         Ok(saved)
     }
 }
+
+/// The app's data dir: the same folder the desktop app uses (Tauri's `app_data_dir` for the
+/// identifier `nl.xwms.desktop`), so the CLI and the app share settings. `XWMS_DATA_DIR`
+/// overrides it (tests, several instances side by side).
+pub fn default_data_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("XWMS_DATA_DIR").filter(|d| !d.is_empty()) {
+        return PathBuf::from(dir);
+    }
+    dirs::data_dir()
+        .unwrap_or_else(std::env::temp_dir)
+        .join(APP_IDENTIFIER)
+}
+
+/// The desktop app's bundle identifier.
+pub const APP_IDENTIFIER: &str = "nl.xwms.desktop";
 
 #[cfg(test)]
 mod tests {
@@ -183,7 +202,11 @@ mod tests {
             ("http://[::1]:8080/", "http://[::1]:8080/"),
         ];
         for (input, want) in ok {
-            assert_eq!(validate_server_url(input).unwrap().as_str(), want, "{input}");
+            assert_eq!(
+                validate_server_url(input).unwrap().as_str(),
+                want,
+                "{input}"
+            );
         }
         let bad = [
             ("", ErrorCode::InvalidUrl),
@@ -201,10 +224,17 @@ mod tests {
             ("http://exa mple.com", ErrorCode::InvalidUrl),
         ];
         for (input, code) in bad {
-            assert_eq!(validate_server_url(input).unwrap_err().code, code, "{input:?}");
+            assert_eq!(
+                validate_server_url(input).unwrap_err().code,
+                code,
+                "{input:?}"
+            );
         }
         let long = format!("https://example.com/{}", "a".repeat(MAX_URL_LEN));
-        assert_eq!(validate_server_url(&long).unwrap_err().code, ErrorCode::InvalidUrl);
+        assert_eq!(
+            validate_server_url(&long).unwrap_err().code,
+            ErrorCode::InvalidUrl
+        );
     }
 
     #[test]
@@ -247,18 +277,3 @@ mod tests {
         assert!(dir.path().join("settings.json.bad").exists());
     }
 }
-
-/// The app's data dir: the same folder the desktop app uses (Tauri's `app_data_dir` for the
-/// identifier `nl.xwms.desktop`), so the CLI and the app share settings. `XWMS_DATA_DIR`
-/// overrides it (tests, several instances side by side).
-pub fn default_data_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("XWMS_DATA_DIR").filter(|d| !d.is_empty()) {
-        return PathBuf::from(dir);
-    }
-    dirs::data_dir()
-        .unwrap_or_else(std::env::temp_dir)
-        .join(APP_IDENTIFIER)
-}
-
-/// The desktop app's bundle identifier.
-pub const APP_IDENTIFIER: &str = "nl.xwms.desktop";

@@ -21,7 +21,9 @@ pub struct TokenStore {
 impl TokenStore {
     /// A store whose entries are filed under `service` in the keychain.
     pub fn new(service: impl Into<String>) -> Self {
-        Self { service: service.into() }
+        Self {
+            service: service.into(),
+        }
     }
 
     pub fn service(&self) -> &str {
@@ -34,7 +36,9 @@ impl TokenStore {
 
     /// Saves `secret` under `account`, replacing what was there.
     pub fn save(&self, account: &str, secret: &Secret) -> Result<(), CoreError> {
-        self.entry(account)?.set_password(secret.expose()).map_err(keychain_error)
+        self.entry(account)?
+            .set_password(secret.expose())
+            .map_err(keychain_error)
     }
 
     /// The secret saved under `account`, if any.

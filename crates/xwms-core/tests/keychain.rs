@@ -10,7 +10,14 @@ use xwms_core::secret::Secret;
 use xwms_core::token_store::TokenStore;
 
 fn unique_service() -> String {
-    format!("nl.xwms.test.{}.{}", std::process::id(), std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos())
+    format!(
+        "nl.xwms.test.{}.{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    )
 }
 
 /// Reads the entry back with libsecret's own tool, independently of the `keyring` crate.
@@ -19,7 +26,9 @@ fn secret_tool_lookup(service: &str, account: &str) -> Option<String> {
         .args(["lookup", "service", service, "username", account])
         .output()
         .ok()?;
-    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
 #[test]

@@ -33,7 +33,7 @@ pub const SUPPORTED_LOCALES: &[&str] = &["en", "nl", "fr", "de", "es", "hi", "zh
 /// The environment variable of each setting.
 pub mod env {
     pub const LISTEN: &str = "XWMS_LISTEN";
-    pub const DATA_DIR: &str = "XWMS_DATA_DIR";
+    pub const DATA_DIR: &str = "XWMS_SERVER_DATA_DIR";
     pub const CONFIG: &str = "XWMS_CONFIG";
     pub const DEMO: &str = "XWMS_DEMO";
     pub const NAME: &str = "XWMS_NAME";
@@ -64,7 +64,7 @@ pub struct ServeArgs {
     /// Address to listen on; port 0 picks a free port [env: XWMS_LISTEN] [default: 127.0.0.1:8787]
     #[arg(long, value_name = "ADDR")]
     pub listen: Option<SocketAddr>,
-    /// Folder of the database (xwms.sqlite3) [env: XWMS_DATA_DIR] [default: the OS data folder]
+    /// Folder of the database (xwms.sqlite3) [env: XWMS_SERVER_DATA_DIR] [default: the OS data folder]
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
     /// TOML file with any of: listen, data_dir, demo, name, timezone, locale [env: XWMS_CONFIG]
@@ -102,7 +102,7 @@ pub enum ConfigError {
     #[error("config file {path}: {message}")]
     File { path: PathBuf, message: String },
     #[error(
-        "no data folder could be determined for this user; pass --data-dir or set XWMS_DATA_DIR"
+        "no data folder could be determined for this user; pass --data-dir or set XWMS_SERVER_DATA_DIR"
     )]
     NoDataDir,
     #[error("{setting}: {message}")]
