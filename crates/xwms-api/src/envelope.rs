@@ -42,6 +42,16 @@ impl<T> Envelope<T> {
             data: None,
         }
     }
+
+    /// An error with facts in `data` (e.g. [`crate::auth::ErrorData`]).
+    pub fn error_with(code: ErrorCode, message: impl Into<String>, data: T) -> Self {
+        Self {
+            status: Status::Error,
+            message: message.into(),
+            code: Some(code),
+            data: Some(data),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -49,6 +49,90 @@ pub enum ErrorCode {
     /// The OS keychain is not available or refused the operation.
     #[serde(rename = "keychain.unavailable")]
     KeychainUnavailable,
+    /// This field is required.
+    #[serde(rename = "field.required")]
+    FieldRequired,
+    /// This field is too long.
+    #[serde(rename = "field.too_long")]
+    FieldTooLong,
+    /// This field contains characters that are not allowed.
+    #[serde(rename = "field.invalid")]
+    FieldInvalid,
+    /// This is not a valid email address.
+    #[serde(rename = "email.invalid")]
+    EmailInvalid,
+    /// The password must be at least 8 characters.
+    #[serde(rename = "password.too_short")]
+    PasswordTooShort,
+    /// The password is too long (at most 256 characters).
+    #[serde(rename = "password.too_long")]
+    PasswordTooLong,
+    /// The password needs an upper-case letter.
+    #[serde(rename = "password.missing_upper")]
+    PasswordMissingUpper,
+    /// The password needs a lower-case letter.
+    #[serde(rename = "password.missing_lower")]
+    PasswordMissingLower,
+    /// The password needs a digit.
+    #[serde(rename = "password.missing_digit")]
+    PasswordMissingDigit,
+    /// This password is too common. Choose one that is harder to guess.
+    #[serde(rename = "password.too_common")]
+    PasswordTooCommon,
+    /// The email address or password is incorrect.
+    #[serde(rename = "auth.invalid_credentials")]
+    InvalidCredentials,
+    /// Your email address is not verified yet. Enter the code we mailed you, or ask for a new one.
+    #[serde(rename = "auth.email_unverified")]
+    EmailUnverified,
+    /// Your account is temporarily locked to protect it. We mailed you a code to unlock it.
+    #[serde(rename = "auth.locked")]
+    Locked,
+    /// Too many attempts. Please wait a moment and try again.
+    #[serde(rename = "auth.throttled")]
+    Throttled,
+    /// Please sign in.
+    #[serde(rename = "auth.unauthorized")]
+    Unauthorized,
+    /// Your session has expired. Please sign in again.
+    #[serde(rename = "auth.session_expired")]
+    SessionExpired,
+    /// You were signed out. Please sign in again.
+    #[serde(rename = "auth.session_revoked")]
+    SessionRevoked,
+    /// The password is incorrect.
+    #[serde(rename = "auth.password_incorrect")]
+    PasswordIncorrect,
+    /// No code has been requested.
+    #[serde(rename = "code.none")]
+    CodeNone,
+    /// The verification code has expired.
+    #[serde(rename = "code.expired")]
+    CodeExpired,
+    /// Please wait before trying again.
+    #[serde(rename = "code.too_soon")]
+    CodeTooSoon,
+    /// Too many attempts. Please request a new code.
+    #[serde(rename = "code.too_many_attempts")]
+    CodeTooManyAttempts,
+    /// Incorrect code.
+    #[serde(rename = "code.incorrect")]
+    CodeIncorrect,
+    /// A code was sent recently. Please wait before asking for a new one.
+    #[serde(rename = "code.resend_too_soon")]
+    CodeResendTooSoon,
+    /// This username is already taken.
+    #[serde(rename = "account.username_taken")]
+    UsernameTaken,
+    /// This username is reserved. Please contact support for the available options.
+    #[serde(rename = "account.username_reserved")]
+    UsernameReserved,
+    /// This time zone is not known.
+    #[serde(rename = "account.timezone_invalid")]
+    TimezoneInvalid,
+    /// Too many requests. Please slow down.
+    #[serde(rename = "request.rate_limited")]
+    RateLimited,
     /// A code this client version does not know.
     #[serde(other, rename = "unknown")]
     Unknown,
@@ -71,6 +155,34 @@ impl ErrorCode {
         ErrorCode::UrlHasCredentials,
         ErrorCode::SettingsStorage,
         ErrorCode::KeychainUnavailable,
+        ErrorCode::FieldRequired,
+        ErrorCode::FieldTooLong,
+        ErrorCode::FieldInvalid,
+        ErrorCode::EmailInvalid,
+        ErrorCode::PasswordTooShort,
+        ErrorCode::PasswordTooLong,
+        ErrorCode::PasswordMissingUpper,
+        ErrorCode::PasswordMissingLower,
+        ErrorCode::PasswordMissingDigit,
+        ErrorCode::PasswordTooCommon,
+        ErrorCode::InvalidCredentials,
+        ErrorCode::EmailUnverified,
+        ErrorCode::Locked,
+        ErrorCode::Throttled,
+        ErrorCode::Unauthorized,
+        ErrorCode::SessionExpired,
+        ErrorCode::SessionRevoked,
+        ErrorCode::PasswordIncorrect,
+        ErrorCode::CodeNone,
+        ErrorCode::CodeExpired,
+        ErrorCode::CodeTooSoon,
+        ErrorCode::CodeTooManyAttempts,
+        ErrorCode::CodeIncorrect,
+        ErrorCode::CodeResendTooSoon,
+        ErrorCode::UsernameTaken,
+        ErrorCode::UsernameReserved,
+        ErrorCode::TimezoneInvalid,
+        ErrorCode::RateLimited,
         ErrorCode::Unknown,
     ];
 
@@ -91,6 +203,34 @@ impl ErrorCode {
             ErrorCode::UrlHasCredentials => "settings.url_has_credentials",
             ErrorCode::SettingsStorage => "settings.storage",
             ErrorCode::KeychainUnavailable => "keychain.unavailable",
+            ErrorCode::FieldRequired => "field.required",
+            ErrorCode::FieldTooLong => "field.too_long",
+            ErrorCode::FieldInvalid => "field.invalid",
+            ErrorCode::EmailInvalid => "email.invalid",
+            ErrorCode::PasswordTooShort => "password.too_short",
+            ErrorCode::PasswordTooLong => "password.too_long",
+            ErrorCode::PasswordMissingUpper => "password.missing_upper",
+            ErrorCode::PasswordMissingLower => "password.missing_lower",
+            ErrorCode::PasswordMissingDigit => "password.missing_digit",
+            ErrorCode::PasswordTooCommon => "password.too_common",
+            ErrorCode::InvalidCredentials => "auth.invalid_credentials",
+            ErrorCode::EmailUnverified => "auth.email_unverified",
+            ErrorCode::Locked => "auth.locked",
+            ErrorCode::Throttled => "auth.throttled",
+            ErrorCode::Unauthorized => "auth.unauthorized",
+            ErrorCode::SessionExpired => "auth.session_expired",
+            ErrorCode::SessionRevoked => "auth.session_revoked",
+            ErrorCode::PasswordIncorrect => "auth.password_incorrect",
+            ErrorCode::CodeNone => "code.none",
+            ErrorCode::CodeExpired => "code.expired",
+            ErrorCode::CodeTooSoon => "code.too_soon",
+            ErrorCode::CodeTooManyAttempts => "code.too_many_attempts",
+            ErrorCode::CodeIncorrect => "code.incorrect",
+            ErrorCode::CodeResendTooSoon => "code.resend_too_soon",
+            ErrorCode::UsernameTaken => "account.username_taken",
+            ErrorCode::UsernameReserved => "account.username_reserved",
+            ErrorCode::TimezoneInvalid => "account.timezone_invalid",
+            ErrorCode::RateLimited => "request.rate_limited",
             ErrorCode::Unknown => "unknown",
         }
     }
@@ -112,6 +252,34 @@ impl ErrorCode {
             ErrorCode::UrlHasCredentials => "The address must not contain a user name or password.",
             ErrorCode::SettingsStorage => "Your settings could not be saved.",
             ErrorCode::KeychainUnavailable => "The system keychain is not available.",
+            ErrorCode::FieldRequired => "This field is required.",
+            ErrorCode::FieldTooLong => "This field is too long.",
+            ErrorCode::FieldInvalid => "This field contains characters that are not allowed.",
+            ErrorCode::EmailInvalid => "This is not a valid email address.",
+            ErrorCode::PasswordTooShort => "The password must be at least 8 characters.",
+            ErrorCode::PasswordTooLong => "The password is too long (at most 256 characters).",
+            ErrorCode::PasswordMissingUpper => "The password needs an upper-case letter.",
+            ErrorCode::PasswordMissingLower => "The password needs a lower-case letter.",
+            ErrorCode::PasswordMissingDigit => "The password needs a digit.",
+            ErrorCode::PasswordTooCommon => "This password is too common. Choose one that is harder to guess.",
+            ErrorCode::InvalidCredentials => "The email address or password is incorrect.",
+            ErrorCode::EmailUnverified => "Your email address is not verified yet. Enter the code we mailed you, or ask for a new one.",
+            ErrorCode::Locked => "Your account is temporarily locked to protect it. We mailed you a code to unlock it.",
+            ErrorCode::Throttled => "Too many attempts. Please wait a moment and try again.",
+            ErrorCode::Unauthorized => "Please sign in.",
+            ErrorCode::SessionExpired => "Your session has expired. Please sign in again.",
+            ErrorCode::SessionRevoked => "You were signed out. Please sign in again.",
+            ErrorCode::PasswordIncorrect => "The password is incorrect.",
+            ErrorCode::CodeNone => "No code has been requested.",
+            ErrorCode::CodeExpired => "The verification code has expired.",
+            ErrorCode::CodeTooSoon => "Please wait before trying again.",
+            ErrorCode::CodeTooManyAttempts => "Too many attempts. Please request a new code.",
+            ErrorCode::CodeIncorrect => "Incorrect code.",
+            ErrorCode::CodeResendTooSoon => "A code was sent recently. Please wait before asking for a new one.",
+            ErrorCode::UsernameTaken => "This username is already taken.",
+            ErrorCode::UsernameReserved => "This username is reserved. Please contact support for the available options.",
+            ErrorCode::TimezoneInvalid => "This time zone is not known.",
+            ErrorCode::RateLimited => "Too many requests. Please slow down.",
             ErrorCode::Unknown => "Something went wrong.",
         }
     }
@@ -123,6 +291,34 @@ impl ErrorCode {
             ErrorCode::NotFound => 404,
             ErrorCode::MethodNotAllowed => 405,
             ErrorCode::PayloadTooLarge => 413,
+            ErrorCode::FieldRequired => 400,
+            ErrorCode::FieldTooLong => 400,
+            ErrorCode::FieldInvalid => 400,
+            ErrorCode::EmailInvalid => 400,
+            ErrorCode::PasswordTooShort => 400,
+            ErrorCode::PasswordTooLong => 400,
+            ErrorCode::PasswordMissingUpper => 400,
+            ErrorCode::PasswordMissingLower => 400,
+            ErrorCode::PasswordMissingDigit => 400,
+            ErrorCode::PasswordTooCommon => 400,
+            ErrorCode::InvalidCredentials => 401,
+            ErrorCode::EmailUnverified => 403,
+            ErrorCode::Locked => 423,
+            ErrorCode::Throttled => 429,
+            ErrorCode::Unauthorized => 401,
+            ErrorCode::SessionExpired => 401,
+            ErrorCode::SessionRevoked => 401,
+            ErrorCode::PasswordIncorrect => 403,
+            ErrorCode::CodeNone => 400,
+            ErrorCode::CodeExpired => 400,
+            ErrorCode::CodeTooSoon => 429,
+            ErrorCode::CodeTooManyAttempts => 400,
+            ErrorCode::CodeIncorrect => 400,
+            ErrorCode::CodeResendTooSoon => 429,
+            ErrorCode::UsernameTaken => 409,
+            ErrorCode::UsernameReserved => 409,
+            ErrorCode::TimezoneInvalid => 400,
+            ErrorCode::RateLimited => 429,
             ErrorCode::Unavailable => 503,
             _ => 500,
         }

@@ -5,13 +5,17 @@
 //! `status`, `message` and `data` are XWMS's published convention; `code` is ours: a stable,
 //! machine-readable [`ErrorCode`] on every error, so clients never parse human text.
 
+pub mod auth;
 mod envelope;
 mod error;
 mod info;
+pub mod password;
+mod secret;
 
 pub use envelope::{Envelope, Status};
 pub use error::{ErrorBody, ErrorCode};
 pub use info::{ApiDocs, ApplicationInfo, ClientInfo, Health, InfoData};
+pub use secret::Secret;
 
 /// Base path of every API route.
 pub const API_BASE: &str = "/api";
