@@ -96,7 +96,10 @@ mod tests {
     const BINDINGS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/ui/src/lib/bindings.ts");
 
     fn generate() -> String {
-        let dir = std::env::temp_dir().join(format!("xwms-bindings-{}", std::process::id()));
+        // One folder per call: the tests run in parallel threads of one process.
+        static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let dir = std::env::temp_dir().join(format!("xwms-bindings-{}-{call}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("bindings.ts");
         specta_builder()
