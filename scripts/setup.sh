@@ -9,7 +9,7 @@ APT_PACKAGES=(
   libwebkit2gtk-4.1-dev libxdo-dev libssl-dev libayatana-appindicator3-dev librsvg2-dev
   xvfb xauth x11-utils webkit2gtk-driver
   dbus dbus-x11 gnome-keyring libsecret-tools keyutils
-  chromium rpm zbar-tools imagemagick
+  chromium rpm zbar-tools imagemagick wrk
 )
 
 sudo_() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
