@@ -56,10 +56,7 @@ pub fn open_external(app: AppHandle, url: String) -> Result<(), ErrorBody> {
         .open_url(url.as_str(), None::<&str>)
         .map_err(|e| {
             log::warn!("opener: {e}");
-            ErrorBody {
-                code: xwms_api::ErrorCode::Internal.as_str().to_string(),
-                message: xwms_api::ErrorCode::Internal.default_message().to_string(),
-            }
+            CoreError::new(xwms_api::ErrorCode::Internal).to_body()
         })
 }
 

@@ -331,12 +331,15 @@ impl std::fmt::Display for ErrorCode {
     }
 }
 
-/// An error as it crosses a boundary (HTTP or IPC): a stable code and a human message.
+/// An error as it crosses a boundary (HTTP or IPC): a stable code, a human message, and the
+/// facts a screen needs to help (the field at fault, when to retry, tries left).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ErrorBody {
     pub code: String,
     pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<crate::auth::ErrorData>,
 }
 
 #[cfg(test)]
@@ -359,6 +362,22 @@ mod tests {
         for code in ErrorCode::ALL {
             assert!(seen.insert(code.as_str()), "duplicate code {}", code);
         }
+    }
+
+    #[test]
+    fn error_body_data_is_optional_on_the_wire() {
+        let plain: ErrorBody =
+            serde_json::from_str(r#"{"code":"auth.locked","message":"m"}"#).unwrap();
+        assert_eq!(plain.data, None);
+        assert_eq!(
+            serde_json::to_string(&plain).unwrap(),
+            r#"{"code":"auth.locked","message":"m"}"#
+        );
+        let with: ErrorBody = serde_json::from_str(
+            r#"{"code":"code.incorrect","message":"m","data":{"attempts_left":3}}"#,
+        )
+        .unwrap();
+        assert_eq!(with.data.unwrap().attempts_left, Some(3));
     }
 
     #[test]

@@ -3,15 +3,21 @@
 //! Every answer is an XWMS envelope; an error envelope becomes a [`CoreError`] carrying the
 //! server's stable code. Transport failures become `network.offline` / `network.timeout`.
 //! Idempotent calls (GET) are retried with exponential backoff on transport failures and 502,
-//! 503, 504; calls that change state are never retried automatically.
+//! 503, 504; calls that change state (POST, PATCH) are never retried automatically. A bearer
+//! token travels in a header marked sensitive; an error's `data` (field at fault, retry-after,
+//! attempts left) is kept on the [`CoreError`].
 
 use std::time::Duration;
 
+use reqwest::header::HeaderValue;
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use url::Url;
+use xwms_api::auth::ErrorData;
 use xwms_api::{Envelope, ErrorCode, Health, InfoData, Status};
 
+use crate::secret::Secret;
 use crate::CoreError;
 
 /// How an [`ApiClient`] waits and retries.
@@ -125,12 +131,63 @@ impl ApiClient {
 
     /// An idempotent GET of `path` (relative to the base URL), decoded from the envelope.
     pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, CoreError> {
+        self.request(Method::GET, path, None, None).await
+    }
+
+    /// An idempotent GET with a bearer token (retried like [`ApiClient::get`]).
+    pub async fn get_authed<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        bearer: &Secret,
+    ) -> Result<T, CoreError> {
+        self.request(Method::GET, path, None, Some(bearer)).await
+    }
+
+    /// A POST of `body` as JSON. Never retried automatically: it may change state.
+    pub async fn post<B: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+        bearer: Option<&Secret>,
+    ) -> Result<T, CoreError> {
+        let body = to_json(body)?;
+        self.request(Method::POST, path, Some(body), bearer).await
+    }
+
+    /// A PATCH of `body` as JSON. Never retried automatically.
+    pub async fn patch<B: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+        bearer: Option<&Secret>,
+    ) -> Result<T, CoreError> {
+        let body = to_json(body)?;
+        self.request(Method::PATCH, path, Some(body), bearer).await
+    }
+
+    /// Sends one request with an already serialised JSON body; only GET is retried (on
+    /// transport failures and 502, 503, 504).
+    pub(crate) async fn request<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Vec<u8>>,
+        bearer: Option<&Secret>,
+    ) -> Result<T, CoreError> {
         let url = self.url(path)?;
+        let attempts = if method == Method::GET {
+            self.retry.attempts.max(1)
+        } else {
+            1
+        };
         let mut retry = 0;
         loop {
-            match self.send_once::<T>(Method::GET, url.clone()).await {
+            match self
+                .send_once::<T>(method.clone(), url.clone(), body.clone(), bearer)
+                .await
+            {
                 Ok(v) => return Ok(v),
-                Err(Attempt::Retryable(e)) if retry + 1 < self.retry.attempts => {
+                Err(Attempt::Retryable(e)) if retry + 1 < attempts => {
                     tracing::debug!(%url, code = %e.code, retry, "retrying idempotent request");
                     tokio::time::sleep(self.retry.backoff(retry)).await;
                     retry += 1;
@@ -146,11 +203,34 @@ impl ApiClient {
             .map_err(|e| CoreError::new(ErrorCode::InvalidUrl).with_detail(e.to_string()))
     }
 
-    async fn send_once<T: DeserializeOwned>(&self, method: Method, url: Url) -> Result<T, Attempt> {
-        let response = self
+    async fn send_once<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<Vec<u8>>,
+        bearer: Option<&Secret>,
+    ) -> Result<T, Attempt> {
+        let mut request = self
             .http
             .request(method, url)
-            .header(reqwest::header::ACCEPT, "application/json")
+            .header(reqwest::header::ACCEPT, "application/json");
+        if let Some(token) = bearer {
+            let mut value =
+                HeaderValue::from_str(&format!("Bearer {}", token.expose())).map_err(|_| {
+                    Attempt::Final(
+                        CoreError::new(ErrorCode::Unauthorized)
+                            .with_detail("access token is not a valid header value"),
+                    )
+                })?;
+            value.set_sensitive(true);
+            request = request.header(reqwest::header::AUTHORIZATION, value);
+        }
+        if let Some(body) = body {
+            request = request
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body);
+        }
+        let response = request
             .send()
             .await
             .map_err(|e| Attempt::Retryable(transport_error(&e)))?;
@@ -174,6 +254,23 @@ impl ApiClient {
     }
 }
 
+pub(crate) fn to_json<B: Serialize + ?Sized>(body: &B) -> Result<Vec<u8>, CoreError> {
+    serde_json::to_vec(body)
+        .map_err(|e| CoreError::new(ErrorCode::Internal).with_detail(format!("request body: {e}")))
+}
+
+/// The `data` of a success answer that carries nothing the caller needs (`{}`, `null` or
+/// absent).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NoData;
+
+impl<'de> Deserialize<'de> for NoData {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        serde::de::IgnoredAny::deserialize(d)?;
+        Ok(NoData)
+    }
+}
+
 enum Attempt {
     Retryable(CoreError),
     Final(CoreError),
@@ -188,12 +285,13 @@ fn transport_error(e: &reqwest::Error) -> CoreError {
     CoreError::new(code).with_detail(e.to_string())
 }
 
-/// Decodes an XWMS envelope answer into its data or a typed error.
+/// Decodes an XWMS envelope answer into its data or a typed error (with the error's facts
+/// from `data`: field, retry-after, attempts left).
 pub fn decode_envelope<T: DeserializeOwned>(
     status: StatusCode,
     body: &[u8],
 ) -> Result<T, CoreError> {
-    let envelope: Envelope<T> = match serde_json::from_slice(body) {
+    let envelope: Envelope<serde_json::Value> = match serde_json::from_slice(body) {
         Ok(env) => env,
         Err(e) => {
             // A proxy page or a server that is not XWMS: say so, with the HTTP status for the log.
@@ -205,11 +303,15 @@ pub fn decode_envelope<T: DeserializeOwned>(
             return Err(CoreError::new(code).with_detail(format!("HTTP {status}: {e}")));
         }
     };
-    match (envelope.status, envelope.data) {
-        (Status::Success, Some(data)) if status.is_success() => Ok(data),
-        (Status::Success, _) => Err(CoreError::new(ErrorCode::BadResponse)
-            .with_detail(format!("HTTP {status} success without data"))),
-        (Status::Error, _) => {
+    let data = envelope.data.unwrap_or(serde_json::Value::Null);
+    match envelope.status {
+        Status::Success if status.is_success() => serde_json::from_value(data).map_err(|e| {
+            CoreError::new(ErrorCode::BadResponse)
+                .with_detail(format!("HTTP {status}: unexpected data: {e}"))
+        }),
+        Status::Success => Err(CoreError::new(ErrorCode::BadResponse)
+            .with_detail(format!("HTTP {status} with a success envelope"))),
+        Status::Error => {
             let code = envelope.code.unwrap_or(if status.is_server_error() {
                 ErrorCode::Internal
             } else {
@@ -217,6 +319,7 @@ pub fn decode_envelope<T: DeserializeOwned>(
             });
             Err(CoreError::new(code)
                 .with_message(envelope.message)
+                .with_data(serde_json::from_value::<ErrorData>(data).ok())
                 .with_detail(format!("HTTP {status}")))
         }
     }
@@ -248,6 +351,44 @@ mod tests {
         let err = decode_envelope::<serde_json::Value>(StatusCode::NOT_FOUND, body).unwrap_err();
         assert_eq!(err.code, ErrorCode::NotFound);
         assert_eq!(err.message, "Not found.");
+    }
+
+    #[test]
+    fn error_data_reaches_the_core_error_and_the_body() {
+        let body = br#"{"status":"error","message":"Incorrect code.","code":"code.incorrect","data":{"attempts_left":2,"field":"code"}}"#;
+        let err = decode_envelope::<NoData>(StatusCode::BAD_REQUEST, body).unwrap_err();
+        assert_eq!(err.code, ErrorCode::CodeIncorrect);
+        let data = err.data.clone().unwrap();
+        assert_eq!(data.attempts_left, Some(2));
+        assert_eq!(data.field.as_deref(), Some("code"));
+        assert_eq!(err.to_body().data, Some(data));
+        // XWMS's own `data: {}` and odd shapes carry no facts.
+        for body in [
+            &br#"{"status":"error","message":"x","code":"auth.locked","data":{}}"#[..],
+            &br#"{"status":"error","message":"x","code":"auth.locked","data":[1]}"#[..],
+            &br#"{"status":"error","message":"x","code":"auth.locked"}"#[..],
+        ] {
+            let err = decode_envelope::<NoData>(StatusCode::LOCKED, body).unwrap_err();
+            assert_eq!(err.code, ErrorCode::Locked);
+            assert_eq!(err.data, None);
+        }
+    }
+
+    #[test]
+    fn no_data_accepts_any_success_but_typed_data_must_match() {
+        for body in [
+            &br#"{"status":"success","message":"ok","data":null}"#[..],
+            &br#"{"status":"success","message":"ok","data":{}}"#[..],
+            &br#"{"status":"success","message":"ok"}"#[..],
+        ] {
+            assert_eq!(decode_envelope::<NoData>(StatusCode::OK, body), Ok(NoData));
+        }
+        let err = decode_envelope::<Health>(
+            StatusCode::OK,
+            br#"{"status":"success","message":"ok","data":{"nope":1}}"#,
+        )
+        .unwrap_err();
+        assert_eq!(err.code, ErrorCode::BadResponse);
     }
 
     #[test]
@@ -320,6 +461,69 @@ mod tests {
         let err = client.health().await.unwrap_err();
         assert_eq!(err.code, ErrorCode::Unavailable);
         assert_eq!(hits.load(Ordering::SeqCst), 2);
+    }
+
+    /// A POST that always answers 503, and a GET that echoes the bearer token it was sent.
+    async fn recording_server() -> (String, Arc<AtomicU32>) {
+        use axum::{
+            http::{HeaderMap, StatusCode as S},
+            routing::{get, post},
+            Router,
+        };
+        let hits = Arc::new(AtomicU32::new(0));
+        let h = hits.clone();
+        let change = move |body: String| {
+            let h = h.clone();
+            async move {
+                assert_eq!(body, r#"{"a":1}"#);
+                h.fetch_add(1, Ordering::SeqCst);
+                (
+                    S::SERVICE_UNAVAILABLE,
+                    r#"{"status":"error","message":"busy","code":"server.unavailable","data":null}"#,
+                )
+            }
+        };
+        let app = Router::new()
+            .route("/api/change", post(change.clone()).patch(change))
+            .route(
+                "/api/whoami",
+                get(|headers: HeaderMap| async move {
+                    let auth = headers
+                        .get("authorization")
+                        .map(|v| v.to_str().unwrap().to_string())
+                        .unwrap_or_default();
+                    serde_json::json!({"status":"success","message":"ok","data":auth}).to_string()
+                }),
+            );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        (format!("http://{addr}"), hits)
+    }
+
+    #[tokio::test]
+    async fn post_is_never_retried_and_bearer_is_sent() {
+        let (base, hits) = recording_server().await;
+        let client =
+            ApiClient::with_options(&base, "test", Timeouts::default(), fast_retry(5)).unwrap();
+        let err = client
+            .post::<_, NoData>("api/change", &serde_json::json!({"a": 1}), None)
+            .await
+            .unwrap_err();
+        assert_eq!(err.code, ErrorCode::Unavailable);
+        assert_eq!(hits.load(Ordering::SeqCst), 1, "a POST is sent once");
+        let err = client
+            .patch::<_, NoData>("api/change", &serde_json::json!({"a": 1}), None)
+            .await
+            .unwrap_err();
+        assert_eq!(err.code, ErrorCode::Unavailable);
+        assert_eq!(hits.load(Ordering::SeqCst), 2, "a PATCH is sent once");
+
+        let token = Secret::new("tok-123");
+        let seen: String = client.get_authed("api/whoami", &token).await.unwrap();
+        assert_eq!(seen, "Bearer tok-123");
+        let seen: String = client.get("api/whoami").await.unwrap();
+        assert_eq!(seen, "");
     }
 
     #[tokio::test]

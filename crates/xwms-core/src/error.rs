@@ -1,3 +1,4 @@
+use xwms_api::auth::ErrorData;
 use xwms_api::{ErrorBody, ErrorCode};
 
 /// An error of the client core: a stable [`ErrorCode`], the message a person may see, and a
@@ -7,6 +8,9 @@ use xwms_api::{ErrorBody, ErrorCode};
 pub struct CoreError {
     pub code: ErrorCode,
     pub message: String,
+    /// Facts for the screen (field at fault, seconds until a retry makes sense, tries left),
+    /// from the server's error `data`.
+    pub data: Option<ErrorData>,
     pub detail: Option<String>,
 }
 
@@ -16,8 +20,15 @@ impl CoreError {
         Self {
             message: code.default_message().to_string(),
             code,
+            data: None,
             detail: None,
         }
+    }
+
+    /// Attaches the error's facts (empty facts are dropped).
+    pub fn with_data(mut self, data: Option<ErrorData>) -> Self {
+        self.data = data.filter(|d| *d != ErrorData::default());
+        self
     }
 
     /// Adds a log-only detail.
@@ -32,11 +43,12 @@ impl CoreError {
         self
     }
 
-    /// What crosses IPC or is printed: code and message, never the detail.
+    /// What crosses IPC or is printed: code, message and facts, never the detail.
     pub fn to_body(&self) -> ErrorBody {
         ErrorBody {
             code: self.code.as_str().to_string(),
             message: self.message.clone(),
+            data: self.data.clone(),
         }
     }
 }

@@ -6,7 +6,10 @@
 //! - [`settings::SettingsStore`]: the app's settings (server URL, language, theme) in the app
 //!   data dir.
 //! - [`token_store::TokenStore`]: secrets in the OS keychain, never in files.
+//! - [`account::AccountSession`]: sign-up, sign-in, the session (refresh rotation, restore at
+//!   start, session end) and the account's settings.
 
+pub mod account;
 pub mod api_client;
 pub mod client;
 pub mod connection;
