@@ -3,13 +3,19 @@
 
 use tauri::{AppHandle, Manager, State};
 use tauri_plugin_opener::OpenerExt;
+use xwms_api::auth::{
+    CodeSent, PasswordChanged, ProfileUpdate, RecoveryFiled, RecoveryRequest, UserProfile,
+};
+use xwms_api::password::PasswordCheck;
 use xwms_api::ErrorBody;
+use xwms_core::account::SignInOutcome;
 use xwms_core::client::Client;
 use xwms_core::connection::ConnectionState;
+use xwms_core::secret::Secret;
 use xwms_core::settings::Settings;
 use xwms_core::CoreError;
 
-use crate::events::ConnectionChanged;
+use crate::events::{AccountChanged, ConnectionChanged, SessionEnded};
 
 fn to_ipc(e: CoreError) -> ErrorBody {
     if let Some(detail) = &e.detail {
@@ -26,10 +32,14 @@ pub fn get_settings(client: State<'_, Client>) -> Settings {
 }
 
 /// Validates and saves the settings; returns them normalised. On error nothing is saved.
+/// A new server URL signs the app out of the old server.
 #[tauri::command]
 #[specta::specta]
-pub fn save_settings(client: State<'_, Client>, settings: Settings) -> Result<Settings, ErrorBody> {
-    client.save_settings(&settings).map_err(to_ipc)
+pub async fn save_settings(
+    client: State<'_, Client>,
+    settings: Settings,
+) -> Result<Settings, ErrorBody> {
+    client.save_settings(&settings).await.map_err(to_ipc)
 }
 
 /// The connection as last checked.
@@ -60,6 +70,237 @@ pub fn open_external(app: AppHandle, url: String) -> Result<(), ErrorBody> {
         })
 }
 
+// ----- Accounts. Passwords and codes arrive as `String` over IPC and become `Secret`s at once.
+
+/// Checks a password against the XWMS rule, part by part (for live feedback while typing).
+#[tauri::command]
+#[specta::specta]
+pub fn check_password(password: String) -> PasswordCheck {
+    let password = Secret::new(password);
+    xwms_api::password::check_password(password.expose())
+}
+
+/// Creates an account; a 6-digit code is mailed to verify the address.
+#[tauri::command]
+#[specta::specta]
+pub async fn sign_up(
+    client: State<'_, Client>,
+    name: String,
+    email: String,
+    password: String,
+) -> Result<CodeSent, ErrorBody> {
+    let password = Secret::new(password);
+    client
+        .account()
+        .sign_up(&name, &email, password)
+        .await
+        .map_err(to_ipc)
+}
+
+/// Verifies the email address with the mailed code.
+#[tauri::command]
+#[specta::specta]
+pub async fn verify_email(
+    client: State<'_, Client>,
+    email: String,
+    code: String,
+) -> Result<(), ErrorBody> {
+    let code = Secret::new(code);
+    client
+        .account()
+        .verify_email(&email, code)
+        .await
+        .map_err(to_ipc)
+}
+
+/// Mails a new verification code.
+#[tauri::command]
+#[specta::specta]
+pub async fn resend_verification(
+    client: State<'_, Client>,
+    email: String,
+) -> Result<CodeSent, ErrorBody> {
+    client
+        .account()
+        .resend_verification(&email)
+        .await
+        .map_err(to_ipc)
+}
+
+/// Signs in with email and password; the session goes to the OS keychain.
+#[tauri::command]
+#[specta::specta]
+pub async fn sign_in(
+    client: State<'_, Client>,
+    email: String,
+    password: String,
+) -> Result<SignInOutcome, ErrorBody> {
+    let password = Secret::new(password);
+    client
+        .account()
+        .sign_in(&email, password)
+        .await
+        .map_err(to_ipc)
+}
+
+/// Unlocks a locked account with the mailed code.
+#[tauri::command]
+#[specta::specta]
+pub async fn unlock_account(
+    client: State<'_, Client>,
+    email: String,
+    code: String,
+) -> Result<(), ErrorBody> {
+    let code = Secret::new(code);
+    client
+        .account()
+        .unlock_account(&email, code)
+        .await
+        .map_err(to_ipc)
+}
+
+/// Mails a new unlock code.
+#[tauri::command]
+#[specta::specta]
+pub async fn resend_unlock(
+    client: State<'_, Client>,
+    email: String,
+) -> Result<CodeSent, ErrorBody> {
+    client.account().resend_unlock(&email).await.map_err(to_ipc)
+}
+
+/// Mails a password reset code (the same answer for every address).
+#[tauri::command]
+#[specta::specta]
+pub async fn forgot_password(
+    client: State<'_, Client>,
+    email: String,
+) -> Result<CodeSent, ErrorBody> {
+    client
+        .account()
+        .forgot_password(&email)
+        .await
+        .map_err(to_ipc)
+}
+
+/// Sets a new password with the mailed reset code.
+#[tauri::command]
+#[specta::specta]
+pub async fn reset_password(
+    client: State<'_, Client>,
+    email: String,
+    code: String,
+    new_password: String,
+) -> Result<(), ErrorBody> {
+    let code = Secret::new(code);
+    let new_password = Secret::new(new_password);
+    client
+        .account()
+        .reset_password(&email, code, new_password)
+        .await
+        .map_err(to_ipc)
+}
+
+/// Files an account recovery request for support.
+#[tauri::command]
+#[specta::specta]
+pub async fn file_recovery_request(
+    client: State<'_, Client>,
+    request: RecoveryRequest,
+) -> Result<RecoveryFiled, ErrorBody> {
+    client
+        .account()
+        .file_recovery_request(&request)
+        .await
+        .map_err(to_ipc)
+}
+
+/// Resumes the session saved in the keychain. `null`: signed out. An `auth.*` error: the
+/// server ended the session (also sent as `session-ended`); `network.*`: offline, the saved
+/// session is kept and tried again on the next call.
+#[tauri::command]
+#[specta::specta]
+pub async fn restore_session(client: State<'_, Client>) -> Result<Option<UserProfile>, ErrorBody> {
+    client.account().restore_session().await.map_err(to_ipc)
+}
+
+/// The signed-in account, fresh from the server.
+#[tauri::command]
+#[specta::specta]
+pub async fn current_account(client: State<'_, Client>) -> Result<UserProfile, ErrorBody> {
+    client.account().current_account().await.map_err(to_ipc)
+}
+
+/// Signs out: the server revokes the session, then the keychain entry is removed.
+#[tauri::command]
+#[specta::specta]
+pub async fn sign_out(client: State<'_, Client>) -> Result<(), ErrorBody> {
+    client.account().sign_out().await.map_err(to_ipc)
+}
+
+/// Changes name, username, time zone, region or language (absent fields stay).
+#[tauri::command]
+#[specta::specta]
+pub async fn update_profile(
+    client: State<'_, Client>,
+    update: ProfileUpdate,
+) -> Result<UserProfile, ErrorBody> {
+    client
+        .account()
+        .update_profile(&update)
+        .await
+        .map_err(to_ipc)
+}
+
+/// Starts an email change (password re-entered); a code goes to the new address.
+#[tauri::command]
+#[specta::specta]
+pub async fn change_email(
+    client: State<'_, Client>,
+    new_email: String,
+    password: String,
+) -> Result<CodeSent, ErrorBody> {
+    let password = Secret::new(password);
+    client
+        .account()
+        .change_email(&new_email, password)
+        .await
+        .map_err(to_ipc)
+}
+
+/// Confirms the email change with the code sent to the new address.
+#[tauri::command]
+#[specta::specta]
+pub async fn confirm_email_change(
+    client: State<'_, Client>,
+    code: String,
+) -> Result<UserProfile, ErrorBody> {
+    let code = Secret::new(code);
+    client
+        .account()
+        .confirm_email_change(code)
+        .await
+        .map_err(to_ipc)
+}
+
+/// Changes the password (current one required); optionally ends every other session.
+#[tauri::command]
+#[specta::specta]
+pub async fn change_password(
+    client: State<'_, Client>,
+    current_password: String,
+    new_password: String,
+    sign_out_others: bool,
+) -> Result<PasswordChanged, ErrorBody> {
+    let current_password = Secret::new(current_password);
+    let new_password = Secret::new(new_password);
+    client
+        .account()
+        .change_password(current_password, new_password, sign_out_others)
+        .await
+        .map_err(to_ipc)
+}
+
 /// The IPC surface in one place: commands, events and the exported TypeScript.
 pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
     tauri_specta::Builder::<tauri::Wry>::new()
@@ -71,8 +312,29 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             connection_state,
             check_connection,
             open_external,
+            check_password,
+            sign_up,
+            verify_email,
+            resend_verification,
+            sign_in,
+            unlock_account,
+            resend_unlock,
+            forgot_password,
+            reset_password,
+            file_recovery_request,
+            restore_session,
+            current_account,
+            sign_out,
+            update_profile,
+            change_email,
+            confirm_email_change,
+            change_password,
         ])
-        .events(tauri_specta::collect_events![ConnectionChanged])
+        .events(tauri_specta::collect_events![
+            ConnectionChanged,
+            SessionEnded,
+            AccountChanged
+        ])
 }
 
 /// The commands the UI may call; `build.rs` declares the same list to Tauri's ACL, and a test
@@ -84,6 +346,23 @@ pub const COMMANDS: &[&str] = &[
     "connection_state",
     "check_connection",
     "open_external",
+    "check_password",
+    "sign_up",
+    "verify_email",
+    "resend_verification",
+    "sign_in",
+    "unlock_account",
+    "resend_unlock",
+    "forgot_password",
+    "reset_password",
+    "file_recovery_request",
+    "restore_session",
+    "current_account",
+    "sign_out",
+    "update_profile",
+    "change_email",
+    "confirm_email_change",
+    "change_password",
 ];
 
 #[cfg(test)]

@@ -1,8 +1,22 @@
 //! Events the app sends to the UI (typed for TypeScript through tauri-specta).
 
 use serde::{Deserialize, Serialize};
+use xwms_api::auth::UserProfile;
+use xwms_api::ErrorBody;
 use xwms_core::connection::ConnectionState;
 
 /// The server went online or offline, or its facts changed. Event name `connection-changed`.
 #[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
 pub struct ConnectionChanged(pub ConnectionState);
+
+/// The server ended the session (revoked, expired, or a refresh token used twice); the app is
+/// signed out and `reason` says why. Event name `session-ended`.
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
+pub struct SessionEnded {
+    pub reason: ErrorBody,
+}
+
+/// Signed in (the account), signed out (`null`), or the account's details changed. Event name
+/// `account-changed`.
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
+pub struct AccountChanged(pub Option<UserProfile>);

@@ -12,7 +12,8 @@ use tauri_specta::Event;
 use xwms_core::client::Client;
 
 pub use commands::specta_builder;
-use events::ConnectionChanged;
+use events::{AccountChanged, ConnectionChanged, SessionEnded};
+use xwms_core::account::AccountEvent;
 
 /// What the app tells the server it is.
 pub const PRODUCT: &str = "XWMS-Desktop";
@@ -73,6 +74,29 @@ pub fn run() {
                     let state = changes.borrow_and_update().clone();
                     if let Err(e) = ConnectionChanged(state).emit(&handle) {
                         log::warn!("could not emit connection change: {e}");
+                    }
+                }
+            });
+            let handle = app.handle().clone();
+            let mut account_events = client.account().subscribe();
+            tauri::async_runtime::spawn(async move {
+                use tokio::sync::broadcast::error::RecvError;
+                loop {
+                    let sent = match account_events.recv().await {
+                        Ok(AccountEvent::SessionEnded { reason }) => {
+                            SessionEnded { reason }.emit(&handle)
+                        }
+                        Ok(AccountEvent::AccountChanged(account)) => {
+                            AccountChanged(account).emit(&handle)
+                        }
+                        Err(RecvError::Lagged(n)) => {
+                            log::warn!("{n} account events dropped");
+                            Ok(())
+                        }
+                        Err(RecvError::Closed) => break,
+                    };
+                    if let Err(e) = sent {
+                        log::warn!("could not emit an account event: {e}");
                     }
                 }
             });

@@ -2,15 +2,29 @@
 //!
 //! Exit codes: 0 success, 1 the operation failed (the error's stable code is printed), 2 usage
 //! error (bad flags, from clap).
+//!
+//! The command line is its own device: its session is filed in the OS keychain under
+//! [`CLI_SERVICE`], apart from the desktop app's, so signing out of one leaves the other.
 
-use std::path::PathBuf;
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
+use xwms_api::auth::UserProfile;
+use xwms_api::ErrorCode;
+use xwms_core::account::{AccountSession, AppIdentity, SignInOutcome};
 use xwms_core::api_client::ApiClient;
+use xwms_core::client::mail_language;
 use xwms_core::i18n::{self, Lang};
-use xwms_core::settings::{default_data_dir, SettingsStore};
+use xwms_core::secret::Secret;
+use xwms_core::settings::{default_data_dir, Settings, SettingsStore};
+use xwms_core::token_store::{TokenStore, CLI_SERVICE};
 use xwms_core::CoreError;
+
+/// What the command line tells the server it is.
+const PRODUCT: &str = "xwms-cli";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -38,6 +52,45 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Sign in to your XWMS account (the session is kept in the OS keychain).
+    Login {
+        /// Server URL (default: XWMS_SERVER_URL, else the app's saved server).
+        #[arg(long, env = "XWMS_SERVER_URL", value_name = "URL")]
+        server: Option<String>,
+        /// Your email address (asked for when absent).
+        #[arg(long, value_name = "EMAIL")]
+        email: Option<String>,
+        /// Read the password from the first line of standard input instead of asking.
+        #[arg(long, requires = "email")]
+        password_stdin: bool,
+    },
+    /// Sign out: the server ends the session and the keychain entry is removed.
+    Logout {
+        /// Server URL (default: XWMS_SERVER_URL, else the app's saved server).
+        #[arg(long, env = "XWMS_SERVER_URL", value_name = "URL")]
+        server: Option<String>,
+    },
+    /// Show the signed-in account.
+    Whoami {
+        /// Server URL (default: XWMS_SERVER_URL, else the app's saved server).
+        #[arg(long, env = "XWMS_SERVER_URL", value_name = "URL")]
+        server: Option<String>,
+        /// Print the account as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// A failure of one command: a coded error, or a plain message (already localized).
+enum Failure {
+    Coded(CoreError),
+    Message(&'static str),
+}
+
+impl From<CoreError> for Failure {
+    fn from(e: CoreError) -> Self {
+        Failure::Coded(e)
+    }
 }
 
 fn main() -> ExitCode {
@@ -49,25 +102,158 @@ fn main() -> ExitCode {
         .enable_all()
         .build()
         .expect("tokio runtime");
+    let server_of = |server: Option<String>| server.unwrap_or(settings.server_url.clone());
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Info { server, json } => {
-                let server = server.unwrap_or(settings.server_url.clone());
-                info(&server, json, lang).await
+            Command::Info { server, json } => info(&server_of(server), json, lang)
+                .await
+                .map_err(Failure::from),
+            Command::Login {
+                server,
+                email,
+                password_stdin,
+            } => {
+                let account = account(&server_of(server), &data_dir, &settings)?;
+                login(&account, email, password_stdin, lang).await
+            }
+            Command::Logout { server } => {
+                let account = account(&server_of(server), &data_dir, &settings)?;
+                account.sign_out().await?;
+                println!("{}", i18n::account_labels(lang).signed_out);
+                Ok(())
+            }
+            Command::Whoami { server, json } => {
+                let account = account(&server_of(server), &data_dir, &settings)?;
+                whoami(&account, json, lang).await
             }
         }
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
+        Err(Failure::Coded(e)) => {
             let label = i18n::info_labels(lang).error;
             eprintln!(
                 "xwms: {label} [{}]: {}",
                 e.code,
                 i18n::error_message(&e.code, lang)
             );
+            if let Some(seconds) = e.data.as_ref().and_then(|d| d.retry_after_seconds) {
+                eprintln!("xwms: retry after {seconds} s");
+            }
             ExitCode::FAILURE
         }
+        Err(Failure::Message(text)) => {
+            eprintln!("xwms: {text}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The command line's own session with `server`, its tokens in the OS keychain.
+fn account(server: &str, data_dir: &Path, settings: &Settings) -> Result<AccountSession, Failure> {
+    let session = AccountSession::new(
+        server,
+        data_dir,
+        AppIdentity {
+            app: PRODUCT.to_string(),
+            keychain_service: CLI_SERVICE.to_string(),
+        },
+        Arc::new(TokenStore::new(CLI_SERVICE)),
+    )?;
+    session.set_language(Some(mail_language(settings.language)));
+    Ok(session)
+}
+
+async fn login(
+    account: &AccountSession,
+    email: Option<String>,
+    password_stdin: bool,
+    lang: Lang,
+) -> Result<(), Failure> {
+    let labels = i18n::account_labels(lang);
+    let email = match email {
+        Some(email) => email,
+        None => {
+            eprint!("{}", labels.email_prompt);
+            let _ = std::io::stderr().flush();
+            let mut line = String::new();
+            std::io::stdin()
+                .lock()
+                .read_line(&mut line)
+                .map_err(|e| CoreError::new(ErrorCode::FieldRequired).with_detail(e.to_string()))?;
+            line.trim().to_string()
+        }
+    };
+    let password = if password_stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .map_err(|e| CoreError::new(ErrorCode::FieldRequired).with_detail(e.to_string()))?;
+        let password = Secret::new(line.trim_end_matches(['\r', '\n']));
+        zero(line);
+        password
+    } else {
+        Secret::new(
+            rpassword::prompt_password(labels.password_prompt)
+                .map_err(|e| CoreError::new(ErrorCode::FieldRequired).with_detail(e.to_string()))?,
+        )
+    };
+    if email.is_empty() || password.expose().is_empty() {
+        return Err(CoreError::new(ErrorCode::FieldRequired).into());
+    }
+    match account.sign_in(&email, password).await? {
+        SignInOutcome::SignedIn { account: user } => {
+            println!("{} {} <{}>", labels.signed_in_as, user.name, user.email);
+            Ok(())
+        }
+        SignInOutcome::SecondFactor { .. } => {
+            Err(Failure::Message(labels.second_factor_unsupported))
+        }
+    }
+}
+
+/// Overwrites a plain string that held a secret before it is dropped.
+fn zero(text: String) {
+    let mut bytes = text.into_bytes();
+    bytes.iter_mut().for_each(|b| *b = 0);
+    std::hint::black_box(&bytes);
+}
+
+async fn whoami(account: &AccountSession, json: bool, lang: Lang) -> Result<(), Failure> {
+    if account.restore_session().await?.is_none() {
+        return Err(CoreError::new(ErrorCode::Unauthorized).into());
+    }
+    let user = account.current_account().await?;
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&user).expect("profile serialises")
+        );
+    } else {
+        print_profile(&user, account, lang);
+    }
+    Ok(())
+}
+
+fn print_profile(user: &UserProfile, account: &AccountSession, lang: Lang) {
+    let l = i18n::account_labels(lang);
+    let server = account.server_url();
+    let rows = [
+        (l.name, user.name.as_str()),
+        (l.email, user.email.as_str()),
+        (l.username, user.username.as_deref().unwrap_or("-")),
+        (l.timezone, user.timezone.as_str()),
+        (l.language, user.language.as_str()),
+        (l.server, server.as_str()),
+    ];
+    let width = rows
+        .iter()
+        .map(|(k, _)| k.chars().count())
+        .max()
+        .unwrap_or(0);
+    for (k, v) in rows {
+        println!("{k:<width$}  {v}");
     }
 }
 

@@ -221,6 +221,11 @@ impl AccountSession {
         self.api.read().expect("api lock").clone()
     }
 
+    /// The server this session talks to (normalised, ending in `/`).
+    pub fn server_url(&self) -> String {
+        self.api().base_url().to_string()
+    }
+
     /// The keychain account of this installation's session with the current server.
     pub fn keychain_account(&self) -> String {
         format!(

@@ -1,27 +1,58 @@
-//! The XWMS client as the desktop app and the CLI hold it: settings plus the connection to the
-//! server they name. The Tauri commands are thin wrappers around these methods.
+//! The XWMS client as the desktop app holds it: settings, the connection to the server they
+//! name, and the account session with that server. The Tauri commands are thin wrappers
+//! around these methods.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
+use crate::account::{AccountSession, AppIdentity};
 use crate::connection::{ConnectionMonitor, ConnectionState, PollPolicy};
-use crate::settings::{validate_server_url, Settings, SettingsStore};
+use crate::i18n::Lang;
+use crate::settings::{validate_server_url, Language, Settings, SettingsStore};
+use crate::token_store::{SecretStore, TokenStore, DEFAULT_SERVICE};
 use crate::CoreError;
 
 pub struct Client {
     store: SettingsStore,
     settings: Mutex<Settings>,
     connection: Arc<ConnectionMonitor>,
+    account: AccountSession,
+}
+
+/// The language code (`en`, `nl`, `fr`) the server writes a person's mail in.
+pub fn mail_language(language: Language) -> String {
+    match Lang::resolve(language) {
+        Lang::En => "en",
+        Lang::Nl => "nl",
+        Lang::Fr => "fr",
+    }
+    .to_string()
 }
 
 impl Client {
-    /// Opens the client whose settings live in `data_dir`. When `server_override` is a valid
-    /// URL (the `XWMS_SERVER_URL` of a launch) it replaces the saved server URL and is saved;
-    /// an invalid one is ignored with a warning, so a bad launch flag never stops the app.
+    /// Opens the client whose settings live in `data_dir`, with its tokens in the OS keychain
+    /// under [`DEFAULT_SERVICE`]. When `server_override` is a valid URL (the `XWMS_SERVER_URL`
+    /// of a launch) it replaces the saved server URL and is saved; an invalid one is ignored
+    /// with a warning, so a bad launch flag never stops the app.
     pub fn open(
         data_dir: &Path,
         product: &str,
         server_override: Option<&str>,
+    ) -> Result<Self, CoreError> {
+        Self::open_with_store(
+            data_dir,
+            product,
+            server_override,
+            Arc::new(TokenStore::new(DEFAULT_SERVICE)),
+        )
+    }
+
+    /// [`Client::open`] with the secret store given (the keychain in the product).
+    pub fn open_with_store(
+        data_dir: &Path,
+        product: &str,
+        server_override: Option<&str>,
+        secrets: Arc<dyn SecretStore>,
     ) -> Result<Self, CoreError> {
         let store = SettingsStore::in_dir(data_dir);
         let mut settings = store.load();
@@ -39,26 +70,52 @@ impl Client {
         }
         let connection =
             ConnectionMonitor::new(&settings.server_url, product, PollPolicy::default())?;
+        let account = AccountSession::new(
+            &settings.server_url,
+            data_dir,
+            AppIdentity {
+                app: product.to_string(),
+                keychain_service: DEFAULT_SERVICE.to_string(),
+            },
+            secrets,
+        )?;
+        account.set_language(Some(mail_language(settings.language)));
         Ok(Self {
             store,
             settings: Mutex::new(settings),
             connection,
+            account,
         })
+    }
+
+    /// The person's account with the current server.
+    pub fn account(&self) -> &AccountSession {
+        &self.account
     }
 
     pub fn settings(&self) -> Settings {
         self.settings.lock().expect("settings lock").clone()
     }
 
-    /// Validates and saves; on a new server URL the connection starts over against it.
-    /// On error nothing changes, on disk or in memory.
-    pub fn save_settings(&self, next: &Settings) -> Result<Settings, CoreError> {
-        let mut current = self.settings.lock().expect("settings lock");
-        let saved = self.store.save(next)?;
-        if saved.server_url != current.server_url {
-            self.connection.set_server(&saved.server_url)?;
+    /// Validates and saves; on a new server URL the connection starts over against it and
+    /// the account session is signed out of the old server (its keychain entry stays for a
+    /// return). On error nothing changes, on disk or in memory.
+    pub async fn save_settings(&self, next: &Settings) -> Result<Settings, CoreError> {
+        let (saved, server_changed) = {
+            let mut current = self.settings.lock().expect("settings lock");
+            let saved = self.store.save(next)?;
+            let changed = saved.server_url != current.server_url;
+            if changed {
+                self.connection.set_server(&saved.server_url)?;
+            }
+            *current = saved.clone();
+            (saved, changed)
+        };
+        self.account
+            .set_language(Some(mail_language(saved.language)));
+        if server_changed {
+            self.account.set_server(&saved.server_url).await?;
         }
-        *current = saved.clone();
         Ok(saved)
     }
 
@@ -79,16 +136,37 @@ impl Client {
 mod tests {
     use super::*;
     use crate::connection::ConnectionStatus;
-    use crate::settings::{Language, Theme};
+    use crate::settings::Theme;
     use xwms_api::ErrorCode;
+
+    fn open(dir: &Path, server_override: Option<&str>) -> Client {
+        Client::open_with_store(
+            dir,
+            "test",
+            server_override,
+            Arc::new(crate::token_store::MemoryStore::default()),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn mail_language_follows_the_setting() {
+        assert_eq!(mail_language(Language::Nl), "nl");
+        assert_eq!(mail_language(Language::Fr), "fr");
+        assert_eq!(mail_language(Language::En), "en");
+    }
 
     #[test]
     fn override_is_saved_and_bad_override_ignored() {
         let dir = tempfile::tempdir().unwrap();
-        let c = Client::open(dir.path(), "test", Some("http://127.0.0.1:9999")).unwrap();
+        let c = open(dir.path(), Some("http://127.0.0.1:9999"));
         assert_eq!(c.settings().server_url, "http://127.0.0.1:9999/");
+        assert!(c
+            .account()
+            .keychain_account()
+            .ends_with(":http://127.0.0.1:9999/"));
         drop(c);
-        let c = Client::open(dir.path(), "test", Some("ftp://bad")).unwrap();
+        let c = open(dir.path(), Some("ftp://bad"));
         assert_eq!(
             c.settings().server_url,
             "http://127.0.0.1:9999/",
@@ -99,7 +177,7 @@ mod tests {
     #[tokio::test]
     async fn bad_url_changes_nothing_and_new_url_resets_connection() {
         let dir = tempfile::tempdir().unwrap();
-        let c = Client::open(dir.path(), "test", None).unwrap();
+        let c = open(dir.path(), None);
         let before = c.settings();
         let err = c
             .save_settings(&Settings {
@@ -107,6 +185,7 @@ mod tests {
                 language: Language::Fr,
                 theme: Theme::Dark,
             })
+            .await
             .unwrap_err();
         assert_eq!(err.code, ErrorCode::InvalidUrl);
         assert_eq!(c.settings(), before);
@@ -121,8 +200,13 @@ mod tests {
                 language: Language::Nl,
                 theme: Theme::Light,
             })
+            .await
             .unwrap();
         assert_eq!(c.connection_state().server_url, saved.server_url);
+        assert!(c
+            .account()
+            .keychain_account()
+            .ends_with(":http://127.0.0.1:1/"));
         assert_eq!(c.connection_state().status, ConnectionStatus::Unknown);
         assert_eq!(c.check_connection().await.status, ConnectionStatus::Offline);
     }

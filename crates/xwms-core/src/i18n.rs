@@ -78,6 +78,66 @@ pub fn info_labels(lang: Lang) -> InfoLabels {
     }
 }
 
+/// Texts of `xwms login`, `logout` and `whoami`.
+pub struct AccountLabels {
+    pub email_prompt: &'static str,
+    pub password_prompt: &'static str,
+    /// Followed by the account's name and email.
+    pub signed_in_as: &'static str,
+    pub signed_out: &'static str,
+    pub second_factor_unsupported: &'static str,
+    pub name: &'static str,
+    pub email: &'static str,
+    pub username: &'static str,
+    pub timezone: &'static str,
+    pub language: &'static str,
+    pub server: &'static str,
+}
+
+pub fn account_labels(lang: Lang) -> AccountLabels {
+    match lang {
+        Lang::En => AccountLabels {
+            email_prompt: "Email: ",
+            password_prompt: "Password: ",
+            signed_in_as: "Signed in as",
+            signed_out: "Signed out.",
+            second_factor_unsupported: "This account asks for a second factor, which the command line cannot enter yet. Sign in with the XWMS Desktop app.",
+            name: "Name",
+            email: "Email",
+            username: "Username",
+            timezone: "Time zone",
+            language: "Language",
+            server: "Server",
+        },
+        Lang::Nl => AccountLabels {
+            email_prompt: "E-mailadres: ",
+            password_prompt: "Wachtwoord: ",
+            signed_in_as: "Ingelogd als",
+            signed_out: "Uitgelogd.",
+            second_factor_unsupported: "Dit account vraagt om een tweede stap, die de opdrachtregel nog niet kan invoeren. Log in met de XWMS Desktop-app.",
+            name: "Naam",
+            email: "E-mail",
+            username: "Gebruikersnaam",
+            timezone: "Tijdzone",
+            language: "Taal",
+            server: "Server",
+        },
+        Lang::Fr => AccountLabels {
+            email_prompt: "Adresse e-mail : ",
+            password_prompt: "Mot de passe : ",
+            signed_in_as: "Connecté en tant que",
+            signed_out: "Déconnecté.",
+            second_factor_unsupported: "Ce compte demande un second facteur, que la ligne de commande ne sait pas encore saisir. Connectez-vous avec l'application XWMS Desktop.",
+            name: "Nom",
+            email: "E-mail",
+            username: "Nom d'utilisateur",
+            timezone: "Fuseau horaire",
+            language: "Langue",
+            server: "Serveur",
+        },
+    }
+}
+
 /// The person-facing text of an error code.
 pub fn error_message(code: &ErrorCode, lang: Lang) -> &'static str {
     use ErrorCode as C;
@@ -193,6 +253,18 @@ mod tests {
             assert!(!en.is_empty() && !nl.is_empty() && !fr.is_empty());
             assert_ne!(en, nl, "{code} untranslated in nl");
             assert_ne!(en, fr, "{code} untranslated in fr");
+        }
+    }
+
+    #[test]
+    fn account_labels_are_translated() {
+        let en = account_labels(Lang::En);
+        for lang in [Lang::Nl, Lang::Fr] {
+            let l = account_labels(lang);
+            assert_ne!(l.signed_in_as, en.signed_in_as);
+            assert_ne!(l.signed_out, en.signed_out);
+            assert_ne!(l.password_prompt, en.password_prompt);
+            assert_ne!(l.second_factor_unsupported, en.second_factor_unsupported);
         }
     }
 

@@ -9,7 +9,10 @@ import * as __TAURI_EVENT from "@tauri-apps/api/event";
 export const commands = {
 	/**  The saved settings. */
 	getSettings: () => __TAURI_INVOKE<Settings>("get_settings"),
-	/**  Validates and saves the settings; returns them normalised. On error nothing is saved. */
+	/**
+	 *  Validates and saves the settings; returns them normalised. On error nothing is saved.
+	 *  A new server URL signs the app out of the old server.
+	 */
 	saveSettings: (settings: Settings) => typedError<Settings, ErrorBody>(__TAURI_INVOKE("save_settings", { settings })),
 	/**  The connection as last checked. */
 	connectionState: () => __TAURI_INVOKE<ConnectionState>("connection_state"),
@@ -17,14 +20,67 @@ export const commands = {
 	checkConnection: () => __TAURI_INVOKE<ConnectionState>("check_connection"),
 	/**  Opens a web or mail link in the system browser or mail client (never inside the app). */
 	openExternal: (url: string) => typedError<null, ErrorBody>(__TAURI_INVOKE("open_external", { url })),
+	/**  Checks a password against the XWMS rule, part by part (for live feedback while typing). */
+	checkPassword: (password: string) => __TAURI_INVOKE<PasswordCheck>("check_password", { password }),
+	/**  Creates an account; a 6-digit code is mailed to verify the address. */
+	signUp: (name: string, email: string, password: string) => typedError<CodeSent, ErrorBody>(__TAURI_INVOKE("sign_up", { name, email, password })),
+	/**  Verifies the email address with the mailed code. */
+	verifyEmail: (email: string, code: string) => typedError<null, ErrorBody>(__TAURI_INVOKE("verify_email", { email, code })),
+	/**  Mails a new verification code. */
+	resendVerification: (email: string) => typedError<CodeSent, ErrorBody>(__TAURI_INVOKE("resend_verification", { email })),
+	/**  Signs in with email and password; the session goes to the OS keychain. */
+	signIn: (email: string, password: string) => typedError<SignInOutcome, ErrorBody>(__TAURI_INVOKE("sign_in", { email, password })),
+	/**  Unlocks a locked account with the mailed code. */
+	unlockAccount: (email: string, code: string) => typedError<null, ErrorBody>(__TAURI_INVOKE("unlock_account", { email, code })),
+	/**  Mails a new unlock code. */
+	resendUnlock: (email: string) => typedError<CodeSent, ErrorBody>(__TAURI_INVOKE("resend_unlock", { email })),
+	/**  Mails a password reset code (the same answer for every address). */
+	forgotPassword: (email: string) => typedError<CodeSent, ErrorBody>(__TAURI_INVOKE("forgot_password", { email })),
+	/**  Sets a new password with the mailed reset code. */
+	resetPassword: (email: string, code: string, newPassword: string) => typedError<null, ErrorBody>(__TAURI_INVOKE("reset_password", { email, code, newPassword })),
+	/**  Files an account recovery request for support. */
+	fileRecoveryRequest: (request: RecoveryRequest) => typedError<RecoveryFiled, ErrorBody>(__TAURI_INVOKE("file_recovery_request", { request })),
+	/**
+	 *  Resumes the session saved in the keychain. `null`: signed out. An `auth.*` error: the
+	 *  server ended the session (also sent as `session-ended`); `network.*`: offline, the saved
+	 *  session is kept and tried again on the next call.
+	 */
+	restoreSession: () => typedError<UserProfile | null, ErrorBody>(__TAURI_INVOKE("restore_session")),
+	/**  The signed-in account, fresh from the server. */
+	currentAccount: () => typedError<UserProfile, ErrorBody>(__TAURI_INVOKE("current_account")),
+	/**  Signs out: the server revokes the session, then the keychain entry is removed. */
+	signOut: () => typedError<null, ErrorBody>(__TAURI_INVOKE("sign_out")),
+	/**  Changes name, username, time zone, region or language (absent fields stay). */
+	updateProfile: (update: ProfileUpdate) => typedError<UserProfile, ErrorBody>(__TAURI_INVOKE("update_profile", { update })),
+	/**  Starts an email change (password re-entered); a code goes to the new address. */
+	changeEmail: (newEmail: string, password: string) => typedError<CodeSent, ErrorBody>(__TAURI_INVOKE("change_email", { newEmail, password })),
+	/**  Confirms the email change with the code sent to the new address. */
+	confirmEmailChange: (code: string) => typedError<UserProfile, ErrorBody>(__TAURI_INVOKE("confirm_email_change", { code })),
+	/**  Changes the password (current one required); optionally ends every other session. */
+	changePassword: (currentPassword: string, newPassword: string, signOutOthers: boolean) => typedError<PasswordChanged, ErrorBody>(__TAURI_INVOKE("change_password", { currentPassword, newPassword, signOutOthers })),
 };
 
 /** Events */
 export const events = {
+	accountChanged: makeEvent<AccountChanged, AccountChanged>("account-changed"),
 	connectionChanged: makeEvent<ConnectionChanged, ConnectionChanged>("connection-changed"),
+	sessionEnded: makeEvent<SessionEnded, SessionEnded>("session-ended"),
 };
 
 /* Types */
+/**
+ *  Signed in (the account), signed out (`null`), or the account's details changed. Event name
+ *  `account-changed`.
+ */
+export type AccountChanged = UserProfile | null;
+
+/**  A 6-digit code was mailed (or, for an unknown address, the same answer was given). */
+export type CodeSent = {
+	email: string,
+	expires_in_seconds: number,
+	resend_after_seconds: number,
+};
+
 /**  The server went online or offline, or its facts changed. Event name `connection-changed`. */
 export type ConnectionChanged = ConnectionState;
 
@@ -43,15 +99,72 @@ export type ConnectionStatus =
 /**  Not checked yet. */
 "unknown" | "online" | "offline";
 
-/**  An error as it crosses a boundary (HTTP or IPC): a stable code and a human message. */
+/**
+ *  An error as it crosses a boundary (HTTP or IPC): a stable code, a human message, and the
+ *  facts a screen needs to help (the field at fault, when to retry, tries left).
+ */
 export type ErrorBody = {
 	code: string,
 	message: string,
+	data?: ErrorData | null,
+};
+
+/**  Extra facts of an error, in the envelope's `data`. */
+export type ErrorData = {
+	/**  The request field at fault, e.g. `email`, `password`. */
+	field?: string | null,
+	/**  When trying again makes sense. */
+	retry_after_seconds?: number | null,
+	/**  Tries left before a code dies or an account locks. */
+	attempts_left?: number | null,
 };
 
 export type Language = 
 /**  Follow the operating system's language. */
 "system" | "en" | "nl" | "fr";
+
+export type PasswordChanged = {
+	sessions_revoked: number,
+};
+
+/**  Each part of the rule, for live feedback. */
+export type PasswordCheck = {
+	long_enough: boolean,
+	not_too_long: boolean,
+	has_upper: boolean,
+	has_lower: boolean,
+	has_digit: boolean,
+	not_common: boolean,
+};
+
+/**  Fields to change; absent fields stay as they are. */
+export type ProfileUpdate = {
+	name?: string | null,
+	username?: string | null,
+	timezone?: string | null,
+	region?: string | null,
+	language?: string | null,
+};
+
+export type RecoveryFiled = {
+	/**  A reference the person can quote to support, e.g. `REC-7K2M9Q`. */
+	reference: string,
+	/**  Working days within which support answers. */
+	answer_within_days: number,
+};
+
+/**  "Recover account" when proving the mailbox is not enough: a request support handles. */
+export type RecoveryRequest = {
+	/**  The account's email address as the person remembers it. */
+	email: string,
+	name: string,
+	/**  Where support can reach the person (may differ from a lost mailbox). */
+	contact_email: string,
+	/**  What the person lost: any of `password`, `second_factor`, `email_access`. */
+	lost: string[],
+	/**  Free text: anything that proves ownership (when created, last sign-in, ...). */
+	details: string,
+};
 
 /**  What the app shows of the server it talks to (from `GET /api/info`). */
 export type ServerSummary = {
@@ -64,6 +177,14 @@ export type ServerSummary = {
 	time: string,
 };
 
+/**
+ *  The server ended the session (revoked, expired, or a refresh token used twice); the app is
+ *  signed out and `reason` says why. Event name `session-ended`.
+ */
+export type SessionEnded = {
+	reason: ErrorBody,
+};
+
 export type Settings = {
 	/**  Base URL of the XWMS server, normalised by [`validate_server_url`]. */
 	server_url: string,
@@ -71,9 +192,36 @@ export type Settings = {
 	theme: Theme,
 };
 
+/**  The answer to a correct email and password, as the app sees it. */
+export type SignInOutcome = 
+/**  Signed in; the session is saved in the keychain. */
+{ result: "signed_in"; account: UserProfile } | 
+/**  A second factor is needed first (the challenge stays in the core). */
+{ result: "second_factor"; methods: string[] };
+
 export type Theme = 
 /**  Follow the operating system's light/dark preference. */
 "system" | "light" | "dark";
+
+/**  A person's account as they see it. */
+export type UserProfile = {
+	/**  Stable id (XWMS's `sub`). */
+	sub: string,
+	name: string,
+	username: string | null,
+	email: string,
+	email_verified: boolean,
+	/**  IANA time zone, e.g. `Europe/Amsterdam`. */
+	timezone: string,
+	/**  Region for formats, e.g. `NL`. */
+	region: string,
+	/**  `en`, `nl` or `fr`. */
+	language: string,
+	/**  RFC 3339. */
+	created_at: string,
+	/**  True for support staff (agent mode). */
+	is_agent: boolean,
+};
 
 /* Tauri Specta runtime */
 async function typedError<T, E>(result: Promise<T>): Promise<{ status: "ok"; data: T } | { status: "error"; error: E }> {
