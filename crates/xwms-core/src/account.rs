@@ -501,7 +501,18 @@ impl AccountSession {
                     return Err(e);
                 }
                 let user = live.user.clone().expect("signed-in user");
-                *slot = Some(live);
+                if let Some(previous) = slot.replace(live) {
+                    // Signed in again over a session: end the old one on the server too.
+                    if let Some(token) = previous.access_token {
+                        let _ = api
+                            .post::<_, NoData>(
+                                paths::SIGN_OUT,
+                                &serde_json::json!({}),
+                                Some(&token),
+                            )
+                            .await;
+                    }
+                }
                 *self.challenge.lock().expect("challenge lock") = None;
                 self.emit(AccountEvent::AccountChanged(Some(user.clone())));
                 Ok(SignInOutcome::SignedIn { account: user })
