@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import {
+  ANNA,
   DEFAULT_SETTINGS,
   SCREENSHOTS,
   emitEvent,
@@ -15,6 +16,9 @@ import {
   openApp,
   screenshot,
   serveDist,
+  waitAttr,
+  waitForValue,
+  waitText,
 } from "./harness.mjs";
 
 /** @type {Awaited<ReturnType<typeof serveDist>>} */
@@ -48,33 +52,6 @@ async function withApp(options, fn) {
   } finally {
     await app.context.close();
   }
-}
-
-/**
- * Waits until `read(arg)` (run in the page) returns `expected`; on timeout fails with the
- * last value seen, so a failure says what the page showed instead.
- */
-async function waitForValue(page, read, arg, expected, what) {
-  const deadline = Date.now() + 5000;
-  let actual = await page.evaluate(read, arg);
-  while (actual !== expected && Date.now() < deadline) {
-    await new Promise((ok) => setTimeout(ok, 25));
-    actual = await page.evaluate(read, arg);
-  }
-  assert.equal(actual, expected, what);
-}
-
-function waitText(page, selector, expected) {
-  return waitForValue(page, (sel) => document.querySelector(sel)?.textContent?.trim() ?? null, selector, expected, `text of ${selector}`);
-}
-function waitAttr(page, selector, name, expected) {
-  return waitForValue(
-    page,
-    ([sel, n]) => document.querySelector(sel)?.getAttribute(n) ?? null,
-    [selector, name],
-    expected,
-    `${name} of ${selector}`,
-  );
 }
 
 const heading = (page) => page.evaluate(() => document.querySelector("main h1")?.textContent?.trim());
@@ -116,7 +93,7 @@ describe("app shell", () => {
   });
 
   it("navigates to every item by click, updating heading and aria-current", async () => {
-    await withApp({}, async ({ page }) => {
+    await withApp({ session: ANNA.profile.email }, async ({ page }) => {
       for (const [screen, label] of [...NAV_EN.slice(1), NAV_EN[0]]) {
         await page.click(`[data-testid=nav-${screen}]`);
         await waitText(page, "main h1", label);
@@ -129,7 +106,7 @@ describe("app shell", () => {
   });
 
   it("navigates to every item by keyboard, with a visible focus ring", async () => {
-    await withApp({}, async ({ page }) => {
+    await withApp({ session: ANNA.profile.email }, async ({ page }) => {
       await waitText(page, "main h1", "Help");
       await page.keyboard.press("Tab");
       assert.equal(await page.evaluate(() => document.activeElement?.className), "skip-link");
@@ -151,7 +128,11 @@ describe("app shell", () => {
         await waitText(page, "main h1", label);
         await assertCurrent(page, screen);
       }
-      // After the sidebar, Tab goes into the screen's content.
+      // Then the signed-in person and Sign out at the foot of the sidebar, then the content.
+      for (const id of ["sidebar-identity", "sidebar-sign-out"]) {
+        await page.keyboard.press("Tab");
+        assert.equal(await page.evaluate(() => document.activeElement?.getAttribute("data-testid")), id);
+      }
       await page.keyboard.press("Tab");
       assert.equal(
         await page.evaluate(() => document.activeElement?.getAttribute("data-testid")),
@@ -178,9 +159,6 @@ describe("app shell", () => {
       assert.equal(await page.locator("[data-testid=nav-agent]").count(), 0);
       const routes = [
         ["#/contact", "Support", "support"],
-        ["#/login", "Account", "account"],
-        ["#/sign", "Account", "account"],
-        ["#/signup", "Account", "account"],
         ["#/terms", "Help", "help"],
         ["#/privacy", "Help", "help"],
         ["#/sessions", "Sessions", "sessions"],
@@ -191,6 +169,23 @@ describe("app shell", () => {
         await waitText(page, "main h1", label);
         await assertCurrent(page, screen);
       }
+      // The sign-in family: the side panel marks the step, the sidebar's Sign in is current.
+      const auth = [
+        ["#/sign", "Sign in", "sign"],
+        ["#/login", "Sign in", "sign"],
+        ["#/signup", "Create your XWMS account", "signup"],
+        ["#/recover", "Recover your account", "recover"],
+      ];
+      for (const [hash, label, item] of auth) {
+        await page.evaluate((h) => (location.hash = h), hash);
+        await waitText(page, "main h1", label);
+        const current = await page.$$eval("[aria-current=page]", (els) => els.map((e) => e.getAttribute("data-testid")));
+        assert.deepEqual(current, ["sidebar-sign-in", `auth-nav-${item}`]);
+      }
+      // Account needs a signed-in person.
+      await page.evaluate(() => (location.hash = "#/account"));
+      await waitText(page, "main h1", "Sign in");
+      assert.equal(await page.evaluate(() => location.hash), "#/sign");
     });
   });
 });
@@ -246,7 +241,7 @@ describe("language", () => {
   });
 
   it("starts in the saved language", async () => {
-    await withApp({ settings: { ...DEFAULT_SETTINGS, language: "nl" }, hash: "#/security" }, async ({ page }) => {
+    await withApp({ settings: { ...DEFAULT_SETTINGS, language: "nl" }, hash: "#/security", session: ANNA.profile.email }, async ({ page }) => {
       await waitText(page, "main h1", "Beveiliging");
       assert.equal(await page.getAttribute("html", "lang"), "nl");
       await screenshot(page, "security-nl-light");

@@ -5,6 +5,7 @@
 // Nothing here builds the UI: run `npm run build` first.
 
 import { existsSync, readFileSync } from "node:fs";
+import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import { extname, join, normalize, resolve, sep } from "node:path";
@@ -96,7 +97,14 @@ export function launchChromium() {
  * the way the Rust side does, `calls` records every invoke, `setConnection(state)` changes
  * what the connection commands answer.
  *
- * @param {{ settings: object, connection: object, checkResult?: object, saveError?: object }} init
+ * The account commands play a small XWMS server in memory (accounts, mailed codes, lockout)
+ * that follows the rules of issue 3: 6-digit codes, 5 minutes (10 for a reset or an email
+ * change), 5 tries, resend refused for 46 s, no user enumeration. Mail lands in
+ * `__TEST_IPC__.mail`; `lastCode(to)` reads the latest code, `advance(seconds)` moves the
+ * clock, `endSession(code)` ends the session the way the Rust side does (`session-ended`).
+ *
+ * @param {{ settings: object, connection: object, checkResult?: object, saveError?: object,
+ *   accounts: object[], session: string | null, restoreError?: object | null, otherSessions: number }} init
  */
 function installIpcMock(init) {
   const callbacks = new Map();
@@ -106,6 +114,264 @@ function installIpcMock(init) {
   let connection = structuredClone(init.connection);
   let nextCheck = init.checkResult ? structuredClone(init.checkResult) : null;
   let saveError = init.saveError ? structuredClone(init.saveError) : null;
+
+  // ---- A small XWMS server in memory, for the account commands --------------------------
+  const CODE_SECONDS = { verify: 300, unlock: 300, reset: 600, email: 600 };
+  const RESEND_SECONDS = 46;
+  const MAX_TRIES = 5;
+  const LOCK_AFTER = 5;
+  const COMMON = new Set(["password1", "qwerty123", "welcome1", "letmein1", "iloveyou1", "abc12345", "passw0rd"]);
+  const RESERVED = new Set(["admin", "support", "xwms", "root"]);
+  let clockOffset = 0;
+  const now = () => Date.now() + clockOffset;
+  const accounts = new Map();
+  const mail = [];
+  const recoveryRequests = [];
+  let codeSeq = 0;
+  let session = init.session ?? null;
+  let restoreError = init.restoreError ?? null;
+  let otherSessions = init.otherSessions ?? 2;
+  let pendingEmailChange = null;
+
+  for (const a of init.accounts ?? []) {
+    accounts.set(a.profile.email.toLowerCase(), {
+      profile: structuredClone(a.profile),
+      password: a.password,
+      verified: a.verified ?? true,
+      locked: a.locked ?? false,
+      methods: a.methods ?? [],
+      failures: 0,
+      codes: {},
+    });
+  }
+
+  function fail(code, data) {
+    throw { code, message: `internal detail for ${code}`, data: data ?? null };
+  }
+  function checkPassword(pw) {
+    const chars = [...pw].length;
+    return {
+      long_enough: chars >= 8,
+      not_too_long: chars <= 256,
+      has_upper: /\p{Lu}/u.test(pw),
+      has_lower: /\p{Ll}/u.test(pw),
+      has_digit: /[0-9]/.test(pw),
+      not_common: !COMMON.has(pw.toLowerCase()),
+    };
+  }
+  function requirePassword(pw, field) {
+    const c = checkPassword(pw ?? "");
+    if (!c.long_enough) fail("password.too_short", { field });
+    if (!c.not_too_long) fail("password.too_long", { field });
+    if (!c.has_upper) fail("password.missing_upper", { field });
+    if (!c.has_lower) fail("password.missing_lower", { field });
+    if (!c.has_digit) fail("password.missing_digit", { field });
+    if (!c.not_common) fail("password.too_common", { field });
+  }
+  function requireEmail(value, field) {
+    if (!value || !String(value).trim()) fail("field.required", { field });
+    if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(String(value).trim())) fail("email.invalid", { field });
+    return String(value).trim();
+  }
+  function sendCode(account, kind, to) {
+    const last = account?.codes[kind];
+    if (last && now() - last.sentAt < RESEND_SECONDS * 1000) {
+      fail("code.resend_too_soon", { retry_after_seconds: Math.ceil((last.sentAt + RESEND_SECONDS * 1000 - now()) / 1000) });
+    }
+    codeSeq += 1;
+    const code = String(100000 + ((codeSeq * 271_829 + 314_159) % 900_000));
+    if (account) account.codes[kind] = { code, sentAt: now(), expiresAt: now() + CODE_SECONDS[kind] * 1000, tries: 0 };
+    mail.push({ to, kind, code });
+    return { email: to, expires_in_seconds: CODE_SECONDS[kind], resend_after_seconds: RESEND_SECONDS };
+  }
+  function useCode(account, kind, code) {
+    const pending = account?.codes[kind];
+    if (!pending) fail("code.none", { field: "code" });
+    if (now() > pending.expiresAt) fail("code.expired", { field: "code" });
+    if (pending.tries >= MAX_TRIES) fail("code.too_many_attempts", { field: "code" });
+    if (pending.code !== code) {
+      pending.tries += 1;
+      if (pending.tries >= MAX_TRIES) fail("code.too_many_attempts", { field: "code" });
+      fail("code.incorrect", { field: "code", attempts_left: MAX_TRIES - pending.tries });
+    }
+    delete account.codes[kind];
+  }
+  const find = (email) => accounts.get(String(email ?? "").trim().toLowerCase());
+  function signedIn() {
+    const a = session ? find(session) : null;
+    if (!a) fail("auth.unauthorized");
+    return a;
+  }
+
+  const accountCommands = {
+    check_password: ({ password }) => checkPassword(password ?? ""),
+    sign_up({ name, email, password }) {
+      if (!name || !String(name).trim()) fail("field.required", { field: "name" });
+      const address = requireEmail(email, "email");
+      requirePassword(password, "password");
+      const existing = find(address);
+      if (existing) {
+        // No enumeration: the same answer; the owner gets a notice instead of a code.
+        mail.push({ to: address, kind: "signup-notice", code: null });
+        return { email: address, expires_in_seconds: CODE_SECONDS.verify, resend_after_seconds: RESEND_SECONDS };
+      }
+      const account = {
+        profile: {
+          sub: `usr_${accounts.size + 1}`,
+          name: String(name).trim(),
+          username: null,
+          email: address,
+          email_verified: false,
+          timezone: "Europe/Amsterdam",
+          region: "NL",
+          language: "en",
+          created_at: new Date(now()).toISOString(),
+          is_agent: false,
+        },
+        password,
+        verified: false,
+        locked: false,
+        methods: [],
+        failures: 0,
+        codes: {},
+      };
+      accounts.set(address.toLowerCase(), account);
+      return sendCode(account, "verify", address);
+    },
+    verify_email({ email, code }) {
+      const a = find(email);
+      if (!a) fail("code.none", { field: "code" });
+      useCode(a, "verify", code);
+      a.verified = true;
+      a.profile.email_verified = true;
+      return null;
+    },
+    resend_verification({ email }) {
+      const a = find(email);
+      return sendCode(a && !a.verified ? a : null, "verify", requireEmail(email, "email"));
+    },
+    sign_in({ email, password }) {
+      const address = requireEmail(email, "email");
+      if (!password) fail("field.required", { field: "password" });
+      const a = find(address);
+      if (!a) fail("auth.invalid_credentials");
+      if (a.locked) fail("auth.locked");
+      if (a.password !== password) {
+        a.failures += 1;
+        if (a.failures >= LOCK_AFTER) {
+          a.locked = true;
+          a.codes.unlock = undefined;
+          sendCode(a, "unlock", a.profile.email);
+          fail("auth.locked");
+        }
+        if (a.failures === LOCK_AFTER - 1) fail("auth.throttled", { retry_after_seconds: 3 });
+        fail("auth.invalid_credentials");
+      }
+      if (!a.verified) fail("auth.email_unverified");
+      a.failures = 0;
+      if (a.methods.length) return { result: "second_factor", methods: [...a.methods] };
+      session = a.profile.email;
+      return { result: "signed_in", account: structuredClone(a.profile) };
+    },
+    unlock_account({ email, code }) {
+      const a = find(email);
+      if (!a) fail("code.none", { field: "code" });
+      useCode(a, "unlock", code);
+      a.locked = false;
+      a.failures = 0;
+      return null;
+    },
+    resend_unlock({ email }) {
+      const a = find(email);
+      return sendCode(a && a.locked ? a : null, "unlock", requireEmail(email, "email"));
+    },
+    forgot_password({ email }) {
+      const address = requireEmail(email, "email");
+      return sendCode(find(address) ?? null, "reset", address);
+    },
+    reset_password({ email, code, newPassword }) {
+      const a = find(email);
+      if (!a) fail("code.none", { field: "code" });
+      const pending = a.codes.reset;
+      if (!pending || pending.code !== code) useCode(a, "reset", code);
+      requirePassword(newPassword, "new_password");
+      delete a.codes.reset;
+      a.password = newPassword;
+      a.locked = false;
+      a.failures = 0;
+      if (session && find(session) === a) session = null;
+      return null;
+    },
+    file_recovery_request({ request }) {
+      requireEmail(request.email, "email");
+      if (!request.name || !request.name.trim()) fail("field.required", { field: "name" });
+      requireEmail(request.contact_email, "contact_email");
+      if (!request.lost?.length) fail("field.required", { field: "lost" });
+      if (!request.details || !request.details.trim()) fail("field.required", { field: "details" });
+      recoveryRequests.push(structuredClone(request));
+      return { reference: "REC-7K2M9Q", answer_within_days: 3 };
+    },
+    restore_session() {
+      if (restoreError) fail(restoreError.code);
+      const a = session ? find(session) : null;
+      return a ? structuredClone(a.profile) : null;
+    },
+    current_account: () => structuredClone(signedIn().profile),
+    sign_out() {
+      session = null;
+      return null;
+    },
+    update_profile({ update }) {
+      const a = signedIn();
+      if (update.name !== undefined && !update.name.trim()) fail("field.required", { field: "name" });
+      if (update.username !== undefined) {
+        const u = update.username.trim().toLowerCase();
+        if (RESERVED.has(u)) fail("account.username_reserved", { field: "username" });
+        if ([...accounts.values()].some((o) => o !== a && o.profile.username?.toLowerCase() === u)) {
+          fail("account.username_taken", { field: "username" });
+        }
+      }
+      if (update.timezone !== undefined) {
+        try {
+          new Intl.DateTimeFormat("en", { timeZone: update.timezone });
+        } catch {
+          fail("account.timezone_invalid", { field: "timezone" });
+        }
+      }
+      for (const key of ["name", "username", "timezone", "region", "language"]) {
+        if (update[key] !== undefined) a.profile[key] = update[key];
+      }
+      return structuredClone(a.profile);
+    },
+    change_email({ newEmail, password }) {
+      const a = signedIn();
+      const address = requireEmail(newEmail, "new_email");
+      if (a.password !== password) fail("auth.password_incorrect", { field: "password" });
+      pendingEmailChange = address;
+      return sendCode(a, "email", address);
+    },
+    confirm_email_change({ code }) {
+      const a = signedIn();
+      useCode(a, "email", code);
+      accounts.delete(a.profile.email.toLowerCase());
+      mail.push({ to: a.profile.email, kind: "email-changed-notice", code: null });
+      a.profile.email = pendingEmailChange;
+      a.profile.email_verified = true;
+      accounts.set(pendingEmailChange.toLowerCase(), a);
+      session = pendingEmailChange;
+      return structuredClone(a.profile);
+    },
+    change_password({ currentPassword, newPassword, signOutOthers }) {
+      const a = signedIn();
+      if (!currentPassword) fail("field.required", { field: "current_password" });
+      if (a.password !== currentPassword) fail("auth.password_incorrect", { field: "current_password" });
+      requirePassword(newPassword, "new_password");
+      a.password = newPassword;
+      const revoked = signOutOthers ? otherSessions : 0;
+      if (signOutOthers) otherSessions = 0;
+      return { sessions_revoked: revoked };
+    },
+  };
 
   function transformCallback(callback, once = false) {
     const id = window.crypto.getRandomValues(new Uint32Array(1))[0];
@@ -186,6 +452,7 @@ function installIpcMock(init) {
       case "open_external":
         return null;
       default:
+        if (Object.hasOwn(accountCommands, cmd)) return accountCommands[cmd](args);
         throw { code: "request.invalid", message: `unknown command ${cmd}` };
     }
   }
@@ -216,6 +483,28 @@ function installIpcMock(init) {
     },
     setSaveError(error) {
       saveError = error;
+    },
+    mail,
+    recoveryRequests,
+    /** The latest code mailed to `to` (optionally of one kind: verify, unlock, reset, email). */
+    lastCode(to, kind) {
+      const m = [...mail].reverse().find((x) => x.to.toLowerCase() === to.toLowerCase() && x.code && (!kind || x.kind === kind));
+      return m ? m.code : null;
+    },
+    advance(seconds) {
+      clockOffset += seconds * 1000;
+    },
+    /** Ends the session the way the Rust side does when the server says so. */
+    endSession(code) {
+      session = null;
+      emit("session-ended", { reason: { code, message: `internal detail for ${code}`, data: null } });
+    },
+    account(email) {
+      const a = find(email);
+      return a ? { ...structuredClone(a.profile), password: a.password, locked: a.locked, verified: a.verified } : null;
+    },
+    setRestoreError(error) {
+      restoreError = error;
     },
   };
   // tauri.conf.json sets `freezePrototype: true`; the webview then runs with a frozen
@@ -256,6 +545,23 @@ export function offlineState(overrides = {}) {
 
 export const DEFAULT_SETTINGS = { server_url: "http://127.0.0.1:8787/", language: "en", theme: "light" };
 
+/** A verified account the tests can sign in with. */
+export const ANNA = {
+  password: "Tulip-Harbour-42",
+  profile: {
+    sub: "usr_01HZX3Q7",
+    name: "Anna de Vries",
+    username: "anna",
+    email: "anna@example.com",
+    email_verified: true,
+    timezone: "Europe/Amsterdam",
+    region: "NL",
+    language: "en",
+    created_at: "2024-03-14T09:15:00Z",
+    is_agent: false,
+  },
+};
+
 /**
  * Opens the app in a fresh browser context with the IPC mock installed.
  * Records requests that leave the app's origin, console errors and page errors, so a test
@@ -267,6 +573,10 @@ export async function openApp(browser, baseUrl, options = {}) {
     connection = onlineState(),
     checkResult,
     saveError,
+    accounts = [ANNA],
+    session = null,
+    restoreError = null,
+    otherSessions = 2,
     hash = "",
     colorScheme = "light",
     locale = "en-US",
@@ -289,14 +599,24 @@ export async function openApp(browser, baseUrl, options = {}) {
   page.on("request", (req) => {
     if (!req.url().startsWith(baseUrl + "/")) foreignRequests.push(req.url());
   });
-  await page.addInitScript(installIpcMock, { settings, connection, checkResult, saveError });
+  await page.addInitScript(installIpcMock, {
+    settings,
+    connection,
+    checkResult,
+    saveError,
+    accounts,
+    session,
+    restoreError,
+    otherSessions,
+  });
   await page.goto(`${baseUrl}/${hash}`);
   // The app is ready once it has subscribed to connection changes and loaded settings.
   await page.waitForFunction(
     () =>
       window.__TEST_IPC__.listenerCount("connection-changed") > 0 &&
       window.__TEST_IPC__.calls.some((c) => c.cmd === "get_settings") &&
-      window.__TEST_IPC__.calls.some((c) => c.cmd === "connection_state"),
+      window.__TEST_IPC__.calls.some((c) => c.cmd === "connection_state") &&
+      window.__TEST_IPC__.calls.some((c) => c.cmd === "restore_session"),
   );
   return { context, page, problems, foreignRequests };
 }
@@ -317,3 +637,43 @@ export async function screenshot(page, name) {
   );
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
 }
+
+/**
+ * Waits until `read(arg)` (run in the page) returns `expected`; on timeout fails with the
+ * last value seen, so a failure says what the page showed instead.
+ */
+export async function waitForValue(page, read, arg, expected, what, timeout = 5000) {
+  const deadline = Date.now() + timeout;
+  let actual = await page.evaluate(read, arg);
+  while (actual !== expected && Date.now() < deadline) {
+    await new Promise((ok) => setTimeout(ok, 25));
+    actual = await page.evaluate(read, arg);
+  }
+  assert.equal(actual, expected, what);
+}
+
+/** Waits until the element's text (trimmed, whitespace collapsed) is `expected`. */
+export function waitText(page, selector, expected, timeout) {
+  return waitForValue(
+    page,
+    (sel) => document.querySelector(sel)?.textContent?.replace(/\s+/g, " ").trim() ?? null,
+    selector,
+    expected,
+    `text of ${selector}`,
+    timeout,
+  );
+}
+
+export function waitAttr(page, selector, name, expected, timeout) {
+  return waitForValue(
+    page,
+    ([sel, n]) => document.querySelector(sel)?.getAttribute(n) ?? null,
+    [selector, name],
+    expected,
+    `${name} of ${selector}`,
+    timeout,
+  );
+}
+
+/** `[data-testid=x]` */
+export const tid = (id) => `[data-testid="${id}"]`;

@@ -26,6 +26,81 @@ describe("ipc wrapper", () => {
     ]);
   });
 
+  it("calls the account commands with the argument names Tauri expects (camelCase)", async () => {
+    const seen: [string, unknown][] = [];
+    mockIPC((cmd, args) => {
+      seen.push([cmd, args]);
+      return null;
+    });
+    const request = { email: "a@x.nl", name: "A", contact_email: "b@y.nl", lost: ["password" as const], details: "d" };
+    await ipc.checkPassword("Pw1");
+    await ipc.signUp("Anna", "a@x.nl", "Pw1");
+    await ipc.verifyEmail("a@x.nl", "123456");
+    await ipc.resendVerification("a@x.nl");
+    await ipc.signIn("a@x.nl", "Pw1");
+    await ipc.unlockAccount("a@x.nl", "123456");
+    await ipc.resendUnlock("a@x.nl");
+    await ipc.forgotPassword("a@x.nl");
+    await ipc.resetPassword("a@x.nl", "123456", "Pw2");
+    await ipc.fileRecoveryRequest(request);
+    await ipc.restoreSession();
+    await ipc.currentAccount();
+    await ipc.signOut();
+    await ipc.updateProfile({ timezone: "Asia/Tokyo" });
+    await ipc.changeEmail("n@x.nl", "Pw1");
+    await ipc.confirmEmailChange("654321");
+    await ipc.changePassword("Pw1", "Pw2", true);
+    expect(seen).toEqual([
+      ["check_password", { password: "Pw1" }],
+      ["sign_up", { name: "Anna", email: "a@x.nl", password: "Pw1" }],
+      ["verify_email", { email: "a@x.nl", code: "123456" }],
+      ["resend_verification", { email: "a@x.nl" }],
+      ["sign_in", { email: "a@x.nl", password: "Pw1" }],
+      ["unlock_account", { email: "a@x.nl", code: "123456" }],
+      ["resend_unlock", { email: "a@x.nl" }],
+      ["forgot_password", { email: "a@x.nl" }],
+      ["reset_password", { email: "a@x.nl", code: "123456", newPassword: "Pw2" }],
+      ["file_recovery_request", { request }],
+      ["restore_session", {}],
+      ["current_account", {}],
+      ["sign_out", {}],
+      ["update_profile", { update: { timezone: "Asia/Tokyo" } }],
+      ["change_email", { newEmail: "n@x.nl", password: "Pw1" }],
+      ["confirm_email_change", { code: "654321" }],
+      ["change_password", { currentPassword: "Pw1", newPassword: "Pw2", signOutOthers: true }],
+    ]);
+  });
+
+  it("keeps the error's data (field, wait, tries left) and drops anything else", async () => {
+    mockIPC(() => {
+      throw {
+        code: "code.incorrect",
+        message: "m",
+        data: { field: "code", attempts_left: 3, retry_after_seconds: null, secret: "x" },
+      };
+    });
+    expect(await ipc.verifyEmail("a@x.nl", "000000")).toEqual({
+      status: "error",
+      error: { code: "code.incorrect", message: "m", data: { field: "code", attempts_left: 3 } },
+    });
+  });
+
+  it("delivers session-ended and account-changed", async () => {
+    mockIPC(() => null, { shouldMockEvents: true });
+    const { emit } = await import("@tauri-apps/api/event");
+    const ended: string[] = [];
+    const changed: (string | null)[] = [];
+    const stop1 = await ipc.onSessionEnded((e) => ended.push(e.reason.code));
+    const stop2 = await ipc.onAccountChanged((p) => changed.push(p ? p.email : null));
+    await emit("session-ended", { reason: { code: "auth.session_revoked", message: "x" } });
+    await emit("account-changed", { email: "a@x.nl" });
+    await emit("account-changed", null);
+    stop1();
+    stop2();
+    expect(ended).toEqual(["auth.session_revoked"]);
+    expect(changed).toEqual(["a@x.nl", null]);
+  });
+
   it("turns a refused command into an error result with the code", async () => {
     mockIPC(() => {
       throw { code: "settings.invalid_url", message: "relative URL without a base" };

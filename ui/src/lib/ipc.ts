@@ -7,32 +7,72 @@
 // of a rejected promise, so screens never have to guess which calls can throw.
 
 import { commands, events } from "./bindings";
-import type { ConnectionState, Settings } from "./bindings";
-
-export type {
+import type {
+  CodeSent,
   ConnectionState,
-  ConnectionStatus,
-  Language,
-  ServerSummary,
+  ErrorData,
+  PasswordChanged,
+  PasswordCheck,
+  ProfileUpdate,
+  RecoveryFiled,
+  RecoveryRequest,
   Settings,
-  Theme,
+  SignInOutcome,
+  UserProfile,
 } from "./bindings";
 
+export type {
+  CodeSent,
+  ConnectionState,
+  ConnectionStatus,
+  ErrorData,
+  Language,
+  PasswordChanged,
+  PasswordCheck,
+  ProfileUpdate,
+  RecoveryFiled,
+  RecoveryRequest,
+  ServerSummary,
+  Settings,
+  SignInOutcome,
+  Theme,
+  UserProfile,
+} from "./bindings";
+/** What a person can say they lost, in a recovery request (`RecoveryRequest.lost`). */
+export type LostItem = "password" | "second_factor" | "email_access";
+
+/** Payload of `session-ended`: why the session ended (`auth.session_revoked`, ...). */
+export type SessionEnded = { reason: AppError };
+
 /**
- * An error as it crosses IPC: a stable machine code and a message for logs (the Rust side
- * calls it `ErrorBody`). The UI shows a localized text for the code, never `message`.
+ * An error as it crosses IPC: a stable machine code, a message for logs and optional facts
+ * (the Rust side calls it `ErrorBody`). The UI shows a localized text for the code, never
+ * `message`.
  */
-export type AppError = { code: string; message: string };
+export type AppError = { code: string; message: string; data?: ErrorData | null };
 
 export type Result<T, E = AppError> = { status: "ok"; data: T } | { status: "error"; error: E };
 
 /** Error code used when the IPC bridge itself failed (not a code the Rust side sends). */
 export const IPC_FAILURE = "ipc.failure";
 
+function toErrorData(value: unknown): ErrorData | null {
+  if (!value || typeof value !== "object") return null;
+  const v = value as Record<string, unknown>;
+  const data: ErrorData = {};
+  if (typeof v.field === "string") data.field = v.field;
+  if (typeof v.retry_after_seconds === "number") data.retry_after_seconds = v.retry_after_seconds;
+  if (typeof v.attempts_left === "number") data.attempts_left = v.attempts_left;
+  return Object.keys(data).length ? data : null;
+}
+
 function toAppError(e: unknown): AppError {
   if (e && typeof e === "object" && "code" in e && typeof (e as AppError).code === "string") {
     const err = e as AppError;
-    return { code: err.code, message: typeof err.message === "string" ? err.message : "" };
+    const out: AppError = { code: err.code, message: typeof err.message === "string" ? err.message : "" };
+    const data = toErrorData(err.data);
+    if (data) out.data = data;
+    return out;
   }
   return { code: IPC_FAILURE, message: e instanceof Error ? e.message : String(e) };
 }
@@ -62,6 +102,8 @@ async function settle<T>(call: () => Promise<T | Result<T, unknown>>): Promise<R
   }
 }
 
+// ---- Settings and connection -----------------------------------------------------------------
+
 export function getSettings(): Promise<Result<Settings>> {
   return settle<Settings>(() => commands.getSettings());
 }
@@ -82,19 +124,114 @@ export function openExternal(url: string): Promise<Result<null>> {
   return settle<null>(() => commands.openExternal(url));
 }
 
-/**
- * Subscribes to the Rust side's `connection-changed` event. Resolves to an unsubscribe
- * function; when the bridge is missing it resolves to a no-op instead of rejecting.
- */
-export async function onConnectionChanged(
-  handler: (state: ConnectionState) => void,
-): Promise<() => void> {
+// ---- Accounts --------------------------------------------------------------------------------
+
+/** Checks a password against the rule, locally (no network). */
+export function checkPassword(password: string): Promise<Result<PasswordCheck>> {
+  return settle<PasswordCheck>(() => commands.checkPassword(password));
+}
+
+export function signUp(name: string, email: string, password: string): Promise<Result<CodeSent>> {
+  return settle<CodeSent>(() => commands.signUp(name, email, password));
+}
+
+export function verifyEmail(email: string, code: string): Promise<Result<null>> {
+  return settle<null>(() => commands.verifyEmail(email, code));
+}
+
+export function resendVerification(email: string): Promise<Result<CodeSent>> {
+  return settle<CodeSent>(() => commands.resendVerification(email));
+}
+
+export function signIn(email: string, password: string): Promise<Result<SignInOutcome>> {
+  return settle<SignInOutcome>(() => commands.signIn(email, password));
+}
+
+export function unlockAccount(email: string, code: string): Promise<Result<null>> {
+  return settle<null>(() => commands.unlockAccount(email, code));
+}
+
+export function resendUnlock(email: string): Promise<Result<CodeSent>> {
+  return settle<CodeSent>(() => commands.resendUnlock(email));
+}
+
+export function forgotPassword(email: string): Promise<Result<CodeSent>> {
+  return settle<CodeSent>(() => commands.forgotPassword(email));
+}
+
+export function resetPassword(email: string, code: string, newPassword: string): Promise<Result<null>> {
+  return settle<null>(() => commands.resetPassword(email, code, newPassword));
+}
+
+export function fileRecoveryRequest(request: RecoveryRequest): Promise<Result<RecoveryFiled>> {
+  return settle<RecoveryFiled>(() => commands.fileRecoveryRequest(request));
+}
+
+/** The session kept in the keychain, refreshed; `null` when nobody is signed in. */
+export function restoreSession(): Promise<Result<UserProfile | null>> {
+  return settle<UserProfile | null>(() => commands.restoreSession());
+}
+
+export function currentAccount(): Promise<Result<UserProfile>> {
+  return settle<UserProfile>(() => commands.currentAccount());
+}
+
+export function signOut(): Promise<Result<null>> {
+  return settle<null>(() => commands.signOut());
+}
+
+export function updateProfile(update: ProfileUpdate): Promise<Result<UserProfile>> {
+  return settle<UserProfile>(() => commands.updateProfile(update));
+}
+
+export function changeEmail(newEmail: string, password: string): Promise<Result<CodeSent>> {
+  return settle<CodeSent>(() => commands.changeEmail(newEmail, password));
+}
+
+export function confirmEmailChange(code: string): Promise<Result<UserProfile>> {
+  return settle<UserProfile>(() => commands.confirmEmailChange(code));
+}
+
+export function changePassword(
+  currentPassword: string,
+  newPassword: string,
+  signOutOthers: boolean,
+): Promise<Result<PasswordChanged>> {
+  return settle<PasswordChanged>(() => commands.changePassword(currentPassword, newPassword, signOutOthers));
+}
+
+// ---- Events ----------------------------------------------------------------------------------
+
+type Unlisten = () => void;
+
+type Event<T> = { listen: (cb: (e: { payload: T }) => void) => Promise<() => void> };
+
+/** Listens to a generated event; when the bridge is missing, a no-op unsubscribe. */
+async function subscribe<T>(event: Event<T>, handler: (payload: T) => void): Promise<Unlisten> {
   try {
-    const unlisten = await events.connectionChanged.listen((e) => handler(e.payload));
+    const unlisten = await event.listen((e) => handler(e.payload));
     return () => {
       void Promise.resolve(unlisten()).catch(() => {});
     };
   } catch {
     return () => {};
   }
+}
+
+/**
+ * Subscribes to the Rust side's `connection-changed` event. Resolves to an unsubscribe
+ * function; when the bridge is missing it resolves to a no-op instead of rejecting.
+ */
+export function onConnectionChanged(handler: (state: ConnectionState) => void): Promise<Unlisten> {
+  return subscribe(events.connectionChanged, handler);
+}
+
+/** `session-ended`: the session was revoked or expired; the reason is an error code. */
+export function onSessionEnded(handler: (ended: SessionEnded) => void): Promise<Unlisten> {
+  return subscribe(events.sessionEnded, (p) => handler({ reason: toAppError(p?.reason) }));
+}
+
+/** `account-changed`: the signed-in account changed, or `null` after signing out. */
+export function onAccountChanged(handler: (account: UserProfile | null) => void): Promise<Unlisten> {
+  return subscribe(events.accountChanged, handler);
 }

@@ -9,7 +9,33 @@ export type Screen =
   | "sessions"
   | "support"
   | "agent"
-  | "settings";
+  | "settings"
+  // Signing in and getting back in.
+  | "sign"
+  | "signup"
+  | "verify-email"
+  | "locked"
+  | "forgot-password"
+  | "reset-password"
+  | "recover"
+  | "recovery-request"
+  | "second-factor";
+
+/** Screens that need a signed-in person; a signed-out person is sent to sign-in, then back. */
+export const SIGNED_IN_SCREENS: ReadonlySet<Screen> = new Set<Screen>(["account", "security"]);
+
+/** Screens of the sign-in family: shown in the sign-in layout, part of the Account section. */
+export const AUTH_SCREENS: ReadonlySet<Screen> = new Set<Screen>([
+  "sign",
+  "signup",
+  "verify-email",
+  "locked",
+  "forgot-password",
+  "reset-password",
+  "recover",
+  "recovery-request",
+  "second-factor",
+]);
 
 export const DEFAULT_PATH = "/help";
 
@@ -21,10 +47,20 @@ export const ROUTES: Readonly<Record<string, Screen>> = {
   "/support": "support",
   "/agent": "agent",
   "/settings": "settings",
-  // XWMS route names. Sign-in lives in the account screen; contact goes to support.
-  "/sign": "account",
-  "/signup": "account",
-  "/login": "account",
+  // XWMS route names: /sign is the entry point (with "Recover account" on its left side),
+  // /login the same sign-in for existing users, /signup creates an account.
+  "/sign": "sign",
+  "/login": "sign",
+  "/signup": "signup",
+  "/verify-email": "verify-email",
+  "/locked": "locked",
+  "/unlock": "locked",
+  "/forgot-password": "forgot-password",
+  "/reset-password": "reset-password",
+  "/recover": "recover",
+  "/recovery-request": "recovery-request",
+  "/second-factor": "second-factor",
+  // Contact goes to support.
   "/contact": "support",
   // XWMS publishes its terms and privacy statement on the web; until they are shown in the
   // app, these open Help.

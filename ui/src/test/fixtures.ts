@@ -1,7 +1,9 @@
 // Shared test data and helpers for the component tests (jsdom).
 import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
 import { setLanguage } from "$lib/i18n/index.svelte";
-import type { ConnectionState, ServerSummary, Settings } from "$lib/ipc";
+import type { ConnectionState, PasswordCheck, ServerSummary, Settings, UserProfile } from "$lib/ipc";
+import { account } from "$lib/stores/account.svelte";
+import { flow } from "$lib/stores/auth.svelte";
 import { connection } from "$lib/stores/connection.svelte";
 import { settings } from "$lib/stores/settings.svelte";
 import { setTheme } from "$lib/theme.svelte";
@@ -39,6 +41,39 @@ export function offline(overrides: Partial<ConnectionState> = {}): ConnectionSta
 
 export const SETTINGS: Settings = { server_url: "http://127.0.0.1:8787/", language: "en", theme: "light" };
 
+export const PROFILE: UserProfile = {
+  sub: "usr_01HZX3Q7",
+  name: "Anna de Vries",
+  username: "anna",
+  email: "anna@example.com",
+  email_verified: true,
+  timezone: "Europe/Amsterdam",
+  region: "NL",
+  language: "en",
+  created_at: "2024-03-14T09:15:00Z",
+  is_agent: false,
+};
+
+/** The password rule as the Rust side checks it (with a tiny list of common passwords). */
+export function checkPassword(password: string): PasswordCheck {
+  const chars = [...password].length;
+  return {
+    long_enough: chars >= 8,
+    not_too_long: chars <= 256,
+    has_upper: /\p{Lu}/u.test(password),
+    has_lower: /\p{Ll}/u.test(password),
+    has_digit: /[0-9]/.test(password),
+    not_common: !["password1", "qwerty123"].includes(password.toLowerCase()),
+  };
+}
+
+/** A refusal from the Rust side: what a command handler throws. */
+export function refusal(code: string, data: Record<string, unknown> | null = null) {
+  return () => {
+    throw { code, message: `internal detail: ${code}`, data };
+  };
+}
+
 export type Call = { cmd: string; args: Record<string, unknown> };
 
 /**
@@ -61,6 +96,10 @@ export function mockBackend(handlers: Record<string, (args: Record<string, unkno
         case "connection_state":
         case "check_connection":
           return online();
+        case "check_password":
+          return checkPassword(String(a.password ?? ""));
+        case "restore_session":
+          return null;
         default:
           return null;
       }
@@ -74,9 +113,19 @@ export function mockBackend(handlers: Record<string, (args: Record<string, unkno
 export function resetStores(): void {
   clearMocks();
   connection.reset();
+  account.reset();
+  flow.reset();
   settings.current = { ...SETTINGS };
   settings.loaded = false;
   settings.loadError = null;
   setLanguage("en");
   setTheme("system");
+}
+
+/** Sets the location hash and waits until the router has seen it (hashchange is async). */
+export async function goTo(hash: string): Promise<void> {
+  if (window.location.hash === hash) return;
+  const seen = new Promise<void>((ok) => window.addEventListener("hashchange", () => ok(), { once: true }));
+  window.location.hash = hash;
+  await seen;
 }

@@ -4,13 +4,13 @@ import { fr } from "./fr";
 import {
   dictionaries,
   errorText,
-  formatDateTime,
   isKnownErrorCode,
   locale,
   matchLocale,
   refreshSystemLanguage,
   setLanguage,
   t,
+  tn,
 } from "./index.svelte";
 import { nl } from "./nl";
 
@@ -95,6 +95,20 @@ describe("t()", () => {
   });
 });
 
+describe("tn()", () => {
+  it("chooses the plural form by the language's rules", () => {
+    expect(tn("attempts.left", 1)).toBe("1 attempt left.");
+    expect(tn("attempts.left", 3)).toBe("3 attempts left.");
+    setLanguage("nl");
+    expect(tn("attempts.left", 1)).toBe("Nog 1 poging.");
+    expect(tn("attempts.left", 0)).toBe("Nog 0 pogingen.");
+    setLanguage("fr");
+    // French counts 0 and 1 as singular.
+    expect(tn("attempts.left", 0)).toBe("Encore 0 tentative.");
+    expect(tn("attempts.left", 2)).toBe("Encore 2 tentatives.");
+  });
+});
+
 describe("errorText()", () => {
   it.each([
     "settings.invalid_url",
@@ -116,33 +130,64 @@ describe("errorText()", () => {
     expect(new Set(texts).size).toBe(3);
   });
 
+  it.each([
+    "field.required",
+    "field.too_long",
+    "field.invalid",
+    "email.invalid",
+    "password.too_short",
+    "password.too_long",
+    "password.missing_upper",
+    "password.missing_lower",
+    "password.missing_digit",
+    "password.too_common",
+    "auth.invalid_credentials",
+    "auth.email_unverified",
+    "auth.locked",
+    "auth.throttled",
+    "auth.unauthorized",
+    "auth.session_expired",
+    "auth.session_revoked",
+    "auth.password_incorrect",
+    "code.none",
+    "code.expired",
+    "code.too_soon",
+    "code.too_many_attempts",
+    "code.incorrect",
+    "code.resend_too_soon",
+    "account.username_taken",
+    "account.username_reserved",
+    "account.timezone_invalid",
+    "request.rate_limited",
+    "keychain.unavailable",
+  ])("translates the account error %s into en, nl and fr", (code) => {
+    expect(isKnownErrorCode(code)).toBe(true);
+    const texts = (["en", "nl", "fr"] as const).map((l) => {
+      setLanguage(l);
+      return errorText({ code });
+    });
+    setLanguage("en");
+    expect(texts[0]).not.toBe(t("error.generic"));
+    expect(new Set(texts).size).toBe(3);
+  });
+
+  it("uses XWMS's published wording for code errors", () => {
+    expect(errorText({ code: "code.none" })).toBe("No code has been requested.");
+    expect(errorText({ code: "code.expired" })).toBe("The verification code has expired.");
+    expect(errorText({ code: "code.too_soon" })).toBe("Please wait before trying again.");
+    expect(errorText({ code: "code.too_many_attempts" })).toBe("Too many attempts. Please request a new code.");
+    expect(errorText({ code: "code.incorrect" })).toBe("Incorrect code.");
+  });
+
   it("gives the generic message for unknown codes, never the raw text", () => {
     expect(errorText({ code: "disk.exploded", message: "/home/secret" } as never)).toBe(
       "Something went wrong. Please try again.",
     );
     expect(errorText({ code: "toString" })).toBe("Something went wrong. Please try again.");
+    expect(errorText({ code: "generic" })).toBe("Something went wrong. Please try again.");
+    expect(isKnownErrorCode("generic")).toBe(false);
     expect(errorText(null)).toBe("Something went wrong. Please try again.");
     setLanguage("nl");
     expect(errorText({ code: "nope" })).toBe("Er ging iets mis. Probeer het opnieuw.");
-  });
-});
-
-describe("formatDateTime()", () => {
-  it("formats in the current language", () => {
-    const iso = "2026-11-25T08:30:05Z";
-    const en = formatDateTime(iso);
-    setLanguage("nl");
-    const nlText = formatDateTime(iso);
-    setLanguage("fr");
-    const frText = formatDateTime(iso);
-    expect(en).toBe(new Intl.DateTimeFormat("en", { dateStyle: "medium", timeStyle: "medium" }).format(new Date(iso)));
-    expect(nlText).toBe(new Intl.DateTimeFormat("nl", { dateStyle: "medium", timeStyle: "medium" }).format(new Date(iso)));
-    expect(frText).toBe(new Intl.DateTimeFormat("fr", { dateStyle: "medium", timeStyle: "medium" }).format(new Date(iso)));
-    expect(new Set([en, nlText, frText]).size).toBe(3);
-  });
-
-  it("returns null for missing or broken timestamps", () => {
-    expect(formatDateTime(null)).toBeNull();
-    expect(formatDateTime("not a date")).toBeNull();
   });
 });

@@ -80,22 +80,26 @@ export function t(key: MessageKey, params?: Params): string {
   return interpolate(text, params);
 }
 
-const ERROR_KEYS: Record<string, MessageKey> = {
-  "settings.invalid_url": "error.settings.invalid_url",
-  "settings.unsupported_scheme": "error.settings.unsupported_scheme",
-  "settings.url_has_credentials": "error.settings.url_has_credentials",
-  "settings.storage": "error.settings.storage",
-  "network.offline": "error.network.offline",
-  "network.timeout": "error.network.timeout",
-  "network.bad_response": "error.network.bad_response",
-  "server.internal": "error.server.internal",
-  "server.unavailable": "error.server.unavailable",
-  "request.invalid": "error.request.invalid",
-};
+/** Keys that come in plural forms: `base.one` and `base.other`. */
+export type PluralKey = MessageKey extends infer K ? (K extends `${infer B}.one` ? B : never) : never;
+
+/**
+ * Translates a message that depends on a count, choosing `.one` or `.other` by the current
+ * language's plural rules (French counts 0 as "one"). `{count}` is filled in.
+ */
+export function tn(key: PluralKey, count: number, params?: Params): string {
+  const form = new Intl.PluralRules(locale()).select(count) === "one" ? "one" : "other";
+  return t(`${key}.${form}` as MessageKey, { ...params, count });
+}
+
+function errorKey(code: string): MessageKey | undefined {
+  const key = `error.${code}`;
+  return Object.hasOwn(en, key) && code !== "generic" ? (key as MessageKey) : undefined;
+}
 
 /** True when `code` has its own localized message. */
 export function isKnownErrorCode(code: string): boolean {
-  return Object.hasOwn(ERROR_KEYS, code);
+  return errorKey(code) !== undefined;
 }
 
 /**
@@ -103,14 +107,6 @@ export function isKnownErrorCode(code: string): boolean {
  * Rust side's `message` is for logs and is never shown.
  */
 export function errorText(error: { code: string } | null | undefined): string {
-  const key = error && Object.hasOwn(ERROR_KEYS, error.code) ? ERROR_KEYS[error.code] : undefined;
+  const key = error ? errorKey(error.code) : undefined;
   return t(key ?? "error.generic");
-}
-
-/** Formats an ISO 8601 timestamp as date and time in the current language. */
-export function formatDateTime(iso: string | null | undefined): string | null {
-  if (!iso) return null;
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) return null;
-  return new Intl.DateTimeFormat(locale(), { dateStyle: "medium", timeStyle: "medium" }).format(date);
 }
