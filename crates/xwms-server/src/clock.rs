@@ -29,6 +29,56 @@ impl Clock for FixedClock {
     }
 }
 
+/// A clock that stands still until a test moves it: policies on time (code lifetimes, cooldowns,
+/// lockouts, token lifetimes) are tested exactly, without sleeping. Clones share the same time.
+#[derive(Debug, Clone)]
+pub struct ManualClock(std::sync::Arc<std::sync::Mutex<OffsetDateTime>>);
+
+impl ManualClock {
+    pub fn new(start: OffsetDateTime) -> ManualClock {
+        ManualClock(std::sync::Arc::new(std::sync::Mutex::new(start)))
+    }
+
+    /// Moves the time forward (or back, with a negative duration).
+    pub fn advance(&self, by: time::Duration) {
+        let mut now = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        *now += by;
+    }
+
+    pub fn advance_secs(&self, seconds: i64) {
+        self.advance(time::Duration::seconds(seconds));
+    }
+
+    pub fn set(&self, to: OffsetDateTime) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = to;
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> OffsetDateTime {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// How the store keeps instants: whole milliseconds since the Unix epoch (an INTEGER column
+/// compares and indexes simply, and keeps sub-second order for the 5-second rules).
+pub fn to_millis(at: OffsetDateTime) -> i64 {
+    i64::try_from(at.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
+/// The inverse of [`to_millis`].
+pub fn from_millis(millis: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+/// Whole seconds from `now` until `later`, rounded up, at least 1: the `retry_after_seconds`
+/// a client waits.
+pub fn seconds_until(now: OffsetDateTime, later: OffsetDateTime) -> u32 {
+    let millis = (later - now).whole_milliseconds().max(1);
+    u32::try_from((millis + 999) / 1000).unwrap_or(u32::MAX)
+}
+
 /// `now` as RFC 3339 text, the form every timestamp takes on the wire and in the store.
 pub fn rfc3339(now: OffsetDateTime) -> String {
     now.format(&time::format_description::well_known::Rfc3339)
@@ -39,6 +89,25 @@ pub fn rfc3339(now: OffsetDateTime) -> String {
 mod tests {
     use super::*;
     use time::macros::datetime;
+
+    #[test]
+    fn manual_clock_moves_only_when_told_and_clones_share_it() {
+        let clock = ManualClock::new(datetime!(2026-03-04 05:06:07 UTC));
+        let other = clock.clone();
+        clock.advance_secs(46);
+        assert_eq!(other.now(), datetime!(2026-03-04 05:06:53 UTC));
+    }
+
+    #[test]
+    fn millis_round_trip_and_retry_after_rounds_up() {
+        let at = datetime!(2026-03-04 05:06:07.123 UTC);
+        assert_eq!(from_millis(to_millis(at)), at);
+        let table = [(0, 1), (1, 1), (999, 1), (1000, 1), (1001, 2), (45_500, 46)];
+        for (millis, seconds) in table {
+            let later = at + time::Duration::milliseconds(millis);
+            assert_eq!(seconds_until(at, later), seconds, "{millis} ms");
+        }
+    }
 
     #[test]
     fn fixed_clock_answers_its_instant_in_rfc3339() {

@@ -39,9 +39,13 @@ pub mod env {
     pub const NAME: &str = "XWMS_NAME";
     pub const TIMEZONE: &str = "XWMS_TIMEZONE";
     pub const LOCALE: &str = "XWMS_LOCALE";
+    pub const SMTP_URL: &str = "XWMS_SMTP_URL";
+    pub const MAIL_FROM: &str = "XWMS_MAIL_FROM";
     /// Log filter (tracing `EnvFilter` syntax); `RUST_LOG` is read when it is unset.
     pub const LOG: &str = "XWMS_LOG";
-    pub const ALL_SETTINGS: &[&str] = &[LISTEN, DATA_DIR, CONFIG, DEMO, NAME, TIMEZONE, LOCALE];
+    pub const ALL_SETTINGS: &[&str] = &[
+        LISTEN, DATA_DIR, CONFIG, DEMO, NAME, TIMEZONE, LOCALE, SMTP_URL, MAIL_FROM,
+    ];
 }
 
 #[derive(Debug, Parser)]
@@ -82,6 +86,57 @@ pub struct ServeArgs {
     /// Default locale: en, nl, fr, de, es, hi or zh_CN [env: XWMS_LOCALE] [default: en]
     #[arg(long, value_name = "LOCALE")]
     pub locale: Option<String>,
+    /// SMTP server for mail: smtp://127.0.0.1:1025 (plain, e.g. a local catcher),
+    /// smtp://host:587?tls=required (STARTTLS), smtps://user:password@host (TLS)
+    /// [env: XWMS_SMTP_URL] [default: none, mail is written to <data-dir>/outbox/*.eml]
+    #[arg(long, value_name = "URL")]
+    pub smtp_url: Option<String>,
+    /// Sender of mail [env: XWMS_MAIL_FROM] [default: XWMS <no-reply@xwms.localhost>]
+    #[arg(long, value_name = "MAILBOX")]
+    pub mail_from: Option<String>,
+}
+
+/// Where the server's mail goes, resolved like every other setting (flag, env, file, default).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailSettings {
+    /// `None`: mail is written as `.eml` files to `<data-dir>/outbox`.
+    pub smtp_url: Option<String>,
+    /// e.g. `XWMS <no-reply@xwms.localhost>`.
+    pub from: String,
+}
+
+impl MailSettings {
+    /// Resolves `--smtp-url` and `--mail-from` (see the module documentation for the order).
+    pub fn resolve(
+        args: &ServeArgs,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<MailSettings, ConfigError> {
+        let layer = resolve_layers(args, &lookup)?;
+        let from = layer
+            .mail_from
+            .unwrap_or_else(|| crate::mail::DEFAULT_FROM.to_owned());
+        if crate::mail::parse_mailbox(&from).is_err() {
+            return Err(ConfigError::Invalid {
+                setting: "mail_from",
+                message: format!("{from:?} is not a sender like \"XWMS <no-reply@example.com>\""),
+            });
+        }
+        let smtp_url = layer.smtp_url.filter(|url| !url.trim().is_empty());
+        if let Some(url) = &smtp_url {
+            let scheme_ok = url::Url::parse(url)
+                .is_ok_and(|u| matches!(u.scheme(), "smtp" | "smtps") && u.host_str().is_some());
+            if !scheme_ok {
+                return Err(ConfigError::Invalid {
+                    setting: "smtp_url",
+                    message: format!(
+                        "{:?} is not an SMTP URL like smtp://127.0.0.1:1025 or smtps://host",
+                        crate::mail::without_credentials(url)
+                    ),
+                });
+            }
+        }
+        Ok(MailSettings { smtp_url, from })
+    }
 }
 
 /// The resolved settings of a running server.
@@ -122,6 +177,8 @@ struct Layer {
     name: Option<String>,
     timezone: Option<String>,
     locale: Option<String>,
+    smtp_url: Option<String>,
+    mail_from: Option<String>,
 }
 
 impl Layer {
@@ -134,6 +191,8 @@ impl Layer {
             name: self.name.or(lower.name),
             timezone: self.timezone.or(lower.timezone),
             locale: self.locale.or(lower.locale),
+            smtp_url: self.smtp_url.or(lower.smtp_url),
+            mail_from: self.mail_from.or(lower.mail_from),
         }
     }
 
@@ -145,6 +204,8 @@ impl Layer {
             name: args.name.clone(),
             timezone: args.timezone.clone(),
             locale: args.locale.clone(),
+            smtp_url: args.smtp_url.clone(),
+            mail_from: args.mail_from.clone(),
         }
     }
 
@@ -171,6 +232,8 @@ impl Layer {
             name: var(env::NAME),
             timezone: var(env::TIMEZONE),
             locale: var(env::LOCALE),
+            smtp_url: var(env::SMTP_URL),
+            mail_from: var(env::MAIL_FROM),
         })
     }
 
@@ -211,17 +274,7 @@ impl Settings {
         lookup: impl Fn(&str) -> Option<String>,
         default_data_dir: impl FnOnce() -> Option<PathBuf>,
     ) -> Result<Settings, ConfigError> {
-        let env_layer = Layer::from_env(&lookup)?;
-        let config_path = args.config.clone().or_else(|| {
-            lookup(env::CONFIG)
-                .filter(|v| !v.is_empty())
-                .map(PathBuf::from)
-        });
-        let file_layer = match config_path {
-            Some(path) => Layer::from_file(&path)?,
-            None => Layer::default(),
-        };
-        let layer = Layer::from_args(args).over(env_layer).over(file_layer);
+        let layer = resolve_layers(args, &lookup)?;
 
         let demo = layer.demo.unwrap_or(false);
         let data_dir = match layer.data_dir {
@@ -259,6 +312,24 @@ impl Settings {
             locale,
         })
     }
+}
+
+/// Flags over environment over config file.
+fn resolve_layers(
+    args: &ServeArgs,
+    lookup: &impl Fn(&str) -> Option<String>,
+) -> Result<Layer, ConfigError> {
+    let env_layer = Layer::from_env(lookup)?;
+    let config_path = args.config.clone().or_else(|| {
+        lookup(env::CONFIG)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    });
+    let file_layer = match config_path {
+        Some(path) => Layer::from_file(&path)?,
+        None => Layer::default(),
+    };
+    Ok(Layer::from_args(args).over(env_layer).over(file_layer))
 }
 
 fn non_blank(setting: &'static str, value: String) -> Result<String, ConfigError> {
@@ -455,6 +526,54 @@ mod tests {
         );
         let err = resolve(&["--config", "/no/such/xwms.toml"], &[]).unwrap_err();
         assert!(matches!(err, ConfigError::File { .. }), "{err}");
+    }
+
+    #[test]
+    fn mail_settings_resolve_like_the_others() {
+        let mail = |args: &[&str], env: &[(&str, &str)]| {
+            let env: HashMap<String, String> = env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            MailSettings::resolve(&parse(args), |name| env.get(name).cloned())
+        };
+        let default = mail(&[], &[]).unwrap();
+        assert_eq!(
+            default,
+            MailSettings {
+                smtp_url: None,
+                from: crate::mail::DEFAULT_FROM.into()
+            }
+        );
+        let file =
+            config_file("smtp_url = \"smtp://file:25\"\nmail_from = \"File <f@example.com>\"\n");
+        let path = file.path().to_str().unwrap();
+        let from_file = mail(&["--config", path], &[]).unwrap();
+        assert_eq!(from_file.smtp_url.as_deref(), Some("smtp://file:25"));
+        assert_eq!(from_file.from, "File <f@example.com>");
+        let from_env = mail(&["--config", path], &[(env::SMTP_URL, "smtp://env:25")]).unwrap();
+        assert_eq!(from_env.smtp_url.as_deref(), Some("smtp://env:25"));
+        let from_flag = mail(
+            &[
+                "--config",
+                path,
+                "--smtp-url",
+                "smtps://u:p@flag",
+                "--mail-from",
+                "a@example.com",
+            ],
+            &[(env::SMTP_URL, "smtp://env:25")],
+        )
+        .unwrap();
+        assert_eq!(from_flag.smtp_url.as_deref(), Some("smtps://u:p@flag"));
+        assert_eq!(from_flag.from, "a@example.com");
+        let err = mail(&["--smtp-url", "http://u:secret@x"], &[]).unwrap_err();
+        assert!(
+            err.to_string().starts_with("smtp_url:") && !err.to_string().contains("secret"),
+            "{err}"
+        );
+        let err = mail(&["--mail-from", "not a mailbox"], &[]).unwrap_err();
+        assert!(err.to_string().starts_with("mail_from:"), "{err}");
     }
 
     #[test]

@@ -7,6 +7,7 @@ use std::borrow::Cow;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use xwms_api::auth::ErrorData;
 use xwms_api::{Envelope, ErrorCode, Status};
 
 use crate::store::StoreError;
@@ -15,6 +16,9 @@ use crate::store::StoreError;
 pub struct ApiError {
     pub code: ErrorCode,
     pub message: Cow<'static, str>,
+    /// Facts for the client (`field`, `retry_after_seconds`, `attempts_left`); `data` is null
+    /// when this is `None`.
+    pub data: Option<ErrorData>,
 }
 
 impl ApiError {
@@ -23,6 +27,7 @@ impl ApiError {
         ApiError {
             message: Cow::Borrowed(code.default_message()),
             code,
+            data: None,
         }
     }
 
@@ -30,7 +35,34 @@ impl ApiError {
         ApiError {
             code,
             message: message.into(),
+            data: None,
         }
+    }
+
+    /// The error about one request field, e.g. `password`.
+    pub fn field(code: ErrorCode, field: impl Into<String>) -> ApiError {
+        ApiError::new(code).with_field(field)
+    }
+
+    /// An error after which trying again makes sense in `seconds`.
+    pub fn retry_after(code: ErrorCode, seconds: u32) -> ApiError {
+        let mut error = ApiError::new(code);
+        error.data_mut().retry_after_seconds = Some(seconds);
+        error
+    }
+
+    pub fn with_field(mut self, field: impl Into<String>) -> ApiError {
+        self.data_mut().field = Some(field.into());
+        self
+    }
+
+    pub fn with_attempts_left(mut self, attempts_left: u32) -> ApiError {
+        self.data_mut().attempts_left = Some(attempts_left);
+        self
+    }
+
+    fn data_mut(&mut self) -> &mut ErrorData {
+        self.data.get_or_insert_with(ErrorData::default)
     }
 
     pub fn status(&self) -> StatusCode {
@@ -41,7 +73,19 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
-        (status, Json(Envelope::<()>::error(self.code, self.message))).into_response()
+        let retry_after = self.data.as_ref().and_then(|data| data.retry_after_seconds);
+        let envelope = match self.data {
+            Some(data) => Envelope::error_with(self.code, self.message, data),
+            None => Envelope::<ErrorData>::error(self.code, self.message),
+        };
+        let mut response = (status, Json(envelope)).into_response();
+        // The same fact as an HTTP header, for generic clients and proxies.
+        if let Some(seconds) = retry_after {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, seconds.into());
+        }
+        response
     }
 }
 
@@ -67,7 +111,8 @@ impl From<StoreError> for ApiError {
 // The error form of `Envelope`, declared for the OpenAPI document only: utoipa cannot name
 // `Envelope<()>`. Its doc comment below is the schema's description.
 /// The body of every error answer: `status` is `error`, `code` is a stable machine code, and
-/// `data` is null.
+/// `data` is null or holds facts about the error (the field at fault, when to try again, tries
+/// left).
 #[derive(utoipa::ToSchema)]
 #[allow(dead_code)] // only its schema is used
 pub struct ErrorEnvelope {
@@ -76,7 +121,19 @@ pub struct ErrorEnvelope {
     /// Human readable text (English); clients translate by `code` instead of showing this.
     message: String,
     code: ErrorCode,
-    /// Always null on errors.
+    data: Option<ErrorData>,
+}
+
+/// The body of a success answer that carries no data: `status` is `success` and `data` is
+/// null.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // only its schema is used
+pub struct DoneEnvelope {
+    /// Always `success`.
+    status: Status,
+    /// Human readable text (English).
+    message: String,
+    /// Always null.
     #[schema(schema_with = null_schema)]
     data: (),
 }

@@ -5,22 +5,27 @@
 //! it until a shutdown signal. Every JSON answer is an [`xwms_api::Envelope`]; see [`layers`]
 //! for what each request passes through and [`routes`] for the routes.
 
+pub mod accounts;
 pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod error;
+pub mod extract;
 pub mod layers;
+pub mod mail;
 pub mod migrations;
+pub mod random;
 pub mod routes;
 pub mod server;
 pub mod state;
 pub mod store;
+pub mod testing;
 
 use axum::Router;
 
-pub use clock::{Clock, FixedClock, SystemClock};
+pub use clock::{Clock, FixedClock, ManualClock, SystemClock};
 pub use routes::{Route, ROUTES};
-pub use state::{AppState, ServerInfo};
+pub use state::{AppState, ServerInfo, Services};
 
 /// The HTTP API with its state and layers.
 pub fn app(state: AppState) -> Router {

@@ -4,9 +4,10 @@ use std::sync::Arc;
 
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
-use xwms_server::config::{self, Cli, Command, Settings};
-use xwms_server::server::{shutdown_signal, Server};
-use xwms_server::SystemClock;
+use xwms_server::config::{self, Cli, Command, MailSettings, Settings};
+use xwms_server::mail::{self, Mailer, SmtpMailer};
+use xwms_server::server::{outbox_folder_mailer, shutdown_signal, Server, OUTBOX_DIR};
+use xwms_server::{Services, SystemClock};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -14,18 +15,17 @@ async fn main() -> ExitCode {
     init_logging();
     match cli.command {
         Command::Serve(args) => {
-            let settings = match Settings::resolve(
-                &args,
-                |name| std::env::var(name).ok(),
-                config::os_data_dir,
-            ) {
-                Ok(settings) => settings,
+            let lookup = |name: &str| std::env::var(name).ok();
+            let resolved = Settings::resolve(&args, lookup, config::os_data_dir)
+                .and_then(|settings| Ok((settings, MailSettings::resolve(&args, lookup)?)));
+            let (settings, mail) = match resolved {
+                Ok(resolved) => resolved,
                 Err(err) => {
                     eprintln!("xwms-server: {err}");
                     return ExitCode::from(2);
                 }
             };
-            match serve(settings).await {
+            match serve(settings, mail).await {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(err) => {
                     eprintln!("xwms-server: {err}");
@@ -36,8 +36,25 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn serve(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
-    let server = Server::bind(&settings, Arc::new(SystemClock)).await?;
+async fn serve(settings: Settings, mail: MailSettings) -> Result<(), Box<dyn std::error::Error>> {
+    let mailer: Arc<dyn Mailer> = match &mail.smtp_url {
+        Some(url) => Arc::new(SmtpMailer::new(url, mail::parse_mailbox(&mail.from)?)?),
+        None => {
+            tracing::info!(
+                folder = %settings.data_dir.join(OUTBOX_DIR).display(),
+                "no --smtp-url: mail is written as .eml files to this folder"
+            );
+            if mail.from == mail::DEFAULT_FROM {
+                outbox_folder_mailer(&settings)
+            } else {
+                Arc::new(mail::FileMailer::new(
+                    settings.data_dir.join(OUTBOX_DIR),
+                    mail::parse_mailbox(&mail.from)?,
+                ))
+            }
+        }
+    };
+    let server = Server::bind_with(&settings, Services::new(Arc::new(SystemClock), mailer)).await?;
     tracing::info!(
         data_dir = %settings.data_dir.display(),
         name = %settings.name,

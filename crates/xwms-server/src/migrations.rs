@@ -14,17 +14,181 @@ pub struct Migration {
     pub sql: &'static str,
 }
 
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "server_meta",
-    // Facts about this installation, key → value: `instance_id` (random, set once here),
-    // `demo_seeded_at` (see crate::demo), ...
-    sql: "CREATE TABLE server_meta (
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "server_meta",
+        // Facts about this installation, key → value: `instance_id` (random, set once here),
+        // `demo_seeded_at` (see crate::demo), ...
+        sql: "CREATE TABLE server_meta (
               key   TEXT PRIMARY KEY NOT NULL,
               value TEXT NOT NULL
           ) STRICT;
           INSERT INTO server_meta (key, value) VALUES ('instance_id', lower(hex(randomblob(16))));",
-}];
+    },
+    Migration {
+        version: 2,
+        name: "accounts",
+        sql: ACCOUNTS,
+    },
+];
+
+/// Migration 2: accounts, codes, sessions, lockout, recovery requests, security events and the
+/// mail outbox. Every instant is INTEGER milliseconds since the Unix epoch (`crate::clock`).
+const ACCOUNTS: &str = "
+-- A person's account. `id` is XWMS's `sub`: random, stable, never reused.
+CREATE TABLE users (
+    id             TEXT PRIMARY KEY NOT NULL,
+    name           TEXT NOT NULL,
+    -- Lower case; unique when set.
+    username       TEXT UNIQUE,
+    email          TEXT NOT NULL,
+    -- Lower-cased email: addresses are unique without regard to case.
+    email_key      TEXT NOT NULL UNIQUE,
+    email_verified INTEGER NOT NULL DEFAULT 0 CHECK (email_verified IN (0, 1)),
+    -- argon2id PHC string.
+    password_hash  TEXT NOT NULL,
+    timezone       TEXT NOT NULL DEFAULT 'UTC',
+    region         TEXT NOT NULL DEFAULT '',
+    language       TEXT NOT NULL DEFAULT 'en' CHECK (language IN ('en', 'nl', 'fr')),
+    is_agent       INTEGER NOT NULL DEFAULT 0 CHECK (is_agent IN (0, 1)),
+    created_at     INTEGER NOT NULL
+) STRICT;
+
+-- Failed sign-ins and locks, per email address (lower-cased), whether or not an account has
+-- that address: an address without an account is throttled and locked exactly like one with
+-- an account, so the answers never tell them apart (R9). A row is deleted on success, unlock
+-- and password reset.
+CREATE TABLE sign_in_guards (
+    email_key       TEXT PRIMARY KEY NOT NULL,
+    failures        INTEGER NOT NULL DEFAULT 0,
+    last_failure_at INTEGER,
+    locked_until    INTEGER,
+    hard_locked     INTEGER NOT NULL DEFAULT 0 CHECK (hard_locked IN (0, 1)),
+    lock_reason     TEXT
+) STRICT;
+
+-- Every failed sign-in, for the per-IP throttle and the unusual-activity check; pruned after a
+-- day.
+CREATE TABLE sign_in_failures (
+    id        INTEGER PRIMARY KEY,
+    ip        TEXT NOT NULL,
+    email_key TEXT NOT NULL,
+    at        INTEGER NOT NULL
+) STRICT;
+CREATE INDEX sign_in_failures_ip ON sign_in_failures (ip, at);
+CREATE INDEX sign_in_failures_email ON sign_in_failures (email_key, at);
+
+-- Emailed 6-digit codes, at most one pending per purpose and subject (a new one replaces it).
+-- `subject` is the lower-cased address for verify_email, unlock and reset_password, and the
+-- user id for change_email. Only a salted SHA-256 of the code is kept. A decoy is a code for an
+-- address without an account (or one that must not succeed): it is never mailed and never
+-- accepted, but answers every try exactly like a real one.
+CREATE TABLE email_codes (
+    purpose       TEXT NOT NULL CHECK (purpose IN ('verify_email', 'unlock', 'reset_password', 'change_email')),
+    subject       TEXT NOT NULL,
+    user_id       TEXT REFERENCES users (id) ON DELETE CASCADE,
+    -- Where the code was (or would have been) sent.
+    email         TEXT NOT NULL,
+    code_salt     BLOB NOT NULL,
+    code_hash     BLOB NOT NULL,
+    decoy         INTEGER NOT NULL DEFAULT 0 CHECK (decoy IN (0, 1)),
+    sent_at       INTEGER NOT NULL,
+    expires_at    INTEGER NOT NULL,
+    tries         INTEGER NOT NULL DEFAULT 0,
+    last_try_at   INTEGER,
+    -- change_email: the address being confirmed.
+    new_email     TEXT,
+    -- verify_email after a repeated sign-up of an unverified account: the name and password of
+    -- the sign-up that asked for this code, applied when it is entered (R5: a code is bound to
+    -- the request that asked for it).
+    pending_name          TEXT,
+    pending_password_hash TEXT,
+    PRIMARY KEY (purpose, subject)
+) STRICT;
+CREATE INDEX email_codes_expiry ON email_codes (expires_at);
+
+-- Signed-in sessions with the device facts the client sent.
+CREATE TABLE sessions (
+    id              TEXT PRIMARY KEY NOT NULL,
+    user_id         TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    device_name     TEXT NOT NULL,
+    device_os       TEXT NOT NULL,
+    app             TEXT NOT NULL,
+    app_version     TEXT NOT NULL,
+    installation_id TEXT NOT NULL,
+    ip              TEXT NOT NULL,
+    user_agent      TEXT NOT NULL,
+    created_at      INTEGER NOT NULL,
+    last_active_at  INTEGER NOT NULL,
+    revoked_at      INTEGER,
+    revoke_reason   TEXT
+) STRICT;
+CREATE INDEX sessions_user ON sessions (user_id, created_at);
+
+-- Access and refresh tokens, by the hex SHA-256 of the token: the token itself is never stored.
+-- A refresh token is single use: `rotated_at` is set when it is exchanged, and presenting it
+-- again revokes the whole session.
+CREATE TABLE tokens (
+    hash       TEXT PRIMARY KEY NOT NULL,
+    session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+    kind       TEXT NOT NULL CHECK (kind IN ('access', 'refresh')),
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    rotated_at INTEGER
+) STRICT;
+CREATE INDEX tokens_session ON tokens (session_id);
+
+-- Account recovery requests for support (the support issue shows them to agents).
+CREATE TABLE recovery_requests (
+    id            INTEGER PRIMARY KEY,
+    reference     TEXT NOT NULL UNIQUE,
+    email         TEXT NOT NULL,
+    -- The account the email belongs to, if any (never shown to the requester).
+    user_id       TEXT REFERENCES users (id) ON DELETE SET NULL,
+    name          TEXT NOT NULL,
+    contact_email TEXT NOT NULL,
+    -- JSON array of: password, second_factor, email_access.
+    lost          TEXT NOT NULL,
+    details       TEXT NOT NULL,
+    language      TEXT NOT NULL,
+    ip            TEXT NOT NULL,
+    created_at    INTEGER NOT NULL,
+    status        TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'in_progress', 'resolved', 'rejected'))
+) STRICT;
+
+-- What happened to an account, for the person's security timeline.
+CREATE TABLE security_events (
+    id      INTEGER PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    kind    TEXT NOT NULL,
+    ip      TEXT NOT NULL,
+    at      INTEGER NOT NULL,
+    -- JSON object with facts of the event (device, session, ...).
+    details TEXT NOT NULL DEFAULT '{}'
+) STRICT;
+CREATE INDEX security_events_user ON security_events (user_id, at);
+
+-- Mail waiting to be sent (written in the same transaction as what caused it; sent by a
+-- background task, so answering a request never waits for SMTP). The bodies are cleared once the
+-- mail is sent; a mail that keeps failing is given up after MAIL_RETRY.max_attempts, logged.
+CREATE TABLE mail_outbox (
+    id              INTEGER PRIMARY KEY,
+    kind            TEXT NOT NULL,
+    recipient       TEXT NOT NULL,
+    language        TEXT NOT NULL,
+    subject         TEXT NOT NULL,
+    text_body       TEXT,
+    html_body       TEXT,
+    created_at      INTEGER NOT NULL,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    last_error      TEXT,
+    sent_at         INTEGER,
+    given_up_at     INTEGER
+) STRICT;
+CREATE INDEX mail_outbox_due ON mail_outbox (next_attempt_at) WHERE sent_at IS NULL AND given_up_at IS NULL;
+";
 
 #[derive(Debug, thiserror::Error)]
 pub enum MigrationError {

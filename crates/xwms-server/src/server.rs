@@ -8,9 +8,15 @@ use tokio::net::TcpListener;
 
 use crate::clock::Clock;
 use crate::config::Settings;
-use crate::state::{AppState, ServerInfo};
+use crate::mail::{FileMailer, Mailer};
+use crate::state::{AppState, ServerInfo, Services};
 use crate::store::{Store, StoreError};
-use crate::{app, demo};
+use crate::{accounts, app, demo};
+
+/// Folder of `<data-dir>` where mail is written when no SMTP server is configured.
+pub const OUTBOX_DIR: &str = "outbox";
+/// How often expired codes, failure records and tokens are pruned.
+pub const HOUSEKEEPING_INTERVAL: std::time::Duration = std::time::Duration::from_secs(600);
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -24,6 +30,15 @@ pub enum StartError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    #[error("cannot seed the demo accounts: {0}")]
+    Demo(#[from] accounts::hashing::HashError),
+}
+
+/// The mailer of a server without SMTP: `.eml` files in `<data-dir>/outbox`.
+pub fn outbox_folder_mailer(settings: &Settings) -> Arc<dyn Mailer> {
+    let from = crate::mail::parse_mailbox(crate::mail::DEFAULT_FROM)
+        .expect("the default sender is a valid mailbox");
+    Arc::new(FileMailer::new(settings.data_dir.join(OUTBOX_DIR), from))
 }
 
 /// A server with its store open and its socket bound, not yet serving.
@@ -34,8 +49,17 @@ pub struct Server {
 
 impl Server {
     /// Opens (and migrates) the store in `settings.data_dir`, seeds the demo data in demo mode,
-    /// and binds `settings.listen`.
+    /// and binds `settings.listen`, with the production [`Services`] and mail written to
+    /// `<data-dir>/outbox` (see [`Server::bind_with`] to choose).
     pub async fn bind(settings: &Settings, clock: Arc<dyn Clock>) -> Result<Server, StartError> {
+        let mailer = outbox_folder_mailer(settings);
+        Server::bind_with(settings, Services::new(clock, mailer)).await
+    }
+
+    /// [`Server::bind`] with the given time, randomness, hash cost, mailer and second factor.
+    pub async fn bind_with(settings: &Settings, services: Services) -> Result<Server, StartError> {
+        let clock = Arc::clone(&services.clock);
+        let random = Arc::clone(&services.random);
         let store_error = |source| StartError::Store {
             dir: settings.data_dir.clone(),
             source,
@@ -45,10 +69,18 @@ impl Server {
             .await
             .map_err(|err| store_error(err.into()))?
             .map_err(store_error)?;
+        tracing::info!(via = %services.mailer.describe(), "mail");
+        let state = AppState::new(store.clone(), services, ServerInfo::from_settings(settings));
         if settings.demo {
             let now = clock.now();
+            let missing = store
+                .call(|conn| demo::missing_accounts(conn))
+                .await
+                .map_err(store_error)?;
+            let users =
+                demo::users_for(&missing, state.accounts.hasher(), random.as_ref(), now).await?;
             let seeded = store
-                .call(move |conn| demo::seed(conn, now))
+                .call(move |conn| demo::seed(conn, now, &users))
                 .await
                 .map_err(store_error)?;
             tracing::info!(first_time = seeded.first_time, seeded_at = %seeded.seeded_at, "demo data ready");
@@ -60,10 +92,7 @@ impl Server {
                     addr: settings.listen,
                     source,
                 })?;
-        Ok(Server {
-            listener,
-            state: AppState::new(store, clock, ServerInfo::from_settings(settings)),
-        })
+        Ok(Server { listener, state })
     }
 
     /// The address actually bound (the real port when `listen` asked for port 0).
@@ -73,13 +102,21 @@ impl Server {
             .expect("a bound TCP listener has a local address")
     }
 
+    /// The state the server serves (its store, accounts and outbox).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
     /// Serves until `shutdown` completes, then lets requests in flight finish and closes the
-    /// store.
+    /// store. Meanwhile a background task sends queued mail and another prunes expired records.
     pub async fn serve(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let store = self.state.store.clone();
+        let mail_task = tokio::spawn(Arc::clone(&self.state.outbox).run());
+        let housekeeping_task =
+            tokio::spawn(housekeeping(store.clone(), Arc::clone(&self.state.clock)));
         let service = app(self.state).into_make_service_with_connect_info::<SocketAddr>();
         let result = axum::serve(self.listener, service)
             .with_graceful_shutdown(async move {
@@ -87,9 +124,27 @@ impl Server {
                 tracing::info!("shutting down");
             })
             .await;
+        mail_task.abort();
+        housekeeping_task.abort();
+        let _ = mail_task.await;
+        let _ = housekeeping_task.await;
         store.close();
         tracing::info!("stopped");
         result
+    }
+}
+
+async fn housekeeping(store: Store, clock: Arc<dyn Clock>) {
+    loop {
+        let now = clock.now();
+        match store
+            .call(move |conn| accounts::housekeeping::prune(conn, now))
+            .await
+        {
+            Ok(pruned) => tracing::debug!(?pruned, "pruned expired records"),
+            Err(err) => tracing::warn!(error = %err, "pruning expired records failed"),
+        }
+        tokio::time::sleep(HOUSEKEEPING_INTERVAL).await;
     }
 }
 

@@ -1,9 +1,12 @@
-//! What every handler can reach.
+//! What every handler can reach, and what a server is built from.
 
 use std::sync::Arc;
 
+use crate::accounts::{Accounts, HashCost, NoSecondFactor, PasswordHasher, SecondFactor};
 use crate::clock::Clock;
 use crate::config::Settings;
+use crate::mail::{Mailer, Outbox};
+use crate::random::{OsRandom, Random};
 use crate::store::Store;
 
 /// Shared state of the router; cheap to clone.
@@ -12,6 +15,8 @@ pub struct AppState {
     pub store: Store,
     pub clock: Arc<dyn Clock>,
     pub server: Arc<ServerInfo>,
+    pub accounts: Arc<Accounts>,
+    pub outbox: Arc<Outbox>,
 }
 
 /// How this server describes itself in `GET /api/info`.
@@ -32,12 +37,67 @@ impl ServerInfo {
     }
 }
 
+/// The injected parts of a server: time, randomness, the password hash cost, where mail goes,
+/// and the second-factor step. Production uses [`Services::new`]; tests swap parts.
+#[derive(Clone)]
+pub struct Services {
+    pub clock: Arc<dyn Clock>,
+    pub random: Arc<dyn Random>,
+    pub hash_cost: HashCost,
+    pub mailer: Arc<dyn Mailer>,
+    pub second_factor: Arc<dyn SecondFactor>,
+}
+
+impl Services {
+    /// Production parts: the OS's randomness, [`HashCost::PRODUCTION`], no second factor.
+    pub fn new(clock: Arc<dyn Clock>, mailer: Arc<dyn Mailer>) -> Services {
+        Services {
+            clock,
+            random: Arc::new(OsRandom),
+            hash_cost: HashCost::PRODUCTION,
+            mailer,
+            second_factor: Arc::new(NoSecondFactor),
+        }
+    }
+
+    pub fn with_random(mut self, random: Arc<dyn Random>) -> Services {
+        self.random = random;
+        self
+    }
+
+    pub fn with_hash_cost(mut self, cost: HashCost) -> Services {
+        self.hash_cost = cost;
+        self
+    }
+
+    pub fn with_second_factor(mut self, second_factor: Arc<dyn SecondFactor>) -> Services {
+        self.second_factor = second_factor;
+        self
+    }
+}
+
 impl AppState {
-    pub fn new(store: Store, clock: Arc<dyn Clock>, server: ServerInfo) -> AppState {
+    pub fn new(store: Store, services: Services, server: ServerInfo) -> AppState {
+        let outbox = Arc::new(Outbox::new(
+            store.clone(),
+            Arc::clone(&services.clock),
+            services.mailer,
+        ));
+        let hasher = PasswordHasher::new(services.hash_cost, Arc::clone(&services.random));
+        let accounts = Arc::new(Accounts::new(
+            store.clone(),
+            Arc::clone(&services.clock),
+            services.random,
+            hasher,
+            Arc::clone(&outbox),
+            services.second_factor,
+        ));
         AppState {
             store,
-            clock,
+            clock: services.clock,
             server: Arc::new(server),
+            accounts,
+            outbox,
         }
     }
 }

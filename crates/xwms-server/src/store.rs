@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use rusqlite::Connection;
+use rusqlite::{Connection, Transaction, TransactionBehavior};
 
 use crate::migrations;
 
@@ -90,6 +90,27 @@ impl Store {
         .await?
     }
 
+    /// Runs `work` in one transaction on the blocking pool: committed when `work` returns `Ok`,
+    /// rolled back when it fails, so a request never leaves half its writes behind. It begins
+    /// `IMMEDIATE` (takes the write lock at once), so a read-then-write inside cannot race another
+    /// process.
+    ///
+    /// A denial that must still be recorded (a wrong code counts as a try) is an `Ok` value that
+    /// carries the denial: see `crate::accounts`.
+    pub async fn transaction<R, F>(&self, work: F) -> Result<R, StoreError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> rusqlite::Result<R> + Send + 'static,
+    {
+        self.call(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let result = work(&tx)?;
+            tx.commit()?;
+            Ok(result)
+        })
+        .await
+    }
+
     /// The cheapest real round trip: `SELECT 1` on the connection.
     pub async fn ping(&self) -> Result<(), StoreError> {
         self.call(|conn| conn.query_row("SELECT 1", [], |row| row.get::<_, i64>(0)))
@@ -160,6 +181,47 @@ mod tests {
             .unwrap();
         assert_eq!((mode.as_str(), fk), ("wal", 1));
         store.ping().await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_failed_transaction_leaves_nothing_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_in(dir.path()).unwrap();
+        let failed = store
+            .transaction(|tx| {
+                tx.execute("INSERT INTO server_meta (key, value) VALUES ('a', '1')", [])?;
+                tx.execute("INSERT INTO no_such_table VALUES (1)", [])
+            })
+            .await;
+        assert!(failed.is_err());
+        let rows: i64 = store
+            .call(|c| {
+                c.query_row(
+                    "SELECT count(*) FROM server_meta WHERE key = 'a'",
+                    [],
+                    |r| r.get(0),
+                )
+            })
+            .await
+            .unwrap();
+        assert_eq!(rows, 0);
+        store
+            .transaction(|tx| {
+                tx.execute("INSERT INTO server_meta (key, value) VALUES ('a', '1')", [])
+            })
+            .await
+            .unwrap();
+        let rows: i64 = store
+            .call(|c| {
+                c.query_row(
+                    "SELECT count(*) FROM server_meta WHERE key = 'a'",
+                    [],
+                    |r| r.get(0),
+                )
+            })
+            .await
+            .unwrap();
+        assert_eq!(rows, 1);
     }
 
     #[tokio::test]

@@ -3,12 +3,16 @@
 //! declarations. [`ROUTES`] lists them by name; a test checks it against both.
 
 use axum::http::Method;
-use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+use xwms_api::auth::paths;
 
 use crate::AppState;
 
+mod account;
+pub mod auth;
 mod health;
 mod info;
 mod openapi;
@@ -39,6 +43,86 @@ pub const ROUTES: &[Route] = &[
         method: Method::GET,
         path: OPENAPI_PATH,
     },
+    Route {
+        name: "signup",
+        method: Method::POST,
+        path: paths::SIGN_UP,
+    },
+    Route {
+        name: "verify_email",
+        method: Method::POST,
+        path: paths::VERIFY_EMAIL,
+    },
+    Route {
+        name: "resend_verification",
+        method: Method::POST,
+        path: paths::RESEND_VERIFICATION,
+    },
+    Route {
+        name: "signin",
+        method: Method::POST,
+        path: paths::SIGN_IN,
+    },
+    Route {
+        name: "refresh",
+        method: Method::POST,
+        path: paths::REFRESH,
+    },
+    Route {
+        name: "signout",
+        method: Method::POST,
+        path: paths::SIGN_OUT,
+    },
+    Route {
+        name: "unlock",
+        method: Method::POST,
+        path: paths::UNLOCK,
+    },
+    Route {
+        name: "resend_unlock",
+        method: Method::POST,
+        path: paths::RESEND_UNLOCK,
+    },
+    Route {
+        name: "forgot_password",
+        method: Method::POST,
+        path: paths::FORGOT_PASSWORD,
+    },
+    Route {
+        name: "reset_password",
+        method: Method::POST,
+        path: paths::RESET_PASSWORD,
+    },
+    Route {
+        name: "recovery_request",
+        method: Method::POST,
+        path: paths::RECOVERY_REQUEST,
+    },
+    Route {
+        name: "account",
+        method: Method::GET,
+        path: paths::ACCOUNT,
+    },
+    Route {
+        name: "profile",
+        method: Method::PATCH,
+        path: paths::PROFILE,
+    },
+    Route {
+        name: "change_email",
+        method: Method::POST,
+        path: paths::CHANGE_EMAIL,
+    },
+    Route {
+        name: "confirm_email",
+        method: Method::POST,
+        path: paths::CONFIRM_EMAIL,
+    },
+    Route {
+        name: "change_password",
+        method: Method::POST,
+        path: paths::CHANGE_PASSWORD,
+    },
 ];
 
 /// Where the OpenAPI document is served.
@@ -51,9 +135,34 @@ pub const OPENAPI_PATH: &str = "/api/openapi.json";
         description = "The XWMS account service. Every JSON answer is an envelope \
             `{status, message, code?, data}`; errors carry a stable machine `code`."
     ),
-    tags((name = "server", description = "About this server"))
+    tags(
+        (name = "server", description = "About this server"),
+        (name = "auth", description = "Sign-up, sign-in, sessions, unlock, password reset and account recovery"),
+        (name = "account", description = "The signed-in person's account (bearer access token)"),
+    ),
+    modifiers(&BearerAuth)
 )]
 struct ApiDoc;
+
+/// Declares the `bearer` security scheme that authenticated routes name.
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "An access token from /api/auth/signin or /api/auth/refresh (valid 15 minutes)",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
 
 /// The routes with their documentation; state is supplied by [`crate::app`].
 pub(crate) fn api_router() -> OpenApiRouter<AppState> {
@@ -61,4 +170,20 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(info::info))
         .routes(routes!(health::health))
         .routes(routes!(openapi::openapi_json))
+        .routes(routes!(auth::sign_up))
+        .routes(routes!(auth::verify_email))
+        .routes(routes!(auth::resend_verification))
+        .routes(routes!(auth::sign_in))
+        .routes(routes!(auth::refresh))
+        .routes(routes!(auth::sign_out))
+        .routes(routes!(auth::unlock))
+        .routes(routes!(auth::resend_unlock))
+        .routes(routes!(auth::forgot_password))
+        .routes(routes!(auth::reset_password))
+        .routes(routes!(auth::recovery_request))
+        .routes(routes!(account::account))
+        .routes(routes!(account::update_profile))
+        .routes(routes!(account::change_email))
+        .routes(routes!(account::confirm_email))
+        .routes(routes!(account::change_password))
 }

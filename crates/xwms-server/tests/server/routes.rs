@@ -40,9 +40,16 @@ async fn info_describes_the_server_and_the_caller() {
     assert_eq!(data.client.user_agent, "XWMS-Desktop/1.2 (test)");
     assert_eq!(data.client.ip, "unknown", "no socket, no peer address");
     assert_eq!(data.api.documentation, "/api/openapi.json");
+    let endpoints = serde_json::to_value(&data.api.endpoints).unwrap();
+    for route in xwms_server::ROUTES {
+        assert_eq!(endpoints[route.name], json!(route.path), "{}", route.name);
+    }
+    assert_eq!(endpoints["info"], "/api/info");
+    assert_eq!(endpoints["openapi"], "/api/openapi.json");
+    assert_eq!(endpoints["signin"], "/api/auth/signin");
     assert_eq!(
-        serde_json::to_value(&data.api.endpoints).unwrap(),
-        json!({"info": "/api/info", "health": "/api/health", "openapi": "/api/openapi.json"})
+        endpoints.as_object().unwrap().len(),
+        xwms_server::ROUTES.len()
     );
 }
 

@@ -1,35 +1,127 @@
-//! Shared helpers: a real store in a temp folder, a fixed clock, and one-shot requests.
+//! Shared helpers: a real store in a temp folder, a manual clock, seeded randomness, the fast
+//! test hash cost, an in-memory mailbox, and one-shot requests through the whole router.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::http::{HeaderMap, Request, StatusCode};
-use serde_json::Value;
+use axum::extract::ConnectInfo;
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use axum::http::{HeaderMap, Method, Request, StatusCode};
+use serde_json::{json, Value};
 use tempfile::TempDir;
 use time::macros::datetime;
 use time::OffsetDateTime;
 use tower::ServiceExt;
+use xwms_api::auth::{DeviceInfo, SessionTokens};
+use xwms_api::ErrorCode;
+use xwms_server::accounts::HashCost;
+use xwms_server::mail::{MailKind, MemoryMailer, OutgoingMail};
+use xwms_server::random::SeededRandom;
 use xwms_server::store::Store;
-use xwms_server::{AppState, FixedClock, ServerInfo};
+use xwms_server::{AppState, ManualClock, ServerInfo, Services};
 
 pub const NOW: OffsetDateTime = datetime!(2026-05-06 07:08:09 UTC);
 
+/// A password that passes the rule.
+pub const PASSWORD: &str = "Tulip-Garden-42";
+pub const OTHER_PASSWORD: &str = "Canal-Bridge-77";
+
 /// App state over a fresh SQLite file; keep the folder alive as long as the state.
 pub fn state() -> (AppState, TempDir) {
+    let h = harness();
+    (h.state, h.dir)
+}
+
+/// Everything a route test needs.
+pub struct Harness {
+    pub state: AppState,
+    pub clock: ManualClock,
+    pub mailbox: MemoryMailer,
+    pub dir: TempDir,
+}
+
+pub fn harness() -> Harness {
+    harness_with(|services| services)
+}
+
+/// A harness whose services `adjust` changes (e.g. a second factor).
+pub fn harness_with(adjust: impl FnOnce(Services) -> Services) -> Harness {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open_in(dir.path()).unwrap();
+    let clock = ManualClock::new(NOW);
+    let mailbox = MemoryMailer::new();
+    let services = Services::new(Arc::new(clock.clone()), Arc::new(mailbox.clone()))
+        .with_random(Arc::new(SeededRandom::new(42)))
+        .with_hash_cost(HashCost::INSECURE_FAST_FOR_TESTS);
+    let services = adjust(services);
     let server = ServerInfo {
         name: "Test XWMS".into(),
         locale: "nl".into(),
         timezone: "Europe/Amsterdam".into(),
     };
-    (AppState::new(store, Arc::new(FixedClock(NOW)), server), dir)
+    Harness {
+        state: AppState::new(store, services, server),
+        clock,
+        mailbox,
+        dir,
+    }
 }
 
+#[derive(Debug)]
 pub struct Answer {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: Value,
+    pub bytes: Vec<u8>,
+}
+
+impl Answer {
+    pub fn code(&self) -> Option<&str> {
+        self.body["code"].as_str()
+    }
+
+    pub fn data(&self) -> &Value {
+        &self.body["data"]
+    }
+
+    pub fn field(&self) -> Option<&str> {
+        self.body["data"]["field"].as_str()
+    }
+
+    pub fn retry_after(&self) -> Option<u64> {
+        self.body["data"]["retry_after_seconds"].as_u64()
+    }
+
+    /// Asserts a success with `status`.
+    #[track_caller]
+    pub fn ok(&self, status: u16) -> &Self {
+        assert_eq!(self.status.as_u16(), status, "{}", self.body);
+        assert_eq!(self.body["status"], "success", "{}", self.body);
+        self
+    }
+
+    /// Asserts the error `code` with its HTTP status and default message.
+    #[track_caller]
+    pub fn err(&self, code: impl std::borrow::Borrow<ErrorCode>) -> &Self {
+        let code = code.borrow();
+        assert_eq!(self.code(), Some(code.as_str()), "{}", self.body);
+        assert_eq!(self.status.as_u16(), code.http_status(), "{}", self.body);
+        assert_eq!(self.body["status"], "error", "{}", self.body);
+        assert!(
+            self.body["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "{}",
+            self.body
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn err_field(&self, code: impl std::borrow::Borrow<ErrorCode>, field: &str) -> &Self {
+        self.err(code);
+        assert_eq!(self.field(), Some(field), "{}", self.body);
+        self
+    }
 }
 
 pub async fn send(state: &AppState, request: Request<Body>) -> Answer {
@@ -41,13 +133,15 @@ pub async fn send(state: &AppState, request: Request<Body>) -> Answer {
     let headers = response.headers().clone();
     let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
         .await
-        .unwrap();
+        .unwrap()
+        .to_vec();
     let body = serde_json::from_slice(&bytes)
         .unwrap_or_else(|_| panic!("{status}: not JSON: {:?}", String::from_utf8_lossy(&bytes)));
     Answer {
         status,
         headers,
         body,
+        bytes,
     }
 }
 
@@ -55,8 +149,8 @@ pub async fn get(state: &AppState, uri: &str) -> Answer {
     send(state, Request::get(uri).body(Body::empty()).unwrap()).await
 }
 
-/// Asserts `answer` is the error envelope for `code` with the code's HTTP status.
-pub fn assert_error(answer: &Answer, code: xwms_api::ErrorCode) {
+/// Asserts `answer` is the error envelope for `code` with the code's HTTP status and no data.
+pub fn assert_error(answer: &Answer, code: ErrorCode) {
     assert_eq!(
         answer.status.as_u16(),
         code.http_status(),
@@ -65,6 +159,196 @@ pub fn assert_error(answer: &Answer, code: xwms_api::ErrorCode) {
     );
     assert_eq!(
         answer.body,
-        serde_json::json!({"status": "error", "message": code.default_message(), "code": code.as_str(), "data": null})
+        json!({"status": "error", "message": code.default_message(), "code": code.as_str(), "data": null})
     );
+}
+
+pub fn device(installation: &str) -> Value {
+    json!({
+        "name": "anna-laptop",
+        "os": "linux",
+        "app": "XWMS-Desktop",
+        "app_version": "0.1.0",
+        "installation_id": installation,
+    })
+}
+
+pub fn device_info(installation: &str) -> DeviceInfo {
+    serde_json::from_value(device(installation)).unwrap()
+}
+
+/// A request builder for the harness.
+pub struct Call<'a> {
+    h: &'a Harness,
+    method: Method,
+    path: String,
+    body: Option<Vec<u8>>,
+    token: Option<String>,
+    ip: Option<SocketAddr>,
+    headers: Vec<(&'static str, String)>,
+}
+
+impl Call<'_> {
+    pub fn token(mut self, token: &str) -> Self {
+        self.token = Some(token.to_owned());
+        self
+    }
+
+    pub fn peer(mut self, ip: &str) -> Self {
+        self.ip = Some(format!("{ip}:40000").parse().unwrap());
+        self
+    }
+
+    pub fn header(mut self, name: &'static str, value: &str) -> Self {
+        self.headers.push((name, value.to_owned()));
+        self
+    }
+
+    pub fn raw(mut self, bytes: impl Into<Vec<u8>>) -> Self {
+        self.body = Some(bytes.into());
+        self
+    }
+
+    pub async fn send(self) -> Answer {
+        let mut builder = Request::builder().method(self.method).uri(&self.path);
+        let typed = self
+            .headers
+            .iter()
+            .any(|(name, _)| name.eq_ignore_ascii_case("content-type"));
+        if self.body.is_some() && !typed {
+            builder = builder.header(CONTENT_TYPE, "application/json");
+        }
+        if let Some(token) = &self.token {
+            builder = builder.header(AUTHORIZATION, format!("Bearer {token}"));
+        }
+        for (name, value) in &self.headers {
+            builder = builder.header(*name, value);
+        }
+        let mut request = builder
+            .body(self.body.map(Body::from).unwrap_or_else(Body::empty))
+            .unwrap();
+        if let Some(ip) = self.ip {
+            request.extensions_mut().insert(ConnectInfo(ip));
+        }
+        send(&self.h.state, request).await
+    }
+}
+
+impl Harness {
+    pub fn call(&self, method: Method, path: &str, body: Option<Value>) -> Call<'_> {
+        Call {
+            h: self,
+            method,
+            path: path.to_owned(),
+            body: body.map(|b| b.to_string().into_bytes()),
+            token: None,
+            ip: None,
+            headers: vec![],
+        }
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Answer {
+        self.call(Method::POST, path, Some(body)).send().await
+    }
+
+    pub async fn post_auth(&self, path: &str, token: &str, body: Value) -> Answer {
+        self.call(Method::POST, path, Some(body))
+            .token(token)
+            .send()
+            .await
+    }
+
+    pub async fn get_auth(&self, path: &str, token: &str) -> Answer {
+        self.call(Method::GET, path, None).token(token).send().await
+    }
+
+    pub async fn patch_auth(&self, path: &str, token: &str, body: Value) -> Answer {
+        self.call(Method::PATCH, path, Some(body))
+            .token(token)
+            .send()
+            .await
+    }
+
+    pub fn advance(&self, seconds: i64) {
+        self.clock.advance_secs(seconds);
+    }
+
+    /// Sends the queued mail (the background sender does not run in these tests).
+    pub async fn deliver(&self) {
+        self.state.outbox.deliver_due().await.unwrap();
+    }
+
+    /// The newest mail of `kind` to `to`, after delivering the queue.
+    pub async fn last_mail(&self, to: &str, kind: MailKind) -> Option<OutgoingMail> {
+        self.deliver().await;
+        self.mailbox.last(to, kind)
+    }
+
+    /// The code of the newest mail of `kind` to `to`.
+    #[track_caller]
+    pub fn code(&self, to: &str, kind: MailKind) -> impl std::future::Future<Output = String> + '_ {
+        let to = to.to_owned();
+        async move {
+            self.last_mail(&to, kind)
+                .await
+                .and_then(|m| m.code())
+                .unwrap_or_else(|| panic!("no {} code for {to}", kind.as_str()))
+        }
+    }
+
+    pub async fn sign_up(&self, name: &str, email: &str, password: &str) -> Answer {
+        self.post(
+            "/api/auth/signup",
+            json!({"name": name, "email": email, "password": password}),
+        )
+        .await
+    }
+
+    /// Signs up and verifies `email`; the clock moves past every cooldown.
+    pub async fn verified_user(&self, email: &str, password: &str) {
+        self.sign_up("Test Person", email, password).await.ok(202);
+        let code = self.code(email, MailKind::VerifyEmail).await;
+        self.post(
+            "/api/auth/verify-email",
+            json!({"email": email, "code": code}),
+        )
+        .await
+        .ok(200);
+        self.advance(60);
+    }
+
+    pub async fn sign_in_answer(&self, email: &str, password: &str) -> Answer {
+        self.post(
+            "/api/auth/signin",
+            json!({"email": email, "password": password, "device": device("install-1")}),
+        )
+        .await
+    }
+
+    /// Signs in and returns the tokens.
+    pub async fn sign_in(&self, email: &str, password: &str) -> SessionTokens {
+        let answer = self.sign_in_answer(email, password).await;
+        answer.ok(200);
+        assert_eq!(answer.data()["result"], "signed_in", "{}", answer.body);
+        serde_json::from_value(answer.data().clone()).unwrap()
+    }
+
+    /// A verified, signed-in account.
+    pub async fn signed_in(&self, email: &str) -> SessionTokens {
+        self.verified_user(email, PASSWORD).await;
+        self.sign_in(email, PASSWORD).await
+    }
+
+    /// How many password hashes ran so far.
+    pub fn hashes(&self) -> u64 {
+        self.state.accounts.hasher().runs()
+    }
+
+    /// Runs a query on the store.
+    pub async fn query<R: Send + 'static>(
+        &self,
+        work: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<R> + Send + 'static,
+    ) -> R {
+        self.state.store.call(move |c| work(c)).await.unwrap()
+    }
 }

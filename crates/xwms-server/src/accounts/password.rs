@@ -1,0 +1,222 @@
+//! Forgot password, reset through the mailbox, and change while signed in.
+
+use serde_json::json;
+use xwms_api::auth::{
+    CodeSent, EmailRequest, PasswordChangeRequest, PasswordChanged, ResetPasswordRequest,
+};
+use xwms_api::password::validate_password;
+use xwms_api::ErrorCode;
+
+use super::codes::{self, Purpose, Target};
+use super::events::{self, kind};
+use super::sessions::{self, Authenticated};
+use super::signup::{code_sent, minutes};
+use super::users;
+use super::validate;
+use super::{guard, Accounts, ClientMeta};
+use crate::error::ApiError;
+use crate::mail::templates::format_when;
+use crate::mail::{MailFacts, MailKind};
+
+impl Accounts {
+    /// `POST /api/auth/password/forgot`: the same answer for every address; an account's owner
+    /// gets a single-use code valid 10 minutes.
+    pub async fn forgot_password(&self, req: EmailRequest) -> Result<CodeSent, ApiError> {
+        let email = validate::email("email", &req.email)?;
+        let requested = req
+            .language
+            .as_deref()
+            .map(|l| validate::language("language", l))
+            .transpose()?;
+        let answer = code_sent(&email.address, Purpose::ResetPassword);
+        self.write(move |tx, ctx| {
+            let sent = match users::by_email_key(tx, &email.key)? {
+                Some(user) => {
+                    let target = Target {
+                        user_id: Some(user.id.clone()),
+                        email: user.email.clone(),
+                        ..Target::default()
+                    };
+                    match codes::issue(
+                        tx,
+                        ctx.random(),
+                        ctx.now,
+                        Purpose::ResetPassword,
+                        &email.key,
+                        target,
+                    )? {
+                        Ok(code) => {
+                            let facts = MailFacts {
+                                name: user.name.clone(),
+                                code: Some(code),
+                                minutes: minutes(Purpose::ResetPassword),
+                                ..MailFacts::default()
+                            };
+                            let language = requested.unwrap_or(user.language);
+                            ctx.mail(tx, MailKind::ResetCode, &user.email, language, &facts)?;
+                            Ok(())
+                        }
+                        Err(wait) => Err(wait),
+                    }
+                }
+                None => {
+                    let decoy = Target {
+                        email: email.address.clone(),
+                        decoy: true,
+                        ..Target::default()
+                    };
+                    codes::issue(
+                        tx,
+                        ctx.random(),
+                        ctx.now,
+                        Purpose::ResetPassword,
+                        &email.key,
+                        decoy,
+                    )?
+                    .map(|_| ())
+                }
+            };
+            Ok(sent.map_err(|wait| ApiError::retry_after(ErrorCode::CodeResendTooSoon, wait)))
+        })
+        .await??;
+        Ok(answer)
+    }
+
+    /// `POST /api/auth/password/reset`: a new password under the rule; every session ends, a
+    /// lock is lifted (the mailbox is proven), the address counts as verified, and a notice is
+    /// mailed. It signs no one in, so a second factor is never skipped (R10).
+    pub async fn reset_password(
+        &self,
+        req: ResetPasswordRequest,
+        client: &ClientMeta,
+    ) -> Result<(), ApiError> {
+        let email = validate::email("email", &req.email)?;
+        validate_password(req.new_password.expose())
+            .map_err(|code| ApiError::field(code, "new_password"))?;
+        // Hashed before the code is looked at: the same work for every address and code.
+        let password_hash = self.hasher.hash(&req.new_password).await?;
+        let ip = client.ip.clone();
+        self.write(move |tx, ctx| {
+            let pending = match codes::attempt(
+                tx,
+                ctx.now,
+                Purpose::ResetPassword,
+                &email.key,
+                req.code.expose(),
+            )? {
+                Ok(pending) => pending,
+                Err(denied) => return Ok(Err(denied)),
+            };
+            let Some(mut user) = pending
+                .user_id
+                .as_deref()
+                .map(|id| users::by_id(tx, id))
+                .transpose()?
+                .flatten()
+            else {
+                return Ok(Err(ApiError::field(ErrorCode::CodeNone, "code")));
+            };
+            user.password_hash = password_hash;
+            user.email_verified = true;
+            users::update(tx, &user)?;
+            guard::clear(tx, &user.email_key)?;
+            codes::discard(tx, Purpose::Unlock, &user.email_key)?;
+            let revoked = sessions::revoke_all(tx, &user.id, None, ctx.now, "password_reset")?;
+            events::record(
+                tx,
+                &user.id,
+                kind::PASSWORD_RESET,
+                &ip,
+                ctx.now,
+                json!({ "sessions_revoked": revoked }),
+            )?;
+            let facts = MailFacts {
+                name: user.name.clone(),
+                when: format_when(ctx.now, &user.timezone),
+                ..MailFacts::default()
+            };
+            ctx.mail(
+                tx,
+                MailKind::PasswordReset,
+                &user.email,
+                user.language,
+                &facts,
+            )?;
+            Ok(Ok(()))
+        })
+        .await?
+    }
+
+    /// `POST /api/account/password`: the current password is required (and counts towards the
+    /// lockout when wrong); `sign_out_others` ends every other session at once.
+    pub async fn change_password(
+        &self,
+        auth: &Authenticated,
+        req: PasswordChangeRequest,
+        client: &ClientMeta,
+    ) -> Result<PasswordChanged, ApiError> {
+        validate_password(req.new_password.expose())
+            .map_err(|code| ApiError::field(code, "new_password"))?;
+        let user = self.current_user(auth).await?;
+        self.check_password(
+            &user.email_key,
+            Some(&user),
+            &req.current_password,
+            client,
+            ErrorCode::PasswordIncorrect,
+        )
+        .await
+        .map_err(|e| {
+            if e.code == ErrorCode::PasswordIncorrect {
+                e.with_field("current_password")
+            } else {
+                e
+            }
+        })?;
+        let password_hash = self.hasher.hash(&req.new_password).await?;
+        let (auth, ip, sign_out_others) = (auth.clone(), client.ip.clone(), req.sign_out_others);
+        self.write(move |tx, ctx| {
+            let Some(mut user) = users::by_id(tx, &auth.user_id)? else {
+                return Ok(Err(ApiError::new(ErrorCode::Unauthorized)));
+            };
+            user.password_hash = password_hash;
+            users::update(tx, &user)?;
+            guard::clear(tx, &user.email_key)?;
+            let revoked = if sign_out_others {
+                sessions::revoke_all(
+                    tx,
+                    &user.id,
+                    Some(&auth.session_id),
+                    ctx.now,
+                    "password_changed",
+                )?
+            } else {
+                0
+            };
+            events::record(
+                tx,
+                &user.id,
+                kind::PASSWORD_CHANGED,
+                &ip,
+                ctx.now,
+                json!({ "session_id": auth.session_id, "sessions_revoked": revoked }),
+            )?;
+            let facts = MailFacts {
+                name: user.name.clone(),
+                when: format_when(ctx.now, &user.timezone),
+                ..MailFacts::default()
+            };
+            ctx.mail(
+                tx,
+                MailKind::PasswordChanged,
+                &user.email,
+                user.language,
+                &facts,
+            )?;
+            Ok(Ok(PasswordChanged {
+                sessions_revoked: revoked,
+            }))
+        })
+        .await?
+    }
+}

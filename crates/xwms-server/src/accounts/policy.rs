@@ -1,0 +1,659 @@
+//! Account policy as named data (DESIGN.md rule 6): every number that decides a security
+//! outcome is here, once, with a table of cases each. The decisions themselves are pure
+//! functions of the stored state and the injected time, so the tables run without a clock.
+
+use time::{Duration, OffsetDateTime};
+
+use crate::clock::seconds_until;
+
+/// Emailed 6-digit codes (xwms-contract.md, "Verification codes"; R5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CodePolicy {
+    /// How long a code is valid after it was sent.
+    pub lifetime: Duration,
+    /// Wrong tries after which the code is dead.
+    pub max_tries: u32,
+    /// Least time between two tries of the same code.
+    pub min_spacing: Duration,
+    /// Least time between two codes sent for the same purpose and address.
+    pub resend_after: Duration,
+}
+
+/// Verifying the address of a new account: 5 minutes.
+pub const VERIFY_EMAIL_CODE: CodePolicy = CodePolicy {
+    lifetime: Duration::minutes(5),
+    max_tries: 5,
+    min_spacing: Duration::seconds(5),
+    resend_after: Duration::seconds(46),
+};
+
+/// Unlocking a locked account: 5 minutes.
+pub const UNLOCK_CODE: CodePolicy = VERIFY_EMAIL_CODE;
+
+/// Resetting a forgotten password: 10 minutes, single use.
+pub const RESET_PASSWORD_CODE: CodePolicy = CodePolicy {
+    lifetime: Duration::minutes(10),
+    ..VERIFY_EMAIL_CODE
+};
+
+/// Confirming a new email address: 10 minutes (xwms-contract.md).
+pub const CHANGE_EMAIL_CODE: CodePolicy = CodePolicy {
+    lifetime: Duration::minutes(10),
+    ..VERIFY_EMAIL_CODE
+};
+
+/// What a code's stored state is, for [`CodePolicy::judge`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CodeState {
+    pub sent_at: OffsetDateTime,
+    pub tries: u32,
+    pub last_try_at: Option<OffsetDateTime>,
+}
+
+/// The outcome of entering a code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeVerdict {
+    Accept,
+    /// No code is pending (`code.none`).
+    None,
+    /// `code.expired`.
+    Expired,
+    /// `code.too_soon`: the try is not counted.
+    TooSoon {
+        retry_after_seconds: u32,
+    },
+    /// `code.too_many_attempts`: the code is dead.
+    TooManyAttempts,
+    /// `code.incorrect`: counted as a try.
+    Incorrect {
+        attempts_left: u32,
+    },
+}
+
+impl CodePolicy {
+    pub fn expires_at(&self, sent_at: OffsetDateTime) -> OffsetDateTime {
+        sent_at + self.lifetime
+    }
+
+    /// When a new code may be sent, given when the pending one was (`None`: now).
+    pub fn resend_wait(
+        &self,
+        last_sent_at: Option<OffsetDateTime>,
+        now: OffsetDateTime,
+    ) -> Option<u32> {
+        let allowed_at = last_sent_at? + self.resend_after;
+        (now < allowed_at).then(|| seconds_until(now, allowed_at))
+    }
+
+    /// Judges one try. `matches` says whether the entered code is the pending one (compared in
+    /// constant time by the caller); it matters only once every other rule let the try through.
+    pub fn judge(
+        &self,
+        state: Option<&CodeState>,
+        matches: bool,
+        now: OffsetDateTime,
+    ) -> CodeVerdict {
+        let Some(state) = state else {
+            return CodeVerdict::None;
+        };
+        if now >= self.expires_at(state.sent_at) {
+            return CodeVerdict::Expired;
+        }
+        if state.tries >= self.max_tries {
+            return CodeVerdict::TooManyAttempts;
+        }
+        if let Some(last) = state.last_try_at {
+            let allowed_at = last + self.min_spacing;
+            if now < allowed_at {
+                return CodeVerdict::TooSoon {
+                    retry_after_seconds: seconds_until(now, allowed_at),
+                };
+            }
+        }
+        if matches {
+            CodeVerdict::Accept
+        } else {
+            CodeVerdict::Incorrect {
+                attempts_left: self.max_tries - state.tries - 1,
+            }
+        }
+    }
+}
+
+/// Failed sign-ins per account (R8). Failures are counted per email address, whether or not an
+/// account has it, so an address without an account answers exactly like one with (R9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LockoutPolicy {
+    /// Consecutive failures without any delay.
+    pub free_failures: u32,
+    /// After `free_failures`, failure n waits `first_delay * 2^(n - free_failures)` ...
+    pub first_delay: Duration,
+    /// ... but never longer than this.
+    pub max_delay: Duration,
+    /// Every this many consecutive failures the account locks for `lock_for` and an unlock code
+    /// is mailed.
+    pub lock_every: u32,
+    pub lock_for: Duration,
+    /// At this many consecutive failures the lock no longer ends by itself: only the mailed
+    /// unlock code (or a password reset through the mailbox) lifts it.
+    pub hard_stop_at: u32,
+    /// Failures against one account from this many different IP addresses within
+    /// `unusual_window` are unusual activity: the account locks at once.
+    pub unusual_ips: u32,
+    pub unusual_window: Duration,
+    /// A successful sign-in after at least this many failures is a security event with a mail.
+    pub notify_success_after: u32,
+}
+
+pub const LOCKOUT: LockoutPolicy = LockoutPolicy {
+    free_failures: 5,
+    first_delay: Duration::seconds(1),
+    max_delay: Duration::seconds(60),
+    lock_every: 10,
+    lock_for: Duration::minutes(15),
+    hard_stop_at: 100,
+    unusual_ips: 5,
+    unusual_window: Duration::minutes(15),
+    notify_success_after: 5,
+};
+
+/// The stored failure state of one email address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct GuardState {
+    /// Consecutive failures since the last success, unlock or reset.
+    pub failures: u32,
+    pub last_failure_at: Option<OffsetDateTime>,
+    /// A temporary lock ends here.
+    pub locked_until: Option<OffsetDateTime>,
+    /// A lock that only the mailbox lifts.
+    pub hard_locked: bool,
+}
+
+/// May a password be tried now?
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gate {
+    Open,
+    /// `auth.throttled`: not counted as a failure.
+    Throttled {
+        retry_after_seconds: u32,
+    },
+    /// `auth.locked`; `retry_after_seconds` is `None` for a hard lock.
+    Locked {
+        retry_after_seconds: Option<u32>,
+    },
+}
+
+/// Why an account locked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LockReason {
+    RepeatedFailures,
+    UnusualActivity,
+    HardStop,
+}
+
+impl LockReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LockReason::RepeatedFailures => "repeated_failures",
+            LockReason::UnusualActivity => "unusual_activity",
+            LockReason::HardStop => "hard_stop",
+        }
+    }
+}
+
+impl LockoutPolicy {
+    /// The wait after `failures` consecutive failures, before the next try.
+    pub fn delay_after(&self, failures: u32) -> Duration {
+        if failures < self.free_failures {
+            return Duration::ZERO;
+        }
+        let exponent = failures - self.free_failures;
+        // 2^6 s already exceeds any sensible cap; stop doubling before it overflows.
+        let factor = 1i32 << exponent.min(30);
+        (self.first_delay * factor).min(self.max_delay)
+    }
+
+    pub fn gate(&self, state: &GuardState, now: OffsetDateTime) -> Gate {
+        if state.hard_locked {
+            return Gate::Locked {
+                retry_after_seconds: None,
+            };
+        }
+        if let Some(until) = state.locked_until {
+            if now < until {
+                return Gate::Locked {
+                    retry_after_seconds: Some(seconds_until(now, until)),
+                };
+            }
+        }
+        if let Some(last) = state.last_failure_at {
+            let allowed_at = last + self.delay_after(state.failures);
+            if now < allowed_at {
+                return Gate::Throttled {
+                    retry_after_seconds: seconds_until(now, allowed_at),
+                };
+            }
+        }
+        Gate::Open
+    }
+
+    /// The state after one more failure, and the lock it started, if any. `distinct_ips` is the
+    /// number of different addresses that failed against this account within
+    /// `unusual_window`, this failure included.
+    pub fn after_failure(
+        &self,
+        state: &GuardState,
+        distinct_ips: u32,
+        now: OffsetDateTime,
+    ) -> (GuardState, Option<LockReason>) {
+        let failures = state.failures.saturating_add(1);
+        let mut next = GuardState {
+            failures,
+            last_failure_at: Some(now),
+            locked_until: state.locked_until,
+            hard_locked: state.hard_locked,
+        };
+        let reason = if failures >= self.hard_stop_at {
+            next.hard_locked = true;
+            Some(LockReason::HardStop)
+        } else if failures.is_multiple_of(self.lock_every) {
+            Some(LockReason::RepeatedFailures)
+        } else if distinct_ips >= self.unusual_ips && !self.is_locked(state, now) {
+            Some(LockReason::UnusualActivity)
+        } else {
+            None
+        };
+        if matches!(
+            reason,
+            Some(LockReason::RepeatedFailures | LockReason::UnusualActivity)
+        ) {
+            next.locked_until = Some(now + self.lock_for);
+        }
+        (next, reason)
+    }
+
+    fn is_locked(&self, state: &GuardState, now: OffsetDateTime) -> bool {
+        state.hard_locked || state.locked_until.is_some_and(|until| now < until)
+    }
+}
+
+/// At most `max` events per `window` (a sliding window).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WindowLimit {
+    pub max: u32,
+    pub window: Duration,
+}
+
+/// Failed sign-ins per client IP address, across all accounts: `auth.throttled`.
+pub const IP_THROTTLE: WindowLimit = WindowLimit {
+    max: 30,
+    window: Duration::minutes(15),
+};
+
+/// Recovery requests per client IP address: `request.rate_limited` (each one mails a stranger's
+/// address, so it must not become a way to send mail to anyone in bulk).
+pub const RECOVERY_REQUESTS_PER_IP: WindowLimit = WindowLimit {
+    max: 5,
+    window: Duration::hours(1),
+};
+
+impl WindowLimit {
+    /// `in_window` events since `now - window`, the oldest at `oldest`: the wait before the next
+    /// one is allowed, if any.
+    pub fn wait(
+        &self,
+        in_window: u32,
+        oldest: Option<OffsetDateTime>,
+        now: OffsetDateTime,
+    ) -> Option<u32> {
+        if in_window < self.max {
+            return None;
+        }
+        let frees_at = oldest.unwrap_or(now) + self.window;
+        Some(seconds_until(now, frees_at))
+    }
+}
+
+/// Sessions and their tokens (R12, R15).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionPolicy {
+    /// An access token works this long.
+    pub access_lifetime: Duration,
+    /// A session ends this long after it began, whatever happens (absolute lifetime).
+    pub absolute_lifetime: Duration,
+    /// A session ends after this long without any request (idle lifetime).
+    pub idle_lifetime: Duration,
+    /// `last_active_at` is written at most this often per session (fewer writes under load).
+    pub activity_resolution: Duration,
+}
+
+pub const SESSIONS: SessionPolicy = SessionPolicy {
+    access_lifetime: Duration::minutes(15),
+    absolute_lifetime: Duration::days(30),
+    idle_lifetime: Duration::days(7),
+    activity_resolution: Duration::minutes(1),
+};
+
+/// A session's stored times, for [`SessionPolicy::judge`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionState {
+    pub created_at: OffsetDateTime,
+    pub last_active_at: OffsetDateTime,
+    pub revoked: bool,
+}
+
+/// Why a session or token no longer works.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionVerdict {
+    Valid,
+    /// `auth.session_expired`.
+    Expired,
+    /// `auth.session_revoked`.
+    Revoked,
+}
+
+impl SessionPolicy {
+    pub fn ends_at(&self, created_at: OffsetDateTime) -> OffsetDateTime {
+        created_at + self.absolute_lifetime
+    }
+
+    /// Judges a session and one of its tokens (valid until `token_expires_at`).
+    pub fn judge(
+        &self,
+        session: &SessionState,
+        token_expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> SessionVerdict {
+        if session.revoked {
+            SessionVerdict::Revoked
+        } else if now >= self.ends_at(session.created_at)
+            || now >= session.last_active_at + self.idle_lifetime
+            || now >= token_expires_at
+        {
+            SessionVerdict::Expired
+        } else {
+            SessionVerdict::Valid
+        }
+    }
+}
+
+/// Retrying mail the SMTP server did not take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MailRetryPolicy {
+    pub first_retry: Duration,
+    pub max_backoff: Duration,
+    /// After this many failed attempts the mail is marked as given up (and logged as an error).
+    pub max_attempts: u32,
+}
+
+pub const MAIL_RETRY: MailRetryPolicy = MailRetryPolicy {
+    first_retry: Duration::seconds(30),
+    max_backoff: Duration::hours(1),
+    max_attempts: 30,
+};
+
+impl MailRetryPolicy {
+    /// When to try again after `attempts` failed attempts; `None`: give up.
+    pub fn next_attempt(&self, attempts: u32, now: OffsetDateTime) -> Option<OffsetDateTime> {
+        if attempts >= self.max_attempts {
+            return None;
+        }
+        let exponent = attempts.saturating_sub(1).min(20);
+        let backoff = (self.first_retry * (1i32 << exponent)).min(self.max_backoff);
+        Some(now + backoff)
+    }
+}
+
+/// Working days within which support answers a recovery request.
+pub const RECOVERY_ANSWER_WITHIN_DAYS: u32 = 2;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    const T0: OffsetDateTime = datetime!(2026-05-06 07:00:00 UTC);
+
+    fn secs(s: i64) -> Duration {
+        Duration::seconds(s)
+    }
+
+    #[test]
+    fn code_policies_match_the_published_numbers() {
+        #[rustfmt::skip]
+        let table = [
+            ("verify_email",   VERIFY_EMAIL_CODE,   5 * 60),
+            ("unlock",         UNLOCK_CODE,         5 * 60),
+            ("reset_password", RESET_PASSWORD_CODE, 10 * 60),
+            ("change_email",   CHANGE_EMAIL_CODE,   10 * 60),
+        ];
+        for (name, policy, lifetime) in table {
+            assert_eq!(policy.lifetime, secs(lifetime), "{name}");
+            assert_eq!(policy.max_tries, 5, "{name}");
+            assert_eq!(policy.min_spacing, secs(5), "{name}");
+            assert_eq!(policy.resend_after, secs(46), "{name}");
+        }
+    }
+
+    #[test]
+    fn code_judgement_table() {
+        let p = VERIFY_EMAIL_CODE;
+        let fresh = CodeState {
+            sent_at: T0,
+            tries: 0,
+            last_try_at: None,
+        };
+        let tried = |tries, ago: i64| CodeState {
+            sent_at: T0,
+            tries,
+            last_try_at: Some(T0 + secs(60) - secs(ago)),
+        };
+        let at = |s: i64| T0 + secs(s);
+        #[rustfmt::skip]
+        let table: &[(&str, Option<CodeState>, bool, OffsetDateTime, CodeVerdict)] = &[
+            ("nothing pending",          None,               true,  at(1),   CodeVerdict::None),
+            ("right code at once",       Some(fresh),        true,  at(0),   CodeVerdict::Accept),
+            ("right code at 4:59",       Some(fresh),        true,  at(299), CodeVerdict::Accept),
+            ("right code at 5:00",       Some(fresh),        true,  at(300), CodeVerdict::Expired),
+            ("wrong code, first try",    Some(fresh),        false, at(10),  CodeVerdict::Incorrect { attempts_left: 4 }),
+            ("4.0 s after a try",        Some(tried(1, 4)),  true,  at(60),  CodeVerdict::TooSoon { retry_after_seconds: 1 }),
+            ("0 s after a try",          Some(tried(1, 0)),  false, at(60),  CodeVerdict::TooSoon { retry_after_seconds: 5 }),
+            ("5 s after a try",          Some(tried(1, 5)),  true,  at(60),  CodeVerdict::Accept),
+            ("fifth wrong try",          Some(tried(4, 5)),  false, at(60),  CodeVerdict::Incorrect { attempts_left: 0 }),
+            ("after five wrong tries",   Some(tried(5, 30)), true,  at(60),  CodeVerdict::TooManyAttempts),
+            ("dead and expired",         Some(tried(5, 30)), true,  at(400), CodeVerdict::Expired),
+        ];
+        for (name, state, matches, now, want) in table {
+            assert_eq!(p.judge(state.as_ref(), *matches, *now), *want, "{name}");
+        }
+        // Ten minutes for a password reset and an email change.
+        assert_eq!(
+            RESET_PASSWORD_CODE.judge(Some(&fresh), true, at(599)),
+            CodeVerdict::Accept
+        );
+        assert_eq!(
+            CHANGE_EMAIL_CODE.judge(Some(&fresh), true, at(600)),
+            CodeVerdict::Expired
+        );
+    }
+
+    #[test]
+    fn resend_is_refused_for_46_seconds() {
+        let p = VERIFY_EMAIL_CODE;
+        #[rustfmt::skip]
+        let table = [
+            (None,     0,  None),
+            (Some(T0), 0,  Some(46)),
+            (Some(T0), 1,  Some(45)),
+            (Some(T0), 45, Some(1)),
+            (Some(T0), 46, None),
+            (Some(T0), 600, None),
+        ];
+        for (sent, after, want) in table {
+            assert_eq!(p.resend_wait(sent, T0 + secs(after)), want, "{after} s");
+        }
+    }
+
+    #[test]
+    fn throttle_grows_from_the_fifth_failure_and_caps_at_a_minute() {
+        #[rustfmt::skip]
+        let table = [(0, 0), (4, 0), (5, 1), (6, 2), (7, 4), (8, 8), (9, 16), (10, 32), (11, 60), (12, 60), (99, 60), (u32::MAX, 60)];
+        for (failures, delay) in table {
+            assert_eq!(
+                LOCKOUT.delay_after(failures),
+                secs(delay),
+                "{failures} failures"
+            );
+        }
+    }
+
+    fn fail_times(policy: &LockoutPolicy, n: u32) -> (GuardState, Vec<(u32, LockReason)>) {
+        let mut state = GuardState::default();
+        let mut locks = vec![];
+        let mut now = T0;
+        for _ in 0..n {
+            let (next, lock) = policy.after_failure(&state, 1, now);
+            if let Some(reason) = lock {
+                locks.push((next.failures, reason));
+            }
+            state = next;
+            now += Duration::hours(1);
+        }
+        (state, locks)
+    }
+
+    #[test]
+    fn locks_every_ten_failures_and_stops_hard_at_one_hundred() {
+        let (state, locks) = fail_times(&LOCKOUT, 100);
+        let expected: Vec<(u32, LockReason)> = (1..=9)
+            .map(|k| (k * 10, LockReason::RepeatedFailures))
+            .chain([(100, LockReason::HardStop)])
+            .collect();
+        assert_eq!(locks, expected);
+        assert!(state.hard_locked);
+        assert_eq!(
+            LOCKOUT.gate(&state, T0 + Duration::days(365)),
+            Gate::Locked {
+                retry_after_seconds: None
+            },
+            "a hard stop does not end by itself"
+        );
+    }
+
+    #[test]
+    fn gate_table() {
+        let locked = GuardState {
+            failures: 10,
+            last_failure_at: Some(T0),
+            locked_until: Some(T0 + Duration::minutes(15)),
+            hard_locked: false,
+        };
+        let six = GuardState {
+            failures: 6,
+            last_failure_at: Some(T0),
+            ..GuardState::default()
+        };
+        let four = GuardState {
+            failures: 4,
+            last_failure_at: Some(T0),
+            ..GuardState::default()
+        };
+        #[rustfmt::skip]
+        let table = [
+            ("no failures",            GuardState::default(), 0,   Gate::Open),
+            ("four failures",          four,                  0,   Gate::Open),
+            ("six failures, at once",  six,                   0,   Gate::Throttled { retry_after_seconds: 2 }),
+            ("six failures, 1 s",      six,                   1,   Gate::Throttled { retry_after_seconds: 1 }),
+            ("six failures, 2 s",      six,                   2,   Gate::Open),
+            ("locked, at once",        locked,                0,   Gate::Locked { retry_after_seconds: Some(900) }),
+            ("locked, 14:59",          locked,                899, Gate::Locked { retry_after_seconds: Some(1) }),
+            ("lock over, delay over",  locked,                900, Gate::Open),
+        ];
+        for (name, state, after, want) in table {
+            assert_eq!(LOCKOUT.gate(&state, T0 + secs(after)), want, "{name}");
+        }
+    }
+
+    #[test]
+    fn failures_from_many_addresses_lock_at_once() {
+        let state = GuardState {
+            failures: 2,
+            last_failure_at: Some(T0),
+            ..GuardState::default()
+        };
+        let (next, lock) = LOCKOUT.after_failure(&state, 4, T0);
+        assert_eq!((next.failures, lock), (3, None));
+        let (next, lock) = LOCKOUT.after_failure(&state, 5, T0);
+        assert_eq!(lock, Some(LockReason::UnusualActivity));
+        assert_eq!(next.locked_until, Some(T0 + Duration::minutes(15)));
+    }
+
+    #[test]
+    fn recovery_requests_are_limited_per_address() {
+        assert_eq!(RECOVERY_REQUESTS_PER_IP.wait(4, Some(T0), T0), None);
+        assert_eq!(
+            RECOVERY_REQUESTS_PER_IP.wait(5, Some(T0), T0 + secs(60)),
+            Some(3540)
+        );
+    }
+
+    #[test]
+    fn ip_throttle_table() {
+        let oldest = Some(T0);
+        #[rustfmt::skip]
+        let table = [
+            (0,  0,   None),
+            (29, 0,   None),
+            (30, 0,   Some(900)),
+            (30, 600, Some(300)),
+            (45, 899, Some(1)),
+        ];
+        for (failures, after, want) in table {
+            assert_eq!(
+                IP_THROTTLE.wait(failures, oldest, T0 + secs(after)),
+                want,
+                "{failures}/{after}"
+            );
+        }
+    }
+
+    #[test]
+    fn session_lifetimes_table() {
+        let p = SESSIONS;
+        assert_eq!(p.access_lifetime, Duration::minutes(15));
+        assert_eq!(p.absolute_lifetime, Duration::days(30));
+        assert_eq!(p.idle_lifetime, Duration::days(7));
+        let live = SessionState {
+            created_at: T0,
+            last_active_at: T0 + Duration::days(25),
+            revoked: false,
+        };
+        let far = T0 + Duration::days(365);
+        #[rustfmt::skip]
+        let table = [
+            ("fresh token",              live, far, T0 + Duration::days(26),       SessionVerdict::Valid),
+            ("token past its end",       live, T0 + Duration::days(25), T0 + Duration::days(25), SessionVerdict::Expired),
+            ("absolute end",             live, far, T0 + Duration::days(30),       SessionVerdict::Expired),
+            ("idle for 7 days",          SessionState { last_active_at: T0, ..live }, far, T0 + Duration::days(7), SessionVerdict::Expired),
+            ("idle for 6 days 23 h",     SessionState { last_active_at: T0, ..live }, far, T0 + Duration::days(7) - Duration::hours(1), SessionVerdict::Valid),
+            ("revoked",                  SessionState { revoked: true, ..live }, far, T0 + Duration::days(26), SessionVerdict::Revoked),
+            ("revoked and expired",      SessionState { revoked: true, ..live }, far, far, SessionVerdict::Revoked),
+        ];
+        for (name, session, token_end, now, want) in table {
+            assert_eq!(p.judge(&session, token_end, now), want, "{name}");
+        }
+    }
+
+    #[test]
+    fn mail_retry_backs_off_and_gives_up() {
+        #[rustfmt::skip]
+        let table = [(1, Some(30)), (2, Some(60)), (3, Some(120)), (8, Some(3600)), (29, Some(3600)), (30, None)];
+        for (attempts, wait) in table {
+            assert_eq!(
+                MAIL_RETRY.next_attempt(attempts, T0),
+                wait.map(|s| T0 + secs(s)),
+                "{attempts} attempts"
+            );
+        }
+    }
+}

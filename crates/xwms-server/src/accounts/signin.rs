@@ -1,0 +1,471 @@
+//! Sign-in, refresh, sign-out, lockout and unlock.
+
+use serde_json::json;
+use xwms_api::auth::{
+    CodeSent, DeviceInfo, EmailCodeRequest, EmailRequest, RefreshRequest, SessionTokens,
+    SignInRequest, SignInResponse,
+};
+use xwms_api::password::MAX_CHARS as PASSWORD_MAX_CHARS;
+use xwms_api::{ErrorCode, Secret};
+
+use super::codes::{self, Purpose, Target};
+use super::events::{self, kind};
+use super::policy::{Gate, GuardState, LockReason, LOCKOUT};
+use super::sessions::{self, Authenticated, Refreshed};
+use super::signup::{code_sent, minutes, send_verification};
+use super::users::{self, User};
+use super::validate;
+use super::{guard, Accounts, ClientMeta, Ctx};
+use crate::clock::rfc3339;
+use crate::error::ApiError;
+use crate::mail::templates::format_when;
+use crate::mail::{MailFacts, MailKind};
+use rusqlite::Transaction;
+
+fn locked_error(retry_after_seconds: Option<u32>) -> ApiError {
+    match retry_after_seconds {
+        Some(seconds) => ApiError::retry_after(ErrorCode::Locked, seconds),
+        None => ApiError::new(ErrorCode::Locked),
+    }
+}
+
+fn gate_error(gate: Gate) -> Option<ApiError> {
+    match gate {
+        Gate::Open => None,
+        Gate::Throttled {
+            retry_after_seconds,
+        } => Some(ApiError::retry_after(
+            ErrorCode::Throttled,
+            retry_after_seconds,
+        )),
+        Gate::Locked {
+            retry_after_seconds,
+        } => Some(locked_error(retry_after_seconds)),
+    }
+}
+
+fn device_text(device: &DeviceInfo) -> String {
+    let app = format!("{} {}", device.app, device.app_version);
+    let parts: Vec<&str> = [device.os.as_str(), app.trim()]
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .collect();
+    match (device.name.is_empty(), parts.is_empty()) {
+        (false, false) => format!("{} ({})", device.name, parts.join(", ")),
+        (false, true) => device.name.clone(),
+        (true, false) => parts.join(", "),
+        (true, true) => "?".to_owned(),
+    }
+}
+
+/// Records a failed password for `email_key` (and the client's IP); locks the account when the
+/// policy says so, mailing an unlock code to an existing account. Returns the lock, if any.
+fn record_failure(
+    tx: &Transaction<'_>,
+    ctx: &Ctx,
+    email_key: &str,
+    user: Option<&User>,
+    ip: &str,
+) -> rusqlite::Result<Option<(LockReason, GuardState)>> {
+    guard::record_ip_failure(tx, ip, email_key, ctx.now)?;
+    let state = guard::load(tx, email_key)?;
+    let distinct_ips = guard::distinct_ips(tx, email_key, ctx.now)?;
+    let (next, lock) = LOCKOUT.after_failure(&state, distinct_ips, ctx.now);
+    guard::save(tx, email_key, &next, lock)?;
+    let Some(reason) = lock else {
+        return Ok(None);
+    };
+    match user {
+        Some(user) => {
+            events::record(
+                tx,
+                &user.id,
+                kind::ACCOUNT_LOCKED,
+                ip,
+                ctx.now,
+                json!({ "reason": reason.as_str(), "failures": next.failures }),
+            )?;
+            send_unlock_code(tx, ctx, user, user.language)?.ok();
+        }
+        None => {
+            let decoy = Target {
+                email: email_key.to_owned(),
+                decoy: true,
+                ..Target::default()
+            };
+            codes::issue(tx, ctx.random(), ctx.now, Purpose::Unlock, email_key, decoy)?.ok();
+        }
+    }
+    Ok(Some((reason, next)))
+}
+
+fn send_unlock_code(
+    tx: &Transaction<'_>,
+    ctx: &Ctx,
+    user: &User,
+    language: validate::Language,
+) -> rusqlite::Result<Result<(), u32>> {
+    let target = Target {
+        user_id: Some(user.id.clone()),
+        email: user.email.clone(),
+        ..Target::default()
+    };
+    match codes::issue(
+        tx,
+        ctx.random(),
+        ctx.now,
+        Purpose::Unlock,
+        &user.email_key,
+        target,
+    )? {
+        Err(wait) => Ok(Err(wait)),
+        Ok(code) => {
+            let facts = MailFacts {
+                name: user.name.clone(),
+                code: Some(code),
+                minutes: minutes(Purpose::Unlock),
+                ..MailFacts::default()
+            };
+            ctx.mail(tx, MailKind::UnlockCode, &user.email, language, &facts)?;
+            Ok(Ok(()))
+        }
+    }
+}
+
+impl Accounts {
+    /// Checks `password` for the address `email_key` (its account `user`, if any) under the
+    /// lockout rules: the IP throttle and the account's gate first (no hashing when closed),
+    /// then one hash either way, then the failure recorded. `wrong` is the code of a wrong
+    /// password (`auth.invalid_credentials` at sign-in, `auth.password_incorrect` when
+    /// re-authenticating). On success returns the failures that came before.
+    pub(crate) async fn check_password(
+        &self,
+        email_key: &str,
+        user: Option<&User>,
+        password: &Secret,
+        client: &ClientMeta,
+        wrong: ErrorCode,
+    ) -> Result<GuardState, ApiError> {
+        let (key, ip) = (email_key.to_owned(), client.ip.clone());
+        let (ip_wait, state) = self
+            .read(move |conn, now| Ok((guard::ip_wait(conn, &ip, now)?, guard::load(conn, &key)?)))
+            .await?;
+        if let Some(wait) = ip_wait {
+            return Err(ApiError::retry_after(ErrorCode::Throttled, wait));
+        }
+        if let Some(denied) = gate_error(LOCKOUT.gate(&state, self.now())) {
+            return Err(denied);
+        }
+        // Longer than any password the rule lets anyone set: wrong without hashing it.
+        let too_long = password.expose().chars().count() > PASSWORD_MAX_CHARS;
+        let right = match user {
+            Some(user) if !too_long => self.hasher.verify(password, &user.password_hash).await?,
+            _ => {
+                self.hasher.verify_dummy(password).await?;
+                false
+            }
+        };
+        if right {
+            return Ok(state);
+        }
+        let (key, ip, user) = (email_key.to_owned(), client.ip.clone(), user.cloned());
+        let lock = self
+            .write(move |tx, ctx| record_failure(tx, ctx, &key, user.as_ref(), &ip))
+            .await?;
+        Err(match lock {
+            Some((_, state)) => locked_error(LOCKOUT.gate(&state, self.now()).retry_after()),
+            None => ApiError::new(wrong),
+        })
+    }
+
+    /// `POST /api/auth/signin`.
+    pub async fn sign_in(
+        &self,
+        req: SignInRequest,
+        client: &ClientMeta,
+    ) -> Result<SignInResponse, ApiError> {
+        let email = validate::email("email", &req.email)?;
+        let device = validate::device(&req.device)?;
+        let key = email.key.clone();
+        let user = self
+            .read(move |conn, _| users::by_email_key(conn, &key))
+            .await?;
+        let before = self
+            .check_password(
+                &email.key,
+                user.as_ref(),
+                &req.password,
+                client,
+                ErrorCode::InvalidCredentials,
+            )
+            .await?;
+        let user = user.expect("only an existing account's password can be right");
+        let client = client.clone();
+        self.write(move |tx, ctx| {
+            guard::clear(tx, &user.email_key)?;
+            if !user.email_verified {
+                // Only someone with the password learns this; a new code goes out (46 s rule).
+                let wait = match send_verification(tx, ctx, &user, user.language, None)? {
+                    Ok(()) => {
+                        u32::try_from(Purpose::VerifyEmail.policy().resend_after.whole_seconds())
+                            .unwrap_or(46)
+                    }
+                    Err(wait) => wait,
+                };
+                return Ok(Err(ApiError::retry_after(ErrorCode::EmailUnverified, wait)));
+            }
+            if let Some(challenge) = ctx
+                .second_factor
+                .challenge(tx, &user, &device, &client, ctx.now)?
+            {
+                return Ok(Ok(SignInResponse::SecondFactor(challenge)));
+            }
+            let tokens = open_session(tx, ctx, &user, &device, &client, before.failures)?;
+            Ok(Ok(SignInResponse::SignedIn(Box::new(tokens))))
+        })
+        .await?
+    }
+
+    /// Opens a session for `user_id` after a second factor was checked (the route of the
+    /// security-center issue calls this once the challenge is met).
+    pub async fn complete_sign_in(
+        &self,
+        user_id: &str,
+        device: DeviceInfo,
+        client: &ClientMeta,
+    ) -> Result<SessionTokens, ApiError> {
+        let (id, client) = (user_id.to_owned(), client.clone());
+        self.write(move |tx, ctx| {
+            let Some(user) = users::by_id(tx, &id)? else {
+                return Ok(Err(ApiError::new(ErrorCode::Unauthorized)));
+            };
+            open_session(tx, ctx, &user, &device, &client, 0).map(Ok)
+        })
+        .await?
+    }
+
+    /// Checks a bearer access token (every authenticated route).
+    pub async fn authenticate(&self, access_token: &str) -> Result<Authenticated, ApiError> {
+        let token = access_token.to_owned();
+        self.read(move |conn, now| sessions::authenticate(conn, now, &token))
+            .await?
+    }
+
+    /// `POST /api/auth/refresh`: a new token pair; an already exchanged refresh token revokes
+    /// the session (`auth.session_revoked`) and records a security event.
+    pub async fn refresh(
+        &self,
+        req: RefreshRequest,
+        client: &ClientMeta,
+    ) -> Result<SessionTokens, ApiError> {
+        let ip = client.ip.clone();
+        self.write(move |tx, ctx| {
+            match sessions::refresh(tx, ctx.random(), ctx.now, req.refresh_token.expose())? {
+                Refreshed::Denied(denied) => Ok(Err(denied)),
+                Refreshed::Reused { user_id, session_id } => {
+                    tracing::warn!(session = %session_id, "a rotated refresh token was used again; session revoked");
+                    events::record(tx, &user_id, kind::REFRESH_TOKEN_REUSED, &ip, ctx.now, json!({ "session_id": session_id }))?;
+                    Ok(Err(ApiError::new(ErrorCode::SessionRevoked)))
+                }
+                Refreshed::Issued { user_id, issued } => {
+                    let Some(user) = users::by_id(tx, &user_id)? else {
+                        return Ok(Err(ApiError::new(ErrorCode::Unauthorized)));
+                    };
+                    Ok(Ok(tokens(issued, &user)))
+                }
+            }
+        })
+        .await?
+    }
+
+    /// `POST /api/auth/signout`: ends the caller's session at once.
+    pub async fn sign_out(
+        &self,
+        auth: &Authenticated,
+        client: &ClientMeta,
+    ) -> Result<(), ApiError> {
+        let (auth, ip) = (auth.clone(), client.ip.clone());
+        self.write(move |tx, ctx| {
+            if sessions::revoke(tx, &auth.session_id, ctx.now, "signed_out")? {
+                events::record(
+                    tx,
+                    &auth.user_id,
+                    kind::SIGNED_OUT,
+                    &ip,
+                    ctx.now,
+                    json!({ "session_id": auth.session_id }),
+                )?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    /// `POST /api/auth/unlock`: the mailed code lifts the lock and resets the failure count.
+    pub async fn unlock(&self, req: EmailCodeRequest, client: &ClientMeta) -> Result<(), ApiError> {
+        let email = validate::email("email", &req.email)?;
+        let ip = client.ip.clone();
+        self.write(move |tx, ctx| {
+            let pending = match codes::attempt(
+                tx,
+                ctx.now,
+                Purpose::Unlock,
+                &email.key,
+                req.code.expose(),
+            )? {
+                Ok(pending) => pending,
+                Err(denied) => return Ok(Err(denied)),
+            };
+            guard::clear(tx, &email.key)?;
+            if let Some(user_id) = pending.user_id {
+                events::record(
+                    tx,
+                    &user_id,
+                    kind::ACCOUNT_UNLOCKED,
+                    &ip,
+                    ctx.now,
+                    json!({}),
+                )?;
+            }
+            Ok(Ok(()))
+        })
+        .await?
+    }
+
+    /// `POST /api/auth/unlock/resend`: a new unlock code for a locked account (46 s rule); the
+    /// same answer for every address, locked or not, so a lock never keeps the mailbox owner out.
+    pub async fn resend_unlock(&self, req: EmailRequest) -> Result<CodeSent, ApiError> {
+        let email = validate::email("email", &req.email)?;
+        let requested = req
+            .language
+            .as_deref()
+            .map(|l| validate::language("language", l))
+            .transpose()?;
+        let answer = code_sent(&email.address, Purpose::Unlock);
+        self.write(move |tx, ctx| {
+            let user = users::by_email_key(tx, &email.key)?;
+            let locked = matches!(
+                LOCKOUT.gate(&guard::load(tx, &email.key)?, ctx.now),
+                Gate::Locked { .. }
+            );
+            let sent = match user {
+                Some(user) if locked => {
+                    send_unlock_code(tx, ctx, &user, requested.unwrap_or(user.language))?
+                }
+                _ => {
+                    let decoy = Target {
+                        email: email.address.clone(),
+                        decoy: true,
+                        ..Target::default()
+                    };
+                    codes::issue(
+                        tx,
+                        ctx.random(),
+                        ctx.now,
+                        Purpose::Unlock,
+                        &email.key,
+                        decoy,
+                    )?
+                    .map(|_| ())
+                }
+            };
+            Ok(sent.map_err(|wait| ApiError::retry_after(ErrorCode::CodeResendTooSoon, wait)))
+        })
+        .await??;
+        Ok(answer)
+    }
+}
+
+impl Gate {
+    fn retry_after(self) -> Option<u32> {
+        match self {
+            Gate::Open => None,
+            Gate::Throttled {
+                retry_after_seconds,
+            } => Some(retry_after_seconds),
+            Gate::Locked {
+                retry_after_seconds,
+            } => retry_after_seconds,
+        }
+    }
+}
+
+fn tokens(issued: sessions::Issued, user: &User) -> SessionTokens {
+    SessionTokens {
+        session_id: issued.session_id,
+        access_token: Secret::new(issued.access_token),
+        access_expires_at: rfc3339(issued.access_expires_at),
+        refresh_token: Secret::new(issued.refresh_token),
+        refresh_expires_at: rfc3339(issued.refresh_expires_at),
+        user: user.profile(),
+    }
+}
+
+/// Opens a session with its security events and notices (R11).
+fn open_session(
+    tx: &Transaction<'_>,
+    ctx: &Ctx,
+    user: &User,
+    device: &DeviceInfo,
+    client: &ClientMeta,
+    failures_before: u32,
+) -> rusqlite::Result<SessionTokens> {
+    let new_device = sessions::has_sessions(tx, &user.id)?
+        && !sessions::knows_installation(tx, &user.id, &device.installation_id)?;
+    let issued = sessions::open(tx, ctx.random(), ctx.now, &user.id, device, client)?;
+    let facts = || MailFacts {
+        name: user.name.clone(),
+        ip: client.ip.clone(),
+        device: device_text(device),
+        when: format_when(ctx.now, &user.timezone),
+        failures: failures_before,
+        ..MailFacts::default()
+    };
+    let details = json!({
+        "session_id": issued.session_id,
+        "device": device.name,
+        "os": device.os,
+        "app": device.app,
+        "app_version": device.app_version,
+        "user_agent": client.user_agent,
+    });
+    events::record(
+        tx,
+        &user.id,
+        kind::SIGNED_IN,
+        &client.ip,
+        ctx.now,
+        details.clone(),
+    )?;
+    let after_failures = failures_before >= LOCKOUT.notify_success_after;
+    if after_failures {
+        events::record(
+            tx,
+            &user.id,
+            kind::SIGN_IN_AFTER_FAILURES,
+            &client.ip,
+            ctx.now,
+            json!({ "session_id": issued.session_id, "failures": failures_before }),
+        )?;
+        ctx.mail(
+            tx,
+            MailKind::SignInAfterFailures,
+            &user.email,
+            user.language,
+            &facts(),
+        )?;
+    }
+    if new_device {
+        events::record(tx, &user.id, kind::NEW_DEVICE, &client.ip, ctx.now, details)?;
+        if !after_failures {
+            ctx.mail(
+                tx,
+                MailKind::NewDeviceSignIn,
+                &user.email,
+                user.language,
+                &facts(),
+            )?;
+        }
+    }
+    Ok(tokens(issued, user))
+}

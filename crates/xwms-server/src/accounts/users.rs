@@ -1,0 +1,141 @@
+//! The `users` table.
+
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use time::OffsetDateTime;
+use xwms_api::auth::UserProfile;
+
+use super::validate::Language;
+use crate::clock::{from_millis, rfc3339, to_millis};
+
+/// One account.
+#[derive(Clone, PartialEq, Eq)]
+pub struct User {
+    /// XWMS's `sub`.
+    pub id: String,
+    pub name: String,
+    pub username: Option<String>,
+    pub email: String,
+    /// Lower-cased email.
+    pub email_key: String,
+    pub email_verified: bool,
+    pub password_hash: String,
+    pub timezone: String,
+    pub region: String,
+    pub language: Language,
+    pub is_agent: bool,
+    pub created_at: OffsetDateTime,
+}
+
+impl std::fmt::Debug for User {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("User")
+            .field("id", &self.id)
+            .field("email", &self.email)
+            .field("email_verified", &self.email_verified)
+            .finish_non_exhaustive()
+    }
+}
+
+impl User {
+    /// The account as its owner sees it.
+    pub fn profile(&self) -> UserProfile {
+        UserProfile {
+            sub: self.id.clone(),
+            name: self.name.clone(),
+            username: self.username.clone(),
+            email: self.email.clone(),
+            email_verified: self.email_verified,
+            timezone: self.timezone.clone(),
+            region: self.region.clone(),
+            language: self.language.as_str().to_owned(),
+            created_at: rfc3339(self.created_at),
+            is_agent: self.is_agent,
+        }
+    }
+}
+
+const COLUMNS: &str = "id, name, username, email, email_key, email_verified, password_hash, \
+                       timezone, region, language, is_agent, created_at";
+
+fn from_row(row: &Row<'_>) -> rusqlite::Result<User> {
+    let language: String = row.get(9)?;
+    Ok(User {
+        id: row.get(0)?,
+        name: row.get(1)?,
+        username: row.get(2)?,
+        email: row.get(3)?,
+        email_key: row.get(4)?,
+        email_verified: row.get(5)?,
+        password_hash: row.get(6)?,
+        timezone: row.get(7)?,
+        region: row.get(8)?,
+        language: Language::parse(&language).unwrap_or_default(),
+        is_agent: row.get(10)?,
+        created_at: from_millis(row.get(11)?),
+    })
+}
+
+pub fn by_email_key(conn: &Connection, email_key: &str) -> rusqlite::Result<Option<User>> {
+    conn.prepare_cached(&format!("SELECT {COLUMNS} FROM users WHERE email_key = ?1"))?
+        .query_row([email_key], from_row)
+        .optional()
+}
+
+pub fn by_id(conn: &Connection, id: &str) -> rusqlite::Result<Option<User>> {
+    conn.prepare_cached(&format!("SELECT {COLUMNS} FROM users WHERE id = ?1"))?
+        .query_row([id], from_row)
+        .optional()
+}
+
+/// The id of the account with `username`, if any.
+pub fn id_by_username(conn: &Connection, username: &str) -> rusqlite::Result<Option<String>> {
+    conn.query_row(
+        "SELECT id FROM users WHERE username = ?1",
+        [username],
+        |row| row.get(0),
+    )
+    .optional()
+}
+
+pub fn insert(conn: &Connection, user: &User) -> rusqlite::Result<()> {
+    conn.execute(
+        &format!("INSERT INTO users ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"),
+        params![
+            user.id,
+            user.name,
+            user.username,
+            user.email,
+            user.email_key,
+            user.email_verified,
+            user.password_hash,
+            user.timezone,
+            user.region,
+            user.language.as_str(),
+            user.is_agent,
+            to_millis(user.created_at),
+        ],
+    )
+    .map(|_| ())
+}
+
+/// Writes every changeable field of `user` (by id).
+pub fn update(conn: &Connection, user: &User) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE users SET name = ?2, username = ?3, email = ?4, email_key = ?5, email_verified = ?6,
+                password_hash = ?7, timezone = ?8, region = ?9, language = ?10
+         WHERE id = ?1",
+        params![
+            user.id,
+            user.name,
+            user.username,
+            user.email,
+            user.email_key,
+            user.email_verified,
+            user.password_hash,
+            user.timezone,
+            user.region,
+            user.language.as_str(),
+        ],
+    )
+    .map(|_| ())
+}

@@ -1,0 +1,350 @@
+//! The outbox: mail is written to `mail_outbox` in the same transaction as what caused it, and a
+//! background task sends it. A request therefore answers in the same time whether or not it
+//! queued a mail, a crash loses nothing (unsent mail is sent after the restart), and a failed
+//! send is retried with back-off ([`crate::accounts::policy::MAIL_RETRY`]) and logged; after the
+//! last attempt the mail is marked as given up and logged as an error, never dropped silently.
+//! Once sent, a mail's bodies (which may hold a code) are cleared.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rusqlite::{params, Connection};
+use time::OffsetDateTime;
+use tokio::sync::Notify;
+
+use super::{Mailer, OutgoingMail};
+use crate::accounts::policy::MAIL_RETRY;
+use crate::clock::{from_millis, to_millis, Clock};
+use crate::store::{Store, StoreError};
+
+/// How often the sender looks for due mail when nothing woke it.
+pub const POLL_INTERVAL: Duration = Duration::from_secs(5);
+/// Mail sent per round trip to the store.
+const BATCH: i64 = 50;
+
+/// Queues `mail` (its `id` is ignored); returns the new row id.
+pub fn enqueue(
+    conn: &Connection,
+    now: OffsetDateTime,
+    mail: &OutgoingMail,
+) -> rusqlite::Result<i64> {
+    conn.execute(
+        "INSERT INTO mail_outbox (kind, recipient, language, subject, text_body, html_body, created_at, next_attempt_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+        params![
+            mail.kind,
+            mail.to,
+            mail.language,
+            mail.subject,
+            mail.text,
+            mail.html,
+            to_millis(now)
+        ],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// What one [`Outbox::deliver_due`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Delivery {
+    pub sent: u32,
+    /// Failed, to be retried.
+    pub failed: u32,
+    /// Failed for the last time.
+    pub given_up: u32,
+}
+
+/// Sends queued mail through a [`Mailer`].
+pub struct Outbox {
+    store: Store,
+    clock: Arc<dyn Clock>,
+    mailer: Arc<dyn Mailer>,
+    wake: Notify,
+    /// One sender at a time, so no mail goes out twice.
+    sending: tokio::sync::Mutex<()>,
+}
+
+impl Outbox {
+    pub fn new(store: Store, clock: Arc<dyn Clock>, mailer: Arc<dyn Mailer>) -> Outbox {
+        Outbox {
+            store,
+            clock,
+            mailer,
+            wake: Notify::new(),
+            sending: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    pub fn mailer(&self) -> &Arc<dyn Mailer> {
+        &self.mailer
+    }
+
+    /// Tells the sender that mail was queued.
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Sends every mail that is due now.
+    pub async fn deliver_due(&self) -> Result<Delivery, StoreError> {
+        let _one_at_a_time = self.sending.lock().await;
+        let mut delivery = Delivery::default();
+        let mut after_id = 0i64;
+        loop {
+            let now = to_millis(self.clock.now());
+            let due = self
+                .store
+                .call(move |conn| {
+                    let mut stmt = conn.prepare_cached(
+                        "SELECT id, kind, recipient, language, subject, text_body, html_body, attempts
+                         FROM mail_outbox
+                         WHERE sent_at IS NULL AND given_up_at IS NULL AND next_attempt_at <= ?1 AND id > ?2
+                         ORDER BY id LIMIT ?3",
+                    )?;
+                    let rows = stmt.query_map(params![now, after_id, BATCH], |row| {
+                        Ok((
+                            OutgoingMail {
+                                id: row.get(0)?,
+                                kind: row.get(1)?,
+                                to: row.get(2)?,
+                                language: row.get(3)?,
+                                subject: row.get(4)?,
+                                text: row.get::<_, Option<String>>(5)?.unwrap_or_default(),
+                                html: row.get::<_, Option<String>>(6)?.unwrap_or_default(),
+                            },
+                            row.get::<_, u32>(7)?,
+                        ))
+                    })?;
+                    rows.collect::<rusqlite::Result<Vec<_>>>()
+                })
+                .await?;
+            if due.is_empty() {
+                return Ok(delivery);
+            }
+            for (mail, attempts) in due {
+                after_id = mail.id;
+                let result = self.mailer.send(&mail).await;
+                let now = self.clock.now();
+                let attempts = attempts + 1;
+                match result {
+                    Ok(()) => {
+                        tracing::info!(id = mail.id, kind = %mail.kind, via = %self.mailer.describe(), "mail sent");
+                        delivery.sent += 1;
+                        let id = mail.id;
+                        self.store
+                            .call(move |conn| {
+                                conn.execute(
+                                    "UPDATE mail_outbox SET sent_at = ?2, attempts = ?3, text_body = NULL, html_body = NULL, last_error = NULL WHERE id = ?1",
+                                    params![id, to_millis(now), attempts],
+                                )
+                            })
+                            .await?;
+                    }
+                    Err(err) => {
+                        let next = MAIL_RETRY.next_attempt(attempts, now);
+                        let error = err.to_string();
+                        match next {
+                            Some(at) => {
+                                delivery.failed += 1;
+                                tracing::warn!(id = mail.id, kind = %mail.kind, attempts, retry_at = %at, error = %error, "sending mail failed; will retry");
+                            }
+                            None => {
+                                delivery.given_up += 1;
+                                tracing::error!(id = mail.id, kind = %mail.kind, attempts, error = %error, "sending mail failed for the last time; giving up (the mail stays in mail_outbox)");
+                            }
+                        }
+                        let id = mail.id;
+                        self.store
+                            .call(move |conn| {
+                                conn.execute(
+                                    "UPDATE mail_outbox SET attempts = ?2, last_error = ?3, next_attempt_at = coalesce(?4, next_attempt_at), given_up_at = ?5 WHERE id = ?1",
+                                    params![
+                                        id,
+                                        attempts,
+                                        error,
+                                        next.map(to_millis),
+                                        next.is_none().then(|| to_millis(now))
+                                    ],
+                                )
+                            })
+                            .await?;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Sends due mail whenever woken, and at least every [`POLL_INTERVAL`]; runs until its task
+    /// is dropped. Unsent mail stays in the store for the next start.
+    pub async fn run(self: Arc<Self>) {
+        loop {
+            if let Err(err) = self.deliver_due().await {
+                tracing::warn!(error = %err, "the mail outbox could not be read");
+            }
+            let _ = tokio::time::timeout(POLL_INTERVAL, self.wake.notified()).await;
+        }
+    }
+
+    /// Mail not yet sent (for tests and the health of the queue).
+    pub async fn pending(&self) -> Result<u32, StoreError> {
+        self.store
+            .call(|conn| {
+                conn.query_row(
+                    "SELECT count(*) FROM mail_outbox WHERE sent_at IS NULL AND given_up_at IS NULL",
+                    [],
+                    |row| row.get(0),
+                )
+            })
+            .await
+    }
+}
+
+/// When a queued mail is next tried (for tests).
+pub fn next_attempt_at(conn: &Connection, id: i64) -> rusqlite::Result<OffsetDateTime> {
+    conn.query_row(
+        "SELECT next_attempt_at FROM mail_outbox WHERE id = ?1",
+        [id],
+        |row| row.get(0),
+    )
+    .map(from_millis)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::accounts::validate::Language;
+    use crate::clock::ManualClock;
+    use crate::mail::{render, MailFacts, MailKind, MemoryMailer};
+    use time::macros::datetime;
+
+    async fn outbox() -> (
+        Arc<Outbox>,
+        MemoryMailer,
+        ManualClock,
+        Store,
+        tempfile::TempDir,
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_in(dir.path()).unwrap();
+        let clock = ManualClock::new(datetime!(2026-05-06 07:00 UTC));
+        let mailer = MemoryMailer::new();
+        let outbox = Arc::new(Outbox::new(
+            store.clone(),
+            Arc::new(clock.clone()),
+            Arc::new(mailer.clone()),
+        ));
+        (outbox, mailer, clock, store, dir)
+    }
+
+    fn mail(code: &str) -> OutgoingMail {
+        render(
+            MailKind::VerifyEmail,
+            "anna@example.com",
+            Language::En,
+            &MailFacts {
+                code: Some(code.into()),
+                minutes: 5,
+                ..MailFacts::default()
+            },
+        )
+    }
+
+    #[tokio::test]
+    async fn queued_mail_is_sent_once_and_its_bodies_cleared() {
+        let (outbox, mailer, clock, store, _dir) = outbox().await;
+        let now = clock.now();
+        store
+            .transaction(move |tx| enqueue(tx, now, &mail("111111")))
+            .await
+            .unwrap();
+        assert_eq!(mailer.count(), 0, "nothing is sent inside the request");
+        assert_eq!(outbox.deliver_due().await.unwrap().sent, 1);
+        assert_eq!(outbox.deliver_due().await.unwrap(), Delivery::default());
+        assert_eq!(
+            mailer
+                .last_code("anna@example.com", MailKind::VerifyEmail)
+                .as_deref(),
+            Some("111111")
+        );
+        let bodies: Option<String> = store
+            .call(|c| c.query_row("SELECT text_body FROM mail_outbox", [], |r| r.get(0)))
+            .await
+            .unwrap();
+        assert_eq!(bodies, None, "the code does not stay in the database");
+    }
+
+    #[tokio::test]
+    async fn a_failed_send_is_retried_with_back_off_then_given_up() {
+        let (outbox, mailer, clock, store, _dir) = outbox().await;
+        let now = clock.now();
+        let id = store
+            .transaction(move |tx| enqueue(tx, now, &mail("222222")))
+            .await
+            .unwrap();
+        mailer.fail_next(u32::MAX);
+        let d = outbox.deliver_due().await.unwrap();
+        assert_eq!((d.sent, d.failed), (0, 1));
+        let next = store.call(move |c| next_attempt_at(c, id)).await.unwrap();
+        assert_eq!(next, now + MAIL_RETRY.first_retry);
+        // Not due yet: nothing happens.
+        clock.advance_secs(29);
+        assert_eq!(outbox.deliver_due().await.unwrap(), Delivery::default());
+        // Keep failing until the policy gives up.
+        let mut given_up = 0;
+        for _ in 0..MAIL_RETRY.max_attempts {
+            clock.advance(time::Duration::hours(2));
+            given_up += outbox.deliver_due().await.unwrap().given_up;
+        }
+        assert_eq!(given_up, 1);
+        assert_eq!(outbox.pending().await.unwrap(), 0);
+        let (attempts, error, kept): (u32, String, Option<String>) = store
+            .call(|c| {
+                c.query_row(
+                    "SELECT attempts, last_error, text_body FROM mail_outbox",
+                    [],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+            })
+            .await
+            .unwrap();
+        assert_eq!(attempts, MAIL_RETRY.max_attempts);
+        assert!(error.contains("injected failure"));
+        assert!(kept.is_some(), "a mail given up is kept for an operator");
+    }
+
+    #[tokio::test]
+    async fn a_failure_then_success_delivers() {
+        let (outbox, mailer, clock, store, _dir) = outbox().await;
+        let now = clock.now();
+        store
+            .transaction(move |tx| enqueue(tx, now, &mail("333333")))
+            .await
+            .unwrap();
+        mailer.fail_next(1);
+        assert_eq!(outbox.deliver_due().await.unwrap().failed, 1);
+        clock.advance_secs(30);
+        assert_eq!(outbox.deliver_due().await.unwrap().sent, 1);
+        assert_eq!(mailer.count(), 1);
+    }
+
+    #[tokio::test]
+    async fn the_background_task_sends_when_woken() {
+        let (outbox, mailer, clock, store, _dir) = outbox().await;
+        let task = tokio::spawn(Arc::clone(&outbox).run());
+        let now = clock.now();
+        store
+            .transaction(move |tx| enqueue(tx, now, &mail("444444")))
+            .await
+            .unwrap();
+        outbox.wake();
+        let got = mailer
+            .wait_for_async(
+                "anna@example.com",
+                MailKind::VerifyEmail,
+                0,
+                Duration::from_secs(10),
+            )
+            .await;
+        assert_eq!(got.and_then(|m| m.code()).as_deref(), Some("444444"));
+        task.abort();
+    }
+}

@@ -1,0 +1,460 @@
+//! The text of every mail in English, Dutch and French, as plain text and HTML.
+//!
+//! Each mail is a subject and a few paragraphs, with the code (if any) on a line of its own;
+//! [`render`] adds the greeting, the sign-off and the footer, and escapes every fact in the HTML.
+//! Dutch uses the formal "u", as XWMS's own Dutch texts do.
+
+use time::OffsetDateTime;
+
+use super::MailKind;
+use crate::accounts::validate::Language;
+
+/// The facts a mail mentions; each kind uses some of them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MailFacts {
+    /// The person's name, for the greeting (empty: a greeting without a name).
+    pub name: String,
+    pub code: Option<String>,
+    /// How long the code is valid.
+    pub minutes: u32,
+    /// The address a mail is about (the new address of an email change).
+    pub email: String,
+    /// A recovery request's reference.
+    pub reference: String,
+    /// Working days within which support answers.
+    pub days: u32,
+    pub ip: String,
+    /// e.g. `anna-laptop (linux, XWMS-Desktop 0.1.0)`.
+    pub device: String,
+    /// When it happened, in the person's time zone (see [`format_when`]).
+    pub when: String,
+    /// Failed sign-ins before a success.
+    pub failures: u32,
+}
+
+/// A rendered mail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+enum Block {
+    Paragraph(String),
+    Code(String),
+}
+
+use Block::{Code, Paragraph as P};
+
+/// `at` in the time zone `timezone` (IANA name; UTC when unknown), e.g. `2026-05-06 09:08 CEST`.
+pub fn format_when(at: OffsetDateTime, timezone: &str) -> String {
+    let zone = jiff::tz::TimeZone::get(timezone).unwrap_or(jiff::tz::TimeZone::UTC);
+    match jiff::Timestamp::from_second(at.unix_timestamp()) {
+        Ok(ts) => ts
+            .to_zoned_datetime(zone)
+            .strftime("%Y-%m-%d %H:%M %Z")
+            .to_string(),
+        Err(_) => at.to_string(),
+    }
+}
+
+fn content(kind: MailKind, language: Language, f: &MailFacts) -> (String, Vec<Block>) {
+    let code = || Code(f.code.clone().unwrap_or_default());
+    let (m, email, when, ip, device, failures, reference, days) = (
+        f.minutes,
+        &f.email,
+        &f.when,
+        &f.ip,
+        &f.device,
+        f.failures,
+        &f.reference,
+        f.days,
+    );
+    use Language::{En, Fr, Nl};
+    use MailKind::*;
+    match (kind, language) {
+        (VerifyEmail, En) => ("Your XWMS verification code".into(), vec![
+            P("Enter this code in XWMS to verify your email address:".into()),
+            code(),
+            P(format!("The code is valid for {m} minutes. If you did not create an XWMS account, you can ignore this mail.")),
+        ]),
+        (VerifyEmail, Nl) => ("Uw XWMS-verificatiecode".into(), vec![
+            P("Voer deze code in XWMS in om uw e-mailadres te bevestigen:".into()),
+            code(),
+            P(format!("De code is {m} minuten geldig. Heeft u geen XWMS-account aangemaakt? Dan kunt u deze e-mail negeren.")),
+        ]),
+        (VerifyEmail, Fr) => ("Votre code de vérification XWMS".into(), vec![
+            P("Saisissez ce code dans XWMS pour vérifier votre adresse e-mail :".into()),
+            code(),
+            P(format!("Le code est valable {m} minutes. Si vous n'avez pas créé de compte XWMS, vous pouvez ignorer ce message.")),
+        ]),
+
+        (AccountExists, En) => ("Someone tried to sign up with your email address".into(), vec![
+            P("Someone just tried to create an XWMS account with this email address. You already have an account, so nothing was changed.".into()),
+            P("If this was you, sign in instead; if you forgot your password, choose \"Forgot password\" on the sign-in screen. If it was not you, you can ignore this mail.".into()),
+        ]),
+        (AccountExists, Nl) => ("Iemand probeerde zich aan te melden met uw e-mailadres".into(), vec![
+            P("Iemand probeerde zojuist een XWMS-account aan te maken met dit e-mailadres. U heeft al een account, dus er is niets gewijzigd.".into()),
+            P("Was u dit zelf? Log dan in; bent u uw wachtwoord vergeten, kies dan \"Wachtwoord vergeten\" op het inlogscherm. Was u het niet, dan kunt u deze e-mail negeren.".into()),
+        ]),
+        (AccountExists, Fr) => ("Quelqu'un a essayé de s'inscrire avec votre adresse e-mail".into(), vec![
+            P("Quelqu'un vient d'essayer de créer un compte XWMS avec cette adresse e-mail. Vous avez déjà un compte, rien n'a donc été modifié.".into()),
+            P("Si c'était vous, connectez-vous ; si vous avez oublié votre mot de passe, choisissez « Mot de passe oublié » sur l'écran de connexion. Sinon, vous pouvez ignorer ce message.".into()),
+        ]),
+
+        (UnlockCode, En) => ("Your XWMS account is locked: unlock code".into(), vec![
+            P("To protect your XWMS account, we locked it for a while after repeated failed sign-in attempts.".into()),
+            P("Enter this code in XWMS to unlock your account at once:".into()),
+            code(),
+            P(format!("The code is valid for {m} minutes. If the failed attempts were not yours, change your password after you sign in.")),
+        ]),
+        (UnlockCode, Nl) => ("Uw XWMS-account is vergrendeld: ontgrendelcode".into(), vec![
+            P("Om uw XWMS-account te beschermen, hebben we het tijdelijk vergrendeld na herhaalde mislukte inlogpogingen.".into()),
+            P("Voer deze code in XWMS in om uw account direct te ontgrendelen:".into()),
+            code(),
+            P(format!("De code is {m} minuten geldig. Waren de mislukte pogingen niet van u? Wijzig dan uw wachtwoord nadat u bent ingelogd.")),
+        ]),
+        (UnlockCode, Fr) => ("Votre compte XWMS est verrouillé : code de déverrouillage".into(), vec![
+            P("Pour protéger votre compte XWMS, nous l'avons verrouillé temporairement après plusieurs tentatives de connexion échouées.".into()),
+            P("Saisissez ce code dans XWMS pour déverrouiller votre compte immédiatement :".into()),
+            code(),
+            P(format!("Le code est valable {m} minutes. Si ces tentatives ne venaient pas de vous, changez votre mot de passe après vous être connecté.")),
+        ]),
+
+        (ResetCode, En) => ("Your XWMS password reset code".into(), vec![
+            P("Someone (hopefully you) asked to reset the password of your XWMS account. Enter this code in XWMS to choose a new password:".into()),
+            code(),
+            P(format!("The code is valid for {m} minutes and works once. If you did not ask for this, ignore this mail: your password stays as it is.")),
+        ]),
+        (ResetCode, Nl) => ("Uw code om uw XWMS-wachtwoord opnieuw in te stellen".into(), vec![
+            P("Iemand (hopelijk u) heeft gevraagd het wachtwoord van uw XWMS-account opnieuw in te stellen. Voer deze code in XWMS in om een nieuw wachtwoord te kiezen:".into()),
+            code(),
+            P(format!("De code is {m} minuten geldig en werkt één keer. Heeft u hier niet om gevraagd? Negeer deze e-mail dan: uw wachtwoord blijft ongewijzigd.")),
+        ]),
+        (ResetCode, Fr) => ("Votre code de réinitialisation du mot de passe XWMS".into(), vec![
+            P("Quelqu'un (vous, espérons-le) a demandé à réinitialiser le mot de passe de votre compte XWMS. Saisissez ce code dans XWMS pour choisir un nouveau mot de passe :".into()),
+            code(),
+            P(format!("Le code est valable {m} minutes et ne fonctionne qu'une fois. Si vous n'êtes pas à l'origine de cette demande, ignorez ce message : votre mot de passe reste inchangé.")),
+        ]),
+
+        (PasswordChanged, En) => ("Your XWMS password was changed".into(), vec![
+            P(format!("The password of your XWMS account was changed on {when}.")),
+            P("If you did this, no action is needed. If not, reset your password at once with \"Forgot password\" and contact support.".into()),
+        ]),
+        (PasswordChanged, Nl) => ("Uw XWMS-wachtwoord is gewijzigd".into(), vec![
+            P(format!("Het wachtwoord van uw XWMS-account is gewijzigd op {when}.")),
+            P("Heeft u dit zelf gedaan, dan hoeft u niets te doen. Zo niet, stel uw wachtwoord dan direct opnieuw in via \"Wachtwoord vergeten\" en neem contact op met support.".into()),
+        ]),
+        (PasswordChanged, Fr) => ("Le mot de passe de votre compte XWMS a été modifié".into(), vec![
+            P(format!("Le mot de passe de votre compte XWMS a été modifié le {when}.")),
+            P("Si c'est vous, aucune action n'est nécessaire. Sinon, réinitialisez immédiatement votre mot de passe via « Mot de passe oublié » et contactez le support.".into()),
+        ]),
+
+        (PasswordReset, En) => ("Your XWMS password was reset".into(), vec![
+            P(format!("The password of your XWMS account was reset on {when} with a code sent to this address. All sessions were signed out.")),
+            P("If you did this, no action is needed. If not, reset your password again and contact support: someone may have access to your mailbox.".into()),
+        ]),
+        (PasswordReset, Nl) => ("Uw XWMS-wachtwoord is opnieuw ingesteld".into(), vec![
+            P(format!("Het wachtwoord van uw XWMS-account is op {when} opnieuw ingesteld met een code die naar dit adres is gestuurd. Alle sessies zijn afgemeld.")),
+            P("Heeft u dit zelf gedaan, dan hoeft u niets te doen. Zo niet, stel uw wachtwoord dan opnieuw in en neem contact op met support: iemand heeft mogelijk toegang tot uw mailbox.".into()),
+        ]),
+        (PasswordReset, Fr) => ("Le mot de passe de votre compte XWMS a été réinitialisé".into(), vec![
+            P(format!("Le mot de passe de votre compte XWMS a été réinitialisé le {when} avec un code envoyé à cette adresse. Toutes les sessions ont été déconnectées.")),
+            P("Si c'est vous, aucune action n'est nécessaire. Sinon, réinitialisez à nouveau votre mot de passe et contactez le support : quelqu'un a peut-être accès à votre boîte mail.".into()),
+        ]),
+
+        (EmailChangeCode, En) => ("Confirm your new XWMS email address".into(), vec![
+            P(format!("Enter this code in XWMS to make {email} the email address of your account:")),
+            code(),
+            P(format!("The code is valid for {m} minutes. If you did not ask for this, you can ignore this mail.")),
+        ]),
+        (EmailChangeCode, Nl) => ("Bevestig uw nieuwe XWMS-e-mailadres".into(), vec![
+            P(format!("Voer deze code in XWMS in om {email} het e-mailadres van uw account te maken:")),
+            code(),
+            P(format!("De code is {m} minuten geldig. Heeft u hier niet om gevraagd? Dan kunt u deze e-mail negeren.")),
+        ]),
+        (EmailChangeCode, Fr) => ("Confirmez votre nouvelle adresse e-mail XWMS".into(), vec![
+            P(format!("Saisissez ce code dans XWMS pour que {email} devienne l'adresse e-mail de votre compte :")),
+            code(),
+            P(format!("Le code est valable {m} minutes. Si vous n'êtes pas à l'origine de cette demande, vous pouvez ignorer ce message.")),
+        ]),
+
+        (EmailChangeRequested, En) => ("A change of your XWMS email address was requested".into(), vec![
+            P(format!("Someone signed in to your XWMS account asked to change its email address to {email}. The change happens only when the code sent to that address is entered.")),
+            P("If this was not you, change your password at once and sign out your other sessions.".into()),
+        ]),
+        (EmailChangeRequested, Nl) => ("Er is gevraagd uw XWMS-e-mailadres te wijzigen".into(), vec![
+            P(format!("Iemand die is ingelogd op uw XWMS-account heeft gevraagd het e-mailadres te wijzigen in {email}. De wijziging gebeurt pas als de code die naar dat adres is gestuurd, wordt ingevoerd.")),
+            P("Was u dit niet? Wijzig dan direct uw wachtwoord en meld uw andere sessies af.".into()),
+        ]),
+        (EmailChangeRequested, Fr) => ("Un changement de votre adresse e-mail XWMS a été demandé".into(), vec![
+            P(format!("Une personne connectée à votre compte XWMS a demandé à remplacer son adresse e-mail par {email}. Le changement n'aura lieu que si le code envoyé à cette adresse est saisi.")),
+            P("Si ce n'était pas vous, changez immédiatement votre mot de passe et déconnectez vos autres sessions.".into()),
+        ]),
+
+        (EmailChanged, En) => ("Your XWMS email address was changed".into(), vec![
+            P(format!("The email address of your XWMS account was changed to {email} on {when}. Mail about your account now goes there.")),
+            P("If this was not you, contact support at once.".into()),
+        ]),
+        (EmailChanged, Nl) => ("Uw XWMS-e-mailadres is gewijzigd".into(), vec![
+            P(format!("Het e-mailadres van uw XWMS-account is op {when} gewijzigd in {email}. E-mail over uw account gaat voortaan daarheen.")),
+            P("Was u dit niet? Neem dan direct contact op met support.".into()),
+        ]),
+        (EmailChanged, Fr) => ("L'adresse e-mail de votre compte XWMS a été modifiée".into(), vec![
+            P(format!("L'adresse e-mail de votre compte XWMS a été remplacée par {email} le {when}. Les messages concernant votre compte y seront désormais envoyés.")),
+            P("Si ce n'était pas vous, contactez immédiatement le support.".into()),
+        ]),
+
+        (EmailInUse, En) => ("Someone tried to use your email address on XWMS".into(), vec![
+            P("Someone asked to move another XWMS account to this email address. This address already belongs to your XWMS account, so nothing was changed.".into()),
+            P("If this was you, use a different address or contact support. Otherwise you can ignore this mail.".into()),
+        ]),
+        (EmailInUse, Nl) => ("Iemand probeerde uw e-mailadres te gebruiken bij XWMS".into(), vec![
+            P("Iemand vroeg om een ander XWMS-account naar dit e-mailadres te verplaatsen. Dit adres hoort al bij uw XWMS-account, dus er is niets gewijzigd.".into()),
+            P("Was u dit zelf? Gebruik dan een ander adres of neem contact op met support. Anders kunt u deze e-mail negeren.".into()),
+        ]),
+        (EmailInUse, Fr) => ("Quelqu'un a essayé d'utiliser votre adresse e-mail sur XWMS".into(), vec![
+            P("Quelqu'un a demandé à déplacer un autre compte XWMS vers cette adresse e-mail. Cette adresse appartient déjà à votre compte XWMS, rien n'a donc été modifié.".into()),
+            P("Si c'était vous, utilisez une autre adresse ou contactez le support. Sinon, vous pouvez ignorer ce message.".into()),
+        ]),
+
+        (RecoveryAcknowledgement, En) => (format!("We received your account recovery request ({reference})"), vec![
+            P(format!("We received your request to recover an XWMS account. Your reference is {reference}; please quote it when you contact support.")),
+            P(format!("Our support team will answer at this address within {days} working days. We may ask for details that show the account is yours. We will never ask for your password.")),
+        ]),
+        (RecoveryAcknowledgement, Nl) => (format!("We hebben uw verzoek tot accountherstel ontvangen ({reference})"), vec![
+            P(format!("We hebben uw verzoek ontvangen om een XWMS-account te herstellen. Uw referentie is {reference}; vermeld die als u contact opneemt met support.")),
+            P(format!("Ons supportteam antwoordt binnen {days} werkdagen op dit adres. We kunnen u om gegevens vragen waaruit blijkt dat het account van u is. We vragen nooit om uw wachtwoord.")),
+        ]),
+        (RecoveryAcknowledgement, Fr) => (format!("Nous avons reçu votre demande de récupération de compte ({reference})"), vec![
+            P(format!("Nous avons reçu votre demande de récupération d'un compte XWMS. Votre référence est {reference} ; indiquez-la si vous contactez le support.")),
+            P(format!("Notre équipe d'assistance vous répondra à cette adresse sous {days} jours ouvrés. Nous pourrons vous demander des informations montrant que le compte vous appartient. Nous ne vous demanderons jamais votre mot de passe.")),
+        ]),
+
+        (RecoveryNotice, En) => ("A recovery request was filed for your XWMS account".into(), vec![
+            P(format!("Someone asked XWMS support to recover the account of this email address (reference {reference}). Support checks every request before anything is changed.")),
+            P("If this was you, no action is needed. If not, you can ignore this mail; to be safe, check that you can still sign in.".into()),
+        ]),
+        (RecoveryNotice, Nl) => ("Er is een herstelverzoek ingediend voor uw XWMS-account".into(), vec![
+            P(format!("Iemand heeft XWMS-support gevraagd het account van dit e-mailadres te herstellen (referentie {reference}). Support controleert elk verzoek voordat er iets wordt gewijzigd.")),
+            P("Was u dit zelf, dan hoeft u niets te doen. Zo niet, dan kunt u deze e-mail negeren; controleer voor de zekerheid of u nog kunt inloggen.".into()),
+        ]),
+        (RecoveryNotice, Fr) => ("Une demande de récupération a été déposée pour votre compte XWMS".into(), vec![
+            P(format!("Quelqu'un a demandé au support XWMS de récupérer le compte de cette adresse e-mail (référence {reference}). Le support vérifie chaque demande avant toute modification.")),
+            P("Si c'était vous, aucune action n'est nécessaire. Sinon, vous pouvez ignorer ce message ; par précaution, vérifiez que vous pouvez toujours vous connecter.".into()),
+        ]),
+
+        (SignInAfterFailures, En) => ("Sign-in to your XWMS account after failed attempts".into(), vec![
+            P(format!("Someone signed in to your XWMS account on {when} from {ip} ({device}), after {failures} failed attempts.")),
+            P("If this was you, no action is needed. If not, change your password at once and sign out your other sessions.".into()),
+        ]),
+        (SignInAfterFailures, Nl) => ("Ingelogd op uw XWMS-account na mislukte pogingen".into(), vec![
+            P(format!("Er is op {when} ingelogd op uw XWMS-account vanaf {ip} ({device}), na {failures} mislukte pogingen.")),
+            P("Was u dit zelf, dan hoeft u niets te doen. Zo niet, wijzig dan direct uw wachtwoord en meld uw andere sessies af.".into()),
+        ]),
+        (SignInAfterFailures, Fr) => ("Connexion à votre compte XWMS après des tentatives échouées".into(), vec![
+            P(format!("Quelqu'un s'est connecté à votre compte XWMS le {when} depuis {ip} ({device}), après {failures} tentatives échouées.")),
+            P("Si c'était vous, aucune action n'est nécessaire. Sinon, changez immédiatement votre mot de passe et déconnectez vos autres sessions.".into()),
+        ]),
+
+        (NewDeviceSignIn, En) => ("New sign-in to your XWMS account".into(), vec![
+            P(format!("Your XWMS account was signed in to on {when} from a device it has not used before: {device}, IP address {ip}.")),
+            P("If this was you, no action is needed. If not, change your password at once and sign out that session.".into()),
+        ]),
+        (NewDeviceSignIn, Nl) => ("Nieuwe aanmelding op uw XWMS-account".into(), vec![
+            P(format!("Op {when} is er ingelogd op uw XWMS-account vanaf een apparaat dat nog niet eerder is gebruikt: {device}, IP-adres {ip}.")),
+            P("Was u dit zelf, dan hoeft u niets te doen. Zo niet, wijzig dan direct uw wachtwoord en meld die sessie af.".into()),
+        ]),
+        (NewDeviceSignIn, Fr) => ("Nouvelle connexion à votre compte XWMS".into(), vec![
+            P(format!("Votre compte XWMS a été utilisé le {when} depuis un appareil jamais utilisé auparavant : {device}, adresse IP {ip}.")),
+            P("Si c'était vous, aucune action n'est nécessaire. Sinon, changez immédiatement votre mot de passe et déconnectez cette session.".into()),
+        ]),
+    }
+}
+
+struct Frame {
+    greeting: &'static str,
+    sign_off: &'static str,
+    footer: &'static str,
+}
+
+fn frame(language: Language) -> Frame {
+    match language {
+        Language::En => Frame {
+            greeting: "Hello",
+            sign_off: "The XWMS team",
+            footer: "This is an automatic message from XWMS; replies are not read.",
+        },
+        Language::Nl => Frame {
+            greeting: "Hallo",
+            sign_off: "Het XWMS-team",
+            footer: "Dit is een automatisch bericht van XWMS; antwoorden worden niet gelezen.",
+        },
+        Language::Fr => Frame {
+            greeting: "Bonjour",
+            sign_off: "L'équipe XWMS",
+            footer: "Ceci est un message automatique de XWMS ; les réponses ne sont pas lues.",
+        },
+    }
+}
+
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Renders `kind` in `language` with `facts`.
+pub fn render(kind: MailKind, language: Language, facts: &MailFacts) -> Rendered {
+    let (subject, blocks) = content(kind, language, facts);
+    let frame = frame(language);
+    let greeting = if facts.name.is_empty() {
+        format!("{},", frame.greeting)
+    } else {
+        format!("{} {},", frame.greeting, facts.name)
+    };
+
+    let mut text = format!("{greeting}\n\n");
+    let mut html = format!(
+        "<!DOCTYPE html>\n<html lang=\"{lang}\">\n<head><meta charset=\"utf-8\"><title>{title}</title></head>\n\
+         <body style=\"font-family: -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif; color: #1f2937; line-height: 1.5;\">\n\
+         <p>{greeting}</p>\n",
+        lang = language.as_str(),
+        title = escape(&subject),
+        greeting = escape(&greeting),
+    );
+    for block in &blocks {
+        match block {
+            Block::Paragraph(p) => {
+                text.push_str(p);
+                text.push_str("\n\n");
+                html.push_str(&format!("<p>{}</p>\n", escape(p)));
+            }
+            Block::Code(code) => {
+                text.push_str(&format!("    {code}\n\n"));
+                html.push_str(&format!(
+                    "<p style=\"font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 28px; font-weight: bold; letter-spacing: 6px;\">{}</p>\n",
+                    escape(code)
+                ));
+            }
+        }
+    }
+    text.push_str(&format!("{}\n\n-- \n{}\n", frame.sign_off, frame.footer));
+    html.push_str(&format!(
+        "<p>{}</p>\n<hr>\n<p style=\"font-size: 12px; color: #6b7280;\">{}</p>\n</body>\n</html>\n",
+        escape(frame.sign_off),
+        escape(frame.footer)
+    ));
+    Rendered {
+        subject,
+        text,
+        html,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    fn facts() -> MailFacts {
+        MailFacts {
+            name: "Anna <b>de Vries</b>".into(),
+            code: Some("042917".into()),
+            minutes: 5,
+            email: "new@example.com".into(),
+            reference: "REC-7K2M9Q".into(),
+            days: 2,
+            ip: "192.0.2.7".into(),
+            device: "anna-laptop (linux, XWMS-Desktop 0.1.0)".into(),
+            when: "2026-05-06 09:08 CEST".into(),
+            failures: 7,
+        }
+    }
+
+    #[test]
+    fn every_kind_renders_in_every_language() {
+        for kind in MailKind::ALL {
+            let mut subjects = std::collections::HashSet::new();
+            for language in Language::ALL {
+                let r = render(kind, language, &facts());
+                let row = format!("{} {}", kind.as_str(), language.as_str());
+                assert!(!r.subject.is_empty() && !r.subject.contains('\n'), "{row}");
+                assert!(
+                    subjects.insert(r.subject.clone()),
+                    "{row}: subject not translated"
+                );
+                assert!(
+                    r.html.contains(&format!("lang=\"{}\"", language.as_str())),
+                    "{row}"
+                );
+                assert!(
+                    !r.text.contains('{') && !r.html.contains("{m}"),
+                    "{row}: placeholder left"
+                );
+                assert_eq!(
+                    crate::mail::find_code(&r.text).is_some(),
+                    kind.has_code(),
+                    "{row}: code only in code mails"
+                );
+                if kind.has_code() {
+                    assert!(r.text.contains("\n    042917\n"), "{row}");
+                    assert!(r.html.contains(">042917</p>"), "{row}");
+                }
+                // Facts are escaped in HTML, never injected.
+                assert!(!r.html.contains("<b>"), "{row}");
+                assert!(r.html.contains("Anna &lt;b&gt;de Vries&lt;/b&gt;"), "{row}");
+            }
+        }
+    }
+
+    #[test]
+    fn greetings_and_facts_are_localised() {
+        let f = facts();
+        assert!(render(MailKind::VerifyEmail, Language::Nl, &f)
+            .text
+            .starts_with("Hallo Anna"));
+        assert!(render(MailKind::VerifyEmail, Language::Fr, &f)
+            .text
+            .starts_with("Bonjour Anna"));
+        let anonymous = MailFacts {
+            name: String::new(),
+            ..f.clone()
+        };
+        assert!(
+            render(MailKind::RecoveryAcknowledgement, Language::En, &anonymous)
+                .text
+                .starts_with("Hello,\n")
+        );
+        let r = render(MailKind::RecoveryAcknowledgement, Language::Nl, &f);
+        assert!(
+            r.subject.contains("REC-7K2M9Q") && r.text.contains("2 werkdagen"),
+            "{}",
+            r.text
+        );
+        let r = render(
+            MailKind::ResetCode,
+            Language::En,
+            &MailFacts { minutes: 10, ..f },
+        );
+        assert!(r.text.contains("valid for 10 minutes"), "{}", r.text);
+    }
+
+    #[test]
+    fn when_is_shown_in_the_persons_time_zone() {
+        let at = datetime!(2026-05-06 07:08:09 UTC);
+        assert_eq!(format_when(at, "Europe/Amsterdam"), "2026-05-06 09:08 CEST");
+        assert_eq!(format_when(at, "UTC"), "2026-05-06 07:08 UTC");
+        assert_eq!(format_when(at, "Not/AZone"), "2026-05-06 07:08 UTC");
+    }
+}
