@@ -103,3 +103,79 @@ fn prints_the_bound_address_and_stops_on_sigterm() {
     assert!(status.success(), "exit {status}: {stderr}");
     assert!(stderr.contains("shutting down"), "{stderr}");
 }
+
+#[test]
+fn a_bad_smtp_url_exits_with_a_clear_message_without_its_password() {
+    let output = command()
+        .args(["serve", "--smtp-url", "http://user:s3cret@mail.example.com"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains("smtp_url") && !stderr.contains("s3cret"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn the_executable_sends_mail_to_the_smtp_server_of_its_settings() {
+    let smtp = xwms_server::testing::SmtpCatcher::start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = command()
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path())
+        .env("XWMS_SMTP_URL", smtp.url())
+        .args(["--mail-from", "XWMS Test <test@xwms.localhost>"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .trim_end()
+        .strip_prefix("listening on ")
+        .unwrap()
+        .to_owned();
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let status = runtime.block_on(async {
+        reqwest::Client::new()
+            .post(format!("{addr}/api/auth/password/forgot"))
+            .json(&serde_json::json!({"email": "nobody@example.com"}))
+            .send()
+            .await
+            .unwrap()
+            .status()
+    });
+    assert_eq!(status, 202);
+    let status = runtime.block_on(async {
+        reqwest::Client::new()
+            .post(format!("{addr}/api/auth/signup"))
+            .json(&serde_json::json!({"name": "Bin", "email": "bin@example.com", "password": "Tulip-Garden-42"}))
+            .send()
+            .await
+            .unwrap()
+            .status()
+    });
+    assert_eq!(status, 202);
+    let message = smtp.wait_for("bin@example.com", 0, Duration::from_secs(20));
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let _ = child.wait();
+    let message = message.expect("the executable mailed the code");
+    assert_eq!(message.mail_from, "test@xwms.localhost");
+    assert!(message.code().is_some());
+    // Nothing went to the unknown address.
+    assert!(smtp
+        .messages()
+        .iter()
+        .all(|m| m.rcpt_to != ["nobody@example.com"]));
+}
