@@ -73,6 +73,17 @@ describe("create account", () => {
     expect(calls.some((c) => c.cmd === "sign_up")).toBe(false);
   });
 
+  it("never judges a just-changed password by the answer for the old one", async () => {
+    const calls = mockBackend({ sign_up: (a) => ({ email: a.email, expires_in_seconds: 300, resend_after_seconds: 46 }) });
+    render(App);
+    await fill("Bram Jansen", "bram@example.com", "bramble77");
+    // Fixed and sent at once, before the checklist has caught up.
+    await fireEvent.input(input("signup-password"), { target: { value: "Bramble-77" } });
+    await fireEvent.click(screen.getByTestId("signup-submit"));
+    await waitFor(() => expect(calls.some((c) => c.cmd === "sign_up")).toBe(true));
+    expect(screen.queryByTestId("signup-password-error")).toBeNull();
+  });
+
   it("asks for the name first when it is empty", async () => {
     mockBackend();
     render(App);
