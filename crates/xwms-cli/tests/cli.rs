@@ -4,8 +4,12 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use assert_cmd::Command;
+use xwms_api::auth::{paths, CodeSent, EmailCodeRequest, SignUpRequest};
+use xwms_core::api_client::{ApiClient, NoData};
+use xwms_core::secret::Secret;
 use xwms_server::config::Settings;
 use xwms_server::server::Server;
+use xwms_server::testing::{MailKind, TestServer, TestServerOptions};
 use xwms_server::SystemClock;
 
 /// Starts the real server (demo data, temp SQLite file) on a free loopback port.
@@ -163,4 +167,215 @@ fn bad_flags_are_a_usage_error_with_exit_2() {
             "{args:?}"
         );
     }
+}
+
+// ----- accounts -----
+
+/// The real server with accounts (`xwms_server::testing`: in-memory mailbox, fast test hash
+/// cost).
+struct AccountsServer {
+    url: String,
+    server: TestServer,
+}
+
+fn start_accounts_server() -> AccountsServer {
+    let server = TestServer::start_with(TestServerOptions {
+        demo: false,
+        ..TestServerOptions::default()
+    });
+    AccountsServer {
+        url: format!("{}/", server.url()),
+        server,
+    }
+}
+
+impl AccountsServer {
+    /// Signs up and verifies an account through the API, as the app would.
+    fn verified_account(&self, email: &str, password: &str) {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let api = ApiClient::new(&self.url, "cli-test").unwrap();
+            let mail = self.server.mailbox();
+            let since = mail.count();
+            let _: CodeSent = api
+                .post(
+                    paths::SIGN_UP,
+                    &SignUpRequest {
+                        name: "Cas".into(),
+                        email: email.into(),
+                        password: Secret::new(password),
+                        language: None,
+                    },
+                    None,
+                )
+                .await
+                .unwrap();
+            let code = mail
+                .wait_for_async(
+                    email,
+                    MailKind::VerifyEmail,
+                    since,
+                    std::time::Duration::from_secs(10),
+                )
+                .await
+                .and_then(|m| m.code())
+                .unwrap();
+            let _: NoData = api
+                .post(
+                    paths::VERIFY_EMAIL,
+                    &EmailCodeRequest {
+                        email: email.into(),
+                        code: Secret::new(code),
+                    },
+                    None,
+                )
+                .await
+                .unwrap();
+        });
+    }
+}
+
+#[test]
+fn login_with_a_wrong_password_is_a_coded_error_with_exit_1() {
+    let server = start_accounts_server();
+    server.verified_account("cas@example.com", "Canal-Boat-88");
+    let dir = tempfile::tempdir().unwrap();
+    let out = xwms(dir.path())
+        .env("LANG", "fr_FR.UTF-8")
+        .args([
+            "login",
+            "--server",
+            &server.url,
+            "--email",
+            "cas@example.com",
+            "--password-stdin",
+        ])
+        .write_stdin("Not-The-Password-1\n")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("[auth.invalid_credentials]")
+            && err.contains("L'adresse e-mail ou le mot de passe est incorrect."),
+        "{err}"
+    );
+    assert!(!err.contains("Not-The-Password"), "{err}");
+}
+
+#[test]
+fn account_commands_reject_bad_flags_with_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [
+        &["login", "--password-stdin"][..], // needs --email: stdin holds only the password
+        &["login", "--bogus"][..],
+        &["logout", "--json"][..],
+        &["whoami", "--json=maybe"][..],
+        &["whoami", "extra"][..],
+    ] {
+        let out = xwms(dir.path()).args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("Usage"),
+            "{args:?}"
+        );
+    }
+}
+
+/// Reads a keychain entry with libsecret's own tool.
+fn secret_tool_lookup(service: &str, account: &str) -> Option<String> {
+    let out = std::process::Command::new("secret-tool")
+        .args(["lookup", "service", service, "username", account])
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+#[test]
+#[ignore = "needs an unlocked Secret Service; run by scripts/test.sh"]
+fn login_whoami_logout_through_the_os_keychain() {
+    let server = start_accounts_server();
+    let email = "cas.keychain@example.com";
+    let password = "Windmill-Road-19";
+    server.verified_account(email, password);
+    let dir = tempfile::tempdir().unwrap();
+    let xwms = || {
+        let mut cmd = xwms(dir.path());
+        cmd.env("XWMS_SERVER_URL", &server.url);
+        cmd
+    };
+
+    let out = xwms()
+        .args(["login", "--email", email, "--password-stdin"])
+        .write_stdin(format!("{password}\n"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("Signed in as Cas <cas.keychain@example.com>"),
+        "{text}"
+    );
+
+    // The CLI's own session is in the keychain, under its own service, and not in any file.
+    let id = std::fs::read_to_string(dir.path().join("installation-id")).unwrap();
+    let key = format!("session:{}:{}", id.trim(), server.url);
+    let entry =
+        secret_tool_lookup("nl.xwms.cli", &key).expect("the CLI's session is in the keychain");
+    let stored: serde_json::Value = serde_json::from_str(&entry).unwrap();
+    let refresh = stored["refresh_token"].as_str().unwrap().to_string();
+    assert_eq!(
+        secret_tool_lookup("nl.xwms.desktop", &key),
+        None,
+        "not the app's entry"
+    );
+    for file in std::fs::read_dir(dir.path()).unwrap() {
+        let text = std::fs::read_to_string(file.unwrap().path()).unwrap_or_default();
+        assert!(!text.contains(&refresh));
+    }
+
+    let out = xwms().args(["whoami"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains(email) && text.contains("Cas"), "{text}");
+
+    let out = xwms().args(["whoami", "--json"]).output().unwrap();
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["email"], email);
+    assert_eq!(v["email_verified"], true);
+
+    let out = xwms()
+        .env("LANG", "nl_NL.UTF-8")
+        .args(["logout"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8(out.stdout).unwrap().trim(), "Uitgelogd.");
+    assert_eq!(secret_tool_lookup("nl.xwms.cli", &key), None);
+
+    let out = xwms().args(["whoami"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("[auth.unauthorized]") && err.contains("Please sign in."),
+        "{err}"
+    );
 }
