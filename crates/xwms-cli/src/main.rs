@@ -138,7 +138,7 @@ fn main() -> ExitCode {
                 i18n::error_message(&e.code, lang)
             );
             if let Some(seconds) = e.data.as_ref().and_then(|d| d.retry_after_seconds) {
-                eprintln!("xwms: retry after {seconds} s");
+                eprintln!("xwms: {}", i18n::retry_after(lang, seconds));
             }
             ExitCode::FAILURE
         }

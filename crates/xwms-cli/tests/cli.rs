@@ -264,6 +264,27 @@ fn login_with_a_wrong_password_is_a_coded_error_with_exit_1() {
         "{err}"
     );
     assert!(!err.contains("Not-The-Password"), "{err}");
+
+    // Quick repeated failures are slowed down: the error says when to try again.
+    let throttled = (0..8).find_map(|_| {
+        let out = xwms(dir.path())
+            .args([
+                "login",
+                "--server",
+                &server.url,
+                "--email",
+                "cas@example.com",
+                "--password-stdin",
+            ])
+            .write_stdin("Not-The-Password-1\n")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        let err = String::from_utf8(out.stderr).unwrap();
+        err.contains("[auth.throttled]").then_some(err)
+    });
+    let err = throttled.expect("throttled within 9 quick failures");
+    assert!(err.contains("Try again in "), "{err}");
 }
 
 #[test]

@@ -138,6 +138,15 @@ pub fn account_labels(lang: Lang) -> AccountLabels {
     }
 }
 
+/// "Try again in N seconds", for errors that say when a retry makes sense.
+pub fn retry_after(lang: Lang, seconds: u32) -> String {
+    match lang {
+        Lang::En => format!("Try again in {seconds} s."),
+        Lang::Nl => format!("Probeer het over {seconds} s opnieuw."),
+        Lang::Fr => format!("Réessayez dans {seconds} s."),
+    }
+}
+
 /// The person-facing text of an error code.
 pub fn error_message(code: &ErrorCode, lang: Lang) -> &'static str {
     use ErrorCode as C;
@@ -254,6 +263,15 @@ mod tests {
             assert_ne!(en, nl, "{code} untranslated in nl");
             assert_ne!(en, fr, "{code} untranslated in fr");
         }
+    }
+
+    #[test]
+    fn retry_after_names_the_seconds_in_each_language() {
+        for lang in [Lang::En, Lang::Nl, Lang::Fr] {
+            assert!(retry_after(lang, 46).contains("46"));
+        }
+        assert_ne!(retry_after(Lang::En, 1), retry_after(Lang::Nl, 1));
+        assert_ne!(retry_after(Lang::En, 1), retry_after(Lang::Fr, 1));
     }
 
     #[test]
