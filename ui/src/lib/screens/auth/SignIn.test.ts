@@ -68,6 +68,8 @@ describe("sign in, in two steps", () => {
     await fireEvent.input(input("signin-password"), { target: { value: "Tulip-Harbour-42" } });
     await fireEvent.click(screen.getByTestId("signin-submit"));
     await waitFor(() => expect(h1()).toBe("Security"));
+    // The focus follows to the new screen's heading.
+    expect(document.activeElement).toBe(screen.getByRole("heading", { level: 1 }));
     expect(calls.find((c) => c.cmd === "sign_in")?.args).toEqual({ email: "anna@example.com", password: "Tulip-Harbour-42" });
     expect(screen.getByTestId("sidebar-name").textContent).toBe("Anna de Vries");
     expect(screen.getByTestId("sidebar-email").textContent).toBe("anna@example.com");
