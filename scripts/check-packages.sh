@@ -12,7 +12,7 @@ fail() { echo "check-packages: $*" >&2; exit 1; }
 
 dpkg-deb --info "$deb" >/dev/null || fail "$deb is not a valid .deb"
 deb_files=$(dpkg-deb --contents "$deb")
-for f in ./usr/bin/xwms-desktop ./usr/share/applications/ ./usr/share/icons/hicolor/128x128/apps/; do
+for f in usr/bin/xwms-desktop usr/share/applications/ usr/share/icons/hicolor/128x128/apps/; do
   grep -q "$f" <<<"$deb_files" || fail ".deb lacks $f"
 done
 dpkg-deb --field "$deb" Depends | grep -q libwebkit2gtk-4.1 || fail ".deb does not depend on libwebkit2gtk-4.1"

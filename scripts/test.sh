@@ -27,7 +27,6 @@ step "OS keychain (Secret Service): core + CLI" scripts/desktop-session.sh cargo
 step "UI component tests" npm run test:unit
 step "UI browser tests (Chromium)" npm run test:ui
 step "app + installers (.deb, .rpm)" npx tauri build --bundles deb,rpm
-step "server release build" cargo build --release --locked -p xwms-server -p xwms-cli
 step "installer contents" scripts/check-packages.sh
 step "end to end (real app, WebDriver)" scripts/desktop-session.sh node --test --test-concurrency=1 tests/e2e/
 

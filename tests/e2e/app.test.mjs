@@ -1,12 +1,12 @@
 // End to end on the real app: the real xwms-server on a loopback port, the real built app in a
 // real window (Xvfb), driven through tauri-driver + WebKitWebDriver.
 import assert from "node:assert/strict";
-import { copyFileSync, mkdtempSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import {
-  ARTIFACTS, ROOT, By, launchApp, screenshot, startDriver, startServer, textOf, waitForAttr, waitForText,
+  ARTIFACTS, ROOT, click, fill, go, launchApp, screenshot, startDriver, startServer, textOf, waitForAttr, waitForText,
 } from "./harness.mjs";
 
 let server, driverProc, app, serverVersion;
@@ -33,6 +33,7 @@ test("the window shows the server's name, version and time zone", async () => {
   assert.match(await textOf(app, "server-timezone"), /\w+\/\w+|UTC/);
   await waitForAttr(app, '[data-testid="connection-status"]', "data-status", "online");
   const file = await screenshot(app, join(ARTIFACTS, "app-online.png"));
+  mkdirSync(join(ROOT, "docs"), { recursive: true });
   copyFileSync(file, join(ROOT, "docs", "screenshot.png"));
 });
 
@@ -50,11 +51,9 @@ test("stopping the server shows offline; restarting it recovers by itself", asyn
 });
 
 test("a bad server URL gets a clear error and keeps what was typed", async () => {
-  await app.executeScript("location.hash = '#/settings'");
-  const input = await app.findElement(By.css('[data-testid="server-url-input"]'));
-  await input.clear();
-  await input.sendKeys("ftp://example.com");
-  await app.findElement(By.css('[data-testid="server-url-save"]')).click();
+  await go(app, "/settings");
+  const input = await fill(app, "server-url-input", "ftp://example.com");
+  await click(app, "server-url-save");
   const error = await waitForText(app, "server-url-error", (t) => t.length > 0);
   assert.match(error, /http:\/\/|https:\/\//);
   assert.equal(await input.getAttribute("value"), "ftp://example.com");

@@ -6,12 +6,14 @@ import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { Builder, By, until } from "selenium-webdriver";
+import { Builder, By, Key, until } from "selenium-webdriver";
 
 export const ROOT = resolve(import.meta.dirname, "../..");
 const TARGET = process.env.CARGO_TARGET_DIR ?? join(ROOT, "target");
 export const APP = process.env.XWMS_APP_BINARY ?? join(TARGET, "release", "xwms-desktop");
-export const SERVER = process.env.XWMS_SERVER_BINARY ?? join(TARGET, "release", "xwms-server");
+// The server from the test build (`cargo test` builds it; argon2 is optimised even in debug
+// builds, so sign-in runs at the production hash cost at full speed).
+export const SERVER = process.env.XWMS_SERVER_BINARY ?? join(TARGET, "debug", "xwms-server");
 export const ARTIFACTS = join(ROOT, "tests", "e2e", "artifacts");
 mkdirSync(ARTIFACTS, { recursive: true });
 
@@ -26,12 +28,52 @@ export function freePort() {
   });
 }
 
+/** Starts maildev (a real SMTP server with a mailbox API) on free loopback ports. */
+export async function startMailbox() {
+  const smtp = await freePort();
+  const web = await freePort();
+  const child = spawn(join(ROOT, "node_modules", ".bin", "maildev"),
+    ["--ip", "127.0.0.1", "--web-ip", "127.0.0.1", "--smtp", String(smtp), "--web", String(web)],
+    { stdio: ["ignore", "ignore", "inherit"] });
+  const api = `http://127.0.0.1:${web}`;
+  for (let i = 0; i < 100; i++) {
+    try { if ((await fetch(`${api}/email`)).ok) break; } catch { /* not up yet */ }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const mails = async (to) => (await (await fetch(`${api}/email`)).json())
+    .filter((m) => (m.to ?? m.envelope?.to ?? []).some((a) => a.address?.toLowerCase() === to.toLowerCase()));
+  return {
+    smtpUrl: `smtp://127.0.0.1:${smtp}`,
+    mails,
+    /** Waits for a mail to `to` newer than the `after` count, and returns the 6-digit code in it. */
+    async nextCode(to, after, timeout = 20000) {
+      const end = Date.now() + timeout;
+      while (Date.now() < end) {
+        const list = await mails(to);
+        if (list.length > after) {
+          const mail = list[list.length - 1];
+          const m = (mail.text ?? "").match(/\b(\d{6})\b/);
+          if (m) return m[1];
+        }
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      throw new Error(`no new mail with a code for ${to}`);
+    },
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((ok) => child.once("exit", ok));
+      child.kill("SIGTERM");
+      await exited;
+    },
+  };
+}
+
 /** Starts xwms-server and resolves once it printed its address. */
-export async function startServer({ dataDir, port = 0, args = [] } = {}) {
+export async function startServer({ dataDir, port = 0, args = [], env = {} } = {}) {
   dataDir ??= mkdtempSync(join(tmpdir(), "xwms-e2e-server-"));
   const child = spawn(SERVER, ["serve", "--demo", "--listen", `127.0.0.1:${port}`, "--data-dir", dataDir, ...args], {
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, XWMS_LOG: "warn" },
+    env: { ...process.env, XWMS_LOG: "warn", ...env },
   });
   let stderr = "";
   child.stderr.on("data", (d) => (stderr += d));
@@ -116,6 +158,38 @@ export async function waitForText(driver, testId, pred, timeout = 15000) {
   return last;
 }
 
+/** Replaces an input's text the way a person does (select all, type), so frameworks see input events. */
+export async function fill(driver, testId, text) {
+  const el = await driver.wait(until.elementLocated(By.css(`[data-testid="${testId}"]`)), 15000);
+  await driver.wait(until.elementIsVisible(el), 15000);
+  await driver.executeScript("arguments[0].select?.()", el);
+  await el.sendKeys(Key.BACK_SPACE);
+  if (text) await el.sendKeys(text);
+  return el;
+}
+
+export async function click(driver, testId, timeout = 15000) {
+  const el = await driver.wait(until.elementLocated(By.css(`[data-testid="${testId}"]`)), timeout);
+  await driver.wait(until.elementIsEnabled(el), timeout);
+  await el.click();
+  return el;
+}
+
+/** True when an element with this test id is on the page and shown. */
+export async function shown(driver, testId) {
+  const els = await driver.findElements(By.css(`[data-testid="${testId}"]`));
+  for (const el of els) if (await el.isDisplayed().catch(() => false)) return true;
+  return false;
+}
+
+export async function waitShown(driver, testId, timeout = 15000) {
+  await driver.wait(() => shown(driver, testId), timeout, `waiting for ${testId} to show`);
+}
+
+export async function go(driver, path) {
+  await driver.executeScript(`location.hash = ${JSON.stringify("#" + path)}`);
+}
+
 export async function waitForAttr(driver, css, attr, want, timeout = 15000) {
   let last = null;
   await driver.wait(async () => {
@@ -136,4 +210,4 @@ export async function screenshot(driver, file) {
   return file;
 }
 
-export { By, until };
+export { By, Key, until };
