@@ -275,6 +275,7 @@ describe("forgot password", () => {
       await waitText(page, tid("reset-password-error"), "The password needs an upper-case letter.");
       await page.fill(tid("reset-password"), "Qwerty123");
       await waitAttr(page, tid("password-rule-has_upper"), "data-state", "met");
+      assert.equal(await page.locator(tid("reset-password-error")).count(), 0, "editing the field clears its error");
       await screenshot(page, "account-reset-en-light");
 
       // A wrong code keeps the new password typed.

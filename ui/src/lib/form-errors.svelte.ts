@@ -3,6 +3,7 @@
 // one field (`password.too_short`, `code.incorrect`) are placed by code when it does not. An
 // error that belongs to no field of the form is shown for the whole form.
 
+import { untrack } from "svelte";
 import type { AppError } from "$lib/ipc";
 
 /**
@@ -50,6 +51,26 @@ export class FormErrors {
   /** The error to show for the whole form (one that belongs to no field). */
   get form(): AppError | null {
     return this.error && this.field === null ? this.error : null;
+  }
+
+  /**
+   * Once the person edits a field, its error goes (the form-wide error stays). Call while
+   * the component initialises: `errors.clearOnEdit({ email: () => email })`.
+   */
+  clearOnEdit(values: Readonly<Record<string, () => unknown>>): void {
+    for (const [field, read] of Object.entries(values)) {
+      let first = true;
+      $effect(() => {
+        read();
+        if (first) {
+          first = false;
+          return;
+        }
+        untrack(() => {
+          if (this.field === field) this.error = null;
+        });
+      });
+    }
   }
 
   set(error: AppError | null): void {

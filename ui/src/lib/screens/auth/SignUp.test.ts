@@ -38,6 +38,13 @@ describe("create account", () => {
     expect(document.activeElement).toBe(input("signup-email"));
     expect(screen.queryByTestId("signup-name-error")).toBeNull();
     expect(values()).toEqual(["Bram Jansen", "bram@localhost", "Bramble-77"]);
+
+    // Editing another field leaves it; editing the field itself clears it.
+    await fireEvent.input(input("signup-name"), { target: { value: "Bram J." } });
+    expect(screen.getByTestId("signup-email-error")).toBeTruthy();
+    await fireEvent.input(input("signup-email"), { target: { value: "bram@example.com" } });
+    await waitFor(() => expect(screen.queryByTestId("signup-email-error")).toBeNull());
+    expect(input("signup-email").hasAttribute("aria-invalid")).toBe(false);
   });
 
   it("places a password code from the server at the password, even without a field", async () => {
