@@ -3,13 +3,15 @@
 use rusqlite::{params, Connection};
 use time::{Duration, OffsetDateTime};
 
-use super::policy::{LOCKOUT, SESSIONS};
 use crate::clock::to_millis;
 
 /// How long dead codes, failure records and expired tokens are kept (for investigation).
 pub const KEEP_DEAD: Duration = Duration::days(1);
 /// How long the record of a sent mail (without its bodies) is kept.
 pub const KEEP_SENT_MAIL: Duration = Duration::days(30);
+/// Failures of an address that is not locked are forgotten after this long without a new one
+/// (a hard stop is never forgotten: only the mailbox lifts it).
+pub const FORGET_FAILURES_AFTER: Duration = Duration::days(7);
 
 /// What [`prune`] removed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -27,18 +29,69 @@ pub fn prune(conn: &Connection, now: OffsetDateTime) -> rusqlite::Result<Pruned>
         codes: conn.execute("DELETE FROM email_codes WHERE expires_at < ?1", [dead])?,
         failures: conn.execute("DELETE FROM sign_in_failures WHERE at < ?1", [dead])?,
         tokens: conn.execute("DELETE FROM tokens WHERE expires_at < ?1", [dead])?,
-        // Unlocked guards whose last failure is older than any throttle and lock window.
         guards: conn.execute(
             "DELETE FROM sign_in_guards WHERE hard_locked = 0 AND coalesce(locked_until, 0) < ?1
                  AND coalesce(last_failure_at, 0) < ?2",
-            params![
-                to_millis(now),
-                to_millis(now - LOCKOUT.lock_for - SESSIONS.idle_lifetime)
-            ],
+            params![to_millis(now), to_millis(now - FORGET_FAILURES_AFTER)],
         )?,
         mail: conn.execute(
             "DELETE FROM mail_outbox WHERE sent_at IS NOT NULL AND sent_at < ?1",
             [to_millis(now - KEEP_SENT_MAIL)],
         )?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::accounts::guard;
+    use crate::accounts::policy::GuardState;
+    use time::macros::datetime;
+
+    #[test]
+    fn prunes_only_what_no_rule_needs() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        crate::migrations::run(&mut conn).unwrap();
+        let now = datetime!(2026-05-06 07:00 UTC);
+        let old = to_millis(now - Duration::days(2));
+        let fresh = to_millis(now - Duration::hours(1));
+        for (subject, expires) in [("old", old), ("fresh", fresh)] {
+            conn.execute(
+                "INSERT INTO email_codes (purpose, subject, email, code_salt, code_hash, sent_at, expires_at)
+                 VALUES ('unlock', ?1, 'x@example.com', x'00', x'00', ?2, ?2)",
+                params![subject, expires],
+            )
+            .unwrap();
+        }
+        for (ip, at) in [("a", old), ("b", fresh)] {
+            guard::record_ip_failure(&conn, ip, "k", crate::clock::from_millis(at)).unwrap();
+        }
+        let stale = GuardState {
+            failures: 3,
+            last_failure_at: Some(now - Duration::days(8)),
+            ..GuardState::default()
+        };
+        let hard = GuardState {
+            hard_locked: true,
+            ..stale
+        };
+        let recent = GuardState {
+            last_failure_at: Some(now - Duration::days(1)),
+            ..stale
+        };
+        guard::save(&conn, "stale", &stale, None).unwrap();
+        guard::save(&conn, "hard", &hard, None).unwrap();
+        guard::save(&conn, "recent", &recent, None).unwrap();
+
+        let pruned = prune(&conn, now).unwrap();
+        assert_eq!((pruned.codes, pruned.failures, pruned.guards), (1, 1, 1));
+        assert_eq!(
+            guard::load(&conn, "hard").unwrap(),
+            hard,
+            "a hard stop is kept"
+        );
+        assert_eq!(guard::load(&conn, "recent").unwrap(), recent);
+        assert_eq!(guard::load(&conn, "stale").unwrap(), GuardState::default());
+        assert_eq!(prune(&conn, now).unwrap(), Pruned::default());
+    }
 }

@@ -2,6 +2,7 @@
 
 mod account;
 mod bad_input;
+mod bench;
 mod binary;
 mod error_codes;
 mod mail;
