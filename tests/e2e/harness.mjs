@@ -139,9 +139,14 @@ export async function launchApp(driverUrl) {
     .build();
 }
 
+/** The element's text; WebKitWebDriver gives "" for some styled inline text, so fall back to textContent. */
+async function visibleText(el) {
+  return (await el.getText()) || ((await el.getAttribute("textContent")) ?? "").trim();
+}
+
 export async function textOf(driver, testId, timeout = 15000) {
   const el = await driver.wait(until.elementLocated(By.css(`[data-testid="${testId}"]`)), timeout);
-  return el.getText();
+  return visibleText(el);
 }
 
 /** Waits until the element's text satisfies `pred`; returns the text. */
@@ -149,7 +154,7 @@ export async function waitForText(driver, testId, pred, timeout = 15000) {
   let last = "";
   await driver.wait(async () => {
     try {
-      last = await driver.findElement(By.css(`[data-testid="${testId}"]`)).getText();
+      last = await visibleText(driver.findElement(By.css(`[data-testid="${testId}"]`)));
       return pred(last);
     } catch {
       return false;
