@@ -123,6 +123,26 @@ pub fn load(
     .optional()
 }
 
+/// Issues a decoy code for an address with no account (or none in this state): never mailed,
+/// never accepted, but it takes the same slot, so every follow-up answer (`code.incorrect`,
+/// `code.resend_too_soon`, ...) is the same as for a real address (R9). `Err(wait)` as
+/// [`issue`].
+pub fn issue_decoy(
+    conn: &Connection,
+    random: &dyn Random,
+    now: OffsetDateTime,
+    purpose: Purpose,
+    subject: &str,
+    email: &str,
+) -> rusqlite::Result<Result<(), u32>> {
+    let decoy = Target {
+        email: email.to_string(),
+        decoy: true,
+        ..Target::default()
+    };
+    Ok(issue(conn, random, now, purpose, subject, decoy)?.map(|_| ()))
+}
+
 /// Issues a new code for `subject`, replacing the pending one, unless one was sent less than
 /// `resend_after` ago: then `Err(seconds to wait)`. `Ok(code)` is the code to mail (not for a
 /// decoy).

@@ -59,22 +59,14 @@ impl Accounts {
                         Err(wait) => Err(wait),
                     }
                 }
-                None => {
-                    let decoy = Target {
-                        email: email.address.clone(),
-                        decoy: true,
-                        ..Target::default()
-                    };
-                    codes::issue(
-                        tx,
-                        ctx.random(),
-                        ctx.now,
-                        Purpose::ResetPassword,
-                        &email.key,
-                        decoy,
-                    )?
-                    .map(|_| ())
-                }
+                None => codes::issue_decoy(
+                    tx,
+                    ctx.random(),
+                    ctx.now,
+                    Purpose::ResetPassword,
+                    &email.key,
+                    &email.address,
+                )?,
             };
             Ok(sent.map_err(|wait| ApiError::retry_after(ErrorCode::CodeResendTooSoon, wait)))
         })

@@ -88,12 +88,15 @@ fn record_failure(
             send_unlock_code(tx, ctx, user, user.language)?.ok();
         }
         None => {
-            let decoy = Target {
-                email: email_key.to_owned(),
-                decoy: true,
-                ..Target::default()
-            };
-            codes::issue(tx, ctx.random(), ctx.now, Purpose::Unlock, email_key, decoy)?.ok();
+            codes::issue_decoy(
+                tx,
+                ctx.random(),
+                ctx.now,
+                Purpose::Unlock,
+                email_key,
+                email_key,
+            )?
+            .ok();
         }
     }
     Ok(Some((reason, next)))
@@ -352,22 +355,14 @@ impl Accounts {
                 Some(user) if locked => {
                     send_unlock_code(tx, ctx, &user, requested.unwrap_or(user.language))?
                 }
-                _ => {
-                    let decoy = Target {
-                        email: email.address.clone(),
-                        decoy: true,
-                        ..Target::default()
-                    };
-                    codes::issue(
-                        tx,
-                        ctx.random(),
-                        ctx.now,
-                        Purpose::Unlock,
-                        &email.key,
-                        decoy,
-                    )?
-                    .map(|_| ())
-                }
+                _ => codes::issue_decoy(
+                    tx,
+                    ctx.random(),
+                    ctx.now,
+                    Purpose::Unlock,
+                    &email.key,
+                    &email.address,
+                )?,
             };
             Ok(sent.map_err(|wait| ApiError::retry_after(ErrorCode::CodeResendTooSoon, wait)))
         })

@@ -222,22 +222,14 @@ impl Accounts {
                         .and_then(|p| p.pending_name.zip(p.pending_password_hash));
                     send_verification(tx, ctx, &user, language, pending)?
                 }
-                _ => {
-                    let decoy = Target {
-                        email: email.address.clone(),
-                        decoy: true,
-                        ..Target::default()
-                    };
-                    codes::issue(
-                        tx,
-                        ctx.random(),
-                        ctx.now,
-                        Purpose::VerifyEmail,
-                        &email.key,
-                        decoy,
-                    )?
-                    .map(|_| ())
-                }
+                _ => codes::issue_decoy(
+                    tx,
+                    ctx.random(),
+                    ctx.now,
+                    Purpose::VerifyEmail,
+                    &email.key,
+                    &email.address,
+                )?,
             };
             Ok(sent.map_err(|wait| ApiError::retry_after(ErrorCode::CodeResendTooSoon, wait)))
         })
