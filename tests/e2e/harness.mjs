@@ -2,7 +2,7 @@
 // app driven through tauri-driver + WebKitWebDriver (run inside scripts/desktop-session.sh,
 // which provides Xvfb, D-Bus and an unlocked keychain).
 import { spawn } from "node:child_process";
-import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
+import { mkdtempSync, mkdirSync, openSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -103,12 +103,51 @@ export async function startServer({ dataDir, port = 0, args = [], env = {} } = {
   };
 }
 
-/** Starts tauri-driver (stopped with SIGTERM, so WebKitWebDriver frees its port). */
+/**
+ * The app processes started with this data folder (XWMS_DATA_DIR), found through /proc, so a
+ * test can make sure none outlives it.
+ */
+function appProcesses(dataDir) {
+  const pids = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0")[0];
+      if (!cmd.endsWith("xwms-desktop")) continue;
+      const env = readFileSync(`/proc/${entry}/environ`, "utf8").split("\0");
+      if (env.includes(`XWMS_DATA_DIR=${dataDir}`)) pids.push(Number(entry));
+    } catch {
+      /* gone meanwhile, or not ours to read */
+    }
+  }
+  return pids;
+}
+
+/** Ends every app process of `dataDir` still running (after `quit()`, which may leave one). */
+export async function stopApps(dataDir) {
+  for (const signal of ["SIGTERM", "SIGKILL"]) {
+    const pids = appProcesses(dataDir);
+    if (pids.length === 0) return;
+    for (const pid of pids) {
+      try { process.kill(pid, signal); } catch { /* already gone */ }
+    }
+    for (let i = 0; i < 30 && appProcesses(dataDir).length > 0; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+/**
+ * Starts tauri-driver (stopped with SIGTERM, so WebKitWebDriver frees its port). Its output,
+ * and the app's, goes to a log file in the artifacts: a pipe to this test process would keep
+ * the test runner waiting for as long as any app process held it open.
+ */
 export async function startDriver(env) {
   const port = await freePort();
   const nativePort = await freePort();
+  const log = openSync(join(ARTIFACTS, "tauri-driver.log"), "a");
   const child = spawn("tauri-driver", ["--port", String(port), "--native-port", String(nativePort)], {
-    stdio: ["ignore", "inherit", "inherit"],
+    stdio: ["ignore", log, log],
     env: { ...process.env, ...env },
   });
   for (let i = 0; i < 100; i++) {
@@ -123,10 +162,12 @@ export async function startDriver(env) {
   return {
     url: `http://127.0.0.1:${port}/`,
     async stop() {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((ok) => child.once("exit", ok));
-      child.kill("SIGTERM");
-      await exited;
+      if (child.exitCode === null) {
+        const exited = new Promise((ok) => child.once("exit", ok));
+        child.kill("SIGTERM");
+        await exited;
+      }
+      if (env?.XWMS_DATA_DIR) await stopApps(env.XWMS_DATA_DIR);
     },
   };
 }
