@@ -25,6 +25,16 @@ fn main() {
             "change_email",
             "confirm_email_change",
             "change_password",
+            "help_status",
+            "help_dismiss_notice",
+            "help_categories",
+            "help_category",
+            "help_popular",
+            "help_article",
+            "help_related",
+            "help_search",
+            "help_feedback",
+            "help_sync",
         ]),
     ))
     .expect("tauri build step");

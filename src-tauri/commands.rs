@@ -6,16 +6,18 @@ use tauri_plugin_opener::OpenerExt;
 use xwms_api::auth::{
     CodeSent, PasswordChanged, ProfileUpdate, RecoveryFiled, RecoveryRequest, UserProfile,
 };
+use xwms_api::help::{HelpArticle, HelpCategory, HelpLang, SearchHit};
 use xwms_api::password::PasswordCheck;
 use xwms_api::ErrorBody;
 use xwms_core::account::SignInOutcome;
 use xwms_core::client::Client;
 use xwms_core::connection::ConnectionState;
+use xwms_core::help::{CategoryPage, HelpStatus, SyncReport};
 use xwms_core::secret::Secret;
 use xwms_core::settings::Settings;
 use xwms_core::CoreError;
 
-use crate::events::{AccountChanged, ConnectionChanged, SessionEnded};
+use crate::events::{AccountChanged, ConnectionChanged, HelpChanged, SessionEnded};
 
 fn to_ipc(e: CoreError) -> ErrorBody {
     if let Some(detail) = &e.detail {
@@ -301,6 +303,112 @@ pub async fn change_password(
         .map_err(to_ipc)
 }
 
+// ----- Help center: read from the offline cache; sync and feedback go to the server.
+
+/// The offline help's version, source, last sync and notice.
+#[tauri::command]
+#[specta::specta]
+pub fn help_status(client: State<'_, Client>) -> Result<HelpStatus, ErrorBody> {
+    client.help().status().map_err(to_ipc)
+}
+
+/// The person has read the help's notice (e.g. "the cache was rebuilt").
+#[tauri::command]
+#[specta::specta]
+pub fn help_dismiss_notice(client: State<'_, Client>) {
+    client.help().dismiss_notice()
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn help_categories(client: State<'_, Client>, lang: HelpLang) -> Vec<HelpCategory> {
+    client.help().categories(lang)
+}
+
+/// A category with its tags and its articles (only those with `tag` when given).
+#[tauri::command]
+#[specta::specta]
+pub fn help_category(
+    client: State<'_, Client>,
+    lang: HelpLang,
+    slug: String,
+    tag: Option<String>,
+) -> Result<CategoryPage, ErrorBody> {
+    client
+        .help()
+        .category_page(lang, &slug, tag.as_deref())
+        .map_err(to_ipc)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn help_popular(client: State<'_, Client>, lang: HelpLang, limit: u32) -> Vec<HelpArticle> {
+    client.help().popular(lang, limit as usize)
+}
+
+/// An article by id or by its slug in `lang`.
+#[tauri::command]
+#[specta::specta]
+pub fn help_article(
+    client: State<'_, Client>,
+    lang: HelpLang,
+    key: String,
+) -> Result<HelpArticle, ErrorBody> {
+    client.help().article(lang, &key).map_err(to_ipc)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn help_related(
+    client: State<'_, Client>,
+    lang: HelpLang,
+    key: String,
+    limit: u32,
+) -> Vec<HelpArticle> {
+    client.help().related(lang, &key, limit as usize)
+}
+
+/// Any text is a query; an empty one gives no results.
+#[tauri::command]
+#[specta::specta]
+pub fn help_search(
+    client: State<'_, Client>,
+    lang: HelpLang,
+    query: String,
+    limit: u32,
+) -> Vec<SearchHit> {
+    client.help().search(lang, &query, limit as usize)
+}
+
+/// "Was this helpful?": queued at once (kept when offline), then sent when the server answers.
+#[tauri::command]
+#[specta::specta]
+pub async fn help_feedback(
+    client: State<'_, Client>,
+    lang: HelpLang,
+    key: String,
+    helpful: bool,
+) -> Result<(), ErrorBody> {
+    client
+        .help()
+        .queue_feedback(&key, lang, helpful)
+        .map_err(to_ipc)?;
+    if let Ok(api) = client.api(crate::PRODUCT) {
+        if let Err(e) = client.help().flush_feedback(&api).await {
+            log::info!("help feedback queued until online: {}", e.code);
+        }
+    }
+    Ok(())
+}
+
+/// Syncs the help with the server now.
+#[tauri::command]
+#[specta::specta]
+pub async fn help_sync(client: State<'_, Client>) -> Result<SyncReport, ErrorBody> {
+    let api = client.api(crate::PRODUCT).map_err(to_ipc)?;
+    client.help().sync(&api).await.map_err(to_ipc)
+}
+
 /// The IPC surface in one place: commands, events and the exported TypeScript.
 pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
     tauri_specta::Builder::<tauri::Wry>::new()
@@ -329,11 +437,22 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             change_email,
             confirm_email_change,
             change_password,
+            help_status,
+            help_dismiss_notice,
+            help_categories,
+            help_category,
+            help_popular,
+            help_article,
+            help_related,
+            help_search,
+            help_feedback,
+            help_sync,
         ])
         .events(tauri_specta::collect_events![
             ConnectionChanged,
             SessionEnded,
-            AccountChanged
+            AccountChanged,
+            HelpChanged
         ])
 }
 
@@ -363,6 +482,16 @@ pub const COMMANDS: &[&str] = &[
     "change_email",
     "confirm_email_change",
     "change_password",
+    "help_status",
+    "help_dismiss_notice",
+    "help_categories",
+    "help_category",
+    "help_popular",
+    "help_article",
+    "help_related",
+    "help_search",
+    "help_feedback",
+    "help_sync",
 ];
 
 #[cfg(test)]

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use xwms_api::auth::UserProfile;
 use xwms_api::ErrorBody;
 use xwms_core::connection::ConnectionState;
+use xwms_core::help::HelpStatus;
 
 /// The server went online or offline, or its facts changed. Event name `connection-changed`.
 #[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
@@ -20,3 +21,8 @@ pub struct SessionEnded {
 /// `account-changed`.
 #[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
 pub struct AccountChanged(pub Option<UserProfile>);
+
+/// The offline help changed (synced, feedback queued or sent, notice dismissed). Event name
+/// `help-changed`.
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
+pub struct HelpChanged(pub HelpStatus);

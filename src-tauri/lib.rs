@@ -12,8 +12,9 @@ use tauri_specta::Event;
 use xwms_core::client::Client;
 
 pub use commands::specta_builder;
-use events::{AccountChanged, ConnectionChanged, SessionEnded};
+use events::{AccountChanged, ConnectionChanged, HelpChanged, SessionEnded};
 use xwms_core::account::AccountEvent;
+use xwms_core::help::HelpSyncer;
 
 /// What the app tells the server it is.
 pub const PRODUCT: &str = "XWMS-Desktop";
@@ -97,6 +98,28 @@ pub fn run() {
                     };
                     if let Err(e) = sent {
                         log::warn!("could not emit an account event: {e}");
+                    }
+                }
+            });
+            // The help: kept in step with the server in the background; changes reach the UI.
+            tauri::async_runtime::spawn(HelpSyncer::run(
+                Arc::clone(client.help()),
+                monitor.subscribe(),
+                PRODUCT.to_string(),
+            ));
+            let handle = app.handle().clone();
+            let mut help_changes = client.help().subscribe();
+            tauri::async_runtime::spawn(async move {
+                use tokio::sync::broadcast::error::RecvError;
+                loop {
+                    match help_changes.recv().await {
+                        Ok(status) => {
+                            if let Err(e) = HelpChanged(status).emit(&handle) {
+                                log::warn!("could not emit a help change: {e}");
+                            }
+                        }
+                        Err(RecvError::Lagged(_)) => {}
+                        Err(RecvError::Closed) => break,
                     }
                 }
             });

@@ -133,6 +133,12 @@ pub enum ErrorCode {
     /// Too many requests. Please slow down.
     #[serde(rename = "request.rate_limited")]
     RateLimited,
+    /// This help article or category does not exist (any more).
+    #[serde(rename = "help.not_found")]
+    HelpNotFound,
+    /// The offline help could not be read or saved.
+    #[serde(rename = "help.cache_failed")]
+    HelpCacheFailed,
     /// A code this client version does not know.
     #[serde(other, rename = "unknown")]
     Unknown,
@@ -183,6 +189,8 @@ impl ErrorCode {
         ErrorCode::UsernameReserved,
         ErrorCode::TimezoneInvalid,
         ErrorCode::RateLimited,
+        ErrorCode::HelpNotFound,
+        ErrorCode::HelpCacheFailed,
         ErrorCode::Unknown,
     ];
 
@@ -231,6 +239,8 @@ impl ErrorCode {
             ErrorCode::UsernameReserved => "account.username_reserved",
             ErrorCode::TimezoneInvalid => "account.timezone_invalid",
             ErrorCode::RateLimited => "request.rate_limited",
+            ErrorCode::HelpNotFound => "help.not_found",
+            ErrorCode::HelpCacheFailed => "help.cache_failed",
             ErrorCode::Unknown => "unknown",
         }
     }
@@ -280,6 +290,8 @@ impl ErrorCode {
             ErrorCode::UsernameReserved => "This username is reserved. Please contact support for the available options.",
             ErrorCode::TimezoneInvalid => "This time zone is not known.",
             ErrorCode::RateLimited => "Too many requests. Please slow down.",
+            ErrorCode::HelpNotFound => "This help article does not exist (any more).",
+            ErrorCode::HelpCacheFailed => "The offline help could not be read or saved.",
             ErrorCode::Unknown => "Something went wrong.",
         }
     }
@@ -319,6 +331,7 @@ impl ErrorCode {
             ErrorCode::UsernameReserved => 409,
             ErrorCode::TimezoneInvalid => 400,
             ErrorCode::RateLimited => 429,
+            ErrorCode::HelpNotFound => 404,
             ErrorCode::Unavailable => 503,
             _ => 500,
         }

@@ -9,6 +9,16 @@ pub struct InfoData {
     pub application: ApplicationInfo,
     pub client: ClientInfo,
     pub api: ApiDocs,
+    /// The help center's content version (ours; XWMS publishes no such field): a client that
+    /// holds another version syncs (`GET /api/help/sync`). Absent on servers without it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub help: Option<HelpInfo>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HelpInfo {
+    pub version: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -8,13 +8,14 @@
 pub mod auth;
 mod envelope;
 mod error;
+pub mod help;
 mod info;
 pub mod password;
 mod secret;
 
 pub use envelope::{Envelope, Status};
 pub use error::{ErrorBody, ErrorCode};
-pub use info::{ApiDocs, ApplicationInfo, ClientInfo, Health, InfoData};
+pub use info::{ApiDocs, ApplicationInfo, ClientInfo, Health, HelpInfo, InfoData};
 pub use secret::Secret;
 
 /// Base path of every API route.

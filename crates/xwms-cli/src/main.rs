@@ -11,12 +11,14 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 use xwms_api::auth::UserProfile;
+use xwms_api::help::HelpLang;
 use xwms_api::ErrorCode;
 use xwms_core::account::{AccountSession, AppIdentity, SignInOutcome};
 use xwms_core::api_client::ApiClient;
 use xwms_core::client::mail_language;
+use xwms_core::help::HelpCache;
 use xwms_core::i18n::{self, Lang};
 use xwms_core::secret::Secret;
 use xwms_core::settings::{default_data_dir, Settings, SettingsStore};
@@ -30,7 +32,9 @@ const PRODUCT: &str = "xwms-cli";
 #[command(
     name = "xwms",
     version,
-    about = "XWMS command line: your XWMS account from the terminal"
+    about = "XWMS command line: your XWMS account from the terminal",
+    // `help` is the help center (`xwms help search ...`); `--help` still prints usage.
+    disable_help_subcommand = true
 )]
 struct Cli {
     /// Folder with the app's settings and caches (default: the desktop app's data dir).
@@ -70,6 +74,12 @@ enum Command {
         #[arg(long, env = "XWMS_SERVER_URL", value_name = "URL")]
         server: Option<String>,
     },
+    /// Read and search the help center. Works offline: the app's own help content is used
+    /// until a sync brings the server's.
+    Help {
+        #[command(subcommand)]
+        command: HelpCommand,
+    },
     /// Show the signed-in account.
     Whoami {
         /// Server URL (default: XWMS_SERVER_URL, else the app's saved server).
@@ -78,6 +88,57 @@ enum Command {
         /// Print the account as JSON.
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum LangArg {
+    En,
+    Nl,
+    Fr,
+}
+
+impl From<LangArg> for HelpLang {
+    fn from(l: LangArg) -> Self {
+        match l {
+            LangArg::En => HelpLang::En,
+            LangArg::Nl => HelpLang::Nl,
+            LangArg::Fr => HelpLang::Fr,
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+enum HelpCommand {
+    /// Search the help center; the best answers first.
+    Search {
+        /// What you are looking for, in your own words.
+        query: String,
+        /// Language of the articles (default: your language setting).
+        #[arg(long, value_enum)]
+        lang: Option<LangArg>,
+        /// How many results, 1 to 50.
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=50))]
+        limit: u16,
+        /// Print a JSON array of {id, lang, title, snippet, highlights, score, ...}.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one article by its id or slug.
+    Show {
+        id: String,
+        /// Language of the article (default: your language setting).
+        #[arg(long, value_enum)]
+        lang: Option<LangArg>,
+        /// Print the article as JSON {id, lang, category, title, body, tags, ...}.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Bring the help up to date with the server.
+    Sync {
+        /// Server URL (default: XWMS_SERVER_URL, else the app's saved server).
+        #[arg(long, env = "XWMS_SERVER_URL", value_name = "URL")]
+        server: Option<String>,
     },
 }
 
@@ -122,6 +183,10 @@ fn main() -> ExitCode {
                 println!("{}", i18n::account_labels(lang).signed_out);
                 Ok(())
             }
+            Command::Help { command } => {
+                let cache = HelpCache::open(&data_dir)?;
+                help(&cache, command, lang, &server_of).await
+            }
             Command::Whoami { server, json } => {
                 let account = account(&server_of(server), &data_dir, &settings)?;
                 whoami(&account, json, lang).await
@@ -147,6 +212,89 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+async fn help(
+    cache: &HelpCache,
+    command: HelpCommand,
+    lang: Lang,
+    server_of: &dyn Fn(Option<String>) -> String,
+) -> Result<(), Failure> {
+    let labels = i18n::help_labels(lang);
+    let pick = |l: Option<LangArg>| l.map(HelpLang::from).unwrap_or(i18n::help_lang(lang));
+    match command {
+        HelpCommand::Search {
+            query,
+            lang: article_lang,
+            limit,
+            json,
+        } => {
+            let hits = cache.search(pick(article_lang), &query, limit as usize);
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&hits).expect("hits serialise")
+                );
+            } else if hits.is_empty() {
+                println!("{}", labels.no_results);
+            } else {
+                for (i, hit) in hits.iter().enumerate() {
+                    println!("{}. {}  [{}]", i + 1, hit.title, hit.id);
+                    println!("   {}", hit.snippet);
+                }
+            }
+        }
+        HelpCommand::Show {
+            id,
+            lang: article_lang,
+            json,
+        } => {
+            let article = cache.article(pick(article_lang), &id)?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&article).expect("article serialises")
+                );
+            } else {
+                println!("{}", article.title);
+                println!();
+                println!("{}", readable(&article.body));
+                println!();
+                println!("{}: {}", labels.category, article.category);
+                println!("{}: {}", labels.tags, article.tags.join(", "));
+            }
+        }
+        HelpCommand::Sync { server } => {
+            let api = ApiClient::new(&server_of(server), PRODUCT)?;
+            let report = cache.sync(&api).await?;
+            let text = if report.unchanged {
+                labels.up_to_date.to_string()
+            } else if report.full {
+                labels.replaced.replace("{c}", &report.changed.to_string())
+            } else {
+                labels
+                    .updated
+                    .replace("{c}", &report.changed.to_string())
+                    .replace("{d}", &report.deleted.to_string())
+            };
+            println!("{}", text.replace("{v}", &report.version.to_string()));
+        }
+    }
+    Ok(())
+}
+
+/// An answer for the terminal: a link shows its label and, when it differs, its target.
+fn readable(body: &str) -> String {
+    xwms_help::markup::parse(body)
+        .into_iter()
+        .map(|s| match s {
+            xwms_help::markup::Segment::Text(t) => t.to_string(),
+            xwms_help::markup::Segment::Link { label, target } if label == target => {
+                label.to_string()
+            }
+            xwms_help::markup::Segment::Link { label, target } => format!("{label} <{target}>"),
+        })
+        .collect()
 }
 
 /// The command line's own session with `server`, its tokens in the OS keychain.

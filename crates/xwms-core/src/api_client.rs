@@ -174,6 +174,30 @@ impl ApiClient {
         body: Option<Vec<u8>>,
         bearer: Option<&Secret>,
     ) -> Result<T, CoreError> {
+        self.request_unless_not_modified(method, path, body, bearer)
+            .await?
+            .ok_or_else(|| {
+                CoreError::new(ErrorCode::BadResponse)
+                    .with_detail("304 Not Modified without a conditional request")
+            })
+    }
+
+    /// An idempotent GET whose `304 Not Modified` answer is `None` (the help center's sync).
+    pub async fn get_unless_not_modified<T: DeserializeOwned>(
+        &self,
+        path: &str,
+    ) -> Result<Option<T>, CoreError> {
+        self.request_unless_not_modified(Method::GET, path, None, None)
+            .await
+    }
+
+    async fn request_unless_not_modified<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Vec<u8>>,
+        bearer: Option<&Secret>,
+    ) -> Result<Option<T>, CoreError> {
         let url = self.url(path)?;
         let attempts = if method == Method::GET {
             self.retry.attempts.max(1)
@@ -209,7 +233,7 @@ impl ApiClient {
         url: Url,
         body: Option<Vec<u8>>,
         bearer: Option<&Secret>,
-    ) -> Result<T, Attempt> {
+    ) -> Result<Option<T>, Attempt> {
         let mut request = self
             .http
             .request(method, url)
@@ -235,11 +259,14 @@ impl ApiClient {
             .await
             .map_err(|e| Attempt::Retryable(transport_error(&e)))?;
         let status = response.status();
+        if status == StatusCode::NOT_MODIFIED {
+            return Ok(None);
+        }
         let bytes = response
             .bytes()
             .await
             .map_err(|e| Attempt::Retryable(transport_error(&e)))?;
-        decode_envelope(status, &bytes).map_err(|e| {
+        decode_envelope(status, &bytes).map(Some).map_err(|e| {
             if matches!(
                 status,
                 StatusCode::BAD_GATEWAY

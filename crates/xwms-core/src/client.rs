@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::account::{AccountSession, AppIdentity};
 use crate::connection::{ConnectionMonitor, ConnectionState, PollPolicy};
+use crate::help::HelpCache;
 use crate::i18n::Lang;
 use crate::settings::{validate_server_url, Language, Settings, SettingsStore};
 use crate::token_store::{SecretStore, TokenStore, DEFAULT_SERVICE};
@@ -17,6 +18,7 @@ pub struct Client {
     settings: Mutex<Settings>,
     connection: Arc<ConnectionMonitor>,
     account: AccountSession,
+    help: Arc<HelpCache>,
 }
 
 /// The language code (`en`, `nl`, `fr`) the server writes a person's mail in.
@@ -80,17 +82,29 @@ impl Client {
             secrets,
         )?;
         account.set_language(Some(mail_language(settings.language)));
+        let help = Arc::new(HelpCache::open(data_dir)?);
         Ok(Self {
             store,
             settings: Mutex::new(settings),
             connection,
             account,
+            help,
         })
     }
 
     /// The person's account with the current server.
     pub fn account(&self) -> &AccountSession {
         &self.account
+    }
+
+    /// The help center, offline first.
+    pub fn help(&self) -> &Arc<HelpCache> {
+        &self.help
+    }
+
+    /// An API client for the current server (for one-off calls such as a help sync).
+    pub fn api(&self, product: &str) -> Result<crate::api_client::ApiClient, CoreError> {
+        crate::api_client::ApiClient::new(&self.settings().server_url, product)
     }
 
     pub fn settings(&self) -> Settings {

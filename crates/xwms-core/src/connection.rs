@@ -36,10 +36,13 @@ pub struct ServerSummary {
     pub locale: String,
     /// Server time at the last check, RFC 3339.
     pub time: String,
+    /// The server's help content version, when it reports one.
+    pub help_version: Option<u32>,
 }
 
 impl From<InfoData> for ServerSummary {
     fn from(info: InfoData) -> Self {
+        let help_version = info.help.map(|h| h.version);
         let a = info.application;
         Self {
             name: a.name,
@@ -48,6 +51,7 @@ impl From<InfoData> for ServerSummary {
             timezone: a.timezone,
             locale: a.locale,
             time: a.time,
+            help_version,
         }
     }
 }
@@ -83,11 +87,11 @@ impl ConnectionState {
             || self
                 .server
                 .as_ref()
-                .map(|s| (&s.name, &s.version, &s.timezone))
+                .map(|s| (&s.name, &s.version, &s.timezone, s.help_version))
                 != other
                     .server
                     .as_ref()
-                    .map(|s| (&s.name, &s.version, &s.timezone))
+                    .map(|s| (&s.name, &s.version, &s.timezone, s.help_version))
             || self.error.as_ref().map(|e| &e.code) != other.error.as_ref().map(|e| &e.code)
     }
 }

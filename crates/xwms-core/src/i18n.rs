@@ -78,6 +78,59 @@ pub fn info_labels(lang: Lang) -> InfoLabels {
     }
 }
 
+/// Texts of `xwms help`.
+pub struct HelpLabels {
+    pub no_results: &'static str,
+    pub tags: &'static str,
+    pub category: &'static str,
+    /// `{v}`: the version.
+    pub up_to_date: &'static str,
+    /// `{v}` version, `{c}` changed, `{d}` removed.
+    pub updated: &'static str,
+    /// `{v}` version, `{c}` articles.
+    pub replaced: &'static str,
+}
+
+pub fn help_labels(lang: Lang) -> HelpLabels {
+    match lang {
+        Lang::En => HelpLabels {
+            no_results: "No help articles match your search.",
+            tags: "Tags",
+            category: "Category",
+            up_to_date: "The help is up to date (content version {v}).",
+            updated: "The help was updated to content version {v}: {c} changed, {d} removed.",
+            replaced: "The help now holds the server's content (version {v}, {c} articles).",
+        },
+        Lang::Nl => HelpLabels {
+            no_results: "Er zijn geen helpartikelen die bij uw zoekopdracht passen.",
+            tags: "Labels",
+            category: "Categorie",
+            up_to_date: "De hulp is bijgewerkt (inhoudsversie {v}).",
+            updated: "De hulp is bijgewerkt naar inhoudsversie {v}: {c} gewijzigd, {d} verwijderd.",
+            replaced: "De hulp bevat nu de inhoud van de server (versie {v}, {c} artikelen).",
+        },
+        Lang::Fr => HelpLabels {
+            no_results: "Aucun article d'aide ne correspond à votre recherche.",
+            tags: "Mots-clés",
+            category: "Catégorie",
+            up_to_date: "L'aide est à jour (version du contenu {v}).",
+            updated:
+                "L'aide a été mise à jour vers la version {v} : {c} modifié(s), {d} supprimé(s).",
+            replaced:
+                "L'aide contient maintenant le contenu du serveur (version {v}, {c} articles).",
+        },
+    }
+}
+
+/// The help center's language for a person's language.
+pub fn help_lang(lang: Lang) -> xwms_api::help::HelpLang {
+    match lang {
+        Lang::En => xwms_api::help::HelpLang::En,
+        Lang::Nl => xwms_api::help::HelpLang::Nl,
+        Lang::Fr => xwms_api::help::HelpLang::Fr,
+    }
+}
+
 /// Texts of `xwms login`, `logout` and `whoami`.
 pub struct AccountLabels {
     pub email_prompt: &'static str,
@@ -194,6 +247,8 @@ pub fn error_message(code: &ErrorCode, lang: Lang) -> &'static str {
             C::UsernameTaken => "Deze gebruikersnaam is al in gebruik.",
             C::UsernameReserved => "Deze gebruikersnaam is gereserveerd. Neem contact op met support voor de mogelijkheden.",
             C::TimezoneInvalid => "Deze tijdzone is onbekend.",
+            C::HelpNotFound => "Dit helpartikel bestaat niet (meer).",
+            C::HelpCacheFailed => "De offline hulp kon niet worden gelezen of opgeslagen.",
             C::RateLimited => "Te veel verzoeken. Doe het wat rustiger aan.",
             C::Unknown => "Er ging iets mis.",
         },
@@ -243,6 +298,8 @@ pub fn error_message(code: &ErrorCode, lang: Lang) -> &'static str {
             C::UsernameTaken => "Ce nom d'utilisateur est déjà pris.",
             C::UsernameReserved => "Ce nom d'utilisateur est réservé. Veuillez contacter l'assistance pour connaître les options.",
             C::TimezoneInvalid => "Ce fuseau horaire est inconnu.",
+            C::HelpNotFound => "Cet article d'aide n'existe pas (ou plus).",
+            C::HelpCacheFailed => "L'aide hors ligne n'a pas pu être lue ni enregistrée.",
             C::RateLimited => "Trop de requêtes. Veuillez ralentir.",
             C::Unknown => "Un problème est survenu.",
         },
@@ -272,6 +329,25 @@ mod tests {
         }
         assert_ne!(retry_after(Lang::En, 1), retry_after(Lang::Nl, 1));
         assert_ne!(retry_after(Lang::En, 1), retry_after(Lang::Fr, 1));
+    }
+
+    #[test]
+    fn help_labels_are_translated_and_keep_their_placeholders() {
+        let en = help_labels(Lang::En);
+        for lang in [Lang::Nl, Lang::Fr] {
+            let l = help_labels(lang);
+            assert_ne!(l.no_results, en.no_results);
+            assert_ne!(l.updated, en.updated);
+            for (a, b) in [
+                (l.updated, en.updated),
+                (l.replaced, en.replaced),
+                (l.up_to_date, en.up_to_date),
+            ] {
+                for p in ["{v}", "{c}", "{d}"] {
+                    assert_eq!(a.contains(p), b.contains(p), "{p} in {a}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! - [`settings::SettingsStore`]: the app's settings (server URL, language, theme) in the app
 //!   data dir.
 //! - [`token_store::TokenStore`]: secrets in the OS keychain, never in files.
+//! - [`help::HelpCache`]: the help center offline (SQLite), synced with the server.
 //! - [`account::AccountSession`]: sign-up, sign-in, the session (refresh rotation, restore at
 //!   start, session end) and the account's settings.
 
@@ -14,6 +15,7 @@ pub mod api_client;
 pub mod client;
 pub mod connection;
 pub mod error;
+pub mod help;
 pub mod i18n;
 pub mod links;
 pub mod secret;

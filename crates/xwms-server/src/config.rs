@@ -49,7 +49,13 @@ pub mod env {
 }
 
 #[derive(Debug, Parser)]
-#[command(name = "xwms-server", version, about = "The XWMS reference server")]
+#[command(
+    name = "xwms-server",
+    version,
+    about = "The XWMS reference server",
+    // `help` is ours (the help center); `--help` still prints usage.
+    disable_help_subcommand = true
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -59,6 +65,28 @@ pub struct Cli {
 pub enum Command {
     /// Serve the XWMS API over HTTP until SIGINT or SIGTERM.
     Serve(ServeArgs),
+    /// Manage the help center's content.
+    Help {
+        #[command(subcommand)]
+        command: HelpCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HelpCommand {
+    /// Load or update the help content from a folder (categories.toml and one folder per
+    /// category); changed articles get a new content version, removed ones are deleted.
+    Import {
+        /// The content folder, e.g. content/help
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+        /// Folder of the database, as for `serve` [env: XWMS_SERVER_DATA_DIR]
+        #[arg(long, value_name = "DIR")]
+        data_dir: Option<PathBuf>,
+        /// TOML file, as for `serve` [env: XWMS_CONFIG]
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
 }
 
 /// Flags of `serve`. None has a clap default: defaults come last, after env and file
@@ -352,7 +380,9 @@ mod tests {
     fn parse(args: &[&str]) -> ServeArgs {
         let cli =
             Cli::try_parse_from(["xwms-server", "serve"].iter().chain(args)).expect("valid flags");
-        let Command::Serve(args) = cli.command;
+        let Command::Serve(args) = cli.command else {
+            panic!("not serve")
+        };
         args
     }
 

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
-use xwms_server::config::{self, Cli, Command, MailSettings, Settings};
+use xwms_server::config::{self, Cli, Command, HelpCommand, MailSettings, ServeArgs, Settings};
 use xwms_server::mail::{self, Mailer, SmtpMailer};
 use xwms_server::server::{outbox_folder_mailer, shutdown_signal, Server, OUTBOX_DIR};
 use xwms_server::{Services, SystemClock};
@@ -27,6 +27,45 @@ async fn main() -> ExitCode {
             };
             match serve(settings, mail).await {
                 Ok(()) => ExitCode::SUCCESS,
+                Err(err) => {
+                    eprintln!("xwms-server: {err}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Command::Help {
+            command:
+                HelpCommand::Import {
+                    dir,
+                    data_dir,
+                    config,
+                },
+        } => {
+            let args = ServeArgs {
+                data_dir,
+                config,
+                ..ServeArgs::default()
+            };
+            let lookup = |name: &str| std::env::var(name).ok();
+            let settings = match Settings::resolve(&args, lookup, config::os_data_dir) {
+                Ok(settings) => settings,
+                Err(err) => {
+                    eprintln!("xwms-server: {err}");
+                    return ExitCode::from(2);
+                }
+            };
+            match xwms_server::help::import_dir(&settings.data_dir, &dir) {
+                Ok(report) => {
+                    println!(
+                        "help content version {}: {} added, {} changed, {} deleted, {} unchanged",
+                        report.version,
+                        report.added,
+                        report.changed,
+                        report.deleted,
+                        report.unchanged
+                    );
+                    ExitCode::SUCCESS
+                }
                 Err(err) => {
                     eprintln!("xwms-server: {err}");
                     ExitCode::FAILURE

@@ -31,7 +31,59 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "accounts",
         sql: ACCOUNTS,
     },
+    Migration {
+        version: 3,
+        name: "help",
+        sql: HELP,
+    },
 ];
+
+/// Migration 3: the help center (see `crate::help`). `version` is the content version in which
+/// a row last changed; the current version is `server_meta.help_version`.
+const HELP: &str = "
+CREATE TABLE help_categories (
+    slug     TEXT NOT NULL,
+    lang     TEXT NOT NULL CHECK (lang IN ('en', 'nl', 'fr')),
+    title    TEXT NOT NULL,
+    subtitle TEXT NOT NULL,
+    ord      INTEGER NOT NULL,
+    PRIMARY KEY (slug, lang)
+) STRICT;
+
+CREATE TABLE help_articles (
+    id       TEXT NOT NULL,
+    lang     TEXT NOT NULL CHECK (lang IN ('en', 'nl', 'fr')),
+    slug     TEXT NOT NULL,
+    category TEXT NOT NULL,
+    title    TEXT NOT NULL,
+    -- Plain text with [label](target) links.
+    body     TEXT NOT NULL,
+    -- JSON array of strings.
+    tags     TEXT NOT NULL,
+    popular  INTEGER NOT NULL CHECK (popular IN (0, 1)),
+    ord      INTEGER NOT NULL,
+    version  INTEGER NOT NULL,
+    PRIMARY KEY (id, lang)
+) STRICT;
+CREATE INDEX help_articles_by_version ON help_articles (version);
+
+-- Articles removed from the help center, so a sync can tell clients to drop them.
+CREATE TABLE help_deleted (
+    id      TEXT NOT NULL,
+    lang    TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    PRIMARY KEY (id, lang)
+) STRICT;
+
+-- Answers to 'Was this helpful?'; `at` in milliseconds.
+CREATE TABLE help_feedback (
+    id      TEXT NOT NULL,
+    lang    TEXT NOT NULL,
+    helpful INTEGER NOT NULL CHECK (helpful IN (0, 1)),
+    at      INTEGER NOT NULL
+) STRICT;
+CREATE INDEX help_feedback_by_article ON help_feedback (id);
+";
 
 /// Migration 2: accounts, codes, sessions, lockout, recovery requests, security events and the
 /// mail outbox. Every instant is INTEGER milliseconds since the Unix epoch (`crate::clock`).

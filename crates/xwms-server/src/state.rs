@@ -5,6 +5,7 @@ use std::sync::Arc;
 use crate::accounts::{Accounts, HashCost, NoSecondFactor, PasswordHasher, SecondFactor};
 use crate::clock::Clock;
 use crate::config::Settings;
+use crate::help::HelpCenter;
 use crate::mail::{Mailer, Outbox};
 use crate::random::{OsRandom, Random};
 use crate::store::Store;
@@ -17,6 +18,7 @@ pub struct AppState {
     pub server: Arc<ServerInfo>,
     pub accounts: Arc<Accounts>,
     pub outbox: Arc<Outbox>,
+    pub help: Arc<HelpCenter>,
 }
 
 /// How this server describes itself in `GET /api/info`.
@@ -93,6 +95,7 @@ impl AppState {
             services.second_factor,
         ));
         AppState {
+            help: Arc::new(HelpCenter::new(store.clone())),
             store,
             clock: services.clock,
             server: Arc::new(server),

@@ -90,6 +90,16 @@ impl Store {
         .await?
     }
 
+    /// Runs `work` with the connection on this thread (for command-line tools, not handlers).
+    pub fn blocking<R>(
+        &self,
+        work: impl FnOnce(&mut Connection) -> rusqlite::Result<R>,
+    ) -> Result<R, StoreError> {
+        let mut guard = lock(&self.conn);
+        let conn = guard.as_mut().ok_or(StoreError::Closed)?;
+        Ok(work(conn)?)
+    }
+
     /// Runs `work` in one transaction on the blocking pool: committed when `work` returns `Ok`,
     /// rolled back when it fails, so a request never leaves half its writes behind. It begins
     /// `IMMEDIATE` (takes the write lock at once), so a read-then-write inside cannot race another

@@ -186,6 +186,15 @@ impl TestServer {
             .and_then(|mail| mail.code())
     }
 
+    /// Imports `content` into the running server's help center (as `xwms-server help import`
+    /// would); the server serves it from its next help request.
+    ///
+    /// # Panics
+    /// When the content is invalid or the store fails.
+    pub fn import_help(&self, content: &xwms_help::Content) -> crate::help::ImportReport {
+        crate::help::import_content(&self.data_dir(), content).expect("help content imported")
+    }
+
     /// Stops the server and waits for it to finish.
     pub fn stop(mut self) {
         self.shut_down();

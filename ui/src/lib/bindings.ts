@@ -58,12 +58,30 @@ export const commands = {
 	confirmEmailChange: (code: string) => typedError<UserProfile, ErrorBody>(__TAURI_INVOKE("confirm_email_change", { code })),
 	/**  Changes the password (current one required); optionally ends every other session. */
 	changePassword: (currentPassword: string, newPassword: string, signOutOthers: boolean) => typedError<PasswordChanged, ErrorBody>(__TAURI_INVOKE("change_password", { currentPassword, newPassword, signOutOthers })),
+	/**  The offline help's version, source, last sync and notice. */
+	helpStatus: () => typedError<HelpStatus, ErrorBody>(__TAURI_INVOKE("help_status")),
+	/**  The person has read the help's notice (e.g. "the cache was rebuilt"). */
+	helpDismissNotice: () => __TAURI_INVOKE<void>("help_dismiss_notice"),
+	helpCategories: (lang: HelpLang) => __TAURI_INVOKE<HelpCategory[]>("help_categories", { lang }),
+	/**  A category with its tags and its articles (only those with `tag` when given). */
+	helpCategory: (lang: HelpLang, slug: string, tag: string | null) => typedError<CategoryPage, ErrorBody>(__TAURI_INVOKE("help_category", { lang, slug, tag })),
+	helpPopular: (lang: HelpLang, limit: number) => __TAURI_INVOKE<HelpArticle[]>("help_popular", { lang, limit }),
+	/**  An article by id or by its slug in `lang`. */
+	helpArticle: (lang: HelpLang, key: string) => typedError<HelpArticle, ErrorBody>(__TAURI_INVOKE("help_article", { lang, key })),
+	helpRelated: (lang: HelpLang, key: string, limit: number) => __TAURI_INVOKE<HelpArticle[]>("help_related", { lang, key, limit }),
+	/**  Any text is a query; an empty one gives no results. */
+	helpSearch: (lang: HelpLang, query: string, limit: number) => __TAURI_INVOKE<SearchHit[]>("help_search", { lang, query, limit }),
+	/**  "Was this helpful?": queued at once (kept when offline), then sent when the server answers. */
+	helpFeedback: (lang: HelpLang, key: string, helpful: boolean) => typedError<null, ErrorBody>(__TAURI_INVOKE("help_feedback", { lang, key, helpful })),
+	/**  Syncs the help with the server now. */
+	helpSync: () => typedError<SyncReport, ErrorBody>(__TAURI_INVOKE("help_sync")),
 };
 
 /** Events */
 export const events = {
 	accountChanged: makeEvent<AccountChanged, AccountChanged>("account-changed"),
 	connectionChanged: makeEvent<ConnectionChanged, ConnectionChanged>("connection-changed"),
+	helpChanged: makeEvent<HelpChanged, HelpChanged>("help-changed"),
 	sessionEnded: makeEvent<SessionEnded, SessionEnded>("session-ended"),
 };
 
@@ -73,6 +91,13 @@ export const events = {
  *  `account-changed`.
  */
 export type AccountChanged = UserProfile | null;
+
+/**  A category page: the category, its tags (most used first) and its articles. */
+export type CategoryPage = {
+	category: HelpCategory,
+	tags: string[],
+	articles: HelpArticle[],
+};
 
 /**  A 6-digit code was mailed (or, for an unknown address, the same answer was given). */
 export type CodeSent = {
@@ -117,6 +142,76 @@ export type ErrorData = {
 	retry_after_seconds?: number | null,
 	/**  Tries left before a code dies or an account locks. */
 	attempts_left?: number | null,
+};
+
+/**  An article in one language. */
+export type HelpArticle = {
+	/**  Stable id, shared by the article's translations. */
+	id: string,
+	lang: HelpLang,
+	/**  URL slug in this language. */
+	slug: string,
+	/**  The category's slug. */
+	category: string,
+	/**  The question. */
+	title: string,
+	/**  The answer: plain text with `[label](target)` links. */
+	body: string,
+	tags: string[],
+	/**  One of the questions people ask most. */
+	popular: boolean,
+	/**  Position in its category. */
+	order: number,
+	/**  The content version in which this article last changed. */
+	version: number,
+};
+
+/**  A category in one language. */
+export type HelpCategory = {
+	slug: string,
+	lang: HelpLang,
+	title: string,
+	/**  One line under the title. */
+	subtitle: string,
+	order: number,
+	/**  Articles in this category, in this language. */
+	article_count: number,
+};
+
+/**
+ *  The offline help changed (synced, feedback queued or sent, notice dismissed). Event name
+ *  `help-changed`.
+ */
+export type HelpChanged = HelpStatus;
+
+/**  A language the help center is written in. */
+export type HelpLang = "en" | "nl" | "fr";
+
+/**  Something the person should know about the cache. */
+export type HelpNotice = 
+/**
+ *  The cache file was damaged; it was rebuilt from the app's own content and will be
+ *  brought up to date at the next sync.
+ */
+"cache_rebuilt";
+
+/**  Where the content in the cache came from. */
+export type HelpSource = 
+/**  The content compiled into the app; no server was synced yet. */
+"bundled" | "server";
+
+/**  The state of the offline help, as the Help screen shows it. */
+export type HelpStatus = {
+	/**  The content version held (0: the app's own content). */
+	version: number,
+	source: HelpSource,
+	/**  When the content was last confirmed with the server, RFC 3339 (UTC). */
+	synced_at: string | null,
+	/**  Articles in all languages. */
+	article_count: number,
+	/**  "Was this helpful?" answers waiting to be sent. */
+	pending_feedback: number,
+	notice: HelpNotice | null,
 };
 
 export type Language = 
@@ -166,6 +261,24 @@ export type RecoveryRequest = {
 	details: string,
 };
 
+/**  One search result. */
+export type SearchHit = {
+	id: string,
+	lang: HelpLang,
+	slug: string,
+	category: string,
+	title: string,
+	/**  A passage of the answer (plain text, links shown as their labels). */
+	snippet: string,
+	/**
+	 *  The words of `snippet` that matched, as `[start, end)` offsets counted in Unicode
+	 *  characters (code points).
+	 */
+	highlights: ([number, number])[],
+	/**  Relevance; higher is better. Only the order is meaningful. */
+	score: number | null,
+};
+
 /**  What the app shows of the server it talks to (from `GET /api/info`). */
 export type ServerSummary = {
 	name: string,
@@ -175,6 +288,8 @@ export type ServerSummary = {
 	locale: string,
 	/**  Server time at the last check, RFC 3339. */
 	time: string,
+	/**  The server's help content version, when it reports one. */
+	help_version: number | null,
 };
 
 /**
@@ -198,6 +313,18 @@ export type SignInOutcome =
 { result: "signed_in"; account: UserProfile } | 
 /**  A second factor is needed first (the challenge stays in the core). */
 { result: "second_factor"; methods: string[] };
+
+/**  What one sync did. */
+export type SyncReport = {
+	/**  The version now held. */
+	version: number,
+	/**  The server had nothing new (`304 Not Modified`). */
+	unchanged: boolean,
+	/**  Everything was replaced. */
+	full: boolean,
+	changed: number,
+	deleted: number,
+};
 
 export type Theme = 
 /**  Follow the operating system's light/dark preference. */

@@ -6,7 +6,7 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::header::USER_AGENT;
 use axum::http::HeaderMap;
 use axum::{Extension, Json};
-use xwms_api::{ApiDocs, ApplicationInfo, ClientInfo, Envelope, InfoData};
+use xwms_api::{ApiDocs, ApplicationInfo, ClientInfo, Envelope, HelpInfo, InfoData};
 
 use super::{OPENAPI_PATH, ROUTES};
 use crate::clock::rfc3339;
@@ -41,6 +41,14 @@ pub(super) async fn info(
             .unwrap_or_default(),
     };
     let server = &state.server;
+    // A store that fails here leaves the field out; /api/info itself stays up.
+    let help = state
+        .help
+        .version()
+        .await
+        .map_err(|e| tracing::warn!(error = %e, "help version unavailable"))
+        .ok()
+        .map(|version| HelpInfo { version });
     let data = InfoData {
         application: ApplicationInfo {
             name: server.name.clone(),
@@ -58,6 +66,7 @@ pub(super) async fn info(
                 .map(|r| (r.name.to_owned(), r.path.to_owned()))
                 .collect(),
         },
+        help,
     };
     Json(Envelope::success("Server information.", data))
 }

@@ -8,12 +8,14 @@ use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use xwms_api::auth::paths;
+use xwms_api::help::paths as help_paths;
 
 use crate::AppState;
 
 mod account;
 pub mod auth;
 mod health;
+pub mod help;
 mod info;
 mod openapi;
 
@@ -123,6 +125,41 @@ pub const ROUTES: &[Route] = &[
         method: Method::POST,
         path: paths::CHANGE_PASSWORD,
     },
+    Route {
+        name: "help_categories",
+        method: Method::GET,
+        path: help_paths::CATEGORIES,
+    },
+    Route {
+        name: "help_category_articles",
+        method: Method::GET,
+        path: help_paths::CATEGORY_ARTICLES,
+    },
+    Route {
+        name: "help_article",
+        method: Method::GET,
+        path: help_paths::ARTICLE,
+    },
+    Route {
+        name: "help_related",
+        method: Method::GET,
+        path: help_paths::RELATED,
+    },
+    Route {
+        name: "help_feedback",
+        method: Method::POST,
+        path: help_paths::FEEDBACK,
+    },
+    Route {
+        name: "help_search",
+        method: Method::GET,
+        path: help_paths::SEARCH,
+    },
+    Route {
+        name: "help_sync",
+        method: Method::GET,
+        path: help_paths::SYNC,
+    },
 ];
 
 /// Where the OpenAPI document is served.
@@ -139,6 +176,7 @@ pub const OPENAPI_PATH: &str = "/api/openapi.json";
         (name = "server", description = "About this server"),
         (name = "auth", description = "Sign-up, sign-in, sessions, unlock, password reset and account recovery"),
         (name = "account", description = "The signed-in person's account (bearer access token)"),
+        (name = "help", description = "The help center: categories, articles, search, delta sync and feedback (no sign-in)"),
     ),
     modifiers(&BearerAuth)
 )]
@@ -186,4 +224,11 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(account::change_email))
         .routes(routes!(account::confirm_email))
         .routes(routes!(account::change_password))
+        .routes(routes!(help::categories))
+        .routes(routes!(help::category_articles))
+        .routes(routes!(help::article))
+        .routes(routes!(help::related))
+        .routes(routes!(help::feedback))
+        .routes(routes!(help::search))
+        .routes(routes!(help::sync))
 }

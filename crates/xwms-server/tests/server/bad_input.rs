@@ -65,6 +65,7 @@ fn valid_body(path: &str) -> Value {
         p if p == paths::CHANGE_PASSWORD => {
             json!({"current_password": PASSWORD, "new_password": "Other-Pass-99"})
         }
+        p if p == xwms_api::help::paths::FEEDBACK => json!({"helpful": true, "lang": "en"}),
         _ => json!({}),
     }
 }

@@ -68,8 +68,10 @@ async fn every_documented_operation_is_served() {
             .body(Body::empty())
             .unwrap();
         let answer = send(&state, request).await;
+        // A 404 about the resource (`help.not_found` for a placeholder key) is an answer of
+        // the route; the router's own 404 is `request.not_found`.
         assert!(
-            answer.status != StatusCode::NOT_FOUND
+            (answer.status != StatusCode::NOT_FOUND || answer.code() != Some("request.not_found"))
                 && answer.status != StatusCode::METHOD_NOT_ALLOWED,
             "{method} {path} is documented but answers {}",
             answer.status

@@ -1,0 +1,351 @@
+//! Text analysis for search: the same steps for the articles and for what a person types, so
+//! both meet on the same terms.
+//!
+//! 1. **Fold**: Unicode NFKD, combining marks dropped, lower case: `Sécurité` → `securite`,
+//!    so a query typed without accents finds accented text and the other way round.
+//! 2. **Split** into words: runs of letters and digits in any script (`two-factor` is two
+//!    words, `2fa` one); everything else (punctuation, emoji, operators) separates.
+//! 3. **Synonyms** ([`synonyms`]): a word or phrase of a group (`two factor`, `2fa`, `mfa`,
+//!    `authenticator`) also yields the group's concept term, on both sides; that is how
+//!    "log in" finds "sign in".
+//! 4. **Stop words** of the language are dropped, then every word is **stemmed** with the
+//!    language's Snowball stemmer (`passwords` → `password`, `verificatie` → `verificati`).
+//!
+//! Terms are folded before stemming: stemming the folded form gives the same stem for `securite`
+//! and `sécurité`, which matters more here than the stemmer's finer accent rules.
+
+use rust_stemmers::{Algorithm, Stemmer};
+use unicode_normalization::char::is_combining_mark;
+use unicode_normalization::UnicodeNormalization;
+use xwms_api::help::HelpLang;
+
+use crate::synonyms;
+
+/// Concept terms start with this character, which folding never produces in a word.
+pub const CONCEPT_MARK: char = '=';
+
+/// A word as typed, after folding, with where it stands in the text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Word {
+    /// Folded, not stemmed.
+    pub folded: String,
+    /// Offsets in the original text, in characters (code points): `[start, end)`.
+    pub start: u32,
+    pub end: u32,
+}
+
+/// One term of analysed text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Term {
+    /// A stem, or a concept (`=2fa`).
+    pub text: String,
+    /// The folded word this came from (the phrase's words joined by a space for a concept).
+    pub folded: String,
+    /// Character offsets in the original text.
+    pub start: u32,
+    pub end: u32,
+}
+
+impl Term {
+    pub fn is_concept(&self) -> bool {
+        self.text.starts_with(CONCEPT_MARK)
+    }
+}
+
+/// The analyser of one language. Cheap to build; holds its stemmer.
+pub struct Analyzer {
+    lang: HelpLang,
+    stemmer: Stemmer,
+}
+
+impl std::fmt::Debug for Analyzer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Analyzer")
+            .field("lang", &self.lang)
+            .finish()
+    }
+}
+
+/// Longest word considered, in characters; longer runs are cut (nobody searches for them, and
+/// it bounds the work per word).
+pub const MAX_WORD_CHARS: usize = 40;
+
+impl Analyzer {
+    pub fn new(lang: HelpLang) -> Self {
+        let algorithm = match lang {
+            HelpLang::En => Algorithm::English,
+            HelpLang::Nl => Algorithm::Dutch,
+            HelpLang::Fr => Algorithm::French,
+        };
+        Self {
+            lang,
+            stemmer: Stemmer::create(algorithm),
+        }
+    }
+
+    pub fn lang(&self) -> HelpLang {
+        self.lang
+    }
+
+    /// The stem of one folded word.
+    pub fn stem(&self, folded: &str) -> String {
+        self.stemmer.stem(folded).into_owned()
+    }
+
+    pub fn is_stop_word(&self, folded: &str) -> bool {
+        stop_words(self.lang).binary_search(&folded).is_ok()
+    }
+
+    /// Every term of `text`, in order: the stems of its words that are not stop words, and
+    /// the concepts of the synonym phrases it contains (right after the phrase's words).
+    pub fn terms(&self, text: &str) -> Vec<Term> {
+        let words = words(text);
+        let mut out = Vec::with_capacity(words.len() + 2);
+        for (i, word) in words.iter().enumerate() {
+            if !self.is_stop_word(&word.folded) && keep(&word.folded) {
+                out.push(Term {
+                    text: self.stem(&word.folded),
+                    folded: word.folded.clone(),
+                    start: word.start,
+                    end: word.end,
+                });
+            }
+            for (len, concept) in synonyms::ending_at(self.lang, &words, i) {
+                let first = &words[i + 1 - len];
+                out.push(Term {
+                    text: format!("{CONCEPT_MARK}{concept}"),
+                    folded: words[i + 1 - len..=i]
+                        .iter()
+                        .map(|w| w.folded.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                    start: first.start,
+                    end: word.end,
+                });
+            }
+        }
+        out
+    }
+}
+
+/// Single letters carry no meaning in a search (digits do: `2` in "2 step").
+fn keep(folded: &str) -> bool {
+    let mut chars = folded.chars();
+    match (chars.next(), chars.next()) {
+        (Some(c), None) => c.is_ascii_digit(),
+        (Some(_), Some(_)) => true,
+        _ => false,
+    }
+}
+
+/// Folds one character into zero or more: lower case, no accents (`É` → `e`, `ß` → `ss`,
+/// `ﬁ` → `fi`).
+fn fold_char(c: char, out: &mut String) {
+    if c.is_ascii() {
+        out.push(c.to_ascii_lowercase());
+        return;
+    }
+    for d in std::iter::once(c).nfkd() {
+        if is_combining_mark(d) {
+            continue;
+        }
+        match d {
+            'ß' => out.push_str("ss"),
+            'æ' | 'Æ' => out.push_str("ae"),
+            'œ' | 'Œ' => out.push_str("oe"),
+            'ø' | 'Ø' => out.push('o'),
+            'ł' | 'Ł' => out.push('l'),
+            'đ' | 'Đ' => out.push('d'),
+            _ => out.extend(d.to_lowercase()),
+        }
+    }
+}
+
+/// Folds a whole string (see the module's step 1).
+pub fn fold(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        fold_char(c, &mut out);
+    }
+    out
+}
+
+/// The words of `text`, folded, with their character offsets. Apostrophes split words
+/// (`l'authentification` → `l`, `authentification`), as do hyphens.
+pub fn words(text: &str) -> Vec<Word> {
+    let mut out = Vec::new();
+    let mut current = String::new();
+    let mut start = 0u32;
+    let mut chars_in_word = 0usize;
+    let mut position = 0u32;
+    let mut folded = String::new();
+    for c in text.chars() {
+        if c.is_alphanumeric() {
+            if current.is_empty() {
+                start = position;
+                chars_in_word = 0;
+            }
+            if chars_in_word < MAX_WORD_CHARS {
+                folded.clear();
+                fold_char(c, &mut folded);
+                // A character that folds to nothing alphanumeric (rare) is skipped.
+                current.extend(folded.chars().filter(|c| c.is_alphanumeric()));
+                chars_in_word += 1;
+            }
+        } else if !current.is_empty() && !is_combining_mark(c) {
+            // A combining mark inside a word (a decomposed accent) does not end it.
+            out.push(Word {
+                folded: std::mem::take(&mut current),
+                start,
+                end: position,
+            });
+        }
+        position += 1;
+    }
+    if !current.is_empty() {
+        out.push(Word {
+            folded: current,
+            start,
+            end: position,
+        });
+    }
+    out
+}
+
+/// Stop words per language, folded and sorted (binary search).
+fn stop_words(lang: HelpLang) -> &'static [&'static str] {
+    match lang {
+        HelpLang::En => EN_STOP,
+        HelpLang::Nl => NL_STOP,
+        HelpLang::Fr => FR_STOP,
+    }
+}
+
+const EN_STOP: &[&str] = &[
+    "a", "about", "am", "an", "and", "any", "are", "as", "at", "be", "been", "but", "by", "can",
+    "could", "did", "do", "does", "for", "from", "had", "has", "have", "how", "i", "if", "im",
+    "in", "into", "is", "it", "its", "me", "my", "of", "on", "or", "our", "should", "so", "that",
+    "the", "their", "them", "then", "there", "these", "this", "to", "us", "was", "we", "were",
+    "what", "when", "where", "which", "who", "why", "will", "with", "would", "you", "your",
+];
+
+const NL_STOP: &[&str] = &[
+    "aan", "als", "bij", "dat", "de", "deze", "die", "dit", "een", "en", "er", "hem", "het", "hoe",
+    "ik", "in", "is", "je", "jij", "kan", "kun", "kunt", "me", "met", "mijn", "moet", "naar", "of",
+    "om", "op", "te", "u", "uw", "van", "voor", "waar", "waarom", "wat", "we", "wij", "wil",
+    "wordt", "ze", "zijn",
+];
+
+const FR_STOP: &[&str] = &[
+    "a", "au", "aux", "ce", "ces", "comment", "d", "dans", "de", "des", "du", "elle", "en", "est",
+    "et", "il", "j", "je", "l", "la", "le", "les", "leur", "ma", "mais", "me", "mes", "mon", "ne",
+    "nous", "on", "ou", "par", "pour", "pourquoi", "puis", "qu", "que", "quel", "quelle", "qui",
+    "sa", "se", "ses", "son", "sur", "ta", "te", "tu", "un", "une", "vos", "votre", "vous",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(lang: HelpLang, text: &str) -> Vec<String> {
+        Analyzer::new(lang)
+            .terms(text)
+            .into_iter()
+            .map(|t| t.text)
+            .collect()
+    }
+
+    #[test]
+    fn stop_word_lists_are_sorted_and_folded() {
+        for list in [EN_STOP, NL_STOP, FR_STOP] {
+            let mut sorted = list.to_vec();
+            sorted.sort_unstable();
+            sorted.dedup();
+            assert_eq!(sorted, list, "sorted, no duplicates");
+            for w in list {
+                assert_eq!(&fold(w), w);
+            }
+        }
+    }
+
+    #[test]
+    fn folding_drops_accents_and_case() {
+        assert_eq!(
+            fold("Sécurité À ÇA Ñandú Straße ﬁn"),
+            "securite a ca nandu strasse fin"
+        );
+        assert_eq!(fold("ĳ"), "ij");
+    }
+
+    #[test]
+    fn words_split_on_punctuation_and_keep_offsets() {
+        let w = words("Two-factor (2FA) l'authentification — 🔐 émoji");
+        let folded: Vec<_> = w.iter().map(|w| w.folded.as_str()).collect();
+        assert_eq!(
+            folded,
+            ["two", "factor", "2fa", "l", "authentification", "emoji"]
+        );
+        assert_eq!((w[2].start, w[2].end), (12, 15));
+        // Offsets count characters, not bytes: "🔐 " is 2 characters.
+        let e = &w[5];
+        let text: Vec<char> = "Two-factor (2FA) l'authentification — 🔐 émoji"
+            .chars()
+            .collect();
+        assert_eq!(
+            text[e.start as usize..e.end as usize]
+                .iter()
+                .collect::<String>(),
+            "émoji"
+        );
+    }
+
+    #[test]
+    fn accented_and_plain_spelling_meet() {
+        for lang in HelpLang::ALL {
+            assert_eq!(texts(lang, "sécurité"), texts(lang, "securite"));
+        }
+        assert_eq!(
+            texts(HelpLang::En, "passwords"),
+            texts(HelpLang::En, "password")
+        );
+        assert_eq!(
+            texts(HelpLang::Nl, "wachtwoorden"),
+            texts(HelpLang::Nl, "wachtwoord")
+        );
+        assert_eq!(
+            texts(HelpLang::Fr, "sessions actives"),
+            texts(HelpLang::Fr, "session active")
+        );
+    }
+
+    #[test]
+    fn stop_words_and_single_letters_are_dropped() {
+        let words: Vec<String> = texts(HelpLang::En, "How do I reset my password?")
+            .into_iter()
+            .filter(|t| !t.starts_with(CONCEPT_MARK))
+            .collect();
+        assert_eq!(words, ["reset", "password"]);
+        assert!(texts(HelpLang::Fr, "l'email").iter().all(|t| t != "l"));
+    }
+
+    #[test]
+    fn long_and_strange_input_is_safe() {
+        let a = Analyzer::new(HelpLang::En);
+        let long = "x".repeat(10_000);
+        let terms = a.terms(&long);
+        assert_eq!(terms.len(), 1);
+        assert!(terms[0].folded.chars().count() <= MAX_WORD_CHARS);
+        for text in [
+            "",
+            "   ",
+            "\"\" OR *",
+            "((a AND b)",
+            "مرحبا بالعالم",
+            "שלום",
+            "🙂🙃",
+            "\u{0301}",
+        ] {
+            let _ = a.terms(text);
+        }
+    }
+}

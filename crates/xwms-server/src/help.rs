@@ -1,0 +1,500 @@
+//! The help center's content on the server: stored in SQLite, served from an in-memory
+//! [`Catalog`] (the same search engine as the app's offline cache), and synced to clients by
+//! content version.
+//!
+//! # Versions
+//!
+//! `server_meta.help_version` counts content changes: every import that changes anything
+//! bumps it by one, and each article row carries the version in which it last changed
+//! (`help_articles.version`); a removed article leaves a tombstone with the version of its
+//! removal (`help_deleted`). A client that holds version `V` gets exactly the rows with a version
+//! above `V`, or nothing at all (`304 Not Modified`) when `V` is the current version.
+//!
+//! # Seed
+//!
+//! A server whose help center was never filled (version 0) imports the content compiled into
+//! this build (`content/help/` of the repository) the first time it is used, as version 1.
+//! `xwms-server help import DIR` loads a content folder later; other processes (a running
+//! server) see the new version on their next help request, as each request compares the
+//! catalog's version with the database's.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use xwms_api::help::{HelpArticle, HelpCategory, HelpDeleted, HelpLang, HelpSync};
+use xwms_help::{Catalog, Content};
+
+use crate::store::{Store, StoreError};
+
+/// The `server_meta` key of the content version.
+pub const VERSION_KEY: &str = "help_version";
+
+/// What an import changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ImportReport {
+    /// The content version after the import (unchanged when nothing changed).
+    pub version: u32,
+    pub added: usize,
+    pub changed: usize,
+    pub deleted: usize,
+    pub unchanged: usize,
+}
+
+impl ImportReport {
+    pub fn changed_anything(&self) -> bool {
+        self.added + self.changed + self.deleted > 0
+    }
+}
+
+/// The content version in the database (0 when the help center was never filled).
+pub fn version(conn: &Connection) -> rusqlite::Result<u32> {
+    conn.query_row(
+        "SELECT value FROM server_meta WHERE key = ?1",
+        [VERSION_KEY],
+        |row| row.get::<_, String>(0),
+    )
+    .optional()
+    .map(|v| v.and_then(|v| v.parse().ok()).unwrap_or(0))
+}
+
+fn tags_json(tags: &[String]) -> String {
+    serde_json::to_string(tags).expect("strings serialise")
+}
+
+/// Loads `content` into the database in one transaction: new and changed articles get the
+/// next version, articles no longer in `content` are removed with a tombstone, categories are
+/// replaced. When nothing differs, the version stays. The caller validates `content` first.
+pub fn import(tx: &Transaction<'_>, content: &Content) -> rusqlite::Result<ImportReport> {
+    let current = version(tx)?;
+    let next = current + 1;
+    let mut report = ImportReport {
+        version: current,
+        ..ImportReport::default()
+    };
+
+    let mut existing: HashMap<(String, String), HelpArticle> = HashMap::new();
+    {
+        let mut stmt = tx.prepare(
+            "SELECT id, lang, slug, category, title, body, tags, popular, ord, version FROM help_articles",
+        )?;
+        let rows = stmt.query_map([], article_from_row)?;
+        for a in rows {
+            let a = a?;
+            existing.insert((a.id.clone(), a.lang.as_str().to_string()), a);
+        }
+    }
+
+    let mut seen: HashMap<(String, String), ()> = HashMap::new();
+    for a in content.wire_articles(next) {
+        let key = (a.id.clone(), a.lang.as_str().to_string());
+        seen.insert(key.clone(), ());
+        match existing.get(&key) {
+            Some(old)
+                if HelpArticle {
+                    version: next,
+                    ..old.clone()
+                } == a =>
+            {
+                report.unchanged += 1;
+                continue;
+            }
+            Some(_) => report.changed += 1,
+            None => report.added += 1,
+        }
+        tx.execute(
+            "INSERT INTO help_articles (id, lang, slug, category, title, body, tags, popular, ord, version)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+             ON CONFLICT (id, lang) DO UPDATE SET slug = excluded.slug, category = excluded.category,
+               title = excluded.title, body = excluded.body, tags = excluded.tags,
+               popular = excluded.popular, ord = excluded.ord, version = excluded.version",
+            params![
+                a.id,
+                a.lang.as_str(),
+                a.slug,
+                a.category,
+                a.title,
+                a.body,
+                tags_json(&a.tags),
+                a.popular,
+                a.order,
+                next
+            ],
+        )?;
+        tx.execute(
+            "DELETE FROM help_deleted WHERE id = ?1 AND lang = ?2",
+            params![a.id, a.lang.as_str()],
+        )?;
+    }
+    for key in existing.keys() {
+        if !seen.contains_key(key) {
+            report.deleted += 1;
+            tx.execute(
+                "DELETE FROM help_articles WHERE id = ?1 AND lang = ?2",
+                params![key.0, key.1],
+            )?;
+            tx.execute(
+                "INSERT INTO help_deleted (id, lang, version) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (id, lang) DO UPDATE SET version = excluded.version",
+                params![key.0, key.1, next],
+            )?;
+        }
+    }
+
+    let old_categories = load_categories(tx)?;
+    let mut new_categories = content.wire_categories();
+    sort_categories(&mut new_categories);
+    let categories_changed = strip_counts(&old_categories) != strip_counts(&new_categories);
+    if categories_changed {
+        tx.execute("DELETE FROM help_categories", [])?;
+        for c in &new_categories {
+            tx.execute(
+                "INSERT INTO help_categories (slug, lang, title, subtitle, ord) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![c.slug, c.lang.as_str(), c.title, c.subtitle, c.order],
+            )?;
+        }
+    }
+
+    if report.changed_anything() || categories_changed || current == 0 {
+        report.version = next;
+        tx.execute(
+            "INSERT INTO server_meta (key, value) VALUES (?1, ?2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            params![VERSION_KEY, next.to_string()],
+        )?;
+    }
+    Ok(report)
+}
+
+fn sort_categories(c: &mut [HelpCategory]) {
+    c.sort_by(|a, b| (a.lang, a.order, &a.slug).cmp(&(b.lang, b.order, &b.slug)));
+}
+
+fn strip_counts(c: &[HelpCategory]) -> Vec<HelpCategory> {
+    c.iter()
+        .map(|c| HelpCategory {
+            article_count: 0,
+            ..c.clone()
+        })
+        .collect()
+}
+
+fn parse_lang(text: String, column: usize) -> rusqlite::Result<HelpLang> {
+    HelpLang::parse(&text).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
+            column,
+            rusqlite::types::Type::Text,
+            format!("unknown help language {text:?}").into(),
+        )
+    })
+}
+
+fn article_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<HelpArticle> {
+    let tags: String = row.get(6)?;
+    Ok(HelpArticle {
+        id: row.get(0)?,
+        lang: parse_lang(row.get(1)?, 1)?,
+        slug: row.get(2)?,
+        category: row.get(3)?,
+        title: row.get(4)?,
+        body: row.get(5)?,
+        tags: serde_json::from_str(&tags).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(6, rusqlite::types::Type::Text, e.into())
+        })?,
+        popular: row.get(7)?,
+        order: row.get(8)?,
+        version: row.get(9)?,
+    })
+}
+
+fn load_articles(conn: &Connection, since: u32) -> rusqlite::Result<Vec<HelpArticle>> {
+    let mut stmt = conn.prepare(
+        "SELECT id, lang, slug, category, title, body, tags, popular, ord, version
+         FROM help_articles WHERE version > ?1 ORDER BY lang, category, ord, id",
+    )?;
+    let rows = stmt.query_map([since], article_from_row)?;
+    rows.collect()
+}
+
+/// Categories with their article counts.
+fn load_categories(conn: &Connection) -> rusqlite::Result<Vec<HelpCategory>> {
+    let mut counts: BTreeMap<(String, String), u32> = BTreeMap::new();
+    {
+        let mut stmt = conn.prepare(
+            "SELECT category, lang, count(*) FROM help_articles GROUP BY category, lang",
+        )?;
+        let rows = stmt.query_map([], |r| Ok(((r.get(0)?, r.get(1)?), r.get(2)?)))?;
+        for row in rows {
+            let (key, n) = row?;
+            counts.insert(key, n);
+        }
+    }
+    let mut stmt = conn.prepare("SELECT slug, lang, title, subtitle, ord FROM help_categories")?;
+    let rows = stmt.query_map([], |r| {
+        let slug: String = r.get(0)?;
+        let lang: String = r.get(1)?;
+        let count = counts
+            .get(&(slug.clone(), lang.clone()))
+            .copied()
+            .unwrap_or(0);
+        Ok(HelpCategory {
+            slug,
+            lang: parse_lang(lang, 1)?,
+            title: r.get(2)?,
+            subtitle: r.get(3)?,
+            order: r.get(4)?,
+            article_count: count,
+        })
+    })?;
+    let mut out: Vec<HelpCategory> = rows.collect::<rusqlite::Result<_>>()?;
+    sort_categories(&mut out);
+    Ok(out)
+}
+
+/// Why `xwms-server help import` did not import.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("cannot read the help content: {0}")]
+    Read(#[from] xwms_help::content::ContentError),
+    #[error("the help content has {} problem(s); nothing was imported:\n  {}", .0.len(), .0.join("\n  "))]
+    Invalid(Vec<String>),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Validates the content folder `dir` and imports it into the database in `data_dir`, in one
+/// transaction (a running server sees it on its next help request).
+pub fn import_dir(
+    data_dir: &std::path::Path,
+    dir: &std::path::Path,
+) -> Result<ImportReport, ImportError> {
+    let content = Content::load_dir(dir)?;
+    import_content(data_dir, &content)
+}
+
+/// [`import_dir`] for content already loaded.
+pub fn import_content(
+    data_dir: &std::path::Path,
+    content: &Content,
+) -> Result<ImportReport, ImportError> {
+    let problems = content.validate();
+    if !problems.is_empty() {
+        return Err(ImportError::Invalid(problems));
+    }
+    let store = Store::open_in(data_dir)?;
+    let report = store.blocking(|conn| {
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let report = import(&tx, content)?;
+        tx.commit()?;
+        Ok(report)
+    })?;
+    store.close();
+    Ok(report)
+}
+
+/// What `GET /api/help/sync?since=V` answers: `None` for "not modified".
+pub fn sync(conn: &Connection, since: i64) -> rusqlite::Result<Option<HelpSync>> {
+    let current = version(conn)?;
+    if since == i64::from(current) {
+        return Ok(None);
+    }
+    // A version this server never had (ahead of it, or negative): start over.
+    let full = since <= 0 || since > i64::from(current);
+    let from = if full { 0 } else { since as u32 };
+    let changed = load_articles(conn, from)?;
+    let deleted = if full {
+        Vec::new()
+    } else {
+        let mut stmt =
+            conn.prepare("SELECT id, lang FROM help_deleted WHERE version > ?1 ORDER BY lang, id")?;
+        let rows = stmt.query_map([from], |r| {
+            Ok(HelpDeleted {
+                id: r.get(0)?,
+                lang: parse_lang(r.get(1)?, 1)?,
+            })
+        })?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    Ok(Some(HelpSync {
+        version: current,
+        full,
+        categories: load_categories(conn)?,
+        changed,
+        deleted,
+    }))
+}
+
+/// Records one "was this helpful?" answer; returns the article's totals.
+pub fn record_feedback(
+    tx: &Transaction<'_>,
+    id: &str,
+    lang: HelpLang,
+    helpful: bool,
+    at_ms: i64,
+) -> rusqlite::Result<(u64, u64)> {
+    tx.execute(
+        "INSERT INTO help_feedback (id, lang, helpful, at) VALUES (?1, ?2, ?3, ?4)",
+        params![id, lang.as_str(), helpful, at_ms],
+    )?;
+    tx.query_row(
+        "SELECT coalesce(sum(helpful), 0), count(*) - coalesce(sum(helpful), 0) FROM help_feedback WHERE id = ?1",
+        [id],
+        |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)),
+    )
+}
+
+/// The served help center: the catalog of the stored content, rebuilt when the stored
+/// version moves.
+pub struct HelpCenter {
+    store: Store,
+    catalog: Mutex<Option<(u32, Arc<Catalog>)>>,
+}
+
+impl HelpCenter {
+    pub fn new(store: Store) -> HelpCenter {
+        HelpCenter {
+            store,
+            catalog: Mutex::new(None),
+        }
+    }
+
+    /// The catalog of the current content version, seeding the bundled content on first use.
+    pub async fn catalog(&self) -> Result<Arc<Catalog>, StoreError> {
+        let held = self.catalog.lock().expect("help catalog lock").clone();
+        let stored = self.store.call(|conn| version(conn)).await?;
+        if let Some((v, catalog)) = held {
+            if v == stored && stored > 0 {
+                return Ok(catalog);
+            }
+        }
+        let (v, categories, articles) = self
+            .store
+            .call(|conn| {
+                if version(conn)? == 0 {
+                    let tx =
+                        conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+                    let report = import(&tx, Content::bundled())?;
+                    tx.commit()?;
+                    tracing::info!(
+                        version = report.version,
+                        articles = report.added,
+                        "help center seeded from the bundled content"
+                    );
+                }
+                Ok((
+                    version(conn)?,
+                    load_categories(conn)?,
+                    load_articles(conn, 0)?,
+                ))
+            })
+            .await?;
+        let catalog = Arc::new(
+            tokio::task::spawn_blocking(move || Catalog::new(categories, articles)).await?,
+        );
+        *self.catalog.lock().expect("help catalog lock") = Some((v, Arc::clone(&catalog)));
+        Ok(catalog)
+    }
+
+    /// The current content version (seeding first, like [`HelpCenter::catalog`]).
+    pub async fn version(&self) -> Result<u32, StoreError> {
+        let stored = self.store.call(|conn| version(conn)).await?;
+        if stored == 0 {
+            self.catalog().await?;
+            return self.store.call(|conn| version(conn)).await;
+        }
+        Ok(stored)
+    }
+
+    /// [`sync`] on the store (after the seed, so a first client gets the content).
+    pub async fn sync(&self, since: i64) -> Result<Option<HelpSync>, StoreError> {
+        self.catalog().await?;
+        self.store.call(move |conn| sync(conn, since)).await
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::migrations;
+
+    fn db() -> Connection {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrations::run(&mut conn).unwrap();
+        conn
+    }
+
+    fn import_now(conn: &mut Connection, content: &Content) -> ImportReport {
+        let tx = conn.transaction().unwrap();
+        let r = import(&tx, content).unwrap();
+        tx.commit().unwrap();
+        r
+    }
+
+    #[test]
+    fn import_versions_changes_and_tombstones() {
+        let mut conn = db();
+        assert_eq!(version(&conn).unwrap(), 0);
+        let mut content = Content::bundled().clone();
+        let first = import_now(&mut conn, &content);
+        assert_eq!(first.version, 1);
+        assert_eq!(first.added, 150);
+
+        let again = import_now(&mut conn, &content);
+        assert_eq!(
+            (again.version, again.unchanged, again.changed_anything()),
+            (1, 150, false)
+        );
+        assert_eq!(
+            sync(&conn, 1).unwrap(),
+            None,
+            "nothing changed: not modified"
+        );
+
+        content.articles[0]
+            .en
+            .as_mut()
+            .unwrap()
+            .body
+            .push_str(" Updated.");
+        let removed = content.articles.pop().unwrap();
+        let second = import_now(&mut conn, &content);
+        assert_eq!((second.version, second.changed, second.deleted), (2, 1, 3));
+
+        let delta = sync(&conn, 1).unwrap().unwrap();
+        assert!(!delta.full);
+        assert_eq!(delta.version, 2);
+        assert_eq!(delta.changed.len(), 1);
+        assert!(delta.changed[0].body.ends_with("Updated."));
+        assert_eq!(delta.deleted.len(), 3);
+        assert!(delta.deleted.iter().all(|d| d.id == removed.id));
+        assert_eq!(delta.categories[0].article_count, 49);
+
+        let full = sync(&conn, 0).unwrap().unwrap();
+        assert!(full.full && full.deleted.is_empty());
+        assert_eq!(full.changed.len(), 147);
+        let unknown = sync(&conn, 99).unwrap().unwrap();
+        assert!(unknown.full, "a version the server never had starts over");
+
+        // Putting the article back clears its tombstone.
+        content.articles.push(removed.clone());
+        let third = import_now(&mut conn, &content);
+        assert_eq!((third.version, third.added), (3, 3));
+        let delta = sync(&conn, 2).unwrap().unwrap();
+        assert!(delta.deleted.is_empty());
+        assert_eq!(delta.changed.len(), 3);
+    }
+
+    #[test]
+    fn feedback_counts_per_article() {
+        let mut conn = db();
+        let tx = conn.transaction().unwrap();
+        record_feedback(&tx, "a", HelpLang::En, true, 1).unwrap();
+        record_feedback(&tx, "a", HelpLang::Nl, false, 2).unwrap();
+        let totals = record_feedback(&tx, "a", HelpLang::Fr, true, 3).unwrap();
+        assert_eq!(totals, (2, 1));
+    }
+}
