@@ -400,3 +400,305 @@ fn login_whoami_logout_through_the_os_keychain() {
         "{err}"
     );
 }
+
+// ----- xwms help: offline from the bundled content, synced from the real server.
+
+fn xwms_bare() -> Command {
+    let mut cmd = Command::cargo_bin("xwms").unwrap();
+    cmd.env_remove("XWMS_SERVER_URL")
+        .env_remove("XWMS_DATA_DIR")
+        .env("LANG", "en_US.UTF-8")
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES");
+    cmd
+}
+
+fn json_of(out: &std::process::Output) -> serde_json::Value {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn help_search_and_show_work_offline_with_no_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let hits = json_of(
+        &xwms(dir.path())
+            .args([
+                "help",
+                "search",
+                "forgot my pasword",
+                "--json",
+                "--limit",
+                "3",
+            ])
+            .output()
+            .unwrap(),
+    );
+    let hits = hits.as_array().unwrap();
+    assert!(!hits.is_empty() && hits.len() <= 3);
+    assert_eq!(hits[0]["id"], "forgot-password");
+    for key in ["id", "lang", "title", "snippet", "score"] {
+        assert!(!hits[0][key].is_null(), "{key} in {}", hits[0]);
+    }
+    assert_eq!(hits[0]["lang"], "en");
+
+    // --data-dir is global: before or after the subcommand.
+    let data = dir.path().to_str().unwrap();
+    for args in [
+        vec![
+            "--data-dir",
+            data,
+            "help",
+            "show",
+            "enable-2fa",
+            "--lang",
+            "fr",
+            "--json",
+        ],
+        vec![
+            "help",
+            "show",
+            "enable-2fa",
+            "--json",
+            "--lang",
+            "fr",
+            "--data-dir",
+            data,
+        ],
+    ] {
+        let article = json_of(&xwms_bare().args(&args).output().unwrap());
+        assert_eq!(article["id"], "enable-2fa");
+        assert_eq!(article["lang"], "fr");
+        assert_eq!(article["category"], "account-security");
+        assert!(article["title"].as_str().unwrap().contains("deux facteurs"));
+        assert!(article["body"]
+            .as_str()
+            .unwrap()
+            .contains("](/account/security)"));
+        assert!(article["tags"].as_array().is_some_and(|t| !t.is_empty()));
+    }
+    assert!(
+        dir.path().join("help.sqlite3").exists(),
+        "the cache is in --data-dir"
+    );
+
+    // In Dutch, by the person's language; plain text shows links' targets.
+    let out = xwms(dir.path())
+        .env("LANG", "nl_NL.UTF-8")
+        .args(["help", "show", "forgot-password"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("Labels:") && text.contains("wachtwoord"),
+        "{text}"
+    );
+    let out = xwms(dir.path())
+        .env("LANG", "fr_FR.UTF-8")
+        .args(["help", "search", "zzzzqqq"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap().trim(),
+        "Aucun article d'aide ne correspond à votre recherche."
+    );
+    // Strange queries are just text.
+    for q in ["\"", "(*)", "🔐", "مرحبا", &"a".repeat(10_000)] {
+        let out = xwms(dir.path())
+            .args(["help", "search", q, "--json"])
+            .output()
+            .unwrap();
+        assert!(json_of(&out).is_array());
+    }
+}
+
+#[test]
+fn help_errors_and_usage() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = xwms(dir.path())
+        .args(["help", "show", "no-such-article"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("[help.not_found]"));
+    for args in [
+        vec!["help", "search"],
+        vec!["help", "search", "x", "--limit", "0"],
+        vec!["help", "search", "x", "--limit", "51"],
+        vec!["help", "search", "x", "--lang", "de"],
+        vec!["help", "frobnicate"],
+    ] {
+        let out = xwms(dir.path()).args(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+    }
+    let out = xwms(dir.path())
+        .args(["help", "sync", "--server", "http://127.0.0.1:9"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("[network.offline]"));
+}
+
+#[test]
+fn help_sync_reports_what_changed() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let sync = || {
+        let out = xwms(dir.path())
+            .args(["help", "sync", "--server", &server.url()])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    };
+    assert_eq!(
+        sync(),
+        "The help now holds the server's content (version 1, 150 articles)."
+    );
+    assert_eq!(sync(), "The help is up to date (content version 1).");
+    let mut content = xwms_help::Content::bundled().clone();
+    content.articles[2].en.as_mut().unwrap().title = "How do I switch on 2FA?".into();
+    server.import_help(&content);
+    assert_eq!(
+        sync(),
+        "The help was updated to content version 2: 1 changed, 0 removed."
+    );
+    let hits = json_of(
+        &xwms(dir.path())
+            .args(["help", "search", "switch on", "--json"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(hits[0]["title"], "How do I switch on 2FA?");
+}
+
+/// Content with `extra` generated articles besides the real ones.
+fn big_content(extra: usize) -> xwms_help::Content {
+    use xwms_help::content::{ArticleSource, ArticleText};
+    let mut content = xwms_help::Content::bundled().clone();
+    let words = [
+        "password", "session", "device", "email", "code", "account", "support", "alert",
+    ];
+    for i in 0..extra {
+        let text = |lang: &str| ArticleText {
+            title: format!(
+                "Generated question {i} ({lang}) about the {}?",
+                words[i % words.len()]
+            ),
+            slug: format!("generated-question-{i}-{lang}"),
+            tags: vec![words[i % words.len()].to_string(), "generated".into()],
+            body: format!(
+                "Generated answer number {i}. It talks about the {} and the {} at some length, \
+                 so that syncing thousands of these takes a moment. See [support](/support).",
+                words[i % words.len()],
+                words[(i + 3) % words.len()]
+            ),
+        };
+        content.articles.push(ArticleSource {
+            id: format!("generated-{i:05}"),
+            category: "account-security".into(),
+            order: 100 + i as u32,
+            popular: false,
+            en: Some(text("en")),
+            nl: Some(text("nl")),
+            fr: Some(text("fr")),
+            file: format!("account-security/generated-{i}.toml"),
+        });
+    }
+    content
+}
+
+/// The cache file's state: (integrity_check, version, article count).
+fn cache_state(dir: &std::path::Path) -> (String, String, i64) {
+    let conn = rusqlite::Connection::open(dir.join("help.sqlite3")).unwrap();
+    let check: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    let version: String = conn
+        .query_row("SELECT value FROM meta WHERE key = 'version'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    let count: i64 = conn
+        .query_row("SELECT count(*) FROM articles", [], |r| r.get(0))
+        .unwrap();
+    (check, version, count)
+}
+
+#[cfg(unix)]
+#[test]
+fn a_sync_killed_midway_leaves_a_consistent_cache_and_the_next_one_completes() {
+    let server = TestServer::start();
+    let extra = 3000;
+    let report = server.import_help(&big_content(extra));
+    let version = report.version.to_string();
+    let all = (150 + 3 * extra) as i64;
+    let exe = assert_cmd::cargo::cargo_bin("xwms");
+    let spawn = |dir: &std::path::Path| {
+        std::process::Command::new(&exe)
+            .args(["help", "sync", "--server", &server.url(), "--data-dir"])
+            .arg(dir)
+            .env_remove("XWMS_DATA_DIR")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    // How long a whole sync takes here, to kill at points along it.
+    let probe = tempfile::tempdir().unwrap();
+    let started = std::time::Instant::now();
+    assert!(spawn(probe.path()).wait().unwrap().success());
+    let whole = started.elapsed();
+    assert_eq!(
+        cache_state(probe.path()),
+        ("ok".into(), version.clone(), all)
+    );
+
+    let mut outcomes = Vec::new();
+    // The transaction comes early (download, then one transaction), the index rebuild after it.
+    for (i, percent) in [3u32, 8, 15, 25, 40, 60].into_iter().enumerate() {
+        let dir = tempfile::tempdir().unwrap();
+        // Install the bundled content first, so the cache exists before the kill.
+        xwms_bare()
+            .args(["help", "search", "x", "--data-dir"])
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        let mut child = spawn(dir.path());
+        std::thread::sleep(whole * percent / 100);
+        let _ = child.kill();
+        let _ = child.wait();
+        let (check, v, count) = cache_state(dir.path());
+        assert_eq!(check, "ok", "killed at {percent}%");
+        assert!(
+            (v == "0" && count == 150) || (v == version && count == all),
+            "killed at {percent}%: version {v} with {count} articles is half a sync"
+        );
+        outcomes.push(format!(
+            "{percent}%: {}",
+            if v == "0" {
+                "before commit"
+            } else {
+                "after commit"
+            }
+        ));
+        // The next sync completes (checked on a few, to keep the test short).
+        if i % 2 == 0 {
+            let status = spawn(dir.path()).wait().unwrap();
+            assert!(status.success());
+            assert_eq!(cache_state(dir.path()), ("ok".into(), version.clone(), all));
+        }
+    }
+    println!(
+        "whole sync of {all} articles: {whole:?}; kills: {}",
+        outcomes.join(", ")
+    );
+}

@@ -179,3 +179,88 @@ fn the_executable_sends_mail_to_the_smtp_server_of_its_settings() {
         .iter()
         .all(|m| m.rcpt_to != ["nobody@example.com"]));
 }
+
+#[test]
+fn help_import_loads_a_folder_and_reports_what_changed() {
+    let data = tempfile::tempdir().unwrap();
+    let content = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../content/help");
+    let run = |dir: &std::path::Path| {
+        command()
+            .args(["help", "import"])
+            .arg(dir)
+            .arg("--data-dir")
+            .arg(data.path())
+            .output()
+            .unwrap()
+    };
+    let first = run(&content);
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert_eq!(
+        String::from_utf8(first.stdout).unwrap().trim(),
+        "help content version 1: 150 added, 0 changed, 0 deleted, 0 unchanged"
+    );
+    let again = run(&content);
+    assert_eq!(
+        String::from_utf8(again.stdout).unwrap().trim(),
+        "help content version 1: 0 added, 0 changed, 0 deleted, 150 unchanged"
+    );
+
+    // A copy with one answer edited and one article removed.
+    let copy = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        content.join("categories.toml"),
+        copy.path().join("categories.toml"),
+    )
+    .unwrap();
+    let cat = copy.path().join("account-security");
+    std::fs::create_dir(&cat).unwrap();
+    let mut files: Vec<_> = std::fs::read_dir(content.join("account-security"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    files.pop();
+    for (i, f) in files.iter().enumerate() {
+        let mut text = std::fs::read_to_string(f).unwrap();
+        if i == 0 {
+            text = text.replacen("to start the registration flow.", "to start signing up.", 1);
+        }
+        std::fs::write(cat.join(f.file_name().unwrap()), text).unwrap();
+    }
+    let third = run(copy.path());
+    assert_eq!(
+        String::from_utf8(third.stdout).unwrap().trim(),
+        "help content version 2: 0 added, 1 changed, 3 deleted, 146 unchanged"
+    );
+
+    // Invalid content: exit 1, the problems named, nothing imported.
+    std::fs::write(
+        cat.join("99-bad.toml"),
+        "id = \"Bad Id\"\ncategory = \"account-security\"\norder = 99\n",
+    )
+    .unwrap();
+    let bad = run(copy.path());
+    assert_eq!(bad.status.code(), Some(1));
+    let stderr = String::from_utf8(bad.stderr).unwrap();
+    assert!(
+        stderr.contains("Bad Id") && stderr.contains("no en translation"),
+        "{stderr}"
+    );
+    let missing = command()
+        .args(["help", "import", "/nonexistent-folder"])
+        .arg("--data-dir")
+        .arg(data.path())
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(1));
+    let usage = command().args(["help", "import"]).output().unwrap();
+    assert_eq!(
+        usage.status.code(),
+        Some(2),
+        "a missing DIR is a usage error"
+    );
+}

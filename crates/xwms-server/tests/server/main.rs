@@ -5,6 +5,7 @@ mod bad_input;
 mod bench;
 mod binary;
 mod error_codes;
+mod help;
 mod mail;
 mod openapi;
 mod password;

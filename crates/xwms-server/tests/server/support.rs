@@ -135,8 +135,13 @@ pub async fn send(state: &AppState, request: Request<Body>) -> Answer {
         .await
         .unwrap()
         .to_vec();
-    let body = serde_json::from_slice(&bytes)
-        .unwrap_or_else(|_| panic!("{status}: not JSON: {:?}", String::from_utf8_lossy(&bytes)));
+    // Every answer is JSON but `304 Not Modified`, which has no body at all.
+    let body = if status == StatusCode::NOT_MODIFIED && bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| panic!("{status}: not JSON: {:?}", String::from_utf8_lossy(&bytes)))
+    };
     Answer {
         status,
         headers,
