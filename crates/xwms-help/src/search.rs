@@ -29,6 +29,8 @@ pub const MAX_QUERY_WORDS: usize = 16;
 pub const SNIPPET_CHARS: usize = 180;
 /// Prefix expansions per word, at most (the most frequent terms win).
 const MAX_PREFIX_TERMS: usize = 24;
+/// Terms looked at for one prefix, at most.
+const MAX_PREFIX_SCAN: usize = 256;
 
 const FIELD_WEIGHTS: [f32; 3] = [3.0, 2.5, 1.0];
 const K1: f32 = 1.2;
@@ -60,6 +62,13 @@ struct Posting {
     tf: [u8; 3],
 }
 
+#[derive(Debug, Clone, Copy)]
+struct BodyTerm {
+    term: u32,
+    start: u32,
+    end: u32,
+}
+
 #[derive(Debug, Default)]
 struct TermEntry {
     postings: Vec<Posting>,
@@ -70,7 +79,12 @@ struct LangIndex {
     /// Position in the build list of each document of this language.
     docs: Vec<usize>,
     lengths: Vec<[u16; 3]>,
+    /// Per document and field: 1 / (1 - B + B * length / average length), for BM25F.
+    inv_norm: Vec<[f32; 3]>,
     avg_len: [f32; 3],
+    /// Per document: the body's terms with their character offsets, so snippets are cut and
+    /// highlighted without analysing the text again.
+    body_terms: Vec<Box<[BodyTerm]>>,
     term_ids: HashMap<Box<str>, u32>,
     /// Term id → its text.
     texts: Vec<Box<str>>,
@@ -121,7 +135,9 @@ impl LangIndex {
             analyzer: Analyzer::new(lang),
             docs: Vec::new(),
             lengths: Vec::new(),
+            inv_norm: Vec::new(),
             avg_len: [1.0; 3],
+            body_terms: Vec::new(),
             term_ids: HashMap::new(),
             texts: Vec::new(),
             terms: Vec::new(),
@@ -134,32 +150,45 @@ impl LangIndex {
         let local = self.docs.len() as u32;
         self.docs.push(position);
         let tags = doc.tags.join(" , ");
-        let mut counts: HashMap<String, [u8; 3]> = HashMap::new();
+        let mut counts: HashMap<u32, [u8; 3]> = HashMap::new();
         let mut lengths = [0u16; 3];
+        let mut body_terms = Vec::new();
         for (field, text) in [&doc.title, &tags, &doc.body].into_iter().enumerate() {
             for term in self.analyzer.terms(text) {
                 lengths[field] = lengths[field].saturating_add(1);
-                let tf = counts.entry(term.text).or_default();
+                let id = self.intern(term.text);
+                let tf = counts.entry(id).or_default();
                 tf[field] = tf[field].saturating_add(1);
+                if field == 2 {
+                    body_terms.push(BodyTerm {
+                        term: id,
+                        start: term.start,
+                        end: term.end,
+                    });
+                }
             }
         }
         self.lengths.push(lengths);
-        for (text, tf) in counts {
-            let id = match self.term_ids.get(text.as_str()) {
-                Some(id) => *id,
-                None => {
-                    let id = self.terms.len() as u32;
-                    let text = text.into_boxed_str();
-                    self.texts.push(text.clone());
-                    self.term_ids.insert(text, id);
-                    self.terms.push(TermEntry::default());
-                    id
-                }
-            };
+        self.body_terms.push(body_terms.into_boxed_slice());
+        let mut counts: Vec<(u32, [u8; 3])> = counts.into_iter().collect();
+        counts.sort_unstable_by_key(|(id, _)| *id);
+        for (id, tf) in counts {
             self.terms[id as usize]
                 .postings
                 .push(Posting { doc: local, tf });
         }
+    }
+
+    fn intern(&mut self, text: String) -> u32 {
+        if let Some(id) = self.term_ids.get(text.as_str()) {
+            return *id;
+        }
+        let id = self.terms.len() as u32;
+        let text = text.into_boxed_str();
+        self.texts.push(text.clone());
+        self.term_ids.insert(text, id);
+        self.terms.push(TermEntry::default());
+        id
     }
 
     fn finish(&mut self) {
@@ -168,6 +197,17 @@ impl LangIndex {
             let total: u64 = self.lengths.iter().map(|l| l[field] as u64).sum();
             self.avg_len[field] = (total as f32 / n).max(1.0);
         }
+        self.inv_norm = self
+            .lengths
+            .iter()
+            .map(|len| {
+                let mut inv = [0.0; 3];
+                for f in 0..3 {
+                    inv[f] = 1.0 / (1.0 - B + B * len[f] as f32 / self.avg_len[f]);
+                }
+                inv
+            })
+            .collect();
         self.sorted = self
             .term_ids
             .iter()
@@ -229,9 +269,11 @@ impl LangIndex {
 
     fn prefixed(&self, prefix: &str) -> Vec<u32> {
         let start = self.sorted.partition_point(|(t, _)| &**t < prefix);
+        // A short prefix can begin thousands of terms: look at the first few hundred only.
         let mut ids: Vec<u32> = self.sorted[start..]
             .iter()
             .take_while(|(t, _)| t.starts_with(prefix))
+            .take(MAX_PREFIX_SCAN)
             .map(|(_, id)| *id)
             .collect();
         if ids.len() > MAX_PREFIX_TERMS {
@@ -336,44 +378,52 @@ impl LangIndex {
         (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
     }
 
-    /// Local document → (score, units matched, terms matched).
-    fn score(&self, units: &[Unit]) -> HashMap<u32, (f32, u32, Vec<u32>)> {
-        let mut acc: HashMap<u32, (f32, u32, Vec<u32>)> = HashMap::new();
+    /// Scores every document matching any unit: (local document, score, units matched as a
+    /// bit mask). Dense arrays indexed by document, so a common word costs no hashing.
+    fn score(&self, units: &[Unit]) -> Vec<(u32, f32, u32)> {
+        let n = self.docs.len();
+        let mut score = vec![0f32; n];
+        let mut mask = vec![0u32; n];
+        let mut touched: Vec<u32> = Vec::new();
+        let mut best = vec![0f32; n];
+        let mut best_touched: Vec<u32> = Vec::new();
         for (u, unit) in units.iter().enumerate() {
-            let mut best: HashMap<u32, f32> = HashMap::new();
             for &(id, weight) in &unit.alternatives {
                 let idf = self.idf(id);
                 for p in &self.terms[id as usize].postings {
-                    let len = self.lengths[p.doc as usize];
+                    let d = p.doc as usize;
+                    let inv = &self.inv_norm[d];
                     let mut tf = 0.0;
                     for f in 0..3 {
                         if p.tf[f] > 0 {
-                            let norm = 1.0 - B + B * len[f] as f32 / self.avg_len[f];
-                            tf += FIELD_WEIGHTS[f] * p.tf[f] as f32 / norm;
+                            tf += FIELD_WEIGHTS[f] * p.tf[f] as f32 * inv[f];
                         }
                     }
                     let s = weight * idf * tf * (K1 + 1.0) / (K1 + tf);
-                    let entry = acc.entry(p.doc).or_default();
-                    if !entry.2.contains(&id) {
-                        entry.2.push(id);
+                    let b = &mut best[d];
+                    if *b == 0.0 {
+                        best_touched.push(p.doc);
                     }
-                    let b = best.entry(p.doc).or_default();
                     // Alternatives of one word add up only partly: the best counts whole,
                     // the others a quarter, so a word never counts as several.
-                    if s > *b {
-                        *b += s - *b + 0.25 * *b;
-                    } else {
-                        *b += 0.25 * s;
-                    }
+                    *b = if s > *b { s + 0.25 * *b } else { *b + 0.25 * s };
                 }
             }
-            for (doc, s) in best {
-                let entry = acc.entry(doc).or_default();
-                entry.0 += s;
-                entry.1 |= 1 << u.min(31);
+            let bit = 1u32 << u.min(31);
+            for d in best_touched.drain(..) {
+                let i = d as usize;
+                if mask[i] == 0 {
+                    touched.push(d);
+                }
+                score[i] += best[i];
+                mask[i] |= bit;
+                best[i] = 0.0;
             }
         }
-        acc
+        touched
+            .into_iter()
+            .map(|d| (d, score[d as usize], mask[d as usize]))
+            .collect()
     }
 }
 
@@ -413,23 +463,35 @@ impl SearchIndex {
             return Vec::new();
         }
         let total = units.len() as f32;
-        let mut ranked: Vec<(u32, f32, Vec<u32>)> = index
+        let mut ranked: Vec<(u32, f32)> = index
             .score(&units)
             .into_iter()
-            .filter(|(_, (s, _, _))| *s > 0.0)
-            .map(|(doc, (s, mask, terms))| {
+            .filter(|(_, s, _)| *s > 0.0)
+            .map(|(doc, s, mask)| {
                 let matched = mask.count_ones() as f32;
-                (doc, s * (0.35 + 0.65 * matched / total), terms)
+                (doc, s * (0.35 + 0.65 * matched / total))
             })
             .collect();
-        ranked.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        ranked.truncate(limit);
+        let order = |a: &(u32, f32), b: &(u32, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+        if ranked.len() > limit {
+            ranked.select_nth_unstable_by(limit - 1, order);
+            ranked.truncate(limit);
+        }
+        ranked.sort_unstable_by(order);
+        let query_terms: HashSet<u32> = units
+            .iter()
+            .flat_map(|u| u.alternatives.iter().map(|(id, _)| *id))
+            .collect();
         ranked
             .into_iter()
-            .map(|(local, score, terms)| {
+            .map(|(local, score)| {
                 let doc = index.docs[local as usize];
-                let matched: HashSet<&str> = terms.iter().map(|id| index.term_text(*id)).collect();
-                let (snippet, highlights) = snippet(&index.analyzer, &self.bodies[doc], &matched);
+                let hits: Vec<[u32; 2]> = index.body_terms[local as usize]
+                    .iter()
+                    .filter(|t| query_terms.contains(&t.term))
+                    .map(|t| [t.start, t.end])
+                    .collect();
+                let (snippet, highlights) = snippet(&self.bodies[doc], hits);
                 Match {
                     doc,
                     score,
@@ -441,20 +503,10 @@ impl SearchIndex {
     }
 }
 
-/// The passage of `body` around the most matched terms, with the matched words' offsets
-/// (characters, relative to the passage).
-pub fn snippet(
-    analyzer: &Analyzer,
-    body: &str,
-    matched: &HashSet<&str>,
-) -> (String, Vec<[u32; 2]>) {
+/// The passage of `body` around the most `hits` (character spans of matched terms), with
+/// the hits' offsets relative to the passage.
+pub fn snippet(body: &str, mut hits: Vec<[u32; 2]>) -> (String, Vec<[u32; 2]>) {
     let chars: Vec<char> = body.chars().collect();
-    let mut hits: Vec<[u32; 2]> = analyzer
-        .terms(body)
-        .into_iter()
-        .filter(|t| matched.contains(t.text.as_str()))
-        .map(|t| [t.start, t.end])
-        .collect();
     hits.sort_unstable();
     // Merge overlapping spans (a concept covers its words).
     let mut merged: Vec<[u32; 2]> = Vec::new();
