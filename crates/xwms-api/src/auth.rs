@@ -29,16 +29,6 @@ pub mod paths {
     pub const CHANGE_PASSWORD: &str = "/api/account/password";
 }
 
-macro_rules! wire {
-    ($(#[$m:meta])* pub struct $name:ident { $($body:tt)* }) => {
-        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-        #[cfg_attr(feature = "specta", derive(specta::Type))]
-        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-        $(#[$m])*
-        pub struct $name { $($body)* }
-    };
-}
-
 wire! {
     /// What a client says about itself when it signs in (stored with the session).
     #[serde(deny_unknown_fields)]

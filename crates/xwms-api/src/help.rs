@@ -93,16 +93,6 @@ impl std::fmt::Display for HelpLang {
     }
 }
 
-macro_rules! wire {
-    ($(#[$m:meta])* pub struct $name:ident { $($body:tt)* }) => {
-        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-        #[cfg_attr(feature = "specta", derive(specta::Type))]
-        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-        $(#[$m])*
-        pub struct $name { $($body)* }
-    };
-}
-
 wire! {
     /// A category in one language.
     pub struct HelpCategory {

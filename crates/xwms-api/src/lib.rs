@@ -5,6 +5,18 @@
 //! `status`, `message` and `data` are XWMS's published convention; `code` is ours: a stable,
 //! machine-readable [`ErrorCode`] on every error, so clients never parse human text.
 
+/// A wire type: serde both ways, TypeScript (specta) and OpenAPI (utoipa) derives behind
+/// their features.
+macro_rules! wire {
+    ($(#[$m:meta])* pub struct $name:ident { $($body:tt)* }) => {
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        #[cfg_attr(feature = "specta", derive(specta::Type))]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+        $(#[$m])*
+        pub struct $name { $($body)* }
+    };
+}
+
 pub mod auth;
 mod envelope;
 mod error;

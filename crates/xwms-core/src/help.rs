@@ -29,6 +29,7 @@ use xwms_api::help::{
     SearchHit,
 };
 use xwms_api::ErrorCode;
+use xwms_help::sqlite::{article_from_row, lang_from, upsert_article, ARTICLE_COLUMNS};
 use xwms_help::{Catalog, Content};
 
 use crate::api_client::ApiClient;
@@ -194,37 +195,8 @@ fn set_meta(conn: &Connection, key: &str, value: &str) -> rusqlite::Result<()> {
     Ok(())
 }
 
-fn parse_lang(text: String) -> rusqlite::Result<HelpLang> {
-    HelpLang::parse(&text).ok_or_else(|| {
-        rusqlite::Error::FromSqlConversionFailure(
-            1,
-            rusqlite::types::Type::Text,
-            format!("unknown language {text:?}").into(),
-        )
-    })
-}
-
 fn write_article(conn: &Connection, a: &HelpArticle) -> rusqlite::Result<()> {
-    conn.execute(
-        "INSERT INTO articles (id, lang, slug, category, title, body, tags, popular, ord, version)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
-         ON CONFLICT (id, lang) DO UPDATE SET slug = excluded.slug, category = excluded.category,
-           title = excluded.title, body = excluded.body, tags = excluded.tags,
-           popular = excluded.popular, ord = excluded.ord, version = excluded.version",
-        params![
-            a.id,
-            a.lang.as_str(),
-            a.slug,
-            a.category,
-            a.title,
-            a.body,
-            serde_json::to_string(&a.tags).expect("strings serialise"),
-            a.popular,
-            a.order,
-            a.version
-        ],
-    )?;
-    Ok(())
+    upsert_article(conn, "articles", a)
 }
 
 fn write_categories(conn: &Connection, categories: &[HelpCategory]) -> rusqlite::Result<()> {
@@ -259,7 +231,7 @@ fn load_catalog(conn: &Connection) -> rusqlite::Result<Catalog> {
         .query_map([], |r| {
             Ok(HelpCategory {
                 slug: r.get(0)?,
-                lang: parse_lang(r.get(1)?)?,
+                lang: lang_from(r.get(1)?, 1)?,
                 title: r.get(2)?,
                 subtitle: r.get(3)?,
                 order: r.get(4)?,
@@ -267,25 +239,9 @@ fn load_catalog(conn: &Connection) -> rusqlite::Result<Catalog> {
             })
         })?
         .collect::<rusqlite::Result<_>>()?;
-    let mut stmt = conn.prepare(
-        "SELECT id, lang, slug, category, title, body, tags, popular, ord, version FROM articles",
-    )?;
+    let mut stmt = conn.prepare(&format!("SELECT {ARTICLE_COLUMNS} FROM articles"))?;
     let articles: Vec<HelpArticle> = stmt
-        .query_map([], |r| {
-            let tags: String = r.get(6)?;
-            Ok(HelpArticle {
-                id: r.get(0)?,
-                lang: parse_lang(r.get(1)?)?,
-                slug: r.get(2)?,
-                category: r.get(3)?,
-                title: r.get(4)?,
-                body: r.get(5)?,
-                tags: serde_json::from_str(&tags).unwrap_or_default(),
-                popular: r.get(7)?,
-                order: r.get(8)?,
-                version: r.get(9)?,
-            })
-        })?
+        .query_map([], article_from_row)?
         .collect::<rusqlite::Result<_>>()?;
     for c in &mut categories {
         c.article_count = articles

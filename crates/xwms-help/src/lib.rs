@@ -12,6 +12,8 @@ mod bundled;
 pub mod content;
 pub mod markup;
 pub mod search;
+#[cfg(feature = "sqlite")]
+pub mod sqlite;
 pub mod synonyms;
 
 use std::collections::BTreeMap;

@@ -23,6 +23,7 @@ use std::sync::{Arc, Mutex};
 
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use xwms_api::help::{HelpArticle, HelpCategory, HelpDeleted, HelpLang, HelpSync};
+use xwms_help::sqlite::{article_from_row, lang_from, upsert_article, ARTICLE_COLUMNS};
 use xwms_help::{Catalog, Content};
 
 use crate::store::{Store, StoreError};
@@ -58,10 +59,6 @@ pub fn version(conn: &Connection) -> rusqlite::Result<u32> {
     .map(|v| v.and_then(|v| v.parse().ok()).unwrap_or(0))
 }
 
-fn tags_json(tags: &[String]) -> String {
-    serde_json::to_string(tags).expect("strings serialise")
-}
-
 /// Loads `content` into the database in one transaction: new and changed articles get the
 /// next version, articles no longer in `content` are removed with a tombstone, categories are
 /// replaced. When nothing differs, the version stays. The caller validates `content` first.
@@ -75,9 +72,7 @@ pub fn import(tx: &Transaction<'_>, content: &Content) -> rusqlite::Result<Impor
 
     let mut existing: HashMap<(String, String), HelpArticle> = HashMap::new();
     {
-        let mut stmt = tx.prepare(
-            "SELECT id, lang, slug, category, title, body, tags, popular, ord, version FROM help_articles",
-        )?;
+        let mut stmt = tx.prepare(&format!("SELECT {ARTICLE_COLUMNS} FROM help_articles"))?;
         let rows = stmt.query_map([], article_from_row)?;
         for a in rows {
             let a = a?;
@@ -102,25 +97,7 @@ pub fn import(tx: &Transaction<'_>, content: &Content) -> rusqlite::Result<Impor
             Some(_) => report.changed += 1,
             None => report.added += 1,
         }
-        tx.execute(
-            "INSERT INTO help_articles (id, lang, slug, category, title, body, tags, popular, ord, version)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
-             ON CONFLICT (id, lang) DO UPDATE SET slug = excluded.slug, category = excluded.category,
-               title = excluded.title, body = excluded.body, tags = excluded.tags,
-               popular = excluded.popular, ord = excluded.ord, version = excluded.version",
-            params![
-                a.id,
-                a.lang.as_str(),
-                a.slug,
-                a.category,
-                a.title,
-                a.body,
-                tags_json(&a.tags),
-                a.popular,
-                a.order,
-                next
-            ],
-        )?;
+        upsert_article(tx, "help_articles", &a)?;
         tx.execute(
             "DELETE FROM help_deleted WHERE id = ?1 AND lang = ?2",
             params![a.id, a.lang.as_str()],
@@ -179,39 +156,10 @@ fn strip_counts(c: &[HelpCategory]) -> Vec<HelpCategory> {
         .collect()
 }
 
-fn parse_lang(text: String, column: usize) -> rusqlite::Result<HelpLang> {
-    HelpLang::parse(&text).ok_or_else(|| {
-        rusqlite::Error::FromSqlConversionFailure(
-            column,
-            rusqlite::types::Type::Text,
-            format!("unknown help language {text:?}").into(),
-        )
-    })
-}
-
-fn article_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<HelpArticle> {
-    let tags: String = row.get(6)?;
-    Ok(HelpArticle {
-        id: row.get(0)?,
-        lang: parse_lang(row.get(1)?, 1)?,
-        slug: row.get(2)?,
-        category: row.get(3)?,
-        title: row.get(4)?,
-        body: row.get(5)?,
-        tags: serde_json::from_str(&tags).map_err(|e| {
-            rusqlite::Error::FromSqlConversionFailure(6, rusqlite::types::Type::Text, e.into())
-        })?,
-        popular: row.get(7)?,
-        order: row.get(8)?,
-        version: row.get(9)?,
-    })
-}
-
 fn load_articles(conn: &Connection, since: u32) -> rusqlite::Result<Vec<HelpArticle>> {
-    let mut stmt = conn.prepare(
-        "SELECT id, lang, slug, category, title, body, tags, popular, ord, version
-         FROM help_articles WHERE version > ?1 ORDER BY lang, category, ord, id",
-    )?;
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {ARTICLE_COLUMNS} FROM help_articles WHERE version > ?1 ORDER BY lang, category, ord, id"
+    ))?;
     let rows = stmt.query_map([since], article_from_row)?;
     rows.collect()
 }
@@ -239,7 +187,7 @@ fn load_categories(conn: &Connection) -> rusqlite::Result<Vec<HelpCategory>> {
             .unwrap_or(0);
         Ok(HelpCategory {
             slug,
-            lang: parse_lang(lang, 1)?,
+            lang: lang_from(lang, 1)?,
             title: r.get(2)?,
             subtitle: r.get(3)?,
             order: r.get(4)?,
@@ -310,7 +258,7 @@ pub fn sync(conn: &Connection, since: i64) -> rusqlite::Result<Option<HelpSync>>
         let rows = stmt.query_map([from], |r| {
             Ok(HelpDeleted {
                 id: r.get(0)?,
-                lang: parse_lang(r.get(1)?, 1)?,
+                lang: lang_from(r.get(1)?, 1)?,
             })
         })?;
         rows.collect::<rusqlite::Result<_>>()?
