@@ -159,8 +159,9 @@ describe("app shell", () => {
       assert.equal(await page.locator("[data-testid=nav-agent]").count(), 0);
       const routes = [
         ["#/contact", "Support", "support"],
-        ["#/terms", "Help", "help"],
-        ["#/privacy", "Help", "help"],
+        ["#/terms", "Terms and conditions", "help"],
+        ["#/privacy", "Privacy statement", "help"],
+        ["#/account/sessions", "Sessions", "sessions"],
         ["#/sessions", "Sessions", "sessions"],
         ["#/no-such-screen", "Help", "help"],
       ];

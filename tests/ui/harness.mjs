@@ -11,6 +11,7 @@ import { createServer } from "node:http";
 import { extname, join, normalize, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
+import { HELP_FIXTURE } from "./help-fixture.mjs";
 
 const ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 export const DIST = join(ROOT, "dist");
@@ -103,8 +104,14 @@ export function launchChromium() {
  * `__TEST_IPC__.mail`; `lastCode(to)` reads the latest code, `advance(seconds)` moves the
  * clock, `endSession(code)` ends the session the way the Rust side does (`session-ended`).
  *
+ * The help commands serve the small fixture of help-fixture.mjs from memory (a stand-in for
+ * the Rust side's offline cache: a naive word search, not the real engine). "Was this
+ * helpful?" answers land in `__TEST_IPC__.help.feedback`; `help_sync` fails with
+ * `network.offline` unless the connection is online.
+ *
  * @param {{ settings: object, connection: object, checkResult?: object, saveError?: object,
- *   accounts: object[], session: string | null, restoreError?: object | null, otherSessions: number }} init
+ *   accounts: object[], session: string | null, restoreError?: object | null, otherSessions: number,
+ *   help: { fixture: object, status: object } }} init
  */
 function installIpcMock(init) {
   const callbacks = new Map();
@@ -373,6 +380,131 @@ function installIpcMock(init) {
     },
   };
 
+
+  // ---- The help center: the fixture, served the way the Rust side's cache does -----------
+  const LANGS = ["en", "nl", "fr"];
+  const fold = (ch) => ch.normalize("NFD").replace(/\p{M}/gu, "").toLowerCase();
+  const slugify = (text) =>
+    [...text].map(fold).join("").replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "");
+  const plain = (body) => body.replace(/\[([^\]]+)\]\([^)]+\)/g, "$1");
+  const helpArticles = [];
+  const helpCategories = [];
+  for (const lang of LANGS) {
+    for (const c of init.help.fixture.categories) {
+      helpCategories.push({ slug: c.slug, lang, title: c[lang].title, subtitle: c[lang].subtitle, order: c.order });
+    }
+    for (const a of init.help.fixture.articles) {
+      const text = a.langs[lang];
+      if (!text) continue;
+      helpArticles.push({
+        id: a.id,
+        lang,
+        slug: slugify(text.title),
+        category: a.category,
+        title: text.title,
+        body: text.body,
+        tags: [...a.tags[lang]],
+        popular: a.popular,
+        order: a.order,
+        version: 1,
+      });
+    }
+  }
+  let helpStatus = structuredClone(init.help.status);
+  const helpFeedback = [];
+  const notFound = () => fail("help.not_found");
+  const inLang = (lang) => helpArticles.filter((a) => a.lang === lang);
+  const byOrder = (a, b) => a.order - b.order;
+  const findArticle = (lang, key) =>
+    inLang(lang).find((a) => a.id === key || a.slug === key) ?? notFound();
+  function helpChanged() {
+    helpStatus.article_count = helpArticles.length;
+    emit("help-changed", structuredClone(helpStatus));
+  }
+  /** Where the word list `words` (folded code points) occurs in `chars`. */
+  function occurrences(chars, word) {
+    const found = [];
+    for (let i = 0; i + word.length <= chars.length; i++) {
+      if (word.every((w, j) => chars[i + j] === w)) found.push([i, i + word.length]);
+    }
+    return found;
+  }
+  function search(lang, query, limit) {
+    const words = query
+      .split(/[^\p{L}\p{N}]+/u)
+      .filter((w) => [...w].length >= 2)
+      .map((w) => [...w].map(fold));
+    if (!words.length) return [];
+    const hits = [];
+    for (const a of inLang(lang)) {
+      const title = [...a.title].map(fold);
+      const body = [...plain(a.body)].map(fold);
+      const tags = a.tags.map((t) => [...t].map(fold));
+      let score = 0;
+      for (const w of words) {
+        score += occurrences(title, w).length * 3 + occurrences(body, w).length;
+        score += tags.filter((t) => occurrences(t, w).length).length * 2;
+      }
+      if (!score) continue;
+      const snippetChars = [...plain(a.body)];
+      const snippet = snippetChars.join("");
+      const highlights = words.flatMap((w) => occurrences(body, w));
+      hits.push({ id: a.id, lang, slug: a.slug, category: a.category, title: a.title, snippet, highlights, score });
+    }
+    return hits.sort((x, y) => y.score - x.score || x.id.localeCompare(y.id)).slice(0, limit);
+  }
+  const helpCommands = {
+    help_status: () => ({ ...structuredClone(helpStatus), article_count: helpArticles.length }),
+    help_dismiss_notice() {
+      helpStatus.notice = null;
+      helpChanged();
+      return null;
+    },
+    help_categories: ({ lang }) =>
+      helpCategories
+        .filter((c) => c.lang === lang)
+        .map((c) => ({ ...c, article_count: inLang(lang).filter((a) => a.category === c.slug).length }))
+        .sort(byOrder),
+    help_category({ lang, slug, tag }) {
+      const category = helpCategories.find((c) => c.lang === lang && c.slug === slug) ?? notFound();
+      const all = inLang(lang).filter((a) => a.category === slug).sort(byOrder);
+      const counts = new Map();
+      for (const a of all) for (const t of a.tags) counts.set(t, (counts.get(t) ?? 0) + 1);
+      const tags = [...counts.entries()].sort((x, y) => y[1] - x[1] || x[0].localeCompare(y[0])).map(([t]) => t);
+      const articles = tag ? all.filter((a) => a.tags.includes(tag)) : all;
+      return { category: { ...category, article_count: all.length }, tags, articles: structuredClone(articles) };
+    },
+    help_popular: ({ lang, limit }) => structuredClone(inLang(lang).filter((a) => a.popular).sort(byOrder).slice(0, limit)),
+    help_article: ({ lang, key }) => structuredClone(findArticle(lang, key)),
+    help_related({ lang, key, limit }) {
+      const a = findArticle(lang, key);
+      return structuredClone(
+        inLang(lang)
+          .filter((o) => o.id !== a.id)
+          .map((o) => ({ o, shared: o.tags.filter((t) => a.tags.includes(t)).length + (o.category === a.category ? 1 : 0) }))
+          .filter((x) => x.shared > 0)
+          .sort((x, y) => y.shared - x.shared || byOrder(x.o, y.o))
+          .slice(0, limit)
+          .map((x) => x.o),
+      );
+    },
+    help_search: ({ lang, query, limit }) => search(lang, String(query ?? ""), limit),
+    help_feedback({ lang, key, helpful }) {
+      const a = findArticle(lang, key);
+      const sent = connection.status === "online";
+      helpFeedback.push({ id: a.id, lang, helpful, sent });
+      if (!sent) helpStatus.pending_feedback += 1;
+      helpChanged();
+      return null;
+    },
+    help_sync() {
+      if (connection.status !== "online") fail("network.offline");
+      helpStatus = { ...helpStatus, source: "server", synced_at: new Date(now()).toISOString(), pending_feedback: 0 };
+      helpChanged();
+      return { version: helpStatus.version, unchanged: true, full: false, changed: 0, deleted: 0 };
+    },
+  };
+
   function transformCallback(callback, once = false) {
     const id = window.crypto.getRandomValues(new Uint32Array(1))[0];
     callbacks.set(id, (data) => {
@@ -453,6 +585,7 @@ function installIpcMock(init) {
         return null;
       default:
         if (Object.hasOwn(accountCommands, cmd)) return accountCommands[cmd](args);
+        if (Object.hasOwn(helpCommands, cmd)) return helpCommands[cmd](args);
         throw { code: "request.invalid", message: `unknown command ${cmd}` };
     }
   }
@@ -506,6 +639,10 @@ function installIpcMock(init) {
     setRestoreError(error) {
       restoreError = error;
     },
+    help: {
+      feedback: helpFeedback,
+      status: () => structuredClone(helpStatus),
+    },
   };
   // tauri.conf.json sets `freezePrototype: true`; the webview then runs with a frozen
   // Object.prototype, so the tests do too.
@@ -519,6 +656,7 @@ export const SERVER = {
   timezone: "Europe/Amsterdam",
   locale: "en",
   time: "2026-11-25T09:30:00+01:00",
+  help_version: 3,
 };
 
 export function onlineState(overrides = {}) {
@@ -542,6 +680,16 @@ export function offlineState(overrides = {}) {
     ...overrides,
   };
 }
+
+/** The offline help as the Rust side reports it: synced with the server an hour ago. */
+export const HELP_STATUS = {
+  version: 3,
+  source: "server",
+  synced_at: "2026-11-25T07:45:00Z",
+  article_count: 0,
+  pending_feedback: 0,
+  notice: null,
+};
 
 export const DEFAULT_SETTINGS = { server_url: "http://127.0.0.1:8787/", language: "en", theme: "light" };
 
@@ -577,6 +725,8 @@ export async function openApp(browser, baseUrl, options = {}) {
     session = null,
     restoreError = null,
     otherSessions = 2,
+    helpStatus = {},
+    helpFixture = HELP_FIXTURE,
     hash = "",
     colorScheme = "light",
     locale = "en-US",
@@ -608,6 +758,7 @@ export async function openApp(browser, baseUrl, options = {}) {
     session,
     restoreError,
     otherSessions,
+    help: { fixture: helpFixture, status: { ...HELP_STATUS, ...helpStatus } },
   });
   await page.goto(`${baseUrl}/${hash}`);
   // The app is ready once it has subscribed to connection changes and loaded settings.

@@ -80,8 +80,9 @@ describe("App", () => {
       ["#/recover", "Recover your account"],
       ["#/forgot-password", "Forgot your password?"],
       ["#/unlock", "Your account is locked for now"],
-      ["#/terms", "Help"],
-      ["#/privacy", "Help"],
+      ["#/terms", "Terms and conditions"],
+      ["#/privacy", "Privacy statement"],
+      ["#/account/sessions", "Sessions"],
       ["#/whatever", "Help"],
     ]) {
       window.location.hash = hash as string;

@@ -71,6 +71,52 @@ describe("ipc wrapper", () => {
     ]);
   });
 
+  it("calls the help commands with the argument names Tauri expects", async () => {
+    const seen: [string, unknown][] = [];
+    mockIPC((cmd, args) => {
+      seen.push([cmd, args]);
+      if (cmd === "help_article") throw { code: "help.not_found", message: "no such article" };
+      return cmd === "help_dismiss_notice" ? undefined : [];
+    });
+    await ipc.helpStatus();
+    expect(await ipc.helpDismissNotice()).toEqual({ status: "ok", data: null });
+    await ipc.helpCategories("nl");
+    await ipc.helpCategory("fr", "account-security", "mot de passe");
+    await ipc.helpCategory("en", "account-security", null);
+    await ipc.helpPopular("en", 8);
+    expect(await ipc.helpArticle("en", "nope")).toEqual({
+      status: "error",
+      error: { code: ipc.HELP_NOT_FOUND, message: "no such article" },
+    });
+    await ipc.helpRelated("en", "forgot-password", 5);
+    await ipc.helpSearch("nl", "wachtwoord", 8);
+    await ipc.helpFeedback("en", "forgot-password", false);
+    await ipc.helpSync();
+    expect(seen).toEqual([
+      ["help_status", {}],
+      ["help_dismiss_notice", {}],
+      ["help_categories", { lang: "nl" }],
+      ["help_category", { lang: "fr", slug: "account-security", tag: "mot de passe" }],
+      ["help_category", { lang: "en", slug: "account-security", tag: null }],
+      ["help_popular", { lang: "en", limit: 8 }],
+      ["help_article", { lang: "en", key: "nope" }],
+      ["help_related", { lang: "en", key: "forgot-password", limit: 5 }],
+      ["help_search", { lang: "nl", query: "wachtwoord", limit: 8 }],
+      ["help_feedback", { lang: "en", key: "forgot-password", helpful: false }],
+      ["help_sync", {}],
+    ]);
+  });
+
+  it("delivers help-changed", async () => {
+    mockIPC(() => null, { shouldMockEvents: true });
+    const { emit } = await import("@tauri-apps/api/event");
+    const got: (string | null)[] = [];
+    const stop = await ipc.onHelpChanged((s) => got.push(s.notice));
+    await emit("help-changed", { version: 1, source: "bundled", synced_at: null, article_count: 3, pending_feedback: 0, notice: "cache_rebuilt" });
+    stop();
+    expect(got).toEqual(["cache_rebuilt"]);
+  });
+
   it("keeps the error's data (field, wait, tries left) and drops anything else", async () => {
     mockIPC(() => {
       throw {

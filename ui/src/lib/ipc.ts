@@ -8,33 +8,49 @@
 
 import { commands, events } from "./bindings";
 import type {
+  CategoryPage,
   CodeSent,
   ConnectionState,
   ErrorData,
+  HelpArticle,
+  HelpCategory,
+  HelpLang,
+  HelpStatus,
   PasswordChanged,
   PasswordCheck,
   ProfileUpdate,
   RecoveryFiled,
   RecoveryRequest,
+  SearchHit,
   Settings,
   SignInOutcome,
+  SyncReport,
   UserProfile,
 } from "./bindings";
 
 export type {
+  CategoryPage,
   CodeSent,
   ConnectionState,
   ConnectionStatus,
   ErrorData,
+  HelpArticle,
+  HelpCategory,
+  HelpLang,
+  HelpNotice,
+  HelpSource,
+  HelpStatus,
   Language,
   PasswordChanged,
   PasswordCheck,
   ProfileUpdate,
   RecoveryFiled,
   RecoveryRequest,
+  SearchHit,
   ServerSummary,
   Settings,
   SignInOutcome,
+  SyncReport,
   Theme,
   UserProfile,
 } from "./bindings";
@@ -200,6 +216,58 @@ export function changePassword(
   return settle<PasswordChanged>(() => commands.changePassword(currentPassword, newPassword, signOutOthers));
 }
 
+// ---- Help center (served from the offline cache: works without a server) --------------------
+
+/** Error code of an article or category that does not exist (in that language). */
+export const HELP_NOT_FOUND = "help.not_found";
+
+export function helpStatus(): Promise<Result<HelpStatus>> {
+  return settle<HelpStatus>(() => commands.helpStatus());
+}
+
+/** The person has read the help's notice ("the saved help was rebuilt"). */
+export function helpDismissNotice(): Promise<Result<null>> {
+  return settle<null>(async () => {
+    await commands.helpDismissNotice();
+    return null;
+  });
+}
+
+export function helpCategories(lang: HelpLang): Promise<Result<HelpCategory[]>> {
+  return settle<HelpCategory[]>(() => commands.helpCategories(lang));
+}
+
+/** A category with its tags and articles; with `tag`, only the articles that have it. */
+export function helpCategory(lang: HelpLang, slug: string, tag: string | null): Promise<Result<CategoryPage>> {
+  return settle<CategoryPage>(() => commands.helpCategory(lang, slug, tag));
+}
+
+export function helpPopular(lang: HelpLang, limit: number): Promise<Result<HelpArticle[]>> {
+  return settle<HelpArticle[]>(() => commands.helpPopular(lang, limit));
+}
+
+/** An article by id or slug; `help.not_found` when there is none. */
+export function helpArticle(lang: HelpLang, key: string): Promise<Result<HelpArticle>> {
+  return settle<HelpArticle>(() => commands.helpArticle(lang, key));
+}
+
+export function helpRelated(lang: HelpLang, key: string, limit: number): Promise<Result<HelpArticle[]>> {
+  return settle<HelpArticle[]>(() => commands.helpRelated(lang, key, limit));
+}
+
+export function helpSearch(lang: HelpLang, query: string, limit: number): Promise<Result<SearchHit[]>> {
+  return settle<SearchHit[]>(() => commands.helpSearch(lang, query, limit));
+}
+
+/** "Was this helpful?": queued by the Rust side and sent when online (ok even offline). */
+export function helpFeedback(lang: HelpLang, key: string, helpful: boolean): Promise<Result<null>> {
+  return settle<null>(() => commands.helpFeedback(lang, key, helpful));
+}
+
+export function helpSync(): Promise<Result<SyncReport>> {
+  return settle<SyncReport>(() => commands.helpSync());
+}
+
 // ---- Events ----------------------------------------------------------------------------------
 
 type Unlisten = () => void;
@@ -229,6 +297,11 @@ export function onConnectionChanged(handler: (state: ConnectionState) => void): 
 /** `session-ended`: the session was revoked or expired; the reason is an error code. */
 export function onSessionEnded(handler: (ended: SessionEnded) => void): Promise<Unlisten> {
   return subscribe(events.sessionEnded, (p) => handler({ reason: toAppError(p?.reason) }));
+}
+
+/** `help-changed`: the offline help was synced, feedback was queued or sent, a notice read. */
+export function onHelpChanged(handler: (status: HelpStatus) => void): Promise<Unlisten> {
+  return subscribe(events.helpChanged, handler);
 }
 
 /** `account-changed`: the signed-in account changed, or `null` after signing out. */

@@ -15,6 +15,7 @@ export const SERVER: ServerSummary = {
   timezone: "Europe/Amsterdam",
   locale: "en",
   time: "2026-11-25T09:30:00+01:00",
+  help_version: null,
 };
 
 export function online(overrides: Partial<ConnectionState> = {}): ConnectionState {
