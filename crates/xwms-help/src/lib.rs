@@ -165,11 +165,31 @@ impl Catalog {
             .collect()
     }
 
+    /// Questions related to an article: the closest by the search engine (its question and
+    /// tags as the query) within its category, then the others of the category that share
+    /// the most tags or stand nearest in its order.
     pub fn related(&self, lang: HelpLang, key: &str, limit: usize) -> Vec<&HelpArticle> {
-        match self.article(lang, key) {
-            Some(of) => content::related(&self.articles, of, limit),
-            None => Vec::new(),
+        let Some(of) = self.article(lang, key) else {
+            return Vec::new();
+        };
+        let query = format!("{} {} ", of.title, of.tags.join(" "));
+        let mut out: Vec<&HelpArticle> = self
+            .index
+            .search(lang, &query, limit + 1)
+            .into_iter()
+            .map(|m| &self.articles[m.doc])
+            .filter(|a| a.id != of.id && a.category == of.category)
+            .take(limit)
+            .collect();
+        for a in content::related(&self.articles, of, limit) {
+            if out.len() >= limit {
+                break;
+            }
+            if !out.iter().any(|x| x.id == a.id) {
+                out.push(a);
+            }
         }
+        out
     }
 
     /// The best `limit` (at most [`MAX_SEARCH_LIMIT`]) answers to `query` in `lang`.

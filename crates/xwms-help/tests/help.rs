@@ -150,4 +150,11 @@ fn catalog_lookups() {
         .iter()
         .all(|r| r.id != "enable-2fa" && r.lang == HelpLang::En));
     assert!(!catalog.popular(HelpLang::Fr, 10).is_empty());
+    // Related by meaning: changing the password is next to forgetting it.
+    let related: Vec<&str> = catalog
+        .related(HelpLang::En, "forgot-password", 3)
+        .iter()
+        .map(|a| a.id.as_str())
+        .collect();
+    assert!(related.contains(&"change-password"), "{related:?}");
 }
