@@ -89,7 +89,7 @@ probe() {
     done
     echo "$mapped $painted $rss $pss $n"
     kill $pid; wait $pid 2>/dev/null || true
-  ' "$1"
+  ' _ "$1"  # bash -c: the first argument is $0, so the binary is passed after a placeholder
 }
 for name in app hello; do
   bin=$app; [ "$name" = hello ] && bin=$hello_bin
