@@ -2,57 +2,24 @@
 // the Tauri IPC boundary (see harness.mjs). Run `npm run build` first, then `npm run test:ui`.
 
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import {
   ANNA,
   DEFAULT_SETTINGS,
   SCREENSHOTS,
   emitEvent,
   ipcCalls,
-  launchChromium,
+  browserSuite,
   offlineState,
   onlineState,
   openApp,
   screenshot,
-  serveDist,
   waitAttr,
   waitForValue,
   waitText,
 } from "./harness.mjs";
 
-/** @type {Awaited<ReturnType<typeof serveDist>>} */
-let server;
-/** @type {import("playwright-core").Browser} */
-let browser;
-
-before(async () => {
-  mkdirSync(SCREENSHOTS, { recursive: true });
-  server = await serveDist();
-  browser = await launchChromium();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
-
-/**
- * Opens the app, runs `fn`, and then checks the page stayed clean: no console errors or
- * warnings (a CSP violation is one), no uncaught errors, no request outside the app.
- * @param {Parameters<typeof openApp>[2]} options
- * @param {(app: Awaited<ReturnType<typeof openApp>>) => Promise<void>} fn
- */
-async function withApp(options, fn) {
-  const app = await openApp(browser, server.url, options);
-  try {
-    await fn(app);
-    assert.deepEqual(app.problems, [], "console errors or page errors");
-    assert.deepEqual(app.foreignRequests, [], "requests outside the app's origin");
-  } finally {
-    await app.context.close();
-  }
-}
+const withApp = browserSuite();
 
 const heading = (page) => page.evaluate(() => document.querySelector("main h1")?.textContent?.trim());
 const bodyBackground = (page) => page.evaluate(() => getComputedStyle(document.body).backgroundColor);

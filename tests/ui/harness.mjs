@@ -4,12 +4,13 @@
 //
 // Nothing here builds the UI: run `npm run build` first.
 
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import { extname, join, normalize, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
+import { after, before } from "node:test";
 import { chromium } from "playwright-core";
 import { HELP_FIXTURE } from "./help-fixture.mjs";
 
@@ -828,3 +829,36 @@ export function waitAttr(page, selector, name, expected, timeout) {
 
 /** `[data-testid=x]` */
 export const tid = (id) => `[data-testid="${id}"]`;
+
+/**
+ * One browser per test file: serves the built UI and starts Chromium before the file's tests
+ * (closing both after), and returns `withApp(options, fn)`, which opens the app, runs `fn`,
+ * and then checks the page stayed clean: no console errors or warnings (a CSP violation is
+ * one), no uncaught errors, no request outside the app.
+ * @returns {(options: Parameters<typeof openApp>[2], fn: (app: Awaited<ReturnType<typeof openApp>>) => Promise<void>) => Promise<void>}
+ */
+export function browserSuite() {
+  /** @type {Awaited<ReturnType<typeof serveDist>>} */
+  let server;
+  /** @type {import("playwright-core").Browser} */
+  let browser;
+  before(async () => {
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    server = await serveDist();
+    browser = await launchChromium();
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+  return async function withApp(options, fn) {
+    const app = await openApp(browser, server.url, options);
+    try {
+      await fn(app);
+      assert.deepEqual(app.problems, [], "console errors or page errors");
+      assert.deepEqual(app.foreignRequests, [], "requests outside the app's origin");
+    } finally {
+      await app.context.close();
+    }
+  };
+}

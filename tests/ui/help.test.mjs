@@ -3,53 +3,25 @@
 // content and its search engine are Rust's, tested there). Run `npm run build` first.
 
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import {
   ANNA,
   DEFAULT_SETTINGS,
   SCREENSHOTS,
   emitEvent,
   ipcCalls,
-  launchChromium,
+  browserSuite,
   offlineState,
   onlineState,
   openApp,
   screenshot,
-  serveDist,
   tid,
   waitAttr,
   waitForValue,
   waitText,
 } from "./harness.mjs";
 
-/** @type {Awaited<ReturnType<typeof serveDist>>} */
-let server;
-/** @type {import("playwright-core").Browser} */
-let browser;
-
-before(async () => {
-  mkdirSync(SCREENSHOTS, { recursive: true });
-  server = await serveDist();
-  browser = await launchChromium();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
-
-/** Opens the app, runs `fn`, then checks the page stayed clean (see app.test.mjs). */
-async function withApp(options, fn) {
-  const app = await openApp(browser, server.url, options);
-  try {
-    await fn(app);
-    assert.deepEqual(app.problems, [], "console errors or page errors");
-    assert.deepEqual(app.foreignRequests, [], "requests outside the app's origin");
-  } finally {
-    await app.context.close();
-  }
-}
+const withApp = browserSuite();
 
 const h1 = "main h1";
 const hash = (page) => page.evaluate(() => location.hash);
