@@ -139,6 +139,48 @@ pub enum ErrorCode {
     /// The offline help could not be read or saved.
     #[serde(rename = "help.cache_failed")]
     HelpCacheFailed,
+    /// Two-step verification is already on.
+    #[serde(rename = "two_factor.already_enabled")]
+    TwoFactorAlreadyEnabled,
+    /// Two-step verification is not on.
+    #[serde(rename = "two_factor.not_enabled")]
+    TwoFactorNotEnabled,
+    /// The set-up has expired or was not started. Please start again.
+    #[serde(rename = "two_factor.setup_missing")]
+    TwoFactorSetupMissing,
+    /// The code is incorrect. Check that your device's clock is right and try the newest code.
+    #[serde(rename = "two_factor.code_incorrect")]
+    TwoFactorCodeIncorrect,
+    /// This code was already used. Wait for the next code in your app.
+    #[serde(rename = "two_factor.code_used")]
+    TwoFactorCodeUsed,
+    /// The sign-in took too long. Please sign in again.
+    #[serde(rename = "two_factor.challenge_expired")]
+    TwoFactorChallengeExpired,
+    /// This session does not exist or has already ended.
+    #[serde(rename = "session.not_found")]
+    SessionNotFound,
+    /// This is the device you are using. Sign out instead.
+    #[serde(rename = "session.is_current")]
+    SessionIsCurrent,
+    /// This security event does not exist.
+    #[serde(rename = "security_event.not_found")]
+    SecurityEventNotFound,
+    /// This API client does not exist (any more).
+    #[serde(rename = "api_client.not_found")]
+    ApiClientNotFound,
+    /// You already have an API client with this name.
+    #[serde(rename = "api_client.name_taken")]
+    ApiClientNameTaken,
+    /// You have the maximum number of API clients. Delete one first.
+    #[serde(rename = "api_client.limit")]
+    ApiClientLimit,
+    /// This API client is disabled.
+    #[serde(rename = "api_client.disabled")]
+    ApiClientDisabled,
+    /// The file could not be saved.
+    #[serde(rename = "file.save_failed")]
+    FileSaveFailed,
     /// A code this client version does not know.
     #[serde(other, rename = "unknown")]
     Unknown,
@@ -191,6 +233,20 @@ impl ErrorCode {
         ErrorCode::RateLimited,
         ErrorCode::HelpNotFound,
         ErrorCode::HelpCacheFailed,
+        ErrorCode::TwoFactorAlreadyEnabled,
+        ErrorCode::TwoFactorNotEnabled,
+        ErrorCode::TwoFactorSetupMissing,
+        ErrorCode::TwoFactorCodeIncorrect,
+        ErrorCode::TwoFactorCodeUsed,
+        ErrorCode::TwoFactorChallengeExpired,
+        ErrorCode::SessionNotFound,
+        ErrorCode::SessionIsCurrent,
+        ErrorCode::SecurityEventNotFound,
+        ErrorCode::ApiClientNotFound,
+        ErrorCode::ApiClientNameTaken,
+        ErrorCode::ApiClientLimit,
+        ErrorCode::ApiClientDisabled,
+        ErrorCode::FileSaveFailed,
         ErrorCode::Unknown,
     ];
 
@@ -241,6 +297,20 @@ impl ErrorCode {
             ErrorCode::RateLimited => "request.rate_limited",
             ErrorCode::HelpNotFound => "help.not_found",
             ErrorCode::HelpCacheFailed => "help.cache_failed",
+            ErrorCode::TwoFactorAlreadyEnabled => "two_factor.already_enabled",
+            ErrorCode::TwoFactorNotEnabled => "two_factor.not_enabled",
+            ErrorCode::TwoFactorSetupMissing => "two_factor.setup_missing",
+            ErrorCode::TwoFactorCodeIncorrect => "two_factor.code_incorrect",
+            ErrorCode::TwoFactorCodeUsed => "two_factor.code_used",
+            ErrorCode::TwoFactorChallengeExpired => "two_factor.challenge_expired",
+            ErrorCode::SessionNotFound => "session.not_found",
+            ErrorCode::SessionIsCurrent => "session.is_current",
+            ErrorCode::SecurityEventNotFound => "security_event.not_found",
+            ErrorCode::ApiClientNotFound => "api_client.not_found",
+            ErrorCode::ApiClientNameTaken => "api_client.name_taken",
+            ErrorCode::ApiClientLimit => "api_client.limit",
+            ErrorCode::ApiClientDisabled => "api_client.disabled",
+            ErrorCode::FileSaveFailed => "file.save_failed",
             ErrorCode::Unknown => "unknown",
         }
     }
@@ -292,6 +362,20 @@ impl ErrorCode {
             ErrorCode::RateLimited => "Too many requests. Please slow down.",
             ErrorCode::HelpNotFound => "This help article does not exist (any more).",
             ErrorCode::HelpCacheFailed => "The offline help could not be read or saved.",
+            ErrorCode::TwoFactorAlreadyEnabled => "Two-step verification is already on.",
+            ErrorCode::TwoFactorNotEnabled => "Two-step verification is not on.",
+            ErrorCode::TwoFactorSetupMissing => "The set-up has expired or was not started. Please start again.",
+            ErrorCode::TwoFactorCodeIncorrect => "The code is incorrect. Check that your device's clock is right and try the newest code.",
+            ErrorCode::TwoFactorCodeUsed => "This code was already used. Wait for the next code in your app.",
+            ErrorCode::TwoFactorChallengeExpired => "The sign-in took too long. Please sign in again.",
+            ErrorCode::SessionNotFound => "This session does not exist or has already ended.",
+            ErrorCode::SessionIsCurrent => "This is the device you are using. Sign out instead.",
+            ErrorCode::SecurityEventNotFound => "This security event does not exist.",
+            ErrorCode::ApiClientNotFound => "This API client does not exist (any more).",
+            ErrorCode::ApiClientNameTaken => "You already have an API client with this name.",
+            ErrorCode::ApiClientLimit => "You have the maximum number of API clients. Delete one first.",
+            ErrorCode::ApiClientDisabled => "This API client is disabled.",
+            ErrorCode::FileSaveFailed => "The file could not be saved.",
             ErrorCode::Unknown => "Something went wrong.",
         }
     }
@@ -332,6 +416,19 @@ impl ErrorCode {
             ErrorCode::TimezoneInvalid => 400,
             ErrorCode::RateLimited => 429,
             ErrorCode::HelpNotFound => 404,
+            ErrorCode::TwoFactorAlreadyEnabled => 409,
+            ErrorCode::TwoFactorNotEnabled => 409,
+            ErrorCode::TwoFactorSetupMissing => 400,
+            ErrorCode::TwoFactorCodeIncorrect => 400,
+            ErrorCode::TwoFactorCodeUsed => 400,
+            ErrorCode::TwoFactorChallengeExpired => 401,
+            ErrorCode::SessionNotFound => 404,
+            ErrorCode::SessionIsCurrent => 409,
+            ErrorCode::SecurityEventNotFound => 404,
+            ErrorCode::ApiClientNotFound => 404,
+            ErrorCode::ApiClientNameTaken => 409,
+            ErrorCode::ApiClientLimit => 409,
+            ErrorCode::ApiClientDisabled => 403,
             ErrorCode::Unavailable => 503,
             _ => 500,
         }

@@ -23,6 +23,7 @@ mod error;
 pub mod help;
 mod info;
 pub mod password;
+pub mod security;
 mod secret;
 
 pub use envelope::{Envelope, Status};
