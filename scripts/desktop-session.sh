@@ -29,9 +29,17 @@ trap cleanup EXIT INT TERM
 for _ in $(seq 1 50); do [ -e "/tmp/.X11-unix/X${display#:}" ] && break; sleep 0.1; done
 export DISPLAY="$display"
 
-# Inside the bus: unlock a fresh login keyring with a throwaway password, then run the command.
+# Inside the bus: unlock a fresh login keyring with a throwaway password, start a real
+# notification server (dunst, org.freedesktop.Notifications) for desktop notifications, then
+# run the command.
 dbus-run-session -- bash -c '
   eval "$(printf "xwms-test-keyring" | gnome-keyring-daemon --unlock --components=secrets)"
   export GNOME_KEYRING_CONTROL SSH_AUTH_SOCK
+  if command -v dunst >/dev/null 2>&1; then
+    printf "[global]\n  idle_threshold = 0\n" >"$XWMS_SESSION_DIR/dunstrc"
+    dunst -config "$XWMS_SESSION_DIR/dunstrc" >"$XWMS_SESSION_DIR/dunst.log" 2>&1 &
+    dunst_pid=$!
+    trap "kill $dunst_pid 2>/dev/null || true" EXIT
+  fi
   "$@"
 ' desktop-session "$@"

@@ -9,7 +9,7 @@ APT_PACKAGES=(
   libwebkit2gtk-4.1-dev libxdo-dev libssl-dev libayatana-appindicator3-dev librsvg2-dev
   xvfb xauth x11-utils webkit2gtk-driver
   dbus dbus-x11 gnome-keyring libsecret-tools keyutils
-  chromium rpm zbar-tools imagemagick wrk
+  chromium rpm zbar-tools imagemagick wrk dunst
 )
 
 sudo_() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -34,4 +34,11 @@ fi
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "setup: installing npm packages"
   npm ci --no-audit --no-fund
+fi
+
+# pyotp: an independent TOTP implementation for the end-to-end 2FA test (the app and server
+# use totp-rs; the test computes codes with something else).
+if ! python3 -c "import pyotp" >/dev/null 2>&1; then
+  echo "setup: installing pyotp"
+  python3 -m pip install --quiet --disable-pip-version-check "pyotp==2.9.0"
 fi
