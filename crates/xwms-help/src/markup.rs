@@ -7,7 +7,8 @@
 use url::Url;
 
 /// The routes help answers may link to. Each is a screen of the app (see xwms-contract.md,
-/// "Routes the help texts mention"; `/account/security` and `/account/sessions` are its tabs).
+/// "Routes the help texts mention"; `/account/security`, `/account/sessions` and
+/// `/account/api-credentials` are its tabs).
 pub const ROUTES: &[&str] = &[
     "/sign",
     "/signup",
@@ -15,6 +16,7 @@ pub const ROUTES: &[&str] = &[
     "/account",
     "/account/security",
     "/account/sessions",
+    "/account/api-credentials",
     "/settings",
     "/contact",
     "/support",

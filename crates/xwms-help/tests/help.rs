@@ -40,6 +40,10 @@ fn the_bundled_snapshot_is_the_folder() {
     assert_eq!(Content::bundled(), &from_disk);
 }
 
+/// Answers where this product does what XWMS's own help says it lacks, so the article says what
+/// the app does: a one-click "Remove all other sessions" (12) and the security timeline (38).
+const UPDATED_FROM_SEED: &[&str] = &["logout-all-devices", "login-audit-log"];
+
 #[test]
 fn every_seed_answer_is_an_article() {
     let seed = std::fs::read_to_string(
@@ -52,6 +56,10 @@ fn every_seed_answer_is_an_article() {
     let content = Content::bundled();
     for (i, answer) in answers.iter().enumerate() {
         let article = &content.articles[i];
+        if UPDATED_FROM_SEED.contains(&article.id.as_str()) {
+            assert_ne!(xwms_help::markup::plain(&article.en.as_ref().unwrap().body).trim(), answer.trim());
+            continue;
+        }
         let body = xwms_help::markup::plain(&article.en.as_ref().unwrap().body);
         assert_eq!(
             body.trim(),
