@@ -1,6 +1,9 @@
 //! The IPC surface. Each command delegates to `xwms_core` and maps errors to
 //! [`ErrorBody`] (stable code + message; never the log detail).
 
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
 use tauri::{AppHandle, Manager, State};
 use tauri_plugin_opener::OpenerExt;
 use xwms_api::auth::{
@@ -8,16 +11,23 @@ use xwms_api::auth::{
 };
 use xwms_api::help::{HelpArticle, HelpCategory, HelpLang, SearchHit};
 use xwms_api::password::PasswordCheck;
+use xwms_api::security::{
+    ApiClientInfo, ApiClientList, ApiClientSecret, ApiClientUpdate, RecoveryCodes,
+    SecurityEventInfo, SecurityEventPage, SecurityOverview, SessionList, SessionsRevoked,
+};
 use xwms_api::ErrorBody;
-use xwms_core::account::SignInOutcome;
+use xwms_core::account::{SignInOutcome, TwoFactorEnrolment};
 use xwms_core::client::Client;
 use xwms_core::connection::ConnectionState;
 use xwms_core::help::{CategoryPage, HelpStatus, SyncReport};
+use xwms_core::i18n::Lang;
 use xwms_core::secret::Secret;
 use xwms_core::settings::Settings;
 use xwms_core::CoreError;
 
-use crate::events::{AccountChanged, ConnectionChanged, HelpChanged, SessionEnded};
+use crate::events::{
+    AccountChanged, ConnectionChanged, HelpChanged, NewSignIn, SecurityChanged, SessionEnded,
+};
 
 fn to_ipc(e: CoreError) -> ErrorBody {
     if let Some(detail) = &e.detail {
@@ -303,6 +313,335 @@ pub async fn change_password(
         .map_err(to_ipc)
 }
 
+// ----- Security center: 2FA, sessions, the timeline and its alerts, API credentials.
+
+/// The second step of sign-in: a code from the authenticator app (`totp`) or a recovery code
+/// (`recovery_code`) for the challenge the core kept from `sign_in`.
+#[tauri::command]
+#[specta::specta]
+pub async fn complete_second_factor(
+    client: State<'_, Client>,
+    method: String,
+    code: String,
+) -> Result<UserProfile, ErrorBody> {
+    let code = Secret::new(code);
+    client
+        .account()
+        .complete_second_factor(&method, code)
+        .await
+        .map_err(to_ipc)
+}
+
+/// The Security page's checklist: email, password, 2FA, recovery codes, sessions.
+#[tauri::command]
+#[specta::specta]
+pub async fn security_overview(client: State<'_, Client>) -> Result<SecurityOverview, ErrorBody> {
+    client.account().security_overview().await.map_err(to_ipc)
+}
+
+/// A page of the security timeline, newest first; `before` is the last page's `next_before`.
+#[tauri::command]
+#[specta::specta]
+pub async fn security_events(
+    client: State<'_, Client>,
+    before: Option<String>,
+    limit: u32,
+) -> Result<SecurityEventPage, ErrorBody> {
+    // The core's future is not `Send` (it holds a URL serializer across an await), which an
+    // async command needs: it runs on a blocking thread of the runtime instead.
+    let account = std::sync::Arc::clone(client.account());
+    tauri::async_runtime::spawn_blocking(move || {
+        tauri::async_runtime::block_on(account.security_events(before, limit))
+    })
+    .await
+    .map_err(|e| {
+        log::warn!("security events task: {e}");
+        CoreError::new(xwms_api::ErrorCode::Internal).to_body()
+    })?
+    .map_err(to_ipc)
+}
+
+/// "This was me" on a new-sign-in alert.
+#[tauri::command]
+#[specta::specta]
+pub async fn confirm_sign_in(
+    client: State<'_, Client>,
+    event_id: String,
+) -> Result<SecurityEventInfo, ErrorBody> {
+    client
+        .account()
+        .confirm_sign_in(&event_id)
+        .await
+        .map_err(to_ipc)
+}
+
+/// "Not me": the alert's session is removed at once (the UI then offers a new password).
+#[tauri::command]
+#[specta::specta]
+pub async fn deny_sign_in(
+    client: State<'_, Client>,
+    event_id: String,
+) -> Result<SecurityEventInfo, ErrorBody> {
+    client
+        .account()
+        .deny_sign_in(&event_id)
+        .await
+        .map_err(to_ipc)
+}
+
+/// Starts turning 2FA on (password re-entered): a new secret with its QR code, shown once.
+#[tauri::command]
+#[specta::specta]
+pub async fn start_two_factor(
+    client: State<'_, Client>,
+    password: String,
+) -> Result<TwoFactorEnrolment, ErrorBody> {
+    let password = Secret::new(password);
+    client
+        .account()
+        .start_two_factor(password)
+        .await
+        .map_err(to_ipc)
+}
+
+/// The first code from the app turns 2FA on; the answer is the first set of recovery codes.
+#[tauri::command]
+#[specta::specta]
+pub async fn enable_two_factor(
+    client: State<'_, Client>,
+    code: String,
+) -> Result<RecoveryCodes, ErrorBody> {
+    let code = Secret::new(code);
+    client
+        .account()
+        .enable_two_factor(code)
+        .await
+        .map_err(to_ipc)
+}
+
+/// Turns 2FA off: the password and a current code (or a recovery code).
+#[tauri::command]
+#[specta::specta]
+pub async fn disable_two_factor(
+    client: State<'_, Client>,
+    password: String,
+    code: String,
+) -> Result<(), ErrorBody> {
+    let password = Secret::new(password);
+    let code = Secret::new(code);
+    client
+        .account()
+        .disable_two_factor(password, code)
+        .await
+        .map_err(to_ipc)
+}
+
+/// A new set of recovery codes (password re-entered); the old set stops working.
+#[tauri::command]
+#[specta::specta]
+pub async fn regenerate_recovery_codes(
+    client: State<'_, Client>,
+    password: String,
+) -> Result<RecoveryCodes, ErrorBody> {
+    let password = Secret::new(password);
+    client
+        .account()
+        .regenerate_recovery_codes(password)
+        .await
+        .map_err(to_ipc)
+}
+
+/// The files `save_recovery_codes` wrote in this run: the only ones `show_in_folder` reveals.
+#[derive(Default)]
+pub struct SavedFiles(Mutex<Vec<PathBuf>>);
+
+/// Writes the recovery codes as a text file (in the app's language) to the Downloads folder:
+/// a new file each time (`xwms-recovery-codes-<date>.txt`, then `-2`, ...), readable by the
+/// person only (0600 on Unix). Returns the file's path.
+#[tauri::command]
+#[specta::specta]
+pub async fn save_recovery_codes(
+    app: AppHandle,
+    codes: Vec<String>,
+    generated_at: String,
+) -> Result<String, ErrorBody> {
+    let client = app.state::<Client>();
+    let codes: Vec<Secret> = codes.into_iter().map(Secret::new).collect();
+    let account = client
+        .account()
+        .current_account()
+        .await
+        .map(|a| a.email)
+        .unwrap_or_default();
+    let lang = Lang::resolve(client.settings().language);
+    let text = xwms_core::account::recovery_codes_text(&codes, &account, &generated_at, lang);
+    let dir = app.path().download_dir().map_err(|e| {
+        log::warn!("no downloads folder: {e}");
+        CoreError::new(xwms_api::ErrorCode::FileSaveFailed).to_body()
+    })?;
+    let date = generated_at.get(..10).unwrap_or("codes");
+    let path = write_new_file(
+        &dir,
+        &format!("xwms-recovery-codes-{date}"),
+        text.as_bytes(),
+    )
+    .map_err(|e| {
+        log::warn!("could not save recovery codes in {}: {e}", dir.display());
+        CoreError::new(xwms_api::ErrorCode::FileSaveFailed).to_body()
+    })?;
+    app.state::<SavedFiles>()
+        .0
+        .lock()
+        .expect("saved files lock")
+        .push(path.clone());
+    Ok(path.to_string_lossy().into_owned())
+}
+
+/// Creates `<stem>.txt` in `dir`, or `<stem>-2.txt`, ... when it exists (never overwrites),
+/// with permissions 0600 on Unix.
+fn write_new_file(dir: &Path, stem: &str, contents: &[u8]) -> std::io::Result<PathBuf> {
+    use std::io::Write;
+    std::fs::create_dir_all(dir)?;
+    for n in 1..1000 {
+        let name = if n == 1 {
+            format!("{stem}.txt")
+        } else {
+            format!("{stem}-{n}.txt")
+        };
+        let path = dir.join(name);
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        match options.open(&path) {
+            Ok(mut file) => {
+                file.write_all(contents)?;
+                file.sync_all()?;
+                return Ok(path);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(std::io::Error::new(
+        std::io::ErrorKind::AlreadyExists,
+        "no free file name",
+    ))
+}
+
+/// Shows a file saved by `save_recovery_codes` in the system's file manager.
+#[tauri::command]
+#[specta::specta]
+pub fn show_in_folder(app: AppHandle, path: String) -> Result<(), ErrorBody> {
+    let path = PathBuf::from(path);
+    let known = app
+        .state::<SavedFiles>()
+        .0
+        .lock()
+        .expect("saved files lock")
+        .contains(&path);
+    if !known {
+        return Err(CoreError::new(xwms_api::ErrorCode::InvalidRequest).to_body());
+    }
+    app.opener().reveal_item_in_dir(&path).map_err(|e| {
+        log::warn!("opener: {e}");
+        CoreError::new(xwms_api::ErrorCode::Internal).to_body()
+    })
+}
+
+/// Every active session, this device first.
+#[tauri::command]
+#[specta::specta]
+pub async fn list_sessions(client: State<'_, Client>) -> Result<SessionList, ErrorBody> {
+    client.account().sessions().await.map_err(to_ipc)
+}
+
+/// Removes another session; it is signed out at once.
+#[tauri::command]
+#[specta::specta]
+pub async fn revoke_session(client: State<'_, Client>, id: String) -> Result<(), ErrorBody> {
+    client.account().revoke_session(&id).await.map_err(to_ipc)
+}
+
+/// Removes every session but this one (password re-entered).
+#[tauri::command]
+#[specta::specta]
+pub async fn revoke_other_sessions(
+    client: State<'_, Client>,
+    password: String,
+) -> Result<SessionsRevoked, ErrorBody> {
+    let password = Secret::new(password);
+    client
+        .account()
+        .revoke_other_sessions(password)
+        .await
+        .map_err(to_ipc)
+}
+
+/// The person's API clients.
+#[tauri::command]
+#[specta::specta]
+pub async fn list_api_clients(client: State<'_, Client>) -> Result<ApiClientList, ErrorBody> {
+    client.account().api_clients().await.map_err(to_ipc)
+}
+
+/// A new API client; its secret is in the answer and never again.
+#[tauri::command]
+#[specta::specta]
+pub async fn create_api_client(
+    client: State<'_, Client>,
+    name: String,
+) -> Result<ApiClientSecret, ErrorBody> {
+    client
+        .account()
+        .create_api_client(&name)
+        .await
+        .map_err(to_ipc)
+}
+
+/// Renames, disables or enables an API client.
+#[tauri::command]
+#[specta::specta]
+pub async fn update_api_client(
+    client: State<'_, Client>,
+    id: String,
+    update: ApiClientUpdate,
+) -> Result<ApiClientInfo, ErrorBody> {
+    client
+        .account()
+        .update_api_client(&id, update)
+        .await
+        .map_err(to_ipc)
+}
+
+/// A new secret for an API client; the old one stops working at once.
+#[tauri::command]
+#[specta::specta]
+pub async fn regenerate_api_client_secret(
+    client: State<'_, Client>,
+    id: String,
+) -> Result<ApiClientSecret, ErrorBody> {
+    client
+        .account()
+        .regenerate_api_client_secret(&id)
+        .await
+        .map_err(to_ipc)
+}
+
+/// Deletes an API client; its credentials stop working at once.
+#[tauri::command]
+#[specta::specta]
+pub async fn delete_api_client(client: State<'_, Client>, id: String) -> Result<(), ErrorBody> {
+    client
+        .account()
+        .delete_api_client(&id)
+        .await
+        .map_err(to_ipc)
+}
+
 // ----- Help center: read from the offline cache; sync and feedback go to the server.
 
 /// The offline help's version, source, last sync and notice.
@@ -437,6 +776,25 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             change_email,
             confirm_email_change,
             change_password,
+            complete_second_factor,
+            security_overview,
+            security_events,
+            confirm_sign_in,
+            deny_sign_in,
+            start_two_factor,
+            enable_two_factor,
+            disable_two_factor,
+            regenerate_recovery_codes,
+            save_recovery_codes,
+            show_in_folder,
+            list_sessions,
+            revoke_session,
+            revoke_other_sessions,
+            list_api_clients,
+            create_api_client,
+            update_api_client,
+            regenerate_api_client_secret,
+            delete_api_client,
             help_status,
             help_dismiss_notice,
             help_categories,
@@ -452,7 +810,9 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             ConnectionChanged,
             SessionEnded,
             AccountChanged,
-            HelpChanged
+            HelpChanged,
+            NewSignIn,
+            SecurityChanged
         ])
 }
 
@@ -482,6 +842,25 @@ pub const COMMANDS: &[&str] = &[
     "change_email",
     "confirm_email_change",
     "change_password",
+    "complete_second_factor",
+    "security_overview",
+    "security_events",
+    "confirm_sign_in",
+    "deny_sign_in",
+    "start_two_factor",
+    "enable_two_factor",
+    "disable_two_factor",
+    "regenerate_recovery_codes",
+    "save_recovery_codes",
+    "show_in_folder",
+    "list_sessions",
+    "revoke_session",
+    "revoke_other_sessions",
+    "list_api_clients",
+    "create_api_client",
+    "update_api_client",
+    "regenerate_api_client_secret",
+    "delete_api_client",
     "help_status",
     "help_dismiss_notice",
     "help_categories",

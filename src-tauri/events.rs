@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 use xwms_api::auth::UserProfile;
+use xwms_api::security::SecurityEventInfo;
 use xwms_api::ErrorBody;
 use xwms_core::connection::ConnectionState;
 use xwms_core::help::HelpStatus;
@@ -26,3 +27,14 @@ pub struct AccountChanged(pub Option<UserProfile>);
 /// `help-changed`.
 #[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
 pub struct HelpChanged(pub HelpStatus);
+
+/// A sign-in to the account from a device or network never seen before (the realtime channel
+/// tells every other session). The UI shows an alert with "This was me" / "Not me"; the app
+/// also shows a desktop notification. Event name `new-sign-in`.
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
+pub struct NewSignIn(pub SecurityEventInfo);
+
+/// The account's sessions, 2FA, API credentials or timeline changed (here or on another
+/// device): screens showing them refresh. Event name `security-changed`.
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
+pub struct SecurityChanged;

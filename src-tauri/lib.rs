@@ -3,6 +3,7 @@
 
 mod commands;
 mod events;
+mod notify;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -12,7 +13,9 @@ use tauri_specta::Event;
 use xwms_core::client::Client;
 
 pub use commands::specta_builder;
-use events::{AccountChanged, ConnectionChanged, HelpChanged, SessionEnded};
+use events::{
+    AccountChanged, ConnectionChanged, HelpChanged, NewSignIn, SecurityChanged, SessionEnded,
+};
 use xwms_core::account::AccountEvent;
 use xwms_core::help::HelpSyncer;
 
@@ -78,6 +81,9 @@ pub fn run() {
                     }
                 }
             });
+            // The realtime channel (idles while signed out): a session removed elsewhere ends
+            // here at once; new-sign-in alerts and security changes arrive as account events.
+            tauri::async_runtime::spawn(Arc::clone(client.account()).run_realtime());
             let handle = app.handle().clone();
             let mut account_events = client.account().subscribe();
             tauri::async_runtime::spawn(async move {
@@ -90,6 +96,11 @@ pub fn run() {
                         Ok(AccountEvent::AccountChanged(account)) => {
                             AccountChanged(account).emit(&handle)
                         }
+                        Ok(AccountEvent::NewSignIn(event)) => {
+                            show_new_sign_in(&handle, &event);
+                            NewSignIn(event).emit(&handle)
+                        }
+                        Ok(AccountEvent::SecurityChanged) => SecurityChanged.emit(&handle),
                         Err(RecvError::Lagged(n)) => {
                             log::warn!("{n} account events dropped");
                             Ok(())
@@ -101,6 +112,9 @@ pub fn run() {
                     }
                 }
             });
+            // The realtime channel: open while signed in (revoked sessions end at once, new
+            // sign-ins and security changes arrive as account events above).
+            tauri::async_runtime::spawn(Arc::clone(client.account()).run_realtime());
             // The help: kept in step with the server in the background; changes reach the UI.
             tauri::async_runtime::spawn(HelpSyncer::run(
                 Arc::clone(client.help()),
@@ -124,8 +138,19 @@ pub fn run() {
                 }
             });
             app.manage(client);
+            app.manage(commands::SavedFiles::default());
             Ok(())
         })
         .run(tauri::generate_context!())
         .expect("error while running XWMS Desktop");
+}
+
+/// The desktop notification for a new sign-in (see [`notify`] for why it has no buttons).
+fn show_new_sign_in(app: &tauri::AppHandle, event: &xwms_api::security::SecurityEventInfo) {
+    use tauri_plugin_notification::NotificationExt;
+    let lang = xwms_core::i18n::Lang::resolve(app.state::<Client>().settings().language);
+    let (title, body) = notify::new_sign_in_text(lang, event);
+    if let Err(e) = app.notification().builder().title(title).body(body).show() {
+        log::warn!("could not show the new sign-in notification: {e}");
+    }
 }

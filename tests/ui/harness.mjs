@@ -140,6 +140,9 @@ function installIpcMock(init) {
   let restoreError = init.restoreError ?? null;
   let otherSessions = init.otherSessions ?? 2;
   let pendingEmailChange = null;
+  let pendingSecondFactor = null;
+  // The 2FA state below belongs to the first account (the one tests sign in with).
+  const ownerOf2fa = init.accounts?.[0]?.profile.email ?? null;
 
   for (const a of init.accounts ?? []) {
     accounts.set(a.profile.email.toLowerCase(), {
@@ -277,7 +280,10 @@ function installIpcMock(init) {
       }
       if (!a.verified) fail("auth.email_unverified");
       a.failures = 0;
-      if (a.methods.length) return { result: "second_factor", methods: [...a.methods] };
+      if (a.methods.length || (sec.enabled && a.profile.email === ownerOf2fa)) {
+        pendingSecondFactor = a;
+        return { result: "second_factor", methods: a.methods.length ? [...a.methods] : ["totp", "recovery_code"] };
+      }
       session = a.profile.email;
       return { result: "signed_in", account: structuredClone(a.profile) };
     },
@@ -381,6 +387,205 @@ function installIpcMock(init) {
     },
   };
 
+  // ---- The security center: 2FA, sessions, the timeline and its alerts, API clients ------
+  // TOTP here is a stand-in: the pending or enabled secret accepts the code `TOTP_CODE`
+  // (tests read it as `__TEST_IPC__.totpCode`); the real RFC 6238 check is tested in Rust and
+  // end to end. Sessions: this device plus `otherSessions` others.
+  const TOTP_CODE = "287082";
+  const QR_SVG =
+    '<svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="240" height="240" viewBox="0 0 21 21" shape-rendering="crispEdges"><rect width="21" height="21" fill="#ffffff"/><path fill="#000000" d="M0 0h7v7H0zM1 1v5h5V1zM2 2h3v3H2zM14 0h7v7h-7zM15 1v5h5V1zM16 2h3v3h-3zM0 14h7v7H0zM1 15v5h5v-5zM2 16h3v3H2zM8 0h1v2H8zM10 1h2v1h-2zM9 3h3v1H9zM8 5h2v3H8zM11 6h2v2h-2zM0 8h2v1H0zM3 9h3v2H3zM8 9h5v1H8zM14 8h3v2h-3zM18 9h3v1h-3zM9 11h2v3H9zM12 12h3v1h-3zM16 11h2v3h-2zM19 12h2v2h-2zM8 15h4v1H8zM13 14h1v3h-1zM15 15h3v2h-3zM9 17h3v2H9zM8 19h1v2H8zM14 18h2v3h-2zM17 18h4v1h-4zM18 20h3v1h-3z"/></svg>';
+  const sec = { enabled: false, enabledAt: null, pending: false, codes: [], events: [], clients: [], seq: 0 };
+  const iso = () => new Date(now()).toISOString();
+  const makeSessions = () => [
+    { id: "ses_this", device_type: "desktop", device_name: "This computer", os: "Linux", app: "XWMS-Desktop", app_version: "0.1.0", ip: "192.0.2.10", user_agent: "XWMS-Desktop/0.1.0", created_at: "2026-11-20T08:00:00Z", last_active_at: iso(), current: true },
+    { id: "ses_phone", device_type: "mobile", device_name: "iPhone 15", os: "iOS 18.1", app: "XWMS", app_version: "3.2.0", ip: "198.51.100.4", user_agent: "XWMS/3.2.0", created_at: "2026-11-02T17:20:00Z", last_active_at: "2026-11-24T18:05:00Z", current: false },
+    { id: "ses_cli", device_type: "cli", device_name: "build-server", os: "Debian 13", app: "xwms-cli", app_version: "0.1.0", ip: "203.0.113.9", user_agent: "xwms-cli/0.1.0", created_at: "2026-10-11T07:00:00Z", last_active_at: "2026-11-10T07:00:00Z", current: false },
+    { id: "ses_tablet", device_type: "other", device_name: "Tablet", os: "Android 15", app: "Chrome", app_version: "131", ip: "198.51.100.77", user_agent: "Chrome/131", created_at: "2026-09-01T10:00:00Z", last_active_at: "2026-10-01T10:00:00Z", current: false },
+  ];
+  let sessions = makeSessions().slice(0, 1 + Math.min(otherSessions, 3));
+  function record(kind, extra = {}) {
+    sec.seq += 1;
+    sec.events.unshift({ id: `evt_${String(sec.seq).padStart(4, "0")}`, kind, at: iso(), ip: "192.0.2.10", device: "This computer", os: "Linux", app: "XWMS-Desktop", session_id: "ses_this", alert: false, alert_status: null, session_active: true, ...extra });
+  }
+  for (const [kind, at] of [["account_created", "2024-03-14T09:15:00Z"], ["email_verified", "2024-03-14T09:18:00Z"], ["password_changed", "2026-10-02T12:00:00Z"], ["signed_in", "2026-11-20T08:00:00Z"]]) {
+    record(kind);
+    sec.events[0].at = at;
+  }
+  function securityChanged() {
+    emit("security-changed", null);
+  }
+  const requirePasswordOf = (a, password, field = "password") => {
+    if (!password) fail("field.required", { field });
+    if (a.password !== password) fail("auth.password_incorrect", { field });
+  };
+  const newCodes = () => {
+    const alphabet = "abcdefghjkmnpqrstuvwxyz23456789";
+    let seed = 1_234_567 + sec.seq * 7919;
+    const next = () => alphabet[(seed = (seed * 48271) % 2_147_483_647) % alphabet.length];
+    sec.codes = Array.from({ length: 10 }, () => {
+      const x = Array.from({ length: 8 }, next).join("");
+      return `${x.slice(0, 4)}-${x.slice(4)}`;
+    });
+    return { codes: [...sec.codes], generated_at: iso() };
+  };
+  const findClient = (id) => sec.clients.find((c) => c.id === id) ?? fail("api_client.not_found");
+  const secretFor = (c) => ({ client: structuredClone(c), client_secret: `xwms_cs_${c.id}_${sec.seq}${Math.floor(now() % 100000)}` });
+  const securityCommands = {
+    complete_second_factor({ method, code }) {
+      const a = pendingSecondFactor;
+      if (!a) fail("two_factor.challenge_expired");
+      const c = String(code ?? "").trim().toLowerCase();
+      const ok = method === "totp" ? c.replace(/\s/g, "") === TOTP_CODE : sec.codes.includes(c.includes("-") ? c : `${c.slice(0, 4)}-${c.slice(4)}`);
+      if (!ok) fail("two_factor.code_incorrect", { field: "code" });
+      if (method !== "totp") sec.codes = sec.codes.filter((x) => x !== c);
+      pendingSecondFactor = null;
+      session = a.profile.email;
+      return structuredClone(a.profile);
+    },
+    security_overview() {
+      const a = signedIn();
+      return {
+        email_verified: a.verified,
+        password_meets_rule: Object.values(checkPassword(a.password)).every(Boolean),
+        password_changed_at: "2026-10-02T12:00:00Z",
+        two_factor: { enabled: sec.enabled, enabled_at: sec.enabledAt, recovery_codes_left: sec.enabled ? sec.codes.length : 0 },
+        active_sessions: sessions.length,
+        unrecognised_sessions: sec.events.filter((e) => e.alert && e.alert_status === "pending" && e.session_active).length,
+      };
+    },
+    security_events({ before, limit }) {
+      signedIn();
+      const start = before ? sec.events.findIndex((e) => e.id === before) + 1 : 0;
+      const page = sec.events.slice(start, start + limit);
+      const more = start + limit < sec.events.length;
+      return { events: structuredClone(page), next_before: more ? page[page.length - 1].id : null };
+    },
+    confirm_sign_in({ eventId }) {
+      const e = sec.events.find((x) => x.id === eventId) ?? fail("security_event.not_found");
+      e.alert_status = "confirmed";
+      securityChanged();
+      return structuredClone(e);
+    },
+    deny_sign_in({ eventId }) {
+      const e = sec.events.find((x) => x.id === eventId) ?? fail("security_event.not_found");
+      e.alert_status = "denied";
+      e.session_active = false;
+      sessions = sessions.filter((s) => s.id !== e.session_id);
+      record("session_revoked");
+      securityChanged();
+      return structuredClone(e);
+    },
+    start_two_factor({ password }) {
+      const a = signedIn();
+      requirePasswordOf(a, password);
+      if (sec.enabled) fail("two_factor.already_enabled");
+      sec.pending = true;
+      const secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
+      return {
+        secret,
+        secret_groups: secret.match(/.{4}/g).join(" "),
+        otpauth_uri: `otpauth://totp/XWMS:${encodeURIComponent(a.profile.email)}?secret=${secret}&issuer=XWMS&algorithm=SHA1&digits=6&period=30`,
+        qr_svg: QR_SVG,
+        issuer: "XWMS",
+        account_name: a.profile.email,
+        digits: 6,
+        period_seconds: 30,
+        algorithm: "SHA1",
+        expires_at: new Date(now() + 10 * 60_000).toISOString(),
+      };
+    },
+    enable_two_factor({ code }) {
+      signedIn();
+      if (!sec.pending) fail("two_factor.setup_missing");
+      if (String(code) !== TOTP_CODE) fail("two_factor.code_incorrect", { field: "code" });
+      sec.pending = false;
+      sec.enabled = true;
+      sec.enabledAt = iso();
+      record("two_factor_enabled");
+      securityChanged();
+      return newCodes();
+    },
+    disable_two_factor({ password, code }) {
+      const a = signedIn();
+      requirePasswordOf(a, password);
+      if (!sec.enabled) fail("two_factor.not_enabled");
+      if (String(code).trim() !== TOTP_CODE && !sec.codes.includes(String(code).trim().toLowerCase())) fail("two_factor.code_incorrect", { field: "code" });
+      sec.enabled = false;
+      sec.enabledAt = null;
+      sec.codes = [];
+      record("two_factor_disabled");
+      securityChanged();
+      return null;
+    },
+    regenerate_recovery_codes({ password }) {
+      const a = signedIn();
+      requirePasswordOf(a, password);
+      if (!sec.enabled) fail("two_factor.not_enabled");
+      record("recovery_codes_regenerated");
+      securityChanged();
+      return newCodes();
+    },
+    save_recovery_codes: ({ generatedAt }) => `/home/anna/Downloads/xwms-recovery-codes-${String(generatedAt).slice(0, 10)}.txt`,
+    show_in_folder: () => null,
+    list_sessions: () => (signedIn(), { sessions: structuredClone(sessions) }),
+    revoke_session({ id }) {
+      signedIn();
+      const s = sessions.find((x) => x.id === id) ?? fail("session.not_found");
+      if (s.current) fail("session.is_current");
+      sessions = sessions.filter((x) => x.id !== id);
+      record("session_revoked");
+      securityChanged();
+      return null;
+    },
+    revoke_other_sessions({ password }) {
+      const a = signedIn();
+      requirePasswordOf(a, password);
+      const n = sessions.filter((x) => !x.current).length;
+      sessions = sessions.filter((x) => x.current);
+      record("sessions_revoked");
+      securityChanged();
+      return { sessions_revoked: n };
+    },
+    list_api_clients: () => (signedIn(), { clients: structuredClone(sec.clients) }),
+    create_api_client({ name }) {
+      signedIn();
+      const n = String(name ?? "").trim();
+      if (!n) fail("field.required", { field: "name" });
+      if (sec.clients.some((c) => c.name.toLowerCase() === n.toLowerCase())) fail("api_client.name_taken", { field: "name" });
+      sec.seq += 1;
+      const c = { id: `cli_${sec.seq}`, name: n, client_id: `xwms_ci_${(sec.seq * 48271).toString(16)}a7c3`, created_at: iso(), last_used_at: null, secret_created_at: iso(), enabled: true };
+      sec.clients.unshift(c);
+      record("api_client_created");
+      securityChanged();
+      return secretFor(c);
+    },
+    update_api_client({ id, update }) {
+      signedIn();
+      const c = findClient(id);
+      if (update.name != null) c.name = update.name;
+      if (update.enabled != null) c.enabled = update.enabled;
+      record("api_client_updated");
+      securityChanged();
+      return structuredClone(c);
+    },
+    regenerate_api_client_secret({ id }) {
+      signedIn();
+      const c = findClient(id);
+      sec.seq += 1;
+      c.secret_created_at = iso();
+      record("api_client_secret_regenerated");
+      securityChanged();
+      return secretFor(c);
+    },
+    delete_api_client({ id }) {
+      signedIn();
+      findClient(id);
+      sec.clients = sec.clients.filter((c) => c.id !== id);
+      record("api_client_deleted");
+      securityChanged();
+      return null;
+    },
+  };
 
   // ---- The help center: the fixture, served the way the Rust side's cache does -----------
   const LANGS = ["en", "nl", "fr"];
@@ -587,6 +792,7 @@ function installIpcMock(init) {
       default:
         if (Object.hasOwn(accountCommands, cmd)) return accountCommands[cmd](args);
         if (Object.hasOwn(helpCommands, cmd)) return helpCommands[cmd](args);
+        if (Object.hasOwn(securityCommands, cmd)) return securityCommands[cmd](args);
         throw { code: "request.invalid", message: `unknown command ${cmd}` };
     }
   }
@@ -640,6 +846,17 @@ function installIpcMock(init) {
     setRestoreError(error) {
       restoreError = error;
     },
+    /** The code the stand-in authenticator app shows. */
+    totpCode: TOTP_CODE,
+    /** A sign-in from a new device: recorded as a pending alert and sent as `new-sign-in`. */
+    newSignIn(device = "Firefox", os = "Windows 11", ip = "203.0.113.50") {
+      const s = { id: "ses_new", device_type: "desktop", device_name: device, os, app: "Web", app_version: "", ip, user_agent: device, created_at: iso(), last_active_at: iso(), current: false };
+      sessions.push(s);
+      record("new_device", { device, os, app: null, ip, session_id: "ses_new", alert: true, alert_status: "pending" });
+      emit("new-sign-in", structuredClone(sec.events[0]));
+      securityChanged();
+    },
+    sessions: () => structuredClone(sessions),
     help: {
       feedback: helpFeedback,
       status: () => structuredClone(helpStatus),

@@ -55,9 +55,9 @@ describe("App", () => {
     render(App);
     const nav = screen.getByRole("navigation", { name: "Main navigation" });
     const labels = [...nav.querySelectorAll("a")].map((a) => a.textContent?.trim());
-    expect(labels).toEqual(["Help", "Account", "Security", "Sessions", "Support", "Settings"]);
+    expect(labels).toEqual(["Help", "Account", "Security", "Sessions", "API credentials", "Support", "Settings"]);
     for (const [id, title] of [
-      ["nav-sessions", "Sessions"],
+      ["nav-support", "Support"],
       ["nav-settings", "Settings"],
       ["nav-help", "Help"],
     ]) {
@@ -82,7 +82,8 @@ describe("App", () => {
       ["#/unlock", "Your account is locked for now"],
       ["#/terms", "Terms and conditions"],
       ["#/privacy", "Privacy statement"],
-      ["#/account/sessions", "Sessions"],
+      ["#/account/sessions", "Sign in"],
+      ["#/account/api-credentials", "Sign in"],
       ["#/whatever", "Help"],
     ]) {
       window.location.hash = hash as string;

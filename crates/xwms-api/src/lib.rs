@@ -23,8 +23,8 @@ mod error;
 pub mod help;
 mod info;
 pub mod password;
-pub mod security;
 mod secret;
+pub mod security;
 
 pub use envelope::{Envelope, Status};
 pub use error::{ErrorBody, ErrorCode};

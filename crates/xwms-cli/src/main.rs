@@ -14,6 +14,7 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand, ValueEnum};
 use xwms_api::auth::UserProfile;
 use xwms_api::help::HelpLang;
+use xwms_api::security::{method, SessionInfo};
 use xwms_api::ErrorCode;
 use xwms_core::account::{AccountSession, AppIdentity, SignInOutcome};
 use xwms_core::api_client::ApiClient;
@@ -64,7 +65,9 @@ enum Command {
         /// Your email address (asked for when absent).
         #[arg(long, value_name = "EMAIL")]
         email: Option<String>,
-        /// Read the password from the first line of standard input instead of asking.
+        /// Read the password from the first line of standard input instead of asking; when
+        /// the account uses two-step verification, the next line holds the code (six digits
+        /// from the authenticator app, or a recovery code).
         #[arg(long, requires = "email")]
         password_stdin: bool,
     },
@@ -79,6 +82,11 @@ enum Command {
     Help {
         #[command(subcommand)]
         command: HelpCommand,
+    },
+    /// List and end the sessions of your account (your devices).
+    Sessions {
+        #[command(subcommand)]
+        command: SessionsCommand,
     },
     /// Show the signed-in account.
     Whoami {
@@ -106,6 +114,35 @@ impl From<LangArg> for HelpLang {
             LangArg::Fr => HelpLang::Fr,
         }
     }
+}
+
+#[derive(Debug, Subcommand)]
+enum SessionsCommand {
+    /// Show the active sessions, this device first.
+    List {
+        /// Server URL (default: XWMS_SERVER_URL, else the app's saved server).
+        #[arg(long, env = "XWMS_SERVER_URL", value_name = "URL")]
+        server: Option<String>,
+        /// Print the sessions as JSON {sessions: [{id, device_name, os, app, ip, current, ...}]}.
+        #[arg(long)]
+        json: bool,
+    },
+    /// End one other session by its id (from `xwms sessions list --json`).
+    Revoke {
+        id: String,
+        /// Server URL (default: XWMS_SERVER_URL, else the app's saved server).
+        #[arg(long, env = "XWMS_SERVER_URL", value_name = "URL")]
+        server: Option<String>,
+    },
+    /// End every session but this one (asks for your password).
+    RevokeOthers {
+        /// Server URL (default: XWMS_SERVER_URL, else the app's saved server).
+        #[arg(long, env = "XWMS_SERVER_URL", value_name = "URL")]
+        server: Option<String>,
+        /// Read the password from the first line of standard input instead of asking.
+        #[arg(long)]
+        password_stdin: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -190,6 +227,15 @@ fn main() -> ExitCode {
             Command::Whoami { server, json } => {
                 let account = account(&server_of(server), &data_dir, &settings)?;
                 whoami(&account, json, lang).await
+            }
+            Command::Sessions { command } => {
+                let server = match &command {
+                    SessionsCommand::List { server, .. }
+                    | SessionsCommand::Revoke { server, .. }
+                    | SessionsCommand::RevokeOthers { server, .. } => server.clone(),
+                };
+                let account = account(&server_of(server), &data_dir, &settings)?;
+                sessions(&account, command, lang).await
             }
         }
     });
@@ -333,32 +379,103 @@ async fn login(
         }
     };
     let password = if password_stdin {
-        let mut line = String::new();
-        std::io::stdin()
-            .lock()
-            .read_line(&mut line)
-            .map_err(|e| CoreError::new(ErrorCode::FieldRequired).with_detail(e.to_string()))?;
-        let password = Secret::new(line.trim_end_matches(['\r', '\n']));
-        zero(line);
-        password
+        stdin_secret()?
     } else {
-        Secret::new(
-            rpassword::prompt_password(labels.password_prompt)
-                .map_err(|e| CoreError::new(ErrorCode::FieldRequired).with_detail(e.to_string()))?,
-        )
+        prompt_secret(labels.password_prompt)?
     };
     if email.is_empty() || password.expose().is_empty() {
         return Err(CoreError::new(ErrorCode::FieldRequired).into());
     }
-    match account.sign_in(&email, password).await? {
-        SignInOutcome::SignedIn { account: user } => {
-            println!("{} {} <{}>", labels.signed_in_as, user.name, user.email);
-            Ok(())
+    let user = match account.sign_in(&email, password).await? {
+        SignInOutcome::SignedIn { account: user } => user,
+        SignInOutcome::SecondFactor { methods } => {
+            second_factor(account, &methods, password_stdin, lang).await?
         }
-        SignInOutcome::SecondFactor { .. } => {
-            Err(Failure::Message(labels.second_factor_unsupported))
+    };
+    println!("{} {} <{}>", labels.signed_in_as, user.name, user.email);
+    Ok(())
+}
+
+/// Tries at the prompt before giving up on a wrong code (the server limits them too).
+const CODE_TRIES: u32 = 3;
+
+/// The second step of sign-in: a code from the authenticator app (six digits) or a recovery
+/// code, told apart by their form. From standard input (the line after the password) with
+/// `--password-stdin`, else asked for, with a few tries for a mistyped code.
+async fn second_factor(
+    account: &AccountSession,
+    methods: &[String],
+    from_stdin: bool,
+    lang: Lang,
+) -> Result<UserProfile, Failure> {
+    let labels = i18n::account_labels(lang);
+    let known = |m: &str| methods.iter().any(|have| have == m);
+    if !known(method::TOTP) && !known(method::RECOVERY_CODE) {
+        return Err(Failure::Message(labels.second_factor_unknown));
+    }
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        let code = if from_stdin {
+            stdin_secret()?
+        } else {
+            prompt_secret(labels.code_prompt)?
+        };
+        if code.expose().trim().is_empty() {
+            return Err(CoreError::new(ErrorCode::FieldRequired).into());
+        }
+        let kind = code_method(code.expose());
+        let kind = if known(kind) {
+            kind
+        } else if known(method::TOTP) {
+            method::TOTP
+        } else {
+            method::RECOVERY_CODE
+        };
+        match account.complete_second_factor(kind, code).await {
+            Ok(user) => return Ok(user),
+            Err(e)
+                if !from_stdin
+                    && tries < CODE_TRIES
+                    && matches!(
+                        e.code,
+                        ErrorCode::TwoFactorCodeIncorrect | ErrorCode::TwoFactorCodeUsed
+                    ) =>
+            {
+                eprintln!("xwms: {}", i18n::error_message(&e.code, lang));
+            }
+            Err(e) => return Err(e.into()),
         }
     }
+}
+
+/// `totp` for six digits (spaces allowed), else `recovery_code`.
+fn code_method(code: &str) -> &'static str {
+    let digits: Vec<char> = code.chars().filter(|c| !c.is_whitespace()).collect();
+    if digits.len() == 6 && digits.iter().all(char::is_ascii_digit) {
+        method::TOTP
+    } else {
+        method::RECOVERY_CODE
+    }
+}
+
+/// One line of standard input as a secret (the line itself is zeroed).
+fn stdin_secret() -> Result<Secret, Failure> {
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| CoreError::new(ErrorCode::FieldRequired).with_detail(e.to_string()))?;
+    let secret = Secret::new(line.trim_end_matches(['\r', '\n']));
+    zero(line);
+    Ok(secret)
+}
+
+/// Asks on the terminal without echo.
+fn prompt_secret(prompt: &str) -> Result<Secret, Failure> {
+    let text = rpassword::prompt_password(prompt)
+        .map_err(|e| CoreError::new(ErrorCode::FieldRequired).with_detail(e.to_string()))?;
+    Ok(Secret::new(text))
 }
 
 /// Overwrites a plain string that held a secret before it is dropped.
@@ -366,6 +483,117 @@ fn zero(text: String) {
     let mut bytes = text.into_bytes();
     bytes.iter_mut().for_each(|b| *b = 0);
     std::hint::black_box(&bytes);
+}
+
+/// The signed-in account of this command line, or `auth.unauthorized`.
+async fn signed_in(account: &AccountSession) -> Result<UserProfile, Failure> {
+    match account.restore_session().await? {
+        Some(user) => Ok(user),
+        None => Err(CoreError::new(ErrorCode::Unauthorized).into()),
+    }
+}
+
+async fn sessions(
+    account: &AccountSession,
+    command: SessionsCommand,
+    lang: Lang,
+) -> Result<(), Failure> {
+    let labels = i18n::session_labels(lang);
+    let user = signed_in(account).await?;
+    match command {
+        SessionsCommand::List { json, .. } => {
+            let list = account.sessions().await?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&list).expect("sessions serialise")
+                );
+            } else {
+                print!("{}", sessions_table(&list.sessions, &user.timezone, lang));
+            }
+        }
+        SessionsCommand::Revoke { id, .. } => {
+            account.revoke_session(&id).await?;
+            println!("{}", labels.revoked);
+        }
+        SessionsCommand::RevokeOthers { password_stdin, .. } => {
+            let password = if password_stdin {
+                stdin_secret()?
+            } else {
+                prompt_secret(labels.password_prompt)?
+            };
+            if password.expose().is_empty() {
+                return Err(CoreError::new(ErrorCode::FieldRequired).into());
+            }
+            let revoked = account.revoke_other_sessions(password).await?;
+            println!(
+                "{}",
+                labels
+                    .revoked_others
+                    .replace("{n}", &revoked.sessions_revoked.to_string())
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The sessions as a table: device, OS, app, IP, last active (in `timezone`), and which one
+/// is this device.
+fn sessions_table(sessions: &[SessionInfo], timezone: &str, lang: Lang) -> String {
+    let l = i18n::session_labels(lang);
+    let header = [l.device, l.os, l.app, l.ip, l.last_active, ""].map(str::to_string);
+    let mut rows = vec![header];
+    for s in sessions {
+        let app = if s.app_version.is_empty() {
+            s.app.clone()
+        } else {
+            format!("{} {}", s.app, s.app_version)
+        };
+        rows.push([
+            s.device_name.clone(),
+            s.os.clone(),
+            app,
+            s.ip.clone(),
+            local_time(&s.last_active_at, timezone),
+            if s.current {
+                format!("* {}", l.this_device)
+            } else {
+                String::new()
+            },
+        ]);
+    }
+    let mut widths = [0usize; 6];
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    for row in &rows {
+        let line: Vec<String> = row
+            .iter()
+            .zip(widths)
+            .map(|(cell, w)| format!("{cell:<w$}"))
+            .collect();
+        out.push_str(line.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// An RFC 3339 instant as `YYYY-MM-DD HH:MM` in the IANA `timezone` (UTC, marked, when the
+/// zone is unknown; the text as given when it is not a time).
+fn local_time(at: &str, timezone: &str) -> String {
+    let Ok(instant) = at.parse::<jiff::Timestamp>() else {
+        return at.to_string();
+    };
+    match jiff::tz::TimeZone::get(timezone) {
+        Ok(tz) => instant
+            .to_zoned_datetime(tz)
+            .strftime("%Y-%m-%d %H:%M")
+            .to_string(),
+        Err(_) => format!("{} UTC", instant.strftime("%Y-%m-%d %H:%M")),
+    }
 }
 
 async fn whoami(account: &AccountSession, json: bool, lang: Lang) -> Result<(), Failure> {

@@ -702,3 +702,398 @@ fn a_sync_killed_midway_leaves_a_consistent_cache_and_the_next_one_completes() {
         outcomes.join(", ")
     );
 }
+
+// ----- security: sessions and two-step sign-in -----
+
+fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(f)
+}
+
+/// What an authenticator app shows for `secret` (base32) at `unix` seconds.
+fn totp_at(secret: &str, unix: u64) -> String {
+    let totp = totp_rs::Builder::new()
+        .with_algorithm(totp_rs::Algorithm::SHA1)
+        .with_digits(6)
+        .with_step_duration(30)
+        .with_secret(totp_rs::Secret::try_from_base32(secret).unwrap())
+        .build_noncompliant();
+    totp.generate(unix).to_string()
+}
+
+/// Now, in Unix seconds, at least 5 s before the next 30-s step begins (waits when closer),
+/// so a code of the previous step is still accepted when it reaches the server.
+fn unix_well_inside_a_step() -> u64 {
+    loop {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        if now % 30 < 25 {
+            return now;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+}
+
+impl AccountsServer {
+    /// Signs in through the API from another installation: its access token.
+    fn other_session(&self, email: &str, password: &str, name: &str) -> Secret {
+        use xwms_api::auth::{DeviceInfo, SignInRequest, SignInResponse};
+        block_on(async {
+            let api = ApiClient::new(&self.url, "cli-test").unwrap();
+            let answer: SignInResponse = api
+                .post(
+                    paths::SIGN_IN,
+                    &SignInRequest {
+                        email: email.into(),
+                        password: Secret::new(password),
+                        device: DeviceInfo {
+                            name: name.into(),
+                            os: "linux".into(),
+                            app: "XWMS-Desktop".into(),
+                            app_version: "0.1.0".into(),
+                            installation_id: format!("{:0>32}", name.len()),
+                        },
+                    },
+                    None,
+                )
+                .await
+                .unwrap();
+            match answer {
+                SignInResponse::SignedIn(tokens) => tokens.access_token.clone(),
+                SignInResponse::SecondFactor(_) => panic!("no 2FA on this account"),
+            }
+        })
+    }
+
+    /// The error code the server answers `GET /api/account` with for `token` (None: 200).
+    fn refusal(&self, token: &Secret) -> Option<String> {
+        block_on(async {
+            let api = ApiClient::new(&self.url, "cli-test").unwrap();
+            api.get_authed::<serde_json::Value>(paths::ACCOUNT, token)
+                .await
+                .err()
+                .map(|e| e.code.to_string())
+        })
+    }
+
+    /// Turns 2FA on through the API with the code of the step before `unix`: the secret and
+    /// the recovery codes.
+    fn enable_two_factor(&self, email: &str, password: &str, unix: u64) -> (String, Vec<String>) {
+        use xwms_api::auth::CodeRequest;
+        use xwms_api::security::{
+            paths as security, PasswordRequest, RecoveryCodes, TwoFactorSetup,
+        };
+        let token = self.other_session(email, password, "enrolling-laptop");
+        block_on(async {
+            let api = ApiClient::new(&self.url, "cli-test").unwrap();
+            let setup: TwoFactorSetup = api
+                .post(
+                    security::TWO_FACTOR_SETUP,
+                    &PasswordRequest {
+                        password: Secret::new(password),
+                    },
+                    Some(&token),
+                )
+                .await
+                .unwrap();
+            let secret = setup.secret.expose().to_string();
+            let codes: RecoveryCodes = api
+                .post(
+                    security::TWO_FACTOR_ENABLE,
+                    &CodeRequest {
+                        code: Secret::new(totp_at(&secret, unix - 30)),
+                    },
+                    Some(&token),
+                )
+                .await
+                .unwrap();
+            let codes = codes.codes.iter().map(|c| c.expose().to_string()).collect();
+            (secret, codes)
+        })
+    }
+}
+
+#[test]
+fn sessions_commands_reject_bad_flags_with_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [
+        &["sessions"][..],
+        &["sessions", "revoke"][..],
+        &["sessions", "list", "--bogus"][..],
+        &["sessions", "revoke-others", "extra"][..],
+        &["sessions", "frobnicate"][..],
+    ] {
+        let out = xwms(dir.path()).args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("Usage"),
+            "{args:?}"
+        );
+    }
+}
+
+#[test]
+fn login_with_two_factor_and_a_wrong_code_is_a_coded_error() {
+    let server = start_accounts_server();
+    let (email, password) = ("cas.wrong@example.com", "Canal-Boat-88");
+    server.verified_account(email, password);
+    let now = unix_well_inside_a_step();
+    let (secret, _) = server.enable_two_factor(email, password, now);
+    let right = totp_at(&secret, now);
+    let wrong = if right == "123456" {
+        "654321"
+    } else {
+        "123456"
+    };
+    let dir = tempfile::tempdir().unwrap();
+    for (lang, text) in [
+        ("en_US.UTF-8", "The code is incorrect."),
+        ("nl_NL.UTF-8", "De code klopt niet."),
+        ("fr_FR.UTF-8", "Le code est incorrect."),
+    ] {
+        let out = xwms(dir.path())
+            .env("LANG", lang)
+            .args([
+                "login",
+                "--server",
+                &server.url,
+                "--email",
+                email,
+                "--password-stdin",
+            ])
+            .write_stdin(format!("{password}\n{wrong}\n"))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{lang}");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(
+            err.contains("[two_factor.code_incorrect]") && err.contains(text),
+            "{lang}: {err}"
+        );
+        assert!(!err.contains(password) && !err.contains(wrong), "{err}");
+    }
+    // No code at all on standard input.
+    let out = xwms(dir.path())
+        .args([
+            "login",
+            "--server",
+            &server.url,
+            "--email",
+            email,
+            "--password-stdin",
+        ])
+        .write_stdin(format!("{password}\n"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("[field.required]"));
+}
+
+#[test]
+#[ignore = "needs an unlocked Secret Service; run by scripts/test.sh"]
+fn login_with_two_factor_totp_and_recovery_code_through_the_os_keychain() {
+    let server = start_accounts_server();
+    let (email, password) = ("cas.2fa@example.com", "Windmill-Road-19");
+    server.verified_account(email, password);
+    let now = unix_well_inside_a_step();
+    let (secret, recovery) = server.enable_two_factor(email, password, now);
+    let dir = tempfile::tempdir().unwrap();
+    let login = |second: &str| {
+        xwms(dir.path())
+            .args([
+                "login",
+                "--server",
+                &server.url,
+                "--email",
+                email,
+                "--password-stdin",
+            ])
+            .write_stdin(format!("{password}\n{second}\n"))
+            .output()
+            .unwrap()
+    };
+    let logout = || {
+        let out = xwms(dir.path())
+            .args(["logout", "--server", &server.url])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+
+    // The current code (with a space, as apps show it) signs in; the session is in the keychain.
+    let code = totp_at(&secret, now);
+    let out = login(&format!("{} {}", &code[..3], &code[3..]));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8(out.stdout)
+        .unwrap()
+        .contains("Signed in as Cas <cas.2fa@example.com>"));
+    let out = xwms(dir.path())
+        .args(["whoami", "--server", &server.url])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    logout();
+
+    // The same code again is a replay.
+    let out = login(&code);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("[two_factor.code_used]"), "{err}");
+
+    // A recovery code works, once.
+    let out = login(&recovery[0]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    logout();
+    let out = login(&recovery[0]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("[two_factor.code_incorrect]"));
+}
+
+#[test]
+#[ignore = "needs an unlocked Secret Service; run by scripts/test.sh"]
+fn sessions_list_revoke_and_revoke_others_through_the_os_keychain() {
+    let server = start_accounts_server();
+    let (email, password) = ("cas.sessions@example.com", "Windmill-Road-19");
+    server.verified_account(email, password);
+    let dir = tempfile::tempdir().unwrap();
+    let xwms = || {
+        let mut cmd = xwms(dir.path());
+        cmd.env("XWMS_SERVER_URL", &server.url);
+        cmd
+    };
+    let ok = |out: std::process::Output| -> String {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    ok(xwms()
+        .args(["login", "--email", email, "--password-stdin"])
+        .write_stdin(format!("{password}\n"))
+        .output()
+        .unwrap());
+    let office = server.other_session(email, password, "office-pc");
+    let tablet = server.other_session(email, password, "kitchen-tablet");
+
+    // The table: this device first and marked, the others with their device and app.
+    let table = ok(xwms().args(["sessions", "list"]).output().unwrap());
+    println!("{table}");
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(lines.len(), 4, "{table}");
+    for column in ["Device", "OS", "App", "IP address", "Last active"] {
+        assert!(lines[0].contains(column), "{table}");
+    }
+    assert!(
+        lines[1].contains("This device") && lines[1].contains("xwms-cli"),
+        "{table}"
+    );
+    assert!(
+        table.contains("office-pc") && table.contains("kitchen-tablet"),
+        "{table}"
+    );
+    assert!(table.contains("127.0.0.1"), "{table}");
+    assert_eq!(table.matches("This device").count(), 1, "{table}");
+    let stamp = lines[1]
+        .split_whitespace()
+        .find(|w| w.len() == 10 && w.as_bytes()[4] == b'-')
+        .expect("a last-active date");
+    assert!(stamp.starts_with("20"), "{table}");
+    let nl = ok(xwms()
+        .env("LANG", "nl_NL.UTF-8")
+        .args(["sessions", "list"])
+        .output()
+        .unwrap());
+    assert!(
+        nl.contains("Dit apparaat") && nl.contains("Laatst actief"),
+        "{nl}"
+    );
+
+    let list = json_of(
+        &xwms()
+            .args(["sessions", "list", "--json"])
+            .output()
+            .unwrap(),
+    );
+    let sessions = list["sessions"].as_array().unwrap();
+    assert_eq!(sessions.len(), 3);
+    assert_eq!(sessions[0]["current"], true);
+    let id_of = |device: &str| {
+        sessions
+            .iter()
+            .find(|s| s["device_name"] == device)
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+
+    // One other session ends; this one cannot be revoked (sign out instead).
+    let out = ok(xwms()
+        .args(["sessions", "revoke", &id_of("office-pc")])
+        .output()
+        .unwrap());
+    assert_eq!(out.trim(), "The session was ended.");
+    assert_eq!(
+        server.refusal(&office).as_deref(),
+        Some("auth.session_revoked")
+    );
+    assert_eq!(server.refusal(&tablet), None);
+    let own = sessions[0]["id"].as_str().unwrap();
+    let out = xwms().args(["sessions", "revoke", own]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("[session.is_current]"));
+
+    // Every other session: the password first.
+    let out = xwms()
+        .args(["sessions", "revoke-others", "--password-stdin"])
+        .write_stdin("Not-The-Password-1\n")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("[auth.password_incorrect]"));
+    let out = ok(xwms()
+        .env("LANG", "fr_FR.UTF-8")
+        .args(["sessions", "revoke-others", "--password-stdin"])
+        .write_stdin(format!("{password}\n"))
+        .output()
+        .unwrap());
+    assert_eq!(
+        out.trim(),
+        "Déconnecté partout ailleurs : 1 session(s) fermée(s)."
+    );
+    assert_eq!(
+        server.refusal(&tablet).as_deref(),
+        Some("auth.session_revoked")
+    );
+    let list = json_of(
+        &xwms()
+            .args(["sessions", "list", "--json"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(list["sessions"].as_array().unwrap().len(), 1);
+    ok(xwms().args(["logout"]).output().unwrap());
+}

@@ -15,6 +15,11 @@
 //! - When the server says the session is over (revoked, expired, or a re-used refresh token),
 //!   the keychain entry is removed and [`AccountEvent::SessionEnded`] tells the app why, so it
 //!   can return to sign-in with a clear message.
+//! - While signed in, [`AccountSession::run_realtime`] (a task the app spawns once) holds the
+//!   realtime channel open: a session revoked elsewhere ends here at once, without a poll, and
+//!   new-sign-in alerts and security changes arrive as [`AccountEvent`]s.
+//! - The security center (2FA, sessions, the timeline, API clients) is in `account/security.rs`;
+//!   a second-factor challenge stays in this struct and never crosses IPC.
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
@@ -24,14 +29,17 @@ use reqwest::Method;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
 use xwms_api::auth::{
     paths, CodeRequest, CodeSent, DeviceInfo, EmailChangeRequest, EmailCodeRequest, EmailRequest,
     PasswordChangeRequest, PasswordChanged, ProfileUpdate, RecoveryFiled, RecoveryRequest,
     RefreshRequest, ResetPasswordRequest, SessionTokens, SignInRequest, SignInResponse,
     SignUpRequest, UserProfile,
 };
+use xwms_api::security::SecurityEventInfo;
 use xwms_api::{ErrorBody, ErrorCode};
+
+pub use crate::security::{recovery_codes_text, TwoFactorEnrolment};
 
 use crate::api_client::{to_json, ApiClient, NoData};
 use crate::secret::Secret;
@@ -70,6 +78,12 @@ pub enum AccountEvent {
     SessionEnded { reason: ErrorBody },
     /// Signed in, signed out, or the account's details changed.
     AccountChanged(Option<UserProfile>),
+    /// Someone signed in to this account from a device or network never seen before, on
+    /// another session (from the realtime channel): "This was me" or "Not me".
+    NewSignIn(SecurityEventInfo),
+    /// The account's sessions, 2FA, credentials or timeline changed (from the realtime
+    /// channel, and after this app's own security actions): refresh what is shown.
+    SecurityChanged,
 }
 
 /// The keychain entry: what a restart needs to resume the session.
@@ -158,6 +172,11 @@ pub struct AccountSession {
     /// A pending second-factor challenge (kept here; it never crosses IPC).
     challenge: Mutex<Option<Secret>>,
     events: broadcast::Sender<AccountEvent>,
+    /// Bumped whenever the session held changes identity (sign-in, restore, session end,
+    /// sign-out, another server): the realtime channel reconnects or stops on it.
+    session_changes: watch::Sender<u64>,
+    /// Whether the realtime channel is open (after the server's `ready`).
+    realtime: watch::Sender<bool>,
     now: Now,
 }
 
@@ -188,6 +207,8 @@ impl AccountSession {
             session: tokio::sync::Mutex::new(None),
             challenge: Mutex::new(None),
             events,
+            session_changes: watch::Sender::new(0),
+            realtime: watch::Sender::new(false),
             now: Arc::new(OffsetDateTime::now_utc),
         })
     }
@@ -215,6 +236,11 @@ impl AccountSession {
 
     fn emit(&self, event: AccountEvent) {
         let _ = self.events.send(event);
+    }
+
+    /// Tells the realtime channel that the session held is another one (or none).
+    fn session_changed(&self) {
+        self.session_changes.send_modify(|n| *n = n.wrapping_add(1));
     }
 
     fn api(&self) -> ApiClient {
@@ -247,7 +273,10 @@ impl AccountSession {
         let api = ApiClient::new(server_url, &self.identity.app)?;
         let mut guard = self.session.lock().await;
         *self.api.write().expect("api lock") = api;
-        if guard.take().is_some() {
+        let had_session = guard.take().is_some();
+        drop(guard);
+        self.session_changed();
+        if had_session {
             self.emit(AccountEvent::AccountChanged(None));
         }
         Ok(())
@@ -340,6 +369,7 @@ impl AccountSession {
     async fn end_session(&self, reason: &CoreError) {
         tracing::info!(code = %reason.code, "the server ended the session");
         self.forget_stored().await;
+        self.session_changed();
         self.emit(AccountEvent::SessionEnded {
             reason: reason.to_body(),
         });
@@ -407,7 +437,7 @@ impl AccountSession {
     async fn authed_send<T: DeserializeOwned>(
         &self,
         method: Method,
-        path: &'static str,
+        path: &str,
         body: Option<Vec<u8>>,
     ) -> Result<T, CoreError> {
         self.authed(|api, token| {
@@ -489,32 +519,7 @@ impl AccountSession {
         let answer: SignInResponse = api.post(paths::SIGN_IN, &request, None).await?;
         match answer {
             SignInResponse::SignedIn(tokens) => {
-                let mut slot = self.session.lock().await;
-                let generation = slot.as_ref().map_or(0, |l| l.generation + 1);
-                let live = Live::from_tokens(*tokens, generation);
-                if let Err(e) = self.save_stored(live.stored()).await {
-                    if let Some(token) = &live.access_token {
-                        let _ = api
-                            .post::<_, NoData>(paths::SIGN_OUT, &serde_json::json!({}), Some(token))
-                            .await;
-                    }
-                    return Err(e);
-                }
-                let user = live.user.clone().expect("signed-in user");
-                if let Some(previous) = slot.replace(live) {
-                    // Signed in again over a session: end the old one on the server too.
-                    if let Some(token) = previous.access_token {
-                        let _ = api
-                            .post::<_, NoData>(
-                                paths::SIGN_OUT,
-                                &serde_json::json!({}),
-                                Some(&token),
-                            )
-                            .await;
-                    }
-                }
-                *self.challenge.lock().expect("challenge lock") = None;
-                self.emit(AccountEvent::AccountChanged(Some(user.clone())));
+                let user = self.start_session(&api, *tokens).await?;
                 Ok(SignInOutcome::SignedIn { account: user })
             }
             SignInResponse::SecondFactor(challenge) => {
@@ -523,6 +528,42 @@ impl AccountSession {
                 Ok(SignInOutcome::SecondFactor { methods })
             }
         }
+    }
+
+    /// Holds and saves the session of a completed sign-in (password, or password and second
+    /// factor). When the keychain refuses, the new session is revoked again and the app stays
+    /// signed out (tokens never fall back to a file). A session held before is ended on the
+    /// server too.
+    async fn start_session(
+        &self,
+        api: &ApiClient,
+        tokens: SessionTokens,
+    ) -> Result<UserProfile, CoreError> {
+        let mut slot = self.session.lock().await;
+        let generation = slot.as_ref().map_or(0, |l| l.generation + 1);
+        let live = Live::from_tokens(tokens, generation);
+        if let Err(e) = self.save_stored(live.stored()).await {
+            if let Some(token) = &live.access_token {
+                let _ = api
+                    .post::<_, NoData>(paths::SIGN_OUT, &serde_json::json!({}), Some(token))
+                    .await;
+            }
+            return Err(e);
+        }
+        let user = live.user.clone().expect("signed-in user");
+        if let Some(previous) = slot.replace(live) {
+            // Signed in again over a session: end the old one on the server too.
+            if let Some(token) = previous.access_token {
+                let _ = api
+                    .post::<_, NoData>(paths::SIGN_OUT, &serde_json::json!({}), Some(&token))
+                    .await;
+            }
+        }
+        drop(slot);
+        *self.challenge.lock().expect("challenge lock") = None;
+        self.session_changed();
+        self.emit(AccountEvent::AccountChanged(Some(user.clone())));
+        Ok(user)
     }
 
     /// Unlocks a locked account with the mailed code.
@@ -606,6 +647,7 @@ impl AccountSession {
                 user: None,
                 generation: 0,
             });
+            self.session_changed();
         }
         self.refresh_locked(&mut slot).await?;
         let user = slot.as_ref().and_then(|l| l.user.clone());
@@ -705,6 +747,7 @@ impl AccountSession {
         let had_session = self.session.lock().await.take().is_some();
         self.forget_stored().await;
         *self.challenge.lock().expect("challenge lock") = None;
+        self.session_changed();
         if had_session {
             self.emit(AccountEvent::AccountChanged(None));
         }
@@ -752,6 +795,9 @@ pub fn installation_id(data_dir: &Path) -> String {
     }
     id
 }
+
+mod realtime;
+mod security;
 
 #[cfg(test)]
 mod tests;

@@ -102,11 +102,7 @@ impl ApiClient {
     ) -> Result<Self, CoreError> {
         let base = crate::settings::validate_server_url(base)?;
         let http = reqwest::Client::builder()
-            .user_agent(format!(
-                "{user_agent_product}/{} ({})",
-                crate::CLIENT_VERSION,
-                std::env::consts::OS
-            ))
+            .user_agent(user_agent(user_agent_product))
             .connect_timeout(timeouts.connect)
             .timeout(timeouts.request)
             .https_only(base.scheme() == "https")
@@ -279,6 +275,15 @@ impl ApiClient {
             }
         })
     }
+}
+
+/// The User-Agent this client sends: `<product>/<version> (<os>)`.
+pub fn user_agent(product: &str) -> String {
+    format!(
+        "{product}/{} ({})",
+        crate::CLIENT_VERSION,
+        std::env::consts::OS
+    )
 }
 
 pub(crate) fn to_json<B: Serialize + ?Sized>(body: &B) -> Result<Vec<u8>, CoreError> {

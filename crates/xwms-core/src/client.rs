@@ -17,7 +17,7 @@ pub struct Client {
     store: SettingsStore,
     settings: Mutex<Settings>,
     connection: Arc<ConnectionMonitor>,
-    account: AccountSession,
+    account: Arc<AccountSession>,
     help: Arc<HelpCache>,
 }
 
@@ -87,13 +87,14 @@ impl Client {
             store,
             settings: Mutex::new(settings),
             connection,
-            account,
+            account: Arc::new(account),
             help,
         })
     }
 
-    /// The person's account with the current server.
-    pub fn account(&self) -> &AccountSession {
+    /// The person's account with the current server. Shared, so the app can spawn its
+    /// realtime channel: `spawn(Arc::clone(client.account()).run_realtime())`.
+    pub fn account(&self) -> &Arc<AccountSession> {
         &self.account
     }
 

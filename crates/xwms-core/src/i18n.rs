@@ -138,7 +138,10 @@ pub struct AccountLabels {
     /// Followed by the account's name and email.
     pub signed_in_as: &'static str,
     pub signed_out: &'static str,
-    pub second_factor_unsupported: &'static str,
+    /// Asks for the second factor at sign-in.
+    pub code_prompt: &'static str,
+    /// The server asks for a second factor of a kind this version cannot enter.
+    pub second_factor_unknown: &'static str,
     pub name: &'static str,
     pub email: &'static str,
     pub username: &'static str,
@@ -154,7 +157,8 @@ pub fn account_labels(lang: Lang) -> AccountLabels {
             password_prompt: "Password: ",
             signed_in_as: "Signed in as",
             signed_out: "Signed out.",
-            second_factor_unsupported: "This account asks for a second factor, which the command line cannot enter yet. Sign in with the XWMS Desktop app.",
+            code_prompt: "Code from your authenticator app, or a recovery code: ",
+            second_factor_unknown: "This account asks for a kind of second step this version cannot enter. Update xwms, or sign in with the XWMS Desktop app.",
             name: "Name",
             email: "Email",
             username: "Username",
@@ -167,7 +171,8 @@ pub fn account_labels(lang: Lang) -> AccountLabels {
             password_prompt: "Wachtwoord: ",
             signed_in_as: "Ingelogd als",
             signed_out: "Uitgelogd.",
-            second_factor_unsupported: "Dit account vraagt om een tweede stap, die de opdrachtregel nog niet kan invoeren. Log in met de XWMS Desktop-app.",
+            code_prompt: "Code uit je authenticator-app, of een herstelcode: ",
+            second_factor_unknown: "Dit account vraagt om een soort tweede stap die deze versie niet kan invoeren. Werk xwms bij, of log in met de XWMS Desktop-app.",
             name: "Naam",
             email: "E-mail",
             username: "Gebruikersnaam",
@@ -180,7 +185,8 @@ pub fn account_labels(lang: Lang) -> AccountLabels {
             password_prompt: "Mot de passe : ",
             signed_in_as: "Connecté en tant que",
             signed_out: "Déconnecté.",
-            second_factor_unsupported: "Ce compte demande un second facteur, que la ligne de commande ne sait pas encore saisir. Connectez-vous avec l'application XWMS Desktop.",
+            code_prompt: "Code de votre application d'authentification, ou un code de récupération : ",
+            second_factor_unknown: "Ce compte demande un type de seconde étape que cette version ne sait pas saisir. Mettez xwms à jour, ou connectez-vous avec l'application XWMS Desktop.",
             name: "Nom",
             email: "E-mail",
             username: "Nom d'utilisateur",
@@ -191,12 +197,86 @@ pub fn account_labels(lang: Lang) -> AccountLabels {
     }
 }
 
+/// Texts of `xwms sessions`.
+pub struct SessionLabels {
+    pub device: &'static str,
+    pub os: &'static str,
+    pub app: &'static str,
+    pub ip: &'static str,
+    pub last_active: &'static str,
+    /// Marks the session of this command line.
+    pub this_device: &'static str,
+    pub revoked: &'static str,
+    /// `{n}`: how many.
+    pub revoked_others: &'static str,
+    pub password_prompt: &'static str,
+}
+
+pub fn session_labels(lang: Lang) -> SessionLabels {
+    match lang {
+        Lang::En => SessionLabels {
+            device: "Device",
+            os: "OS",
+            app: "App",
+            ip: "IP address",
+            last_active: "Last active",
+            this_device: "This device",
+            revoked: "The session was ended.",
+            revoked_others: "Signed out everywhere else: {n} session(s) ended.",
+            password_prompt: "Your password, to confirm: ",
+        },
+        Lang::Nl => SessionLabels {
+            device: "Apparaat",
+            os: "Besturingssysteem",
+            app: "App",
+            ip: "IP-adres",
+            last_active: "Laatst actief",
+            this_device: "Dit apparaat",
+            revoked: "De sessie is beëindigd.",
+            revoked_others: "Overal elders uitgelogd: {n} sessie(s) beëindigd.",
+            password_prompt: "Je wachtwoord, ter bevestiging: ",
+        },
+        Lang::Fr => SessionLabels {
+            device: "Appareil",
+            os: "Système",
+            app: "Application",
+            ip: "Adresse IP",
+            last_active: "Dernière activité",
+            this_device: "Cet appareil",
+            revoked: "La session a été fermée.",
+            revoked_others: "Déconnecté partout ailleurs : {n} session(s) fermée(s).",
+            password_prompt: "Votre mot de passe, pour confirmer : ",
+        },
+    }
+}
+
 /// "Try again in N seconds", for errors that say when a retry makes sense.
 pub fn retry_after(lang: Lang, seconds: u32) -> String {
     match lang {
         Lang::En => format!("Try again in {seconds} s."),
         Lang::Nl => format!("Probeer het over {seconds} s opnieuw."),
         Lang::Fr => format!("Réessayez dans {seconds} s."),
+    }
+}
+
+/// Why a session ended, as a person reads it, from the server's revoke reason (see
+/// [`xwms_api::security::revoke_reason`]); an unknown reason gets the general text.
+pub fn session_ended_message(reason: &str, lang: Lang) -> &'static str {
+    use xwms_api::security::revoke_reason as R;
+    match (lang, reason) {
+        (Lang::En, R::REMOVED | R::REMOVED_WITH_OTHERS) => "This device was signed out from another device. Please sign in again.",
+        (Lang::En, R::NOT_ME) => "This sign-in was reported as \"Not me\" and has been ended. Sign in again and change your password.",
+        (Lang::En, R::PASSWORD_CHANGED | R::PASSWORD_RESET) => "Your password was changed, so you were signed out. Sign in with the new password.",
+        (Lang::En, R::REFRESH_TOKEN_REUSED) => "You were signed out to protect your account: this session was used from two places. Please sign in again.",
+        (Lang::Nl, R::REMOVED | R::REMOVED_WITH_OTHERS) => "Dit apparaat is vanaf een ander apparaat uitgelogd. Log opnieuw in.",
+        (Lang::Nl, R::NOT_ME) => "Deze aanmelding is gemeld als \"Dit was ik niet\" en beëindigd. Log opnieuw in en wijzig je wachtwoord.",
+        (Lang::Nl, R::PASSWORD_CHANGED | R::PASSWORD_RESET) => "Je wachtwoord is gewijzigd, daarom ben je uitgelogd. Log in met het nieuwe wachtwoord.",
+        (Lang::Nl, R::REFRESH_TOKEN_REUSED) => "Je bent uitgelogd om je account te beschermen: deze sessie werd vanaf twee plekken gebruikt. Log opnieuw in.",
+        (Lang::Fr, R::REMOVED | R::REMOVED_WITH_OTHERS) => "Cet appareil a été déconnecté depuis un autre appareil. Veuillez vous reconnecter.",
+        (Lang::Fr, R::NOT_ME) => "Cette connexion a été signalée comme « Ce n'était pas moi » et a été fermée. Reconnectez-vous et changez votre mot de passe.",
+        (Lang::Fr, R::PASSWORD_CHANGED | R::PASSWORD_RESET) => "Votre mot de passe a été modifié, vous avez donc été déconnecté. Connectez-vous avec le nouveau mot de passe.",
+        (Lang::Fr, R::REFRESH_TOKEN_REUSED) => "Vous avez été déconnecté pour protéger votre compte : cette session a été utilisée depuis deux endroits. Veuillez vous reconnecter.",
+        (lang, _) => error_message(&ErrorCode::SessionRevoked, lang),
     }
 }
 
@@ -250,6 +330,20 @@ pub fn error_message(code: &ErrorCode, lang: Lang) -> &'static str {
             C::HelpNotFound => "Dit helpartikel bestaat niet (meer).",
             C::HelpCacheFailed => "De offline hulp kon niet worden gelezen of opgeslagen.",
             C::RateLimited => "Te veel verzoeken. Doe het wat rustiger aan.",
+            C::TwoFactorAlreadyEnabled => "Verificatie in twee stappen staat al aan.",
+            C::TwoFactorNotEnabled => "Verificatie in twee stappen staat niet aan.",
+            C::TwoFactorSetupMissing => "Het instellen is verlopen of niet begonnen. Begin opnieuw.",
+            C::TwoFactorCodeIncorrect => "De code klopt niet. Controleer of de klok van je apparaat goed staat en probeer de nieuwste code.",
+            C::TwoFactorCodeUsed => "Deze code is al gebruikt. Wacht op de volgende code in je app.",
+            C::TwoFactorChallengeExpired => "Het inloggen duurde te lang. Log opnieuw in.",
+            C::SessionNotFound => "Deze sessie bestaat niet of is al beëindigd.",
+            C::SessionIsCurrent => "Dit is het apparaat dat je nu gebruikt. Log hier uit.",
+            C::SecurityEventNotFound => "Deze beveiligingsgebeurtenis bestaat niet.",
+            C::ApiClientNotFound => "Deze API-client bestaat niet (meer).",
+            C::ApiClientNameTaken => "Je hebt al een API-client met deze naam.",
+            C::ApiClientLimit => "Je hebt het maximale aantal API-clients. Verwijder er eerst een.",
+            C::ApiClientDisabled => "Deze API-client is uitgeschakeld.",
+            C::FileSaveFailed => "Het bestand kon niet worden opgeslagen.",
             C::Unknown => "Er ging iets mis.",
         },
         Lang::Fr => match code {
@@ -301,6 +395,20 @@ pub fn error_message(code: &ErrorCode, lang: Lang) -> &'static str {
             C::HelpNotFound => "Cet article d'aide n'existe pas (ou plus).",
             C::HelpCacheFailed => "L'aide hors ligne n'a pas pu être lue ni enregistrée.",
             C::RateLimited => "Trop de requêtes. Veuillez ralentir.",
+            C::TwoFactorAlreadyEnabled => "La validation en deux étapes est déjà activée.",
+            C::TwoFactorNotEnabled => "La validation en deux étapes n'est pas activée.",
+            C::TwoFactorSetupMissing => "La configuration a expiré ou n'a pas été commencée. Veuillez recommencer.",
+            C::TwoFactorCodeIncorrect => "Le code est incorrect. Vérifiez que l'horloge de votre appareil est à l'heure et essayez le code le plus récent.",
+            C::TwoFactorCodeUsed => "Ce code a déjà été utilisé. Attendez le code suivant dans votre application.",
+            C::TwoFactorChallengeExpired => "La connexion a pris trop de temps. Veuillez vous reconnecter.",
+            C::SessionNotFound => "Cette session n'existe pas ou est déjà terminée.",
+            C::SessionIsCurrent => "C'est l'appareil que vous utilisez. Déconnectez-vous plutôt.",
+            C::SecurityEventNotFound => "Cet événement de sécurité n'existe pas.",
+            C::ApiClientNotFound => "Ce client API n'existe pas (ou plus).",
+            C::ApiClientNameTaken => "Vous avez déjà un client API portant ce nom.",
+            C::ApiClientLimit => "Vous avez atteint le nombre maximal de clients API. Supprimez-en un d'abord.",
+            C::ApiClientDisabled => "Ce client API est désactivé.",
+            C::FileSaveFailed => "Le fichier n'a pas pu être enregistré.",
             C::Unknown => "Un problème est survenu.",
         },
     }
@@ -358,8 +466,52 @@ mod tests {
             assert_ne!(l.signed_in_as, en.signed_in_as);
             assert_ne!(l.signed_out, en.signed_out);
             assert_ne!(l.password_prompt, en.password_prompt);
-            assert_ne!(l.second_factor_unsupported, en.second_factor_unsupported);
+            assert_ne!(l.code_prompt, en.code_prompt);
+            assert_ne!(l.second_factor_unknown, en.second_factor_unknown);
         }
+    }
+
+    #[test]
+    fn session_labels_are_translated_and_keep_their_placeholder() {
+        let en = session_labels(Lang::En);
+        for lang in [Lang::Nl, Lang::Fr] {
+            let l = session_labels(lang);
+            for (a, b) in [
+                (l.device, en.device),
+                (l.last_active, en.last_active),
+                (l.this_device, en.this_device),
+                (l.revoked, en.revoked),
+                (l.revoked_others, en.revoked_others),
+                (l.password_prompt, en.password_prompt),
+            ] {
+                assert_ne!(a, b);
+            }
+            assert!(l.revoked_others.contains("{n}"));
+        }
+        assert!(en.revoked_others.contains("{n}"));
+    }
+
+    #[test]
+    fn session_ended_messages_name_the_reason_in_each_language() {
+        use xwms_api::security::revoke_reason as R;
+        for lang in [Lang::En, Lang::Nl, Lang::Fr] {
+            let general = error_message(&ErrorCode::SessionRevoked, lang);
+            for reason in [
+                R::REMOVED,
+                R::REMOVED_WITH_OTHERS,
+                R::NOT_ME,
+                R::PASSWORD_CHANGED,
+                R::REFRESH_TOKEN_REUSED,
+            ] {
+                assert_ne!(session_ended_message(reason, lang), general, "{reason}");
+            }
+            assert_eq!(session_ended_message("something_new", lang), general);
+            assert_eq!(session_ended_message(R::SIGNED_OUT, lang), general);
+        }
+        assert_ne!(
+            session_ended_message(R::NOT_ME, Lang::En),
+            session_ended_message(R::NOT_ME, Lang::Fr)
+        );
     }
 
     #[test]

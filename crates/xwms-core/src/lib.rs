@@ -8,7 +8,11 @@
 //! - [`token_store::TokenStore`]: secrets in the OS keychain, never in files.
 //! - [`help::HelpCache`]: the help center offline (SQLite), synced with the server.
 //! - [`account::AccountSession`]: sign-up, sign-in, the session (refresh rotation, restore at
-//!   start, session end) and the account's settings.
+//!   start, session end), the account's settings and its security center (2FA, sessions,
+//!   the security timeline, API clients).
+//! - [`realtime`]: the realtime channel (WebSocket) that brings session ends, new-sign-in
+//!   alerts and security changes without polling.
+//! - [`security`]: the 2FA enrolment as shown (QR code rendered here), the recovery-codes file.
 
 pub mod account;
 pub mod api_client;
@@ -18,7 +22,9 @@ pub mod error;
 pub mod help;
 pub mod i18n;
 pub mod links;
+pub mod realtime;
 pub mod secret;
+pub mod security;
 pub mod settings;
 pub mod token_store;
 

@@ -57,7 +57,10 @@ fn every_seed_answer_is_an_article() {
     for (i, answer) in answers.iter().enumerate() {
         let article = &content.articles[i];
         if UPDATED_FROM_SEED.contains(&article.id.as_str()) {
-            assert_ne!(xwms_help::markup::plain(&article.en.as_ref().unwrap().body).trim(), answer.trim());
+            assert_ne!(
+                xwms_help::markup::plain(&article.en.as_ref().unwrap().body).trim(),
+                answer.trim()
+            );
             continue;
         }
         let body = xwms_help::markup::plain(&article.en.as_ref().unwrap().body);

@@ -4,14 +4,20 @@
 //! Later features add their demo records (users, help articles, tickets) here, inside the same
 //! transaction.
 
-use rusqlite::{Connection, OptionalExtension};
-use time::OffsetDateTime;
+use rusqlite::{params, Connection, OptionalExtension};
+use serde_json::json;
+use time::{Duration, OffsetDateTime};
+use xwms_api::auth::DeviceInfo;
 use xwms_api::Secret;
 
+use crate::accounts::api_clients::{CLIENT_ID_PREFIX, SECRET_PREFIX};
+use crate::accounts::events::{self, kind};
 use crate::accounts::hashing::{HashError, PasswordHasher};
+use crate::accounts::sessions::{self, token_hash};
 use crate::accounts::users::{self, User};
 use crate::accounts::validate::{Email, Language};
-use crate::clock::rfc3339;
+use crate::accounts::ClientMeta;
+use crate::clock::{rfc3339, to_millis};
 use crate::random::{self, Random};
 
 /// The server name in demo mode when no name is configured.
@@ -100,10 +106,110 @@ pub struct Seeded {
     pub seeded_at: String,
 }
 
+/// Anna's other device in the demo: a laptop that signed in two days ago from another network.
+pub const ANNA_LAPTOP: &str = "anna-thinkpad";
+/// Anna's API client in the demo (its secret is unknown to anyone: regenerate it to use it).
+pub const ANNA_API_CLIENT: &str = "Home automation";
+
+/// What the security page of a person who uses XWMS shows: a second session (a new-device
+/// alert not answered yet), a failed sign-in and an API client.
+fn seed_security(
+    tx: &Connection,
+    random: &dyn Random,
+    now: OffsetDateTime,
+    anna: &User,
+) -> rusqlite::Result<()> {
+    let ago = |d: Duration| now - d;
+    events::record(
+        tx,
+        &anna.id,
+        kind::ACCOUNT_CREATED,
+        "192.0.2.10",
+        ago(Duration::days(30)),
+        json!({}),
+    )?;
+    let device = DeviceInfo {
+        name: ANNA_LAPTOP.into(),
+        os: "linux".into(),
+        app: "XWMS-Desktop".into(),
+        app_version: env!("CARGO_PKG_VERSION").into(),
+        installation_id: random::id(random),
+    };
+    let client = ClientMeta {
+        ip: "198.51.100.23".into(),
+        user_agent: format!("XWMS-Desktop/{}", env!("CARGO_PKG_VERSION")),
+        language: None,
+    };
+    let signed_in_at = ago(Duration::days(2));
+    let issued = sessions::open(tx, random, signed_in_at, &anna.id, &device, &client)?;
+    tx.execute(
+        "UPDATE sessions SET last_active_at = ?2 WHERE id = ?1",
+        params![issued.session_id, to_millis(ago(Duration::hours(3)))],
+    )?;
+    let details = json!({
+        "session_id": issued.session_id,
+        "device": device.name,
+        "os": device.os,
+        "app": device.app,
+        "app_version": device.app_version,
+        "user_agent": client.user_agent,
+    });
+    events::record(
+        tx,
+        &anna.id,
+        kind::SIGNED_IN,
+        &client.ip,
+        signed_in_at,
+        details.clone(),
+    )?;
+    events::record(
+        tx,
+        &anna.id,
+        kind::NEW_DEVICE,
+        &client.ip,
+        signed_in_at,
+        details,
+    )?;
+    events::record(
+        tx,
+        &anna.id,
+        kind::SIGN_IN_FAILED,
+        "203.0.113.77",
+        ago(Duration::hours(20)),
+        json!({ "reason": "password", "during": "sign_in" }),
+    )?;
+    let created_at = ago(Duration::days(10));
+    let client_id = format!("{CLIENT_ID_PREFIX}{}", random::id(random));
+    tx.execute(
+        "INSERT INTO api_clients (id, user_id, name, name_key, client_id, secret_hash, secret_created_at, created_at, last_used_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8)",
+        params![
+            random::id(random),
+            anna.id,
+            ANNA_API_CLIENT,
+            ANNA_API_CLIENT.to_lowercase(),
+            client_id,
+            token_hash(&random::token(random, SECRET_PREFIX)),
+            to_millis(created_at),
+            to_millis(ago(Duration::days(1))),
+        ],
+    )?;
+    events::record(
+        tx,
+        &anna.id,
+        kind::API_CLIENT_CREATED,
+        "192.0.2.10",
+        created_at,
+        json!({ "client_id": client_id, "name": ANNA_API_CLIENT }),
+    )?;
+    Ok(())
+}
+
 /// Seeds the demo data that is missing (`users` from [`users_for`]) and records when the demo
 /// was first seeded.
 pub fn seed(
     conn: &mut Connection,
+    random: &dyn Random,
     now: OffsetDateTime,
     users: &[User],
 ) -> rusqlite::Result<Seeded> {
@@ -111,6 +217,10 @@ pub fn seed(
     for user in users {
         if users::by_email_key(&tx, &user.email_key)?.is_none() {
             users::insert(&tx, user)?;
+            users::record_password_rule(&tx, &user.id, true)?;
+            if user.email_key == Email::key_of(ANNA.email) {
+                seed_security(&tx, random, now, user)?;
+            }
         }
     }
     let inserted = tx.execute(
@@ -147,7 +257,13 @@ mod tests {
         crate::migrations::run(&mut conn).unwrap();
         assert_eq!(seeded_at(&conn).unwrap(), None);
 
-        let first = seed(&mut conn, datetime!(2026-01-01 10:00 UTC), &[]).unwrap();
+        let first = seed(
+            &mut conn,
+            &crate::random::SeededRandom::new(1),
+            datetime!(2026-01-01 10:00 UTC),
+            &[],
+        )
+        .unwrap();
         assert_eq!(
             first,
             Seeded {
@@ -155,7 +271,13 @@ mod tests {
                 seeded_at: "2026-01-01T10:00:00Z".into()
             }
         );
-        let again = seed(&mut conn, datetime!(2026-02-01 10:00 UTC), &[]).unwrap();
+        let again = seed(
+            &mut conn,
+            &crate::random::SeededRandom::new(1),
+            datetime!(2026-02-01 10:00 UTC),
+            &[],
+        )
+        .unwrap();
         assert_eq!(
             again,
             Seeded {
@@ -189,13 +311,13 @@ mod tests {
         let rows = users_for(&missing, &hasher, random.as_ref(), now)
             .await
             .unwrap();
-        seed(&mut conn, now, &rows).unwrap();
+        seed(&mut conn, random.as_ref(), now, &rows).unwrap();
         assert!(missing_accounts(&conn).unwrap().is_empty());
         // A second start with the same rows (or new ids) adds nothing.
         let again = users_for(&ACCOUNTS, &hasher, random.as_ref(), now)
             .await
             .unwrap();
-        seed(&mut conn, now, &again).unwrap();
+        seed(&mut conn, random.as_ref(), now, &again).unwrap();
         let count: i64 = conn
             .query_row("SELECT count(*) FROM users", [], |r| r.get(0))
             .unwrap();
@@ -216,5 +338,13 @@ mod tests {
             .unwrap()
             .unwrap();
         assert!(agent.is_agent && agent.email_verified);
+        // Anna's security page has something to show, seeded once.
+        let count = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
+        assert_eq!(count("SELECT count(*) FROM sessions"), 1);
+        assert_eq!(count("SELECT count(*) FROM api_clients"), 1);
+        assert_eq!(
+            count("SELECT count(*) FROM security_events WHERE alert_status = 'pending'"),
+            1
+        );
     }
 }

@@ -16,6 +16,7 @@ pub mod layers;
 pub mod mail;
 pub mod migrations;
 pub mod random;
+pub mod realtime;
 pub mod routes;
 pub mod server;
 pub mod state;

@@ -36,7 +36,91 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "help",
         sql: HELP,
     },
+    Migration {
+        version: 4,
+        name: "security_center",
+        sql: SECURITY_CENTER,
+    },
 ];
+
+/// Migration 4: the security center: two-step verification, sign-in challenges, recovery
+/// codes, new-sign-in alerts, what is known about the password, networks of sessions, and API
+/// credentials.
+const SECURITY_CENTER: &str = "
+-- Two-step verification per account. `secret` (20 random bytes) is set while 2FA is on; it
+-- must be readable to check codes, so it is the one credential kept as is (the database file
+-- is private to the server, see crate::store). `last_step` is the last accepted TOTP time step:
+-- a code of that step or an earlier one is never accepted again. A pending secret from a
+-- set-up is kept until `pending_expires_at`.
+CREATE TABLE two_factor (
+    user_id            TEXT PRIMARY KEY NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    secret             BLOB,
+    enabled_at         INTEGER,
+    last_step          INTEGER,
+    pending_secret     BLOB,
+    pending_expires_at INTEGER,
+    codes_generated_at INTEGER
+) STRICT;
+
+-- Recovery codes: only a SHA-256 of the account id and the normalised code is kept; each works
+-- once (`used_at`). A new set deletes the old one.
+CREATE TABLE recovery_codes (
+    user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    hash    TEXT NOT NULL,
+    used_at INTEGER,
+    PRIMARY KEY (user_id, hash)
+) STRICT;
+
+-- A sign-in waiting for its second factor, by the SHA-256 of the opaque challenge. Bound to the
+-- device and client of the password step: the session opens with these facts.
+CREATE TABLE sign_in_challenges (
+    hash            TEXT PRIMARY KEY NOT NULL,
+    user_id         TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    device_name     TEXT NOT NULL,
+    device_os       TEXT NOT NULL,
+    app             TEXT NOT NULL,
+    app_version     TEXT NOT NULL,
+    installation_id TEXT NOT NULL,
+    ip              TEXT NOT NULL,
+    user_agent      TEXT NOT NULL,
+    failures_before INTEGER NOT NULL,
+    created_at      INTEGER NOT NULL,
+    expires_at      INTEGER NOT NULL
+) STRICT;
+CREATE INDEX sign_in_challenges_user ON sign_in_challenges (user_id);
+
+-- Whether the password met the rule when the server last saw it (NULL: not known), and when it
+-- was last changed (NULL: never since the account was made).
+ALTER TABLE users ADD COLUMN password_meets_rule INTEGER CHECK (password_meets_rule IN (0, 1));
+ALTER TABLE users ADD COLUMN password_changed_at INTEGER;
+
+-- The network of a session's sign-in (policy::NETWORKS): a sign-in from a network the account
+-- never used is a new-sign-in alert. Empty for sessions from before this migration.
+ALTER TABLE sessions ADD COLUMN network TEXT NOT NULL DEFAULT '';
+CREATE INDEX sessions_user_network ON sessions (user_id, network);
+
+-- The session an event is about (from its details), and for new-sign-in alerts whether the
+-- person said 'This was me' (confirmed) or 'Not me' (denied).
+ALTER TABLE security_events ADD COLUMN session_id TEXT;
+ALTER TABLE security_events ADD COLUMN alert_status TEXT CHECK (alert_status IN ('pending', 'confirmed', 'denied'));
+CREATE INDEX security_events_user_id ON security_events (user_id, id);
+
+-- API credentials: `client_id` is public; only a SHA-256 of the secret is kept.
+CREATE TABLE api_clients (
+    id                TEXT PRIMARY KEY NOT NULL,
+    user_id           TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    name              TEXT NOT NULL,
+    -- Lower-cased name: names are unique per account without regard to case.
+    name_key          TEXT NOT NULL,
+    client_id         TEXT NOT NULL UNIQUE,
+    secret_hash       TEXT NOT NULL,
+    secret_created_at INTEGER NOT NULL,
+    created_at        INTEGER NOT NULL,
+    last_used_at      INTEGER,
+    enabled           INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),
+    UNIQUE (user_id, name_key)
+) STRICT;
+";
 
 /// Migration 3: the help center (see `crate::help`). `version` is the content version in which
 /// a row last changed; the current version is `server_meta.help_version`.

@@ -79,8 +79,9 @@ impl Server {
                 .map_err(store_error)?;
             let users =
                 demo::users_for(&missing, state.accounts.hasher(), random.as_ref(), now).await?;
+            let seed_random = Arc::clone(&random);
             let seeded = store
-                .call(move |conn| demo::seed(conn, now, &users))
+                .call(move |conn| demo::seed(conn, seed_random.as_ref(), now, &users))
                 .await
                 .map_err(store_error)?;
             tracing::info!(first_time = seeded.first_time, seeded_at = %seeded.seeded_at, "demo data ready");

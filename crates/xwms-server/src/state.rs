@@ -2,12 +2,14 @@
 
 use std::sync::Arc;
 
-use crate::accounts::{Accounts, HashCost, NoSecondFactor, PasswordHasher, SecondFactor};
+use crate::accounts::two_factor::TotpSecondFactor;
+use crate::accounts::{Accounts, HashCost, PasswordHasher, SecondFactor};
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::help::HelpCenter;
 use crate::mail::{Mailer, Outbox};
 use crate::random::{OsRandom, Random};
+use crate::realtime::LiveSessions;
 use crate::store::Store;
 
 /// Shared state of the router; cheap to clone.
@@ -19,6 +21,8 @@ pub struct AppState {
     pub accounts: Arc<Accounts>,
     pub outbox: Arc<Outbox>,
     pub help: Arc<HelpCenter>,
+    /// The realtime channel's connections.
+    pub live: Arc<LiveSessions>,
 }
 
 /// How this server describes itself in `GET /api/info`.
@@ -51,14 +55,15 @@ pub struct Services {
 }
 
 impl Services {
-    /// Production parts: the OS's randomness, [`HashCost::PRODUCTION`], no second factor.
+    /// Production parts: the OS's randomness, [`HashCost::PRODUCTION`], TOTP and recovery codes
+    /// as the second factor.
     pub fn new(clock: Arc<dyn Clock>, mailer: Arc<dyn Mailer>) -> Services {
         Services {
             clock,
             random: Arc::new(OsRandom),
             hash_cost: HashCost::PRODUCTION,
             mailer,
-            second_factor: Arc::new(NoSecondFactor),
+            second_factor: Arc::new(TotpSecondFactor),
         }
     }
 
@@ -86,6 +91,7 @@ impl AppState {
             services.mailer,
         ));
         let hasher = PasswordHasher::new(services.hash_cost, Arc::clone(&services.random));
+        let live = Arc::new(LiveSessions::new());
         let accounts = Arc::new(Accounts::new(
             store.clone(),
             Arc::clone(&services.clock),
@@ -93,6 +99,7 @@ impl AppState {
             hasher,
             Arc::clone(&outbox),
             services.second_factor,
+            Arc::clone(&live),
         ));
         AppState {
             help: Arc::new(HelpCenter::new(store.clone())),
@@ -101,6 +108,7 @@ impl AppState {
             server: Arc::new(server),
             accounts,
             outbox,
+            live,
         }
     }
 }

@@ -58,6 +58,51 @@ export const commands = {
 	confirmEmailChange: (code: string) => typedError<UserProfile, ErrorBody>(__TAURI_INVOKE("confirm_email_change", { code })),
 	/**  Changes the password (current one required); optionally ends every other session. */
 	changePassword: (currentPassword: string, newPassword: string, signOutOthers: boolean) => typedError<PasswordChanged, ErrorBody>(__TAURI_INVOKE("change_password", { currentPassword, newPassword, signOutOthers })),
+	/**
+	 *  The second step of sign-in: a code from the authenticator app (`totp`) or a recovery code
+	 *  (`recovery_code`) for the challenge the core kept from `sign_in`.
+	 */
+	completeSecondFactor: (method: string, code: string) => typedError<UserProfile, ErrorBody>(__TAURI_INVOKE("complete_second_factor", { method, code })),
+	/**  The Security page's checklist: email, password, 2FA, recovery codes, sessions. */
+	securityOverview: () => typedError<SecurityOverview, ErrorBody>(__TAURI_INVOKE("security_overview")),
+	/**  A page of the security timeline, newest first; `before` is the last page's `next_before`. */
+	securityEvents: (before: string | null, limit: number) => typedError<SecurityEventPage, ErrorBody>(__TAURI_INVOKE("security_events", { before, limit })),
+	/**  "This was me" on a new-sign-in alert. */
+	confirmSignIn: (eventId: string) => typedError<SecurityEventInfo, ErrorBody>(__TAURI_INVOKE("confirm_sign_in", { eventId })),
+	/**  "Not me": the alert's session is removed at once (the UI then offers a new password). */
+	denySignIn: (eventId: string) => typedError<SecurityEventInfo, ErrorBody>(__TAURI_INVOKE("deny_sign_in", { eventId })),
+	/**  Starts turning 2FA on (password re-entered): a new secret with its QR code, shown once. */
+	startTwoFactor: (password: string) => typedError<TwoFactorEnrolment, ErrorBody>(__TAURI_INVOKE("start_two_factor", { password })),
+	/**  The first code from the app turns 2FA on; the answer is the first set of recovery codes. */
+	enableTwoFactor: (code: string) => typedError<RecoveryCodes, ErrorBody>(__TAURI_INVOKE("enable_two_factor", { code })),
+	/**  Turns 2FA off: the password and a current code (or a recovery code). */
+	disableTwoFactor: (password: string, code: string) => typedError<null, ErrorBody>(__TAURI_INVOKE("disable_two_factor", { password, code })),
+	/**  A new set of recovery codes (password re-entered); the old set stops working. */
+	regenerateRecoveryCodes: (password: string) => typedError<RecoveryCodes, ErrorBody>(__TAURI_INVOKE("regenerate_recovery_codes", { password })),
+	/**
+	 *  Writes the recovery codes as a text file (in the app's language) to the Downloads folder:
+	 *  a new file each time (`xwms-recovery-codes-<date>.txt`, then `-2`, ...), readable by the
+	 *  person only (0600 on Unix). Returns the file's path.
+	 */
+	saveRecoveryCodes: (codes: string[], generatedAt: string) => typedError<string, ErrorBody>(__TAURI_INVOKE("save_recovery_codes", { codes, generatedAt })),
+	/**  Shows a file saved by `save_recovery_codes` in the system's file manager. */
+	showInFolder: (path: string) => typedError<null, ErrorBody>(__TAURI_INVOKE("show_in_folder", { path })),
+	/**  Every active session, this device first. */
+	listSessions: () => typedError<SessionList, ErrorBody>(__TAURI_INVOKE("list_sessions")),
+	/**  Removes another session; it is signed out at once. */
+	revokeSession: (id: string) => typedError<null, ErrorBody>(__TAURI_INVOKE("revoke_session", { id })),
+	/**  Removes every session but this one (password re-entered). */
+	revokeOtherSessions: (password: string) => typedError<SessionsRevoked, ErrorBody>(__TAURI_INVOKE("revoke_other_sessions", { password })),
+	/**  The person's API clients. */
+	listApiClients: () => typedError<ApiClientList, ErrorBody>(__TAURI_INVOKE("list_api_clients")),
+	/**  A new API client; its secret is in the answer and never again. */
+	createApiClient: (name: string) => typedError<ApiClientSecret, ErrorBody>(__TAURI_INVOKE("create_api_client", { name })),
+	/**  Renames, disables or enables an API client. */
+	updateApiClient: (id: string, update: ApiClientUpdate) => typedError<ApiClientInfo, ErrorBody>(__TAURI_INVOKE("update_api_client", { id, update })),
+	/**  A new secret for an API client; the old one stops working at once. */
+	regenerateApiClientSecret: (id: string) => typedError<ApiClientSecret, ErrorBody>(__TAURI_INVOKE("regenerate_api_client_secret", { id })),
+	/**  Deletes an API client; its credentials stop working at once. */
+	deleteApiClient: (id: string) => typedError<null, ErrorBody>(__TAURI_INVOKE("delete_api_client", { id })),
 	/**  The offline help's version, source, last sync and notice. */
 	helpStatus: () => typedError<HelpStatus, ErrorBody>(__TAURI_INVOKE("help_status")),
 	/**  The person has read the help's notice (e.g. "the cache was rebuilt"). */
@@ -82,6 +127,8 @@ export const events = {
 	accountChanged: makeEvent<AccountChanged, AccountChanged>("account-changed"),
 	connectionChanged: makeEvent<ConnectionChanged, ConnectionChanged>("connection-changed"),
 	helpChanged: makeEvent<HelpChanged, HelpChanged>("help-changed"),
+	newSignIn: makeEvent<NewSignIn, NewSignIn>("new-sign-in"),
+	securityChanged: makeEvent<SecurityChanged, SecurityChanged>("security-changed"),
 	sessionEnded: makeEvent<SessionEnded, SessionEnded>("session-ended"),
 };
 
@@ -91,6 +138,38 @@ export const events = {
  *  `account-changed`.
  */
 export type AccountChanged = UserProfile | null;
+
+/**  One API client of the person. */
+export type ApiClientInfo = {
+	id: string,
+	name: string,
+	/**  Public: `xwms_ci_...`. */
+	client_id: string,
+	/**  RFC 3339. */
+	created_at: string,
+	/**  RFC 3339; `None` when never used. */
+	last_used_at: string | null,
+	/**  RFC 3339 of the current secret. */
+	secret_created_at: string,
+	enabled: boolean,
+};
+
+export type ApiClientList = {
+	clients: ApiClientInfo[],
+};
+
+/**  A client with its secret: the only time the secret is ever shown (only a hash is kept). */
+export type ApiClientSecret = {
+	client: ApiClientInfo,
+	/**  `xwms_cs_...`. */
+	client_secret: Secret,
+};
+
+/**  Fields to change; absent fields stay as they are. */
+export type ApiClientUpdate = {
+	name?: string | null,
+	enabled?: boolean | null,
+};
 
 /**  A category page: the category, its tags (most used first) and its articles. */
 export type CategoryPage = {
@@ -218,6 +297,13 @@ export type Language =
 /**  Follow the operating system's language. */
 "system" | "en" | "nl" | "fr";
 
+/**
+ *  A sign-in to the account from a device or network never seen before (the realtime channel
+ *  tells every other session). The UI shows an alert with "This was me" / "Not me"; the app
+ *  also shows a desktop notification. Event name `new-sign-in`.
+ */
+export type NewSignIn = SecurityEventInfo;
+
 export type PasswordChanged = {
 	sessions_revoked: number,
 };
@@ -239,6 +325,14 @@ export type ProfileUpdate = {
 	timezone?: string | null,
 	region?: string | null,
 	language?: string | null,
+};
+
+/**  A new set of recovery codes: shown once, each works once, a new set voids the old one. */
+export type RecoveryCodes = {
+	/**  `xxxx-xxxx` (lower-case letters and digits). */
+	codes: Secret[],
+	/**  RFC 3339. */
+	generated_at: string,
 };
 
 export type RecoveryFiled = {
@@ -279,6 +373,73 @@ export type SearchHit = {
 	score: number | null,
 };
 
+/**
+ *  A secret string (password, token, code): redacted in `Debug` and `Display`, zeroed on drop,
+ *  (de)serialised as a plain string. Read it only where it is checked, sent or stored, with
+ *  [`Secret::expose`].
+ */
+export type Secret = string;
+
+/**
+ *  The account's sessions, 2FA, API credentials or timeline changed (here or on another
+ *  device): screens showing them refresh. Event name `security-changed`.
+ */
+export type SecurityChanged = null;
+
+/**  One entry of the security timeline. */
+export type SecurityEventInfo = {
+	/**  Opaque, stable; for `confirm`/`deny` and paging. */
+	id: string,
+	/**
+	 *  See the server's event kinds: `signed_in`, `sign_in_failed`, `new_device`,
+	 *  `new_network`, `account_locked`, `account_unlocked`, `password_changed`,
+	 *  `password_reset`, `email_changed`, `two_factor_enabled`, `two_factor_disabled`,
+	 *  `recovery_codes_regenerated`, `recovery_code_used`, `second_factor_failed`,
+	 *  `session_revoked`, `sessions_revoked`, `api_client_created`, ... Unknown kinds are
+	 *  shown with a generic label.
+	 */
+	kind: string,
+	/**  RFC 3339 (UTC; clients show it in the person's time zone). */
+	at: string,
+	ip: string,
+	/**  The device, OS and app of the session concerned, when there is one. */
+	device: string | null,
+	os: string | null,
+	app: string | null,
+	session_id: string | null,
+	/**  A new-sign-in alert (`new_device`, `new_network`): needs "This was me" or "Not me". */
+	alert: boolean,
+	/**  For alerts: `pending`, `confirmed` or `denied`. */
+	alert_status: string | null,
+	/**  Whether `session_id` is still active. */
+	session_active: boolean,
+};
+
+export type SecurityEventPage = {
+	events: SecurityEventInfo[],
+	/**  Pass as `before` for the next (older) page; `None` at the end. */
+	next_before: string | null,
+};
+
+/**  The security checklist of the Security page. */
+export type SecurityOverview = {
+	email_verified: boolean,
+	/**
+	 *  Whether the password met the current rule when it was last entered (the server
+	 *  only ever sees the password itself at sign-in or change). `None`: not known yet.
+	 */
+	password_meets_rule: boolean | null,
+	/**  RFC 3339; `None` when it was never changed since the account was created. */
+	password_changed_at: string | null,
+	two_factor: TwoFactorStatus,
+	active_sessions: number,
+	/**
+	 *  New-sign-in alerts neither confirmed ("This was me") nor denied whose session is
+	 *  still active.
+	 */
+	unrecognised_sessions: number,
+};
+
 /**  What the app shows of the server it talks to (from `GET /api/info`). */
 export type ServerSummary = {
 	name: string,
@@ -298,6 +459,34 @@ export type ServerSummary = {
  */
 export type SessionEnded = {
 	reason: ErrorBody,
+};
+
+/**  One active session. */
+export type SessionInfo = {
+	id: string,
+	/**  `desktop`, `mobile`, `cli` or `other`, derived from the app and OS. */
+	device_type: string,
+	device_name: string,
+	os: string,
+	app: string,
+	app_version: string,
+	ip: string,
+	user_agent: string,
+	/**  RFC 3339. */
+	created_at: string,
+	/**  RFC 3339. */
+	last_active_at: string,
+	/**  The session of the request ("This device"): cannot be removed from the list. */
+	current: boolean,
+};
+
+export type SessionList = {
+	/**  Current session first, then by last activity, newest first. */
+	sessions: SessionInfo[],
+};
+
+export type SessionsRevoked = {
+	sessions_revoked: number,
 };
 
 export type Settings = {
@@ -329,6 +518,43 @@ export type SyncReport = {
 export type Theme = 
 /**  Follow the operating system's light/dark preference. */
 "system" | "light" | "dark";
+
+/**
+ *  A pending 2FA enrolment, ready to show: scan the QR code or type the secret, then confirm
+ *  with a code ([`crate::account::AccountSession::enable_two_factor`]) before `expires_at`.
+ */
+export type TwoFactorEnrolment = {
+	/**  The shared secret, base32 without padding. */
+	secret: Secret,
+	/**
+	 *  The same secret in groups of four separated by spaces, for typing it in
+	 *  (`JBSW Y3DP EHPK 3PXP ...`).
+	 */
+	secret_groups: Secret,
+	/**  `otpauth://totp/XWMS:<email>?secret=...`: what the QR code holds. */
+	otpauth_uri: Secret,
+	/**
+	 *  An SVG document (no XML declaration, so it can go straight into a page): dark modules
+	 *  on white with a four-module quiet zone, about [`QR_MIN_PIXELS`] px, error correction M.
+	 *  It encodes the secret: treat it like one.
+	 */
+	qr_svg: string,
+	issuer: string,
+	/**  The account's email address, as authenticator apps show it. */
+	account_name: string,
+	digits: number,
+	period_seconds: number,
+	algorithm: string,
+	/**  RFC 3339: after this the pending secret is forgotten (start again). */
+	expires_at: string,
+};
+
+export type TwoFactorStatus = {
+	enabled: boolean,
+	/**  RFC 3339. */
+	enabled_at: string | null,
+	recovery_codes_left: number,
+};
 
 /**  A person's account as they see it. */
 export type UserProfile = {

@@ -73,3 +73,30 @@ export function formatDate(value: string | number | Date | null | undefined): st
 export function formatTime(value: string | number | Date | null | undefined): string | null {
   return format(value, { timeStyle: "short" });
 }
+
+const RELATIVE_STEPS: readonly [Intl.RelativeTimeFormatUnit, number][] = [
+  ["second", 60],
+  ["minute", 60],
+  ["hour", 24],
+  ["day", 7],
+  ["week", 4.35],
+  ["month", 12],
+  ["year", Number.POSITIVE_INFINITY],
+];
+
+/**
+ * How long ago (or how far ahead) `value` is, in the current language: "just now" under a
+ * minute, then "5 minutes ago", "yesterday", "3 weeks ago", ...
+ */
+export function formatRelative(value: string | number | Date | null | undefined, now: number = Date.now()): string | null {
+  const date = toDate(value);
+  if (!date) return null;
+  const rtf = new Intl.RelativeTimeFormat(formatLocale(), { numeric: "auto" });
+  let amount = (date.getTime() - now) / 1000;
+  if (Math.abs(amount) < 45) return rtf.format(0, "second");
+  for (const [unit, size] of RELATIVE_STEPS) {
+    if (Math.abs(amount) < size) return rtf.format(Math.round(amount), unit);
+    amount /= size;
+  }
+  return null;
+}

@@ -8,6 +8,10 @@
 
 import { commands, events } from "./bindings";
 import type {
+  ApiClientInfo,
+  ApiClientList,
+  ApiClientSecret,
+  ApiClientUpdate,
   CategoryPage,
   CodeSent,
   ConnectionState,
@@ -19,16 +23,27 @@ import type {
   PasswordChanged,
   PasswordCheck,
   ProfileUpdate,
+  RecoveryCodes,
   RecoveryFiled,
   RecoveryRequest,
   SearchHit,
+  SecurityEventInfo,
+  SecurityEventPage,
+  SecurityOverview,
+  SessionList,
+  SessionsRevoked,
   Settings,
   SignInOutcome,
   SyncReport,
+  TwoFactorEnrolment,
   UserProfile,
 } from "./bindings";
 
 export type {
+  ApiClientInfo,
+  ApiClientList,
+  ApiClientSecret,
+  ApiClientUpdate,
   CategoryPage,
   CodeSent,
   ConnectionState,
@@ -44,14 +59,23 @@ export type {
   PasswordChanged,
   PasswordCheck,
   ProfileUpdate,
+  RecoveryCodes,
   RecoveryFiled,
   RecoveryRequest,
   SearchHit,
+  SecurityEventInfo,
+  SecurityEventPage,
+  SecurityOverview,
   ServerSummary,
+  SessionInfo,
+  SessionList,
+  SessionsRevoked,
   Settings,
   SignInOutcome,
   SyncReport,
   Theme,
+  TwoFactorEnrolment,
+  TwoFactorStatus,
   UserProfile,
 } from "./bindings";
 /** What a person can say they lost, in a recovery request (`RecoveryRequest.lost`). */
@@ -216,6 +240,92 @@ export function changePassword(
   return settle<PasswordChanged>(() => commands.changePassword(currentPassword, newPassword, signOutOthers));
 }
 
+// ---- Security center -------------------------------------------------------------------------
+
+/** Second-factor methods (`SecondFactorChallenge.methods`). */
+export const METHOD_TOTP = "totp";
+export const METHOD_RECOVERY_CODE = "recovery_code";
+
+/** The second step of sign-in: a code from the authenticator app or a recovery code. */
+export function completeSecondFactor(method: string, code: string): Promise<Result<UserProfile>> {
+  return settle<UserProfile>(() => commands.completeSecondFactor(method, code));
+}
+
+export function securityOverview(): Promise<Result<SecurityOverview>> {
+  return settle<SecurityOverview>(() => commands.securityOverview());
+}
+
+/** A page of the security timeline, newest first; `before` from the previous page. */
+export function securityEvents(before: string | null, limit: number): Promise<Result<SecurityEventPage>> {
+  return settle<SecurityEventPage>(() => commands.securityEvents(before, limit));
+}
+
+export function confirmSignIn(eventId: string): Promise<Result<SecurityEventInfo>> {
+  return settle<SecurityEventInfo>(() => commands.confirmSignIn(eventId));
+}
+
+export function denySignIn(eventId: string): Promise<Result<SecurityEventInfo>> {
+  return settle<SecurityEventInfo>(() => commands.denySignIn(eventId));
+}
+
+export function startTwoFactor(password: string): Promise<Result<TwoFactorEnrolment>> {
+  return settle<TwoFactorEnrolment>(() => commands.startTwoFactor(password));
+}
+
+export function enableTwoFactor(code: string): Promise<Result<RecoveryCodes>> {
+  return settle<RecoveryCodes>(() => commands.enableTwoFactor(code));
+}
+
+export function disableTwoFactor(password: string, code: string): Promise<Result<null>> {
+  return settle<null>(() => commands.disableTwoFactor(password, code));
+}
+
+export function regenerateRecoveryCodes(password: string): Promise<Result<RecoveryCodes>> {
+  return settle<RecoveryCodes>(() => commands.regenerateRecoveryCodes(password));
+}
+
+/** Writes the codes to a new file in Downloads; resolves to its path. */
+export function saveRecoveryCodes(codes: string[], generatedAt: string): Promise<Result<string>> {
+  return settle<string>(() => commands.saveRecoveryCodes(codes, generatedAt));
+}
+
+/** Shows a file the app saved in the system's file manager. */
+export function showInFolder(path: string): Promise<Result<null>> {
+  return settle<null>(() => commands.showInFolder(path));
+}
+
+export function listSessions(): Promise<Result<SessionList>> {
+  return settle<SessionList>(() => commands.listSessions());
+}
+
+export function revokeSession(id: string): Promise<Result<null>> {
+  return settle<null>(() => commands.revokeSession(id));
+}
+
+export function revokeOtherSessions(password: string): Promise<Result<SessionsRevoked>> {
+  return settle<SessionsRevoked>(() => commands.revokeOtherSessions(password));
+}
+
+export function listApiClients(): Promise<Result<ApiClientList>> {
+  return settle<ApiClientList>(() => commands.listApiClients());
+}
+
+export function createApiClient(name: string): Promise<Result<ApiClientSecret>> {
+  return settle<ApiClientSecret>(() => commands.createApiClient(name));
+}
+
+export function updateApiClient(id: string, update: ApiClientUpdate): Promise<Result<ApiClientInfo>> {
+  return settle<ApiClientInfo>(() => commands.updateApiClient(id, update));
+}
+
+export function regenerateApiClientSecret(id: string): Promise<Result<ApiClientSecret>> {
+  return settle<ApiClientSecret>(() => commands.regenerateApiClientSecret(id));
+}
+
+export function deleteApiClient(id: string): Promise<Result<null>> {
+  return settle<null>(() => commands.deleteApiClient(id));
+}
+
 // ---- Help center (served from the offline cache: works without a server) --------------------
 
 /** Error code of an article or category that does not exist (in that language). */
@@ -307,4 +417,14 @@ export function onHelpChanged(handler: (status: HelpStatus) => void): Promise<Un
 /** `account-changed`: the signed-in account changed, or `null` after signing out. */
 export function onAccountChanged(handler: (account: UserProfile | null) => void): Promise<Unlisten> {
   return subscribe(events.accountChanged, handler);
+}
+
+/** `new-sign-in`: a sign-in from a new device or network (an alert to confirm or deny). */
+export function onNewSignIn(handler: (event: SecurityEventInfo) => void): Promise<Unlisten> {
+  return subscribe(events.newSignIn, handler);
+}
+
+/** `security-changed`: sessions, 2FA, credentials or the timeline changed; refresh. */
+export function onSecurityChanged(handler: () => void): Promise<Unlisten> {
+  return subscribe(events.securityChanged, () => handler());
 }

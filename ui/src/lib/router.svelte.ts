@@ -12,6 +12,7 @@ export type Screen =
   | "account"
   | "security"
   | "sessions"
+  | "api-credentials"
   | "support"
   | "agent"
   | "settings"
@@ -27,7 +28,12 @@ export type Screen =
   | "second-factor";
 
 /** Screens that need a signed-in person; a signed-out person is sent to sign-in, then back. */
-export const SIGNED_IN_SCREENS: ReadonlySet<Screen> = new Set<Screen>(["account", "security"]);
+export const SIGNED_IN_SCREENS: ReadonlySet<Screen> = new Set<Screen>([
+  "account",
+  "security",
+  "sessions",
+  "api-credentials",
+]);
 
 /** Screens of the sign-in family: shown in the sign-in layout, part of the Account section. */
 export const AUTH_SCREENS: ReadonlySet<Screen> = new Set<Screen>([
@@ -60,6 +66,9 @@ export const ROUTES: Readonly<Record<string, Screen>> = {
   // XWMS's web routes for the same screens, as help answers use them.
   "/account/security": "security",
   "/account/sessions": "sessions",
+  // API credentials (client id and secret for integrations): a page of the security center.
+  "/api-credentials": "api-credentials",
+  "/account/api-credentials": "api-credentials",
   "/support": "support",
   "/agent": "agent",
   "/settings": "settings",

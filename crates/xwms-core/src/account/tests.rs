@@ -114,6 +114,8 @@ async fn an_offline_start_keeps_the_saved_session_for_later() {
 
 // ----- against the real server on loopback -----
 
+mod security;
+
 mod real_server {
     use std::sync::Arc;
     use std::time::Duration;

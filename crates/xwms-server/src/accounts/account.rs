@@ -120,21 +120,8 @@ impl Accounts {
         if new.key == user.email_key {
             return Err(ApiError::field(ErrorCode::FieldInvalid, "new_email"));
         }
-        self.check_password(
-            &user.email_key,
-            Some(&user),
-            &req.password,
-            client,
-            ErrorCode::PasswordIncorrect,
-        )
-        .await
-        .map_err(|e| {
-            if e.code == ErrorCode::PasswordIncorrect {
-                e.with_field("password")
-            } else {
-                e
-            }
-        })?;
+        self.reauthenticate(&user, &req.password, client, "password")
+            .await?;
         let answer = code_sent(&new.address, Purpose::ChangeEmail);
         let ip = client.ip.clone();
         self.write(move |tx, ctx| {
@@ -249,6 +236,7 @@ impl Accounts {
             users::update(tx, &user)?;
             guard::clear(tx, &old_key)?;
             guard::clear(tx, &new_key)?;
+            ctx.security_changed(&user.id);
             events::record(
                 tx,
                 &user.id,

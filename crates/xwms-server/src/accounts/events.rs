@@ -24,6 +24,31 @@ pub mod kind {
     pub const REFRESH_TOKEN_REUSED: &str = "refresh_token_reused";
     pub const SIGNED_OUT: &str = "signed_out";
     pub const RECOVERY_REQUESTED: &str = "recovery_requested";
+    pub const SIGN_IN_FAILED: &str = "sign_in_failed";
+    pub const NEW_NETWORK: &str = "new_network";
+    pub const TWO_FACTOR_ENABLED: &str = "two_factor_enabled";
+    pub const TWO_FACTOR_DISABLED: &str = "two_factor_disabled";
+    pub const RECOVERY_CODES_REGENERATED: &str = "recovery_codes_regenerated";
+    pub const RECOVERY_CODE_USED: &str = "recovery_code_used";
+    pub const SECOND_FACTOR_FAILED: &str = "second_factor_failed";
+    pub const SESSION_REVOKED: &str = "session_revoked";
+    pub const SESSIONS_REVOKED: &str = "sessions_revoked";
+    pub const ALERT_CONFIRMED: &str = "alert_confirmed";
+    pub const API_CLIENT_CREATED: &str = "api_client_created";
+    pub const API_CLIENT_SECRET_REGENERATED: &str = "api_client_secret_regenerated";
+    pub const API_CLIENT_DISABLED: &str = "api_client_disabled";
+    pub const API_CLIENT_ENABLED: &str = "api_client_enabled";
+    pub const API_CLIENT_DELETED: &str = "api_client_deleted";
+
+    /// New-sign-in alerts: the person answers "This was me" or "Not me".
+    pub const ALERTS: [&str; 2] = [NEW_DEVICE, NEW_NETWORK];
+}
+
+/// The answer to a new-sign-in alert, as stored in `security_events.alert_status`.
+pub mod alert_status {
+    pub const PENDING: &str = "pending";
+    pub const CONFIRMED: &str = "confirmed";
+    pub const DENIED: &str = "denied";
 }
 
 /// One stored event.
@@ -35,6 +60,8 @@ pub struct SecurityEvent {
     pub details: Value,
 }
 
+/// Records an event; `details.session_id`, when present, names the session it is about. An
+/// event of an alert kind ([`kind::ALERTS`]) starts as a pending alert. Returns its id.
 pub fn record(
     conn: &Connection,
     user_id: &str,
@@ -42,18 +69,25 @@ pub fn record(
     ip: &str,
     at: OffsetDateTime,
     details: Value,
-) -> rusqlite::Result<()> {
+) -> rusqlite::Result<i64> {
+    let session_id = details["session_id"].as_str().map(str::to_owned);
+    let alert = kind::ALERTS
+        .contains(&kind)
+        .then_some(alert_status::PENDING);
     conn.prepare_cached(
-        "INSERT INTO security_events (user_id, kind, ip, at, details) VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO security_events (user_id, kind, ip, at, details, session_id, alert_status)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?
     .execute(params![
         user_id,
         kind,
         ip,
         to_millis(at),
-        details.to_string()
-    ])
-    .map(|_| ())
+        details.to_string(),
+        session_id,
+        alert
+    ])?;
+    Ok(conn.last_insert_rowid())
 }
 
 /// The events of an account, oldest first.

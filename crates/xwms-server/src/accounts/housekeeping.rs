@@ -21,6 +21,7 @@ pub struct Pruned {
     pub tokens: usize,
     pub guards: usize,
     pub mail: usize,
+    pub challenges: usize,
 }
 
 pub fn prune(conn: &Connection, now: OffsetDateTime) -> rusqlite::Result<Pruned> {
@@ -38,6 +39,7 @@ pub fn prune(conn: &Connection, now: OffsetDateTime) -> rusqlite::Result<Pruned>
             "DELETE FROM mail_outbox WHERE sent_at IS NOT NULL AND sent_at < ?1",
             [to_millis(now - KEEP_SENT_MAIL)],
         )?,
+        challenges: super::two_factor::prune_challenges(conn, now)?,
     })
 }
 

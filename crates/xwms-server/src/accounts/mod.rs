@@ -22,7 +22,7 @@
 //! answer (`code.incorrect`, `code.resend_too_soon`, `auth.throttled`, `auth.locked`, ...)
 //! matches too.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use rusqlite::Transaction;
 use time::OffsetDateTime;
@@ -32,15 +32,20 @@ use crate::clock::Clock;
 use crate::error::ApiError;
 use crate::mail::{self, MailFacts, MailKind, Outbox};
 use crate::random::Random;
+use crate::realtime::{LiveSessions, Notice};
 use crate::store::Store;
 
+pub mod api_clients;
 pub mod codes;
 pub mod events;
 pub mod guard;
 pub mod hashing;
 pub mod housekeeping;
 pub mod policy;
+pub mod security;
 pub mod sessions;
+pub mod totp;
+pub mod two_factor;
 pub mod users;
 pub mod validate;
 
@@ -66,38 +71,32 @@ pub struct ClientMeta {
     pub language: Option<Language>,
 }
 
-/// The seam for a second factor (the security-center issue adds TOTP here).
+/// The seam for a second factor.
 ///
 /// After a correct password, sign-in asks [`SecondFactor::challenge`]: `None` signs the person in
-/// at once; `Some(challenge)` answers `SignInResponse::SecondFactor` instead, and the route that
-/// checks the second factor opens the session with [`Accounts::complete_sign_in`]. Password
-/// reset never skips this step (R10): it does not sign anyone in.
+/// at once; `Some(challenge)` answers `SignInResponse::SecondFactor` instead, and
+/// `POST /api/auth/signin/second-factor` opens the session once the challenge is met
+/// ([`Accounts::sign_in_second_factor`]). Password reset never skips this step (R10): it does
+/// not sign anyone in. Production uses [`two_factor::TotpSecondFactor`].
 pub trait SecondFactor: Send + Sync + 'static {
     fn challenge(
         &self,
         tx: &Transaction<'_>,
+        random: &dyn Random,
         user: &User,
-        device: &DeviceInfo,
-        client: &ClientMeta,
+        attempt: &SignInAttempt<'_>,
         now: OffsetDateTime,
     ) -> rusqlite::Result<Option<SecondFactorChallenge>>;
 }
 
-/// No account has a second factor yet.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct NoSecondFactor;
-
-impl SecondFactor for NoSecondFactor {
-    fn challenge(
-        &self,
-        _tx: &Transaction<'_>,
-        _user: &User,
-        _device: &DeviceInfo,
-        _client: &ClientMeta,
-        _now: OffsetDateTime,
-    ) -> rusqlite::Result<Option<SecondFactorChallenge>> {
-        Ok(None)
-    }
+/// The facts of a sign-in whose password was right, for [`SecondFactor::challenge`].
+#[derive(Debug, Clone, Copy)]
+pub struct SignInAttempt<'a> {
+    pub device: &'a DeviceInfo,
+    pub client: &'a ClientMeta,
+    /// Failed sign-ins before this one (the notice after many failures is sent when the
+    /// session opens).
+    pub failures_before: u32,
 }
 
 /// The account service; one per server, shared through `AppState`.
@@ -108,6 +107,7 @@ pub struct Accounts {
     hasher: PasswordHasher,
     outbox: Arc<Outbox>,
     second_factor: Arc<dyn SecondFactor>,
+    live: Arc<LiveSessions>,
 }
 
 /// What a write transaction may use besides the connection.
@@ -115,11 +115,82 @@ pub(crate) struct Ctx {
     pub now: OffsetDateTime,
     pub random: Arc<dyn Random>,
     pub second_factor: Arc<dyn SecondFactor>,
+    /// Told to connected sessions once the transaction committed.
+    notices: Arc<Mutex<Vec<Notice>>>,
 }
 
 impl Ctx {
     pub fn random(&self) -> &dyn Random {
         self.random.as_ref()
+    }
+
+    fn notify(&self, notice: Notice) {
+        self.notices
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(notice);
+    }
+
+    /// The person's security page should refresh (sent after commit).
+    pub fn security_changed(&self, user_id: &str) {
+        self.notify(Notice::SecurityChanged {
+            user_id: user_id.to_owned(),
+        });
+    }
+
+    /// A new-sign-in alert for the person's other sessions (sent after commit).
+    pub fn new_sign_in(
+        &self,
+        user_id: &str,
+        session_id: &str,
+        event: xwms_api::security::SecurityEventInfo,
+    ) {
+        self.notify(Notice::NewSignIn {
+            user_id: user_id.to_owned(),
+            session_id: session_id.to_owned(),
+            event,
+        });
+    }
+
+    /// Ends one session (its tokens stop working; its sockets are told after commit); false
+    /// when it had already ended. Every way a session ends goes through here or
+    /// [`Ctx::revoke_sessions`].
+    pub fn revoke_session(
+        &self,
+        tx: &Transaction<'_>,
+        user_id: &str,
+        session_id: &str,
+        reason: &str,
+    ) -> rusqlite::Result<bool> {
+        let ended = sessions::revoke(tx, session_id, self.now, reason)?;
+        if ended {
+            self.session_ended(user_id, session_id, reason);
+        }
+        Ok(ended)
+    }
+
+    /// Tells the sockets of a session that ended (after commit).
+    pub fn session_ended(&self, user_id: &str, session_id: &str, reason: &str) {
+        self.notify(Notice::SessionEnded {
+            user_id: user_id.to_owned(),
+            session_id: session_id.to_owned(),
+            reason: reason.to_owned(),
+        });
+    }
+
+    /// Ends every session of `user_id` but `keep`; returns how many ended.
+    pub fn revoke_sessions(
+        &self,
+        tx: &Transaction<'_>,
+        user_id: &str,
+        keep: Option<&str>,
+        reason: &str,
+    ) -> rusqlite::Result<u32> {
+        let ended = sessions::revoke_all(tx, user_id, keep, self.now, reason)?;
+        for session_id in &ended {
+            self.session_ended(user_id, session_id, reason);
+        }
+        Ok(u32::try_from(ended.len()).unwrap_or(u32::MAX))
     }
 
     /// Queues a mail in this transaction.
@@ -143,6 +214,7 @@ impl Accounts {
         hasher: PasswordHasher,
         outbox: Arc<Outbox>,
         second_factor: Arc<dyn SecondFactor>,
+        live: Arc<LiveSessions>,
     ) -> Accounts {
         Accounts {
             store,
@@ -151,7 +223,13 @@ impl Accounts {
             hasher,
             outbox,
             second_factor,
+            live,
         }
+    }
+
+    /// The connected sessions this service tells about changes.
+    pub fn live(&self) -> &Arc<LiveSessions> {
+        &self.live
     }
 
     pub fn hasher(&self) -> &PasswordHasher {
@@ -166,19 +244,24 @@ impl Accounts {
         self.clock.now()
     }
 
-    /// Runs `work` in one transaction and wakes the mail sender afterwards.
+    /// Runs `work` in one transaction, then wakes the mail sender and tells connected sessions
+    /// what the committed transaction changed (nothing when it rolled back).
     async fn write<R, F>(&self, work: F) -> Result<R, ApiError>
     where
         R: Send + 'static,
         F: FnOnce(&Transaction<'_>, &Ctx) -> rusqlite::Result<R> + Send + 'static,
     {
+        let notices = Arc::new(Mutex::new(vec![]));
         let ctx = Ctx {
             now: self.now(),
             random: Arc::clone(&self.random),
             second_factor: Arc::clone(&self.second_factor),
+            notices: Arc::clone(&notices),
         };
         let result = self.store.transaction(move |tx| work(tx, &ctx)).await?;
         self.outbox.wake();
+        let notices = std::mem::take(&mut *notices.lock().unwrap_or_else(|p| p.into_inner()));
+        self.live.publish(notices);
         Ok(result)
     }
 

@@ -9,14 +9,16 @@ use xwms_api::ErrorCode;
 
 use super::codes::{self, Purpose, Target};
 use super::events::{self, kind};
-use super::sessions::{self, Authenticated};
+use super::sessions::Authenticated;
 use super::signup::{code_sent, minutes};
+use super::two_factor;
 use super::users;
 use super::validate;
 use super::{guard, Accounts, ClientMeta};
 use crate::error::ApiError;
 use crate::mail::templates::format_when;
 use crate::mail::{MailFacts, MailKind};
+use xwms_api::security::revoke_reason;
 
 impl Accounts {
     /// `POST /api/auth/password/forgot`: the same answer for every address; an account's owner
@@ -113,7 +115,9 @@ impl Accounts {
             users::update(tx, &user)?;
             guard::clear(tx, &user.email_key)?;
             codes::discard(tx, Purpose::Unlock, &user.email_key)?;
-            let revoked = sessions::revoke_all(tx, &user.id, None, ctx.now, "password_reset")?;
+            users::record_password_change(tx, &user.id, ctx.now)?;
+            two_factor::forget_challenges(tx, &user.id)?;
+            let revoked = ctx.revoke_sessions(tx, &user.id, None, revoke_reason::PASSWORD_RESET)?;
             events::record(
                 tx,
                 &user.id,
@@ -150,21 +154,8 @@ impl Accounts {
         validate_password(req.new_password.expose())
             .map_err(|code| ApiError::field(code, "new_password"))?;
         let user = self.current_user(auth).await?;
-        self.check_password(
-            &user.email_key,
-            Some(&user),
-            &req.current_password,
-            client,
-            ErrorCode::PasswordIncorrect,
-        )
-        .await
-        .map_err(|e| {
-            if e.code == ErrorCode::PasswordIncorrect {
-                e.with_field("current_password")
-            } else {
-                e
-            }
-        })?;
+        self.reauthenticate(&user, &req.current_password, client, "current_password")
+            .await?;
         let password_hash = self.hasher.hash(&req.new_password).await?;
         let (auth, ip, sign_out_others) = (auth.clone(), client.ip.clone(), req.sign_out_others);
         self.write(move |tx, ctx| {
@@ -174,17 +165,19 @@ impl Accounts {
             user.password_hash = password_hash;
             users::update(tx, &user)?;
             guard::clear(tx, &user.email_key)?;
+            users::record_password_change(tx, &user.id, ctx.now)?;
+            two_factor::forget_challenges(tx, &user.id)?;
             let revoked = if sign_out_others {
-                sessions::revoke_all(
+                ctx.revoke_sessions(
                     tx,
                     &user.id,
                     Some(&auth.session_id),
-                    ctx.now,
-                    "password_changed",
+                    revoke_reason::PASSWORD_CHANGED,
                 )?
             } else {
                 0
             };
+            ctx.security_changed(&user.id);
             events::record(
                 tx,
                 &user.id,

@@ -404,6 +404,114 @@ impl MailRetryPolicy {
     }
 }
 
+/// Two-step verification with an authenticator app (RFC 6238) and recovery codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TwoFactorPolicy {
+    /// A pending secret from `POST /api/account/2fa/setup` is forgotten after this.
+    pub setup_lifetime: Duration,
+    /// The sign-in challenge between the password and the code lives this long.
+    pub challenge_lifetime: Duration,
+    /// TOTP time steps before the current one that are still accepted (clock drift and the
+    /// time it takes to type). Later steps are never accepted.
+    pub steps_back: u64,
+    /// Characters of a recovery code, without the dash (`xxxx-xxxx`).
+    pub recovery_code_chars: usize,
+}
+
+pub const TWO_FACTOR: TwoFactorPolicy = TwoFactorPolicy {
+    setup_lifetime: Duration::minutes(10),
+    challenge_lifetime: Duration::minutes(5),
+    steps_back: 1,
+    recovery_code_chars: 8,
+};
+
+/// The realtime channel (`GET /api/realtime`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RealtimePolicy {
+    /// A ping goes out this often, and the session is checked again (a socket whose session
+    /// ended by any other way closes within this time).
+    pub keep_alive: std::time::Duration,
+    /// Frames waiting for one slow connection; when full, the connection is closed (the
+    /// client reconnects and refreshes).
+    pub queue: usize,
+}
+
+pub const REALTIME: RealtimePolicy = RealtimePolicy {
+    keep_alive: std::time::Duration::from_secs(25),
+    queue: 32,
+};
+
+/// The security timeline (`GET /api/account/security/events`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimelinePolicy {
+    pub default_limit: u32,
+    pub max_limit: u32,
+}
+
+pub const TIMELINE: TimelinePolicy = TimelinePolicy {
+    default_limit: 50,
+    max_limit: 200,
+};
+
+/// API credentials per account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ApiClientPolicy {
+    pub max_per_account: u32,
+    pub name_max_chars: usize,
+    /// `last_used_at` is written at most this often per client.
+    pub usage_resolution: Duration,
+}
+
+pub const API_CLIENTS: ApiClientPolicy = ApiClientPolicy {
+    max_per_account: 20,
+    name_max_chars: 80,
+    usage_resolution: Duration::minutes(1),
+};
+
+/// How a sign-in's network is told apart: IPv4 addresses in the same `/24`, IPv6 addresses in
+/// the same `/48` count as one network (a home or office line keeps its prefix while the last
+/// part changes; a different prefix is a different place or provider).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NetworkPolicy {
+    pub ipv4_prefix_bits: u8,
+    pub ipv6_prefix_bits: u8,
+}
+
+pub const NETWORKS: NetworkPolicy = NetworkPolicy {
+    ipv4_prefix_bits: 24,
+    ipv6_prefix_bits: 48,
+};
+
+impl NetworkPolicy {
+    /// The network of `ip` as stored with a session, e.g. `192.0.2.0/24`, `2001:db8:1::/48`;
+    /// an address that does not parse (`unknown` without a socket) is its own network.
+    pub fn network_of(&self, ip: &str) -> String {
+        match ip.parse::<std::net::IpAddr>() {
+            Ok(std::net::IpAddr::V4(v4)) => {
+                let bits = u32::from(v4) & (u32::MAX << (32 - u32::from(self.ipv4_prefix_bits)));
+                format!(
+                    "{}/{}",
+                    std::net::Ipv4Addr::from(bits),
+                    self.ipv4_prefix_bits
+                )
+            }
+            Ok(std::net::IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+                Some(v4) => self.network_of(&v4.to_string()),
+                None => {
+                    let bits =
+                        u128::from(v6) & (u128::MAX << (128 - u32::from(self.ipv6_prefix_bits)));
+                    format!(
+                        "{}/{}",
+                        std::net::Ipv6Addr::from(bits),
+                        self.ipv6_prefix_bits
+                    )
+                }
+            },
+            Err(_) => ip.to_owned(),
+        }
+    }
+}
+
 /// Working days within which support answers a recovery request.
 pub const RECOVERY_ANSWER_WITHIN_DAYS: u32 = 2;
 
@@ -642,6 +750,36 @@ mod tests {
         for (name, session, token_end, now, want) in table {
             assert_eq!(p.judge(&session, token_end, now), want, "{name}");
         }
+    }
+
+    #[test]
+    fn networks_are_ipv4_slash_24_and_ipv6_slash_48() {
+        #[rustfmt::skip]
+        let table = [
+            ("192.0.2.7",             "192.0.2.0/24"),
+            ("192.0.2.250",           "192.0.2.0/24"),
+            ("192.0.3.7",             "192.0.3.0/24"),
+            ("2001:db8:1:2::7",       "2001:db8:1::/48"),
+            ("2001:db8:1:ffff::1",    "2001:db8:1::/48"),
+            ("2001:db8:2::1",         "2001:db8:2::/48"),
+            ("::ffff:192.0.2.9",      "192.0.2.0/24"),
+            ("unknown",               "unknown"),
+        ];
+        for (ip, network) in table {
+            assert_eq!(NETWORKS.network_of(ip), network, "{ip}");
+        }
+    }
+
+    #[test]
+    fn security_center_numbers() {
+        assert_eq!(TWO_FACTOR.setup_lifetime, Duration::minutes(10));
+        assert_eq!(TWO_FACTOR.challenge_lifetime, Duration::minutes(5));
+        assert_eq!(TWO_FACTOR.steps_back, 1);
+        assert_eq!((TIMELINE.default_limit, TIMELINE.max_limit), (50, 200));
+        assert_eq!(
+            (API_CLIENTS.max_per_account, API_CLIENTS.name_max_chars),
+            (20, 80)
+        );
     }
 
     #[test]

@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 use xwms_api::auth::DeviceInfo;
 use xwms_api::ErrorCode;
 
-use super::policy::{SessionState, SessionVerdict, SESSIONS};
+use super::policy::{SessionState, SessionVerdict, NETWORKS, SESSIONS};
 use super::ClientMeta;
 use crate::clock::{from_millis, to_millis};
 use crate::error::ApiError;
@@ -99,8 +99,8 @@ pub fn open(
     let session_id = random::id(random);
     conn.prepare_cached(
         "INSERT INTO sessions (id, user_id, device_name, device_os, app, app_version, installation_id,
-                               ip, user_agent, created_at, last_active_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)",
+                               ip, user_agent, created_at, last_active_at, network)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11)",
     )?
     .execute(params![
         session_id,
@@ -112,7 +112,8 @@ pub fn open(
         device.installation_id,
         client.ip,
         client.user_agent,
-        to_millis(now)
+        to_millis(now),
+        NETWORKS.network_of(&client.ip)
     ])?;
     issue_pair(conn, random, now, &session_id, now)
 }
@@ -127,6 +128,15 @@ pub fn knows_installation(
         "SELECT EXISTS (SELECT 1 FROM sessions WHERE user_id = ?1 AND installation_id = ?2)",
     )?
     .query_row(params![user_id, installation_id], |row| row.get(0))
+}
+
+/// Whether `user_id` signed in before from the network of `ip` (see [`NETWORKS`]); sessions
+/// from before networks were recorded count by their exact address.
+pub fn knows_network(conn: &Connection, user_id: &str, ip: &str) -> rusqlite::Result<bool> {
+    conn.prepare_cached(
+        "SELECT EXISTS (SELECT 1 FROM sessions WHERE user_id = ?1 AND (network = ?2 OR (network = '' AND ip = ?3)))",
+    )?
+    .query_row(params![user_id, NETWORKS.network_of(ip), ip], |row| row.get(0))
 }
 
 pub fn has_sessions(conn: &Connection, user_id: &str) -> rusqlite::Result<bool> {
@@ -276,26 +286,166 @@ pub fn revoke(
         == 1)
 }
 
-/// Ends every session of `user_id` except `keep`; returns how many ended.
+/// Ends every session of `user_id` except `keep`; returns the ids of those that ended.
 pub fn revoke_all(
     conn: &Connection,
     user_id: &str,
     keep: Option<&str>,
     now: OffsetDateTime,
     reason: &str,
-) -> rusqlite::Result<u32> {
-    let ended = conn
-        .prepare_cached(
-            "UPDATE sessions SET revoked_at = ?3, revoke_reason = ?4
-             WHERE user_id = ?1 AND revoked_at IS NULL AND id IS NOT ?2 AND created_at > ?5",
-        )?
-        .execute(params![
+) -> rusqlite::Result<Vec<String>> {
+    let mut stmt = conn.prepare_cached(
+        "UPDATE sessions SET revoked_at = ?3, revoke_reason = ?4
+         WHERE user_id = ?1 AND revoked_at IS NULL AND id IS NOT ?2 AND created_at > ?5
+         RETURNING id",
+    )?;
+    let ids = stmt.query_map(
+        params![
             user_id,
             keep,
             to_millis(now),
             reason,
             // Sessions past their absolute end are over already.
             to_millis(now - SESSIONS.absolute_lifetime)
-        ])?;
-    Ok(u32::try_from(ended).unwrap_or(u32::MAX))
+        ],
+        |row| row.get(0),
+    )?;
+    ids.collect()
+}
+
+/// Where a session stands, for the realtime channel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionStatus {
+    Active,
+    Revoked {
+        reason: String,
+    },
+    /// Past its absolute or idle end, or deleted.
+    Ended,
+}
+
+pub fn status(
+    conn: &Connection,
+    session_id: &str,
+    now: OffsetDateTime,
+) -> rusqlite::Result<SessionStatus> {
+    let row = conn
+        .prepare_cached(
+            "SELECT created_at, last_active_at, revoked_at IS NOT NULL, coalesce(revoke_reason, '')
+             FROM sessions WHERE id = ?1",
+        )?
+        .query_row([session_id], |row| {
+            Ok((
+                SessionState {
+                    created_at: from_millis(row.get(0)?),
+                    last_active_at: from_millis(row.get(1)?),
+                    revoked: row.get(2)?,
+                },
+                row.get::<_, String>(3)?,
+            ))
+        })
+        .optional()?;
+    let Some((state, reason)) = row else {
+        return Ok(SessionStatus::Ended);
+    };
+    Ok(
+        match SESSIONS.judge(&state, SESSIONS.ends_at(state.created_at), now) {
+            SessionVerdict::Valid => SessionStatus::Active,
+            SessionVerdict::Revoked => SessionStatus::Revoked { reason },
+            SessionVerdict::Expired => SessionStatus::Ended,
+        },
+    )
+}
+
+/// The SQL condition "session `s` is active at `?now`" (not revoked, within its absolute and
+/// idle lifetime), with the two bounds as named parameters `:born_after` and `:active_after`.
+pub const ACTIVE: &str =
+    "s.revoked_at IS NULL AND s.created_at > :born_after AND s.last_active_at > :active_after";
+
+/// The values of [`ACTIVE`]'s parameters at `now`.
+pub fn active_bounds(now: OffsetDateTime) -> (i64, i64) {
+    (
+        to_millis(now - SESSIONS.absolute_lifetime),
+        to_millis(now - SESSIONS.idle_lifetime),
+    )
+}
+
+/// One stored session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRow {
+    pub id: String,
+    pub device_name: String,
+    pub os: String,
+    pub app: String,
+    pub app_version: String,
+    pub ip: String,
+    pub user_agent: String,
+    pub created_at: OffsetDateTime,
+    pub last_active_at: OffsetDateTime,
+}
+
+/// The active sessions of `user_id`, most recently active first.
+pub fn active(
+    conn: &Connection,
+    user_id: &str,
+    now: OffsetDateTime,
+) -> rusqlite::Result<Vec<SessionRow>> {
+    let (born_after, active_after) = active_bounds(now);
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT s.id, s.device_name, s.device_os, s.app, s.app_version, s.ip, s.user_agent,
+                s.created_at, s.last_active_at
+         FROM sessions s WHERE s.user_id = :user AND {ACTIVE}
+         ORDER BY s.last_active_at DESC, s.created_at DESC"
+    ))?;
+    let rows = stmt.query_map(
+        rusqlite::named_params! {":user": user_id, ":born_after": born_after, ":active_after": active_after},
+        |row| {
+            Ok(SessionRow {
+                id: row.get(0)?,
+                device_name: row.get(1)?,
+                os: row.get(2)?,
+                app: row.get(3)?,
+                app_version: row.get(4)?,
+                ip: row.get(5)?,
+                user_agent: row.get(6)?,
+                created_at: from_millis(row.get(7)?),
+                last_active_at: from_millis(row.get(8)?),
+            })
+        },
+    )?;
+    rows.collect()
+}
+
+/// Whether `session_id` is an active session of `user_id`.
+pub fn is_active_of(
+    conn: &Connection,
+    user_id: &str,
+    session_id: &str,
+    now: OffsetDateTime,
+) -> rusqlite::Result<bool> {
+    let (born_after, active_after) = active_bounds(now);
+    conn.prepare_cached(&format!(
+        "SELECT EXISTS (SELECT 1 FROM sessions s WHERE s.id = :id AND s.user_id = :user AND {ACTIVE})"
+    ))?
+    .query_row(
+        rusqlite::named_params! {":id": session_id, ":user": user_id, ":born_after": born_after, ":active_after": active_after},
+        |row| row.get(0),
+    )
+}
+
+/// What kind of device a session is on, from its app and OS: `desktop` for XWMS-Desktop on
+/// Linux, Windows or macOS, `cli` for xwms-cli, `mobile` on Android or iOS, else `other`.
+pub fn device_type(app: &str, os: &str) -> &'static str {
+    let (app, os) = (app.to_ascii_lowercase(), os.to_ascii_lowercase());
+    let mobile = ["android", "ios", "ipados"].contains(&os.as_str());
+    let desktop_os = ["linux", "windows", "macos"].contains(&os.as_str());
+    if app == "xwms-cli" {
+        "cli"
+    } else if mobile {
+        "mobile"
+    } else if app == "xwms-desktop" && desktop_os {
+        "desktop"
+    } else {
+        "other"
+    }
 }

@@ -11,25 +11,26 @@ use xwms_api::{ErrorCode, Secret};
 use super::codes::{self, Purpose, Target};
 use super::events::{self, kind};
 use super::policy::{Gate, GuardState, LockReason, LOCKOUT};
+use super::security;
 use super::sessions::{self, Authenticated, Refreshed};
 use super::signup::{code_sent, minutes, send_verification};
 use super::users::{self, User};
 use super::validate;
-use super::{guard, Accounts, ClientMeta, Ctx};
+use super::{guard, Accounts, ClientMeta, Ctx, SignInAttempt};
 use crate::clock::rfc3339;
 use crate::error::ApiError;
 use crate::mail::templates::format_when;
 use crate::mail::{MailFacts, MailKind};
 use rusqlite::Transaction;
 
-fn locked_error(retry_after_seconds: Option<u32>) -> ApiError {
+pub(super) fn locked_error(retry_after_seconds: Option<u32>) -> ApiError {
     match retry_after_seconds {
         Some(seconds) => ApiError::retry_after(ErrorCode::Locked, seconds),
         None => ApiError::new(ErrorCode::Locked),
     }
 }
 
-fn gate_error(gate: Gate) -> Option<ApiError> {
+pub(super) fn gate_error(gate: Gate) -> Option<ApiError> {
     match gate {
         Gate::Open => None,
         Gate::Throttled {
@@ -44,7 +45,7 @@ fn gate_error(gate: Gate) -> Option<ApiError> {
     }
 }
 
-fn device_text(device: &DeviceInfo) -> String {
+pub(super) fn device_text(device: &DeviceInfo) -> String {
     let app = format!("{} {}", device.app, device.app_version);
     let parts: Vec<&str> = [device.os.as_str(), app.trim()]
         .into_iter()
@@ -58,9 +59,10 @@ fn device_text(device: &DeviceInfo) -> String {
     }
 }
 
-/// Records a failed password for `email_key` (and the client's IP); locks the account when the
-/// policy says so, mailing an unlock code to an existing account. Returns the lock, if any.
-fn record_failure(
+/// Records a failed password or second factor for `email_key` (and the client's IP); locks the
+/// account when the policy says so, mailing an unlock code to an existing account. Returns the
+/// lock, if any. The caller records what failed on the account's timeline.
+pub(super) fn record_failure(
     tx: &Transaction<'_>,
     ctx: &Ctx,
     email_key: &str,
@@ -169,15 +171,68 @@ impl Accounts {
             }
         };
         if right {
+            if let Some(user) = user {
+                let (id, meets) = (
+                    user.id.clone(),
+                    xwms_api::password::check_password(password.expose()).ok(),
+                );
+                self.write(move |tx, _| users::record_password_rule(tx, &id, meets))
+                    .await?;
+            }
             return Ok(state);
         }
         let (key, ip, user) = (email_key.to_owned(), client.ip.clone(), user.cloned());
+        let during = if wrong == ErrorCode::InvalidCredentials {
+            "sign_in"
+        } else {
+            "reauthentication"
+        };
         let lock = self
-            .write(move |tx, ctx| record_failure(tx, ctx, &key, user.as_ref(), &ip))
+            .write(move |tx, ctx| {
+                if let Some(user) = &user {
+                    events::record(
+                        tx,
+                        &user.id,
+                        kind::SIGN_IN_FAILED,
+                        &ip,
+                        ctx.now,
+                        json!({ "reason": "password", "during": during }),
+                    )?;
+                    ctx.security_changed(&user.id);
+                }
+                record_failure(tx, ctx, &key, user.as_ref(), &ip)
+            })
             .await?;
         Err(match lock {
             Some((_, state)) => locked_error(LOCKOUT.gate(&state, self.now()).retry_after()),
             None => ApiError::new(wrong),
+        })
+    }
+
+    /// Re-authentication before a sensitive change: the password of the signed-in person, under
+    /// the same lockout rules; a wrong one is `auth.password_incorrect` about `field`.
+    pub(crate) async fn reauthenticate(
+        &self,
+        user: &User,
+        password: &Secret,
+        client: &ClientMeta,
+        field: &'static str,
+    ) -> Result<(), ApiError> {
+        self.check_password(
+            &user.email_key,
+            Some(user),
+            password,
+            client,
+            ErrorCode::PasswordIncorrect,
+        )
+        .await
+        .map(|_| ())
+        .map_err(|e| {
+            if e.code == ErrorCode::PasswordIncorrect {
+                e.with_field(field)
+            } else {
+                e
+            }
         })
     }
 
@@ -205,8 +260,8 @@ impl Accounts {
         let user = user.expect("only an existing account's password can be right");
         let client = client.clone();
         self.write(move |tx, ctx| {
-            guard::clear(tx, &user.email_key)?;
             if !user.email_verified {
+                guard::clear(tx, &user.email_key)?;
                 // Only someone with the password learns this; a new code goes out (46 s rule).
                 let wait = match send_verification(tx, ctx, &user, user.language, None)? {
                     Ok(()) => {
@@ -217,20 +272,28 @@ impl Accounts {
                 };
                 return Ok(Err(ApiError::retry_after(ErrorCode::EmailUnverified, wait)));
             }
-            if let Some(challenge) = ctx
-                .second_factor
-                .challenge(tx, &user, &device, &client, ctx.now)?
+            let attempt = SignInAttempt {
+                device: &device,
+                client: &client,
+                failures_before: before.failures,
+            };
+            // The failure count stays until the second factor is met too, so guessing codes
+            // stays under the lockout however often the password is entered again.
+            if let Some(challenge) =
+                ctx.second_factor
+                    .challenge(tx, ctx.random(), &user, &attempt, ctx.now)?
             {
                 return Ok(Ok(SignInResponse::SecondFactor(challenge)));
             }
+            guard::clear(tx, &user.email_key)?;
             let tokens = open_session(tx, ctx, &user, &device, &client, before.failures)?;
             Ok(Ok(SignInResponse::SignedIn(Box::new(tokens))))
         })
         .await?
     }
 
-    /// Opens a session for `user_id` after a second factor was checked (the route of the
-    /// security-center issue calls this once the challenge is met).
+    /// Opens a session for `user_id` at once, as after a met second factor (for tests and tools
+    /// that stand in for the second step).
     pub async fn complete_sign_in(
         &self,
         user_id: &str,
@@ -267,6 +330,7 @@ impl Accounts {
                 Refreshed::Denied(denied) => Ok(Err(denied)),
                 Refreshed::Reused { user_id, session_id } => {
                     tracing::warn!(session = %session_id, "a rotated refresh token was used again; session revoked");
+                    ctx.session_ended(&user_id, &session_id, xwms_api::security::revoke_reason::REFRESH_TOKEN_REUSED);
                     events::record(tx, &user_id, kind::REFRESH_TOKEN_REUSED, &ip, ctx.now, json!({ "session_id": session_id }))?;
                     Ok(Err(ApiError::new(ErrorCode::SessionRevoked)))
                 }
@@ -289,7 +353,12 @@ impl Accounts {
     ) -> Result<(), ApiError> {
         let (auth, ip) = (auth.clone(), client.ip.clone());
         self.write(move |tx, ctx| {
-            if sessions::revoke(tx, &auth.session_id, ctx.now, "signed_out")? {
+            if ctx.revoke_session(
+                tx,
+                &auth.user_id,
+                &auth.session_id,
+                xwms_api::security::revoke_reason::SIGNED_OUT,
+            )? {
                 events::record(
                     tx,
                     &auth.user_id,
@@ -372,7 +441,7 @@ impl Accounts {
 }
 
 impl Gate {
-    fn retry_after(self) -> Option<u32> {
+    pub(super) fn retry_after(self) -> Option<u32> {
         match self {
             Gate::Open => None,
             Gate::Throttled {
@@ -396,8 +465,13 @@ fn tokens(issued: sessions::Issued, user: &User) -> SessionTokens {
     }
 }
 
-/// Opens a session with its security events and notices (R11).
-fn open_session(
+/// Opens a session with its security events and notices (R11). A sign-in from an app
+/// installation the account never used is a `new_device` alert; otherwise one from a network it
+/// never used (an IPv4 `/24` or IPv6 `/48`, see [`super::policy::NETWORKS`]) is a `new_network`
+/// alert. Either way the person is mailed (unless the after-failures notice already went out)
+/// and their other connected sessions get `new_sign_in`. The first session of an account is
+/// never an alert.
+pub(super) fn open_session(
     tx: &Transaction<'_>,
     ctx: &Ctx,
     user: &User,
@@ -405,8 +479,11 @@ fn open_session(
     client: &ClientMeta,
     failures_before: u32,
 ) -> rusqlite::Result<SessionTokens> {
-    let new_device = sessions::has_sessions(tx, &user.id)?
-        && !sessions::knows_installation(tx, &user.id, &device.installation_id)?;
+    let known_account = sessions::has_sessions(tx, &user.id)?;
+    let new_device =
+        known_account && !sessions::knows_installation(tx, &user.id, &device.installation_id)?;
+    let new_network =
+        known_account && !new_device && !sessions::knows_network(tx, &user.id, &client.ip)?;
     let issued = sessions::open(tx, ctx.random(), ctx.now, &user.id, device, client)?;
     let facts = || MailFacts {
         name: user.name.clone(),
@@ -450,17 +527,22 @@ fn open_session(
             &facts(),
         )?;
     }
-    if new_device {
-        events::record(tx, &user.id, kind::NEW_DEVICE, &client.ip, ctx.now, details)?;
+    let alert = if new_device {
+        Some((kind::NEW_DEVICE, MailKind::NewDeviceSignIn))
+    } else if new_network {
+        Some((kind::NEW_NETWORK, MailKind::NewNetworkSignIn))
+    } else {
+        None
+    };
+    if let Some((alert_kind, mail)) = alert {
+        let id = events::record(tx, &user.id, alert_kind, &client.ip, ctx.now, details)?;
         if !after_failures {
-            ctx.mail(
-                tx,
-                MailKind::NewDeviceSignIn,
-                &user.email,
-                user.language,
-                &facts(),
-            )?;
+            ctx.mail(tx, mail, &user.email, user.language, &facts())?;
+        }
+        if let Some(event) = security::event_info(tx, &user.id, id, ctx.now)? {
+            ctx.new_sign_in(&user.id, &issued.session_id, event);
         }
     }
+    ctx.security_changed(&user.id);
     Ok(tokens(issued, user))
 }

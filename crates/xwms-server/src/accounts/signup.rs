@@ -105,6 +105,7 @@ impl Accounts {
                         created_at: ctx.now,
                     };
                     users::insert(tx, &user)?;
+                    users::record_password_rule(tx, &user.id, true)?;
                     events::record(tx, &user.id, kind::ACCOUNT_CREATED, &ip, ctx.now, json!({}))?;
                     send_verification(tx, ctx, &user, language, None)?.ok();
                 }

@@ -139,3 +139,45 @@ pub fn update(conn: &Connection, user: &User) -> rusqlite::Result<()> {
     )
     .map(|_| ())
 }
+
+/// What the server knows about an account's password besides its hash.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PasswordFacts {
+    /// Whether it met the rule when last entered; `None`: not known yet.
+    pub meets_rule: Option<bool>,
+    /// `None`: never changed since the account was made.
+    pub changed_at: Option<OffsetDateTime>,
+}
+
+/// Records whether the password just entered meets the current rule.
+pub fn record_password_rule(conn: &Connection, id: &str, meets: bool) -> rusqlite::Result<()> {
+    conn.prepare_cached("UPDATE users SET password_meets_rule = ?2 WHERE id = ?1")?
+        .execute(params![id, meets])
+        .map(|_| ())
+}
+
+/// Records a new password (it passed the rule) set at `at`.
+pub fn record_password_change(
+    conn: &Connection,
+    id: &str,
+    at: OffsetDateTime,
+) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "UPDATE users SET password_meets_rule = 1, password_changed_at = ?2 WHERE id = ?1",
+    )?
+    .execute(params![id, to_millis(at)])
+    .map(|_| ())
+}
+
+pub fn password_facts(conn: &Connection, id: &str) -> rusqlite::Result<PasswordFacts> {
+    Ok(conn
+        .prepare_cached("SELECT password_meets_rule, password_changed_at FROM users WHERE id = ?1")?
+        .query_row([id], |row| {
+            Ok(PasswordFacts {
+                meets_rule: row.get(0)?,
+                changed_at: row.get::<_, Option<i64>>(1)?.map(from_millis),
+            })
+        })
+        .optional()?
+        .unwrap_or_default())
+}

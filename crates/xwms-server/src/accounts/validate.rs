@@ -135,11 +135,17 @@ pub fn email(field: &str, raw: &str) -> Result<Email, ApiError> {
 
 /// A person's name: 1 to 100 characters after trimming, no control characters.
 pub fn name(field: &str, raw: &str) -> Result<String, ApiError> {
+    label(field, raw, NAME_MAX_CHARS)
+}
+
+/// A one-line name of something: 1 to `max_chars` characters after trimming, no control
+/// characters.
+pub fn label(field: &str, raw: &str, max_chars: usize) -> Result<String, ApiError> {
     let name = raw.trim();
     if name.is_empty() {
         return Err(ApiError::field(ErrorCode::FieldRequired, field));
     }
-    if name.chars().count() > NAME_MAX_CHARS {
+    if name.chars().count() > max_chars {
         return Err(ApiError::field(ErrorCode::FieldTooLong, field));
     }
     if name.chars().any(is_forbidden_char) {

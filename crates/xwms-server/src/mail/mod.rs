@@ -56,10 +56,14 @@ pub enum MailKind {
     SignInAfterFailures,
     /// A sign-in from an app installation this account has not used before.
     NewDeviceSignIn,
+    /// A sign-in from a network (IPv4 /24, IPv6 /48) this account has not used before.
+    NewNetworkSignIn,
+    /// Two-step verification was turned off.
+    TwoFactorDisabled,
 }
 
 impl MailKind {
-    pub const ALL: [MailKind; 14] = [
+    pub const ALL: [MailKind; 16] = [
         MailKind::VerifyEmail,
         MailKind::AccountExists,
         MailKind::UnlockCode,
@@ -74,6 +78,8 @@ impl MailKind {
         MailKind::RecoveryNotice,
         MailKind::SignInAfterFailures,
         MailKind::NewDeviceSignIn,
+        MailKind::NewNetworkSignIn,
+        MailKind::TwoFactorDisabled,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -92,6 +98,8 @@ impl MailKind {
             MailKind::RecoveryNotice => "recovery_notice",
             MailKind::SignInAfterFailures => "sign_in_after_failures",
             MailKind::NewDeviceSignIn => "new_device_sign_in",
+            MailKind::NewNetworkSignIn => "new_network_sign_in",
+            MailKind::TwoFactorDisabled => "two_factor_disabled",
         }
     }
 

@@ -270,6 +270,32 @@ fn content(kind: MailKind, language: Language, f: &MailFacts) -> (String, Vec<Bl
             P(format!("Votre compte XWMS a été utilisé le {when} depuis un appareil jamais utilisé auparavant : {device}, adresse IP {ip}.")),
             P("Si c'était vous, aucune action n'est nécessaire. Sinon, changez immédiatement votre mot de passe et déconnectez cette session.".into()),
         ]),
+
+        (NewNetworkSignIn, En) => ("Sign-in to your XWMS account from a new network".into(), vec![
+            P(format!("Your XWMS account was signed in to on {when} from a network it has not used before: IP address {ip}, on {device}.")),
+            P("If this was you (for example on holiday, at work or on a mobile connection), no action is needed; you can confirm it under Security in XWMS. If not, choose \"Not me\" there to sign that session out, and change your password.".into()),
+        ]),
+        (NewNetworkSignIn, Nl) => ("Ingelogd op uw XWMS-account vanaf een nieuw netwerk".into(), vec![
+            P(format!("Op {when} is er ingelogd op uw XWMS-account vanaf een netwerk dat nog niet eerder is gebruikt: IP-adres {ip}, op {device}.")),
+            P("Was u dit zelf (bijvoorbeeld op vakantie, op het werk of via mobiel internet), dan hoeft u niets te doen; u kunt het bevestigen onder Beveiliging in XWMS. Zo niet, kies daar \"Dit was ik niet\" om die sessie af te melden, en wijzig uw wachtwoord.".into()),
+        ]),
+        (NewNetworkSignIn, Fr) => ("Connexion à votre compte XWMS depuis un nouveau réseau".into(), vec![
+            P(format!("Votre compte XWMS a été utilisé le {when} depuis un réseau jamais utilisé auparavant : adresse IP {ip}, sur {device}.")),
+            P("Si c'était vous (par exemple en vacances, au travail ou sur une connexion mobile), aucune action n'est nécessaire ; vous pouvez le confirmer sous Sécurité dans XWMS. Sinon, choisissez « Ce n'était pas moi » pour déconnecter cette session, et changez votre mot de passe.".into()),
+        ]),
+
+        (TwoFactorDisabled, En) => ("Two-step verification was turned off for your XWMS account".into(), vec![
+            P(format!("Two-step verification was turned off for your XWMS account on {when} (IP address {ip}). Signing in now needs only your password.")),
+            P("If you did this, no action is needed. If not, change your password at once, turn two-step verification back on and sign out your other sessions.".into()),
+        ]),
+        (TwoFactorDisabled, Nl) => ("Tweestapsverificatie is uitgezet voor uw XWMS-account".into(), vec![
+            P(format!("Tweestapsverificatie is op {when} uitgezet voor uw XWMS-account (IP-adres {ip}). Inloggen vraagt nu alleen nog uw wachtwoord.")),
+            P("Heeft u dit zelf gedaan, dan hoeft u niets te doen. Zo niet, wijzig dan direct uw wachtwoord, zet tweestapsverificatie weer aan en meld uw andere sessies af.".into()),
+        ]),
+        (TwoFactorDisabled, Fr) => ("La validation en deux étapes a été désactivée sur votre compte XWMS".into(), vec![
+            P(format!("La validation en deux étapes a été désactivée sur votre compte XWMS le {when} (adresse IP {ip}). La connexion ne demande plus que votre mot de passe.")),
+            P("Si c'est vous, aucune action n'est nécessaire. Sinon, changez immédiatement votre mot de passe, réactivez la validation en deux étapes et déconnectez vos autres sessions.".into()),
+        ]),
     }
 }
 

@@ -9,6 +9,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use xwms_api::auth::paths;
 use xwms_api::help::paths as help_paths;
+use xwms_api::security::paths as security_paths;
 
 use crate::AppState;
 
@@ -18,6 +19,7 @@ mod health;
 pub mod help;
 mod info;
 mod openapi;
+mod security;
 
 /// One route the server answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,6 +66,11 @@ pub const ROUTES: &[Route] = &[
         name: "signin",
         method: Method::POST,
         path: paths::SIGN_IN,
+    },
+    Route {
+        name: "signin_second_factor",
+        method: Method::POST,
+        path: security_paths::SIGN_IN_SECOND_FACTOR,
     },
     Route {
         name: "refresh",
@@ -126,6 +133,96 @@ pub const ROUTES: &[Route] = &[
         path: paths::CHANGE_PASSWORD,
     },
     Route {
+        name: "security",
+        method: Method::GET,
+        path: security_paths::SECURITY,
+    },
+    Route {
+        name: "security_events",
+        method: Method::GET,
+        path: security_paths::SECURITY_EVENTS,
+    },
+    Route {
+        name: "security_event_confirm",
+        method: Method::POST,
+        path: security_paths::SECURITY_EVENT_CONFIRM,
+    },
+    Route {
+        name: "security_event_deny",
+        method: Method::POST,
+        path: security_paths::SECURITY_EVENT_DENY,
+    },
+    Route {
+        name: "two_factor_setup",
+        method: Method::POST,
+        path: security_paths::TWO_FACTOR_SETUP,
+    },
+    Route {
+        name: "two_factor_enable",
+        method: Method::POST,
+        path: security_paths::TWO_FACTOR_ENABLE,
+    },
+    Route {
+        name: "two_factor_disable",
+        method: Method::POST,
+        path: security_paths::TWO_FACTOR_DISABLE,
+    },
+    Route {
+        name: "recovery_codes",
+        method: Method::POST,
+        path: security_paths::RECOVERY_CODES,
+    },
+    Route {
+        name: "sessions",
+        method: Method::GET,
+        path: security_paths::SESSIONS,
+    },
+    Route {
+        name: "session_remove",
+        method: Method::DELETE,
+        path: security_paths::SESSION,
+    },
+    Route {
+        name: "sessions_revoke_others",
+        method: Method::POST,
+        path: security_paths::REVOKE_OTHER_SESSIONS,
+    },
+    Route {
+        name: "api_clients",
+        method: Method::GET,
+        path: security_paths::API_CLIENTS,
+    },
+    Route {
+        name: "api_client_create",
+        method: Method::POST,
+        path: security_paths::API_CLIENTS,
+    },
+    Route {
+        name: "api_client_update",
+        method: Method::PATCH,
+        path: security_paths::API_CLIENT,
+    },
+    Route {
+        name: "api_client_delete",
+        method: Method::DELETE,
+        path: security_paths::API_CLIENT,
+    },
+    Route {
+        name: "api_client_secret",
+        method: Method::POST,
+        path: security_paths::API_CLIENT_SECRET,
+    },
+    Route {
+        name: "client_identity",
+        method: Method::GET,
+        path: security_paths::CLIENT_IDENTITY,
+    },
+    Route {
+        name: "realtime",
+        method: Method::GET,
+        path: security_paths::REALTIME,
+    },
+    Route {
         name: "help_categories",
         method: Method::GET,
         path: help_paths::CATEGORIES,
@@ -176,6 +273,8 @@ pub const OPENAPI_PATH: &str = "/api/openapi.json";
         (name = "server", description = "About this server"),
         (name = "auth", description = "Sign-up, sign-in, sessions, unlock, password reset and account recovery"),
         (name = "account", description = "The signed-in person's account (bearer access token)"),
+        (name = "security", description = "The security center: two-step verification, sessions, the security timeline with new-sign-in alerts, API credentials and the realtime channel (bearer access token)"),
+        (name = "clients", description = "For API clients: checking their credentials (HTTP Basic)"),
         (name = "help", description = "The help center: categories, articles, search, delta sync and feedback (no sign-in)"),
     ),
     modifiers(&BearerAuth)
@@ -199,6 +298,17 @@ impl Modify for BearerAuth {
                     .build(),
             ),
         );
+        components.add_security_scheme(
+            "basic",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Basic)
+                    .description(Some(
+                        "An API client's client_id and client_secret (from /api/account/api-clients)",
+                    ))
+                    .build(),
+            ),
+        );
     }
 }
 
@@ -212,6 +322,7 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(auth::verify_email))
         .routes(routes!(auth::resend_verification))
         .routes(routes!(auth::sign_in))
+        .routes(routes!(security::sign_in_second_factor))
         .routes(routes!(auth::refresh))
         .routes(routes!(auth::sign_out))
         .routes(routes!(auth::unlock))
@@ -224,6 +335,25 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(account::change_email))
         .routes(routes!(account::confirm_email))
         .routes(routes!(account::change_password))
+        .routes(routes!(security::security_overview))
+        .routes(routes!(security::security_events))
+        .routes(routes!(security::confirm_event))
+        .routes(routes!(security::deny_event))
+        .routes(routes!(security::two_factor_setup))
+        .routes(routes!(security::two_factor_enable))
+        .routes(routes!(security::two_factor_disable))
+        .routes(routes!(security::recovery_codes))
+        .routes(routes!(security::sessions))
+        .routes(routes!(security::remove_session))
+        .routes(routes!(security::revoke_other_sessions))
+        .routes(routes!(security::api_clients, security::create_api_client))
+        .routes(routes!(
+            security::update_api_client,
+            security::delete_api_client
+        ))
+        .routes(routes!(security::regenerate_api_client_secret))
+        .routes(routes!(security::client_identity))
+        .routes(routes!(security::realtime))
         .routes(routes!(help::categories))
         .routes(routes!(help::category_articles))
         .routes(routes!(help::article))

@@ -8,7 +8,10 @@
 //! 1. password sign-ins per second on loopback at the production hash cost, next to the rate of
 //!    the hash alone through the same bounded hasher, measured in the same run;
 //! 2. p50/p99 latency of an authenticated request (`GET /api/account`) at 100 and 1000
-//!    concurrent connections.
+//!    concurrent connections;
+//! 3. the cost of one TOTP check;
+//! 4. delivery latency (p50/p95) of `session_revoked` to 1,000 WebSocket clients when their
+//!    sessions are revoked at once.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -183,4 +186,153 @@ async fn bench_authenticated_request_latency_at_100_and_1000_connections() {
             percentile(&all, 0.99).as_secs_f64() * 1000.0,
         );
     }
+}
+
+/// 3. The cost of checking one TOTP code (two HMAC-SHA1 steps of the window, whatever matches).
+#[test]
+#[ignore = "benchmark: run with --release -- --ignored --nocapture"]
+fn bench_totp_verification_cost() {
+    use xwms_server::accounts::totp;
+    let secret = [42u8; 20];
+    let t0: u64 = 1_778_051_289;
+    let right = totp::code_at(&secret, t0);
+    let rounds = 200_000u64;
+    let mut accepted = 0u64;
+    let start = Instant::now();
+    for i in 0..rounds {
+        let code = if i % 2 == 0 { right.as_str() } else { "000000" };
+        if matches!(
+            totp::verify(&secret, std::hint::black_box(code), t0, None),
+            totp::TotpVerdict::Accept { .. }
+        ) {
+            accepted += 1;
+        }
+    }
+    let elapsed = start.elapsed();
+    assert_eq!(accepted, rounds / 2);
+    println!(
+        "BENCH TOTP verification: {:.2} µs per check ({rounds} checks, half right, in {:.2} s)",
+        elapsed.as_secs_f64() * 1e6 / rounds as f64,
+        elapsed.as_secs_f64()
+    );
+}
+
+/// 4. 1,000 WebSocket clients on loopback, one session each (opened straight in the store: 1,000
+///    sign-ins are not what is measured); one "sign out other sessions" revokes all of them.
+///    Delivery latency of `session_revoked` from the request being sent to each client's frame.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "benchmark: run with --release -- --ignored --nocapture"]
+async fn bench_realtime_revocation_delivery_to_1000_clients() {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    use xwms_server::accounts::sessions;
+    use xwms_server::accounts::ClientMeta;
+
+    const CLIENTS: usize = 1000;
+    let server = TestServer::start();
+    let url = server.url();
+    let client = reqwest::Client::new();
+    let actor = crate::realtime::sign_in(&client, &url, "bench-actor").await;
+    let account: serde_json::Value = client
+        .get(format!("{url}/api/account"))
+        .bearer_auth(&actor.access)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let user_id = account["data"]["sub"].as_str().unwrap().to_owned();
+    let db = xwms_server::testing::database_path(&server.data_dir());
+    let opened: Vec<crate::realtime::Session> = tokio::task::spawn_blocking(move || {
+        let mut conn = rusqlite::Connection::open(db).unwrap();
+        conn.busy_timeout(Duration::from_secs(10)).unwrap();
+        let tx = conn.transaction().unwrap();
+        let now = time::OffsetDateTime::now_utc();
+        let client = ClientMeta {
+            ip: "127.0.0.1".into(),
+            user_agent: "bench".into(),
+            language: None,
+        };
+        let out = (0..CLIENTS)
+            .map(|n| {
+                let issued = sessions::open(
+                    &tx,
+                    &OsRandom,
+                    now,
+                    &user_id,
+                    &crate::support::device_info(&format!("bench-{n}")),
+                    &client,
+                )
+                .unwrap();
+                crate::realtime::Session {
+                    id: issued.session_id.clone(),
+                    access: issued.access_token.clone(),
+                    refresh: issued.refresh_token.clone(),
+                }
+            })
+            .collect();
+        tx.commit().unwrap();
+        out
+    })
+    .await
+    .unwrap();
+
+    let connect_start = Instant::now();
+    let mut sockets = Vec::with_capacity(CLIENTS);
+    for chunk in opened.chunks(50) {
+        let opening: Vec<_> = chunk
+            .iter()
+            .map(|s| crate::realtime::open(&url, s))
+            .collect();
+        for socket in futures_util::future::join_all(opening).await {
+            sockets.push(socket);
+        }
+    }
+    let connect_time = connect_start.elapsed();
+
+    let start = Arc::new(std::sync::OnceLock::<Instant>::new());
+    let waiting: Vec<_> = sockets
+        .into_iter()
+        .map(|mut socket| {
+            let start = Arc::clone(&start);
+            tokio::spawn(async move {
+                loop {
+                    match socket.next().await {
+                        Some(Ok(Message::Text(text))) if text.contains("session_revoked") => {
+                            return Instant::now() - *start.get().unwrap();
+                        }
+                        Some(Ok(_)) => continue,
+                        other => panic!("socket ended without session_revoked: {other:?}"),
+                    }
+                }
+            })
+        })
+        .collect();
+    start.set(Instant::now()).unwrap();
+    let response = client
+        .post(format!("{url}/api/account/sessions/revoke-others"))
+        .bearer_auth(&actor.access)
+        .json(&json!({"password": ANNA.password}))
+        .send()
+        .await
+        .unwrap();
+    let answered = start.get().unwrap().elapsed();
+    assert_eq!(response.status(), 200);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert!(body["data"]["sessions_revoked"].as_u64().unwrap() >= CLIENTS as u64);
+    let mut latencies = vec![];
+    for task in waiting {
+        latencies.push(task.await.unwrap());
+    }
+    latencies.sort_unstable();
+    println!(
+        "BENCH realtime: {CLIENTS} WebSocket clients connected in {:.2} s; revoke-others answered in {:.1} ms; \
+         session_revoked delivered p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms (from the request)",
+        connect_time.as_secs_f64(),
+        answered.as_secs_f64() * 1000.0,
+        percentile(&latencies, 0.50).as_secs_f64() * 1000.0,
+        percentile(&latencies, 0.95).as_secs_f64() * 1000.0,
+        latencies.last().unwrap().as_secs_f64() * 1000.0,
+    );
 }

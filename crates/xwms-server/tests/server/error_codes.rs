@@ -12,15 +12,40 @@ use xwms_server::mail::MailKind;
 
 use crate::support::{device, harness, Answer, Harness, OTHER_PASSWORD, PASSWORD};
 
-type Seen = BTreeSet<(String, String)>;
+pub type Seen = BTreeSet<(String, String)>;
 
-/// (operation, code) pairs the document lists in its response descriptions.
-fn documented() -> Seen {
+/// The security center's paths (their codes are produced in security_codes.rs).
+pub fn is_security_center(path: &str) -> bool {
+    use xwms_api::security::paths as sp;
+    [
+        sp::SIGN_IN_SECOND_FACTOR,
+        sp::SECURITY,
+        sp::SECURITY_EVENTS,
+        sp::SECURITY_EVENT_CONFIRM,
+        sp::SECURITY_EVENT_DENY,
+        sp::TWO_FACTOR_SETUP,
+        sp::TWO_FACTOR_ENABLE,
+        sp::TWO_FACTOR_DISABLE,
+        sp::RECOVERY_CODES,
+        sp::SESSIONS,
+        sp::SESSION,
+        sp::REVOKE_OTHER_SESSIONS,
+        sp::API_CLIENTS,
+        sp::API_CLIENT,
+        sp::API_CLIENT_SECRET,
+        sp::CLIENT_IDENTITY,
+        sp::REALTIME,
+    ]
+    .contains(&path)
+}
+
+/// (operation, code) pairs the document lists in its response descriptions, for the paths
+/// `include` selects.
+pub fn documented_for(include: impl Fn(&str) -> bool) -> Seen {
     let document: Value = serde_json::from_str(&xwms_server::openapi_json()).unwrap();
     let mut out = Seen::new();
     for (path, item) in document["paths"].as_object().unwrap() {
-        // The server routes are tested in routes.rs.
-        if !path.starts_with("/api/auth") && !path.starts_with("/api/account") {
+        if !include(path) {
             continue;
         }
         for (method, op) in item.as_object().unwrap() {
@@ -51,13 +76,22 @@ fn documented() -> Seen {
     out
 }
 
-struct Cov<'a> {
-    h: &'a Harness,
-    seen: Mutex<Seen>,
+/// The account and sign-in routes before the security center (the server routes are tested in
+/// routes.rs).
+fn documented() -> Seen {
+    documented_for(|path| {
+        (path.starts_with("/api/auth") || path.starts_with("/api/account"))
+            && !is_security_center(path)
+    })
+}
+
+pub struct Cov<'a> {
+    pub h: &'a Harness,
+    pub seen: Mutex<Seen>,
 }
 
 impl Cov<'_> {
-    async fn send(
+    pub async fn send(
         &self,
         method: Method,
         path: &str,
@@ -71,7 +105,29 @@ impl Cov<'_> {
         self.record(&method, path, call.send().await)
     }
 
-    async fn raw(&self, method: Method, path: &str, token: Option<&str>, bytes: &str) -> Answer {
+    /// Sends to `path` and records the answer under the documented `template` (`.../{id}`).
+    pub async fn send_to(
+        &self,
+        method: Method,
+        template: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Answer {
+        let mut call = self.h.call(method.clone(), path, body);
+        if let Some(token) = token {
+            call = call.token(token);
+        }
+        self.record(&method, template, call.send().await)
+    }
+
+    pub async fn raw(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        bytes: &str,
+    ) -> Answer {
         let mut call = self.h.call(method.clone(), path, None).raw(bytes);
         if let Some(token) = token {
             call = call.token(token);
@@ -79,7 +135,7 @@ impl Cov<'_> {
         self.record(&method, path, call.send().await)
     }
 
-    fn record(&self, method: &Method, path: &str, answer: Answer) -> Answer {
+    pub fn record(&self, method: &Method, path: &str, answer: Answer) -> Answer {
         if let Some(code) = answer.code() {
             assert_ne!(answer.status, 500, "{method} {path}: {}", answer.body);
             self.seen
@@ -90,15 +146,15 @@ impl Cov<'_> {
         answer
     }
 
-    async fn post(&self, path: &str, body: Value) -> Answer {
+    pub async fn post(&self, path: &str, body: Value) -> Answer {
         self.send(Method::POST, path, None, Some(body)).await
     }
 
-    async fn post_auth(&self, path: &str, token: &str, body: Value) -> Answer {
+    pub async fn post_auth(&self, path: &str, token: &str, body: Value) -> Answer {
         self.send(Method::POST, path, Some(token), Some(body)).await
     }
 
-    async fn patch_auth(&self, path: &str, token: &str, body: Value) -> Answer {
+    pub async fn patch_auth(&self, path: &str, token: &str, body: Value) -> Answer {
         self.send(Method::PATCH, path, Some(token), Some(body))
             .await
     }

@@ -4,10 +4,10 @@ use axum::http::Method;
 use base64::Engine;
 use serde_json::json;
 use time::Duration;
-use xwms_api::auth::{DeviceInfo, SecondFactorChallenge, SessionTokens};
+use xwms_api::auth::{SecondFactorChallenge, SessionTokens};
 use xwms_api::{ErrorCode, Secret};
 use xwms_server::accounts::sessions::token_hash;
-use xwms_server::accounts::{events, ClientMeta, SecondFactor, User};
+use xwms_server::accounts::{events, ClientMeta, SecondFactor, SignInAttempt, User};
 use xwms_server::mail::MailKind;
 
 use crate::support::{
@@ -617,16 +617,16 @@ async fn a_new_installation_is_a_security_event_with_a_notice() {
         .contains(&"new_device".to_owned()));
 }
 
-/// A stand-in for the security-center issue's TOTP step.
+/// A second factor that asks every account (the seam itself; the TOTP step is in two_factor.rs).
 struct AlwaysAsk;
 
 impl SecondFactor for AlwaysAsk {
     fn challenge(
         &self,
         _tx: &rusqlite::Transaction<'_>,
+        _random: &dyn xwms_server::random::Random,
         user: &User,
-        _device: &DeviceInfo,
-        _client: &ClientMeta,
+        _attempt: &SignInAttempt<'_>,
         _now: time::OffsetDateTime,
     ) -> rusqlite::Result<Option<SecondFactorChallenge>> {
         Ok(Some(SecondFactorChallenge {
@@ -651,7 +651,7 @@ async fn the_second_factor_seam_answers_a_challenge_instead_of_a_session() {
     // A wrong password still never reaches the seam.
     fail(&h, EMAIL).await.err(ErrorCode::InvalidCredentials);
 
-    // After the (future) second-factor check, the route opens the session.
+    // After a second-factor check, the session opens.
     let sub = answer.data()["challenge"]
         .as_str()
         .unwrap()

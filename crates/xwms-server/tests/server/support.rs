@@ -200,7 +200,7 @@ impl Call<'_> {
     }
 
     pub fn peer(mut self, ip: &str) -> Self {
-        self.ip = Some(format!("{ip}:40000").parse().unwrap());
+        self.ip = Some(SocketAddr::new(ip.parse().unwrap(), 40000));
         self
     }
 
@@ -356,4 +356,84 @@ impl Harness {
     ) -> R {
         self.state.store.call(move |c| work(c)).await.unwrap()
     }
+}
+
+/// The TOTP code of a base32 secret at `at` (what an authenticator app shows).
+pub fn totp_code(secret_base32: &str, at: OffsetDateTime) -> String {
+    let secret = totp_rs::Secret::try_from_base32(secret_base32).unwrap();
+    xwms_server::accounts::totp::code_at(secret.as_bytes(), at.unix_timestamp() as u64)
+}
+
+/// A valid body for each route that takes one (`{}` for the others).
+pub fn valid_body(path: &str) -> Value {
+    use xwms_api::auth::paths;
+    use xwms_api::security::paths as sp;
+    match path {
+        p if p == paths::SIGN_UP => {
+            json!({"name": "N", "email": "n@example.com", "password": PASSWORD})
+        }
+        p if p == paths::VERIFY_EMAIL || p == paths::UNLOCK => {
+            json!({"email": "n@example.com", "code": "123456"})
+        }
+        p if p == paths::RESEND_VERIFICATION
+            || p == paths::RESEND_UNLOCK
+            || p == paths::FORGOT_PASSWORD =>
+        {
+            json!({"email": "n@example.com"})
+        }
+        p if p == paths::SIGN_IN => {
+            json!({"email": "n@example.com", "password": PASSWORD, "device": device("i")})
+        }
+        p if p == paths::REFRESH => json!({"refresh_token": "xwms_rt_x"}),
+        p if p == paths::RESET_PASSWORD => {
+            json!({"email": "n@example.com", "code": "123456", "new_password": PASSWORD})
+        }
+        p if p == paths::RECOVERY_REQUEST => json!({
+            "email": "n@example.com", "name": "N", "contact_email": "c@example.com", "lost": ["password"], "details": ""
+        }),
+        p if p == paths::PROFILE => json!({"name": "N"}),
+        p if p == paths::CHANGE_EMAIL => {
+            json!({"new_email": "m@example.com", "password": PASSWORD})
+        }
+        p if p == paths::CONFIRM_EMAIL || p == sp::TWO_FACTOR_ENABLE => json!({"code": "123456"}),
+        p if p == paths::CHANGE_PASSWORD => {
+            json!({"current_password": PASSWORD, "new_password": "Other-Pass-99"})
+        }
+        p if p == sp::SIGN_IN_SECOND_FACTOR => {
+            json!({"challenge": "xwms_2fa_x", "method": "totp", "code": "123456"})
+        }
+        p if p == sp::TWO_FACTOR_SETUP
+            || p == sp::RECOVERY_CODES
+            || p == sp::REVOKE_OTHER_SESSIONS =>
+        {
+            json!({"password": PASSWORD})
+        }
+        p if p == sp::TWO_FACTOR_DISABLE => json!({"password": PASSWORD, "code": "123456"}),
+        p if p == sp::API_CLIENTS || p == sp::API_CLIENT => json!({"name": "Script"}),
+        p if p == xwms_api::help::paths::FEEDBACK => json!({"helpful": true, "lang": "en"}),
+        _ => json!({}),
+    }
+}
+
+/// (method, path) of every route the OpenAPI document says takes a bearer token.
+pub fn bearer_routes() -> Vec<(Method, &'static str)> {
+    let document: Value = serde_json::from_str(&xwms_server::openapi_json()).unwrap();
+    xwms_server::ROUTES
+        .iter()
+        .filter(|route| {
+            let op = &document["paths"][route.path][route.method.as_str().to_lowercase()];
+            op["security"]
+                .as_array()
+                .is_some_and(|s| s.iter().any(|scheme| scheme.get("bearer").is_some()))
+        })
+        .map(|route| (route.method.clone(), route.path))
+        .collect()
+}
+
+/// Whether the route at `method path` reads a request body (the document declares one).
+pub fn takes_body(method: &Method, path: &str) -> bool {
+    let document: Value = serde_json::from_str(&xwms_server::openapi_json()).unwrap();
+    document["paths"][path][method.as_str().to_lowercase()]
+        .get("requestBody")
+        .is_some()
 }

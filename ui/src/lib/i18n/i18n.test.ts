@@ -160,6 +160,20 @@ describe("errorText()", () => {
     "account.timezone_invalid",
     "request.rate_limited",
     "keychain.unavailable",
+    "two_factor.already_enabled",
+    "two_factor.not_enabled",
+    "two_factor.setup_missing",
+    "two_factor.code_incorrect",
+    "two_factor.code_used",
+    "two_factor.challenge_expired",
+    "session.not_found",
+    "session.is_current",
+    "security_event.not_found",
+    "api_client.not_found",
+    "api_client.name_taken",
+    "api_client.limit",
+    "api_client.disabled",
+    "file.save_failed",
   ])("translates the account error %s into en, nl and fr", (code) => {
     expect(isKnownErrorCode(code)).toBe(true);
     const texts = (["en", "nl", "fr"] as const).map((l) => {

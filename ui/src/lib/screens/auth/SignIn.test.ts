@@ -138,17 +138,15 @@ describe("sign in, in two steps", () => {
     expect(screen.getByTestId("locked-explainer").textContent).toContain("anna@example.com");
   });
 
-  it("says a second step is required and shows the methods", async () => {
+  it("goes on to the second step, with the code field focused", async () => {
     mockBackend({ sign_in: () => ({ result: "second_factor", methods: ["totp", "recovery_code"] }) });
     render(App);
     await toPasswordStep();
     await fireEvent.input(input("signin-password"), { target: { value: "Tulip-Harbour-42" } });
     await fireEvent.click(screen.getByTestId("signin-submit"));
-    await waitFor(() => expect(h1()).toBe("A second step is required"));
-    const methods = [...screen.getByTestId("second-factor-methods").querySelectorAll("li")].map((li) =>
-      li.textContent?.trim(),
-    );
-    expect(methods).toEqual(["A code from your authenticator app", "One of your recovery codes"]);
+    await waitFor(() => expect(h1()).toBe("Two-step verification"));
+    await waitFor(() => expect(document.activeElement).toBe(screen.getByTestId("second-factor-code")));
+    expect(screen.getByTestId("second-factor-use-recovery")).toBeTruthy();
     expect(account.status).toBe("signed_out");
   });
 

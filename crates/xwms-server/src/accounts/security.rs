@@ -1,0 +1,342 @@
+//! The security page: the overview checklist, the timeline of security events with its
+//! new-sign-in alerts ("This was me" / "Not me"), and the list of sessions.
+
+use rusqlite::{named_params, Connection, OptionalExtension, Row};
+use serde_json::{json, Value};
+use time::OffsetDateTime;
+use xwms_api::security::{
+    revoke_reason, PasswordRequest, SecurityEventInfo, SecurityEventPage, SecurityOverview,
+    SessionInfo, SessionList, SessionsRevoked,
+};
+use xwms_api::ErrorCode;
+
+use super::events::{self, alert_status, kind};
+use super::policy::TIMELINE;
+use super::sessions::{self, Authenticated, ACTIVE};
+use super::{two_factor, users, Accounts, ClientMeta};
+use crate::clock::{from_millis, rfc3339};
+use crate::error::ApiError;
+
+const EVENT_COLUMNS: &str = "e.id, e.kind, e.ip, e.at, e.details, e.session_id, e.alert_status,
+     s.device_name, s.device_os, s.app, s.id IS NOT NULL AND coalesce(";
+
+fn event_select(filter: &str) -> String {
+    format!(
+        "SELECT {EVENT_COLUMNS}{ACTIVE}, 0)
+         FROM security_events e LEFT JOIN sessions s ON s.id = e.session_id
+         WHERE e.user_id = :user AND {filter}"
+    )
+}
+
+fn non_empty(value: &Value) -> Option<String> {
+    value.as_str().filter(|s| !s.is_empty()).map(str::to_owned)
+}
+
+fn event_from_row(row: &Row<'_>) -> rusqlite::Result<SecurityEventInfo> {
+    let details: String = row.get(4)?;
+    let details: Value = serde_json::from_str(&details).unwrap_or(Value::Null);
+    let kind: String = row.get(1)?;
+    let from_session = |index: usize| -> rusqlite::Result<Option<String>> {
+        Ok(row
+            .get::<_, Option<String>>(index)?
+            .filter(|s| !s.is_empty()))
+    };
+    Ok(SecurityEventInfo {
+        id: row.get::<_, i64>(0)?.to_string(),
+        alert: kind::ALERTS.contains(&kind.as_str()),
+        kind,
+        at: rfc3339(from_millis(row.get(3)?)),
+        ip: row.get(2)?,
+        device: non_empty(&details["device"]).or(from_session(7)?),
+        os: non_empty(&details["os"]).or(from_session(8)?),
+        app: non_empty(&details["app"]).or(from_session(9)?),
+        session_id: row.get(5)?,
+        alert_status: row.get(6)?,
+        session_active: row.get(10)?,
+    })
+}
+
+/// One event of `user_id` as the timeline shows it.
+pub fn event_info(
+    conn: &Connection,
+    user_id: &str,
+    event_id: i64,
+    now: OffsetDateTime,
+) -> rusqlite::Result<Option<SecurityEventInfo>> {
+    let (born_after, active_after) = sessions::active_bounds(now);
+    conn.prepare_cached(&event_select("e.id = :id"))?
+        .query_row(
+            named_params! {":user": user_id, ":id": event_id, ":born_after": born_after, ":active_after": active_after},
+            event_from_row,
+        )
+        .optional()
+}
+
+/// A page of the timeline, newest first: events older than `before` (an event id), at most
+/// `limit`.
+pub fn page(
+    conn: &Connection,
+    user_id: &str,
+    before: Option<i64>,
+    limit: u32,
+    now: OffsetDateTime,
+) -> rusqlite::Result<SecurityEventPage> {
+    let (born_after, active_after) = sessions::active_bounds(now);
+    let mut stmt = conn.prepare_cached(&format!(
+        "{} ORDER BY e.id DESC LIMIT :limit",
+        event_select("(:before IS NULL OR e.id < :before)")
+    ))?;
+    let rows = stmt.query_map(
+        named_params! {
+            ":user": user_id,
+            ":before": before,
+            ":limit": i64::from(limit) + 1,
+            ":born_after": born_after,
+            ":active_after": active_after,
+        },
+        event_from_row,
+    )?;
+    let mut events = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+    let more = events.len() > limit as usize;
+    events.truncate(limit as usize);
+    let next_before = if more {
+        events.last().map(|e| e.id.clone())
+    } else {
+        None
+    };
+    Ok(SecurityEventPage {
+        events,
+        next_before,
+    })
+}
+
+fn session_info(row: sessions::SessionRow, current: &str) -> SessionInfo {
+    SessionInfo {
+        device_type: sessions::device_type(&row.app, &row.os).to_owned(),
+        current: row.id == current,
+        id: row.id,
+        device_name: row.device_name,
+        os: row.os,
+        app: row.app,
+        app_version: row.app_version,
+        ip: row.ip,
+        user_agent: row.user_agent,
+        created_at: rfc3339(row.created_at),
+        last_active_at: rfc3339(row.last_active_at),
+    }
+}
+
+/// The `before` and `limit` of a timeline request, checked (`field.invalid`).
+pub fn page_query(
+    before: Option<&str>,
+    limit: Option<&str>,
+) -> Result<(Option<i64>, u32), ApiError> {
+    let before = before
+        .map(|b| {
+            b.parse::<i64>()
+                .ok()
+                .filter(|b| *b > 0)
+                .ok_or_else(|| ApiError::field(ErrorCode::FieldInvalid, "before"))
+        })
+        .transpose()?;
+    let limit = match limit {
+        None => TIMELINE.default_limit,
+        Some(l) => l
+            .parse::<u32>()
+            .ok()
+            .filter(|l| (1..=TIMELINE.max_limit).contains(l))
+            .ok_or_else(|| ApiError::field(ErrorCode::FieldInvalid, "limit"))?,
+    };
+    Ok((before, limit))
+}
+
+impl Accounts {
+    /// `GET /api/account/security`.
+    pub async fn security_overview(
+        &self,
+        auth: &Authenticated,
+    ) -> Result<SecurityOverview, ApiError> {
+        let id = auth.user_id.clone();
+        self.read(move |conn, now| {
+            let Some(user) = users::by_id(conn, &id)? else {
+                return Ok(Err(ApiError::new(ErrorCode::Unauthorized)));
+            };
+            let facts = users::password_facts(conn, &id)?;
+            let active = sessions::active(conn, &id, now)?;
+            let (born_after, active_after) = sessions::active_bounds(now);
+            let unrecognised: u32 = conn
+                .prepare_cached(&format!(
+                    "SELECT count(*) FROM security_events e JOIN sessions s ON s.id = e.session_id
+                     WHERE e.user_id = :user AND e.alert_status = 'pending' AND {ACTIVE}"
+                ))?
+                .query_row(
+                    named_params! {":user": id, ":born_after": born_after, ":active_after": active_after},
+                    |r| r.get(0),
+                )?;
+            Ok(Ok(SecurityOverview {
+                email_verified: user.email_verified,
+                password_meets_rule: facts.meets_rule,
+                password_changed_at: facts.changed_at.map(rfc3339),
+                two_factor: two_factor::status(conn, &id)?,
+                active_sessions: u32::try_from(active.len()).unwrap_or(u32::MAX),
+                unrecognised_sessions: unrecognised,
+            }))
+        })
+        .await?
+    }
+
+    /// `GET /api/account/security/events`.
+    pub async fn security_events(
+        &self,
+        auth: &Authenticated,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<SecurityEventPage, ApiError> {
+        let id = auth.user_id.clone();
+        self.read(move |conn, now| page(conn, &id, before, limit, now))
+            .await
+    }
+
+    /// `POST .../events/{id}/confirm` ("This was me") and `.../deny` ("Not me": the alert's
+    /// session ends at once). Only the person's own alerts; `security_event.not_found` for
+    /// anything else. A denied alert stays denied.
+    pub async fn answer_alert(
+        &self,
+        auth: &Authenticated,
+        event_id: &str,
+        deny: bool,
+        client: &ClientMeta,
+    ) -> Result<SecurityEventInfo, ApiError> {
+        let not_found = || ApiError::new(ErrorCode::SecurityEventNotFound);
+        let event_id = event_id.parse::<i64>().map_err(|_| not_found())?;
+        let (auth, ip) = (auth.clone(), client.ip.clone());
+        self.write(move |tx, ctx| {
+            let Some(event) = event_info(tx, &auth.user_id, event_id, ctx.now)? else {
+                return Ok(Err(not_found()));
+            };
+            if !event.alert {
+                return Ok(Err(not_found()));
+            }
+            if event.alert_status.as_deref() == Some(alert_status::DENIED) {
+                return Ok(Ok(event));
+            }
+            let status = if deny {
+                alert_status::DENIED
+            } else {
+                alert_status::CONFIRMED
+            };
+            tx.prepare_cached("UPDATE security_events SET alert_status = ?2 WHERE id = ?1")?
+                .execute(rusqlite::params![event_id, status])?;
+            if deny {
+                let session = event.session_id.clone().unwrap_or_default();
+                let ended = ctx.revoke_session(tx, &auth.user_id, &session, revoke_reason::NOT_ME)?;
+                events::record(
+                    tx,
+                    &auth.user_id,
+                    kind::SESSION_REVOKED,
+                    &ip,
+                    ctx.now,
+                    json!({ "session_id": session, "reason": revoke_reason::NOT_ME, "alert": event_id, "ended": ended, "by_session": auth.session_id }),
+                )?;
+            } else {
+                events::record(
+                    tx,
+                    &auth.user_id,
+                    kind::ALERT_CONFIRMED,
+                    &ip,
+                    ctx.now,
+                    json!({ "alert": event_id, "by_session": auth.session_id }),
+                )?;
+            }
+            ctx.security_changed(&auth.user_id);
+            Ok(event_info(tx, &auth.user_id, event_id, ctx.now)?.ok_or_else(not_found))
+        })
+        .await?
+    }
+
+    /// `GET /api/account/sessions`: current first, then by last activity.
+    pub async fn session_list(&self, auth: &Authenticated) -> Result<SessionList, ApiError> {
+        let auth = auth.clone();
+        let rows = self
+            .read(move |conn, now| sessions::active(conn, &auth.user_id, now).map(|r| (r, auth)))
+            .await?;
+        let (rows, auth) = rows;
+        let mut sessions: Vec<SessionInfo> = rows
+            .into_iter()
+            .map(|row| session_info(row, &auth.session_id))
+            .collect();
+        sessions.sort_by_key(|s| !s.current);
+        Ok(SessionList { sessions })
+    }
+
+    /// `DELETE /api/account/sessions/{id}`: ends one other session of the person.
+    pub async fn remove_session(
+        &self,
+        auth: &Authenticated,
+        session_id: &str,
+        client: &ClientMeta,
+    ) -> Result<(), ApiError> {
+        if session_id == auth.session_id {
+            return Err(ApiError::new(ErrorCode::SessionIsCurrent));
+        }
+        let (auth, ip, session_id) = (auth.clone(), client.ip.clone(), session_id.to_owned());
+        self.write(move |tx, ctx| {
+            if !sessions::is_active_of(tx, &auth.user_id, &session_id, ctx.now)? {
+                return Ok(Err(ApiError::new(ErrorCode::SessionNotFound)));
+            }
+            ctx.revoke_session(tx, &auth.user_id, &session_id, revoke_reason::REMOVED)?;
+            events::record(
+                tx,
+                &auth.user_id,
+                kind::SESSION_REVOKED,
+                &ip,
+                ctx.now,
+                json!({ "session_id": session_id, "reason": revoke_reason::REMOVED, "by_session": auth.session_id }),
+            )?;
+            Ok(Ok(()))
+        })
+        .await?
+    }
+
+    /// `POST /api/account/sessions/revoke-others`: after the password, every other session ends.
+    pub async fn revoke_other_sessions(
+        &self,
+        auth: &Authenticated,
+        req: PasswordRequest,
+        client: &ClientMeta,
+    ) -> Result<SessionsRevoked, ApiError> {
+        let user = self.current_user(auth).await?;
+        self.reauthenticate(&user, &req.password, client, "password")
+            .await?;
+        let (auth, ip) = (auth.clone(), client.ip.clone());
+        self.write(move |tx, ctx| {
+            super::guard::clear(tx, &user.email_key)?;
+            let revoked = ctx.revoke_sessions(
+                tx,
+                &auth.user_id,
+                Some(&auth.session_id),
+                revoke_reason::REMOVED_WITH_OTHERS,
+            )?;
+            events::record(
+                tx,
+                &auth.user_id,
+                kind::SESSIONS_REVOKED,
+                &ip,
+                ctx.now,
+                json!({ "by_session": auth.session_id, "sessions_revoked": revoked }),
+            )?;
+            Ok(SessionsRevoked {
+                sessions_revoked: revoked,
+            })
+        })
+        .await
+    }
+
+    /// Where a session stands (for the realtime channel).
+    pub async fn session_status(&self, session_id: &str) -> sessions::SessionStatus {
+        let id = session_id.to_owned();
+        self.read(move |conn, now| sessions::status(conn, &id, now))
+            .await
+            .unwrap_or(sessions::SessionStatus::Ended)
+    }
+}

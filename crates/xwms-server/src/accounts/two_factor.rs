@@ -1,0 +1,705 @@
+//! Two-step verification: an authenticator app (TOTP, [`super::totp`]) with single-use recovery
+//! codes.
+//!
+//! Turning it on is two steps: `setup` (password again) makes a pending secret valid
+//! [`TWO_FACTOR`]`.setup_lifetime`; `enable` with a code of that secret turns it on and answers
+//! the first set of recovery codes. While it is on, a right password at sign-in answers a
+//! challenge ([`TotpSecondFactor`]): an opaque token (256 random bits, only its SHA-256 is
+//! stored) valid [`TWO_FACTOR`]`.challenge_lifetime`, bound to the device facts and client of the
+//! password step (the second step must come from the same IP address and user agent; the
+//! session opens with the facts of the first). A wrong code counts as a failed sign-in of the
+//! address and the client IP, exactly like a wrong password, so the progressive lockout caps
+//! code guessing; the failure count is only cleared once the second factor is met.
+
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+use xwms_api::auth::{CodeRequest, DeviceInfo, SecondFactorChallenge, SessionTokens};
+use xwms_api::security::{
+    method, totp as totp_params, PasswordRequest, RecoveryCodes, SecondFactorRequest,
+    TwoFactorDisableRequest, TwoFactorSetup, TwoFactorStatus,
+};
+use xwms_api::{ErrorCode, Secret};
+
+use super::events::{self, kind};
+use super::policy::{LOCKOUT, TWO_FACTOR};
+use super::sessions::{token_hash, Authenticated};
+use super::signin::{gate_error, locked_error, open_session, record_failure};
+use super::totp::{self, TotpVerdict};
+use super::users::{self, User};
+use super::{guard, Accounts, ClientMeta, Ctx, SecondFactor, SignInAttempt};
+use crate::clock::{from_millis, rfc3339, to_millis};
+use crate::error::ApiError;
+use crate::mail::templates::format_when;
+use crate::mail::{MailFacts, MailKind};
+use crate::random::{self, Random};
+
+/// Prefix of a sign-in challenge.
+pub const CHALLENGE_PREFIX: &str = "xwms_2fa_";
+
+/// Letters and digits of a recovery code.
+pub const RECOVERY_ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+
+/// The stored two-step state of an account.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct TwoFactorRow {
+    pub secret: Option<Vec<u8>>,
+    pub enabled_at: Option<OffsetDateTime>,
+    pub last_step: Option<u64>,
+    pub pending_secret: Option<Vec<u8>>,
+    pub pending_expires_at: Option<OffsetDateTime>,
+}
+
+impl std::fmt::Debug for TwoFactorRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TwoFactorRow")
+            .field("enabled", &self.secret.is_some())
+            .field("last_step", &self.last_step)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TwoFactorRow {
+    pub fn enabled(&self) -> bool {
+        self.secret.is_some()
+    }
+}
+
+pub fn load(conn: &Connection, user_id: &str) -> rusqlite::Result<TwoFactorRow> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT secret, enabled_at, last_step, pending_secret, pending_expires_at
+             FROM two_factor WHERE user_id = ?1",
+        )?
+        .query_row([user_id], |row| {
+            Ok(TwoFactorRow {
+                secret: row.get(0)?,
+                enabled_at: row.get::<_, Option<i64>>(1)?.map(from_millis),
+                last_step: row
+                    .get::<_, Option<i64>>(2)?
+                    .and_then(|s| u64::try_from(s).ok()),
+                pending_secret: row.get(3)?,
+                pending_expires_at: row.get::<_, Option<i64>>(4)?.map(from_millis),
+            })
+        })
+        .optional()?
+        .unwrap_or_default())
+}
+
+pub fn is_enabled(conn: &Connection, user_id: &str) -> rusqlite::Result<bool> {
+    Ok(load(conn, user_id)?.enabled())
+}
+
+fn unix(at: OffsetDateTime) -> u64 {
+    u64::try_from(at.unix_timestamp()).unwrap_or(0)
+}
+
+fn set_last_step(conn: &Connection, user_id: &str, step: u64) -> rusqlite::Result<()> {
+    conn.prepare_cached("UPDATE two_factor SET last_step = ?2 WHERE user_id = ?1")?
+        .execute(params![user_id, i64::try_from(step).unwrap_or(i64::MAX)])
+        .map(|_| ())
+}
+
+/// The account's status, for the security overview.
+pub fn status(conn: &Connection, user_id: &str) -> rusqlite::Result<TwoFactorStatus> {
+    let row = load(conn, user_id)?;
+    let left: u32 = conn
+        .prepare_cached(
+            "SELECT count(*) FROM recovery_codes WHERE user_id = ?1 AND used_at IS NULL",
+        )?
+        .query_row([user_id], |r| r.get(0))?;
+    Ok(TwoFactorStatus {
+        enabled: row.enabled(),
+        enabled_at: row.enabled_at.filter(|_| row.enabled()).map(rfc3339),
+        recovery_codes_left: if row.enabled() { left } else { 0 },
+    })
+}
+
+// --- recovery codes
+
+/// A recovery code without its dash, lower case, or `None` when it cannot be one.
+fn normalise_recovery_code(code: &str) -> Option<String> {
+    let code: String = code
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .collect::<String>()
+        .to_ascii_lowercase();
+    (code.len() == TWO_FACTOR.recovery_code_chars
+        && code.bytes().all(|b| RECOVERY_ALPHABET.contains(&b)))
+    .then_some(code)
+}
+
+/// How a recovery code is stored: SHA-256 of the account id and the normalised code (so equal
+/// codes of two accounts differ, and a table of hashes cannot be shared between accounts).
+fn recovery_hash(user_id: &str, normalised: &str) -> String {
+    hex::encode(
+        Sha256::new()
+            .chain_update(user_id.as_bytes())
+            .chain_update(b":")
+            .chain_update(normalised.as_bytes())
+            .finalize(),
+    )
+}
+
+/// A uniformly drawn `xxxx-xxxx`.
+pub fn recovery_code(random: &dyn Random) -> String {
+    let n = RECOVERY_ALPHABET.len();
+    let limit = u8::try_from(256 / n * n).unwrap_or(u8::MAX);
+    let half = TWO_FACTOR.recovery_code_chars / 2;
+    let mut out = String::new();
+    let mut drawn = 0;
+    while drawn < TWO_FACTOR.recovery_code_chars {
+        let byte = random::bytes::<1>(random)[0];
+        if byte < limit {
+            if drawn == half {
+                out.push('-');
+            }
+            out.push(char::from(RECOVERY_ALPHABET[usize::from(byte) % n]));
+            drawn += 1;
+        }
+    }
+    out
+}
+
+/// A new set of recovery codes for `user_id`, replacing the old set.
+fn new_recovery_codes(
+    tx: &Transaction<'_>,
+    ctx: &Ctx,
+    user_id: &str,
+) -> rusqlite::Result<RecoveryCodes> {
+    tx.prepare_cached("DELETE FROM recovery_codes WHERE user_id = ?1")?
+        .execute([user_id])?;
+    let mut codes = vec![];
+    let mut insert =
+        tx.prepare_cached("INSERT OR IGNORE INTO recovery_codes (user_id, hash) VALUES (?1, ?2)")?;
+    while codes.len() < totp_params::RECOVERY_CODES {
+        let code = recovery_code(ctx.random());
+        let normalised = normalise_recovery_code(&code).expect("a drawn code is well-formed");
+        if insert.execute(params![user_id, recovery_hash(user_id, &normalised)])? == 1 {
+            codes.push(Secret::new(code));
+        }
+    }
+    tx.prepare_cached("UPDATE two_factor SET codes_generated_at = ?2 WHERE user_id = ?1")?
+        .execute(params![user_id, to_millis(ctx.now)])?;
+    Ok(RecoveryCodes {
+        codes,
+        generated_at: rfc3339(ctx.now),
+    })
+}
+
+/// Uses up a recovery code; returns the codes left, or `None` when it is not an unused code of
+/// the account.
+fn use_recovery_code(
+    conn: &Connection,
+    user_id: &str,
+    code: &str,
+    now: OffsetDateTime,
+) -> rusqlite::Result<Option<u32>> {
+    let Some(normalised) = normalise_recovery_code(code) else {
+        return Ok(None);
+    };
+    let used = conn
+        .prepare_cached(
+            "UPDATE recovery_codes SET used_at = ?3 WHERE user_id = ?1 AND hash = ?2 AND used_at IS NULL",
+        )?
+        .execute(params![user_id, recovery_hash(user_id, &normalised), to_millis(now)])?;
+    if used == 0 {
+        return Ok(None);
+    }
+    conn.prepare_cached(
+        "SELECT count(*) FROM recovery_codes WHERE user_id = ?1 AND used_at IS NULL",
+    )?
+    .query_row([user_id], |r| r.get(0))
+    .map(Some)
+}
+
+/// What a second factor entered came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Checked {
+    Totp,
+    RecoveryCode { left: u32 },
+    Used,
+    Wrong,
+}
+
+/// Checks `code` as `method` against the account's enabled second factor, using it up when
+/// right (the TOTP step is stored; a recovery code is spent).
+fn check_code(
+    conn: &Connection,
+    user_id: &str,
+    method_name: &str,
+    code: &str,
+    now: OffsetDateTime,
+) -> rusqlite::Result<Checked> {
+    let row = load(conn, user_id)?;
+    let Some(secret) = row.secret else {
+        return Ok(Checked::Wrong);
+    };
+    if method_name == method::RECOVERY_CODE {
+        return Ok(match use_recovery_code(conn, user_id, code, now)? {
+            Some(left) => Checked::RecoveryCode { left },
+            None => Checked::Wrong,
+        });
+    }
+    Ok(
+        match totp::verify(&secret, code, unix(now), row.last_step) {
+            TotpVerdict::Accept { step } => {
+                set_last_step(conn, user_id, step)?;
+                Checked::Totp
+            }
+            TotpVerdict::Used => Checked::Used,
+            TotpVerdict::Incorrect => Checked::Wrong,
+        },
+    )
+}
+
+/// Which method a code given without one is: six digits are a TOTP code, anything else a
+/// recovery code.
+fn method_of(code: &str) -> &'static str {
+    let digits: String = code.chars().filter(|c| !c.is_whitespace()).collect();
+    if digits.len() == totp_params::DIGITS as usize && digits.bytes().all(|b| b.is_ascii_digit()) {
+        method::TOTP
+    } else {
+        method::RECOVERY_CODE
+    }
+}
+
+// --- sign-in challenges
+
+/// A pending second step of sign-in.
+struct Challenge {
+    user_id: String,
+    device: DeviceInfo,
+    ip: String,
+    user_agent: String,
+    failures_before: u32,
+}
+
+fn challenge_by_hash(
+    conn: &Connection,
+    hash: &str,
+    now: OffsetDateTime,
+) -> rusqlite::Result<Option<Challenge>> {
+    conn.prepare_cached(
+        "SELECT user_id, device_name, device_os, app, app_version, installation_id, ip, user_agent,
+                failures_before
+         FROM sign_in_challenges WHERE hash = ?1 AND expires_at > ?2",
+    )?
+    .query_row(params![hash, to_millis(now)], |row| {
+        Ok(Challenge {
+            user_id: row.get(0)?,
+            device: DeviceInfo {
+                name: row.get(1)?,
+                os: row.get(2)?,
+                app: row.get(3)?,
+                app_version: row.get(4)?,
+                installation_id: row.get(5)?,
+            },
+            ip: row.get(6)?,
+            user_agent: row.get(7)?,
+            failures_before: row.get(8)?,
+        })
+    })
+    .optional()
+}
+
+/// Drops every pending sign-in challenge of `user_id` (after a lock, a password change or
+/// reset, or turning 2FA off).
+pub fn forget_challenges(conn: &Connection, user_id: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached("DELETE FROM sign_in_challenges WHERE user_id = ?1")?
+        .execute([user_id])
+        .map(|_| ())
+}
+
+/// Drops expired challenges (housekeeping).
+pub fn prune_challenges(conn: &Connection, now: OffsetDateTime) -> rusqlite::Result<usize> {
+    conn.execute(
+        "DELETE FROM sign_in_challenges WHERE expires_at <= ?1",
+        [to_millis(now)],
+    )
+}
+
+/// The production second factor: accounts with 2FA on get a challenge.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TotpSecondFactor;
+
+impl SecondFactor for TotpSecondFactor {
+    fn challenge(
+        &self,
+        tx: &Transaction<'_>,
+        random: &dyn Random,
+        user: &User,
+        attempt: &SignInAttempt<'_>,
+        now: OffsetDateTime,
+    ) -> rusqlite::Result<Option<SecondFactorChallenge>> {
+        if !is_enabled(tx, &user.id)? {
+            return Ok(None);
+        }
+        let challenge = random::token(random, CHALLENGE_PREFIX);
+        let device = attempt.device;
+        tx.prepare_cached(
+            "INSERT INTO sign_in_challenges (hash, user_id, device_name, device_os, app, app_version,
+                 installation_id, ip, user_agent, failures_before, created_at, expires_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        )?
+        .execute(params![
+            token_hash(&challenge),
+            user.id,
+            device.name,
+            device.os,
+            device.app,
+            device.app_version,
+            device.installation_id,
+            attempt.client.ip,
+            attempt.client.user_agent,
+            attempt.failures_before,
+            to_millis(now),
+            to_millis(now + TWO_FACTOR.challenge_lifetime),
+        ])?;
+        Ok(Some(SecondFactorChallenge {
+            challenge: Secret::new(challenge),
+            methods: vec![method::TOTP.to_owned(), method::RECOVERY_CODE.to_owned()],
+        }))
+    }
+}
+
+impl Accounts {
+    /// `POST /api/auth/signin/second-factor`: the code for a sign-in challenge opens the session.
+    pub async fn sign_in_second_factor(
+        &self,
+        req: SecondFactorRequest,
+        client: &ClientMeta,
+    ) -> Result<SessionTokens, ApiError> {
+        let method_name = match req.method.as_str() {
+            method::TOTP => method::TOTP,
+            method::RECOVERY_CODE => method::RECOVERY_CODE,
+            _ => return Err(ApiError::field(ErrorCode::FieldInvalid, "method")),
+        };
+        let hash = token_hash(req.challenge.expose());
+        let client = client.clone();
+        self.write(move |tx, ctx| {
+            let expired = || Ok(Err(ApiError::new(ErrorCode::TwoFactorChallengeExpired)));
+            let Some(challenge) = challenge_by_hash(tx, &hash, ctx.now)? else {
+                return expired();
+            };
+            if challenge.ip != client.ip || challenge.user_agent != client.user_agent {
+                return expired();
+            }
+            let Some(user) = users::by_id(tx, &challenge.user_id)? else {
+                return expired();
+            };
+            if let Some(wait) = guard::ip_wait(tx, &client.ip, ctx.now)? {
+                return Ok(Err(ApiError::retry_after(ErrorCode::Throttled, wait)));
+            }
+            if let Some(denied) =
+                gate_error(LOCKOUT.gate(&guard::load(tx, &user.email_key)?, ctx.now))
+            {
+                return Ok(Err(denied));
+            }
+            match check_code(tx, &user.id, method_name, req.code.expose(), ctx.now)? {
+                Checked::Used => Ok(Err(ApiError::field(ErrorCode::TwoFactorCodeUsed, "code"))),
+                Checked::Wrong => {
+                    events::record(
+                        tx,
+                        &user.id,
+                        kind::SECOND_FACTOR_FAILED,
+                        &client.ip,
+                        ctx.now,
+                        json!({ "method": method_name, "during": "sign_in" }),
+                    )?;
+                    ctx.security_changed(&user.id);
+                    match record_failure(tx, ctx, &user.email_key, Some(&user), &client.ip)? {
+                        Some((_, state)) => {
+                            forget_challenges(tx, &user.id)?;
+                            Ok(Err(locked_error(
+                                LOCKOUT.gate(&state, ctx.now).retry_after(),
+                            )))
+                        }
+                        None => Ok(Err(ApiError::field(
+                            ErrorCode::TwoFactorCodeIncorrect,
+                            "code",
+                        ))),
+                    }
+                }
+                checked @ (Checked::Totp | Checked::RecoveryCode { .. }) => {
+                    tx.prepare_cached("DELETE FROM sign_in_challenges WHERE hash = ?1")?
+                        .execute([&hash])?;
+                    guard::clear(tx, &user.email_key)?;
+                    let bound = ClientMeta {
+                        ip: challenge.ip.clone(),
+                        user_agent: challenge.user_agent.clone(),
+                        language: client.language,
+                    };
+                    let tokens = open_session(
+                        tx,
+                        ctx,
+                        &user,
+                        &challenge.device,
+                        &bound,
+                        challenge.failures_before,
+                    )?;
+                    if let Checked::RecoveryCode { left } = checked {
+                        events::record(
+                            tx,
+                            &user.id,
+                            kind::RECOVERY_CODE_USED,
+                            &client.ip,
+                            ctx.now,
+                            json!({ "session_id": tokens.session_id, "codes_left": left }),
+                        )?;
+                    }
+                    Ok(Ok(tokens))
+                }
+            }
+        })
+        .await?
+    }
+
+    /// `POST /api/account/2fa/setup`: after the password, a new pending secret (any earlier
+    /// pending one is replaced).
+    pub async fn two_factor_setup(
+        &self,
+        auth: &Authenticated,
+        req: PasswordRequest,
+        client: &ClientMeta,
+    ) -> Result<TwoFactorSetup, ApiError> {
+        let user = self.current_user(auth).await?;
+        let id = user.id.clone();
+        if self.read(move |conn, _| is_enabled(conn, &id)).await? {
+            return Err(ApiError::new(ErrorCode::TwoFactorAlreadyEnabled));
+        }
+        self.reauthenticate(&user, &req.password, client, "password")
+            .await?;
+        self.write(move |tx, ctx| {
+            guard::clear(tx, &user.email_key)?;
+            if is_enabled(tx, &user.id)? {
+                return Ok(Err(ApiError::new(ErrorCode::TwoFactorAlreadyEnabled)));
+            }
+            let secret = random::bytes::<{ totp_params::SECRET_BYTES }>(ctx.random());
+            let expires_at = ctx.now + TWO_FACTOR.setup_lifetime;
+            tx.prepare_cached(
+                "INSERT INTO two_factor (user_id, pending_secret, pending_expires_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (user_id) DO UPDATE SET pending_secret = ?2, pending_expires_at = ?3",
+            )?
+            .execute(params![user.id, secret.to_vec(), to_millis(expires_at)])?;
+            Ok(Ok(TwoFactorSetup {
+                secret: Secret::new(totp::base32(&secret)),
+                otpauth_uri: Secret::new(totp::otpauth_uri(&secret, &user.email)),
+                issuer: totp_params::ISSUER.to_owned(),
+                account_name: user.email.clone(),
+                digits: totp_params::DIGITS,
+                period_seconds: totp_params::PERIOD_SECONDS,
+                algorithm: totp_params::ALGORITHM.to_owned(),
+                expires_at: rfc3339(expires_at),
+            }))
+        })
+        .await?
+    }
+
+    /// `POST /api/account/2fa/enable`: a code of the pending secret turns 2FA on; answers the
+    /// first recovery codes.
+    pub async fn two_factor_enable(
+        &self,
+        auth: &Authenticated,
+        req: CodeRequest,
+        client: &ClientMeta,
+    ) -> Result<RecoveryCodes, ApiError> {
+        let (auth, ip) = (auth.clone(), client.ip.clone());
+        self.write(move |tx, ctx| {
+            let row = load(tx, &auth.user_id)?;
+            if row.enabled() {
+                return Ok(Err(ApiError::new(ErrorCode::TwoFactorAlreadyEnabled)));
+            }
+            let pending = row
+                .pending_secret
+                .filter(|_| row.pending_expires_at.is_some_and(|at| ctx.now < at));
+            let Some(secret) = pending else {
+                return Ok(Err(ApiError::new(ErrorCode::TwoFactorSetupMissing)));
+            };
+            let TotpVerdict::Accept { step } =
+                totp::verify(&secret, req.code.expose(), unix(ctx.now), None)
+            else {
+                return Ok(Err(ApiError::field(
+                    ErrorCode::TwoFactorCodeIncorrect,
+                    "code",
+                )));
+            };
+            tx.prepare_cached(
+                "UPDATE two_factor SET secret = pending_secret, enabled_at = ?2, last_step = ?3,
+                     pending_secret = NULL, pending_expires_at = NULL
+                 WHERE user_id = ?1",
+            )?
+            .execute(params![
+                auth.user_id,
+                to_millis(ctx.now),
+                i64::try_from(step).unwrap_or(i64::MAX)
+            ])?;
+            let codes = new_recovery_codes(tx, ctx, &auth.user_id)?;
+            events::record(
+                tx,
+                &auth.user_id,
+                kind::TWO_FACTOR_ENABLED,
+                &ip,
+                ctx.now,
+                json!({ "session_id": auth.session_id }),
+            )?;
+            ctx.security_changed(&auth.user_id);
+            Ok(Ok(codes))
+        })
+        .await?
+    }
+
+    /// `POST /api/account/2fa/disable`: the password and a current code (or a recovery code)
+    /// turn 2FA off; a notice is mailed. A wrong code counts like a wrong password.
+    pub async fn two_factor_disable(
+        &self,
+        auth: &Authenticated,
+        req: TwoFactorDisableRequest,
+        client: &ClientMeta,
+    ) -> Result<(), ApiError> {
+        let user = self.current_user(auth).await?;
+        let id = user.id.clone();
+        if !self.read(move |conn, _| is_enabled(conn, &id)).await? {
+            return Err(ApiError::new(ErrorCode::TwoFactorNotEnabled));
+        }
+        self.reauthenticate(&user, &req.password, client, "password")
+            .await?;
+        let (auth, ip) = (auth.clone(), client.ip.clone());
+        self.write(move |tx, ctx| {
+            let code = req.code.expose();
+            let method_name = method_of(code);
+            match check_code(tx, &user.id, method_name, code, ctx.now)? {
+                Checked::Used => Ok(Err(ApiError::field(ErrorCode::TwoFactorCodeUsed, "code"))),
+                Checked::Wrong => {
+                    if !is_enabled(tx, &user.id)? {
+                        return Ok(Err(ApiError::new(ErrorCode::TwoFactorNotEnabled)));
+                    }
+                    events::record(
+                        tx,
+                        &user.id,
+                        kind::SECOND_FACTOR_FAILED,
+                        &ip,
+                        ctx.now,
+                        json!({ "method": method_name, "during": "disable", "session_id": auth.session_id }),
+                    )?;
+                    ctx.security_changed(&user.id);
+                    Ok(Err(match record_failure(tx, ctx, &user.email_key, Some(&user), &ip)? {
+                        Some((_, state)) => locked_error(LOCKOUT.gate(&state, ctx.now).retry_after()),
+                        None => ApiError::field(ErrorCode::TwoFactorCodeIncorrect, "code"),
+                    }))
+                }
+                Checked::Totp | Checked::RecoveryCode { .. } => {
+                    guard::clear(tx, &user.email_key)?;
+                    tx.prepare_cached("DELETE FROM two_factor WHERE user_id = ?1")?
+                        .execute([&user.id])?;
+                    tx.prepare_cached("DELETE FROM recovery_codes WHERE user_id = ?1")?
+                        .execute([&user.id])?;
+                    forget_challenges(tx, &user.id)?;
+                    events::record(
+                        tx,
+                        &user.id,
+                        kind::TWO_FACTOR_DISABLED,
+                        &ip,
+                        ctx.now,
+                        json!({ "session_id": auth.session_id, "method": method_name }),
+                    )?;
+                    let facts = MailFacts {
+                        name: user.name.clone(),
+                        when: format_when(ctx.now, &user.timezone),
+                        ip: ip.clone(),
+                        ..MailFacts::default()
+                    };
+                    ctx.mail(tx, MailKind::TwoFactorDisabled, &user.email, user.language, &facts)?;
+                    ctx.security_changed(&user.id);
+                    Ok(Ok(()))
+                }
+            }
+        })
+        .await?
+    }
+
+    /// `POST /api/account/2fa/recovery-codes`: after the password, a new set; the old set stops
+    /// working.
+    pub async fn regenerate_recovery_codes(
+        &self,
+        auth: &Authenticated,
+        req: PasswordRequest,
+        client: &ClientMeta,
+    ) -> Result<RecoveryCodes, ApiError> {
+        let user = self.current_user(auth).await?;
+        let id = user.id.clone();
+        if !self.read(move |conn, _| is_enabled(conn, &id)).await? {
+            return Err(ApiError::new(ErrorCode::TwoFactorNotEnabled));
+        }
+        self.reauthenticate(&user, &req.password, client, "password")
+            .await?;
+        let (auth, ip) = (auth.clone(), client.ip.clone());
+        self.write(move |tx, ctx| {
+            guard::clear(tx, &user.email_key)?;
+            if !is_enabled(tx, &user.id)? {
+                return Ok(Err(ApiError::new(ErrorCode::TwoFactorNotEnabled)));
+            }
+            let codes = new_recovery_codes(tx, ctx, &user.id)?;
+            events::record(
+                tx,
+                &user.id,
+                kind::RECOVERY_CODES_REGENERATED,
+                &ip,
+                ctx.now,
+                json!({ "session_id": auth.session_id }),
+            )?;
+            ctx.security_changed(&user.id);
+            Ok(Ok(codes))
+        })
+        .await?
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::random::SeededRandom;
+
+    #[test]
+    fn recovery_codes_are_xxxx_dash_xxxx_and_normalise() {
+        let random = SeededRandom::new(3);
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..500 {
+            let code = recovery_code(&random);
+            assert_eq!(code.len(), 9, "{code}");
+            assert_eq!(&code[4..5], "-", "{code}");
+            assert!(seen.insert(code.clone()));
+            let bare = code.replace('-', "");
+            assert_eq!(
+                normalise_recovery_code(&code).as_deref(),
+                Some(bare.as_str())
+            );
+            assert_eq!(
+                normalise_recovery_code(&code.to_uppercase()).as_deref(),
+                Some(bare.as_str()),
+                "any case"
+            );
+            assert_eq!(
+                normalise_recovery_code(&bare).as_deref(),
+                Some(bare.as_str()),
+                "dash optional"
+            );
+        }
+        for bad in ["", "abcd-efg", "abcd-efghi", "abcd_efgh", "äbcd-efgh"] {
+            assert_eq!(normalise_recovery_code(bad), None, "{bad}");
+        }
+        assert_ne!(
+            recovery_hash("a", "abcdefgh"),
+            recovery_hash("b", "abcdefgh")
+        );
+    }
+
+    #[test]
+    fn a_code_without_a_method_is_totp_when_it_is_six_digits() {
+        assert_eq!(method_of("123456"), method::TOTP);
+        assert_eq!(method_of("123 456"), method::TOTP);
+        assert_eq!(method_of("abcd-1234"), method::RECOVERY_CODE);
+        assert_eq!(method_of("12345678"), method::RECOVERY_CODE);
+    }
+}

@@ -1,0 +1,112 @@
+//! The desktop notification for a sign-in from a new device or network.
+//!
+//! Decision: the notification only *tells*; it asks nothing. `tauri-plugin-notification` has
+//! no action buttons on desktop Linux and Windows (only on mobile), so "This was me" and
+//! "Not me — secure my account" live in the app: a prominent alert banner above every screen
+//! while someone is signed in, and the same alert on the Security page. The notification says
+//! where to go ("Open XWMS Desktop to confirm it was you"). Its text follows the app's
+//! language setting (System: the OS locale), in English, Dutch or French; it names the device
+//! and the IP address, never a token or a code.
+
+use xwms_api::security::SecurityEventInfo;
+use xwms_core::i18n::Lang;
+
+/// Title and body of the notification for `event`.
+pub fn new_sign_in_text(lang: Lang, event: &SecurityEventInfo) -> (String, String) {
+    let device = device_label(event, lang);
+    let place = event.ip.trim();
+    let what = if place.is_empty() {
+        device
+    } else {
+        format!("{device}, {place}")
+    };
+    match lang {
+        Lang::En => (
+            "New sign-in to your XWMS account".to_string(),
+            format!("{what}. Open XWMS Desktop to confirm it was you."),
+        ),
+        Lang::Nl => (
+            "Nieuwe aanmelding bij uw XWMS-account".to_string(),
+            format!("{what}. Open XWMS Desktop om te bevestigen dat u het was."),
+        ),
+        Lang::Fr => (
+            "Nouvelle connexion à votre compte XWMS".to_string(),
+            format!("{what}. Ouvrez XWMS Desktop pour confirmer que c'était vous."),
+        ),
+    }
+}
+
+/// "Firefox on Linux", the app, or "an unknown device".
+fn device_label(event: &SecurityEventInfo, lang: Lang) -> String {
+    fn part(v: &Option<String>) -> Option<&str> {
+        v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+    }
+    let on = match lang {
+        Lang::En => "on",
+        Lang::Nl => "op",
+        Lang::Fr => "sur",
+    };
+    match (part(&event.device).or(part(&event.app)), part(&event.os)) {
+        (Some(d), Some(os)) if !d.contains(os) => format!("{d} {on} {os}"),
+        (Some(d), _) => d.to_string(),
+        (None, Some(os)) => os.to_string(),
+        (None, None) => match lang {
+            Lang::En => "An unknown device".to_string(),
+            Lang::Nl => "Een onbekend apparaat".to_string(),
+            Lang::Fr => "Un appareil inconnu".to_string(),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(device: Option<&str>, os: Option<&str>, ip: &str) -> SecurityEventInfo {
+        SecurityEventInfo {
+            id: "evt_1".into(),
+            kind: "new_device".into(),
+            at: "2026-11-25T08:30:00Z".into(),
+            ip: ip.into(),
+            device: device.map(Into::into),
+            os: os.map(Into::into),
+            app: Some("xwms-cli".into()),
+            session_id: Some("ses_1".into()),
+            alert: true,
+            alert_status: Some("pending".into()),
+            session_active: true,
+        }
+    }
+
+    #[test]
+    fn says_device_and_ip_in_each_language() {
+        let e = event(Some("Firefox"), Some("Linux"), "203.0.113.7");
+        assert_eq!(
+            new_sign_in_text(Lang::En, &e),
+            (
+                "New sign-in to your XWMS account".to_string(),
+                "Firefox on Linux, 203.0.113.7. Open XWMS Desktop to confirm it was you."
+                    .to_string()
+            )
+        );
+        assert!(new_sign_in_text(Lang::Nl, &e)
+            .1
+            .starts_with("Firefox op Linux, 203.0.113.7."));
+        assert!(new_sign_in_text(Lang::Fr, &e)
+            .1
+            .starts_with("Firefox sur Linux, 203.0.113.7."));
+    }
+
+    #[test]
+    fn falls_back_to_the_app_then_to_an_unknown_device() {
+        let e = event(None, None, "198.51.100.2");
+        assert!(new_sign_in_text(Lang::En, &e)
+            .1
+            .starts_with("xwms-cli, 198.51.100.2."));
+        let mut e = event(None, None, "");
+        e.app = None;
+        assert!(new_sign_in_text(Lang::Nl, &e)
+            .1
+            .starts_with("Een onbekend apparaat. Open"));
+    }
+}
