@@ -155,7 +155,7 @@ test("turn on 2FA: the QR in the window decodes (zbarimg) to the key shown; pyot
   await go(appA, "/account/security");
   await click(appA, "security-2fa-enable");
   await fill(appA, "twofa-password", password);
-  await click(appA, "twofa-password-next");
+  await click(appA, "twofa-start");
   await click(appA, "twofa-app-google");
   const qr = await appA.wait(until.elementLocated(By.css('[data-testid="totp-qr"]')), 15000);
   await appA.wait(until.elementIsVisible(qr), 15000);
@@ -173,7 +173,7 @@ test("turn on 2FA: the QR in the window decodes (zbarimg) to the key shown; pyot
   const typed = (await waitForText(appA, "totp-key", (t) => t.length > 0)).replace(/\s+/g, "");
   assert.equal(typed, secret, "the key shown for typing is the one in the QR");
 
-  await click(appA, "twofa-scanned");
+  await click(appA, "twofa-next");
   enrolledStep = step();
   await fill(appA, "twofa-code", pyotp(secret));
   await click(appA, "twofa-confirm");
@@ -212,7 +212,7 @@ test("sign in with a TOTP code; the same code again is refused; a recovery code 
   await click(appA, "second-factor-submit");
   await waitForText(appA, "sidebar-name", (t) => t === "Sam Secure");
   await go(appA, "/account/security");
-  await waitForText(appA, "recovery-codes-left", (t) => /\b9\b/.test(t));
+  await waitForText(appA, "twofa-codes-left", (t) => /\b9\b/.test(t));
   await screenshot(appA, join(ARTIFACTS, "security-overview.png"));
   await signOut(appA);
 
