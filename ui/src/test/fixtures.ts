@@ -101,6 +101,9 @@ export function mockBackend(handlers: Record<string, (args: Record<string, unkno
           return checkPassword(String(a.password ?? ""));
         case "restore_session":
           return null;
+        // A signed-in shell asks for pending new-sign-in alerts: none by default.
+        case "security_events":
+          return { events: [], next_before: null };
         default:
           return null;
       }
