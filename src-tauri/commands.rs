@@ -347,18 +347,11 @@ pub async fn security_events(
     before: Option<String>,
     limit: u32,
 ) -> Result<SecurityEventPage, ErrorBody> {
-    // The core's future is not `Send` (it holds a URL serializer across an await), which an
-    // async command needs: it runs on a blocking thread of the runtime instead.
-    let account = std::sync::Arc::clone(client.account());
-    tauri::async_runtime::spawn_blocking(move || {
-        tauri::async_runtime::block_on(account.security_events(before, limit))
-    })
-    .await
-    .map_err(|e| {
-        log::warn!("security events task: {e}");
-        CoreError::new(xwms_api::ErrorCode::Internal).to_body()
-    })?
-    .map_err(to_ipc)
+    client
+        .account()
+        .security_events(before, limit)
+        .await
+        .map_err(to_ipc)
 }
 
 /// "This was me" on a new-sign-in alert.

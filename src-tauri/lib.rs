@@ -3,7 +3,6 @@
 
 mod commands;
 mod events;
-mod notify;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -145,11 +144,17 @@ pub fn run() {
         .expect("error while running XWMS Desktop");
 }
 
-/// The desktop notification for a new sign-in (see [`notify`] for why it has no buttons).
+/// The desktop notification for a sign-in from a new device or network.
+///
+/// Decision: the notification only *tells*; it asks nothing. `tauri-plugin-notification` has no
+/// action buttons on desktop Linux and Windows (only on mobile), so "This was me" and "Not me —
+/// secure my account" live in the app: an alert banner above every screen while someone is
+/// signed in, and the same alert on the Security page. The text follows the app's language
+/// setting (System: the OS locale).
 fn show_new_sign_in(app: &tauri::AppHandle, event: &xwms_api::security::SecurityEventInfo) {
     use tauri_plugin_notification::NotificationExt;
     let lang = xwms_core::i18n::Lang::resolve(app.state::<Client>().settings().language);
-    let (title, body) = notify::new_sign_in_text(lang, event);
+    let (title, body) = xwms_core::alert::new_sign_in_text(lang, event);
     if let Err(e) = app.notification().builder().title(title).body(body).show() {
         log::warn!("could not show the new sign-in notification: {e}");
     }

@@ -15,6 +15,7 @@
 //! - [`security`]: the 2FA enrolment as shown (QR code rendered here), the recovery-codes file.
 
 pub mod account;
+pub mod alert;
 pub mod api_client;
 pub mod client;
 pub mod connection;

@@ -104,15 +104,19 @@ impl AccountSession {
         before: Option<String>,
         limit: u32,
     ) -> Result<SecurityEventPage, CoreError> {
-        let mut query = url::form_urlencoded::Serializer::new(String::new());
-        query.append_pair(
-            "limit",
-            &limit.clamp(1, SECURITY_EVENTS_MAX_LIMIT).to_string(),
-        );
-        if let Some(before) = before.as_deref().filter(|b| !b.is_empty()) {
-            query.append_pair("before", before);
-        }
-        let path = format!("{}?{}", paths::SECURITY_EVENTS, query.finish());
+        // The serializer is not `Send`: it is gone before the await, so the future is `Send`.
+        let query = {
+            let mut query = url::form_urlencoded::Serializer::new(String::new());
+            query.append_pair(
+                "limit",
+                &limit.clamp(1, SECURITY_EVENTS_MAX_LIMIT).to_string(),
+            );
+            if let Some(before) = before.as_deref().filter(|b| !b.is_empty()) {
+                query.append_pair("before", before);
+            }
+            query.finish()
+        };
+        let path = format!("{}?{}", paths::SECURITY_EVENTS, query);
         self.authed_send(Method::GET, &path, None).await
     }
 

@@ -1,15 +1,12 @@
-//! The desktop notification for a sign-in from a new device or network.
+//! The text of the desktop notification for a sign-in from a new device or network.
 //!
-//! Decision: the notification only *tells*; it asks nothing. `tauri-plugin-notification` has
-//! no action buttons on desktop Linux and Windows (only on mobile), so "This was me" and
-//! "Not me — secure my account" live in the app: a prominent alert banner above every screen
-//! while someone is signed in, and the same alert on the Security page. The notification says
-//! where to go ("Open XWMS Desktop to confirm it was you"). Its text follows the app's
-//! language setting (System: the OS locale), in English, Dutch or French; it names the device
-//! and the IP address, never a token or a code.
+//! The notification only *tells*; it asks nothing (see the app's `show_new_sign_in`): it
+//! says where to go ("Open XWMS Desktop to confirm it was you"), in English, Dutch or French,
+//! and names the device and the IP address, never a token or a code.
 
 use xwms_api::security::SecurityEventInfo;
-use xwms_core::i18n::Lang;
+
+use crate::i18n::Lang;
 
 /// Title and body of the notification for `event`.
 pub fn new_sign_in_text(lang: Lang, event: &SecurityEventInfo) -> (String, String) {
