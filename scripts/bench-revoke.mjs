@@ -30,8 +30,8 @@ async function api(method, path, body, token) {
   return json.data;
 }
 
-await api("POST", "/api/auth/signup", { name: "Bench", email, password, language: "en" });
-await api("POST", "/api/auth/verify-email", { email, code: await mailbox.nextCode(email, 0) });
+const { challenge_id } = await api("POST", "/api/auth/signup", { name: "Bench", email, password, language: "en" });
+await api("POST", "/api/auth/verify-email", { email, challenge_id, code: await mailbox.nextCode(email, 0) });
 const remover = await api("POST", "/api/auth/signin", { email, password, device });
 const token = remover.access_token;
 

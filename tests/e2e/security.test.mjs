@@ -101,7 +101,7 @@ before(async () => {
   const signup = await api("/api/auth/signup", { name: "Sam Secure", email, password, language: "en" });
   assert.equal(signup.status, "success", JSON.stringify(signup));
   const code = await mailbox.nextCode(email, 0);
-  const verified = await api("/api/auth/verify-email", { email, code });
+  const verified = await api("/api/auth/verify-email", { email, code, challenge_id: signup.data.challenge_id });
   assert.equal(verified.status, "success", JSON.stringify(verified));
   const env = { XWMS_SERVER_URL: server.url, LANG: "en_US.UTF-8" };
   driverA = await startDriver({ ...env, XWMS_DATA_DIR: dataA });

@@ -193,7 +193,7 @@ function installIpcMock(init) {
     const code = String(100000 + ((codeSeq * 271_829 + 314_159) % 900_000));
     if (account) account.codes[kind] = { code, sentAt: now(), expiresAt: now() + CODE_SECONDS[kind] * 1000, tries: 0 };
     mail.push({ to, kind, code });
-    return { email: to, expires_in_seconds: CODE_SECONDS[kind], resend_after_seconds: RESEND_SECONDS };
+    return { email: to, expires_in_seconds: CODE_SECONDS[kind], resend_after_seconds: RESEND_SECONDS, challenge_id: `xwc_${kind}` };
   }
   function useCode(account, kind, code) {
     const pending = account?.codes[kind];
@@ -224,7 +224,7 @@ function installIpcMock(init) {
       if (existing) {
         // No enumeration: the same answer; the owner gets a notice instead of a code.
         mail.push({ to: address, kind: "signup-notice", code: null });
-        return { email: address, expires_in_seconds: CODE_SECONDS.verify, resend_after_seconds: RESEND_SECONDS };
+        return { email: address, expires_in_seconds: CODE_SECONDS.verify, resend_after_seconds: RESEND_SECONDS, challenge_id: "xwc_verify" };
       }
       const account = {
         profile: {

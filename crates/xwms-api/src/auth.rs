@@ -63,6 +63,9 @@ wire! {
         pub email: String,
         pub expires_in_seconds: u32,
         pub resend_after_seconds: u32,
+        /// Opaque id of this request; the mailed code works only together with it (R5). Send it
+        /// back with the code and with a resend.
+        pub challenge_id: String,
     }
 }
 
@@ -71,6 +74,8 @@ wire! {
     pub struct EmailCodeRequest {
         pub email: String,
         pub code: Secret,
+        /// From the [`CodeSent`] (or error data) of the request that mailed the code.
+        pub challenge_id: String,
     }
 }
 
@@ -80,6 +85,10 @@ wire! {
         pub email: String,
         #[serde(default)]
         pub language: Option<String>,
+        /// For a resend: the challenge whose code to send again. Without it, unlock and forgot
+        /// password start a new challenge; a verification resend needs it.
+        #[serde(default)]
+        pub challenge_id: Option<String>,
     }
 }
 
@@ -89,6 +98,11 @@ wire! {
         pub email: String,
         pub password: Secret,
         pub device: DeviceInfo,
+        /// The device token this installation got with its last sign-in to this account
+        /// ([`SessionTokens::device_token`]): a trusted device keeps its own failure budget, so
+        /// strangers' failures never lock it out.
+        #[serde(default)]
+        pub device_token: Option<Secret>,
     }
 }
 
@@ -125,6 +139,10 @@ wire! {
         /// RFC 3339; the session's absolute end.
         pub refresh_expires_at: String,
         pub user: UserProfile,
+        /// After a sign-in: this installation's new device token for this account (keep it in the
+        /// OS keychain and send it with the next sign-in; the previous one stops counting).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub device_token: Option<Secret>,
     }
 }
 
@@ -140,6 +158,8 @@ wire! {
     pub struct ResetPasswordRequest {
         pub email: String,
         pub code: Secret,
+        /// From the [`CodeSent`] of the forgot-password request.
+        pub challenge_id: String,
         pub new_password: Secret,
     }
 }
@@ -225,6 +245,16 @@ wire! {
 }
 
 wire! {
+    /// Confirming a new email address: the mailed code and the challenge of the change request.
+    #[serde(deny_unknown_fields)]
+    pub struct EmailConfirmRequest {
+        pub code: Secret,
+        /// From the [`CodeSent`] of the email change.
+        pub challenge_id: String,
+    }
+}
+
+wire! {
     #[serde(deny_unknown_fields)]
     pub struct PasswordChangeRequest {
         pub current_password: Secret,
@@ -255,4 +285,8 @@ pub struct ErrorData {
     /// Tries left before a code dies or an account locks.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attempts_left: Option<u32>,
+    /// With `auth.email_unverified` and `auth.locked`: the challenge of the code just mailed
+    /// (see [`CodeSent::challenge_id`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub challenge_id: Option<String>,
 }

@@ -31,7 +31,8 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use tokio::sync::{broadcast, watch};
 use xwms_api::auth::{
-    paths, CodeRequest, CodeSent, DeviceInfo, EmailChangeRequest, EmailCodeRequest, EmailRequest,
+    paths, CodeSent, DeviceInfo, EmailChangeRequest, EmailCodeRequest, EmailConfirmRequest,
+    EmailRequest,
     PasswordChangeRequest, PasswordChanged, ProfileUpdate, RecoveryFiled, RecoveryRequest,
     RefreshRequest, ResetPasswordRequest, SessionTokens, SignInRequest, SignInResponse,
     SignUpRequest, UserProfile,
@@ -116,6 +117,8 @@ impl Live {
             refresh_token,
             refresh_expires_at,
             user,
+            // Saved under its own keychain entry by `start_session`.
+            device_token: _,
         } = tokens;
         Self {
             session_id,
@@ -171,6 +174,12 @@ pub struct AccountSession {
     session: tokio::sync::Mutex<Option<Live>>,
     /// A pending second-factor challenge (kept here; it never crosses IPC).
     challenge: Mutex<Option<Secret>>,
+    /// The challenge ids of mailed codes, by purpose and address (the server accepts a code only
+    /// with the challenge of the request that asked for it). In memory: after a restart a new
+    /// code is asked for.
+    code_challenges: Mutex<std::collections::HashMap<(CodePurpose, String), String>>,
+    /// The address of the sign-in in progress (its device token is saved under it).
+    signing_in_email: Mutex<Option<String>>,
     events: broadcast::Sender<AccountEvent>,
     /// Bumped whenever the session held changes identity (sign-in, restore, session end,
     /// sign-out, another server): the realtime channel reconnects or stops on it.
@@ -206,6 +215,8 @@ impl AccountSession {
             language: RwLock::new(None),
             session: tokio::sync::Mutex::new(None),
             challenge: Mutex::new(None),
+            code_challenges: Mutex::default(),
+            signing_in_email: Mutex::new(None),
             events,
             session_changes: watch::Sender::new(0),
             realtime: watch::Sender::new(false),
@@ -280,6 +291,84 @@ impl AccountSession {
             self.emit(AccountEvent::AccountChanged(None));
         }
         Ok(())
+    }
+
+    // ----- mailed-code challenges and device tokens -----
+
+    fn remember_challenge(&self, purpose: CodePurpose, email: &str, challenge_id: &str) {
+        if challenge_id.is_empty() {
+            return;
+        }
+        self.code_challenges
+            .lock()
+            .expect("challenges lock")
+            .insert((purpose, email_key(email)), challenge_id.to_owned());
+    }
+
+    fn challenge_for(&self, purpose: CodePurpose, email: &str) -> String {
+        self.code_challenges
+            .lock()
+            .expect("challenges lock")
+            .get(&(purpose, email_key(email)))
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Remembers the challenge an answer (or an error's data) carries.
+    fn note_sent(
+        &self,
+        purpose: CodePurpose,
+        email: &str,
+        result: Result<CodeSent, CoreError>,
+    ) -> Result<CodeSent, CoreError> {
+        match &result {
+            Ok(sent) => self.remember_challenge(purpose, email, &sent.challenge_id),
+            Err(e) => self.note_error_challenge(email, e),
+        }
+        result
+    }
+
+    fn note_error_challenge(&self, email: &str, e: &CoreError) {
+        let purpose = match e.code {
+            ErrorCode::EmailUnverified => CodePurpose::VerifyEmail,
+            ErrorCode::Locked => CodePurpose::Unlock,
+            _ => return,
+        };
+        if let Some(id) = e.data.as_ref().and_then(|d| d.challenge_id.as_deref()) {
+            self.remember_challenge(purpose, email, id);
+        }
+    }
+
+    /// The keychain account of this installation's device token for `email` at the current
+    /// server (kept across sign-outs: it is what makes this installation a trusted device).
+    fn device_token_account(&self, email: &str) -> String {
+        format!(
+            "device:{}:{}:{}",
+            self.device.installation_id,
+            self.api().base_url(),
+            email_key(email)
+        )
+    }
+
+    async fn load_device_token(&self, email: &str) -> Option<Secret> {
+        let (store, account) = (self.store.clone(), self.device_token_account(email));
+        match tokio::task::spawn_blocking(move || store.load(&account)).await {
+            Ok(Ok(token)) => token,
+            Ok(Err(e)) => {
+                tracing::warn!(code = %e.code, "could not read the device token");
+                None
+            }
+            Err(_) => None,
+        }
+    }
+
+    async fn save_device_token(&self, email: &str, token: Secret) {
+        let (store, account) = (self.store.clone(), self.device_token_account(email));
+        match tokio::task::spawn_blocking(move || store.save(&account, &token)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(code = %e.code, "could not save the device token"),
+            Err(_) => {}
+        }
     }
 
     // ----- keychain -----
@@ -477,7 +566,8 @@ impl AccountSession {
             password,
             language: self.language(),
         };
-        self.api().post(paths::SIGN_UP, &request, None).await
+        let sent = self.api().post(paths::SIGN_UP, &request, None).await;
+        self.note_sent(CodePurpose::VerifyEmail, email, sent)
     }
 
     /// Verifies the email address with the mailed code.
@@ -485,6 +575,7 @@ impl AccountSession {
         let request = EmailCodeRequest {
             email: email.to_string(),
             code,
+            challenge_id: self.challenge_for(CodePurpose::VerifyEmail, email),
         };
         self.api()
             .post::<_, NoData>(paths::VERIFY_EMAIL, &request, None)
@@ -492,18 +583,23 @@ impl AccountSession {
             .map(drop)
     }
 
-    fn email_request(&self, email: &str) -> EmailRequest {
+    fn email_request(&self, purpose: CodePurpose, email: &str) -> EmailRequest {
+        let challenge = self.challenge_for(purpose, email);
         EmailRequest {
             email: email.to_string(),
             language: self.language(),
+            challenge_id: (!challenge.is_empty()).then_some(challenge),
         }
     }
 
-    /// Mails a new verification code (replacing the pending one).
+    /// Mails a new verification code (replacing the pending one of this sign-up).
     pub async fn resend_verification(&self, email: &str) -> Result<CodeSent, CoreError> {
-        self.api()
-            .post(paths::RESEND_VERIFICATION, &self.email_request(email), None)
-            .await
+        let request = self.email_request(CodePurpose::VerifyEmail, email);
+        let sent = self
+            .api()
+            .post(paths::RESEND_VERIFICATION, &request, None)
+            .await;
+        self.note_sent(CodePurpose::VerifyEmail, email, sent)
     }
 
     /// Signs in with email and password. On success the session is saved in the keychain;
@@ -514,9 +610,17 @@ impl AccountSession {
             email: email.to_string(),
             password,
             device: self.device.clone(),
+            device_token: self.load_device_token(email).await,
         };
         let api = self.api();
-        let answer: SignInResponse = api.post(paths::SIGN_IN, &request, None).await?;
+        let answer: SignInResponse = match api.post(paths::SIGN_IN, &request, None).await {
+            Ok(answer) => answer,
+            Err(e) => {
+                self.note_error_challenge(email, &e);
+                return Err(e);
+            }
+        };
+        *self.signing_in_email.lock().expect("email lock") = Some(email.to_owned());
         match answer {
             SignInResponse::SignedIn(tokens) => {
                 let user = self.start_session(&api, *tokens).await?;
@@ -539,6 +643,11 @@ impl AccountSession {
         api: &ApiClient,
         tokens: SessionTokens,
     ) -> Result<UserProfile, CoreError> {
+        let mut tokens = tokens;
+        let signing_in = self.signing_in_email.lock().expect("email lock").take();
+        if let (Some(token), Some(email)) = (tokens.device_token.take(), signing_in) {
+            self.save_device_token(&email, token).await;
+        }
         let mut slot = self.session.lock().await;
         let generation = slot.as_ref().map_or(0, |l| l.generation + 1);
         let live = Live::from_tokens(tokens, generation);
@@ -571,6 +680,7 @@ impl AccountSession {
         let request = EmailCodeRequest {
             email: email.to_string(),
             code,
+            challenge_id: self.challenge_for(CodePurpose::Unlock, email),
         };
         self.api()
             .post::<_, NoData>(paths::UNLOCK, &request, None)
@@ -580,16 +690,16 @@ impl AccountSession {
 
     /// Mails a new unlock code.
     pub async fn resend_unlock(&self, email: &str) -> Result<CodeSent, CoreError> {
-        self.api()
-            .post(paths::RESEND_UNLOCK, &self.email_request(email), None)
-            .await
+        let request = self.email_request(CodePurpose::Unlock, email);
+        let sent = self.api().post(paths::RESEND_UNLOCK, &request, None).await;
+        self.note_sent(CodePurpose::Unlock, email, sent)
     }
 
     /// Mails a password reset code (the same answer whether the address has an account).
     pub async fn forgot_password(&self, email: &str) -> Result<CodeSent, CoreError> {
-        self.api()
-            .post(paths::FORGOT_PASSWORD, &self.email_request(email), None)
-            .await
+        let request = self.email_request(CodePurpose::ResetPassword, email);
+        let sent = self.api().post(paths::FORGOT_PASSWORD, &request, None).await;
+        self.note_sent(CodePurpose::ResetPassword, email, sent)
     }
 
     /// Sets a new password with the mailed reset code.
@@ -602,6 +712,7 @@ impl AccountSession {
         let request = ResetPasswordRequest {
             email: email.to_string(),
             code,
+            challenge_id: self.challenge_for(CodePurpose::ResetPassword, email),
             new_password,
         };
         self.api()
@@ -697,13 +808,18 @@ impl AccountSession {
             new_email: new_email.to_string(),
             password,
         };
-        self.authed_send(Method::POST, paths::CHANGE_EMAIL, Some(to_json(&request)?))
-            .await
+        let sent = self
+            .authed_send(Method::POST, paths::CHANGE_EMAIL, Some(to_json(&request)?))
+            .await;
+        self.note_sent(CodePurpose::ChangeEmail, "", sent)
     }
 
     /// Confirms the email change with the code sent to the new address.
     pub async fn confirm_email_change(&self, code: Secret) -> Result<UserProfile, CoreError> {
-        let request = CodeRequest { code };
+        let request = EmailConfirmRequest {
+            code,
+            challenge_id: self.challenge_for(CodePurpose::ChangeEmail, ""),
+        };
         let user: UserProfile = self
             .authed_send(Method::POST, paths::CONFIRM_EMAIL, Some(to_json(&request)?))
             .await?;
@@ -761,6 +877,20 @@ impl AccountSession {
 }
 
 /// This computer's name, as the person knows it (`anna-laptop`).
+/// What a mailed code is for (the key of its remembered challenge).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum CodePurpose {
+    VerifyEmail,
+    Unlock,
+    ResetPassword,
+    ChangeEmail,
+}
+
+/// How the server compares addresses (case-insensitive).
+fn email_key(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
 fn device_name() -> String {
     let name = gethostname::gethostname()
         .to_string_lossy()

@@ -41,7 +41,94 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "security_center",
         sql: SECURITY_CENTER,
     },
+    Migration {
+        version: 5,
+        name: "sign_in_defences",
+        sql: SIGN_IN_DEFENCES,
+    },
 ];
+
+/// Migration 5: sign-in defences that hold under concurrency and abuse (issue 9).
+///
+/// - `sign_in_guards` gains a `budget`: `''` for unknown installations, or the installation id
+///   of a trusted device (one that presented a valid device token, see `known_devices`). Each
+///   budget has its own failure count and lock, so strangers lock only the unknown budget.
+/// - `sign_in_failures` rows are written *before* the password or code is checked (`pending = 1`,
+///   a reservation) and either judged a failure (`pending = 0`) or deleted after a success, so the
+///   gate counts attempts in flight. `account_window = 0` once a mailbox proof (unlock, reset)
+///   cleared the unusual-activity window.
+/// - `known_devices`: the OWASP "device cookie": a device token per account and installation,
+///   stored as a SHA-256, rotated at every sign-in; `denied_at` once "Not me" named it.
+/// - `email_codes` are bound to the request that asked for them: a code row per challenge
+///   (`challenge_hash`, the SHA-256 of an opaque id given only to that client), several pending per
+///   purpose and subject, and `code_tries` counts wrong tries per purpose and subject across
+///   re-issued codes for the daily cap.
+const SIGN_IN_DEFENCES: &str = "
+CREATE TABLE sign_in_guards_v5 (
+    email_key       TEXT NOT NULL,
+    budget          TEXT NOT NULL DEFAULT '',
+    failures        INTEGER NOT NULL DEFAULT 0,
+    last_failure_at INTEGER,
+    locked_until    INTEGER,
+    hard_locked     INTEGER NOT NULL DEFAULT 0 CHECK (hard_locked IN (0, 1)),
+    lock_reason     TEXT,
+    PRIMARY KEY (email_key, budget)
+) STRICT;
+INSERT INTO sign_in_guards_v5 (email_key, budget, failures, last_failure_at, locked_until, hard_locked, lock_reason)
+    SELECT email_key, '', failures, last_failure_at, locked_until, hard_locked, lock_reason FROM sign_in_guards;
+DROP TABLE sign_in_guards;
+ALTER TABLE sign_in_guards_v5 RENAME TO sign_in_guards;
+
+ALTER TABLE sign_in_failures ADD COLUMN budget TEXT NOT NULL DEFAULT '';
+ALTER TABLE sign_in_failures ADD COLUMN pending INTEGER NOT NULL DEFAULT 0 CHECK (pending IN (0, 1));
+ALTER TABLE sign_in_failures ADD COLUMN account_window INTEGER NOT NULL DEFAULT 1 CHECK (account_window IN (0, 1));
+CREATE INDEX sign_in_failures_budget ON sign_in_failures (email_key, budget, at);
+
+ALTER TABLE sign_in_challenges ADD COLUMN budget TEXT NOT NULL DEFAULT '';
+
+CREATE TABLE known_devices (
+    user_id         TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    installation_id TEXT NOT NULL,
+    token_hash      TEXT NOT NULL,
+    first_seen_at   INTEGER NOT NULL,
+    last_seen_at    INTEGER NOT NULL,
+    denied_at       INTEGER,
+    PRIMARY KEY (user_id, installation_id)
+) STRICT;
+
+CREATE TABLE email_codes_v5 (
+    purpose        TEXT NOT NULL CHECK (purpose IN ('verify_email', 'unlock', 'reset_password', 'change_email')),
+    subject        TEXT NOT NULL,
+    challenge_hash TEXT NOT NULL,
+    user_id        TEXT REFERENCES users (id) ON DELETE CASCADE,
+    email          TEXT NOT NULL,
+    code_salt      BLOB NOT NULL,
+    code_hash      BLOB NOT NULL,
+    decoy          INTEGER NOT NULL DEFAULT 0 CHECK (decoy IN (0, 1)),
+    sent_at        INTEGER NOT NULL,
+    expires_at     INTEGER NOT NULL,
+    tries          INTEGER NOT NULL DEFAULT 0,
+    last_try_at    INTEGER,
+    new_email      TEXT,
+    pending_name          TEXT,
+    pending_password_hash TEXT,
+    -- 0 while the resend rule kept this request's code from being mailed (a resend mails it).
+    mailed         INTEGER NOT NULL DEFAULT 1 CHECK (mailed IN (0, 1)),
+    PRIMARY KEY (purpose, subject, challenge_hash)
+) STRICT;
+DROP TABLE email_codes;
+ALTER TABLE email_codes_v5 RENAME TO email_codes;
+CREATE INDEX email_codes_expiry ON email_codes (expires_at);
+CREATE INDEX email_codes_subject ON email_codes (purpose, subject, sent_at);
+
+CREATE TABLE code_tries (
+    id      INTEGER PRIMARY KEY,
+    purpose TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    at      INTEGER NOT NULL
+) STRICT;
+CREATE INDEX code_tries_subject ON code_tries (purpose, subject, at);
+";
 
 /// Migration 4: the security center: two-step verification, sign-in challenges, recovery
 /// codes, new-sign-in alerts, what is known about the password, networks of sessions, and API

@@ -1,7 +1,9 @@
 //! The signed-in person's account: profile, settings and email change.
 
 use serde_json::json;
-use xwms_api::auth::{CodeRequest, CodeSent, EmailChangeRequest, ProfileUpdate, UserProfile};
+use xwms_api::auth::{
+    CodeSent, EmailChangeRequest, EmailConfirmRequest, ProfileUpdate, UserProfile,
+};
 use xwms_api::ErrorCode;
 
 use super::codes::{self, Purpose, Target};
@@ -122,10 +124,22 @@ impl Accounts {
         }
         self.reauthenticate(&user, &req.password, client, "password")
             .await?;
-        let answer = code_sent(&new.address, Purpose::ChangeEmail);
+        let address = new.address.clone();
         let ip = client.ip.clone();
-        self.write(move |tx, ctx| {
-            guard::clear(tx, &user.email_key)?;
+        let challenge_id = self.write(move |tx, ctx| {
+            guard::clear_budget(
+                tx,
+                guard::GuardKey {
+                    email_key: &user.email_key,
+                    budget: guard::REAUTH_BUDGET,
+                },
+            )?;
+            if let Some(wait) = codes::resend_wait(tx, Purpose::ChangeEmail, &user.id, ctx.now)? {
+                return Ok(Err(ApiError::retry_after(
+                    ErrorCode::CodeResendTooSoon,
+                    wait,
+                )));
+            }
             let owner = users::by_email_key(tx, &new.key)?;
             let target = Target {
                 user_id: Some(user.id.clone()),
@@ -134,22 +148,14 @@ impl Accounts {
                 new_email: Some(new.address.clone()),
                 ..Target::default()
             };
-            let code = match codes::issue(
+            let started = codes::start(
                 tx,
                 ctx.random(),
                 ctx.now,
                 Purpose::ChangeEmail,
                 &user.id,
                 target,
-            )? {
-                Ok(code) => code,
-                Err(wait) => {
-                    return Ok(Err(ApiError::retry_after(
-                        ErrorCode::CodeResendTooSoon,
-                        wait,
-                    )))
-                }
-            };
+            )?;
             match owner {
                 Some(owner) => {
                     let facts = MailFacts {
@@ -167,7 +173,7 @@ impl Accounts {
                 None => {
                     let facts = MailFacts {
                         name: user.name.clone(),
-                        code: Some(code),
+                        code: started.code,
                         minutes: minutes(Purpose::ChangeEmail),
                         email: new.address.clone(),
                         ..MailFacts::default()
@@ -201,9 +207,10 @@ impl Accounts {
                 ctx.now,
                 json!({ "new_email": new.address }),
             )?;
-            Ok(Ok(answer))
+            Ok(Ok(started.challenge_id))
         })
-        .await?
+        .await??;
+        Ok(code_sent(&address, Purpose::ChangeEmail, challenge_id))
     }
 
     /// `POST /api/account/email/confirm`: the code from the new address makes it the account's
@@ -211,13 +218,20 @@ impl Accounts {
     pub async fn confirm_email(
         &self,
         auth: &Authenticated,
-        req: CodeRequest,
+        req: EmailConfirmRequest,
         client: &ClientMeta,
     ) -> Result<UserProfile, ApiError> {
         let (id, ip) = (auth.user_id.clone(), client.ip.clone());
         self.write(move |tx, ctx| {
             let pending =
-                match codes::attempt(tx, ctx.now, Purpose::ChangeEmail, &id, req.code.expose())? {
+                match codes::attempt(
+                    tx,
+                    ctx.now,
+                    Purpose::ChangeEmail,
+                    &id,
+                    &req.challenge_id,
+                    req.code.expose(),
+                )? {
                     Ok(pending) => pending,
                     Err(denied) => return Ok(Err(denied)),
                 };

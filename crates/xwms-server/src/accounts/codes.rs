@@ -1,5 +1,19 @@
-//! Emailed 6-digit codes: issued with the resend rule, stored as a salted SHA-256, compared in
-//! constant time, judged by [`CodePolicy::judge`].
+//! Emailed 6-digit codes: bound to the request that asked for them (R5), issued with the resend
+//! rule, stored as a salted SHA-256, compared in constant time, judged by [`CodePolicy::judge`].
+//!
+//! # Challenges
+//!
+//! Starting a flow (sign-up, forgot password, unlock, email change) creates a *challenge*: an
+//! opaque id (256 random bits) given only to the client that asked, kept here as a SHA-256, with
+//! its own code row. A mailed code works only together with its challenge id, so a stranger who
+//! knows the address can neither burn the owner's code with wrong tries nor use a code mailed
+//! for someone else's request. Several challenges may be pending per purpose and address
+//! ([`CodePolicy::max_pending`], the oldest dropped), so a stranger asking for a code does not
+//! void the one the mailbox owner is typing. A challenge that arrives within the resend period
+//! is stored but its code is not mailed (`mailed = 0`); a resend mails a fresh code for it.
+//! Wrong tries are also capped per purpose and address per day across every code
+//! ([`CodePolicy::tries_per_day`]), so re-issuing codes never gives unlimited guesses.
+//! A try with an unknown challenge id is `code.none` and counts nowhere: nothing was guessed.
 
 use rusqlite::{params, Connection, OptionalExtension};
 use sha2::{Digest, Sha256};
@@ -11,9 +25,12 @@ use super::policy::{
     CodePolicy, CodeState, CodeVerdict, CHANGE_EMAIL_CODE, RESET_PASSWORD_CODE, UNLOCK_CODE,
     VERIFY_EMAIL_CODE,
 };
+use super::sessions::token_hash;
 use crate::clock::{from_millis, to_millis};
 use crate::error::ApiError;
 use crate::random::{self, Random};
+
+const CHALLENGE_PREFIX: &str = "xwc_";
 
 /// What a code is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,6 +68,7 @@ pub struct PendingCode {
     pub email: String,
     pub decoy: bool,
     pub state: CodeState,
+    challenge_hash: String,
     salt: Vec<u8>,
     hash: Vec<u8>,
     pub new_email: Option<String>,
@@ -81,6 +99,14 @@ pub struct Target {
     pub pending_password_hash: Option<String>,
 }
 
+/// A started challenge: the id for the client, and the code to mail now (`None` while the
+/// resend period of an earlier code runs, and for a decoy).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Started {
+    pub challenge_id: String,
+    pub code: Option<String>,
+}
+
 fn digest(salt: &[u8], purpose: Purpose, subject: &str, code: &str) -> [u8; 32] {
     Sha256::new()
         .chain_update(salt)
@@ -93,84 +119,97 @@ fn digest(salt: &[u8], purpose: Purpose, subject: &str, code: &str) -> [u8; 32] 
         .into()
 }
 
+const COLUMNS: &str = "user_id, email, decoy, sent_at, tries, last_try_at, code_salt, code_hash,
+    new_email, pending_name, pending_password_hash, challenge_hash";
+
+fn row_to_code(row: &rusqlite::Row<'_>) -> rusqlite::Result<PendingCode> {
+    Ok(PendingCode {
+        user_id: row.get(0)?,
+        email: row.get(1)?,
+        decoy: row.get(2)?,
+        state: CodeState {
+            sent_at: from_millis(row.get(3)?),
+            tries: row.get(4)?,
+            last_try_at: row.get::<_, Option<i64>>(5)?.map(from_millis),
+        },
+        salt: row.get(6)?,
+        hash: row.get(7)?,
+        new_email: row.get(8)?,
+        pending_name: row.get(9)?,
+        pending_password_hash: row.get(10)?,
+        challenge_hash: row.get(11)?,
+    })
+}
+
+/// The pending code of one challenge.
 pub fn load(
     conn: &Connection,
     purpose: Purpose,
     subject: &str,
+    challenge_id: &str,
 ) -> rusqlite::Result<Option<PendingCode>> {
-    conn.prepare_cached(
-        "SELECT user_id, email, decoy, sent_at, tries, last_try_at, code_salt, code_hash, new_email,
-                pending_name, pending_password_hash
-         FROM email_codes WHERE purpose = ?1 AND subject = ?2",
-    )?
-    .query_row(params![purpose.as_str(), subject], |row| {
-        Ok(PendingCode {
-            user_id: row.get(0)?,
-            email: row.get(1)?,
-            decoy: row.get(2)?,
-            state: CodeState {
-                sent_at: from_millis(row.get(3)?),
-                tries: row.get(4)?,
-                last_try_at: row.get::<_, Option<i64>>(5)?.map(from_millis),
-            },
-            salt: row.get(6)?,
-            hash: row.get(7)?,
-            new_email: row.get(8)?,
-            pending_name: row.get(9)?,
-            pending_password_hash: row.get(10)?,
-        })
-    })
+    conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM email_codes WHERE purpose = ?1 AND subject = ?2 AND challenge_hash = ?3"
+    ))?
+    .query_row(
+        params![purpose.as_str(), subject, token_hash(challenge_id)],
+        row_to_code,
+    )
     .optional()
 }
 
-/// Issues a decoy code for an address with no account (or none in this state): never mailed,
-/// never accepted, but it takes the same slot, so every follow-up answer (`code.incorrect`,
-/// `code.resend_too_soon`, ...) is the same as for a real address (R9). `Err(wait)` as
-/// [`issue`].
-pub fn issue_decoy(
+/// When the last code for `purpose` and `subject` was mailed.
+fn last_mailed(
     conn: &Connection,
-    random: &dyn Random,
-    now: OffsetDateTime,
     purpose: Purpose,
     subject: &str,
-    email: &str,
-) -> rusqlite::Result<Result<(), u32>> {
-    let decoy = Target {
-        email: email.to_string(),
-        decoy: true,
-        ..Target::default()
-    };
-    Ok(issue(conn, random, now, purpose, subject, decoy)?.map(|_| ()))
+) -> rusqlite::Result<Option<OffsetDateTime>> {
+    let at: Option<i64> = conn
+        .prepare_cached(
+            "SELECT max(sent_at) FROM email_codes WHERE purpose = ?1 AND subject = ?2 AND mailed = 1",
+        )?
+        .query_row(params![purpose.as_str(), subject], |row| row.get(0))?;
+    Ok(at.map(from_millis))
 }
 
-/// Issues a new code for `subject`, replacing the pending one, unless one was sent less than
-/// `resend_after` ago: then `Err(seconds to wait)`. `Ok(code)` is the code to mail (not for a
-/// decoy).
-pub fn issue(
+/// Seconds until a code for `purpose` and `subject` may be mailed again (the 46 s rule), if any.
+pub fn resend_wait(
+    conn: &Connection,
+    purpose: Purpose,
+    subject: &str,
+    now: OffsetDateTime,
+) -> rusqlite::Result<Option<u32>> {
+    Ok(purpose
+        .policy()
+        .resend_wait(last_mailed(conn, purpose, subject)?, now))
+}
+
+/// Writes a fresh code for the challenge `challenge_hash` (replacing its previous code).
+#[allow(clippy::too_many_arguments)]
+fn write_code(
     conn: &Connection,
     random: &dyn Random,
     now: OffsetDateTime,
     purpose: Purpose,
     subject: &str,
-    target: Target,
-) -> rusqlite::Result<Result<String, u32>> {
+    challenge_hash: &str,
+    target: &Target,
+    mailed: bool,
+) -> rusqlite::Result<String> {
     let policy = purpose.policy();
-    let last_sent = load(conn, purpose, subject)?.map(|c| c.state.sent_at);
-    if let Some(wait) = policy.resend_wait(last_sent, now) {
-        return Ok(Err(wait));
-    }
     let code = random::six_digit_code(random);
     let salt = random::bytes::<16>(random);
     let hash = digest(&salt, purpose, subject, &code);
     conn.prepare_cached(
         "INSERT OR REPLACE INTO email_codes
-             (purpose, subject, user_id, email, code_salt, code_hash, decoy, sent_at, expires_at,
-              tries, last_try_at, new_email, pending_name, pending_password_hash)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 0, NULL, ?10, ?11, ?12)",
+             (purpose, subject, challenge_hash, user_id, email, code_salt, code_hash, decoy, sent_at,
+              expires_at, tries, last_try_at, new_email, pending_name, pending_password_hash, mailed)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 0, NULL, ?11, ?12, ?13, ?14)",
     )?
     .execute(params![
         purpose.as_str(),
         subject,
+        challenge_hash,
         target.user_id,
         target.email,
         &salt[..],
@@ -181,21 +220,150 @@ pub fn issue(
         target.new_email,
         target.pending_name,
         target.pending_password_hash,
+        mailed,
     ])?;
-    Ok(Ok(code))
+    Ok(code)
 }
 
-/// One try of `given` for `subject`: `Ok(code)` (and the code is used up) or the denial, with
-/// the try counted when it was a real try.
+/// Starts a challenge for `subject`: always a new challenge id, with its own code; the code is
+/// returned for mailing unless one was mailed for this purpose and address less than
+/// `resend_after` ago (then it waits for a resend) or the target is a decoy. Beyond
+/// `max_pending` challenges the oldest is dropped.
+pub fn start(
+    conn: &Connection,
+    random: &dyn Random,
+    now: OffsetDateTime,
+    purpose: Purpose,
+    subject: &str,
+    target: Target,
+) -> rusqlite::Result<Started> {
+    let policy = purpose.policy();
+    let may_mail = policy
+        .resend_wait(last_mailed(conn, purpose, subject)?, now)
+        .is_none();
+    let challenge_id = random::token(random, CHALLENGE_PREFIX);
+    let code = write_code(
+        conn,
+        random,
+        now,
+        purpose,
+        subject,
+        &token_hash(&challenge_id),
+        &target,
+        may_mail,
+    )?;
+    conn.prepare_cached(
+        "DELETE FROM email_codes WHERE purpose = ?1 AND subject = ?2 AND challenge_hash NOT IN
+             (SELECT challenge_hash FROM email_codes WHERE purpose = ?1 AND subject = ?2
+              ORDER BY sent_at DESC, rowid DESC LIMIT ?3)",
+    )?
+    .execute(params![purpose.as_str(), subject, policy.max_pending])?;
+    Ok(Started {
+        challenge_id,
+        code: (may_mail && !target.decoy).then_some(code),
+    })
+}
+
+/// Starts a decoy challenge for an address with no account (or none in this state): never
+/// mailed, never accepted, but it answers every follow-up (`code.incorrect`,
+/// `code.resend_too_soon`, ...) like a real one (R9).
+pub fn start_decoy(
+    conn: &Connection,
+    random: &dyn Random,
+    now: OffsetDateTime,
+    purpose: Purpose,
+    subject: &str,
+    email: &str,
+) -> rusqlite::Result<Started> {
+    let decoy = Target {
+        email: email.to_string(),
+        decoy: true,
+        ..Target::default()
+    };
+    start(conn, random, now, purpose, subject, decoy)
+}
+
+/// What a resend did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resent {
+    /// A new code for the challenge, to mail (its old code is void); `None` for a decoy.
+    Code(Option<String>, PendingCode),
+    /// No such challenge (expired, dropped, or never given): nothing was sent.
+    Unknown,
+    /// A code was mailed less than `resend_after` ago: wait this many seconds.
+    TooSoon(u32),
+}
+
+/// A new code for an existing challenge (the 46 s rule applies per purpose and address).
+pub fn resend(
+    conn: &Connection,
+    random: &dyn Random,
+    now: OffsetDateTime,
+    purpose: Purpose,
+    subject: &str,
+    challenge_id: &str,
+) -> rusqlite::Result<Resent> {
+    if let Some(wait) = purpose
+        .policy()
+        .resend_wait(last_mailed(conn, purpose, subject)?, now)
+    {
+        return Ok(Resent::TooSoon(wait));
+    }
+    let Some(pending) = load(conn, purpose, subject, challenge_id)? else {
+        return Ok(Resent::Unknown);
+    };
+    let target = Target {
+        user_id: pending.user_id.clone(),
+        email: pending.email.clone(),
+        decoy: pending.decoy,
+        new_email: pending.new_email.clone(),
+        pending_name: pending.pending_name.clone(),
+        pending_password_hash: pending.pending_password_hash.clone(),
+    };
+    let code = write_code(
+        conn,
+        random,
+        now,
+        purpose,
+        subject,
+        &pending.challenge_hash,
+        &target,
+        true,
+    )?;
+    Ok(Resent::Code((!pending.decoy).then_some(code), pending))
+}
+
+/// Wrong tries for `purpose` and `subject` within the daily window, and the oldest.
+fn tries_today(
+    conn: &Connection,
+    purpose: Purpose,
+    subject: &str,
+    now: OffsetDateTime,
+) -> rusqlite::Result<(u32, Option<OffsetDateTime>)> {
+    let since = to_millis(now - purpose.policy().tries_per_day.window);
+    let (count, oldest): (u32, Option<i64>) = conn
+        .prepare_cached(
+            "SELECT count(*), min(at) FROM code_tries WHERE purpose = ?1 AND subject = ?2 AND at > ?3",
+        )?
+        .query_row(params![purpose.as_str(), subject, since], |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })?;
+    Ok((count, oldest.map(from_millis)))
+}
+
+/// One try of `given` for the challenge `challenge_id` of `subject`: `Ok(code)` (and every code
+/// of this purpose and address is used up) or the denial, with the try counted when it was a
+/// real try.
 pub fn attempt(
     conn: &Connection,
     now: OffsetDateTime,
     purpose: Purpose,
     subject: &str,
+    challenge_id: &str,
     given: &str,
 ) -> rusqlite::Result<Result<PendingCode, ApiError>> {
     let policy = purpose.policy();
-    let pending = load(conn, purpose, subject)?;
+    let pending = load(conn, purpose, subject, challenge_id)?;
     // The same hashing work whether or not a code is pending.
     let (salt, expected) = match &pending {
         Some(p) => (p.salt.clone(), p.hash.clone()),
@@ -204,6 +372,13 @@ pub fn attempt(
     let computed = digest(&salt, purpose, subject, given.trim());
     let equal: bool = computed.ct_eq(expected.as_slice()).into();
     let matches = equal && pending.as_ref().is_some_and(|p| !p.decoy);
+    if pending.is_some() {
+        let (today, oldest) = tries_today(conn, purpose, subject, now)?;
+        if let Some(wait) = policy.tries_per_day.wait(today, oldest, now) {
+            return Ok(Err(ApiError::retry_after(ErrorCode::CodeTooManyAttempts, wait)
+                .with_field("code")));
+        }
+    }
     let verdict = policy.judge(pending.as_ref().map(|p| &p.state), matches, now);
     let denial = match verdict {
         CodeVerdict::Accept => {
@@ -218,15 +393,27 @@ pub fn attempt(
         } => ApiError::retry_after(ErrorCode::CodeTooSoon, retry_after_seconds).with_field("code"),
         CodeVerdict::Incorrect { attempts_left } => {
             conn.prepare_cached(
-                "UPDATE email_codes SET tries = tries + 1, last_try_at = ?3 WHERE purpose = ?1 AND subject = ?2",
+                "UPDATE email_codes SET tries = tries + 1, last_try_at = ?4
+                 WHERE purpose = ?1 AND subject = ?2 AND challenge_hash = ?3",
             )?
-            .execute(params![purpose.as_str(), subject, to_millis(now)])?;
-            ApiError::field(ErrorCode::CodeIncorrect, "code").with_attempts_left(attempts_left)
+            .execute(params![
+                purpose.as_str(),
+                subject,
+                token_hash(challenge_id),
+                to_millis(now)
+            ])?;
+            conn.prepare_cached("INSERT INTO code_tries (purpose, subject, at) VALUES (?1, ?2, ?3)")?
+                .execute(params![purpose.as_str(), subject, to_millis(now)])?;
+            let (today, _) = tries_today(conn, purpose, subject, now)?;
+            let left_today = policy.tries_per_day.max.saturating_sub(today);
+            ApiError::field(ErrorCode::CodeIncorrect, "code")
+                .with_attempts_left(attempts_left.min(left_today))
         }
     };
     Ok(Err(denial))
 }
 
+/// Voids every pending code of `purpose` for `subject`.
 pub fn discard(conn: &Connection, purpose: Purpose, subject: &str) -> rusqlite::Result<()> {
     conn.prepare_cached("DELETE FROM email_codes WHERE purpose = ?1 AND subject = ?2")?
         .execute(params![purpose.as_str(), subject])
@@ -238,8 +425,13 @@ mod tests {
     use super::*;
     use crate::random::SeededRandom;
     use time::macros::datetime;
+    use time::Duration;
 
     const T0: OffsetDateTime = datetime!(2026-05-06 07:00 UTC);
+
+    fn at(s: i64) -> OffsetDateTime {
+        T0 + Duration::seconds(s)
+    }
 
     fn conn() -> Connection {
         let mut conn = Connection::open_in_memory().unwrap();
@@ -247,101 +439,169 @@ mod tests {
         conn
     }
 
-    fn stored_hash(conn: &Connection) -> Vec<u8> {
-        conn.query_row("SELECT code_hash FROM email_codes", [], |r| r.get(0))
-            .unwrap()
+    fn target() -> Target {
+        Target {
+            email: "a@example.com".into(),
+            ..Target::default()
+        }
     }
 
     #[test]
-    fn the_code_is_stored_only_as_a_salted_hash() {
+    fn the_code_and_challenge_are_stored_only_as_hashes() {
         let conn = conn();
         let random = SeededRandom::new(1);
-        let target = Target {
-            email: "a@example.com".into(),
-            ..Target::default()
-        };
-        let code = issue(&conn, &random, T0, Purpose::Unlock, "a@example.com", target)
-            .unwrap()
-            .unwrap();
-        let hash = stored_hash(&conn);
-        assert_eq!(hash.len(), 32);
-        assert!(!hash.windows(6).any(|w| w == code.as_bytes()));
+        let started = start(&conn, &random, T0, Purpose::Unlock, "a@example.com", target()).unwrap();
+        let code = started.code.unwrap();
         let dump: String = conn
-            .query_row("SELECT group_concat(quote(code_salt) || quote(code_hash) || email) FROM email_codes", [], |r| r.get(0))
+            .query_row(
+                "SELECT group_concat(quote(code_salt) || quote(code_hash) || email || challenge_hash) FROM email_codes",
+                [],
+                |r| r.get(0),
+            )
             .unwrap();
         assert!(!dump.contains(&code));
+        assert!(!dump.contains(&started.challenge_id));
     }
 
     #[test]
-    fn a_new_code_replaces_the_pending_one_after_46_seconds() {
+    fn a_code_works_only_with_its_challenge_and_a_wrong_challenge_counts_nowhere() {
         let conn = conn();
         let random = SeededRandom::new(2);
-        let target = || Target {
-            email: "a@example.com".into(),
-            ..Target::default()
-        };
-        let first = issue(&conn, &random, T0, Purpose::VerifyEmail, "a", target())
-            .unwrap()
-            .unwrap();
-        let at = |s| T0 + time::Duration::seconds(s);
-        assert_eq!(
-            issue(&conn, &random, at(45), Purpose::VerifyEmail, "a", target()).unwrap(),
-            Err(1)
-        );
-        let second = issue(&conn, &random, at(46), Purpose::VerifyEmail, "a", target())
-            .unwrap()
-            .unwrap();
-        assert_ne!(first, second);
-        let e = attempt(&conn, at(47), Purpose::VerifyEmail, "a", &first)
+        let owner = start(&conn, &random, T0, Purpose::Unlock, "a", target()).unwrap();
+        let code = owner.code.clone().unwrap();
+        // A stranger without the challenge id: every try is code.none and burns nothing.
+        for i in 0..50 {
+            let e = attempt(&conn, at(i * 6), Purpose::Unlock, "a", "xwc_guess", "000000")
+                .unwrap()
+                .unwrap_err();
+            assert_eq!(e.code, ErrorCode::CodeNone);
+        }
+        let e = attempt(&conn, at(300 - 1), Purpose::Unlock, "a", "xwc_guess", &code)
             .unwrap()
             .unwrap_err();
-        assert_eq!(e.code, ErrorCode::CodeIncorrect, "the old code is void");
-        assert!(attempt(&conn, at(52), Purpose::VerifyEmail, "a", &second)
+        assert_eq!(e.code, ErrorCode::CodeNone, "the right code without its challenge");
+        assert!(attempt(&conn, at(299), Purpose::Unlock, "a", &owner.challenge_id, &code)
             .unwrap()
             .is_ok());
-        let e = attempt(&conn, at(60), Purpose::VerifyEmail, "a", &second)
-            .unwrap()
-            .unwrap_err();
-        assert_eq!(e.code, ErrorCode::CodeNone, "single use");
     }
 
     #[test]
-    fn codes_are_bound_to_purpose_and_subject() {
+    fn a_strangers_request_does_not_void_the_owners_code_until_three_newer_ones() {
         let conn = conn();
         let random = SeededRandom::new(3);
-        let target = || Target {
-            email: "a@example.com".into(),
-            ..Target::default()
-        };
-        let code = issue(&conn, &random, T0, Purpose::Unlock, "a", target())
+        let owner = start(&conn, &random, T0, Purpose::ResetPassword, "a", target()).unwrap();
+        let code = owner.code.clone().unwrap();
+        let stranger = start(&conn, &random, at(1), Purpose::ResetPassword, "a", target()).unwrap();
+        assert_eq!(stranger.code, None, "within the resend period nothing more is mailed");
+        assert!(attempt(&conn, at(2), Purpose::ResetPassword, "a", &owner.challenge_id, &code)
             .unwrap()
-            .unwrap();
-        let e = attempt(&conn, T0, Purpose::ResetPassword, "a", &code)
+            .is_ok());
+        // Used: every code of the purpose and address is void now.
+        let e = attempt(&conn, at(9), Purpose::ResetPassword, "a", &owner.challenge_id, &code)
             .unwrap()
             .unwrap_err();
         assert_eq!(e.code, ErrorCode::CodeNone);
-        issue(&conn, &random, T0, Purpose::Unlock, "b", target())
+
+        let owner = start(&conn, &random, at(100), Purpose::ResetPassword, "a", target()).unwrap();
+        for i in 1..=3 {
+            start(&conn, &random, at(100 + i), Purpose::ResetPassword, "a", target()).unwrap();
+        }
+        let e = attempt(&conn, at(110), Purpose::ResetPassword, "a", &owner.challenge_id, "1")
             .unwrap()
-            .unwrap();
-        let e = attempt(&conn, T0, Purpose::Unlock, "b", &code)
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::CodeNone, "dropped after three newer challenges");
+    }
+
+    #[test]
+    fn a_resend_replaces_the_challenges_code_after_46_seconds() {
+        let conn = conn();
+        let random = SeededRandom::new(4);
+        let first = start(&conn, &random, T0, Purpose::VerifyEmail, "a", target()).unwrap();
+        let old = first.code.clone().unwrap();
+        assert_eq!(
+            resend(&conn, &random, at(45), Purpose::VerifyEmail, "a", &first.challenge_id).unwrap(),
+            Resent::TooSoon(1)
+        );
+        let Resent::Code(Some(new), _) =
+            resend(&conn, &random, at(46), Purpose::VerifyEmail, "a", &first.challenge_id).unwrap()
+        else {
+            panic!("a new code")
+        };
+        assert_ne!(old, new);
+        let e = attempt(&conn, at(47), Purpose::VerifyEmail, "a", &first.challenge_id, &old)
+            .unwrap()
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::CodeIncorrect, "the old code is void");
+        assert!(
+            attempt(&conn, at(52), Purpose::VerifyEmail, "a", &first.challenge_id, &new)
+                .unwrap()
+                .is_ok()
+        );
+        assert_eq!(
+            resend(&conn, &random, at(200), Purpose::VerifyEmail, "a", "xwc_unknown").unwrap(),
+            Resent::Unknown
+        );
+    }
+
+    #[test]
+    fn tries_are_capped_per_day_across_reissued_codes() {
+        let conn = conn();
+        let random = SeededRandom::new(5);
+        let mut now = T0;
+        let mut wrong = 0;
+        let mut refused_at = None;
+        // A new challenge every 46 s, five wrong tries each: the daily cap stops it at 20.
+        'outer: for round in 0..10 {
+            let started = start(&conn, &random, now, Purpose::Unlock, "a", target()).unwrap();
+            for _ in 0..5 {
+                now += Duration::seconds(6);
+                let e = attempt(&conn, now, Purpose::Unlock, "a", &started.challenge_id, "x")
+                    .unwrap()
+                    .unwrap_err();
+                match e.code {
+                    ErrorCode::CodeIncorrect => wrong += 1,
+                    ErrorCode::CodeTooManyAttempts if e.data.as_ref().and_then(|d| d.retry_after_seconds).is_some() => {
+                        refused_at = Some(round);
+                        break 'outer;
+                    }
+                    other => panic!("{other:?}"),
+                }
+            }
+            now += Duration::seconds(46);
+        }
+        assert_eq!(wrong, 20);
+        assert_eq!(refused_at, Some(4));
+        // The next day the address gets tries again.
+        let started = start(&conn, &random, now + Duration::days(1), Purpose::Unlock, "a", target()).unwrap();
+        let e = attempt(&conn, now + Duration::days(1), Purpose::Unlock, "a", &started.challenge_id, "x")
             .unwrap()
             .unwrap_err();
         assert_eq!(e.code, ErrorCode::CodeIncorrect);
     }
 
     #[test]
+    fn codes_are_bound_to_purpose_and_subject() {
+        let conn = conn();
+        let random = SeededRandom::new(6);
+        let started = start(&conn, &random, T0, Purpose::Unlock, "a", target()).unwrap();
+        let code = started.code.unwrap();
+        let e = attempt(&conn, T0, Purpose::ResetPassword, "a", &started.challenge_id, &code)
+            .unwrap()
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::CodeNone);
+        let e = attempt(&conn, T0, Purpose::Unlock, "b", &started.challenge_id, &code)
+            .unwrap()
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::CodeNone);
+    }
+
+    #[test]
     fn a_decoy_answers_like_a_real_code_but_never_accepts() {
         let conn = conn();
-        let random = SeededRandom::new(4);
-        let decoy = Target {
-            email: "x@example.com".into(),
-            decoy: true,
-            ..Target::default()
-        };
-        let code = issue(&conn, &random, T0, Purpose::ResetPassword, "x", decoy)
-            .unwrap()
-            .unwrap();
-        let e = attempt(&conn, T0, Purpose::ResetPassword, "x", &code)
+        let random = SeededRandom::new(7);
+        let started = start_decoy(&conn, &random, T0, Purpose::ResetPassword, "x", "x@example.com").unwrap();
+        assert_eq!(started.code, None, "never mailed");
+        let e = attempt(&conn, T0, Purpose::ResetPassword, "x", &started.challenge_id, "123456")
             .unwrap()
             .unwrap_err();
         assert_eq!(

@@ -27,7 +27,8 @@ pub struct Pruned {
 pub fn prune(conn: &Connection, now: OffsetDateTime) -> rusqlite::Result<Pruned> {
     let dead = to_millis(now - KEEP_DEAD);
     Ok(Pruned {
-        codes: conn.execute("DELETE FROM email_codes WHERE expires_at < ?1", [dead])?,
+        codes: conn.execute("DELETE FROM email_codes WHERE expires_at < ?1", [dead])?
+            + conn.execute("DELETE FROM code_tries WHERE at < ?1", [dead])?,
         failures: conn.execute("DELETE FROM sign_in_failures WHERE at < ?1", [dead])?,
         tokens: conn.execute("DELETE FROM tokens WHERE expires_at < ?1", [dead])?,
         guards: conn.execute(
@@ -59,14 +60,15 @@ mod tests {
         let fresh = to_millis(now - Duration::hours(1));
         for (subject, expires) in [("old", old), ("fresh", fresh)] {
             conn.execute(
-                "INSERT INTO email_codes (purpose, subject, email, code_salt, code_hash, sent_at, expires_at)
-                 VALUES ('unlock', ?1, 'x@example.com', x'00', x'00', ?2, ?2)",
+                "INSERT INTO email_codes (purpose, subject, challenge_hash, email, code_salt, code_hash, sent_at, expires_at)
+                 VALUES ('unlock', ?1, 'c', 'x@example.com', x'00', x'00', ?2, ?2)",
                 params![subject, expires],
             )
             .unwrap();
         }
         for (ip, at) in [("a", old), ("b", fresh)] {
-            guard::record_ip_failure(&conn, ip, "k", crate::clock::from_millis(at)).unwrap();
+            let key = guard::GuardKey::unknown("k");
+            guard::judge_failure(&conn, None, key, ip, crate::clock::from_millis(at)).unwrap();
         }
         let stale = GuardState {
             failures: 3,
@@ -81,19 +83,19 @@ mod tests {
             last_failure_at: Some(now - Duration::days(1)),
             ..stale
         };
-        guard::save(&conn, "stale", &stale, None).unwrap();
-        guard::save(&conn, "hard", &hard, None).unwrap();
-        guard::save(&conn, "recent", &recent, None).unwrap();
+        guard::save(&conn, guard::GuardKey::unknown("stale"), &stale, None).unwrap();
+        guard::save(&conn, guard::GuardKey::unknown("hard"), &hard, None).unwrap();
+        guard::save(&conn, guard::GuardKey::unknown("recent"), &recent, None).unwrap();
 
         let pruned = prune(&conn, now).unwrap();
         assert_eq!((pruned.codes, pruned.failures, pruned.guards), (1, 1, 1));
         assert_eq!(
-            guard::load(&conn, "hard").unwrap(),
+            guard::load(&conn, guard::GuardKey::unknown("hard"), now).unwrap(),
             hard,
             "a hard stop is kept"
         );
-        assert_eq!(guard::load(&conn, "recent").unwrap(), recent);
-        assert_eq!(guard::load(&conn, "stale").unwrap(), GuardState::default());
+        assert_eq!(guard::load(&conn, guard::GuardKey::unknown("recent"), now).unwrap(), recent);
+        assert_eq!(guard::load(&conn, guard::GuardKey::unknown("stale"), now).unwrap(), GuardState::default());
         assert_eq!(prune(&conn, now).unwrap(), Pruned::default());
     }
 }

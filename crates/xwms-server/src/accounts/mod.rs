@@ -37,6 +37,7 @@ use crate::store::Store;
 
 pub mod api_clients;
 pub mod codes;
+pub mod devices;
 pub mod events;
 pub mod guard;
 pub mod hashing;
@@ -97,6 +98,9 @@ pub struct SignInAttempt<'a> {
     /// Failed sign-ins before this one (the notice after many failures is sent when the
     /// session opens).
     pub failures_before: u32,
+    /// The failure budget the password was checked in (see [`guard`]); the second step counts in
+    /// the same one.
+    pub budget: &'a str,
 }
 
 /// The account service; one per server, shared through `AppState`.

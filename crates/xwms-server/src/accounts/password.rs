@@ -7,7 +7,7 @@ use xwms_api::auth::{
 use xwms_api::password::validate_password;
 use xwms_api::ErrorCode;
 
-use super::codes::{self, Purpose, Target};
+use super::codes::{self, Purpose, Resent, Target};
 use super::events::{self, kind};
 use super::sessions::Authenticated;
 use super::signup::{code_sent, minutes};
@@ -30,50 +30,67 @@ impl Accounts {
             .as_deref()
             .map(|l| validate::language("language", l))
             .transpose()?;
-        let answer = code_sent(&email.address, Purpose::ResetPassword);
-        self.write(move |tx, ctx| {
-            let sent = match users::by_email_key(tx, &email.key)? {
-                Some(user) => {
-                    let target = Target {
-                        user_id: Some(user.id.clone()),
-                        email: user.email.clone(),
-                        ..Target::default()
+        let address = email.address.clone();
+        let challenge_id = self
+            .write(move |tx, ctx| {
+                let purpose = Purpose::ResetPassword;
+                if let Some(wait) = codes::resend_wait(tx, purpose, &email.key, ctx.now)? {
+                    return Ok(Err(ApiError::retry_after(
+                        ErrorCode::CodeResendTooSoon,
+                        wait,
+                    )));
+                }
+                let user = users::by_email_key(tx, &email.key)?;
+                let mail = |tx: &rusqlite::Transaction<'_>, user: &users::User, code: String| {
+                    let facts = MailFacts {
+                        name: user.name.clone(),
+                        code: Some(code),
+                        minutes: minutes(purpose),
+                        ..MailFacts::default()
                     };
-                    match codes::issue(
-                        tx,
-                        ctx.random(),
-                        ctx.now,
-                        Purpose::ResetPassword,
-                        &email.key,
-                        target,
-                    )? {
-                        Ok(code) => {
-                            let facts = MailFacts {
-                                name: user.name.clone(),
-                                code: Some(code),
-                                minutes: minutes(Purpose::ResetPassword),
-                                ..MailFacts::default()
-                            };
-                            let language = requested.unwrap_or(user.language);
-                            ctx.mail(tx, MailKind::ResetCode, &user.email, language, &facts)?;
-                            Ok(())
+                    let language = requested.unwrap_or(user.language);
+                    ctx.mail(tx, MailKind::ResetCode, &user.email, language, &facts)
+                };
+                // A resend of a known challenge: a new code for it.
+                if let Some(challenge) = &req.challenge_id {
+                    if let Resent::Code(code, _) =
+                        codes::resend(tx, ctx.random(), ctx.now, purpose, &email.key, challenge)?
+                    {
+                        if let (Some(code), Some(user)) = (code, &user) {
+                            mail(tx, user, code)?;
                         }
-                        Err(wait) => Err(wait),
+                        return Ok(Ok(challenge.clone()));
                     }
                 }
-                None => codes::issue_decoy(
-                    tx,
-                    ctx.random(),
-                    ctx.now,
-                    Purpose::ResetPassword,
-                    &email.key,
-                    &email.address,
-                )?,
-            };
-            Ok(sent.map_err(|wait| ApiError::retry_after(ErrorCode::CodeResendTooSoon, wait)))
-        })
-        .await??;
-        Ok(answer)
+                Ok(Ok(match user {
+                    Some(user) => {
+                        let target = Target {
+                            user_id: Some(user.id.clone()),
+                            email: user.email.clone(),
+                            ..Target::default()
+                        };
+                        let started =
+                            codes::start(tx, ctx.random(), ctx.now, purpose, &email.key, target)?;
+                        if let Some(code) = started.code {
+                            mail(tx, &user, code)?;
+                        }
+                        started.challenge_id
+                    }
+                    None => {
+                        codes::start_decoy(
+                            tx,
+                            ctx.random(),
+                            ctx.now,
+                            purpose,
+                            &email.key,
+                            &email.address,
+                        )?
+                        .challenge_id
+                    }
+                }))
+            })
+            .await??;
+        Ok(code_sent(&address, Purpose::ResetPassword, challenge_id))
     }
 
     /// `POST /api/auth/password/reset`: a new password under the rule; every session ends, a
@@ -96,6 +113,7 @@ impl Accounts {
                 ctx.now,
                 Purpose::ResetPassword,
                 &email.key,
+                &req.challenge_id,
                 req.code.expose(),
             )? {
                 Ok(pending) => pending,

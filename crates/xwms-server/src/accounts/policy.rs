@@ -17,6 +17,13 @@ pub struct CodePolicy {
     pub min_spacing: Duration,
     /// Least time between two codes sent for the same purpose and address.
     pub resend_after: Duration,
+    /// Wrong tries per purpose and address across every code issued (a new code does not give
+    /// new tries beyond this): at most `max` within `window`.
+    pub tries_per_day: WindowLimit,
+    /// Codes pending at once per purpose and address, each bound to the request that asked for
+    /// it (its challenge id); a new one beyond this drops the oldest. Several are kept so that a
+    /// stranger asking for a code does not void the one the mailbox owner is typing.
+    pub max_pending: u32,
 }
 
 /// Verifying the address of a new account: 5 minutes.
@@ -25,6 +32,11 @@ pub const VERIFY_EMAIL_CODE: CodePolicy = CodePolicy {
     max_tries: 5,
     min_spacing: Duration::seconds(5),
     resend_after: Duration::seconds(46),
+    tries_per_day: WindowLimit {
+        max: 20,
+        window: Duration::days(1),
+    },
+    max_pending: 3,
 };
 
 /// Unlocking a locked account: 5 minutes.
@@ -157,12 +169,17 @@ pub const LOCKOUT: LockoutPolicy = LockoutPolicy {
     notify_success_after: 5,
 };
 
-/// The stored failure state of one email address.
+/// The stored failure state of one failure budget of an email address (see `guard`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct GuardState {
     /// Consecutive failures since the last success, unlock or reset.
     pub failures: u32,
     pub last_failure_at: Option<OffsetDateTime>,
+    /// Attempts reserved but not judged yet (their password is being checked). The gate counts
+    /// them as failures, so parallel attempts cannot all pass it before any is judged (R21).
+    pub in_flight: u32,
+    /// When the newest of those began.
+    pub last_started_at: Option<OffsetDateTime>,
     /// A temporary lock ends here.
     pub locked_until: Option<OffsetDateTime>,
     /// A lock that only the mailbox lifts.
@@ -226,8 +243,12 @@ impl LockoutPolicy {
                 };
             }
         }
-        if let Some(last) = state.last_failure_at {
-            let allowed_at = last + self.delay_after(state.failures);
+        let last = match (state.last_failure_at, state.last_started_at) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        if let Some(last) = last {
+            let allowed_at = last + self.delay_after(state.failures.saturating_add(state.in_flight));
             if now < allowed_at {
                 return Gate::Throttled {
                     retry_after_seconds: seconds_until(now, allowed_at),
@@ -252,6 +273,7 @@ impl LockoutPolicy {
             last_failure_at: Some(now),
             locked_until: state.locked_until,
             hard_locked: state.hard_locked,
+            ..*state
         };
         let reason = if failures >= self.hard_stop_at {
             next.hard_locked = true;
@@ -313,6 +335,18 @@ impl WindowLimit {
         Some(seconds_until(now, frees_at))
     }
 }
+
+/// Attempts reserved before their password or code is checked (R21).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AttemptPolicy {
+    /// A reservation not judged within this long (the server died while hashing) no longer
+    /// counts; hashing waits are bounded far below it.
+    pub reservation_ttl: Duration,
+}
+
+pub const ATTEMPTS: AttemptPolicy = AttemptPolicy {
+    reservation_ttl: Duration::minutes(2),
+};
 
 /// Sessions and their tokens (R12, R15).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -540,6 +574,9 @@ mod tests {
             assert_eq!(policy.max_tries, 5, "{name}");
             assert_eq!(policy.min_spacing, secs(5), "{name}");
             assert_eq!(policy.resend_after, secs(46), "{name}");
+            assert_eq!(policy.tries_per_day.max, 20, "{name}");
+            assert_eq!(policy.tries_per_day.window, Duration::days(1), "{name}");
+            assert_eq!(policy.max_pending, 3, "{name}");
         }
     }
 
@@ -655,6 +692,24 @@ mod tests {
             last_failure_at: Some(T0),
             locked_until: Some(T0 + Duration::minutes(15)),
             hard_locked: false,
+            ..GuardState::default()
+        };
+        let four_in_flight = GuardState {
+            in_flight: 4,
+            last_started_at: Some(T0),
+            ..GuardState::default()
+        };
+        let five_in_flight = GuardState {
+            in_flight: 5,
+            last_started_at: Some(T0),
+            ..GuardState::default()
+        };
+        let three_and_two = GuardState {
+            failures: 3,
+            last_failure_at: Some(T0 - Duration::hours(1)),
+            in_flight: 2,
+            last_started_at: Some(T0),
+            ..GuardState::default()
         };
         let six = GuardState {
             failures: 6,
@@ -676,6 +731,10 @@ mod tests {
             ("locked, at once",        locked,                0,   Gate::Locked { retry_after_seconds: Some(900) }),
             ("locked, 14:59",          locked,                899, Gate::Locked { retry_after_seconds: Some(1) }),
             ("lock over, delay over",  locked,                900, Gate::Open),
+            ("four in flight",         four_in_flight,        0,   Gate::Open),
+            ("five in flight",         five_in_flight,        0,   Gate::Throttled { retry_after_seconds: 1 }),
+            ("five in flight, 1 s",    five_in_flight,        1,   Gate::Open),
+            ("3 failed + 2 in flight", three_and_two,         0,   Gate::Throttled { retry_after_seconds: 1 }),
         ];
         for (name, state, after, want) in table {
             assert_eq!(LOCKOUT.gate(&state, T0 + secs(after)), want, "{name}");

@@ -227,6 +227,17 @@ impl Accounts {
             };
             tx.prepare_cached("UPDATE security_events SET alert_status = ?2 WHERE id = ?1")?
                 .execute(rusqlite::params![event_id, status])?;
+            let installation = match &event.session_id {
+                Some(session) => super::devices::installation_of_session(tx, session)?,
+                None => None,
+            };
+            if let Some(installation) = &installation {
+                if deny {
+                    super::devices::deny(tx, &auth.user_id, installation, ctx.now)?;
+                } else {
+                    super::devices::undeny(tx, &auth.user_id, installation)?;
+                }
+            }
             if deny {
                 let session = event.session_id.clone().unwrap_or_default();
                 let ended = ctx.revoke_session(tx, &auth.user_id, &session, revoke_reason::NOT_ME)?;
@@ -310,7 +321,6 @@ impl Accounts {
             .await?;
         let (auth, ip) = (auth.clone(), client.ip.clone());
         self.write(move |tx, ctx| {
-            super::guard::clear(tx, &user.email_key)?;
             let revoked = ctx.revoke_sessions(
                 tx,
                 &auth.user_id,

@@ -118,14 +118,16 @@ pub fn open(
     issue_pair(conn, random, now, &session_id, now)
 }
 
-/// Whether `user_id` signed in before from this app installation.
+/// Whether `user_id` signed in before from this app installation, and did not deny it ("Not me").
 pub fn knows_installation(
     conn: &Connection,
     user_id: &str,
     installation_id: &str,
 ) -> rusqlite::Result<bool> {
     conn.prepare_cached(
-        "SELECT EXISTS (SELECT 1 FROM sessions WHERE user_id = ?1 AND installation_id = ?2)",
+        "SELECT EXISTS (SELECT 1 FROM sessions WHERE user_id = ?1 AND installation_id = ?2)
+             AND NOT EXISTS (SELECT 1 FROM known_devices
+                 WHERE user_id = ?1 AND installation_id = ?2 AND denied_at IS NOT NULL)",
     )?
     .query_row(params![user_id, installation_id], |row| row.get(0))
 }

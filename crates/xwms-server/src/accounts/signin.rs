@@ -8,7 +8,9 @@ use xwms_api::auth::{
 use xwms_api::password::MAX_CHARS as PASSWORD_MAX_CHARS;
 use xwms_api::{ErrorCode, Secret};
 
-use super::codes::{self, Purpose, Target};
+use super::codes::{self, Purpose, Resent, Target};
+use super::devices;
+use super::guard::GuardKey;
 use super::events::{self, kind};
 use super::policy::{Gate, GuardState, LockReason, LOCKOUT};
 use super::security;
@@ -59,25 +61,28 @@ pub(super) fn device_text(device: &DeviceInfo) -> String {
     }
 }
 
-/// Records a failed password or second factor for `email_key` (and the client's IP); locks the
-/// account when the policy says so, mailing an unlock code to an existing account. Returns the
-/// lock, if any. The caller records what failed on the account's timeline.
+/// Records a failed password or second factor against the budget `key` (and the client's
+/// address): judges the reservation `reservation` as a failure (or records one without a
+/// reservation); locks the budget when the policy says so, mailing an unlock code to an existing
+/// account. Returns the lock, if any, and the challenge of the unlock code mailed. The caller
+/// records what failed on the account's timeline.
 pub(super) fn record_failure(
     tx: &Transaction<'_>,
     ctx: &Ctx,
-    email_key: &str,
+    key: GuardKey<'_>,
     user: Option<&User>,
     ip: &str,
-) -> rusqlite::Result<Option<(LockReason, GuardState)>> {
-    guard::record_ip_failure(tx, ip, email_key, ctx.now)?;
-    let state = guard::load(tx, email_key)?;
-    let distinct_ips = guard::distinct_ips(tx, email_key, ctx.now)?;
+    reservation: Option<i64>,
+) -> rusqlite::Result<Option<(LockReason, GuardState, String)>> {
+    guard::judge_failure(tx, reservation, key, ip, ctx.now)?;
+    let state = guard::load(tx, key, ctx.now)?;
+    let distinct_ips = guard::distinct_ips(tx, key, ctx.now)?;
     let (next, lock) = LOCKOUT.after_failure(&state, distinct_ips, ctx.now);
-    guard::save(tx, email_key, &next, lock)?;
+    guard::save(tx, key, &next, lock)?;
     let Some(reason) = lock else {
         return Ok(None);
     };
-    match user {
+    let challenge_id = match user {
         Some(user) => {
             events::record(
                 tx,
@@ -85,103 +90,153 @@ pub(super) fn record_failure(
                 kind::ACCOUNT_LOCKED,
                 ip,
                 ctx.now,
-                json!({ "reason": reason.as_str(), "failures": next.failures }),
+                json!({ "reason": reason.as_str(), "failures": next.failures, "trusted_device": !key.budget.is_empty() }),
             )?;
-            send_unlock_code(tx, ctx, user, user.language)?.ok();
+            send_unlock_code(tx, ctx, user, user.language)?
         }
-        None => {
-            codes::issue_decoy(
-                tx,
-                ctx.random(),
-                ctx.now,
-                Purpose::Unlock,
-                email_key,
-                email_key,
-            )?
-            .ok();
-        }
-    }
-    Ok(Some((reason, next)))
+        None => codes::start_decoy(
+            tx,
+            ctx.random(),
+            ctx.now,
+            Purpose::Unlock,
+            key.email_key,
+            key.email_key,
+        )?
+        .challenge_id,
+    };
+    Ok(Some((reason, next, challenge_id)))
 }
 
+/// Starts an unlock challenge for `user` and mails its code (unless one went out less than 46 s
+/// ago). Returns the challenge id.
 fn send_unlock_code(
     tx: &Transaction<'_>,
     ctx: &Ctx,
     user: &User,
     language: validate::Language,
-) -> rusqlite::Result<Result<(), u32>> {
+) -> rusqlite::Result<String> {
     let target = Target {
         user_id: Some(user.id.clone()),
         email: user.email.clone(),
         ..Target::default()
     };
-    match codes::issue(
+    let started = codes::start(
         tx,
         ctx.random(),
         ctx.now,
         Purpose::Unlock,
         &user.email_key,
         target,
-    )? {
-        Err(wait) => Ok(Err(wait)),
-        Ok(code) => {
-            let facts = MailFacts {
-                name: user.name.clone(),
-                code: Some(code),
-                minutes: minutes(Purpose::Unlock),
-                ..MailFacts::default()
-            };
-            ctx.mail(tx, MailKind::UnlockCode, &user.email, language, &facts)?;
-            Ok(Ok(()))
-        }
+    )?;
+    if let Some(code) = started.code {
+        mail_unlock_code(tx, ctx, user, language, code)?;
     }
+    Ok(started.challenge_id)
+}
+
+fn mail_unlock_code(
+    tx: &Transaction<'_>,
+    ctx: &Ctx,
+    user: &User,
+    language: validate::Language,
+    code: String,
+) -> rusqlite::Result<()> {
+    let facts = MailFacts {
+        name: user.name.clone(),
+        code: Some(code),
+        minutes: minutes(Purpose::Unlock),
+        ..MailFacts::default()
+    };
+    ctx.mail(tx, MailKind::UnlockCode, &user.email, language, &facts)
+}
+
+fn with_challenge(mut error: ApiError, challenge_id: String) -> ApiError {
+    error.data.get_or_insert_with(Default::default).challenge_id = Some(challenge_id);
+    error
 }
 
 impl Accounts {
-    /// Checks `password` for the address `email_key` (its account `user`, if any) under the
-    /// lockout rules: the IP throttle and the account's gate first (no hashing when closed),
-    /// then one hash either way, then the failure recorded. `wrong` is the code of a wrong
-    /// password (`auth.invalid_credentials` at sign-in, `auth.password_incorrect` when
-    /// re-authenticating). On success returns the failures that came before.
+    /// Checks `password` for the address `email_key` (its account `user`, if any) in the failure
+    /// budget `budget` under the lockout rules (see [`guard`]): in one transaction the address
+    /// throttle and the budget's gate are read and, when open, the attempt is *reserved* (counted);
+    /// then one hash either way (none when closed); then the reservation is judged a failure or
+    /// released. A right password wins only if no lock began while it was being checked. `wrong`
+    /// is the code of a wrong password (`auth.invalid_credentials` at sign-in,
+    /// `auth.password_incorrect` when re-authenticating). On success returns the failures that
+    /// came before.
     pub(crate) async fn check_password(
         &self,
         email_key: &str,
+        budget: &str,
         user: Option<&User>,
         password: &Secret,
         client: &ClientMeta,
         wrong: ErrorCode,
     ) -> Result<GuardState, ApiError> {
-        let (key, ip) = (email_key.to_owned(), client.ip.clone());
-        let (ip_wait, state) = self
-            .read(move |conn, now| Ok((guard::ip_wait(conn, &ip, now)?, guard::load(conn, &key)?)))
-            .await?;
-        if let Some(wait) = ip_wait {
-            return Err(ApiError::retry_after(ErrorCode::Throttled, wait));
-        }
-        if let Some(denied) = gate_error(LOCKOUT.gate(&state, self.now())) {
-            return Err(denied);
-        }
+        let (key, budget_name, ip) = (email_key.to_owned(), budget.to_owned(), client.ip.clone());
+        let (reservation, state) = self
+            .write(move |tx, ctx| {
+                let key = GuardKey {
+                    email_key: &key,
+                    budget: &budget_name,
+                };
+                if let Some(wait) = guard::ip_wait(tx, &ip, ctx.now)? {
+                    return Ok(Err(ApiError::retry_after(ErrorCode::Throttled, wait)));
+                }
+                let state = guard::load(tx, key, ctx.now)?;
+                if let Some(denied) = gate_error(LOCKOUT.gate(&state, ctx.now)) {
+                    return Ok(Err(denied));
+                }
+                Ok(Ok((guard::reserve(tx, key, &ip, ctx.now)?, state)))
+            })
+            .await??;
         // Longer than any password the rule lets anyone set: wrong without hashing it.
         let too_long = password.expose().chars().count() > PASSWORD_MAX_CHARS;
-        let right = match user {
-            Some(user) if !too_long => self.hasher.verify(password, &user.password_hash).await?,
-            _ => {
-                self.hasher.verify_dummy(password).await?;
-                false
+        let checked = match user {
+            Some(user) if !too_long => self.hasher.verify(password, &user.password_hash).await,
+            _ => self.hasher.verify_dummy(password).await.map(|()| false),
+        };
+        let right = match checked {
+            Ok(right) => right,
+            Err(err) => {
+                // Not judged (the hash did not run): the attempt does not count.
+                self.write(move |tx, _| guard::release(tx, reservation))
+                    .await?;
+                return Err(err.into());
             }
         };
+        let (key, budget_name) = (email_key.to_owned(), budget.to_owned());
         if right {
-            if let Some(user) = user {
-                let (id, meets) = (
-                    user.id.clone(),
+            let meets = user.map(|u| {
+                (
+                    u.id.clone(),
                     xwms_api::password::check_password(password.expose()).ok(),
-                );
-                self.write(move |tx, _| users::record_password_rule(tx, &id, meets))
-                    .await?;
-            }
-            return Ok(state);
+                )
+            });
+            let locked = self
+                .write(move |tx, ctx| {
+                    guard::release(tx, reservation)?;
+                    let key = GuardKey {
+                        email_key: &key,
+                        budget: &budget_name,
+                    };
+                    let gate = LOCKOUT.gate(&guard::load(tx, key, ctx.now)?, ctx.now);
+                    if let Gate::Locked { .. } = gate {
+                        // A lock began while this password was being checked: it wins.
+                        return Ok(gate_error(gate));
+                    }
+                    if let Some((id, meets)) = meets {
+                        users::record_password_rule(tx, &id, meets)?;
+                    }
+                    Ok(None)
+                })
+                .await?;
+            return match locked {
+                Some(locked) => Err(locked),
+                None => Ok(state),
+            };
         }
-        let (key, ip, user) = (email_key.to_owned(), client.ip.clone(), user.cloned());
+        let (ip, user) = (client.ip.clone(), user.cloned());
         let during = if wrong == ErrorCode::InvalidCredentials {
             "sign_in"
         } else {
@@ -200,11 +255,18 @@ impl Accounts {
                     )?;
                     ctx.security_changed(&user.id);
                 }
-                record_failure(tx, ctx, &key, user.as_ref(), &ip)
+                let key = GuardKey {
+                    email_key: &key,
+                    budget: &budget_name,
+                };
+                record_failure(tx, ctx, key, user.as_ref(), &ip, Some(reservation))
             })
             .await?;
         Err(match lock {
-            Some((_, state)) => locked_error(LOCKOUT.gate(&state, self.now()).retry_after()),
+            Some((_, state, challenge_id)) => with_challenge(
+                locked_error(LOCKOUT.gate(&state, self.now()).retry_after()),
+                challenge_id,
+            ),
             None => ApiError::new(wrong),
         })
     }
@@ -220,6 +282,7 @@ impl Accounts {
     ) -> Result<(), ApiError> {
         self.check_password(
             &user.email_key,
+            guard::REAUTH_BUDGET,
             Some(user),
             password,
             client,
@@ -244,13 +307,29 @@ impl Accounts {
     ) -> Result<SignInResponse, ApiError> {
         let email = validate::email("email", &req.email)?;
         let device = validate::device(&req.device)?;
-        let key = email.key.clone();
-        let user = self
-            .read(move |conn, _| users::by_email_key(conn, &key))
+        let (key, installation) = (email.key.clone(), device.installation_id.clone());
+        let token = req.device_token.as_ref().map(|t| t.expose().to_owned());
+        let (user, trusted) = self
+            .read(move |conn, _| {
+                let user = users::by_email_key(conn, &key)?;
+                let trusted = match &user {
+                    Some(user) => {
+                        devices::is_trusted(conn, &user.id, &installation, token.as_deref())?
+                    }
+                    None => false,
+                };
+                Ok((user, trusted))
+            })
             .await?;
+        let budget = if trusted {
+            device_budget(&device.installation_id)
+        } else {
+            guard::UNKNOWN_BUDGET.to_owned()
+        };
         let before = self
             .check_password(
                 &email.key,
+                &budget,
                 user.as_ref(),
                 &req.password,
                 client,
@@ -260,22 +339,28 @@ impl Accounts {
         let user = user.expect("only an existing account's password can be right");
         let client = client.clone();
         self.write(move |tx, ctx| {
+            let key = GuardKey {
+                email_key: &user.email_key,
+                budget: &budget,
+            };
             if !user.email_verified {
-                guard::clear(tx, &user.email_key)?;
-                // Only someone with the password learns this; a new code goes out (46 s rule).
-                let wait = match send_verification(tx, ctx, &user, user.language, None)? {
-                    Ok(()) => {
-                        u32::try_from(Purpose::VerifyEmail.policy().resend_after.whole_seconds())
-                            .unwrap_or(46)
-                    }
-                    Err(wait) => wait,
-                };
-                return Ok(Err(ApiError::retry_after(ErrorCode::EmailUnverified, wait)));
+                guard::clear_budget(tx, key)?;
+                // Only someone with the password learns this; a challenge for them, bound to the
+                // password they proved, and a code to the mailbox (46 s rule).
+                let pending = (user.name.clone(), user.password_hash.clone());
+                let challenge_id = send_verification(tx, ctx, &user, user.language, pending)?;
+                let wait = codes::resend_wait(tx, Purpose::VerifyEmail, &user.email_key, ctx.now)?
+                    .unwrap_or(0);
+                return Ok(Err(with_challenge(
+                    ApiError::retry_after(ErrorCode::EmailUnverified, wait),
+                    challenge_id,
+                )));
             }
             let attempt = SignInAttempt {
                 device: &device,
                 client: &client,
                 failures_before: before.failures,
+                budget: &budget,
             };
             // The failure count stays until the second factor is met too, so guessing codes
             // stays under the lockout however often the password is entered again.
@@ -285,7 +370,7 @@ impl Accounts {
             {
                 return Ok(Ok(SignInResponse::SecondFactor(challenge)));
             }
-            guard::clear(tx, &user.email_key)?;
+            guard::clear_budget(tx, key)?;
             let tokens = open_session(tx, ctx, &user, &device, &client, before.failures)?;
             Ok(Ok(SignInResponse::SignedIn(Box::new(tokens))))
         })
@@ -383,6 +468,7 @@ impl Accounts {
                 ctx.now,
                 Purpose::Unlock,
                 &email.key,
+                &req.challenge_id,
                 req.code.expose(),
             )? {
                 Ok(pending) => pending,
@@ -404,8 +490,9 @@ impl Accounts {
         .await?
     }
 
-    /// `POST /api/auth/unlock/resend`: a new unlock code for a locked account (46 s rule); the
-    /// same answer for every address, locked or not, so a lock never keeps the mailbox owner out.
+    /// `POST /api/auth/unlock/resend`: a new unlock code for a locked account (46 s rule): for
+    /// the given challenge, or a new challenge; the same answer for every address, locked or not,
+    /// so a lock never keeps the mailbox owner out.
     pub async fn resend_unlock(&self, req: EmailRequest) -> Result<CodeSent, ApiError> {
         let email = validate::email("email", &req.email)?;
         let requested = req
@@ -413,31 +500,60 @@ impl Accounts {
             .as_deref()
             .map(|l| validate::language("language", l))
             .transpose()?;
-        let answer = code_sent(&email.address, Purpose::Unlock);
-        self.write(move |tx, ctx| {
-            let user = users::by_email_key(tx, &email.key)?;
-            let locked = matches!(
-                LOCKOUT.gate(&guard::load(tx, &email.key)?, ctx.now),
-                Gate::Locked { .. }
-            );
-            let sent = match user {
-                Some(user) if locked => {
-                    send_unlock_code(tx, ctx, &user, requested.unwrap_or(user.language))?
+        let address = email.address.clone();
+        let challenge_id = self
+            .write(move |tx, ctx| {
+                if let Some(wait) = codes::resend_wait(tx, Purpose::Unlock, &email.key, ctx.now)? {
+                    return Ok(Err(ApiError::retry_after(
+                        ErrorCode::CodeResendTooSoon,
+                        wait,
+                    )));
                 }
-                _ => codes::issue_decoy(
-                    tx,
-                    ctx.random(),
-                    ctx.now,
-                    Purpose::Unlock,
-                    &email.key,
-                    &email.address,
-                )?,
-            };
-            Ok(sent.map_err(|wait| ApiError::retry_after(ErrorCode::CodeResendTooSoon, wait)))
-        })
-        .await??;
-        Ok(answer)
+                let user = users::by_email_key(tx, &email.key)?;
+                let locked = guard::any_locked(tx, &email.key, ctx.now)?;
+                if let Some(challenge) = &req.challenge_id {
+                    if let Resent::Code(code, _) = codes::resend(
+                        tx,
+                        ctx.random(),
+                        ctx.now,
+                        Purpose::Unlock,
+                        &email.key,
+                        challenge,
+                    )? {
+                        if let (Some(code), Some(user)) = (code, &user) {
+                            if locked {
+                                let language = requested.unwrap_or(user.language);
+                                mail_unlock_code(tx, ctx, user, language, code)?;
+                            }
+                        }
+                        return Ok(Ok(challenge.clone()));
+                    }
+                }
+                Ok(Ok(match user {
+                    Some(user) if locked => {
+                        send_unlock_code(tx, ctx, &user, requested.unwrap_or(user.language))?
+                    }
+                    _ => {
+                        codes::start_decoy(
+                            tx,
+                            ctx.random(),
+                            ctx.now,
+                            Purpose::Unlock,
+                            &email.key,
+                            &email.address,
+                        )?
+                        .challenge_id
+                    }
+                }))
+            })
+            .await??;
+        Ok(code_sent(&address, Purpose::Unlock, challenge_id))
     }
+}
+
+/// The failure budget of a trusted device.
+pub(super) fn device_budget(installation_id: &str) -> String {
+    format!("device:{installation_id}")
 }
 
 impl Gate {
@@ -456,6 +572,7 @@ impl Gate {
 
 fn tokens(issued: sessions::Issued, user: &User) -> SessionTokens {
     SessionTokens {
+        device_token: None,
         session_id: issued.session_id,
         access_token: Secret::new(issued.access_token),
         access_expires_at: rfc3339(issued.access_expires_at),
@@ -485,6 +602,13 @@ pub(super) fn open_session(
     let new_network =
         known_account && !new_device && !sessions::knows_network(tx, &user.id, &client.ip)?;
     let issued = sessions::open(tx, ctx.random(), ctx.now, &user.id, device, client)?;
+    let device_token = devices::issue(
+        tx,
+        ctx.random(),
+        ctx.now,
+        &user.id,
+        &device.installation_id,
+    )?;
     let facts = || MailFacts {
         name: user.name.clone(),
         ip: client.ip.clone(),
@@ -544,5 +668,8 @@ pub(super) fn open_session(
         }
     }
     ctx.security_changed(&user.id);
-    Ok(tokens(issued, user))
+    Ok(SessionTokens {
+        device_token: Some(Secret::new(device_token)),
+        ..tokens(issued, user)
+    })
 }

@@ -5,7 +5,7 @@ use xwms_api::auth::{CodeSent, EmailCodeRequest, EmailRequest, SignUpRequest};
 use xwms_api::password::validate_password;
 use xwms_api::ErrorCode;
 
-use super::codes::{self, Purpose, Target};
+use super::codes::{self, Purpose, Resent, Target};
 use super::events::{self, kind};
 use super::users::{self, User};
 use super::validate::{self, Language};
@@ -16,9 +16,10 @@ use crate::random;
 use rusqlite::Transaction;
 
 /// The answer to sign-up and resends: the same for every address.
-pub(crate) fn code_sent(email: &str, purpose: Purpose) -> CodeSent {
+pub(crate) fn code_sent(email: &str, purpose: Purpose, challenge_id: String) -> CodeSent {
     let policy = purpose.policy();
     CodeSent {
+        challenge_id,
         email: email.to_owned(),
         expires_in_seconds: u32::try_from(policy.lifetime.whole_seconds()).unwrap_or(u32::MAX),
         resend_after_seconds: u32::try_from(policy.resend_after.whole_seconds())
@@ -31,44 +32,53 @@ pub(crate) fn minutes(purpose: Purpose) -> u32 {
     u32::try_from(purpose.policy().lifetime.whole_minutes()).unwrap_or(u32::MAX)
 }
 
-/// Issues a verification code for `user` and queues its mail (unless one was sent less than
-/// 46 s ago: then the seconds to wait).
+/// Starts a verification challenge for `user`, bound to the name and password of the request that
+/// asked for it (applied when its code is entered), and mails its code unless one was mailed less
+/// than 46 s ago (a resend of this challenge mails it then). Returns the challenge id.
 pub(crate) fn send_verification(
     tx: &Transaction<'_>,
     ctx: &Ctx,
     user: &User,
     language: Language,
-    pending: Option<(String, String)>,
-) -> rusqlite::Result<Result<(), u32>> {
-    let (pending_name, pending_password_hash) = pending.unzip();
-    let name = pending_name.clone().unwrap_or_else(|| user.name.clone());
+    pending: (String, String),
+) -> rusqlite::Result<String> {
+    let (pending_name, pending_password_hash) = pending;
     let target = Target {
         user_id: Some(user.id.clone()),
         email: user.email.clone(),
-        pending_name,
-        pending_password_hash,
+        pending_name: Some(pending_name),
+        pending_password_hash: Some(pending_password_hash),
         ..Target::default()
     };
-    match codes::issue(
+    let started = codes::start(
         tx,
         ctx.random(),
         ctx.now,
         Purpose::VerifyEmail,
         &user.email_key,
-        target,
-    )? {
-        Err(wait) => Ok(Err(wait)),
-        Ok(code) => {
-            let facts = MailFacts {
-                name,
-                code: Some(code),
-                minutes: minutes(Purpose::VerifyEmail),
-                ..MailFacts::default()
-            };
-            ctx.mail(tx, MailKind::VerifyEmail, &user.email, language, &facts)?;
-            Ok(Ok(()))
-        }
+        target.clone(),
+    )?;
+    if let Some(code) = started.code {
+        mail_verification(tx, ctx, &user.email, &target, code, language)?;
     }
+    Ok(started.challenge_id)
+}
+
+fn mail_verification(
+    tx: &Transaction<'_>,
+    ctx: &Ctx,
+    email: &str,
+    target: &Target,
+    code: String,
+    language: Language,
+) -> rusqlite::Result<()> {
+    let facts = MailFacts {
+        name: target.pending_name.clone().unwrap_or_default(),
+        code: Some(code),
+        minutes: minutes(Purpose::VerifyEmail),
+        ..MailFacts::default()
+    };
+    ctx.mail(tx, MailKind::VerifyEmail, email, language, &facts)
 }
 
 impl Accounts {
@@ -85,10 +95,10 @@ impl Accounts {
             .map_err(|code| ApiError::field(code, "password"))?;
         let language = validate::optional_language(req.language.as_deref(), client.language)?;
         let password_hash = self.hasher.hash(&req.password).await?;
-        let answer = code_sent(&email.address, Purpose::VerifyEmail);
+        let address = email.address.clone();
         let ip = client.ip.clone();
-        self.write(move |tx, ctx| {
-            match users::by_email_key(tx, &email.key)? {
+        let challenge_id = self.write(move |tx, ctx| {
+            Ok(match users::by_email_key(tx, &email.key)? {
                 None => {
                     let user = User {
                         id: random::id(ctx.random()),
@@ -107,33 +117,39 @@ impl Accounts {
                     users::insert(tx, &user)?;
                     users::record_password_rule(tx, &user.id, true)?;
                     events::record(tx, &user.id, kind::ACCOUNT_CREATED, &ip, ctx.now, json!({}))?;
-                    send_verification(tx, ctx, &user, language, None)?.ok();
+                    let pending = (user.name.clone(), user.password_hash.clone());
+                    send_verification(tx, ctx, &user, language, pending)?
                 }
                 Some(user) if !user.email_verified => {
-                    // Signing up again before verifying: a new code, bound to this sign-up's
-                    // name and password (applied when that code is entered).
-                    send_verification(tx, ctx, &user, language, Some((name, password_hash)))?.ok();
+                    // Signing up again before verifying: a challenge of its own, bound to this
+                    // sign-up's name and password. Earlier sign-ups' codes keep working with
+                    // their own challenges: whoever reads the mailbox decides which registration
+                    // becomes the account, and no later sign-up can change what an earlier
+                    // one's code activates.
+                    send_verification(tx, ctx, &user, language, (name, password_hash))?
                 }
                 Some(user) => {
                     // The address has an account. A decoy code makes verify-email answer as it
                     // would for a new account; the owner gets a notice (at most one per resend
                     // period, like a code).
+                    let mail_now =
+                        codes::resend_wait(tx, Purpose::VerifyEmail, &user.email_key, ctx.now)?
+                            .is_none();
                     let decoy = Target {
                         user_id: Some(user.id.clone()),
                         email: user.email.clone(),
                         decoy: true,
                         ..Target::default()
                     };
-                    if codes::issue(
+                    let started = codes::start(
                         tx,
                         ctx.random(),
                         ctx.now,
                         Purpose::VerifyEmail,
                         &user.email_key,
                         decoy,
-                    )?
-                    .is_ok()
-                    {
+                    )?;
+                    if mail_now {
                         let facts = MailFacts {
                             name: user.name.clone(),
                             ..MailFacts::default()
@@ -146,12 +162,12 @@ impl Accounts {
                             &facts,
                         )?;
                     }
+                    started.challenge_id
                 }
-            }
-            Ok(())
+            })
         })
         .await?;
-        Ok(answer)
+        Ok(code_sent(&address, Purpose::VerifyEmail, challenge_id))
     }
 
     /// `POST /api/auth/verify-email`: the code proves the mailbox; the account becomes active.
@@ -168,6 +184,7 @@ impl Accounts {
                 ctx.now,
                 Purpose::VerifyEmail,
                 &email.key,
+                &req.challenge_id,
                 req.code.expose(),
             )? {
                 Ok(pending) => pending,
@@ -204,8 +221,11 @@ impl Accounts {
         .await?
     }
 
-    /// `POST /api/auth/verify-email/resend`: the same answer for every address; refused for
-    /// 46 s after the last code (`code.resend_too_soon`), for every address alike.
+    /// `POST /api/auth/verify-email/resend`: a new code for the sign-up's challenge; the same
+    /// answer for every address; refused for 46 s after the last code (`code.resend_too_soon`),
+    /// for every address alike. Without a known challenge nothing is mailed (a code must stay
+    /// bound to the sign-up, and so to the password, it activates): sign up again, or sign in,
+    /// which starts a challenge for whoever knows the password.
     pub async fn resend_verification(&self, req: EmailRequest) -> Result<CodeSent, ApiError> {
         let email = validate::email("email", &req.email)?;
         let requested = req
@@ -213,28 +233,42 @@ impl Accounts {
             .as_deref()
             .map(|l| validate::language("language", l))
             .transpose()?;
-        let answer = code_sent(&email.address, Purpose::VerifyEmail);
-        self.write(move |tx, ctx| {
-            let sent = match users::by_email_key(tx, &email.key)? {
-                Some(user) if !user.email_verified => {
-                    let language = requested.unwrap_or(user.language);
-                    // Keep what a repeated sign-up bound to the pending code.
-                    let pending = codes::load(tx, Purpose::VerifyEmail, &email.key)?
-                        .and_then(|p| p.pending_name.zip(p.pending_password_hash));
-                    send_verification(tx, ctx, &user, language, pending)?
-                }
-                _ => codes::issue_decoy(
+        let address = email.address.clone();
+        let challenge = req.challenge_id.clone().unwrap_or_default();
+        let challenge_id = self
+            .write(move |tx, ctx| {
+                let resent = codes::resend(
                     tx,
                     ctx.random(),
                     ctx.now,
                     Purpose::VerifyEmail,
                     &email.key,
-                    &email.address,
-                )?,
-            };
-            Ok(sent.map_err(|wait| ApiError::retry_after(ErrorCode::CodeResendTooSoon, wait)))
-        })
-        .await??;
-        Ok(answer)
+                    &challenge,
+                )?;
+                match resent {
+                    Resent::TooSoon(wait) => Ok(Err(ApiError::retry_after(
+                        ErrorCode::CodeResendTooSoon,
+                        wait,
+                    ))),
+                    Resent::Unknown => Ok(Ok(challenge)),
+                    Resent::Code(code, pending) => {
+                        if let (Some(code), Some(user)) =
+                            (code, users::by_email_key(tx, &email.key)?)
+                        {
+                            if !user.email_verified {
+                                let language = requested.unwrap_or(user.language);
+                                let target = Target {
+                                    pending_name: pending.pending_name.clone(),
+                                    ..Target::default()
+                                };
+                                mail_verification(tx, ctx, &user.email, &target, code, language)?;
+                            }
+                        }
+                        Ok(Ok(challenge))
+                    }
+                }
+            })
+            .await??;
+        Ok(code_sent(&address, Purpose::VerifyEmail, challenge_id))
     }
 }

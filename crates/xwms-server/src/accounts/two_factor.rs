@@ -28,7 +28,16 @@ use super::sessions::{token_hash, Authenticated};
 use super::signin::{gate_error, locked_error, open_session, record_failure};
 use super::totp::{self, TotpVerdict};
 use super::users::{self, User};
+use super::guard::GuardKey;
 use super::{guard, Accounts, ClientMeta, Ctx, SecondFactor, SignInAttempt};
+
+/// The budget of re-entering the password or a code while signed in.
+fn reauth_key(user: &User) -> GuardKey<'_> {
+    GuardKey {
+        email_key: &user.email_key,
+        budget: guard::REAUTH_BUDGET,
+    }
+}
 use crate::clock::{from_millis, rfc3339, to_millis};
 use crate::error::ApiError;
 use crate::mail::templates::format_when;
@@ -274,6 +283,7 @@ struct Challenge {
     ip: String,
     user_agent: String,
     failures_before: u32,
+    budget: String,
 }
 
 fn challenge_by_hash(
@@ -283,7 +293,7 @@ fn challenge_by_hash(
 ) -> rusqlite::Result<Option<Challenge>> {
     conn.prepare_cached(
         "SELECT user_id, device_name, device_os, app, app_version, installation_id, ip, user_agent,
-                failures_before
+                failures_before, budget
          FROM sign_in_challenges WHERE hash = ?1 AND expires_at > ?2",
     )?
     .query_row(params![hash, to_millis(now)], |row| {
@@ -299,6 +309,7 @@ fn challenge_by_hash(
             ip: row.get(6)?,
             user_agent: row.get(7)?,
             failures_before: row.get(8)?,
+            budget: row.get(9)?,
         })
     })
     .optional()
@@ -340,8 +351,8 @@ impl SecondFactor for TotpSecondFactor {
         let device = attempt.device;
         tx.prepare_cached(
             "INSERT INTO sign_in_challenges (hash, user_id, device_name, device_os, app, app_version,
-                 installation_id, ip, user_agent, failures_before, created_at, expires_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                 installation_id, ip, user_agent, failures_before, created_at, expires_at, budget)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
         )?
         .execute(params![
             token_hash(&challenge),
@@ -356,6 +367,7 @@ impl SecondFactor for TotpSecondFactor {
             attempt.failures_before,
             to_millis(now),
             to_millis(now + TWO_FACTOR.challenge_lifetime),
+            attempt.budget,
         ])?;
         Ok(Some(SecondFactorChallenge {
             challenge: Secret::new(challenge),
@@ -389,11 +401,15 @@ impl Accounts {
             let Some(user) = users::by_id(tx, &challenge.user_id)? else {
                 return expired();
             };
+            let key = GuardKey {
+                email_key: &user.email_key,
+                budget: &challenge.budget,
+            };
+            // Gate, check and judgement in this one transaction: attempts cannot overlap.
             if let Some(wait) = guard::ip_wait(tx, &client.ip, ctx.now)? {
                 return Ok(Err(ApiError::retry_after(ErrorCode::Throttled, wait)));
             }
-            if let Some(denied) =
-                gate_error(LOCKOUT.gate(&guard::load(tx, &user.email_key)?, ctx.now))
+            if let Some(denied) = gate_error(LOCKOUT.gate(&guard::load(tx, key, ctx.now)?, ctx.now))
             {
                 return Ok(Err(denied));
             }
@@ -409,8 +425,8 @@ impl Accounts {
                         json!({ "method": method_name, "during": "sign_in" }),
                     )?;
                     ctx.security_changed(&user.id);
-                    match record_failure(tx, ctx, &user.email_key, Some(&user), &client.ip)? {
-                        Some((_, state)) => {
+                    match record_failure(tx, ctx, key, Some(&user), &client.ip, None)? {
+                        Some((_, state, _)) => {
                             forget_challenges(tx, &user.id)?;
                             Ok(Err(locked_error(
                                 LOCKOUT.gate(&state, ctx.now).retry_after(),
@@ -425,7 +441,7 @@ impl Accounts {
                 checked @ (Checked::Totp | Checked::RecoveryCode { .. }) => {
                     tx.prepare_cached("DELETE FROM sign_in_challenges WHERE hash = ?1")?
                         .execute([&hash])?;
-                    guard::clear(tx, &user.email_key)?;
+                    guard::clear_budget(tx, key)?;
                     let bound = ClientMeta {
                         ip: challenge.ip.clone(),
                         user_agent: challenge.user_agent.clone(),
@@ -472,7 +488,7 @@ impl Accounts {
         self.reauthenticate(&user, &req.password, client, "password")
             .await?;
         self.write(move |tx, ctx| {
-            guard::clear(tx, &user.email_key)?;
+            guard::clear_budget(tx, reauth_key(&user))?;
             if is_enabled(tx, &user.id)? {
                 return Ok(Err(ApiError::new(ErrorCode::TwoFactorAlreadyEnabled)));
             }
@@ -584,13 +600,13 @@ impl Accounts {
                         json!({ "method": method_name, "during": "disable", "session_id": auth.session_id }),
                     )?;
                     ctx.security_changed(&user.id);
-                    Ok(Err(match record_failure(tx, ctx, &user.email_key, Some(&user), &ip)? {
-                        Some((_, state)) => locked_error(LOCKOUT.gate(&state, ctx.now).retry_after()),
+                    Ok(Err(match record_failure(tx, ctx, reauth_key(&user), Some(&user), &ip, None)? {
+                        Some((_, state, _)) => locked_error(LOCKOUT.gate(&state, ctx.now).retry_after()),
                         None => ApiError::field(ErrorCode::TwoFactorCodeIncorrect, "code"),
                     }))
                 }
                 Checked::Totp | Checked::RecoveryCode { .. } => {
-                    guard::clear(tx, &user.email_key)?;
+                    guard::clear_budget(tx, reauth_key(&user))?;
                     tx.prepare_cached("DELETE FROM two_factor WHERE user_id = ?1")?
                         .execute([&user.id])?;
                     tx.prepare_cached("DELETE FROM recovery_codes WHERE user_id = ?1")?
@@ -636,7 +652,7 @@ impl Accounts {
             .await?;
         let (auth, ip) = (auth.clone(), client.ip.clone());
         self.write(move |tx, ctx| {
-            guard::clear(tx, &user.email_key)?;
+            guard::clear_budget(tx, reauth_key(&user))?;
             if !is_enabled(tx, &user.id)? {
                 return Ok(Err(ApiError::new(ErrorCode::TwoFactorNotEnabled)));
             }

@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use xwms_api::auth::{
-    CodeRequest, CodeSent, EmailChangeRequest, PasswordChangeRequest, PasswordChanged,
+    CodeSent, EmailConfirmRequest, EmailChangeRequest, PasswordChangeRequest, PasswordChanged,
     ProfileUpdate, UserProfile,
 };
 use xwms_api::Envelope;
@@ -99,7 +99,7 @@ pub(super) async fn change_email(
     path = "/api/account/email/confirm",
     tag = "account",
     security(("bearer" = [])),
-    request_body = CodeRequest,
+    request_body = EmailConfirmRequest,
     responses(
         (status = 200, description = "The account with its new (verified) address", body = Envelope<UserProfile>),
         (status = 400, description = "`code.none`, `code.expired`, `code.incorrect`, `code.too_many_attempts`, `request.invalid`", body = ErrorEnvelope),
@@ -111,7 +111,7 @@ pub(super) async fn confirm_email(
     State(state): State<AppState>,
     auth: Authenticated,
     client: ClientMeta,
-    ApiJson(req): ApiJson<CodeRequest>,
+    ApiJson(req): ApiJson<EmailConfirmRequest>,
 ) -> Result<Json<Envelope<UserProfile>>, ApiError> {
     let profile = state.accounts.confirm_email(&auth, req, &client).await?;
     Ok(Json(Envelope::success(

@@ -8,7 +8,7 @@ use xwms_api::ErrorCode;
 use xwms_server::mail::MailKind;
 
 use crate::support::{
-    bearer_routes, harness, takes_body, valid_body, Harness, OTHER_PASSWORD, PASSWORD,
+    bearer_routes, challenge, harness, takes_body, valid_body, Harness, OTHER_PASSWORD, PASSWORD,
 };
 
 const EMAIL: &str = "anna@example.com";
@@ -121,9 +121,10 @@ async fn an_email_change_needs_the_password_and_the_code_sent_to_the_new_address
 
     let answer = change("New@Example.com", PASSWORD).await;
     answer.ok(202);
+    let c = challenge(&answer);
     assert_eq!(
         answer.data(),
-        &json!({"email": "New@Example.com", "expires_in_seconds": 600, "resend_after_seconds": 46})
+        &json!({"email": "New@Example.com", "expires_in_seconds": 600, "resend_after_seconds": 46, "challenge_id": c})
     );
     let code = h.code("new@example.com", MailKind::EmailChangeCode).await;
     let notice = h
@@ -135,7 +136,24 @@ async fn an_email_change_needs_the_password_and_the_code_sent_to_the_new_address
         .await
         .err(ErrorCode::CodeResendTooSoon);
 
-    let confirm = |code: &str| h.post_auth(paths::CONFIRM_EMAIL, token, json!({"code": code}));
+    let confirm = |code: &str| {
+        h.post_auth(
+            paths::CONFIRM_EMAIL,
+            token,
+            json!({"code": code, "challenge_id": c}),
+        )
+    };
+    // The code works only with the challenge of the change request.
+    h.post_auth(
+        paths::CONFIRM_EMAIL,
+        token,
+        json!({"code": code, "challenge_id": "xwc_made_up"}),
+    )
+    .await
+    .err_field(ErrorCode::CodeNone, "code");
+    h.post_auth(paths::CONFIRM_EMAIL, token, json!({"code": code}))
+        .await
+        .err(ErrorCode::InvalidRequest);
     let wrong = if code == "123456" { "654321" } else { "123456" };
     confirm(wrong).await.err(ErrorCode::CodeIncorrect);
     confirm(&code).await.err(ErrorCode::CodeTooSoon);
@@ -159,13 +177,15 @@ async fn an_email_change_needs_the_password_and_the_code_sent_to_the_new_address
 async fn the_email_change_code_expires_after_ten_minutes() {
     let h = harness();
     let token = h.signed_in(EMAIL).await.access_token.expose().to_owned();
-    h.post_auth(
-        paths::CHANGE_EMAIL,
-        &token,
-        json!({"new_email": "new@example.com", "password": PASSWORD}),
-    )
-    .await
-    .ok(202);
+    let c = challenge(
+        h.post_auth(
+            paths::CHANGE_EMAIL,
+            &token,
+            json!({"new_email": "new@example.com", "password": PASSWORD}),
+        )
+        .await
+        .ok(202),
+    );
     let code = h.code("new@example.com", MailKind::EmailChangeCode).await;
     h.advance(600);
     // The access token lived 15 minutes; refresh-free: sign in again for a live token.
@@ -175,9 +195,13 @@ async fn the_email_change_code_expires_after_ten_minutes() {
         .access_token
         .expose()
         .to_owned();
-    h.post_auth(paths::CONFIRM_EMAIL, &token, json!({"code": code}))
-        .await
-        .err(ErrorCode::CodeExpired);
+    h.post_auth(
+        paths::CONFIRM_EMAIL,
+        &token,
+        json!({"code": code, "challenge_id": c}),
+    )
+    .await
+    .err(ErrorCode::CodeExpired);
 }
 
 #[tokio::test]
@@ -193,6 +217,8 @@ async fn moving_to_an_address_that_has_an_account_mails_its_owner_and_never_conf
         )
         .await;
     answer.ok(202);
+    // Answered like any change: a challenge, but its code is never mailed.
+    let c = challenge(&answer);
     let mail = h
         .last_mail("taken@example.com", MailKind::EmailInUse)
         .await
@@ -202,9 +228,13 @@ async fn moving_to_an_address_that_has_an_account_mails_its_owner_and_never_conf
         .mailbox
         .last("taken@example.com", MailKind::EmailChangeCode)
         .is_none());
-    h.post_auth(paths::CONFIRM_EMAIL, &token, json!({"code": "123456"}))
-        .await
-        .err(ErrorCode::CodeIncorrect);
+    h.post_auth(
+        paths::CONFIRM_EMAIL,
+        &token,
+        json!({"code": "123456", "challenge_id": c}),
+    )
+    .await
+    .err(ErrorCode::CodeIncorrect);
 }
 
 #[tokio::test]

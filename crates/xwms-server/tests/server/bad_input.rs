@@ -26,6 +26,8 @@ async fn footprint(h: &Harness) -> Vec<i64> {
             "recovery_codes",
             "sign_in_challenges",
             "api_clients",
+            "known_devices",
+            "code_tries",
         ];
         tables
             .iter()
@@ -153,7 +155,7 @@ async fn oversized_bodies_and_fields_are_refused_with_stable_codes() {
         (paths::FORGOT_PASSWORD, json!({"email": "nope"}), ErrorCode::EmailInvalid, "email"),
         (paths::FORGOT_PASSWORD, json!({"email": "a@example.com", "language": "zh_CN"}), ErrorCode::FieldInvalid, "language"),
         (paths::RESEND_UNLOCK, json!({"email": "a b@example.com"}), ErrorCode::EmailInvalid, "email"),
-        (paths::RESET_PASSWORD, json!({"email": "a@example.com", "code": "123456", "new_password": "short"}), ErrorCode::PasswordTooShort, "new_password"),
+        (paths::RESET_PASSWORD, json!({"email": "a@example.com", "code": "123456", "challenge_id": "xwc_x", "new_password": "short"}), ErrorCode::PasswordTooShort, "new_password"),
     ];
     for (path, body, code, field) in table {
         h.post(path, body).await.err_field(code, field);

@@ -10,7 +10,7 @@ use xwms_api::auth::paths;
 use xwms_api::ErrorCode;
 use xwms_server::mail::MailKind;
 
-use crate::support::{device, harness, Answer, Harness, OTHER_PASSWORD, PASSWORD};
+use crate::support::{challenge, device, harness, Answer, Harness, OTHER_PASSWORD, PASSWORD};
 
 pub type Seen = BTreeSet<(String, String)>;
 
@@ -246,23 +246,34 @@ async fn every_documented_error_code_of_every_endpoint_is_produced() {
         .err(ErrorCode::InvalidRequest);
 
     // --- verify-email and its resend
+    let mut pending = vec![];
     for email in ["p1@example.com", "p2@example.com", "p3@example.com"] {
-        h.sign_up("Pending", email, PASSWORD).await.ok(202);
+        pending.push(challenge(h.sign_up("Pending", email, PASSWORD).await.ok(202)));
     }
-    let verify = |email: &'static str, code: &'static str| {
-        cov.post(paths::VERIFY_EMAIL, json!({"email": email, "code": code}))
+    let [p1, p2, p3] = <[String; 3]>::try_from(pending).unwrap();
+    let verify = |email: &'static str, c: &str, code: &'static str| {
+        cov.post(
+            paths::VERIFY_EMAIL,
+            json!({"email": email, "code": code, "challenge_id": c}),
+        )
     };
-    verify("nobody@example.com", "123456")
+    verify("nobody@example.com", "xwc_none", "123456")
         .await
         .err(ErrorCode::CodeNone);
-    verify("p1@example.com", wrong)
+    // A code without its challenge is no code at all (and counts nowhere).
+    verify("p1@example.com", "xwc_none", wrong)
+        .await
+        .err(ErrorCode::CodeNone);
+    verify("p1@example.com", &p1, wrong)
         .await
         .err(ErrorCode::CodeIncorrect);
-    verify("p1@example.com", wrong)
+    verify("p1@example.com", &p1, wrong)
         .await
         .err(ErrorCode::CodeTooSoon);
-    exhaust(&h, || Box::pin(verify("p1@example.com", wrong))).await;
-    verify("bad", "123456").await.err(ErrorCode::EmailInvalid);
+    exhaust(&h, || Box::pin(verify("p1@example.com", &p1, wrong))).await;
+    verify("bad", &p1, "123456")
+        .await
+        .err(ErrorCode::EmailInvalid);
     cov.raw(
         Method::POST,
         paths::VERIFY_EMAIL,
@@ -271,8 +282,17 @@ async fn every_documented_error_code_of_every_endpoint_is_produced() {
     )
     .await
     .err(ErrorCode::InvalidRequest);
+    // The challenge is required with the code.
+    cov.raw(
+        Method::POST,
+        paths::VERIFY_EMAIL,
+        None,
+        r#"{"email": "a@example.com", "code": "123456"}"#,
+    )
+    .await
+    .err(ErrorCode::InvalidRequest);
     let resend = |body: Value| cov.post(paths::RESEND_VERIFICATION, body);
-    resend(json!({"email": "p2@example.com"}))
+    resend(json!({"email": "p2@example.com", "challenge_id": p2}))
         .await
         .err(ErrorCode::CodeResendTooSoon);
     resend(json!({"email": "bad"}))
@@ -322,22 +342,37 @@ async fn every_documented_error_code_of_every_endpoint_is_produced() {
     signin("slow@example.com", PASSWORD, device("i"))
         .await
         .err(ErrorCode::Throttled);
+    // The failure that locks carries the challenge of the unlock code it mailed.
+    let mut lock_challenge = None;
     for _ in 0..10 {
         h.advance(61);
-        signin("locked@example.com", OTHER_PASSWORD, device("i")).await;
+        let answer = signin("locked@example.com", OTHER_PASSWORD, device("i")).await;
+        if let Some(c) = answer.data()["challenge_id"].as_str() {
+            answer.err(ErrorCode::Locked);
+            lock_challenge = Some(c.to_owned());
+        }
     }
+    let locked = lock_challenge.expect("the lock mailed an unlock code");
     signin("locked@example.com", PASSWORD, device("i"))
         .await
         .err(ErrorCode::Locked);
 
     // --- unlock and its resend (locked@ has a fresh unlock code)
-    let unlock = |email: &'static str, code: &'static str| {
-        cov.post(paths::UNLOCK, json!({"email": email, "code": code}))
+    let unlock = |email: &'static str, c: &str, code: &'static str| {
+        cov.post(
+            paths::UNLOCK,
+            json!({"email": email, "code": code, "challenge_id": c}),
+        )
     };
-    unlock("nobody@example.com", "123456")
+    unlock("nobody@example.com", "xwc_none", "123456")
         .await
         .err(ErrorCode::CodeNone);
-    unlock("bad", "123456").await.err(ErrorCode::EmailInvalid);
+    unlock("locked@example.com", "xwc_none", wrong)
+        .await
+        .err(ErrorCode::CodeNone);
+    unlock("bad", &locked, "123456")
+        .await
+        .err(ErrorCode::EmailInvalid);
     cov.raw(
         Method::POST,
         paths::UNLOCK,
@@ -361,29 +396,37 @@ async fn every_documented_error_code_of_every_endpoint_is_produced() {
     cov.post(paths::RESEND_UNLOCK, json!({"mail": "x"}))
         .await
         .err(ErrorCode::InvalidRequest);
-    unlock("locked@example.com", wrong)
+    unlock("locked@example.com", &locked, wrong)
         .await
         .err(ErrorCode::CodeIncorrect);
-    unlock("locked@example.com", wrong)
+    unlock("locked@example.com", &locked, wrong)
         .await
         .err(ErrorCode::CodeTooSoon);
-    exhaust(&h, || Box::pin(unlock("locked@example.com", wrong))).await;
+    exhaust(&h, || {
+        Box::pin(unlock("locked@example.com", &locked, wrong))
+    })
+    .await;
     h.advance(46);
-    cov.post(paths::RESEND_UNLOCK, json!({"email": "locked@example.com"}))
-        .await
-        .ok(202);
+    let resent = cov
+        .post(
+            paths::RESEND_UNLOCK,
+            json!({"email": "locked@example.com", "challenge_id": locked}),
+        )
+        .await;
+    resent.ok(202);
+    assert_eq!(challenge(&resent), locked, "a resend keeps the challenge");
     h.advance(300);
     let code = h.code("locked@example.com", MailKind::UnlockCode).await;
     cov.post(
         paths::UNLOCK,
-        json!({"email": "locked@example.com", "code": code}),
+        json!({"email": "locked@example.com", "code": code, "challenge_id": locked}),
     )
     .await
     .err(ErrorCode::CodeExpired);
 
     // --- forgot and reset
     let forgot = |body: Value| cov.post(paths::FORGOT_PASSWORD, body);
-    forgot(json!({"email": "bram@example.com"})).await.ok(202);
+    let reset_challenge = challenge(forgot(json!({"email": "bram@example.com"})).await.ok(202));
     forgot(json!({"email": "bram@example.com"}))
         .await
         .err(ErrorCode::CodeResendTooSoon);
@@ -394,55 +437,64 @@ async fn every_documented_error_code_of_every_endpoint_is_produced() {
         .await
         .err(ErrorCode::FieldInvalid);
     forgot(json!({})).await.err(ErrorCode::InvalidRequest);
-    let reset = |email: &'static str, code: &'static str, password: &str| {
+    let reset = |email: &'static str, c: &str, code: &'static str, password: &str| {
         cov.post(
             paths::RESET_PASSWORD,
-            json!({"email": email, "code": code, "new_password": password}),
+            json!({"email": email, "code": code, "challenge_id": c, "new_password": password}),
         )
     };
+    let rc = reset_challenge.as_str();
     for (password, code) in PASSWORD_CASES {
-        reset("bram@example.com", "123456", password)
+        reset("bram@example.com", rc, "123456", password)
             .await
             .err_field(code, "new_password");
     }
-    reset("bram@example.com", "123456", &too_long_password())
+    reset("bram@example.com", rc, "123456", &too_long_password())
         .await
         .err(ErrorCode::PasswordTooLong);
-    reset("nobody@example.com", "123456", PASSWORD)
+    reset("nobody@example.com", "xwc_none", "123456", PASSWORD)
         .await
         .err(ErrorCode::CodeNone);
-    reset("bad", "123456", PASSWORD)
+    reset("bram@example.com", "xwc_none", wrong, PASSWORD)
+        .await
+        .err(ErrorCode::CodeNone);
+    reset("bad", rc, "123456", PASSWORD)
         .await
         .err(ErrorCode::EmailInvalid);
     cov.raw(Method::POST, paths::RESET_PASSWORD, None, "null")
         .await
         .err(ErrorCode::InvalidRequest);
-    reset("bram@example.com", wrong, PASSWORD)
+    reset("bram@example.com", rc, wrong, PASSWORD)
         .await
         .err(ErrorCode::CodeIncorrect);
-    reset("bram@example.com", wrong, PASSWORD)
+    reset("bram@example.com", rc, wrong, PASSWORD)
         .await
         .err(ErrorCode::CodeTooSoon);
-    exhaust(&h, || Box::pin(reset("bram@example.com", wrong, PASSWORD))).await;
+    exhaust(&h, || {
+        Box::pin(reset("bram@example.com", rc, wrong, PASSWORD))
+    })
+    .await;
     h.advance(46);
-    forgot(json!({"email": "bram@example.com"})).await.ok(202);
+    let rc = challenge(forgot(json!({"email": "bram@example.com"})).await.ok(202));
     let code = h.code("bram@example.com", MailKind::ResetCode).await;
     h.advance(600);
     cov.post(
         paths::RESET_PASSWORD,
-        json!({"email": "bram@example.com", "code": code, "new_password": PASSWORD}),
+        json!({"email": "bram@example.com", "code": code, "challenge_id": rc, "new_password": PASSWORD}),
     )
     .await
     .err(ErrorCode::CodeExpired);
 
     // --- verify-email: an expired code
     h.advance(46);
-    resend(json!({"email": "p3@example.com"})).await.ok(202);
+    resend(json!({"email": "p3@example.com", "challenge_id": p3}))
+        .await
+        .ok(202);
     let code = h.code("p3@example.com", MailKind::VerifyEmail).await;
     h.advance(300);
     cov.post(
         paths::VERIFY_EMAIL,
-        json!({"email": "p3@example.com", "code": code}),
+        json!({"email": "p3@example.com", "code": code, "challenge_id": p3}),
     )
     .await
     .err(ErrorCode::CodeExpired);
@@ -534,24 +586,35 @@ async fn every_documented_error_code_of_every_endpoint_is_produced() {
     change_email(&cov, token, "new@example.com", OTHER_PASSWORD)
         .await
         .err(ErrorCode::PasswordIncorrect);
-    change_email(&cov, token, "new@example.com", PASSWORD)
-        .await
-        .ok(202);
+    let ec = challenge(
+        change_email(&cov, token, "new@example.com", PASSWORD)
+            .await
+            .ok(202),
+    );
     change_email(&cov, token, "new2@example.com", PASSWORD)
         .await
         .err(ErrorCode::CodeResendTooSoon);
 
-    let confirm =
-        |code: &'static str| cov.post_auth(paths::CONFIRM_EMAIL, token, json!({"code": code}));
+    let confirm = |code: &'static str| {
+        cov.post_auth(
+            paths::CONFIRM_EMAIL,
+            token,
+            json!({"code": code, "challenge_id": ec}),
+        )
+    };
     let bram_token = h
         .sign_in("bram@example.com", PASSWORD)
         .await
         .access_token
         .expose()
         .to_owned();
-    cov.post_auth(paths::CONFIRM_EMAIL, &bram_token, json!({"code": "123456"}))
-        .await
-        .err(ErrorCode::CodeNone);
+    cov.post_auth(
+        paths::CONFIRM_EMAIL,
+        &bram_token,
+        json!({"code": "123456", "challenge_id": ec}),
+    )
+    .await
+    .err(ErrorCode::CodeNone);
     cov.raw(
         Method::POST,
         paths::CONFIRM_EMAIL,
@@ -617,13 +680,15 @@ async fn every_documented_error_code_of_every_endpoint_is_produced() {
     h.advance(46);
     let anna_now = h.sign_in("anna@example.com", PASSWORD).await;
     let token = anna_now.access_token.expose();
-    cov.post_auth(
-        paths::CHANGE_EMAIL,
-        token,
-        json!({"new_email": "new3@example.com", "password": PASSWORD}),
-    )
-    .await
-    .ok(202);
+    let ec = challenge(
+        cov.post_auth(
+            paths::CHANGE_EMAIL,
+            token,
+            json!({"new_email": "new3@example.com", "password": PASSWORD}),
+        )
+        .await
+        .ok(202),
+    );
     let code = h.code("new3@example.com", MailKind::EmailChangeCode).await;
     h.advance(600);
     let token = h
@@ -632,9 +697,13 @@ async fn every_documented_error_code_of_every_endpoint_is_produced() {
         .access_token
         .expose()
         .to_owned();
-    cov.post_auth(paths::CONFIRM_EMAIL, &token, json!({"code": code}))
-        .await
-        .err(ErrorCode::CodeExpired);
+    cov.post_auth(
+        paths::CONFIRM_EMAIL,
+        &token,
+        json!({"code": code, "challenge_id": ec}),
+    )
+    .await
+    .err(ErrorCode::CodeExpired);
 
     // --- tokens: missing, unknown, expired, revoked on every authenticated route, and refresh
     let authenticated: [(Method, &str, Option<Value>); 6] = [
@@ -648,7 +717,7 @@ async fn every_documented_error_code_of_every_endpoint_is_produced() {
         (
             Method::POST,
             paths::CONFIRM_EMAIL,
-            Some(json!({"code": "123456"})),
+            Some(json!({"code": "123456", "challenge_id": "xwc_x"})),
         ),
         (
             Method::POST,

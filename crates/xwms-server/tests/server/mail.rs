@@ -35,6 +35,8 @@ async fn sign_up_over_real_smtp_and_verify_with_the_received_code() {
     )
     .await;
     assert_eq!(answer.status(), 202);
+    let sent: serde_json::Value = answer.json().await.unwrap();
+    let challenge = sent["data"]["challenge_id"].as_str().unwrap().to_owned();
 
     let message = tokio::task::spawn_blocking(move || {
         let m = smtp.wait_for("sanne@example.com", 0, Duration::from_secs(20));
@@ -65,7 +67,7 @@ async fn sign_up_over_real_smtp_and_verify_with_the_received_code() {
     let verified = post(
         &url,
         "/api/auth/verify-email",
-        json!({"email": "sanne@example.com", "code": code}),
+        json!({"email": "sanne@example.com", "code": code, "challenge_id": challenge}),
     )
     .await;
     assert_eq!(verified.status(), 200);
@@ -105,16 +107,15 @@ async fn the_in_process_test_server_has_demo_accounts_and_a_readable_mailbox() {
     assert_eq!(body["data"]["user"]["is_agent"], true);
 
     let since = server.mailbox().count();
-    assert_eq!(
-        post(
-            &url,
-            "/api/auth/password/forgot",
-            json!({"email": "anna@example.com"})
-        )
-        .await
-        .status(),
-        202
-    );
+    let forgot = post(
+        &url,
+        "/api/auth/password/forgot",
+        json!({"email": "anna@example.com"}),
+    )
+    .await;
+    assert_eq!(forgot.status(), 202);
+    let sent: serde_json::Value = forgot.json().await.unwrap();
+    let challenge = sent["data"]["challenge_id"].as_str().unwrap().to_owned();
     let mailbox = server.mailbox().clone();
     let code = tokio::task::spawn_blocking(move || {
         mailbox
@@ -132,7 +133,7 @@ async fn the_in_process_test_server_has_demo_accounts_and_a_readable_mailbox() {
     let reset = post(
         &url,
         "/api/auth/password/reset",
-        json!({"email": "anna@example.com", "code": code, "new_password": "Fresh-Tulips-2026"}),
+        json!({"email": "anna@example.com", "code": code, "challenge_id": challenge, "new_password": "Fresh-Tulips-2026"}),
     )
     .await;
     assert_eq!(reset.status(), 200);

@@ -5,7 +5,7 @@ use xwms_api::ErrorCode;
 use xwms_server::accounts::events;
 use xwms_server::mail::MailKind;
 
-use crate::support::{harness, Harness, OTHER_PASSWORD, PASSWORD};
+use crate::support::{challenge, harness, Harness, OTHER_PASSWORD, PASSWORD};
 
 const EMAIL: &str = "anna@example.com";
 const NEW_PASSWORD: &str = "Windmill-Harbour-9";
@@ -15,10 +15,16 @@ async fn forgot(h: &Harness, email: &str) -> crate::support::Answer {
         .await
 }
 
-async fn reset(h: &Harness, email: &str, code: &str, password: &str) -> crate::support::Answer {
+async fn reset(
+    h: &Harness,
+    email: &str,
+    challenge: &str,
+    code: &str,
+    password: &str,
+) -> crate::support::Answer {
     h.post(
         "/api/auth/password/reset",
-        json!({"email": email, "code": code, "new_password": password}),
+        json!({"email": email, "code": code, "challenge_id": challenge, "new_password": password}),
     )
     .await
 }
@@ -34,18 +40,24 @@ async fn forgot_password_answers_the_same_for_every_address() {
     let unknown = forgot(&h, "nobody@example.com").await;
     assert_eq!(h.hashes(), hashes, "no hashing either way");
     known.ok(202);
+    let (known_c, unknown_c) = (challenge(&known), challenge(&unknown));
     assert_eq!(
         known.data(),
-        &json!({"email": EMAIL, "expires_in_seconds": 600, "resend_after_seconds": 46})
+        &json!({"email": EMAIL, "expires_in_seconds": 600, "resend_after_seconds": 46, "challenge_id": known_c})
     );
     assert_eq!(known.status, unknown.status);
+    assert_eq!(known_c.len(), unknown_c.len());
+    assert_ne!(known_c, unknown_c);
     assert_eq!(
         String::from_utf8(known.bytes.clone())
             .unwrap()
-            .replace(EMAIL, "A"),
+            .replace(EMAIL, "A")
+            .replace(&known_c, "C"),
         String::from_utf8(unknown.bytes.clone())
             .unwrap()
             .replace("nobody@example.com", "A")
+            .replace(&unknown_c, "C"),
+        "byte-identical apart from the address sent and the random challenge"
     );
     h.deliver().await;
     let new: Vec<_> = h.mailbox.all().into_iter().skip(before).collect();
@@ -68,17 +80,21 @@ async fn reset_sets_the_new_password_ends_every_session_and_mails_a_notice() {
     let h = harness();
     let first = h.signed_in(EMAIL).await;
     let second = h.sign_in(EMAIL, PASSWORD).await;
-    forgot(&h, EMAIL).await.ok(202);
+    let c = challenge(forgot(&h, EMAIL).await.ok(202));
     let code = h.code(EMAIL, MailKind::ResetCode).await;
 
     // The rule applies (field new_password) and refusing it does not use up the code.
-    reset(&h, EMAIL, &code, "password1")
+    reset(&h, EMAIL, &c, &code, "password1")
         .await
         .err_field(ErrorCode::PasswordMissingUpper, "new_password");
-    reset(&h, EMAIL, &code, "Password1")
+    reset(&h, EMAIL, &c, &code, "Password1")
         .await
         .err_field(ErrorCode::PasswordTooCommon, "new_password");
-    reset(&h, EMAIL, &code, NEW_PASSWORD).await.ok(200);
+    // The right code without its challenge is no code (and uses up nothing).
+    reset(&h, EMAIL, "xwc_made_up", &code, NEW_PASSWORD)
+        .await
+        .err_field(ErrorCode::CodeNone, "code");
+    reset(&h, EMAIL, &c, &code, NEW_PASSWORD).await.ok(200);
 
     for tokens in [&first, &second] {
         h.get_auth("/api/account", tokens.access_token.expose())
@@ -98,7 +114,7 @@ async fn reset_sets_the_new_password_ends_every_session_and_mails_a_notice() {
     );
     // Single use.
     h.advance(5);
-    reset(&h, EMAIL, &code, "Another-Pass-123")
+    reset(&h, EMAIL, &c, &code, "Another-Pass-123")
         .await
         .err(ErrorCode::CodeNone);
     let id = first.user.sub.clone();
@@ -111,38 +127,38 @@ async fn reset_sets_the_new_password_ends_every_session_and_mails_a_notice() {
 async fn the_reset_code_lives_ten_minutes_and_dies_after_five_wrong_tries() {
     let h = harness();
     h.verified_user(EMAIL, PASSWORD).await;
-    forgot(&h, EMAIL).await.ok(202);
+    let c = challenge(forgot(&h, EMAIL).await.ok(202));
     let code = h.code(EMAIL, MailKind::ResetCode).await;
     let wrong = if code == "999999" { "999998" } else { "999999" };
-    reset(&h, EMAIL, wrong, NEW_PASSWORD)
+    reset(&h, EMAIL, &c, wrong, NEW_PASSWORD)
         .await
         .err(ErrorCode::CodeIncorrect);
-    reset(&h, EMAIL, &code, NEW_PASSWORD)
+    reset(&h, EMAIL, &c, &code, NEW_PASSWORD)
         .await
         .err(ErrorCode::CodeTooSoon);
     for _ in 0..4 {
         h.advance(5);
-        reset(&h, EMAIL, wrong, NEW_PASSWORD)
+        reset(&h, EMAIL, &c, wrong, NEW_PASSWORD)
             .await
             .err(ErrorCode::CodeIncorrect);
     }
     h.advance(5);
-    reset(&h, EMAIL, &code, NEW_PASSWORD)
+    reset(&h, EMAIL, &c, &code, NEW_PASSWORD)
         .await
         .err(ErrorCode::CodeTooManyAttempts);
 
     h.advance(60);
-    forgot(&h, EMAIL).await.ok(202);
+    let c = challenge(forgot(&h, EMAIL).await.ok(202));
     let code = h.code(EMAIL, MailKind::ResetCode).await;
     h.advance(599);
-    reset(&h, EMAIL, wrong, NEW_PASSWORD)
+    reset(&h, EMAIL, &c, wrong, NEW_PASSWORD)
         .await
         .err(ErrorCode::CodeIncorrect);
     h.advance(1);
-    reset(&h, EMAIL, &code, NEW_PASSWORD)
+    reset(&h, EMAIL, &c, &code, NEW_PASSWORD)
         .await
         .err(ErrorCode::CodeExpired);
-    reset(&h, "nobody@example.com", &code, NEW_PASSWORD)
+    reset(&h, "nobody@example.com", &c, &code, NEW_PASSWORD)
         .await
         .err(ErrorCode::CodeNone);
 }
@@ -159,9 +175,9 @@ async fn a_reset_through_the_mailbox_lifts_a_lock() {
         .await
         .err(ErrorCode::Locked);
     h.advance(46);
-    forgot(&h, EMAIL).await.ok(202);
+    let c = challenge(forgot(&h, EMAIL).await.ok(202));
     let code = h.code(EMAIL, MailKind::ResetCode).await;
-    reset(&h, EMAIL, &code, NEW_PASSWORD).await.ok(200);
+    reset(&h, EMAIL, &c, &code, NEW_PASSWORD).await.ok(200);
     h.sign_in(EMAIL, NEW_PASSWORD).await;
 }
 
@@ -170,9 +186,9 @@ async fn a_reset_also_verifies_an_unverified_address() {
     let h = harness();
     h.sign_up("A", "a@example.com", PASSWORD).await.ok(202);
     h.advance(46);
-    forgot(&h, "a@example.com").await.ok(202);
+    let c = challenge(forgot(&h, "a@example.com").await.ok(202));
     let code = h.code("a@example.com", MailKind::ResetCode).await;
-    reset(&h, "a@example.com", &code, NEW_PASSWORD)
+    reset(&h, "a@example.com", &c, &code, NEW_PASSWORD)
         .await
         .ok(200);
     assert!(

@@ -278,14 +278,17 @@ async fn every_way_a_session_ends_reaches_its_socket() {
             }
             "password_reset" => {
                 let since = server.mailbox().count();
-                post("/api/auth/password/forgot", None, json!({"email": ANNA.email})).await;
+                let (status, sent) =
+                    post("/api/auth/password/forgot", None, json!({"email": ANNA.email})).await;
+                assert_eq!(status, 202, "{sent}");
+                let challenge = sent["data"]["challenge_id"].as_str().unwrap().to_owned();
                 let code = server
                     .wait_for_code(ANNA.email, MailKind::ResetCode, since)
                     .unwrap();
                 post(
                     "/api/auth/password/reset",
                     None,
-                    json!({"email": ANNA.email, "code": code, "new_password": ANNA.password}),
+                    json!({"email": ANNA.email, "code": code, "challenge_id": challenge, "new_password": ANNA.password}),
                 )
                 .await
             }

@@ -11,7 +11,8 @@ use xwms_server::accounts::{events, ClientMeta, SecondFactor, SignInAttempt, Use
 use xwms_server::mail::MailKind;
 
 use crate::support::{
-    device, device_info, harness, harness_with, Answer, Harness, NOW, OTHER_PASSWORD, PASSWORD,
+    challenge, device, device_info, harness, harness_with, Answer, Harness, NOW, OTHER_PASSWORD,
+    PASSWORD,
 };
 
 const EMAIL: &str = "anna@example.com";
@@ -165,7 +166,25 @@ async fn an_unknown_address_answers_exactly_like_a_wrong_password_after_the_same
     let a = fail(&h, EMAIL).await;
     let b = fail(&h, "nobody@example.com").await;
     a.err(ErrorCode::Locked);
-    assert_eq!((a.status, &a.bytes), (b.status, &b.bytes));
+    // The lock carries the challenge of the unlock code (a decoy one for the unknown address):
+    // random, so the answers are identical apart from it.
+    let (a_c, b_c) = (challenge(&a), challenge(&b));
+    assert_ne!(a_c, b_c);
+    assert_eq!(a_c.len(), b_c.len());
+    assert_eq!(
+        (
+            a.status,
+            String::from_utf8(a.bytes.clone())
+                .unwrap()
+                .replace(&a_c, "C")
+        ),
+        (
+            b.status,
+            String::from_utf8(b.bytes.clone())
+                .unwrap()
+                .replace(&b_c, "C")
+        )
+    );
     assert!(h.last_mail(EMAIL, MailKind::UnlockCode).await.is_some());
     assert!(h.mailbox.to("nobody@example.com").is_empty());
     // Unlock attempts and resends answer alike too.
@@ -173,23 +192,27 @@ async fn an_unknown_address_answers_exactly_like_a_wrong_password_after_the_same
     let a = h
         .post(
             "/api/auth/unlock",
-            json!({"email": EMAIL, "code": "000001"}),
+            json!({"email": EMAIL, "code": "000001", "challenge_id": a_c}),
         )
         .await;
     let b = h
         .post(
             "/api/auth/unlock",
-            json!({"email": "nobody@example.com", "code": "000001"}),
+            json!({"email": "nobody@example.com", "code": "000001", "challenge_id": b_c}),
         )
         .await;
+    a.err(ErrorCode::CodeIncorrect);
     assert_eq!((a.status, &a.bytes), (b.status, &b.bytes));
     let a = h
-        .post("/api/auth/unlock/resend", json!({"email": EMAIL}))
+        .post(
+            "/api/auth/unlock/resend",
+            json!({"email": EMAIL, "challenge_id": a_c}),
+        )
         .await;
     let b = h
         .post(
             "/api/auth/unlock/resend",
-            json!({"email": "nobody@example.com"}),
+            json!({"email": "nobody@example.com", "challenge_id": b_c}),
         )
         .await;
     a.err(ErrorCode::CodeResendTooSoon);
@@ -355,6 +378,7 @@ async fn failures_slow_sign_in_then_lock_and_the_mailed_code_unlocks_at_once() {
     }
     // From the fifth, the wait doubles: 1, 2, 4, 8, 16 s ...
     fail(&h, EMAIL).await.err(ErrorCode::InvalidCredentials);
+    let mut lock_challenge = None;
     for (failures, wait) in [(5, 1), (6, 2), (7, 4), (8, 8), (9, 16)] {
         let throttled = h.sign_in_answer(EMAIL, PASSWORD).await;
         throttled.err(ErrorCode::Throttled);
@@ -369,11 +393,14 @@ async fn failures_slow_sign_in_then_lock_and_the_mailed_code_unlocks_at_once() {
         if failures < 9 {
             answer.err(ErrorCode::InvalidCredentials);
         } else {
-            // The tenth failure locks the account and mails an unlock code.
+            // The tenth failure locks the account and mails an unlock code; the answer carries
+            // the challenge that code belongs to.
             answer.err(ErrorCode::Locked);
             assert_eq!(answer.retry_after(), Some(15 * 60));
+            lock_challenge = Some(challenge(&answer));
         }
     }
+    let lock_challenge = lock_challenge.unwrap();
     let mail = h.last_mail(EMAIL, MailKind::UnlockCode).await.unwrap();
     assert_eq!(mail.language, "en");
     let code = mail.code().unwrap();
@@ -383,9 +410,19 @@ async fn failures_slow_sign_in_then_lock_and_the_mailed_code_unlocks_at_once() {
         .await
         .err(ErrorCode::Locked);
 
-    h.post("/api/auth/unlock", json!({"email": EMAIL, "code": code}))
-        .await
-        .ok(200);
+    // The code works only with the challenge of the lock that mailed it.
+    h.post(
+        "/api/auth/unlock",
+        json!({"email": EMAIL, "code": code, "challenge_id": "xwc_made_up"}),
+    )
+    .await
+    .err_field(ErrorCode::CodeNone, "code");
+    h.post(
+        "/api/auth/unlock",
+        json!({"email": EMAIL, "code": code, "challenge_id": lock_challenge}),
+    )
+    .await
+    .ok(200);
     // Access is back at once, and the counters start over.
     let tokens = h.sign_in(EMAIL, PASSWORD).await;
     assert_eq!(tokens.user.sub, user.sub);
@@ -451,14 +488,20 @@ async fn one_hundred_failures_stop_hard_until_the_mailbox_code_lifts_it() {
         .await
         .err(ErrorCode::Locked);
 
-    // The owner asks for a new code and unlocks: the lock never keeps the mailbox owner out.
-    h.post("/api/auth/unlock/resend", json!({"email": EMAIL}))
-        .await
-        .ok(202);
+    // The owner asks for a new code (a new challenge) and unlocks: the lock never keeps the
+    // mailbox owner out.
+    let c = challenge(
+        h.post("/api/auth/unlock/resend", json!({"email": EMAIL}))
+            .await
+            .ok(202),
+    );
     let code = h.code(EMAIL, MailKind::UnlockCode).await;
-    h.post("/api/auth/unlock", json!({"email": EMAIL, "code": code}))
-        .await
-        .ok(200);
+    h.post(
+        "/api/auth/unlock",
+        json!({"email": EMAIL, "code": code, "challenge_id": c}),
+    )
+    .await
+    .ok(200);
     h.sign_in(EMAIL, PASSWORD).await;
 }
 
@@ -466,42 +509,73 @@ async fn one_hundred_failures_stop_hard_until_the_mailbox_code_lifts_it() {
 async fn unlock_resend_follows_the_46_second_rule_and_answers_alike_for_everyone() {
     let h = harness();
     h.verified_user(EMAIL, PASSWORD).await;
+    let mut locked = None;
     for _ in 0..10 {
         h.advance(61);
-        fail(&h, EMAIL).await;
+        locked = Some(fail(&h, EMAIL).await);
     }
+    let lock_challenge = challenge(locked.as_ref().unwrap().err(ErrorCode::Locked));
     let first = h.code(EMAIL, MailKind::UnlockCode).await;
     let refused = h
-        .post("/api/auth/unlock/resend", json!({"email": EMAIL}))
+        .post(
+            "/api/auth/unlock/resend",
+            json!({"email": EMAIL, "challenge_id": lock_challenge}),
+        )
         .await;
     refused.err(ErrorCode::CodeResendTooSoon);
     assert_eq!(refused.retry_after(), Some(46));
+    // A new challenge is under the same rule.
+    h.post("/api/auth/unlock/resend", json!({"email": EMAIL}))
+        .await
+        .err(ErrorCode::CodeResendTooSoon);
     h.advance(46);
     let sent = h
         .post(
             "/api/auth/unlock/resend",
-            json!({"email": EMAIL, "language": "nl"}),
+            json!({"email": EMAIL, "language": "nl", "challenge_id": lock_challenge}),
         )
         .await;
     sent.ok(202);
+    assert_eq!(challenge(&sent), lock_challenge, "a resend keeps the challenge");
     let mail = h.last_mail(EMAIL, MailKind::UnlockCode).await.unwrap();
     assert_eq!(
         mail.subject,
         "Uw XWMS-account is vergrendeld: ontgrendelcode"
     );
-    assert_ne!(mail.code().unwrap(), first);
+    let second = mail.code().unwrap();
+    assert_ne!(second, first);
     let unknown = h
         .post(
             "/api/auth/unlock/resend",
             json!({"email": "x@example.com", "language": "nl"}),
         )
         .await;
+    let unknown_challenge = challenge(&unknown);
     assert_eq!(
-        String::from_utf8(sent.bytes).unwrap().replace(EMAIL, "A"),
+        String::from_utf8(sent.bytes)
+            .unwrap()
+            .replace(EMAIL, "A")
+            .replace(&lock_challenge, "C"),
         String::from_utf8(unknown.bytes)
             .unwrap()
             .replace("x@example.com", "A")
+            .replace(&unknown_challenge, "C"),
+        "byte-identical apart from the address sent and the random challenge"
     );
+    // The old code of the challenge is void; the resent one unlocks.
+    h.post(
+        "/api/auth/unlock",
+        json!({"email": EMAIL, "code": first, "challenge_id": lock_challenge}),
+    )
+    .await
+    .err(ErrorCode::CodeIncorrect);
+    h.advance(5);
+    h.post(
+        "/api/auth/unlock",
+        json!({"email": EMAIL, "code": second, "challenge_id": lock_challenge}),
+    )
+    .await
+    .ok(200);
     // An account that is not locked gets no code: the same answer, no mail.
     h.verified_user("free@example.com", PASSWORD).await;
     h.deliver().await;

@@ -311,11 +311,13 @@ impl Harness {
 
     /// Signs up and verifies `email`; the clock moves past every cooldown.
     pub async fn verified_user(&self, email: &str, password: &str) {
-        self.sign_up("Test Person", email, password).await.ok(202);
+        let answer = self.sign_up("Test Person", email, password).await;
+        answer.ok(202);
+        let challenge = answer.data()["challenge_id"].as_str().unwrap().to_owned();
         let code = self.code(email, MailKind::VerifyEmail).await;
         self.post(
             "/api/auth/verify-email",
-            json!({"email": email, "code": code}),
+            json!({"email": email, "code": code, "challenge_id": challenge}),
         )
         .await
         .ok(200);
@@ -358,6 +360,15 @@ impl Harness {
     }
 }
 
+/// The challenge id of a `CodeSent` answer.
+#[track_caller]
+pub fn challenge(answer: &Answer) -> String {
+    answer.data()["challenge_id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no challenge in {}", answer.body))
+        .to_owned()
+}
+
 /// The TOTP code of a base32 secret at `at` (what an authenticator app shows).
 pub fn totp_code(secret_base32: &str, at: OffsetDateTime) -> String {
     let secret = totp_rs::Secret::try_from_base32(secret_base32).unwrap();
@@ -373,7 +384,7 @@ pub fn valid_body(path: &str) -> Value {
             json!({"name": "N", "email": "n@example.com", "password": PASSWORD})
         }
         p if p == paths::VERIFY_EMAIL || p == paths::UNLOCK => {
-            json!({"email": "n@example.com", "code": "123456"})
+            json!({"email": "n@example.com", "code": "123456", "challenge_id": "xwc_x"})
         }
         p if p == paths::RESEND_VERIFICATION
             || p == paths::RESEND_UNLOCK
@@ -386,7 +397,7 @@ pub fn valid_body(path: &str) -> Value {
         }
         p if p == paths::REFRESH => json!({"refresh_token": "xwms_rt_x"}),
         p if p == paths::RESET_PASSWORD => {
-            json!({"email": "n@example.com", "code": "123456", "new_password": PASSWORD})
+            json!({"email": "n@example.com", "code": "123456", "challenge_id": "xwc_x", "new_password": PASSWORD})
         }
         p if p == paths::RECOVERY_REQUEST => json!({
             "email": "n@example.com", "name": "N", "contact_email": "c@example.com", "lost": ["password"], "details": ""
@@ -395,7 +406,8 @@ pub fn valid_body(path: &str) -> Value {
         p if p == paths::CHANGE_EMAIL => {
             json!({"new_email": "m@example.com", "password": PASSWORD})
         }
-        p if p == paths::CONFIRM_EMAIL || p == sp::TWO_FACTOR_ENABLE => json!({"code": "123456"}),
+        p if p == paths::CONFIRM_EMAIL => json!({"code": "123456", "challenge_id": "xwc_x"}),
+        p if p == sp::TWO_FACTOR_ENABLE => json!({"code": "123456"}),
         p if p == paths::CHANGE_PASSWORD => {
             json!({"current_password": PASSWORD, "new_password": "Other-Pass-99"})
         }

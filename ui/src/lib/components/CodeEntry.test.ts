@@ -67,7 +67,7 @@ describe("code field", () => {
 
 describe("resend countdown", () => {
   function sent(email = "a@example.com"): Result<CodeSent> {
-    return { status: "ok", data: { email, expires_in_seconds: 300, resend_after_seconds: 46 } };
+    return { status: "ok", data: { email, expires_in_seconds: 300, resend_after_seconds: 46, challenge_id: "xwc_test" } };
   }
 
   it("counts down visibly from 46 s and only then allows a new code", async () => {
