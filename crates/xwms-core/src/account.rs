@@ -32,10 +32,9 @@ use time::OffsetDateTime;
 use tokio::sync::{broadcast, watch};
 use xwms_api::auth::{
     paths, CodeSent, DeviceInfo, EmailChangeRequest, EmailCodeRequest, EmailConfirmRequest,
-    EmailRequest,
-    PasswordChangeRequest, PasswordChanged, ProfileUpdate, RecoveryFiled, RecoveryRequest,
-    RefreshRequest, ResetPasswordRequest, SessionTokens, SignInRequest, SignInResponse,
-    SignUpRequest, UserProfile,
+    EmailRequest, PasswordChangeRequest, PasswordChanged, ProfileUpdate, RecoveryFiled,
+    RecoveryRequest, RefreshRequest, ResetPasswordRequest, SessionTokens, SignInRequest,
+    SignInResponse, SignUpRequest, UserProfile,
 };
 use xwms_api::security::SecurityEventInfo;
 use xwms_api::{ErrorBody, ErrorCode};
@@ -698,7 +697,10 @@ impl AccountSession {
     /// Mails a password reset code (the same answer whether the address has an account).
     pub async fn forgot_password(&self, email: &str) -> Result<CodeSent, CoreError> {
         let request = self.email_request(CodePurpose::ResetPassword, email);
-        let sent = self.api().post(paths::FORGOT_PASSWORD, &request, None).await;
+        let sent = self
+            .api()
+            .post(paths::FORGOT_PASSWORD, &request, None)
+            .await;
         self.note_sent(CodePurpose::ResetPassword, email, sent)
     }
 

@@ -125,6 +125,8 @@ CREATE TABLE code_tries (
     id      INTEGER PRIMARY KEY,
     purpose TEXT NOT NULL,
     subject TEXT NOT NULL,
+    -- The limit key of the client that tried.
+    network TEXT NOT NULL,
     at      INTEGER NOT NULL
 ) STRICT;
 CREATE INDEX code_tries_subject ON code_tries (purpose, subject, at);

@@ -126,90 +126,92 @@ impl Accounts {
             .await?;
         let address = new.address.clone();
         let ip = client.ip.clone();
-        let challenge_id = self.write(move |tx, ctx| {
-            guard::clear_budget(
-                tx,
-                guard::GuardKey {
-                    email_key: &user.email_key,
-                    budget: guard::REAUTH_BUDGET,
-                },
-            )?;
-            if let Some(wait) = codes::resend_wait(tx, Purpose::ChangeEmail, &user.id, ctx.now)? {
-                return Ok(Err(ApiError::retry_after(
-                    ErrorCode::CodeResendTooSoon,
-                    wait,
-                )));
-            }
-            let owner = users::by_email_key(tx, &new.key)?;
-            let target = Target {
-                user_id: Some(user.id.clone()),
-                email: new.address.clone(),
-                decoy: owner.is_some(),
-                new_email: Some(new.address.clone()),
-                ..Target::default()
-            };
-            let started = codes::start(
-                tx,
-                ctx.random(),
-                ctx.now,
-                Purpose::ChangeEmail,
-                &user.id,
-                target,
-            )?;
-            match owner {
-                Some(owner) => {
-                    let facts = MailFacts {
-                        name: owner.name.clone(),
-                        ..MailFacts::default()
-                    };
-                    ctx.mail(
-                        tx,
-                        MailKind::EmailInUse,
-                        &owner.email,
-                        owner.language,
-                        &facts,
-                    )?;
+        let challenge_id = self
+            .write(move |tx, ctx| {
+                guard::clear_budget(
+                    tx,
+                    guard::GuardKey {
+                        email_key: &user.email_key,
+                        budget: guard::REAUTH_BUDGET,
+                    },
+                )?;
+                if let Some(wait) = codes::resend_wait(tx, Purpose::ChangeEmail, &user.id, ctx.now)?
+                {
+                    return Ok(Err(ApiError::retry_after(
+                        ErrorCode::CodeResendTooSoon,
+                        wait,
+                    )));
                 }
-                None => {
-                    let facts = MailFacts {
-                        name: user.name.clone(),
-                        code: started.code,
-                        minutes: minutes(Purpose::ChangeEmail),
-                        email: new.address.clone(),
-                        ..MailFacts::default()
-                    };
-                    ctx.mail(
-                        tx,
-                        MailKind::EmailChangeCode,
-                        &new.address,
-                        user.language,
-                        &facts,
-                    )?;
+                let owner = users::by_email_key(tx, &new.key)?;
+                let target = Target {
+                    user_id: Some(user.id.clone()),
+                    email: new.address.clone(),
+                    decoy: owner.is_some(),
+                    new_email: Some(new.address.clone()),
+                    ..Target::default()
+                };
+                let started = codes::start(
+                    tx,
+                    ctx.random(),
+                    ctx.now,
+                    Purpose::ChangeEmail,
+                    &user.id,
+                    target,
+                )?;
+                match owner {
+                    Some(owner) => {
+                        let facts = MailFacts {
+                            name: owner.name.clone(),
+                            ..MailFacts::default()
+                        };
+                        ctx.mail(
+                            tx,
+                            MailKind::EmailInUse,
+                            &owner.email,
+                            owner.language,
+                            &facts,
+                        )?;
+                    }
+                    None => {
+                        let facts = MailFacts {
+                            name: user.name.clone(),
+                            code: started.code,
+                            minutes: minutes(Purpose::ChangeEmail),
+                            email: new.address.clone(),
+                            ..MailFacts::default()
+                        };
+                        ctx.mail(
+                            tx,
+                            MailKind::EmailChangeCode,
+                            &new.address,
+                            user.language,
+                            &facts,
+                        )?;
+                    }
                 }
-            }
-            let notice = MailFacts {
-                name: user.name.clone(),
-                email: new.address.clone(),
-                ..MailFacts::default()
-            };
-            ctx.mail(
-                tx,
-                MailKind::EmailChangeRequested,
-                &user.email,
-                user.language,
-                &notice,
-            )?;
-            events::record(
-                tx,
-                &user.id,
-                kind::EMAIL_CHANGE_REQUESTED,
-                &ip,
-                ctx.now,
-                json!({ "new_email": new.address }),
-            )?;
-            Ok(Ok(started.challenge_id))
-        })
-        .await??;
+                let notice = MailFacts {
+                    name: user.name.clone(),
+                    email: new.address.clone(),
+                    ..MailFacts::default()
+                };
+                ctx.mail(
+                    tx,
+                    MailKind::EmailChangeRequested,
+                    &user.email,
+                    user.language,
+                    &notice,
+                )?;
+                events::record(
+                    tx,
+                    &user.id,
+                    kind::EMAIL_CHANGE_REQUESTED,
+                    &ip,
+                    ctx.now,
+                    json!({ "new_email": new.address }),
+                )?;
+                Ok(Ok(started.challenge_id))
+            })
+            .await??;
         Ok(code_sent(&address, Purpose::ChangeEmail, challenge_id))
     }
 
@@ -223,18 +225,18 @@ impl Accounts {
     ) -> Result<UserProfile, ApiError> {
         let (id, ip) = (auth.user_id.clone(), client.ip.clone());
         self.write(move |tx, ctx| {
-            let pending =
-                match codes::attempt(
-                    tx,
-                    ctx.now,
-                    Purpose::ChangeEmail,
-                    &id,
-                    &req.challenge_id,
-                    req.code.expose(),
-                )? {
-                    Ok(pending) => pending,
-                    Err(denied) => return Ok(Err(denied)),
-                };
+            let pending = match codes::attempt(
+                tx,
+                ctx.now,
+                Purpose::ChangeEmail,
+                &id,
+                &req.challenge_id,
+                req.code.expose(),
+                &ip,
+            )? {
+                Ok(pending) => pending,
+                Err(denied) => return Ok(Err(denied)),
+            };
             let (Some(mut user), Some(new_email)) = (users::by_id(tx, &id)?, pending.new_email)
             else {
                 return Ok(Err(ApiError::field(ErrorCode::CodeNone, "code")));

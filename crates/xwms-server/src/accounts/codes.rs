@@ -11,8 +11,11 @@
 //! ([`CodePolicy::max_pending`], the oldest dropped), so a stranger asking for a code does not
 //! void the one the mailbox owner is typing. A challenge that arrives within the resend period
 //! is stored but its code is not mailed (`mailed = 0`); a resend mails a fresh code for it.
-//! Wrong tries are also capped per purpose and address per day across every code
-//! ([`CodePolicy::tries_per_day`]), so re-issuing codes never gives unlimited guesses.
+//! Wrong tries are also capped per purpose and address per day across every code, per client
+//! network and in all ([`CodePolicy::tries_per_day_per_network`], [`CodePolicy::tries_per_day`]),
+//! so re-issuing codes never gives unlimited guesses, and one stranger cannot use up the tries
+//! the owner needs. When the pending challenges are more than [`CodePolicy::max_pending`], a
+//! code that was never mailed goes first, then the oldest.
 //! A try with an unknown challenge id is `code.none` and counts nowhere: nothing was guessed.
 
 use rusqlite::{params, Connection, OptionalExtension};
@@ -255,7 +258,7 @@ pub fn start(
     conn.prepare_cached(
         "DELETE FROM email_codes WHERE purpose = ?1 AND subject = ?2 AND challenge_hash NOT IN
              (SELECT challenge_hash FROM email_codes WHERE purpose = ?1 AND subject = ?2
-              ORDER BY sent_at DESC, rowid DESC LIMIT ?3)",
+              ORDER BY mailed DESC, sent_at DESC, rowid DESC LIMIT ?3)",
     )?
     .execute(params![purpose.as_str(), subject, policy.max_pending])?;
     Ok(Started {
@@ -333,27 +336,53 @@ pub fn resend(
     Ok(Resent::Code((!pending.decoy).then_some(code), pending))
 }
 
-/// Wrong tries for `purpose` and `subject` within the daily window, and the oldest.
+/// Wrong tries for `purpose` and `subject` within the daily window (from `network` only, or from
+/// everyone), and the oldest.
 fn tries_today(
     conn: &Connection,
     purpose: Purpose,
     subject: &str,
+    network: Option<&str>,
     now: OffsetDateTime,
 ) -> rusqlite::Result<(u32, Option<OffsetDateTime>)> {
     let since = to_millis(now - purpose.policy().tries_per_day.window);
     let (count, oldest): (u32, Option<i64>) = conn
         .prepare_cached(
-            "SELECT count(*), min(at) FROM code_tries WHERE purpose = ?1 AND subject = ?2 AND at > ?3",
+            "SELECT count(*), min(at) FROM code_tries
+             WHERE purpose = ?1 AND subject = ?2 AND at > ?3 AND (?4 IS NULL OR network = ?4)",
         )?
-        .query_row(params![purpose.as_str(), subject, since], |row| {
+        .query_row(params![purpose.as_str(), subject, since, network], |row| {
             Ok((row.get(0)?, row.get(1)?))
         })?;
     Ok((count, oldest.map(from_millis)))
 }
 
-/// One try of `given` for the challenge `challenge_id` of `subject`: `Ok(code)` (and every code
-/// of this purpose and address is used up) or the denial, with the try counted when it was a
-/// real try.
+/// Seconds until `network` may try a code for `purpose` and `subject` again, when a daily cap
+/// is reached; and the tries left today otherwise.
+fn daily_cap(
+    conn: &Connection,
+    purpose: Purpose,
+    subject: &str,
+    network: &str,
+    now: OffsetDateTime,
+) -> rusqlite::Result<Result<u32, u32>> {
+    let policy = purpose.policy();
+    let (mine, my_oldest) = tries_today(conn, purpose, subject, Some(network), now)?;
+    let (all, oldest) = tries_today(conn, purpose, subject, None, now)?;
+    if let Some(wait) = policy.tries_per_day_per_network.wait(mine, my_oldest, now) {
+        return Ok(Err(wait));
+    }
+    if let Some(wait) = policy.tries_per_day.wait(all, oldest, now) {
+        return Ok(Err(wait));
+    }
+    Ok(Ok(
+        (policy.tries_per_day_per_network.max - mine).min(policy.tries_per_day.max - all)
+    ))
+}
+
+/// One try of `given` for the challenge `challenge_id` of `subject` by a client of `network` (its
+/// limit key): `Ok(code)` (and every code of this purpose and address is used up) or the denial,
+/// with the try counted when it was a real try.
 pub fn attempt(
     conn: &Connection,
     now: OffsetDateTime,
@@ -361,6 +390,7 @@ pub fn attempt(
     subject: &str,
     challenge_id: &str,
     given: &str,
+    network: &str,
 ) -> rusqlite::Result<Result<PendingCode, ApiError>> {
     let policy = purpose.policy();
     let pending = load(conn, purpose, subject, challenge_id)?;
@@ -373,10 +403,12 @@ pub fn attempt(
     let equal: bool = computed.ct_eq(expected.as_slice()).into();
     let matches = equal && pending.as_ref().is_some_and(|p| !p.decoy);
     if pending.is_some() {
-        let (today, oldest) = tries_today(conn, purpose, subject, now)?;
-        if let Some(wait) = policy.tries_per_day.wait(today, oldest, now) {
-            return Ok(Err(ApiError::retry_after(ErrorCode::CodeTooManyAttempts, wait)
-                .with_field("code")));
+        if let Err(wait) = daily_cap(conn, purpose, subject, network, now)? {
+            return Ok(Err(ApiError::retry_after(
+                ErrorCode::CodeTooManyAttempts,
+                wait,
+            )
+            .with_field("code")));
         }
     }
     let verdict = policy.judge(pending.as_ref().map(|p| &p.state), matches, now);
@@ -402,10 +434,11 @@ pub fn attempt(
                 token_hash(challenge_id),
                 to_millis(now)
             ])?;
-            conn.prepare_cached("INSERT INTO code_tries (purpose, subject, at) VALUES (?1, ?2, ?3)")?
-                .execute(params![purpose.as_str(), subject, to_millis(now)])?;
-            let (today, _) = tries_today(conn, purpose, subject, now)?;
-            let left_today = policy.tries_per_day.max.saturating_sub(today);
+            conn.prepare_cached(
+                "INSERT INTO code_tries (purpose, subject, network, at) VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![purpose.as_str(), subject, network, to_millis(now)])?;
+            let left_today = daily_cap(conn, purpose, subject, network, now)?.unwrap_or(0);
             ApiError::field(ErrorCode::CodeIncorrect, "code")
                 .with_attempts_left(attempts_left.min(left_today))
         }
@@ -450,7 +483,15 @@ mod tests {
     fn the_code_and_challenge_are_stored_only_as_hashes() {
         let conn = conn();
         let random = SeededRandom::new(1);
-        let started = start(&conn, &random, T0, Purpose::Unlock, "a@example.com", target()).unwrap();
+        let started = start(
+            &conn,
+            &random,
+            T0,
+            Purpose::Unlock,
+            "a@example.com",
+            target(),
+        )
+        .unwrap();
         let code = started.code.unwrap();
         let dump: String = conn
             .query_row(
@@ -471,45 +512,184 @@ mod tests {
         let code = owner.code.clone().unwrap();
         // A stranger without the challenge id: every try is code.none and burns nothing.
         for i in 0..50 {
-            let e = attempt(&conn, at(i * 6), Purpose::Unlock, "a", "xwc_guess", "000000")
-                .unwrap()
-                .unwrap_err();
-            assert_eq!(e.code, ErrorCode::CodeNone);
-        }
-        let e = attempt(&conn, at(300 - 1), Purpose::Unlock, "a", "xwc_guess", &code)
+            let e = attempt(
+                &conn,
+                at(i * 6),
+                Purpose::Unlock,
+                "a",
+                "xwc_guess",
+                "000000",
+                "net",
+            )
             .unwrap()
             .unwrap_err();
-        assert_eq!(e.code, ErrorCode::CodeNone, "the right code without its challenge");
-        assert!(attempt(&conn, at(299), Purpose::Unlock, "a", &owner.challenge_id, &code)
-            .unwrap()
-            .is_ok());
+            assert_eq!(e.code, ErrorCode::CodeNone);
+        }
+        let e = attempt(
+            &conn,
+            at(300 - 1),
+            Purpose::Unlock,
+            "a",
+            "xwc_guess",
+            &code,
+            "net",
+        )
+        .unwrap()
+        .unwrap_err();
+        assert_eq!(
+            e.code,
+            ErrorCode::CodeNone,
+            "the right code without its challenge"
+        );
+        assert!(attempt(
+            &conn,
+            at(299),
+            Purpose::Unlock,
+            "a",
+            &owner.challenge_id,
+            &code,
+            "net"
+        )
+        .unwrap()
+        .is_ok());
     }
 
     #[test]
-    fn a_strangers_request_does_not_void_the_owners_code_until_three_newer_ones() {
+    fn a_strangers_requests_do_not_void_the_owners_code() {
         let conn = conn();
         let random = SeededRandom::new(3);
         let owner = start(&conn, &random, T0, Purpose::ResetPassword, "a", target()).unwrap();
         let code = owner.code.clone().unwrap();
         let stranger = start(&conn, &random, at(1), Purpose::ResetPassword, "a", target()).unwrap();
-        assert_eq!(stranger.code, None, "within the resend period nothing more is mailed");
-        assert!(attempt(&conn, at(2), Purpose::ResetPassword, "a", &owner.challenge_id, &code)
-            .unwrap()
-            .is_ok());
+        assert_eq!(
+            stranger.code, None,
+            "within the resend period nothing more is mailed"
+        );
+        assert!(attempt(
+            &conn,
+            at(2),
+            Purpose::ResetPassword,
+            "a",
+            &owner.challenge_id,
+            &code,
+            "net"
+        )
+        .unwrap()
+        .is_ok());
         // Used: every code of the purpose and address is void now.
-        let e = attempt(&conn, at(9), Purpose::ResetPassword, "a", &owner.challenge_id, &code)
-            .unwrap()
-            .unwrap_err();
+        let e = attempt(
+            &conn,
+            at(9),
+            Purpose::ResetPassword,
+            "a",
+            &owner.challenge_id,
+            &code,
+            "net",
+        )
+        .unwrap()
+        .unwrap_err();
         assert_eq!(e.code, ErrorCode::CodeNone);
 
-        let owner = start(&conn, &random, at(100), Purpose::ResetPassword, "a", target()).unwrap();
-        for i in 1..=3 {
-            start(&conn, &random, at(100 + i), Purpose::ResetPassword, "a", target()).unwrap();
+        // Strangers' requests within the resend period are never mailed and go first: the owner's
+        // mailed code survives any number of them.
+        let owner = start(
+            &conn,
+            &random,
+            at(100),
+            Purpose::ResetPassword,
+            "a",
+            target(),
+        )
+        .unwrap();
+        let code = owner.code.clone().unwrap();
+        for i in 1..=20 {
+            start(
+                &conn,
+                &random,
+                at(100 + i),
+                Purpose::ResetPassword,
+                "a",
+                target(),
+            )
+            .unwrap();
         }
-        let e = attempt(&conn, at(110), Purpose::ResetPassword, "a", &owner.challenge_id, "1")
-            .unwrap()
-            .unwrap_err();
-        assert_eq!(e.code, ErrorCode::CodeNone, "dropped after three newer challenges");
+        let pending: u32 = conn
+            .query_row("SELECT count(*) FROM email_codes", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(pending, 5, "at most five pending");
+        assert!(attempt(
+            &conn,
+            at(130),
+            Purpose::ResetPassword,
+            "a",
+            &owner.challenge_id,
+            &code,
+            "net"
+        )
+        .unwrap()
+        .is_ok());
+        // Only mailed codes (one per 46 s) newer than it push it out, after five of them.
+        let owner = start(
+            &conn,
+            &random,
+            at(200),
+            Purpose::ResetPassword,
+            "a",
+            target(),
+        )
+        .unwrap();
+        for i in 1..=4 {
+            start(
+                &conn,
+                &random,
+                at(200 + 46 * i),
+                Purpose::ResetPassword,
+                "a",
+                target(),
+            )
+            .unwrap();
+        }
+        let e = attempt(
+            &conn,
+            at(390),
+            Purpose::ResetPassword,
+            "a",
+            &owner.challenge_id,
+            "1",
+            "net",
+        )
+        .unwrap()
+        .unwrap_err();
+        assert_eq!(
+            e.code,
+            ErrorCode::CodeIncorrect,
+            "still pending beside four newer"
+        );
+        start(
+            &conn,
+            &random,
+            at(200 + 46 * 5),
+            Purpose::ResetPassword,
+            "a",
+            target(),
+        )
+        .unwrap();
+        let e = attempt(
+            &conn,
+            at(440),
+            Purpose::ResetPassword,
+            "a",
+            &owner.challenge_id,
+            "1",
+            "net",
+        )
+        .unwrap()
+        .unwrap_err();
+        assert_eq!(
+            e.code,
+            ErrorCode::CodeNone,
+            "dropped after five newer mailed codes"
+        );
     }
 
     #[test]
@@ -519,32 +699,69 @@ mod tests {
         let first = start(&conn, &random, T0, Purpose::VerifyEmail, "a", target()).unwrap();
         let old = first.code.clone().unwrap();
         assert_eq!(
-            resend(&conn, &random, at(45), Purpose::VerifyEmail, "a", &first.challenge_id).unwrap(),
+            resend(
+                &conn,
+                &random,
+                at(45),
+                Purpose::VerifyEmail,
+                "a",
+                &first.challenge_id
+            )
+            .unwrap(),
             Resent::TooSoon(1)
         );
-        let Resent::Code(Some(new), _) =
-            resend(&conn, &random, at(46), Purpose::VerifyEmail, "a", &first.challenge_id).unwrap()
-        else {
+        let Resent::Code(Some(new), _) = resend(
+            &conn,
+            &random,
+            at(46),
+            Purpose::VerifyEmail,
+            "a",
+            &first.challenge_id,
+        )
+        .unwrap() else {
             panic!("a new code")
         };
         assert_ne!(old, new);
-        let e = attempt(&conn, at(47), Purpose::VerifyEmail, "a", &first.challenge_id, &old)
-            .unwrap()
-            .unwrap_err();
+        let e = attempt(
+            &conn,
+            at(47),
+            Purpose::VerifyEmail,
+            "a",
+            &first.challenge_id,
+            &old,
+            "net",
+        )
+        .unwrap()
+        .unwrap_err();
         assert_eq!(e.code, ErrorCode::CodeIncorrect, "the old code is void");
-        assert!(
-            attempt(&conn, at(52), Purpose::VerifyEmail, "a", &first.challenge_id, &new)
-                .unwrap()
-                .is_ok()
-        );
+        assert!(attempt(
+            &conn,
+            at(52),
+            Purpose::VerifyEmail,
+            "a",
+            &first.challenge_id,
+            &new,
+            "net"
+        )
+        .unwrap()
+        .is_ok());
         assert_eq!(
-            resend(&conn, &random, at(200), Purpose::VerifyEmail, "a", "xwc_unknown").unwrap(),
+            resend(
+                &conn,
+                &random,
+                at(200),
+                Purpose::VerifyEmail,
+                "a",
+                "xwc_unknown"
+            )
+            .unwrap(),
             Resent::Unknown
         );
     }
 
     #[test]
     fn tries_are_capped_per_day_across_reissued_codes() {
+        // (One network here; `a_stranger_cannot_use_up_the_owners_daily_tries` covers several.)
         let conn = conn();
         let random = SeededRandom::new(5);
         let mut now = T0;
@@ -555,12 +772,25 @@ mod tests {
             let started = start(&conn, &random, now, Purpose::Unlock, "a", target()).unwrap();
             for _ in 0..5 {
                 now += Duration::seconds(6);
-                let e = attempt(&conn, now, Purpose::Unlock, "a", &started.challenge_id, "x")
-                    .unwrap()
-                    .unwrap_err();
+                let e = attempt(
+                    &conn,
+                    now,
+                    Purpose::Unlock,
+                    "a",
+                    &started.challenge_id,
+                    "x",
+                    "net",
+                )
+                .unwrap()
+                .unwrap_err();
                 match e.code {
                     ErrorCode::CodeIncorrect => wrong += 1,
-                    ErrorCode::CodeTooManyAttempts if e.data.as_ref().and_then(|d| d.retry_after_seconds).is_some() => {
+                    ErrorCode::CodeTooManyAttempts
+                        if e.data
+                            .as_ref()
+                            .and_then(|d| d.retry_after_seconds)
+                            .is_some() =>
+                    {
                         refused_at = Some(round);
                         break 'outer;
                     }
@@ -569,14 +799,116 @@ mod tests {
             }
             now += Duration::seconds(46);
         }
-        assert_eq!(wrong, 20);
-        assert_eq!(refused_at, Some(4));
+        assert_eq!(wrong, 10, "ten a day from one network");
+        assert_eq!(refused_at, Some(2));
         // The next day the address gets tries again.
-        let started = start(&conn, &random, now + Duration::days(1), Purpose::Unlock, "a", target()).unwrap();
-        let e = attempt(&conn, now + Duration::days(1), Purpose::Unlock, "a", &started.challenge_id, "x")
-            .unwrap()
-            .unwrap_err();
+        let started = start(
+            &conn,
+            &random,
+            now + Duration::days(1),
+            Purpose::Unlock,
+            "a",
+            target(),
+        )
+        .unwrap();
+        let e = attempt(
+            &conn,
+            now + Duration::days(1),
+            Purpose::Unlock,
+            "a",
+            &started.challenge_id,
+            "x",
+            "net",
+        )
+        .unwrap()
+        .unwrap_err();
         assert_eq!(e.code, ErrorCode::CodeIncorrect);
+    }
+
+    #[test]
+    fn a_stranger_cannot_use_up_the_owners_daily_tries() {
+        let conn = conn();
+        let random = SeededRandom::new(8);
+        let mut now = T0;
+        // A stranger starts challenges for the owner's address and guesses from one network until
+        // refused for the day.
+        let mut refused = false;
+        while !refused {
+            let started =
+                start(&conn, &random, now, Purpose::ResetPassword, "a", target()).unwrap();
+            for _ in 0..5 {
+                now += Duration::seconds(6);
+                let e = attempt(
+                    &conn,
+                    now,
+                    Purpose::ResetPassword,
+                    "a",
+                    &started.challenge_id,
+                    "x",
+                    "stranger",
+                )
+                .unwrap()
+                .unwrap_err();
+                if e.code == ErrorCode::CodeTooManyAttempts
+                    && e.data
+                        .as_ref()
+                        .and_then(|d| d.retry_after_seconds)
+                        .is_some()
+                {
+                    refused = true;
+                    break;
+                }
+            }
+            now += Duration::seconds(46);
+        }
+        // The owner's own code, from the owner's network, still works.
+        let owner = start(&conn, &random, now, Purpose::ResetPassword, "a", target()).unwrap();
+        let code = owner.code.unwrap();
+        assert!(attempt(
+            &conn,
+            now,
+            Purpose::ResetPassword,
+            "a",
+            &owner.challenge_id,
+            &code,
+            "owner"
+        )
+        .unwrap()
+        .is_ok());
+        // Fifty wrong tries in all, from however many networks, close the address for the day.
+        let mut now = now + Duration::minutes(1);
+        let mut closed_after = None;
+        for n in 0..10 {
+            let started =
+                start(&conn, &random, now, Purpose::ResetPassword, "a", target()).unwrap();
+            for t in 0..5 {
+                now += Duration::seconds(6);
+                let e = attempt(
+                    &conn,
+                    now,
+                    Purpose::ResetPassword,
+                    "a",
+                    &started.challenge_id,
+                    "x",
+                    &format!("net{n}"),
+                )
+                .unwrap()
+                .unwrap_err();
+                if e.data
+                    .as_ref()
+                    .and_then(|d| d.retry_after_seconds)
+                    .is_some()
+                {
+                    closed_after.get_or_insert(n * 5 + t);
+                }
+            }
+            now += Duration::seconds(46);
+        }
+        assert_eq!(
+            closed_after,
+            Some(40),
+            "10 from the stranger + 40 more = 50"
+        );
     }
 
     #[test]
@@ -585,13 +917,29 @@ mod tests {
         let random = SeededRandom::new(6);
         let started = start(&conn, &random, T0, Purpose::Unlock, "a", target()).unwrap();
         let code = started.code.unwrap();
-        let e = attempt(&conn, T0, Purpose::ResetPassword, "a", &started.challenge_id, &code)
-            .unwrap()
-            .unwrap_err();
+        let e = attempt(
+            &conn,
+            T0,
+            Purpose::ResetPassword,
+            "a",
+            &started.challenge_id,
+            &code,
+            "net",
+        )
+        .unwrap()
+        .unwrap_err();
         assert_eq!(e.code, ErrorCode::CodeNone);
-        let e = attempt(&conn, T0, Purpose::Unlock, "b", &started.challenge_id, &code)
-            .unwrap()
-            .unwrap_err();
+        let e = attempt(
+            &conn,
+            T0,
+            Purpose::Unlock,
+            "b",
+            &started.challenge_id,
+            &code,
+            "net",
+        )
+        .unwrap()
+        .unwrap_err();
         assert_eq!(e.code, ErrorCode::CodeNone);
     }
 
@@ -599,11 +947,27 @@ mod tests {
     fn a_decoy_answers_like_a_real_code_but_never_accepts() {
         let conn = conn();
         let random = SeededRandom::new(7);
-        let started = start_decoy(&conn, &random, T0, Purpose::ResetPassword, "x", "x@example.com").unwrap();
+        let started = start_decoy(
+            &conn,
+            &random,
+            T0,
+            Purpose::ResetPassword,
+            "x",
+            "x@example.com",
+        )
+        .unwrap();
         assert_eq!(started.code, None, "never mailed");
-        let e = attempt(&conn, T0, Purpose::ResetPassword, "x", &started.challenge_id, "123456")
-            .unwrap()
-            .unwrap_err();
+        let e = attempt(
+            &conn,
+            T0,
+            Purpose::ResetPassword,
+            "x",
+            &started.challenge_id,
+            "123456",
+            "net",
+        )
+        .unwrap()
+        .unwrap_err();
         assert_eq!(
             (e.code, e.data.unwrap().attempts_left),
             (ErrorCode::CodeIncorrect, Some(4))

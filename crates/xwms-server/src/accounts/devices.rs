@@ -35,9 +35,8 @@ pub fn is_trusted(
         )?
         .query_row(params![user_id, installation_id], |row| row.get(0))
         .optional()?;
-    Ok(stored.is_some_and(|stored| {
-        bool::from(stored.as_bytes().ct_eq(token_hash(token).as_bytes()))
-    }))
+    Ok(stored
+        .is_some_and(|stored| bool::from(stored.as_bytes().ct_eq(token_hash(token).as_bytes()))))
 }
 
 /// A new device token for `installation_id` after a successful sign-in (the previous one stops
@@ -84,7 +83,11 @@ pub fn undeny(conn: &Connection, user_id: &str, installation_id: &str) -> rusqli
     .map(|_| ())
 }
 
-pub fn is_denied(conn: &Connection, user_id: &str, installation_id: &str) -> rusqlite::Result<bool> {
+pub fn is_denied(
+    conn: &Connection,
+    user_id: &str,
+    installation_id: &str,
+) -> rusqlite::Result<bool> {
     conn.prepare_cached(
         "SELECT EXISTS (SELECT 1 FROM known_devices
              WHERE user_id = ?1 AND installation_id = ?2 AND denied_at IS NOT NULL)",

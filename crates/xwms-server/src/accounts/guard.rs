@@ -59,7 +59,11 @@ impl<'a> GuardKey<'a> {
 }
 
 /// The stored state of `key` with its attempts in flight.
-pub fn load(conn: &Connection, key: GuardKey<'_>, now: OffsetDateTime) -> rusqlite::Result<GuardState> {
+pub fn load(
+    conn: &Connection,
+    key: GuardKey<'_>,
+    now: OffsetDateTime,
+) -> rusqlite::Result<GuardState> {
     let mut state = conn
         .prepare_cached(
             "SELECT failures, last_failure_at, locked_until, hard_locked FROM sign_in_guards
@@ -134,7 +138,11 @@ pub fn clear(conn: &Connection, email_key: &str) -> rusqlite::Result<()> {
 }
 
 /// Whether any budget of `email_key` is locked now.
-pub fn any_locked(conn: &Connection, email_key: &str, now: OffsetDateTime) -> rusqlite::Result<bool> {
+pub fn any_locked(
+    conn: &Connection,
+    email_key: &str,
+    now: OffsetDateTime,
+) -> rusqlite::Result<bool> {
     conn.prepare_cached(
         "SELECT EXISTS (SELECT 1 FROM sign_in_guards WHERE email_key = ?1
              AND (hard_locked = 1 OR coalesce(locked_until, 0) > ?2))",
@@ -221,6 +229,8 @@ pub fn distinct_ips(
 /// Judged failures recorded for `email_key` in every budget (for tests and the abuse suite: one
 /// row per full password or code check that failed).
 pub fn judged_failures(conn: &Connection, email_key: &str) -> rusqlite::Result<u32> {
-    conn.prepare_cached("SELECT count(*) FROM sign_in_failures WHERE email_key = ?1 AND pending = 0")?
-        .query_row([email_key], |row| row.get(0))
+    conn.prepare_cached(
+        "SELECT count(*) FROM sign_in_failures WHERE email_key = ?1 AND pending = 0",
+    )?
+    .query_row([email_key], |row| row.get(0))
 }

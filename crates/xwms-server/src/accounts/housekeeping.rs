@@ -94,8 +94,14 @@ mod tests {
             hard,
             "a hard stop is kept"
         );
-        assert_eq!(guard::load(&conn, guard::GuardKey::unknown("recent"), now).unwrap(), recent);
-        assert_eq!(guard::load(&conn, guard::GuardKey::unknown("stale"), now).unwrap(), GuardState::default());
+        assert_eq!(
+            guard::load(&conn, guard::GuardKey::unknown("recent"), now).unwrap(),
+            recent
+        );
+        assert_eq!(
+            guard::load(&conn, guard::GuardKey::unknown("stale"), now).unwrap(),
+            GuardState::default()
+        );
         assert_eq!(prune(&conn, now).unwrap(), Pruned::default());
     }
 }

@@ -115,6 +115,7 @@ impl Accounts {
                 &email.key,
                 &req.challenge_id,
                 req.code.expose(),
+                &ip,
             )? {
                 Ok(pending) => pending,
                 Err(denied) => return Ok(Err(denied)),

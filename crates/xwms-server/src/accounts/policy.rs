@@ -18,8 +18,11 @@ pub struct CodePolicy {
     /// Least time between two codes sent for the same purpose and address.
     pub resend_after: Duration,
     /// Wrong tries per purpose and address across every code issued (a new code does not give
-    /// new tries beyond this): at most `max` within `window`.
+    /// new tries beyond this): at most `max` within `window`, from all clients together ...
     pub tries_per_day: WindowLimit,
+    /// ... and from one client network (limit key): a stranger alone cannot use up the address's
+    /// daily tries and so block the owner's own code.
+    pub tries_per_day_per_network: WindowLimit,
     /// Codes pending at once per purpose and address, each bound to the request that asked for
     /// it (its challenge id); a new one beyond this drops the oldest. Several are kept so that a
     /// stranger asking for a code does not void the one the mailbox owner is typing.
@@ -33,10 +36,14 @@ pub const VERIFY_EMAIL_CODE: CodePolicy = CodePolicy {
     min_spacing: Duration::seconds(5),
     resend_after: Duration::seconds(46),
     tries_per_day: WindowLimit {
-        max: 20,
+        max: 50,
         window: Duration::days(1),
     },
-    max_pending: 3,
+    tries_per_day_per_network: WindowLimit {
+        max: 10,
+        window: Duration::days(1),
+    },
+    max_pending: 5,
 };
 
 /// Unlocking a locked account: 5 minutes.
@@ -248,7 +255,8 @@ impl LockoutPolicy {
             (a, b) => a.or(b),
         };
         if let Some(last) = last {
-            let allowed_at = last + self.delay_after(state.failures.saturating_add(state.in_flight));
+            let allowed_at =
+                last + self.delay_after(state.failures.saturating_add(state.in_flight));
             if now < allowed_at {
                 return Gate::Throttled {
                     retry_after_seconds: seconds_until(now, allowed_at),
@@ -574,9 +582,10 @@ mod tests {
             assert_eq!(policy.max_tries, 5, "{name}");
             assert_eq!(policy.min_spacing, secs(5), "{name}");
             assert_eq!(policy.resend_after, secs(46), "{name}");
-            assert_eq!(policy.tries_per_day.max, 20, "{name}");
+            assert_eq!(policy.tries_per_day.max, 50, "{name}");
             assert_eq!(policy.tries_per_day.window, Duration::days(1), "{name}");
-            assert_eq!(policy.max_pending, 3, "{name}");
+            assert_eq!(policy.tries_per_day_per_network.max, 10, "{name}");
+            assert_eq!(policy.max_pending, 5, "{name}");
         }
     }
 

@@ -10,8 +10,8 @@ use xwms_api::{ErrorCode, Secret};
 
 use super::codes::{self, Purpose, Resent, Target};
 use super::devices;
-use super::guard::GuardKey;
 use super::events::{self, kind};
+use super::guard::GuardKey;
 use super::policy::{Gate, GuardState, LockReason, LOCKOUT};
 use super::security;
 use super::sessions::{self, Authenticated, Refreshed};
@@ -94,15 +94,17 @@ pub(super) fn record_failure(
             )?;
             send_unlock_code(tx, ctx, user, user.language)?
         }
-        None => codes::start_decoy(
-            tx,
-            ctx.random(),
-            ctx.now,
-            Purpose::Unlock,
-            key.email_key,
-            key.email_key,
-        )?
-        .challenge_id,
+        None => {
+            codes::start_decoy(
+                tx,
+                ctx.random(),
+                ctx.now,
+                Purpose::Unlock,
+                key.email_key,
+                key.email_key,
+            )?
+            .challenge_id
+        }
     };
     Ok(Some((reason, next, challenge_id)))
 }
@@ -470,6 +472,7 @@ impl Accounts {
                 &email.key,
                 &req.challenge_id,
                 req.code.expose(),
+                &ip,
             )? {
                 Ok(pending) => pending,
                 Err(denied) => return Ok(Err(denied)),
@@ -602,13 +605,8 @@ pub(super) fn open_session(
     let new_network =
         known_account && !new_device && !sessions::knows_network(tx, &user.id, &client.ip)?;
     let issued = sessions::open(tx, ctx.random(), ctx.now, &user.id, device, client)?;
-    let device_token = devices::issue(
-        tx,
-        ctx.random(),
-        ctx.now,
-        &user.id,
-        &device.installation_id,
-    )?;
+    let device_token =
+        devices::issue(tx, ctx.random(), ctx.now, &user.id, &device.installation_id)?;
     let facts = || MailFacts {
         name: user.name.clone(),
         ip: client.ip.clone(),

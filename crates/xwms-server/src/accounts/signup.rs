@@ -97,76 +97,84 @@ impl Accounts {
         let password_hash = self.hasher.hash(&req.password).await?;
         let address = email.address.clone();
         let ip = client.ip.clone();
-        let challenge_id = self.write(move |tx, ctx| {
-            Ok(match users::by_email_key(tx, &email.key)? {
-                None => {
-                    let user = User {
-                        id: random::id(ctx.random()),
-                        name,
-                        username: None,
-                        email: email.address,
-                        email_key: email.key,
-                        email_verified: false,
-                        password_hash,
-                        timezone: "UTC".into(),
-                        region: String::new(),
-                        language,
-                        is_agent: false,
-                        created_at: ctx.now,
-                    };
-                    users::insert(tx, &user)?;
-                    users::record_password_rule(tx, &user.id, true)?;
-                    events::record(tx, &user.id, kind::ACCOUNT_CREATED, &ip, ctx.now, json!({}))?;
-                    let pending = (user.name.clone(), user.password_hash.clone());
-                    send_verification(tx, ctx, &user, language, pending)?
-                }
-                Some(user) if !user.email_verified => {
-                    // Signing up again before verifying: a challenge of its own, bound to this
-                    // sign-up's name and password. Earlier sign-ups' codes keep working with
-                    // their own challenges: whoever reads the mailbox decides which registration
-                    // becomes the account, and no later sign-up can change what an earlier
-                    // one's code activates.
-                    send_verification(tx, ctx, &user, language, (name, password_hash))?
-                }
-                Some(user) => {
-                    // The address has an account. A decoy code makes verify-email answer as it
-                    // would for a new account; the owner gets a notice (at most one per resend
-                    // period, like a code).
-                    let mail_now =
-                        codes::resend_wait(tx, Purpose::VerifyEmail, &user.email_key, ctx.now)?
-                            .is_none();
-                    let decoy = Target {
-                        user_id: Some(user.id.clone()),
-                        email: user.email.clone(),
-                        decoy: true,
-                        ..Target::default()
-                    };
-                    let started = codes::start(
-                        tx,
-                        ctx.random(),
-                        ctx.now,
-                        Purpose::VerifyEmail,
-                        &user.email_key,
-                        decoy,
-                    )?;
-                    if mail_now {
-                        let facts = MailFacts {
-                            name: user.name.clone(),
-                            ..MailFacts::default()
+        let challenge_id = self
+            .write(move |tx, ctx| {
+                Ok(match users::by_email_key(tx, &email.key)? {
+                    None => {
+                        let user = User {
+                            id: random::id(ctx.random()),
+                            name,
+                            username: None,
+                            email: email.address,
+                            email_key: email.key,
+                            email_verified: false,
+                            password_hash,
+                            timezone: "UTC".into(),
+                            region: String::new(),
+                            language,
+                            is_agent: false,
+                            created_at: ctx.now,
                         };
-                        ctx.mail(
+                        users::insert(tx, &user)?;
+                        users::record_password_rule(tx, &user.id, true)?;
+                        events::record(
                             tx,
-                            MailKind::AccountExists,
-                            &user.email,
-                            user.language,
-                            &facts,
+                            &user.id,
+                            kind::ACCOUNT_CREATED,
+                            &ip,
+                            ctx.now,
+                            json!({}),
                         )?;
+                        let pending = (user.name.clone(), user.password_hash.clone());
+                        send_verification(tx, ctx, &user, language, pending)?
                     }
-                    started.challenge_id
-                }
+                    Some(user) if !user.email_verified => {
+                        // Signing up again before verifying: a challenge of its own, bound to this
+                        // sign-up's name and password. Earlier sign-ups' codes keep working with
+                        // their own challenges: whoever reads the mailbox decides which registration
+                        // becomes the account, and no later sign-up can change what an earlier
+                        // one's code activates.
+                        send_verification(tx, ctx, &user, language, (name, password_hash))?
+                    }
+                    Some(user) => {
+                        // The address has an account. A decoy code makes verify-email answer as it
+                        // would for a new account; the owner gets a notice (at most one per resend
+                        // period, like a code).
+                        let mail_now =
+                            codes::resend_wait(tx, Purpose::VerifyEmail, &user.email_key, ctx.now)?
+                                .is_none();
+                        let decoy = Target {
+                            user_id: Some(user.id.clone()),
+                            email: user.email.clone(),
+                            decoy: true,
+                            ..Target::default()
+                        };
+                        let started = codes::start(
+                            tx,
+                            ctx.random(),
+                            ctx.now,
+                            Purpose::VerifyEmail,
+                            &user.email_key,
+                            decoy,
+                        )?;
+                        if mail_now {
+                            let facts = MailFacts {
+                                name: user.name.clone(),
+                                ..MailFacts::default()
+                            };
+                            ctx.mail(
+                                tx,
+                                MailKind::AccountExists,
+                                &user.email,
+                                user.language,
+                                &facts,
+                            )?;
+                        }
+                        started.challenge_id
+                    }
+                })
             })
-        })
-        .await?;
+            .await?;
         Ok(code_sent(&address, Purpose::VerifyEmail, challenge_id))
     }
 
@@ -186,6 +194,7 @@ impl Accounts {
                 &email.key,
                 &req.challenge_id,
                 req.code.expose(),
+                &ip,
             )? {
                 Ok(pending) => pending,
                 Err(denied) => return Ok(Err(denied)),
@@ -250,7 +259,16 @@ impl Accounts {
                         ErrorCode::CodeResendTooSoon,
                         wait,
                     ))),
-                    Resent::Unknown => Ok(Ok(challenge)),
+                    // Nothing to resend: a decoy challenge, so the answer looks like any other.
+                    Resent::Unknown => Ok(Ok(codes::start_decoy(
+                        tx,
+                        ctx.random(),
+                        ctx.now,
+                        Purpose::VerifyEmail,
+                        &email.key,
+                        &email.address,
+                    )?
+                    .challenge_id)),
                     Resent::Code(code, pending) => {
                         if let (Some(code), Some(user)) =
                             (code, users::by_email_key(tx, &email.key)?)

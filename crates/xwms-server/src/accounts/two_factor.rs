@@ -23,13 +23,19 @@ use xwms_api::security::{
 use xwms_api::{ErrorCode, Secret};
 
 use super::events::{self, kind};
+use super::guard::GuardKey;
 use super::policy::{LOCKOUT, TWO_FACTOR};
 use super::sessions::{token_hash, Authenticated};
 use super::signin::{gate_error, locked_error, open_session, record_failure};
 use super::totp::{self, TotpVerdict};
 use super::users::{self, User};
-use super::guard::GuardKey;
 use super::{guard, Accounts, ClientMeta, Ctx, SecondFactor, SignInAttempt};
+
+use crate::clock::{from_millis, rfc3339, to_millis};
+use crate::error::ApiError;
+use crate::mail::templates::format_when;
+use crate::mail::{MailFacts, MailKind};
+use crate::random::{self, Random};
 
 /// The budget of re-entering the password or a code while signed in.
 fn reauth_key(user: &User) -> GuardKey<'_> {
@@ -38,11 +44,6 @@ fn reauth_key(user: &User) -> GuardKey<'_> {
         budget: guard::REAUTH_BUDGET,
     }
 }
-use crate::clock::{from_millis, rfc3339, to_millis};
-use crate::error::ApiError;
-use crate::mail::templates::format_when;
-use crate::mail::{MailFacts, MailKind};
-use crate::random::{self, Random};
 
 /// Prefix of a sign-in challenge.
 pub const CHALLENGE_PREFIX: &str = "xwms_2fa_";

@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use xwms_api::auth::{
-    CodeSent, EmailConfirmRequest, EmailChangeRequest, PasswordChangeRequest, PasswordChanged,
+    CodeSent, EmailChangeRequest, EmailConfirmRequest, PasswordChangeRequest, PasswordChanged,
     ProfileUpdate, UserProfile,
 };
 use xwms_api::Envelope;

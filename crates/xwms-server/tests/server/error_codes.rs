@@ -248,7 +248,9 @@ async fn every_documented_error_code_of_every_endpoint_is_produced() {
     // --- verify-email and its resend
     let mut pending = vec![];
     for email in ["p1@example.com", "p2@example.com", "p3@example.com"] {
-        pending.push(challenge(h.sign_up("Pending", email, PASSWORD).await.ok(202)));
+        pending.push(challenge(
+            h.sign_up("Pending", email, PASSWORD).await.ok(202),
+        ));
     }
     let [p1, p2, p3] = <[String; 3]>::try_from(pending).unwrap();
     let verify = |email: &'static str, c: &str, code: &'static str| {

@@ -1,5 +1,6 @@
 //! Integration tests of xwms-server, in one test binary (DESIGN.md rule 9).
 
+mod abuse;
 mod account;
 mod bad_input;
 mod bench;

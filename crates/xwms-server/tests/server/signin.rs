@@ -536,7 +536,11 @@ async fn unlock_resend_follows_the_46_second_rule_and_answers_alike_for_everyone
         )
         .await;
     sent.ok(202);
-    assert_eq!(challenge(&sent), lock_challenge, "a resend keeps the challenge");
+    assert_eq!(
+        challenge(&sent),
+        lock_challenge,
+        "a resend keeps the challenge"
+    );
     let mail = h.last_mail(EMAIL, MailKind::UnlockCode).await.unwrap();
     assert_eq!(
         mail.subject,
