@@ -7,7 +7,9 @@
 //!    rejections, the body limit's 413) becomes an [`xwms_api::Envelope`] with the code for its
 //!    status, so no client ever sees plain text;
 //! 4. panics become `500 server.internal` with a generic message; the detail is logged;
-//! 5. request bodies over [`BODY_LIMIT`] are refused with 413.
+//! 5. request bodies over [`BODY_LIMIT`] are refused with 413, and a body must arrive within
+//!    [`CONNECTIONS`]`.body_read_timeout` (a body trickled in byte by byte cannot hold a
+//!    connection and a handler for long).
 
 use std::any::Any;
 
@@ -19,10 +21,12 @@ use axum::Router;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::RequestBodyTimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 use xwms_api::ErrorCode;
 
+use crate::accounts::policy::CONNECTIONS;
 use crate::error::{code_for_status, ApiError};
 
 /// The largest request body the server reads.
@@ -36,6 +40,8 @@ const DETAIL_LIMIT: usize = 1024;
 pub fn apply<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S> {
     router
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        // Outside the limit, so the limit's error is what the body reports first.
+        .layer(RequestBodyTimeoutLayer::new(CONNECTIONS.body_read_timeout))
         .layer(CatchPanicLayer::custom(answer_panic))
         .layer(axum::middleware::map_response(envelope_errors))
         .layer(SetResponseHeaderLayer::overriding(

@@ -41,6 +41,15 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "security_center",
         sql: SECURITY_CENTER,
     },
+    Migration {
+        version: 5,
+        name: "recovery_limit_key",
+        // Recovery requests are limited per client limit key (the IPv4 address or the IPv6
+        // /64, policy::LIMIT_KEYS); `ip` stays the exact address shown to support.
+        sql: "ALTER TABLE recovery_requests ADD COLUMN limit_key TEXT;
+              UPDATE recovery_requests SET limit_key = ip;
+              CREATE INDEX recovery_requests_limit_key ON recovery_requests (limit_key, created_at);",
+    },
 ];
 
 /// Migration 4: the security center: two-step verification, sign-in challenges, recovery

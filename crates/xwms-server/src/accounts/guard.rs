@@ -1,5 +1,7 @@
 //! Sign-in guards: failure counters and locks per email address (`sign_in_guards`), and failed
-//! sign-ins per IP address (`sign_in_failures`). The decisions are in [`super::policy`].
+//! sign-ins per client (`sign_in_failures`; its `ip` column holds the client's limit key, the
+//! IPv4 address or IPv6 `/64`, [`super::ClientMeta::limit_key`]). The decisions are in
+//! [`super::policy`].
 
 use rusqlite::{params, Connection, OptionalExtension};
 use time::OffsetDateTime;

@@ -59,7 +59,8 @@ pub(super) fn device_text(device: &DeviceInfo) -> String {
     }
 }
 
-/// Records a failed password or second factor for `email_key` (and the client's IP); locks the
+/// Records a failed password or second factor for `email_key` (and the client's limit key,
+/// [`ClientMeta::limit_key`]); locks the
 /// account when the policy says so, mailing an unlock code to an existing account. Returns the
 /// lock, if any. The caller records what failed on the account's timeline.
 pub(super) fn record_failure(
@@ -68,8 +69,9 @@ pub(super) fn record_failure(
     email_key: &str,
     user: Option<&User>,
     ip: &str,
+    limit_key: &str,
 ) -> rusqlite::Result<Option<(LockReason, GuardState)>> {
-    guard::record_ip_failure(tx, ip, email_key, ctx.now)?;
+    guard::record_ip_failure(tx, limit_key, email_key, ctx.now)?;
     let state = guard::load(tx, email_key)?;
     let distinct_ips = guard::distinct_ips(tx, email_key, ctx.now)?;
     let (next, lock) = LOCKOUT.after_failure(&state, distinct_ips, ctx.now);
@@ -151,9 +153,14 @@ impl Accounts {
         client: &ClientMeta,
         wrong: ErrorCode,
     ) -> Result<GuardState, ApiError> {
-        let (key, ip) = (email_key.to_owned(), client.ip.clone());
+        let (key, limit_key) = (email_key.to_owned(), client.limit_key());
         let (ip_wait, state) = self
-            .read(move |conn, now| Ok((guard::ip_wait(conn, &ip, now)?, guard::load(conn, &key)?)))
+            .read(move |conn, now| {
+                Ok((
+                    guard::ip_wait(conn, &limit_key, now)?,
+                    guard::load(conn, &key)?,
+                ))
+            })
             .await?;
         if let Some(wait) = ip_wait {
             return Err(ApiError::retry_after(ErrorCode::Throttled, wait));
@@ -182,6 +189,7 @@ impl Accounts {
             return Ok(state);
         }
         let (key, ip, user) = (email_key.to_owned(), client.ip.clone(), user.cloned());
+        let limit_key = client.limit_key();
         let during = if wrong == ErrorCode::InvalidCredentials {
             "sign_in"
         } else {
@@ -200,7 +208,7 @@ impl Accounts {
                     )?;
                     ctx.security_changed(&user.id);
                 }
-                record_failure(tx, ctx, &key, user.as_ref(), &ip)
+                record_failure(tx, ctx, &key, user.as_ref(), &ip, &limit_key)
             })
             .await?;
         Err(match lock {

@@ -389,7 +389,7 @@ impl Accounts {
             let Some(user) = users::by_id(tx, &challenge.user_id)? else {
                 return expired();
             };
-            if let Some(wait) = guard::ip_wait(tx, &client.ip, ctx.now)? {
+            if let Some(wait) = guard::ip_wait(tx, &client.limit_key(), ctx.now)? {
                 return Ok(Err(ApiError::retry_after(ErrorCode::Throttled, wait)));
             }
             if let Some(denied) =
@@ -409,7 +409,14 @@ impl Accounts {
                         json!({ "method": method_name, "during": "sign_in" }),
                     )?;
                     ctx.security_changed(&user.id);
-                    match record_failure(tx, ctx, &user.email_key, Some(&user), &client.ip)? {
+                    match record_failure(
+                        tx,
+                        ctx,
+                        &user.email_key,
+                        Some(&user),
+                        &client.ip,
+                        &client.limit_key(),
+                    )? {
                         Some((_, state)) => {
                             forget_challenges(tx, &user.id)?;
                             Ok(Err(locked_error(
@@ -565,7 +572,7 @@ impl Accounts {
         }
         self.reauthenticate(&user, &req.password, client, "password")
             .await?;
-        let (auth, ip) = (auth.clone(), client.ip.clone());
+        let (auth, ip, limit_key) = (auth.clone(), client.ip.clone(), client.limit_key());
         self.write(move |tx, ctx| {
             let code = req.code.expose();
             let method_name = method_of(code);
@@ -584,7 +591,7 @@ impl Accounts {
                         json!({ "method": method_name, "during": "disable", "session_id": auth.session_id }),
                     )?;
                     ctx.security_changed(&user.id);
-                    Ok(Err(match record_failure(tx, ctx, &user.email_key, Some(&user), &ip)? {
+                    Ok(Err(match record_failure(tx, ctx, &user.email_key, Some(&user), &ip, &limit_key)? {
                         Some((_, state)) => locked_error(LOCKOUT.gate(&state, ctx.now).retry_after()),
                         None => ApiError::field(ErrorCode::TwoFactorCodeIncorrect, "code"),
                     }))
