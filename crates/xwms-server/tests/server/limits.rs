@@ -450,3 +450,84 @@ fn idle_and_half_sent_connections_neither_exhaust_the_server_nor_stay_open() {
     assert_eq!(still_open, 0, "connections left open past the timeout");
     health("after the flood");
 }
+
+/// The executable reads its trusted proxies from `XWMS_TRUSTED_PROXIES`: a sign-in through
+/// the proxy is recorded with the forwarded address; without the setting, with the peer's.
+#[test]
+fn the_executable_believes_forwarded_for_only_from_its_trusted_proxies() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    use xwms_server::testing::ANNA;
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    for (trusted, want) in [
+        (Some("10.0.0.0/8,127.0.0.1"), "203.0.113.77"),
+        (None, "127.0.0.1"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_xwms-server"));
+        for var in xwms_server::config::env::ALL_SETTINGS {
+            command.env_remove(var);
+        }
+        if let Some(trusted) = trusted {
+            command.env(xwms_server::config::env::TRUSTED_PROXIES, trusted);
+        }
+        let mut child = command
+            .args(["serve", "--demo", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(dir.path())
+            .env("XWMS_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let url = line
+            .trim_end()
+            .strip_prefix("listening on ")
+            .unwrap()
+            .to_owned();
+        let sessions = runtime.block_on(async {
+            let client = reqwest::Client::new();
+            let answer: serde_json::Value = client
+                .post(format!("{url}/api/auth/signin"))
+                .header("x-forwarded-for", "203.0.113.77")
+                .json(&json!({"email": ANNA.email, "password": ANNA.password, "device": device("proxied")}))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let token = answer["data"]["access_token"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{answer}"))
+                .to_owned();
+            let sessions: serde_json::Value = client
+                .get(format!("{url}{}", xwms_api::security::paths::SESSIONS))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            sessions
+        });
+        let _ = child.kill();
+        let _ = child.wait();
+        let current: Vec<&serde_json::Value> = sessions["data"]["sessions"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{sessions}"))
+            .iter()
+            .filter(|s| s["current"] == true)
+            .collect();
+        assert_eq!(current.len(), 1, "{sessions}");
+        assert_eq!(current[0]["ip"], want, "trusted {trusted:?}: {sessions}");
+    }
+}
