@@ -192,6 +192,25 @@ mod tests {
         assert_eq!(body["code"], "request.too_large");
     }
 
+    #[tokio::test(start_paused = true)]
+    async fn a_body_that_stalls_is_cut_off_after_the_body_read_timeout() {
+        // A few bytes, then nothing: the clock runs on (paused time advances while every
+        // task waits) until the body-read timeout ends the read.
+        use futures_util::StreamExt;
+        let chunks = futures_util::stream::iter([Ok::<_, std::io::Error>(b"{\"a\"".to_vec())])
+            .chain(futures_util::stream::pending());
+        let started = tokio::time::Instant::now();
+        let (status, _, body) = tokio::time::timeout(
+            CONNECTIONS.body_read_timeout * 2,
+            send(post_echo("application/json", Body::from_stream(chunks))),
+        )
+        .await
+        .expect("the stalled body is cut off");
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert_eq!(body["code"], "request.invalid");
+        assert!(started.elapsed() >= CONNECTIONS.body_read_timeout);
+    }
+
     #[tokio::test]
     async fn a_panic_is_a_generic_internal_error() {
         let (status, headers, body) =
