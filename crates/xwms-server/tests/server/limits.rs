@@ -531,3 +531,110 @@ fn the_executable_believes_forwarded_for_only_from_its_trusted_proxies() {
         assert_eq!(current[0]["ip"], want, "trusted {trusted:?}: {sessions}");
     }
 }
+
+/// The app on a loopback listener served by `connections::serve` with `policy`.
+async fn serve_with(
+    policy: xwms_server::accounts::policy::ConnectionPolicy,
+) -> (
+    std::net::SocketAddr,
+    Harness,
+    tokio::sync::oneshot::Sender<()>,
+) {
+    let h = harness();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(xwms_server::connections::serve(
+        listener,
+        xwms_server::app(h.state.clone()),
+        policy,
+        async move {
+            let _ = stopped.await;
+        },
+        std::time::Duration::from_secs(1),
+    ));
+    (addr, h, stop)
+}
+
+/// Reads until the server closes the connection (EOF or reset), or `within` passes.
+async fn closed_within(stream: &mut tokio::net::TcpStream, within: std::time::Duration) -> bool {
+    use tokio::io::AsyncReadExt;
+    let mut buf = [0u8; 1024];
+    tokio::time::timeout(within, async {
+        loop {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => continue,
+            }
+        }
+    })
+    .await
+    .is_ok()
+}
+
+async fn health_over(stream: &mut tokio::net::TcpStream) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    stream
+        .write_all(b"GET /api/health HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut buf = vec![0u8; 4096];
+    let n = tokio::time::timeout(std::time::Duration::from_secs(10), stream.read(&mut buf))
+        .await
+        .expect("an answer")
+        .unwrap();
+    String::from_utf8_lossy(&buf[..n]).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_on_which_nothing_moves_is_closed_after_the_idle_timeout() {
+    use std::time::Duration;
+    use tokio::io::AsyncWriteExt;
+    // The header-read timeout out of the way, so only the idle timer can close it.
+    let policy = xwms_server::accounts::policy::ConnectionPolicy {
+        header_read_timeout: Duration::from_secs(3600),
+        idle_timeout: Duration::from_millis(500),
+        ..CONNECTIONS
+    };
+    let (addr, _h, _stop) = serve_with(policy).await;
+    let mut stalled = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stalled
+        .write_all(b"GET /api/health HTTP/1.1\r\n")
+        .await
+        .unwrap();
+    // A connection in use stays open across several idle periods.
+    let mut used = tokio::net::TcpStream::connect(addr).await.unwrap();
+    for _ in 0..4 {
+        assert!(health_over(&mut used).await.starts_with("HTTP/1.1 200"));
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(
+        closed_within(&mut stalled, Duration::from_secs(10)).await,
+        "the stalled connection is still open"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn at_the_cap_the_connection_idle_the_longest_makes_room() {
+    use std::time::Duration;
+    let policy = xwms_server::accounts::policy::ConnectionPolicy {
+        max_connections: 4,
+        ..CONNECTIONS
+    };
+    let (addr, _h, _stop) = serve_with(policy).await;
+    let mut idle = vec![];
+    for _ in 0..4 {
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        // Served once, so each one is known to hold a slot.
+        assert!(health_over(&mut stream).await.starts_with("HTTP/1.1 200"));
+        idle.push(stream);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // The fifth gets in; the oldest idle one was closed for it, the others are still open.
+    let mut fifth = tokio::net::TcpStream::connect(addr).await.unwrap();
+    assert!(health_over(&mut fifth).await.starts_with("HTTP/1.1 200"));
+    assert!(closed_within(&mut idle[0], Duration::from_secs(5)).await);
+    for stream in &mut idle[1..] {
+        assert!(health_over(stream).await.starts_with("HTTP/1.1 200"));
+    }
+}
