@@ -178,6 +178,9 @@ pub enum ErrorCode {
     /// This API client is disabled.
     #[serde(rename = "api_client.disabled")]
     ApiClientDisabled,
+    /// Too many live connections for this session or account.
+    #[serde(rename = "realtime.too_many_sockets")]
+    RealtimeTooManySockets,
     /// The file could not be saved.
     #[serde(rename = "file.save_failed")]
     FileSaveFailed,
@@ -246,6 +249,7 @@ impl ErrorCode {
         ErrorCode::ApiClientNameTaken,
         ErrorCode::ApiClientLimit,
         ErrorCode::ApiClientDisabled,
+        ErrorCode::RealtimeTooManySockets,
         ErrorCode::FileSaveFailed,
         ErrorCode::Unknown,
     ];
@@ -310,6 +314,7 @@ impl ErrorCode {
             ErrorCode::ApiClientNameTaken => "api_client.name_taken",
             ErrorCode::ApiClientLimit => "api_client.limit",
             ErrorCode::ApiClientDisabled => "api_client.disabled",
+            ErrorCode::RealtimeTooManySockets => "realtime.too_many_sockets",
             ErrorCode::FileSaveFailed => "file.save_failed",
             ErrorCode::Unknown => "unknown",
         }
@@ -375,6 +380,7 @@ impl ErrorCode {
             ErrorCode::ApiClientNameTaken => "You already have an API client with this name.",
             ErrorCode::ApiClientLimit => "You have the maximum number of API clients. Delete one first.",
             ErrorCode::ApiClientDisabled => "This API client is disabled.",
+            ErrorCode::RealtimeTooManySockets => "Too many live connections for this session. Close another window of the app and try again.",
             ErrorCode::FileSaveFailed => "The file could not be saved.",
             ErrorCode::Unknown => "Something went wrong.",
         }
@@ -429,6 +435,7 @@ impl ErrorCode {
             ErrorCode::ApiClientNameTaken => 409,
             ErrorCode::ApiClientLimit => 409,
             ErrorCode::ApiClientDisabled => 403,
+            ErrorCode::RealtimeTooManySockets => 429,
             ErrorCode::Unavailable => 503,
             _ => 500,
         }

@@ -41,10 +41,21 @@ pub mod env {
     pub const LOCALE: &str = "XWMS_LOCALE";
     pub const SMTP_URL: &str = "XWMS_SMTP_URL";
     pub const MAIL_FROM: &str = "XWMS_MAIL_FROM";
+    /// Comma-separated address blocks, like `--trusted-proxy` given once per block.
+    pub const TRUSTED_PROXIES: &str = "XWMS_TRUSTED_PROXIES";
     /// Log filter (tracing `EnvFilter` syntax); `RUST_LOG` is read when it is unset.
     pub const LOG: &str = "XWMS_LOG";
     pub const ALL_SETTINGS: &[&str] = &[
-        LISTEN, DATA_DIR, CONFIG, DEMO, NAME, TIMEZONE, LOCALE, SMTP_URL, MAIL_FROM,
+        LISTEN,
+        DATA_DIR,
+        CONFIG,
+        DEMO,
+        NAME,
+        TIMEZONE,
+        LOCALE,
+        SMTP_URL,
+        MAIL_FROM,
+        TRUSTED_PROXIES,
     ];
 }
 
@@ -99,7 +110,8 @@ pub struct ServeArgs {
     /// Folder of the database (xwms.sqlite3) [env: XWMS_SERVER_DATA_DIR] [default: the OS data folder]
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
-    /// TOML file with any of: listen, data_dir, demo, name, timezone, locale [env: XWMS_CONFIG]
+    /// TOML file with any of: listen, data_dir, demo, name, timezone, locale, smtp_url, mail_from,
+    /// trusted_proxies [env: XWMS_CONFIG]
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Seed demo data (idempotent) [env: XWMS_DEMO]
@@ -122,6 +134,44 @@ pub struct ServeArgs {
     /// Sender of mail [env: XWMS_MAIL_FROM] [default: XWMS <no-reply@xwms.localhost>]
     #[arg(long, value_name = "MAILBOX")]
     pub mail_from: Option<String>,
+    /// A reverse proxy (address or block, e.g. 127.0.0.1 or 10.0.0.0/8) whose X-Forwarded-For
+    /// header names the client; repeat for several. From any other peer the header is ignored
+    /// [env: XWMS_TRUSTED_PROXIES, comma-separated] [default: none]
+    #[arg(long = "trusted-proxy", value_name = "CIDR")]
+    pub trusted_proxies: Vec<String>,
+}
+
+/// Settings of the HTTP side: which reverse proxies are trusted to name the client.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NetworkSettings {
+    pub trusted_proxies: crate::net::TrustedProxies,
+}
+
+impl NetworkSettings {
+    /// Resolves `--trusted-proxy` (see the module documentation for the order; the first
+    /// source that names any block wins, the lists are not merged).
+    pub fn resolve(
+        args: &ServeArgs,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<NetworkSettings, ConfigError> {
+        let layer = resolve_layers(args, &lookup)?;
+        let blocks = layer
+            .trusted_proxies
+            .unwrap_or_default()
+            .iter()
+            .map(|block| {
+                block
+                    .parse()
+                    .map_err(|err: crate::net::CidrError| ConfigError::Invalid {
+                        setting: "trusted_proxies",
+                        message: err.to_string(),
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(NetworkSettings {
+            trusted_proxies: crate::net::TrustedProxies::new(blocks),
+        })
+    }
 }
 
 /// Where the server's mail goes, resolved like every other setting (flag, env, file, default).
@@ -207,6 +257,7 @@ struct Layer {
     locale: Option<String>,
     smtp_url: Option<String>,
     mail_from: Option<String>,
+    trusted_proxies: Option<Vec<String>>,
 }
 
 impl Layer {
@@ -221,6 +272,7 @@ impl Layer {
             locale: self.locale.or(lower.locale),
             smtp_url: self.smtp_url.or(lower.smtp_url),
             mail_from: self.mail_from.or(lower.mail_from),
+            trusted_proxies: self.trusted_proxies.or(lower.trusted_proxies),
         }
     }
 
@@ -234,6 +286,8 @@ impl Layer {
             locale: args.locale.clone(),
             smtp_url: args.smtp_url.clone(),
             mail_from: args.mail_from.clone(),
+            trusted_proxies: (!args.trusted_proxies.is_empty())
+                .then(|| args.trusted_proxies.clone()),
         }
     }
 
@@ -262,6 +316,13 @@ impl Layer {
             locale: var(env::LOCALE),
             smtp_url: var(env::SMTP_URL),
             mail_from: var(env::MAIL_FROM),
+            trusted_proxies: var(env::TRUSTED_PROXIES).map(|list| {
+                list.split(',')
+                    .map(str::trim)
+                    .filter(|block| !block.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            }),
         })
     }
 
@@ -604,6 +665,45 @@ mod tests {
         );
         let err = mail(&["--mail-from", "not a mailbox"], &[]).unwrap_err();
         assert!(err.to_string().starts_with("mail_from:"), "{err}");
+    }
+
+    #[test]
+    fn trusted_proxies_come_from_flags_env_or_file() {
+        let env: HashMap<String, String> = HashMap::from([(
+            env::TRUSTED_PROXIES.to_owned(),
+            "10.0.0.0/8, 192.0.2.1".to_owned(),
+        )]);
+        let resolve = |args: &[&str], env: &HashMap<String, String>| {
+            NetworkSettings::resolve(&parse(args), |name| env.get(name).cloned())
+        };
+        let none = HashMap::new();
+        let blocks = |settings: NetworkSettings| -> Vec<String> {
+            let proxies = settings.trusted_proxies;
+            proxies.blocks().iter().map(ToString::to_string).collect()
+        };
+        assert!(blocks(resolve(&[], &none).unwrap()).is_empty());
+        assert_eq!(
+            blocks(
+                resolve(
+                    &["--trusted-proxy", "127.0.0.1", "--trusted-proxy", "::1"],
+                    &env
+                )
+                .unwrap()
+            ),
+            ["127.0.0.1/32", "::1/128"]
+        );
+        assert_eq!(
+            blocks(resolve(&[], &env).unwrap()),
+            ["10.0.0.0/8", "192.0.2.1/32"]
+        );
+        let file = config_file("trusted_proxies = [\"172.16.0.0/12\"]\n");
+        let path = file.path().to_str().unwrap();
+        assert_eq!(
+            blocks(resolve(&["--config", path], &none).unwrap()),
+            ["172.16.0.0/12"]
+        );
+        let err = resolve(&["--trusted-proxy", "10.0.0.0/33"], &none).unwrap_err();
+        assert!(err.to_string().starts_with("trusted_proxies:"), "{err}");
     }
 
     #[test]

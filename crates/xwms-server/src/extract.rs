@@ -120,20 +120,26 @@ where
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
-        let is_json = request
+        let content_type = request
             .headers()
             .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .is_some_and(|v| {
-                let v = v.trim().to_ascii_lowercase();
-                v == "application/json" || (v.starts_with("application/") && v.ends_with("+json"))
-            });
-        if !is_json {
-            return Err(invalid(
-                "Expected a JSON body (Content-Type: application/json).".into(),
-                None,
-            ));
+            .and_then(|v| v.to_str().ok());
+        match content_type.map(json_content_type) {
+            Some(JsonContentType::Utf8) => {}
+            Some(JsonContentType::OtherCharset) => {
+                return Err(invalid(
+                    "The request body must be JSON in UTF-8; no other charset is accepted \
+                     (Content-Type: application/json; charset=utf-8, or no charset)."
+                        .into(),
+                    None,
+                ));
+            }
+            Some(JsonContentType::NotJson) | None => {
+                return Err(invalid(
+                    "Expected a JSON body (Content-Type: application/json).".into(),
+                    None,
+                ));
+            }
         }
         let bytes = Bytes::from_request(request, state)
             .await
@@ -148,19 +154,27 @@ where
     }
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientMeta {
+impl FromRequestParts<AppState> for ClientMeta {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         Ok(ClientMeta {
             // Without a socket (in-process tests) there is no peer address. Behind a reverse
-            // proxy this is the proxy's address: forwarded headers are not trusted.
+            // proxy named by `--trusted-proxy`, the address it forwarded (see [`crate::net`]).
             ip: parts
                 .extensions
                 .get::<ConnectInfo<SocketAddr>>()
                 .map_or_else(
                     || "unknown".to_owned(),
-                    |ConnectInfo(addr)| addr.ip().to_string(),
+                    |ConnectInfo(addr)| {
+                        state
+                            .proxies
+                            .client_address(addr.ip(), &parts.headers)
+                            .to_string()
+                    },
                 ),
             user_agent: parts
                 .headers
@@ -174,6 +188,38 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientMeta {
                 .and_then(Language::from_accept_language),
         })
     }
+}
+
+/// What a `Content-Type` says about a request body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JsonContentType {
+    /// `application/json` or `application/*+json`, without a charset or with `charset=utf-8`.
+    Utf8,
+    /// JSON in another charset (`charset=utf-16`, ...): refused rather than read as UTF-8.
+    OtherCharset,
+    NotJson,
+}
+
+pub fn json_content_type(value: &str) -> JsonContentType {
+    let mut parts = value.split(';');
+    let media = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
+    let is_json = media == "application/json"
+        || (media.starts_with("application/") && media.ends_with("+json"));
+    if !is_json {
+        return JsonContentType::NotJson;
+    }
+    for parameter in parts {
+        let Some((name, value)) = parameter.split_once('=') else {
+            continue;
+        };
+        if name.trim().eq_ignore_ascii_case("charset") {
+            let value = value.trim().trim_matches('"');
+            if !value.eq_ignore_ascii_case("utf-8") && !value.eq_ignore_ascii_case("utf8") {
+                return JsonContentType::OtherCharset;
+            }
+        }
+    }
+    JsonContentType::Utf8
 }
 
 /// The bearer token of `Authorization: Bearer <token>`, if well-formed.
@@ -242,6 +288,29 @@ mod tests {
             let (message, field) = field_of(body);
             assert_eq!(field.as_deref(), *want, "{body}: {message}");
             assert!(!message.contains("hunter2"), "{message}");
+        }
+    }
+
+    #[test]
+    fn only_utf8_json_is_read() {
+        use JsonContentType::*;
+        #[rustfmt::skip]
+        let table = [
+            ("application/json",                         Utf8),
+            ("Application/JSON",                         Utf8),
+            ("application/json; charset=utf-8",          Utf8),
+            ("application/json;charset=UTF-8",           Utf8),
+            ("application/json; charset=\"utf-8\"",      Utf8),
+            ("application/problem+json",                 Utf8),
+            ("application/json; charset=utf-16",         OtherCharset),
+            ("application/json; charset=UTF-16LE",       OtherCharset),
+            ("application/json; charset=iso-8859-1",     OtherCharset),
+            ("application/json; foo=bar; charset=utf-32", OtherCharset),
+            ("text/plain",                               NotJson),
+            ("text/json; charset=utf-8",                 NotJson),
+        ];
+        for (value, want) in table {
+            assert_eq!(json_content_type(value), want, "{value}");
         }
     }
 

@@ -7,7 +7,9 @@
 //!    rejections, the body limit's 413) becomes an [`xwms_api::Envelope`] with the code for its
 //!    status, so no client ever sees plain text;
 //! 4. panics become `500 server.internal` with a generic message; the detail is logged;
-//! 5. request bodies over [`BODY_LIMIT`] are refused with 413.
+//! 5. request bodies over [`BODY_LIMIT`] are refused with 413, and a body must arrive within
+//!    [`CONNECTIONS`]`.body_read_timeout` (a body trickled in byte by byte cannot hold a
+//!    connection and a handler for long).
 
 use std::any::Any;
 
@@ -19,10 +21,12 @@ use axum::Router;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::RequestBodyTimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 use xwms_api::ErrorCode;
 
+use crate::accounts::policy::CONNECTIONS;
 use crate::error::{code_for_status, ApiError};
 
 /// The largest request body the server reads.
@@ -36,6 +40,8 @@ const DETAIL_LIMIT: usize = 1024;
 pub fn apply<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S> {
     router
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        // Outside the limit, so the limit's error is what the body reports first.
+        .layer(RequestBodyTimeoutLayer::new(CONNECTIONS.body_read_timeout))
         .layer(CatchPanicLayer::custom(answer_panic))
         .layer(axum::middleware::map_response(envelope_errors))
         .layer(SetResponseHeaderLayer::overriding(
@@ -184,6 +190,25 @@ mod tests {
             send(post_echo("application/json", Body::from_stream(chunks))).await;
         assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
         assert_eq!(body["code"], "request.too_large");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_body_that_stalls_is_cut_off_after_the_body_read_timeout() {
+        // A few bytes, then nothing: the clock runs on (paused time advances while every
+        // task waits) until the body-read timeout ends the read.
+        use futures_util::StreamExt;
+        let chunks = futures_util::stream::iter([Ok::<_, std::io::Error>(b"{\"a\"".to_vec())])
+            .chain(futures_util::stream::pending());
+        let started = tokio::time::Instant::now();
+        let (status, _, body) = tokio::time::timeout(
+            CONNECTIONS.body_read_timeout * 2,
+            send(post_echo("application/json", Body::from_stream(chunks))),
+        )
+        .await
+        .expect("the stalled body is cut off");
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert_eq!(body["code"], "request.invalid");
+        assert!(started.elapsed() >= CONNECTIONS.body_read_timeout);
     }
 
     #[tokio::test]

@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod clock;
 pub mod config;
+pub mod connections;
 pub mod demo;
 pub mod error;
 pub mod extract;
@@ -15,6 +16,7 @@ pub mod help;
 pub mod layers;
 pub mod mail;
 pub mod migrations;
+pub mod net;
 pub mod random;
 pub mod realtime;
 pub mod routes;

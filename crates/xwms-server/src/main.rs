@@ -4,7 +4,9 @@ use std::sync::Arc;
 
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
-use xwms_server::config::{self, Cli, Command, HelpCommand, MailSettings, ServeArgs, Settings};
+use xwms_server::config::{
+    self, Cli, Command, HelpCommand, MailSettings, NetworkSettings, ServeArgs, Settings,
+};
 use xwms_server::mail::{self, Mailer, SmtpMailer};
 use xwms_server::server::{outbox_folder_mailer, shutdown_signal, Server, OUTBOX_DIR};
 use xwms_server::{Services, SystemClock};
@@ -16,16 +18,21 @@ async fn main() -> ExitCode {
     match cli.command {
         Command::Serve(args) => {
             let lookup = |name: &str| std::env::var(name).ok();
-            let resolved = Settings::resolve(&args, lookup, config::os_data_dir)
-                .and_then(|settings| Ok((settings, MailSettings::resolve(&args, lookup)?)));
-            let (settings, mail) = match resolved {
+            let resolved = Settings::resolve(&args, lookup, config::os_data_dir).and_then(|s| {
+                Ok((
+                    s,
+                    MailSettings::resolve(&args, lookup)?,
+                    NetworkSettings::resolve(&args, lookup)?,
+                ))
+            });
+            let (settings, mail, network) = match resolved {
                 Ok(resolved) => resolved,
                 Err(err) => {
                     eprintln!("xwms-server: {err}");
                     return ExitCode::from(2);
                 }
             };
-            match serve(settings, mail).await {
+            match serve(settings, mail, network).await {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(err) => {
                     eprintln!("xwms-server: {err}");
@@ -75,7 +82,11 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn serve(settings: Settings, mail: MailSettings) -> Result<(), Box<dyn std::error::Error>> {
+async fn serve(
+    settings: Settings,
+    mail: MailSettings,
+    network: NetworkSettings,
+) -> Result<(), Box<dyn std::error::Error>> {
     let mailer: Arc<dyn Mailer> = match &mail.smtp_url {
         Some(url) => Arc::new(SmtpMailer::new(url, mail::parse_mailbox(&mail.from)?)?),
         None => {
@@ -93,7 +104,18 @@ async fn serve(settings: Settings, mail: MailSettings) -> Result<(), Box<dyn std
             }
         }
     };
-    let server = Server::bind_with(&settings, Services::new(Arc::new(SystemClock), mailer)).await?;
+    let mut server =
+        Server::bind_with(&settings, Services::new(Arc::new(SystemClock), mailer)).await?;
+    if !network.trusted_proxies.is_empty() {
+        let blocks: Vec<String> = network
+            .trusted_proxies
+            .blocks()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        tracing::info!(proxies = %blocks.join(", "), "X-Forwarded-For is read from these peers only");
+    }
+    server.trust_proxies(network.trusted_proxies);
     tracing::info!(
         data_dir = %settings.data_dir.display(),
         name = %settings.name,

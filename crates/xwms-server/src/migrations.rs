@@ -46,6 +46,15 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "sign_in_defences",
         sql: SIGN_IN_DEFENCES,
     },
+    Migration {
+        version: 6,
+        name: "recovery_limit_key",
+        // Recovery requests are limited per client limit key (the IPv4 address or the IPv6
+        // /64, policy::LIMIT_KEYS); `ip` stays the exact address shown to support.
+        sql: "ALTER TABLE recovery_requests ADD COLUMN limit_key TEXT;
+              UPDATE recovery_requests SET limit_key = ip;
+              CREATE INDEX recovery_requests_limit_key ON recovery_requests (limit_key, created_at);",
+    },
 ];
 
 /// Migration 5: sign-in defences that hold under concurrency and abuse (issue 9).

@@ -11,6 +11,12 @@
 //! Besides, every connection checks its session again at each keep-alive ping, so a session
 //! that ends by expiry, or by another server process on the same database, closes its socket
 //! within [`REALTIME`]`.keep_alive`.
+//!
+//! Limits: a session may hold [`REALTIME`]`.max_sockets_per_session` sockets and an account
+//! [`REALTIME`]`.max_sockets_per_account`; one more is refused before the upgrade
+//! ([`LiveSessions::connect`], `429 realtime.too_many_sockets`). The server reads nothing from
+//! clients but control frames, so a frame or message over [`REALTIME`]`.max_inbound_bytes`
+//! closes the socket (set on the upgrade, see `routes::security::realtime`).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -65,6 +71,10 @@ pub struct LiveSessions {
     next_id: AtomicU64,
 }
 
+/// The session or account has as many realtime sockets as allowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TooManySockets;
+
 /// A registered connection; dropping it unregisters it.
 pub struct Registration {
     live: Arc<LiveSessions>,
@@ -93,28 +103,42 @@ impl LiveSessions {
         self.by_user.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Registers a connection of `session_id`; frames for it arrive on the receiver.
+    /// Registers a connection of `session_id`; frames for it arrive on the receiver. Refused
+    /// when the session or the account already has as many sockets as [`REALTIME`] allows
+    /// (the registration ends when it is dropped, so a socket that closes frees its place).
     pub fn connect(
         self: &Arc<Self>,
         user_id: &str,
         session_id: &str,
-    ) -> (Registration, mpsc::Receiver<Push>) {
+    ) -> Result<(Registration, mpsc::Receiver<Push>), TooManySockets> {
+        let mut by_user = self.lock();
+        let connections = by_user.entry(user_id.to_owned()).or_default();
+        let of_session = connections
+            .iter()
+            .filter(|c| c.session_id == session_id)
+            .count();
+        if of_session >= REALTIME.max_sockets_per_session
+            || connections.len() >= REALTIME.max_sockets_per_account
+        {
+            if connections.is_empty() {
+                by_user.remove(user_id);
+            }
+            return Err(TooManySockets);
+        }
         let (queue, receiver) = mpsc::channel(REALTIME.queue);
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        self.lock()
-            .entry(user_id.to_owned())
-            .or_default()
-            .push(Connection {
-                id,
-                session_id: session_id.to_owned(),
-                queue,
-            });
+        connections.push(Connection {
+            id,
+            session_id: session_id.to_owned(),
+            queue,
+        });
+        drop(by_user);
         let registration = Registration {
             live: Arc::clone(self),
             user_id: user_id.to_owned(),
             id,
         };
-        (registration, receiver)
+        Ok((registration, receiver))
     }
 
     /// How many connections are registered.
@@ -258,15 +282,15 @@ fn ended_frame(session_id: &str, status: SessionStatus) -> Option<Option<Realtim
     }
 }
 
-/// Serves one upgraded connection of `auth`'s session until the session ends or either side
-/// closes.
+/// Serves one upgraded connection of `auth`'s session, registered before the upgrade as
+/// `registration`, until the session ends or either side closes.
 pub async fn serve(
     mut socket: WebSocket,
     auth: Authenticated,
     accounts: Arc<Accounts>,
-    live: Arc<LiveSessions>,
+    registration: (Registration, mpsc::Receiver<Push>),
 ) {
-    let (_registration, mut queue) = live.connect(&auth.user_id, &auth.session_id);
+    let (_registration, mut queue) = registration;
     // The session may have ended between the token check and the registration.
     let mut status = Some(accounts.session_status(&auth.session_id).await);
     let mut first = Some(RealtimeEvent::Ready {
@@ -335,9 +359,9 @@ mod tests {
     #[tokio::test]
     async fn an_ended_session_gets_its_last_frame_and_the_others_a_change() {
         let live = Arc::new(LiveSessions::new());
-        let (_a, mut a) = live.connect("anna", "s1");
-        let (_b, mut b) = live.connect("anna", "s2");
-        let (_c, mut c) = live.connect("bram", "s3");
+        let (_a, mut a) = live.connect("anna", "s1").unwrap();
+        let (_b, mut b) = live.connect("anna", "s2").unwrap();
+        let (_c, mut c) = live.connect("bram", "s3").unwrap();
         assert_eq!(live.connections(), 3);
         live.publish(vec![ended("anna", "s2")]);
         assert_eq!(
@@ -359,7 +383,7 @@ mod tests {
     #[tokio::test]
     async fn a_full_queue_drops_the_connection_and_registrations_clean_up() {
         let live = Arc::new(LiveSessions::new());
-        let (_a, mut a) = live.connect("anna", "s1");
+        let (_a, mut a) = live.connect("anna", "s1").unwrap();
         for _ in 0..REALTIME.queue + 1 {
             live.publish(vec![Notice::SecurityChanged {
                 user_id: "anna".into(),
@@ -370,9 +394,36 @@ mod tests {
             assert!(a.recv().await.is_some());
         }
         assert_eq!(a.recv().await, None);
-        let (registration, _b) = live.connect("anna", "s1");
+        let (registration, _b) = live.connect("anna", "s1").unwrap();
         assert_eq!(live.connections(), 1);
         drop(registration);
         assert_eq!(live.connections(), 0);
+    }
+
+    #[tokio::test]
+    async fn sockets_are_limited_per_session_and_per_account() {
+        let live = Arc::new(LiveSessions::new());
+        let mut held = vec![];
+        for _ in 0..REALTIME.max_sockets_per_session {
+            held.push(live.connect("anna", "s1").unwrap());
+        }
+        assert_eq!(live.connect("anna", "s1").err(), Some(TooManySockets));
+        // Another session of the same account may still connect, up to the account's limit.
+        let mut session = 2;
+        while held.len() < REALTIME.max_sockets_per_account {
+            match live.connect("anna", &format!("s{session}")) {
+                Ok(connection) => held.push(connection),
+                Err(TooManySockets) => session += 1,
+            }
+        }
+        assert_eq!(
+            live.connect("anna", "s-new").err(),
+            Some(TooManySockets),
+            "the account is full"
+        );
+        assert!(live.connect("bram", "s9").is_ok(), "another account is not");
+        // Closing one frees its place.
+        held.remove(0);
+        assert!(live.connect("anna", "s1").is_ok());
     }
 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use tokio::net::TcpListener;
 
+use crate::accounts::policy::CONNECTIONS;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::mail::{FileMailer, Mailer};
@@ -15,6 +16,8 @@ use crate::{accounts, app, demo};
 
 /// Folder of `<data-dir>` where mail is written when no SMTP server is configured.
 pub const OUTBOX_DIR: &str = "outbox";
+/// How long requests in flight may take to finish once the server is told to stop.
+pub const SHUTDOWN_DRAIN: std::time::Duration = std::time::Duration::from_secs(30);
 /// How often expired codes, failure records and tokens are pruned.
 pub const HOUSEKEEPING_INTERVAL: std::time::Duration = std::time::Duration::from_secs(600);
 
@@ -108,6 +111,11 @@ impl Server {
         &self.state
     }
 
+    /// Believe `X-Forwarded-For` from these reverse proxies (see [`crate::net`]).
+    pub fn trust_proxies(&mut self, proxies: crate::net::TrustedProxies) {
+        self.state.proxies = Arc::new(proxies);
+    }
+
     /// Serves until `shutdown` completes, then lets requests in flight finish and closes the
     /// store. Meanwhile a background task sends queued mail and another prunes expired records.
     pub async fn serve(
@@ -118,20 +126,21 @@ impl Server {
         let mail_task = tokio::spawn(Arc::clone(&self.state.outbox).run());
         let housekeeping_task =
             tokio::spawn(housekeeping(store.clone(), Arc::clone(&self.state.clock)));
-        let service = app(self.state).into_make_service_with_connect_info::<SocketAddr>();
-        let result = axum::serve(self.listener, service)
-            .with_graceful_shutdown(async move {
-                shutdown.await;
-                tracing::info!("shutting down");
-            })
-            .await;
+        crate::connections::serve(
+            self.listener,
+            app(self.state),
+            CONNECTIONS,
+            shutdown,
+            SHUTDOWN_DRAIN,
+        )
+        .await;
         mail_task.abort();
         housekeeping_task.abort();
         let _ = mail_task.await;
         let _ = housekeeping_task.await;
         store.close();
         tracing::info!("stopped");
-        result
+        Ok(())
     }
 }
 

@@ -8,6 +8,7 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::help::HelpCenter;
 use crate::mail::{Mailer, Outbox};
+use crate::net::TrustedProxies;
 use crate::random::{OsRandom, Random};
 use crate::realtime::LiveSessions;
 use crate::store::Store;
@@ -23,6 +24,8 @@ pub struct AppState {
     pub help: Arc<HelpCenter>,
     /// The realtime channel's connections.
     pub live: Arc<LiveSessions>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (none by default).
+    pub proxies: Arc<TrustedProxies>,
 }
 
 /// How this server describes itself in `GET /api/info`.
@@ -109,6 +112,7 @@ impl AppState {
             accounts,
             outbox,
             live,
+            proxies: Arc::new(TrustedProxies::default()),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Sign-in guards: failure counters and locks per email address and *failure budget*
-//! (`sign_in_guards`), and every attempt per client address (`sign_in_failures`). The decisions
-//! are in [`super::policy`].
+//! (`sign_in_guards`), and every attempt per client (`sign_in_failures`; its `ip` column holds the
+//! client's limit key, the IPv4 address or IPv6 `/64`, [`super::ClientMeta::limit_key`]). The
+//! decisions are in [`super::policy`].
 //!
 //! # The state machine (R21, R22)
 //!

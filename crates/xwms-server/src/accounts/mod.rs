@@ -64,12 +64,21 @@ pub use validate::Language;
 /// What the server knows about the caller of a request.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ClientMeta {
-    /// The peer address (`unknown` without a socket, as in in-process tests). Forwarded headers
-    /// are not trusted.
+    /// The client's address: the socket's peer, or what a trusted reverse proxy forwarded
+    /// ([`crate::net`]); `unknown` without a socket, as in in-process tests. Shown to people and
+    /// stored with events; limits use [`ClientMeta::limit_key`].
     pub ip: String,
     pub user_agent: String,
     /// From `Accept-Language`, when it names en, nl or fr.
     pub language: Option<Language>,
+}
+
+impl ClientMeta {
+    /// What every per-address limit counts by: the IPv4 address, or the IPv6 `/64`
+    /// ([`policy::LIMIT_KEYS`]).
+    pub fn limit_key(&self) -> String {
+        policy::LIMIT_KEYS.key_of(&self.ip)
+    }
 }
 
 /// The seam for a second factor.

@@ -476,12 +476,113 @@ pub struct RealtimePolicy {
     /// Frames waiting for one slow connection; when full, the connection is closed (the
     /// client reconnects and refreshes).
     pub queue: usize,
+    /// Open sockets per session; one more is refused before the upgrade with
+    /// `429 realtime.too_many_sockets` (a client needs one; a few allow reconnects overlapping).
+    pub max_sockets_per_session: usize,
+    /// Open sockets per account, over all its sessions (same refusal).
+    pub max_sockets_per_account: usize,
+    /// The largest frame and message a client may send; the server reads nothing from clients
+    /// but pongs and close frames, so a larger one closes the socket (status 1009).
+    pub max_inbound_bytes: usize,
 }
 
 pub const REALTIME: RealtimePolicy = RealtimePolicy {
     keep_alive: std::time::Duration::from_secs(25),
     queue: 32,
+    max_sockets_per_session: 5,
+    max_sockets_per_account: 20,
+    max_inbound_bytes: 16 * 1024,
 };
+
+/// The TCP connections of the HTTP server (R25): what a client that opens connections and
+/// sends nothing, or half a request, can hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionPolicy {
+    /// A request's head (request line and headers) must arrive complete within this time of
+    /// the connection opening or of the previous answer on it; otherwise the connection closes.
+    /// So this is also how long an HTTP/1 keep-alive connection may sit idle between requests.
+    pub header_read_timeout: std::time::Duration,
+    /// A request body must arrive complete within this time (its handler then fails with
+    /// `request.invalid` and the connection closes).
+    pub body_read_timeout: std::time::Duration,
+    /// A connection on which no byte moved either way for this long is closed (a client that
+    /// stops reading its answer, or stalls in any other way).
+    pub idle_timeout: std::time::Duration,
+    /// At most this many connections at once (WebSockets included)...
+    pub max_connections: usize,
+    /// ...and never more than the process's open-file limit minus this reserve (the database,
+    /// its journal, mail files and the listening socket need descriptors too).
+    pub reserved_file_descriptors: usize,
+}
+
+pub const CONNECTIONS: ConnectionPolicy = ConnectionPolicy {
+    header_read_timeout: std::time::Duration::from_secs(10),
+    body_read_timeout: std::time::Duration::from_secs(30),
+    idle_timeout: std::time::Duration::from_secs(60),
+    max_connections: 4096,
+    reserved_file_descriptors: 128,
+};
+
+impl ConnectionPolicy {
+    /// The connection cap for a process that may open `open_file_limit` descriptors (`None`:
+    /// unknown). When the cap is reached, the connection idle the longest is closed to make
+    /// room; when none is idle, new connections wait in the listen queue.
+    pub fn cap(&self, open_file_limit: Option<u64>) -> usize {
+        let by_files = open_file_limit
+            .map(|limit| usize::try_from(limit).unwrap_or(usize::MAX))
+            .map(|limit| limit.saturating_sub(self.reserved_file_descriptors).max(16));
+        by_files.map_or(self.max_connections, |n| n.min(self.max_connections))
+    }
+}
+
+/// Which clients share a per-address limit (sign-in failures, recovery requests, ...): an IPv4
+/// address is one client; IPv6 addresses in the same `/64` are one client, because a single
+/// line or host is routinely given a whole `/64` and can pick any address in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LimitKeyPolicy {
+    pub ipv4_prefix_bits: u8,
+    pub ipv6_prefix_bits: u8,
+}
+
+pub const LIMIT_KEYS: LimitKeyPolicy = LimitKeyPolicy {
+    ipv4_prefix_bits: 32,
+    ipv6_prefix_bits: 64,
+};
+
+impl LimitKeyPolicy {
+    /// The key of `ip`: `192.0.2.7`, `2001:db8:1:2::/64`; an IPv4-mapped IPv6 address is its
+    /// IPv4 address; something that is not an address (`unknown`) is its own key.
+    pub fn key_of(&self, ip: &str) -> String {
+        match ip.parse::<std::net::IpAddr>() {
+            Ok(ip) => prefix_of(ip, self.ipv4_prefix_bits, self.ipv6_prefix_bits, true),
+            Err(_) => ip.to_owned(),
+        }
+    }
+}
+
+/// `ip` cut to its prefix, as text: `a.b.c.d/bits` (or just the address for `/32` when
+/// `bare_full_v4`), `x::/bits`; IPv4-mapped IPv6 addresses count as IPv4.
+fn prefix_of(ip: std::net::IpAddr, v4_bits: u8, v6_bits: u8, bare_full_v4: bool) -> String {
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+    match ip {
+        IpAddr::V4(v4) => {
+            let mask = u32::MAX.checked_shl(32 - u32::from(v4_bits)).unwrap_or(0);
+            let net = Ipv4Addr::from(u32::from(v4) & mask);
+            if bare_full_v4 && v4_bits == 32 {
+                net.to_string()
+            } else {
+                format!("{net}/{v4_bits}")
+            }
+        }
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => prefix_of(IpAddr::V4(v4), v4_bits, v6_bits, bare_full_v4),
+            None => {
+                let mask = u128::MAX.checked_shl(128 - u32::from(v6_bits)).unwrap_or(0);
+                format!("{}/{v6_bits}", Ipv6Addr::from(u128::from(v6) & mask))
+            }
+        },
+    }
+}
 
 /// The security timeline (`GET /api/account/security/events`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -836,6 +937,52 @@ mod tests {
         for (ip, network) in table {
             assert_eq!(NETWORKS.network_of(ip), network, "{ip}");
         }
+    }
+
+    #[test]
+    fn limit_keys_are_the_ipv4_address_and_the_ipv6_slash_64() {
+        #[rustfmt::skip]
+        let table = [
+            ("192.0.2.7",                 "192.0.2.7"),
+            ("192.0.2.8",                 "192.0.2.8"),
+            ("2001:db8::1",               "2001:db8::/64"),
+            ("2001:db8::2",               "2001:db8::/64"),
+            ("2001:db8:0:0:ffff:1:2:3",   "2001:db8::/64"),
+            ("2001:db8:0:1::1",           "2001:db8:0:1::/64"),
+            ("2001:DB8::1",               "2001:db8::/64"),
+            ("::ffff:192.0.2.9",          "192.0.2.9"),
+            ("::1",                       "::/64"),
+            ("127.0.0.1",                 "127.0.0.1"),
+            ("unknown",                   "unknown"),
+        ];
+        for (ip, key) in table {
+            assert_eq!(LIMIT_KEYS.key_of(ip), key, "{ip}");
+        }
+    }
+
+    #[test]
+    fn the_connection_cap_stays_under_the_open_file_limit() {
+        #[rustfmt::skip]
+        let table = [
+            (None,          4096),
+            (Some(1024),    1024 - 128),
+            (Some(65_536),  4096),
+            (Some(100),     16),
+            (Some(u64::MAX), 4096),
+        ];
+        for (limit, cap) in table {
+            assert_eq!(CONNECTIONS.cap(limit), cap, "{limit:?}");
+        }
+        assert_eq!(CONNECTIONS.header_read_timeout.as_secs(), 10);
+        assert_eq!(CONNECTIONS.idle_timeout.as_secs(), 60);
+        assert_eq!(CONNECTIONS.body_read_timeout.as_secs(), 30);
+    }
+
+    #[test]
+    fn realtime_limits() {
+        assert_eq!(REALTIME.max_sockets_per_session, 5);
+        assert_eq!(REALTIME.max_sockets_per_account, 20);
+        assert_eq!(REALTIME.max_inbound_bytes, 16 * 1024);
     }
 
     #[test]

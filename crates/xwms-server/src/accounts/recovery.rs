@@ -48,12 +48,12 @@ impl Accounts {
         let lost = json!(lost).to_string();
         let details = validate::free_text("details", &req.details, DETAILS_MAX_CHARS)?;
         let language = client.language.unwrap_or_default();
-        let ip = client.ip.clone();
+        let (ip, limit_key) = (client.ip.clone(), client.limit_key());
         self.write(move |tx, ctx| {
             let since = to_millis(ctx.now - RECOVERY_REQUESTS_PER_IP.window);
             let (recent, oldest): (u32, Option<i64>) = tx.query_row(
-                "SELECT count(*), min(created_at) FROM recovery_requests WHERE ip = ?1 AND created_at > ?2",
-                rusqlite::params![ip, since],
+                "SELECT count(*), min(created_at) FROM recovery_requests WHERE limit_key = ?1 AND created_at > ?2",
+                rusqlite::params![limit_key, since],
                 |row| Ok((row.get(0)?, row.get(1)?)),
             )?;
             if let Some(wait) = RECOVERY_REQUESTS_PER_IP.wait(recent, oldest.map(from_millis), ctx.now) {
@@ -72,8 +72,8 @@ impl Accounts {
                 }
             };
             tx.execute(
-                "INSERT INTO recovery_requests (reference, email, user_id, name, contact_email, lost, details, language, ip, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                "INSERT INTO recovery_requests (reference, email, user_id, name, contact_email, lost, details, language, ip, created_at, limit_key)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
                 rusqlite::params![
                     reference,
                     email.address,
@@ -84,7 +84,8 @@ impl Accounts {
                     details,
                     language.as_str(),
                     ip,
-                    to_millis(ctx.now)
+                    to_millis(ctx.now),
+                    limit_key
                 ],
             )?;
             let facts = MailFacts {

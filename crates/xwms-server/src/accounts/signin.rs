@@ -61,8 +61,8 @@ pub(super) fn device_text(device: &DeviceInfo) -> String {
     }
 }
 
-/// Records a failed password or second factor against the budget `key` (and the client's
-/// address): judges the reservation `reservation` as a failure (or records one without a
+/// Records a failed password or second factor against the budget `key` (and the client's limit
+/// key, [`ClientMeta::limit_key`]; `ip` is the address for the timeline): judges the reservation `reservation` as a failure (or records one without a
 /// reservation); locks the budget when the policy says so, mailing an unlock code to an existing
 /// account. Returns the lock, if any, and the challenge of the unlock code mailed. The caller
 /// records what failed on the account's timeline.
@@ -72,9 +72,10 @@ pub(super) fn record_failure(
     key: GuardKey<'_>,
     user: Option<&User>,
     ip: &str,
+    limit_key: &str,
     reservation: Option<i64>,
 ) -> rusqlite::Result<Option<(LockReason, GuardState, String)>> {
-    guard::judge_failure(tx, reservation, key, ip, ctx.now)?;
+    guard::judge_failure(tx, reservation, key, limit_key, ctx.now)?;
     let state = guard::load(tx, key, ctx.now)?;
     let distinct_ips = guard::distinct_ips(tx, key, ctx.now)?;
     let (next, lock) = LOCKOUT.after_failure(&state, distinct_ips, ctx.now);
@@ -175,21 +176,22 @@ impl Accounts {
         client: &ClientMeta,
         wrong: ErrorCode,
     ) -> Result<GuardState, ApiError> {
-        let (key, budget_name, ip) = (email_key.to_owned(), budget.to_owned(), client.ip.clone());
+        let (key, budget_name, limit_key) =
+            (email_key.to_owned(), budget.to_owned(), client.limit_key());
         let (reservation, state) = self
             .write(move |tx, ctx| {
                 let key = GuardKey {
                     email_key: &key,
                     budget: &budget_name,
                 };
-                if let Some(wait) = guard::ip_wait(tx, &ip, ctx.now)? {
+                if let Some(wait) = guard::ip_wait(tx, &limit_key, ctx.now)? {
                     return Ok(Err(ApiError::retry_after(ErrorCode::Throttled, wait)));
                 }
                 let state = guard::load(tx, key, ctx.now)?;
                 if let Some(denied) = gate_error(LOCKOUT.gate(&state, ctx.now)) {
                     return Ok(Err(denied));
                 }
-                Ok(Ok((guard::reserve(tx, key, &ip, ctx.now)?, state)))
+                Ok(Ok((guard::reserve(tx, key, &limit_key, ctx.now)?, state)))
             })
             .await??;
         // Longer than any password the rule lets anyone set: wrong without hashing it.
@@ -238,7 +240,7 @@ impl Accounts {
                 None => Ok(state),
             };
         }
-        let (ip, user) = (client.ip.clone(), user.cloned());
+        let (ip, limit_key, user) = (client.ip.clone(), client.limit_key(), user.cloned());
         let during = if wrong == ErrorCode::InvalidCredentials {
             "sign_in"
         } else {
@@ -261,7 +263,15 @@ impl Accounts {
                     email_key: &key,
                     budget: &budget_name,
                 };
-                record_failure(tx, ctx, key, user.as_ref(), &ip, Some(reservation))
+                record_failure(
+                    tx,
+                    ctx,
+                    key,
+                    user.as_ref(),
+                    &ip,
+                    &limit_key,
+                    Some(reservation),
+                )
             })
             .await?;
         Err(match lock {

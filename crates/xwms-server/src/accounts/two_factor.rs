@@ -407,7 +407,7 @@ impl Accounts {
                 budget: &challenge.budget,
             };
             // Gate, check and judgement in this one transaction: attempts cannot overlap.
-            if let Some(wait) = guard::ip_wait(tx, &client.ip, ctx.now)? {
+            if let Some(wait) = guard::ip_wait(tx, &client.limit_key(), ctx.now)? {
                 return Ok(Err(ApiError::retry_after(ErrorCode::Throttled, wait)));
             }
             if let Some(denied) = gate_error(LOCKOUT.gate(&guard::load(tx, key, ctx.now)?, ctx.now))
@@ -426,7 +426,15 @@ impl Accounts {
                         json!({ "method": method_name, "during": "sign_in" }),
                     )?;
                     ctx.security_changed(&user.id);
-                    match record_failure(tx, ctx, key, Some(&user), &client.ip, None)? {
+                    match record_failure(
+                        tx,
+                        ctx,
+                        key,
+                        Some(&user),
+                        &client.ip,
+                        &client.limit_key(),
+                        None,
+                    )? {
                         Some((_, state, _)) => {
                             forget_challenges(tx, &user.id)?;
                             Ok(Err(locked_error(
@@ -582,7 +590,7 @@ impl Accounts {
         }
         self.reauthenticate(&user, &req.password, client, "password")
             .await?;
-        let (auth, ip) = (auth.clone(), client.ip.clone());
+        let (auth, ip, limit_key) = (auth.clone(), client.ip.clone(), client.limit_key());
         self.write(move |tx, ctx| {
             let code = req.code.expose();
             let method_name = method_of(code);
@@ -601,7 +609,7 @@ impl Accounts {
                         json!({ "method": method_name, "during": "disable", "session_id": auth.session_id }),
                     )?;
                     ctx.security_changed(&user.id);
-                    Ok(Err(match record_failure(tx, ctx, reauth_key(&user), Some(&user), &ip, None)? {
+                    Ok(Err(match record_failure(tx, ctx, reauth_key(&user), Some(&user), &ip, &limit_key, None)? {
                         Some((_, state, _)) => locked_error(LOCKOUT.gate(&state, ctx.now).retry_after()),
                         None => ApiError::field(ErrorCode::TwoFactorCodeIncorrect, "code"),
                     }))

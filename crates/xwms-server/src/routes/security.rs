@@ -535,7 +535,8 @@ pub(super) async fn client_identity(
 /// The access token is checked before the upgrade. The first frame is `ready`; when the
 /// session ends for any reason the server sends `session_revoked` and closes the socket (close
 /// code 4001). `new_sign_in` and `security_changed` tell the page to show an alert or refresh.
-/// The server pings every 25 seconds.
+/// The server pings every 25 seconds. A session may hold 5 sockets at once and an account 20;
+/// a frame or message from the client over 16 KiB closes the socket.
 #[utoipa::path(
     get,
     path = "/api/realtime",
@@ -545,6 +546,7 @@ pub(super) async fn client_identity(
         (status = 101, description = "Switching to the WebSocket protocol; frames are `RealtimeEvent`s", body = RealtimeEvent),
         (status = 400, description = "`request.invalid`: not a WebSocket upgrade request", body = ErrorEnvelope),
         (status = 401, description = "`auth.unauthorized`, `auth.session_expired`, `auth.session_revoked`", body = ErrorEnvelope),
+        (status = 429, description = "`realtime.too_many_sockets`: the session already has 5 sockets open, or the account 20", body = ErrorEnvelope),
     )
 )]
 pub(super) async fn realtime(
@@ -552,9 +554,19 @@ pub(super) async fn realtime(
     auth: Authenticated,
     upgrade: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
+    // Registered before the upgrade, so sockets opened at the same time count too; an upgrade
+    // that fails or never completes drops the registration.
+    let registration = state
+        .live
+        .connect(&auth.user_id, &auth.session_id)
+        .map_err(|_| ApiError::new(ErrorCode::RealtimeTooManySockets))?;
     let upgrade = upgrade.map_err(|rejection| {
         ApiError::with_message(ErrorCode::InvalidRequest, rejection.body_text())
     })?;
-    let (accounts, live) = (state.accounts.clone(), state.live.clone());
-    Ok(upgrade.on_upgrade(move |socket| crate::realtime::serve(socket, auth, accounts, live)))
+    let accounts = state.accounts.clone();
+    let limit = crate::accounts::policy::REALTIME.max_inbound_bytes;
+    Ok(upgrade
+        .max_frame_size(limit)
+        .max_message_size(limit)
+        .on_upgrade(move |socket| crate::realtime::serve(socket, auth, accounts, registration)))
 }

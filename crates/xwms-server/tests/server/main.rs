@@ -7,6 +7,7 @@ mod bench;
 mod binary;
 mod error_codes;
 mod help;
+mod limits;
 mod mail;
 mod openapi;
 mod password;

@@ -447,6 +447,24 @@ async fn every_documented_security_center_error_code_is_produced() {
     cov.send(Method::GET, paths::REALTIME, Some(&plain_token), None)
         .await
         .err(ErrorCode::InvalidRequest);
+    // ... and with the session's sockets all taken (counted before the upgrade).
+    let session_id = plain.session_id.clone();
+    let user_id: String = h
+        .query(move |c| {
+            c.query_row(
+                "SELECT user_id FROM sessions WHERE id = ?1",
+                [&session_id],
+                |r| r.get(0),
+            )
+        })
+        .await;
+    let held: Vec<_> = (0..xwms_server::accounts::policy::REALTIME.max_sockets_per_session)
+        .map(|_| h.state.live.connect(&user_id, &plain.session_id).unwrap())
+        .collect();
+    cov.send(Method::GET, paths::REALTIME, Some(&plain_token), None)
+        .await
+        .err(ErrorCode::RealtimeTooManySockets);
+    drop(held);
 
     // --- tokens: missing, expired and revoked on every security-center route
     h.advance(16 * 60);

@@ -642,6 +642,7 @@ export const en = {
   "error.api_client.name_taken": "You already have an API client with this name.",
   "error.api_client.limit": "You have the maximum number of API clients. Delete one first.",
   "error.api_client.disabled": "This API client is disabled.",
+  "error.realtime.too_many_sockets": "Too many live connections for this session. Close another window of the app and try again.",
   "error.file.save_failed": "The file could not be saved.",
   "error.generic": "Something went wrong. Please try again.",
 } as const;

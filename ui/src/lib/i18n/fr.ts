@@ -602,6 +602,7 @@ export const fr = {
   "error.api_client.name_taken": "Vous avez déjà un client API de ce nom.",
   "error.api_client.limit": "Vous avez atteint le nombre maximal de clients API. Supprimez-en un d'abord.",
   "error.api_client.disabled": "Ce client API est désactivé.",
+  "error.realtime.too_many_sockets": "Trop de connexions en direct pour cette session. Fermez une autre fenêtre de l'application et réessayez.",
   "error.file.save_failed": "Le fichier n'a pas pu être enregistré.",
   "error.generic": "Une erreur s'est produite. Veuillez réessayer.",
 } as const satisfies Messages;

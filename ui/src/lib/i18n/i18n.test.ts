@@ -173,6 +173,7 @@ describe("errorText()", () => {
     "api_client.name_taken",
     "api_client.limit",
     "api_client.disabled",
+    "realtime.too_many_sockets",
     "file.save_failed",
   ])("translates the account error %s into en, nl and fr", (code) => {
     expect(isKnownErrorCode(code)).toBe(true);

@@ -602,6 +602,7 @@ export const nl = {
   "error.api_client.name_taken": "U hebt al een API-client met deze naam.",
   "error.api_client.limit": "U hebt het maximale aantal API-clients. Verwijder er eerst een.",
   "error.api_client.disabled": "Deze API-client is uitgeschakeld.",
+  "error.realtime.too_many_sockets": "Te veel live verbindingen voor deze sessie. Sluit een ander venster van de app en probeer het opnieuw.",
   "error.file.save_failed": "Het bestand kon niet worden opgeslagen.",
   "error.generic": "Er ging iets mis. Probeer het opnieuw.",
 } as const satisfies Messages;
