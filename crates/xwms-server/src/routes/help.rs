@@ -254,7 +254,7 @@ pub(super) async fn sync(
     request_body = HelpFeedback,
     responses(
         (status = 200, description = "Recorded; the article's totals", body = Envelope<HelpFeedbackCounted>),
-        (status = 400, description = "`request.invalid`", body = ErrorEnvelope),
+        (status = 400, description = "`request.invalid`; `field.required`, `field.too_long`, `field.invalid`: `installation_id`", body = ErrorEnvelope),
         (status = 404, description = "`help.not_found`", body = ErrorEnvelope),
         (status = 429, description = "`request.rate_limited`: too many votes from this address", body = ErrorEnvelope),
     )

@@ -91,6 +91,9 @@ async fn a_thousand_votes_from_one_installation_count_once() {
     vote(&h, "10.9.9.9", Some(&"x".repeat(101)), true)
         .await
         .err_field(ErrorCode::FieldTooLong, "installation_id");
+    vote(&h, "10.9.9.9", Some("abc\u{202E}def"), true)
+        .await
+        .err_field(ErrorCode::FieldInvalid, "installation_id");
 }
 
 #[tokio::test]
