@@ -161,3 +161,52 @@ async fn running_totals_match_a_recount() {
         .await;
     assert_eq!(stored, (yes as i64, no as i64));
 }
+
+/// Prints what one vote costs as the table grows (run in release:
+/// `cargo test -p xwms-server --release --test server bench_help_feedback -- --ignored --nocapture`).
+/// With running totals the cost stays flat; a recount per vote grows with the rows.
+#[tokio::test]
+#[ignore]
+async fn bench_help_feedback_vote_cost_stays_flat() {
+    use xwms_api::help::HelpLang;
+    use xwms_server::help::{record_feedback, FeedbackVote};
+    let h = harness();
+    let at = time::macros::datetime!(2026-05-06 07:00 UTC);
+    let total = 20_000u32;
+    let batch = 1_000u32;
+    let mut per_batch = vec![];
+    for start in (0..total).step_by(batch as usize) {
+        let started = Instant::now();
+        h.state
+            .store
+            .call(move |conn| {
+                for n in start..start + batch {
+                    let tx = conn.transaction()?;
+                    let (installation, ip) = (format!("installation-{n}"), format!("ip-{n}"));
+                    let vote = FeedbackVote {
+                        id: "enable-2fa",
+                        lang: HelpLang::En,
+                        helpful: n % 3 != 0,
+                        installation: Some(&installation),
+                        ip: &ip,
+                    };
+                    record_feedback(&tx, &vote, at)?.expect("under the limit");
+                    tx.commit()?;
+                }
+                Ok(())
+            })
+            .await
+            .unwrap();
+        per_batch.push(started.elapsed().as_secs_f64() * 1e6 / f64::from(batch));
+    }
+    let recount_started = Instant::now();
+    let _ = recount(&h).await;
+    println!(
+        "help feedback: one vote (its own transaction) costs {:.0} µs with 0 votes stored and {:.0} µs with {} stored; \
+         one recount over {total} rows (what each vote did before) {:.0} µs",
+        per_batch[0],
+        per_batch[per_batch.len() - 1],
+        total - batch,
+        recount_started.elapsed().as_secs_f64() * 1e6
+    );
+}
