@@ -251,3 +251,152 @@ async fn an_internationalised_domain_is_sent_as_punycode_and_a_non_ascii_local_p
     assert_eq!(body["data"]["field"], "email", "{body}");
     assert_eq!(catcher.messages().len(), 1);
 }
+
+/// Starts the real executable on `data_dir`, sending mail to `smtp_url`; answers the child and
+/// its base URL.
+#[cfg(unix)]
+fn start_executable(data_dir: &std::path::Path, smtp_url: &str) -> (std::process::Child, String) {
+    use std::process::{Command, Stdio};
+    let mut command = Command::new(env!("CARGO_BIN_EXE_xwms-server"));
+    for var in xwms_server::config::env::ALL_SETTINGS {
+        command.env_remove(var);
+    }
+    let mut child = command
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(data_dir)
+        .args(["--smtp-url", smtp_url])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line
+        .trim_end()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_owned();
+    (child, base)
+}
+
+#[cfg(unix)]
+#[test]
+fn a_server_killed_while_smtp_holds_the_mail_does_not_send_it_again_after_restart() {
+    use std::sync::mpsc;
+    use std::time::{Duration, Instant};
+
+    // An SMTP server that takes the message and then never answers the end of DATA: the
+    // executable is killed (SIGKILL) while it waits for the "250 OK".
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let holding_url = format!("smtp://{}", listener.local_addr().unwrap());
+    let (took_tx, took_rx) = mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { return };
+            let took = took_tx.clone();
+            std::thread::spawn(move || {
+                let mut writer = stream.try_clone().unwrap();
+                let mut reader = BufReader::new(stream);
+                let _ = writer.write_all(b"220 holding ESMTP\r\n");
+                let (mut line, mut rcpt) = (String::new(), String::new());
+                loop {
+                    line.clear();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let verb = line.get(..4).unwrap_or("").to_ascii_uppercase();
+                    if verb == "RCPT" {
+                        rcpt = line.trim_end().to_owned();
+                    }
+                    let reply: &[u8] = match verb.as_str() {
+                        "EHLO" => b"250-holding\r\n250 8BITMIME\r\n",
+                        "DATA" => b"354 go ahead\r\n",
+                        _ => b"250 OK\r\n",
+                    };
+                    let _ = writer.write_all(reply);
+                    if verb == "DATA" {
+                        while reader.read_line(&mut line).unwrap_or(0) > 0
+                            && !line.ends_with("\r\n.\r\n")
+                        {}
+                        let _ = took.send(std::mem::take(&mut rcpt));
+                        // Hold the connection, never answering.
+                        let mut rest = String::new();
+                        while reader.read_line(&mut rest).unwrap_or(0) > 0 {}
+                        return;
+                    }
+                }
+            });
+        }
+    });
+
+    let dir = tempfile::tempdir().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let sign_up = |base: &str, email: &str| {
+        let status = runtime.block_on(async {
+            reqwest::Client::new()
+                .post(format!("{base}/api/auth/signup"))
+                .json(&serde_json::json!({"name": "Kim", "email": email, "password": crate::support::PASSWORD}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        });
+        assert_eq!(status, 202);
+    };
+
+    // First life: the verification mail is handed over, then the process is killed.
+    let (mut child, base) = start_executable(dir.path(), &holding_url);
+    sign_up(&base, "first@example.com");
+    let rcpt = took_rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the SMTP server took the message");
+    assert!(rcpt.contains("first@example.com"), "{rcpt}");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let db = rusqlite::Connection::open(xwms_server::testing::database_path(dir.path())).unwrap();
+    let row = |email: &str| -> (Option<i64>, Option<i64>, Option<i64>) {
+        db.query_row(
+            "SELECT sending_at, sent_at, uncertain_at FROM mail_outbox WHERE recipient = ?1",
+            [email],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap()
+    };
+    let (sending, sent, uncertain) = row("first@example.com");
+    assert!(
+        sending.is_some() && sent.is_none() && uncertain.is_none(),
+        "killed between the hand-off and the sent write"
+    );
+
+    // Second life, same data folder, a normal SMTP server.
+    let catcher = SmtpCatcher::start().unwrap();
+    let (mut child, base) = start_executable(dir.path(), &catcher.url());
+    sign_up(&base, "second@example.com");
+    let second = catcher.wait_for("second@example.com", 0, Duration::from_secs(30));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while row("first@example.com").2.is_none() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(second.is_some(), "the new mail is sent after the restart");
+    assert!(
+        catcher
+            .messages()
+            .iter()
+            .all(|m| m.rcpt_to != ["first@example.com"]),
+        "the mail handed over before the crash was sent again"
+    );
+    assert_eq!(catcher.messages().len(), 1);
+    let (_, sent, uncertain) = row("first@example.com");
+    assert!(sent.is_none() && uncertain.is_some(), "marked uncertain");
+    assert!(
+        took_rx.try_recv().is_err(),
+        "nothing more reached the first SMTP server"
+    );
+}
