@@ -738,8 +738,8 @@ mod tests {
     fn help_feedback_per_address_table() {
         let limit = HELP_FEEDBACK_PER_IP;
         let hour = Duration::hours(1);
-        #[rustfmt::skip]
         type Window = (OffsetDateTime, u32);
+        #[rustfmt::skip]
         let table: &[(Option<Window>, OffsetDateTime, Result<Window, u32>)] = &[
             (None,                 T0,                      Ok((T0, 1))),
             (Some((T0, 1)),        T0 + secs(10),           Ok((T0, 2))),
