@@ -133,6 +133,9 @@ pub struct HelpCache {
     catalog: RwLock<Arc<Catalog>>,
     notice: Mutex<Option<HelpNotice>>,
     changes: broadcast::Sender<HelpStatus>,
+    /// This installation's id, sent with feedback so the server counts one vote per
+    /// installation per article (a changed answer replaces the earlier one).
+    installation_id: String,
 }
 
 impl std::fmt::Debug for HelpCache {
@@ -306,6 +309,7 @@ impl HelpCache {
             catalog: RwLock::new(Arc::new(catalog)),
             notice: Mutex::new(notice),
             changes,
+            installation_id: crate::account::installation_id(data_dir),
         })
     }
 
@@ -508,6 +512,7 @@ impl HelpCache {
             let body = HelpFeedback {
                 helpful,
                 lang: HelpLang::parse(&lang).unwrap_or(HelpLang::En),
+                installation_id: Some(self.installation_id.clone()),
             };
             let result: Result<HelpFeedbackCounted, CoreError> = api
                 .post(&paths::fill(paths::FEEDBACK, &id), &body, None)

@@ -22,10 +22,14 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
 use xwms_api::help::{HelpArticle, HelpCategory, HelpDeleted, HelpLang, HelpSync};
 use xwms_help::sqlite::{article_from_row, lang_from, upsert_article, ARTICLE_COLUMNS};
 use xwms_help::{Catalog, Content};
 
+use crate::accounts::policy::HELP_FEEDBACK_PER_IP;
+use crate::clock::{from_millis, to_millis};
 use crate::store::{Store, StoreError};
 
 /// The `server_meta` key of the content version.
@@ -272,23 +276,96 @@ pub fn sync(conn: &Connection, since: i64) -> rusqlite::Result<Option<HelpSync>>
     }))
 }
 
-/// Records one "was this helpful?" answer; returns the article's totals.
+/// Records one "was this helpful?" answer and returns the article's totals, or the seconds to
+/// wait when `ip` sent [`HELP_FEEDBACK_PER_IP`] votes this window (checked first).
+///
+/// With an installation id the vote is that installation's one vote on the article: a second
+/// vote replaces the first (the same answer again changes nothing). Without one (older
+/// clients) each vote counts. The totals are running counters updated here, in the caller's
+/// transaction, so a vote costs a few indexed writes however many votes an article has.
 pub fn record_feedback(
     tx: &Transaction<'_>,
-    id: &str,
-    lang: HelpLang,
-    helpful: bool,
-    at_ms: i64,
-) -> rusqlite::Result<(u64, u64)> {
-    tx.execute(
-        "INSERT INTO help_feedback (id, lang, helpful, at) VALUES (?1, ?2, ?3, ?4)",
-        params![id, lang.as_str(), helpful, at_ms],
-    )?;
-    tx.query_row(
-        "SELECT coalesce(sum(helpful), 0), count(*) - coalesce(sum(helpful), 0) FROM help_feedback WHERE id = ?1",
-        [id],
-        |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)),
-    )
+    vote: &FeedbackVote<'_>,
+    at: OffsetDateTime,
+) -> rusqlite::Result<Result<(u64, u64), u32>> {
+    let stored: Option<(i64, u32)> = tx
+        .prepare_cached("SELECT window_start, votes FROM help_feedback_limits WHERE ip = ?1")?
+        .query_row([vote.ip], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let (start, votes) =
+        match HELP_FEEDBACK_PER_IP.count_fixed(stored.map(|(s, n)| (from_millis(s), n)), at) {
+            Ok(row) => row,
+            Err(wait) => return Ok(Err(wait)),
+        };
+    tx.prepare_cached(
+        "INSERT INTO help_feedback_limits (ip, window_start, votes) VALUES (?1, ?2, ?3)
+         ON CONFLICT (ip) DO UPDATE SET window_start = ?2, votes = ?3",
+    )?
+    .execute(params![vote.ip, to_millis(start), votes])?;
+
+    let at_ms = to_millis(at);
+    // What this vote adds to (helpful, not helpful).
+    let (mut plus_yes, mut plus_no) = (0i64, 0i64);
+    let add = |helpful: bool, sign: i64, yes: &mut i64, no: &mut i64| {
+        if helpful {
+            *yes += sign;
+        } else {
+            *no += sign;
+        }
+    };
+    match vote.installation {
+        Some(installation) => {
+            let key = hex::encode(Sha256::digest(installation.as_bytes()));
+            let before: Option<bool> = tx
+                .prepare_cached(
+                    "SELECT helpful FROM help_votes WHERE id = ?1 AND installation = ?2",
+                )?
+                .query_row(params![vote.id, key], |r| r.get(0))
+                .optional()?;
+            if before != Some(vote.helpful) {
+                tx.prepare_cached(
+                    "INSERT INTO help_votes (id, installation, lang, helpful, at) VALUES (?1, ?2, ?3, ?4, ?5)
+                     ON CONFLICT (id, installation) DO UPDATE SET lang = ?3, helpful = ?4, at = ?5",
+                )?
+                .execute(params![vote.id, key, vote.lang.as_str(), vote.helpful, at_ms])?;
+                if let Some(old) = before {
+                    add(old, -1, &mut plus_yes, &mut plus_no);
+                }
+                add(vote.helpful, 1, &mut plus_yes, &mut plus_no);
+            }
+        }
+        None => {
+            tx.prepare_cached(
+                "INSERT INTO help_feedback (id, lang, helpful, at) VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![vote.id, vote.lang.as_str(), vote.helpful, at_ms])?;
+            add(vote.helpful, 1, &mut plus_yes, &mut plus_no);
+        }
+    }
+    tx.prepare_cached("INSERT OR IGNORE INTO help_feedback_totals (id) VALUES (?1)")?
+        .execute([vote.id])?;
+    let (yes, no): (i64, i64) = tx
+        .prepare_cached(
+            "UPDATE help_feedback_totals SET helpful = helpful + ?2, not_helpful = not_helpful + ?3
+             WHERE id = ?1 RETURNING helpful, not_helpful",
+        )?
+        .query_row(params![vote.id, plus_yes, plus_no], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
+    Ok(Ok((yes.max(0) as u64, no.max(0) as u64)))
+}
+
+/// One "was this helpful?" answer, as [`record_feedback`] takes it.
+#[derive(Debug, Clone, Copy)]
+pub struct FeedbackVote<'a> {
+    /// The article's id.
+    pub id: &'a str,
+    pub lang: HelpLang,
+    pub helpful: bool,
+    /// The client's installation id, when it sent one.
+    pub installation: Option<&'a str>,
+    /// The client's address (the limit's key).
+    pub ip: &'a str,
 }
 
 /// The served help center: the catalog of the stored content, rebuilt when the stored
@@ -437,12 +514,69 @@ mod tests {
     }
 
     #[test]
-    fn feedback_counts_per_article() {
+    fn feedback_counts_once_per_installation_with_running_totals() {
         let mut conn = db();
         let tx = conn.transaction().unwrap();
-        record_feedback(&tx, "a", HelpLang::En, true, 1).unwrap();
-        record_feedback(&tx, "a", HelpLang::Nl, false, 2).unwrap();
-        let totals = record_feedback(&tx, "a", HelpLang::Fr, true, 3).unwrap();
-        assert_eq!(totals, (2, 1));
+        let t0 = time::macros::datetime!(2026-05-06 07:00 UTC);
+        let vote = |installation, helpful, ip| FeedbackVote {
+            id: "a",
+            lang: HelpLang::En,
+            helpful,
+            installation,
+            ip,
+        };
+        let record = |v: FeedbackVote<'_>| record_feedback(&tx, &v, t0).unwrap().unwrap();
+        assert_eq!(record(vote(None, true, "192.0.2.1")), (1, 0));
+        assert_eq!(record(vote(None, false, "192.0.2.1")), (1, 1));
+        assert_eq!(record(vote(Some("i1"), true, "192.0.2.2")), (2, 1));
+        assert_eq!(
+            record(vote(Some("i1"), true, "192.0.2.3")),
+            (2, 1),
+            "again: no change"
+        );
+        assert_eq!(
+            record(vote(Some("i1"), false, "192.0.2.4")),
+            (1, 2),
+            "replaced"
+        );
+        assert_eq!(record(vote(Some("i2"), false, "192.0.2.4")), (1, 3));
+        // The totals agree with a recount.
+        let recount: (i64, i64) = tx
+            .query_row(
+                "SELECT (SELECT coalesce(sum(helpful), 0) FROM help_votes) + (SELECT coalesce(sum(helpful), 0) FROM help_feedback),
+                        (SELECT count(*) - coalesce(sum(helpful), 0) FROM help_votes) + (SELECT count(*) - coalesce(sum(helpful), 0) FROM help_feedback)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!(recount, (1, 3));
+    }
+
+    #[test]
+    fn feedback_is_limited_per_address() {
+        let mut conn = db();
+        let tx = conn.transaction().unwrap();
+        let t0 = time::macros::datetime!(2026-05-06 07:00 UTC);
+        let vote = FeedbackVote {
+            id: "a",
+            lang: HelpLang::En,
+            helpful: true,
+            installation: Some("i1"),
+            ip: "192.0.2.9",
+        };
+        for _ in 0..HELP_FEEDBACK_PER_IP.max {
+            assert!(record_feedback(&tx, &vote, t0).unwrap().is_ok());
+        }
+        assert_eq!(record_feedback(&tx, &vote, t0).unwrap(), Err(3600));
+        let other = FeedbackVote {
+            ip: "192.0.2.10",
+            ..vote
+        };
+        assert!(
+            record_feedback(&tx, &other, t0).unwrap().is_ok(),
+            "per address"
+        );
+        let later = t0 + HELP_FEEDBACK_PER_IP.window;
+        assert_eq!(record_feedback(&tx, &vote, later).unwrap(), Ok((1, 0)));
     }
 }

@@ -55,6 +55,16 @@ pub const MIGRATIONS: &[Migration] = &[
               UPDATE recovery_requests SET limit_key = ip;
               CREATE INDEX recovery_requests_limit_key ON recovery_requests (limit_key, created_at);",
     },
+    Migration {
+        version: 7,
+        name: "help_feedback_totals",
+        sql: HELP_FEEDBACK_TOTALS,
+    },
+    Migration {
+        version: 8,
+        name: "mail_outbox_handoff",
+        sql: MAIL_OUTBOX_HANDOFF,
+    },
 ];
 
 /// Migration 5: sign-in defences that hold under concurrency and abuse (issue 9).
@@ -139,6 +149,47 @@ CREATE TABLE code_tries (
     at      INTEGER NOT NULL
 ) STRICT;
 CREATE INDEX code_tries_subject ON code_tries (purpose, subject, at);
+";
+
+/// Migration 7: "Was this helpful?" counted once per installation per article, with running
+/// totals (no recount per vote).
+const HELP_FEEDBACK_TOTALS: &str = "
+-- The vote of one installation on one article; a later vote replaces it. `installation` is the
+-- SHA-256 (hex) of the installation id the client sent.
+CREATE TABLE help_votes (
+    id           TEXT NOT NULL,
+    installation TEXT NOT NULL,
+    lang         TEXT NOT NULL,
+    helpful      INTEGER NOT NULL CHECK (helpful IN (0, 1)),
+    at           INTEGER NOT NULL,
+    PRIMARY KEY (id, installation)
+) STRICT, WITHOUT ROWID;
+-- Running totals per article: votes of installations (one each) plus votes without one (kept
+-- in help_feedback). Updated in the transaction that records a vote.
+CREATE TABLE help_feedback_totals (
+    id          TEXT PRIMARY KEY NOT NULL,
+    helpful     INTEGER NOT NULL DEFAULT 0 CHECK (helpful >= 0),
+    not_helpful INTEGER NOT NULL DEFAULT 0 CHECK (not_helpful >= 0)
+) STRICT;
+INSERT INTO help_feedback_totals (id, helpful, not_helpful)
+    SELECT id, sum(helpful), count(*) - sum(helpful) FROM help_feedback GROUP BY id;
+-- Votes per client address in the current fixed window (policy HELP_FEEDBACK_PER_IP).
+CREATE TABLE help_feedback_limits (
+    ip           TEXT PRIMARY KEY NOT NULL,
+    window_start INTEGER NOT NULL,
+    votes        INTEGER NOT NULL
+) STRICT;
+";
+
+/// Migration 8: the outbox hands a mail to its transport at most once. `sending_at` is set (and
+/// committed) before the hand-off; a row found with it set and neither `sent_at` nor a recorded
+/// failure after a restart is marked `uncertain_at` and not sent again (see `mail::outbox`).
+const MAIL_OUTBOX_HANDOFF: &str = "
+ALTER TABLE mail_outbox ADD COLUMN sending_at INTEGER;
+ALTER TABLE mail_outbox ADD COLUMN uncertain_at INTEGER;
+DROP INDEX mail_outbox_due;
+CREATE INDEX mail_outbox_due ON mail_outbox (next_attempt_at)
+    WHERE sent_at IS NULL AND given_up_at IS NULL AND uncertain_at IS NULL;
 ";
 
 /// Migration 4: the security center: two-step verification, sign-in challenges, recovery

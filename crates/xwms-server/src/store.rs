@@ -38,6 +38,9 @@ pub enum StoreError {
     Sqlite(#[from] rusqlite::Error),
     #[error("store task failed: {0}")]
     Task(#[from] tokio::task::JoinError),
+    /// A test failpoint stopped the work where a crash would (see `Outbox::with_failpoint`).
+    #[error("interrupted by a test failpoint")]
+    Interrupted,
 }
 
 /// A cheap-to-clone handle on the database.

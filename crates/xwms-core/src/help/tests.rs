@@ -173,7 +173,7 @@ async fn feedback_given_offline_is_sent_when_back_online() {
     assert_eq!(cache.status().unwrap().pending_feedback, 0);
     let conn = Connection::open(xwms_server::testing::database_path(&server.data_dir())).unwrap();
     let rows: Vec<(String, String, bool)> = conn
-        .prepare("SELECT id, lang, helpful FROM help_feedback ORDER BY rowid")
+        .prepare("SELECT id, lang, helpful FROM help_votes ORDER BY id")
         .unwrap()
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .unwrap()
@@ -186,6 +186,27 @@ async fn feedback_given_offline_is_sent_when_back_online() {
             ("forgot-password".to_string(), "en".to_string(), false),
         ]
     );
+    // Counted as this installation's votes: sending them again changes no total.
+    let installations: i64 = conn
+        .query_row(
+            "SELECT count(DISTINCT installation) FROM help_votes",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(installations, 1);
+    cache
+        .queue_feedback("enable-2fa", HelpLang::Fr, true)
+        .unwrap();
+    assert_eq!(cache.flush_feedback(&api(&server)).await.unwrap(), 1);
+    let totals: (i64, i64) = conn
+        .query_row(
+            "SELECT helpful, not_helpful FROM help_feedback_totals WHERE id = 'enable-2fa'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(totals, (1, 0));
 }
 
 #[tokio::test]

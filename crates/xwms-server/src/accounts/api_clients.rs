@@ -19,10 +19,11 @@ use xwms_api::{ErrorCode, Secret};
 use super::events::{self, kind};
 use super::policy::API_CLIENTS;
 use super::sessions::{token_hash, Authenticated};
-use super::validate;
+use super::{users, validate};
 use super::{Accounts, ClientMeta, Ctx};
 use crate::clock::{from_millis, rfc3339, to_millis};
 use crate::error::ApiError;
+use crate::mail::{MailFacts, MailKind};
 use crate::random;
 
 pub const CLIENT_ID_PREFIX: &str = "xwms_ci_";
@@ -112,6 +113,26 @@ fn record(
     Ok(())
 }
 
+/// Mails the owner that `client` was created or got a new secret.
+fn notice(
+    tx: &rusqlite::Transaction<'_>,
+    ctx: &Ctx,
+    auth: &Authenticated,
+    ip: &str,
+    mail: MailKind,
+    client: &ApiClientInfo,
+) -> rusqlite::Result<()> {
+    let Some(user) = users::by_id(tx, &auth.user_id)? else {
+        return Ok(());
+    };
+    let facts = MailFacts {
+        client_name: client.name.clone(),
+        client_id: client.client_id.clone(),
+        ..MailFacts::default()
+    };
+    ctx.notice(tx, mail, &user, ip, facts)
+}
+
 /// The client id and secret of an `Authorization: Basic` value, if well-formed.
 pub fn basic_credentials(header: &str) -> Option<(String, Secret)> {
     let (scheme, encoded) = header.split_once(' ')?;
@@ -172,6 +193,7 @@ impl Accounts {
             ])?;
             let row = by_id(tx, &auth.user_id, &id)?.expect("the client was just inserted");
             record(tx, ctx, &auth, &ip, kind::API_CLIENT_CREATED, &row.info)?;
+            notice(tx, ctx, &auth, &ip, MailKind::ApiClientCreated, &row.info)?;
             Ok(Ok(ApiClientSecret {
                 client: row.info,
                 client_secret: Secret::new(secret),
@@ -263,6 +285,14 @@ impl Accounts {
                 &auth,
                 &ip,
                 kind::API_CLIENT_SECRET_REGENERATED,
+                &row.info,
+            )?;
+            notice(
+                tx,
+                ctx,
+                &auth,
+                &ip,
+                MailKind::ApiClientSecretRegenerated,
                 &row.info,
             )?;
             Ok(Ok(ApiClientSecret {

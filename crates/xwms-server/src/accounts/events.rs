@@ -31,6 +31,8 @@ pub mod kind {
     pub const RECOVERY_CODES_REGENERATED: &str = "recovery_codes_regenerated";
     pub const RECOVERY_CODE_USED: &str = "recovery_code_used";
     pub const SECOND_FACTOR_FAILED: &str = "second_factor_failed";
+    /// A TOTP code of a time step already used (or older) was entered again (R1).
+    pub const TWO_FACTOR_CODE_REPLAYED: &str = "two_factor_code_replayed";
     pub const SESSION_REVOKED: &str = "session_revoked";
     pub const SESSIONS_REVOKED: &str = "sessions_revoked";
     pub const ALERT_CONFIRMED: &str = "alert_confirmed";

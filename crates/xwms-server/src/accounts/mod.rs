@@ -206,6 +206,25 @@ impl Ctx {
         Ok(u32::try_from(ended.len()).unwrap_or(u32::MAX))
     }
 
+    /// Queues a security notice to `user` (their address, language and name; `when` in their
+    /// time zone and `ip` filled in) in this transaction.
+    pub fn notice(
+        &self,
+        tx: &Transaction<'_>,
+        kind: MailKind,
+        user: &User,
+        ip: &str,
+        facts: MailFacts,
+    ) -> rusqlite::Result<()> {
+        let facts = MailFacts {
+            name: user.name.clone(),
+            when: mail::templates::format_when(self.now, &user.timezone),
+            ip: ip.to_owned(),
+            ..facts
+        };
+        self.mail(tx, kind, &user.email, user.language, &facts)
+    }
+
     /// Queues a mail in this transaction.
     pub fn mail(
         &self,

@@ -327,7 +327,36 @@ pub const RECOVERY_REQUESTS_PER_IP: WindowLimit = WindowLimit {
     window: Duration::hours(1),
 };
 
+/// "Was this helpful?" votes per client address: `request.rate_limited`. Each installation
+/// counts once per article anyway; this bounds the writes one address can cause (a person
+/// answers a few articles; an office behind one address a few hundred an hour).
+pub const HELP_FEEDBACK_PER_IP: WindowLimit = WindowLimit {
+    max: 100,
+    window: Duration::hours(1),
+};
+
 impl WindowLimit {
+    /// A fixed-window counter (one row per key, O(1) per event): `stored` is the window's start
+    /// and the events in it. Answers the row to store with this event counted, or the seconds
+    /// to wait when the window is full. A window starts at the first event after the previous
+    /// one ended.
+    pub fn count_fixed(
+        &self,
+        stored: Option<(OffsetDateTime, u32)>,
+        now: OffsetDateTime,
+    ) -> Result<(OffsetDateTime, u32), u32> {
+        match stored {
+            Some((start, count)) if now < start + self.window => {
+                if count >= self.max {
+                    Err(seconds_until(now, start + self.window))
+                } else {
+                    Ok((start, count + 1))
+                }
+            }
+            _ => Ok((now, 1)),
+        }
+    }
+
     /// `in_window` events since `now - window`, the oldest at `oldest`: the wait before the next
     /// one is allowed, if any.
     pub fn wait(
@@ -872,6 +901,30 @@ mod tests {
             RECOVERY_REQUESTS_PER_IP.wait(5, Some(T0), T0 + secs(60)),
             Some(3540)
         );
+    }
+
+    #[test]
+    fn help_feedback_per_address_table() {
+        let limit = HELP_FEEDBACK_PER_IP;
+        let hour = Duration::hours(1);
+        type Window = (OffsetDateTime, u32);
+        #[rustfmt::skip]
+        let table: &[(Option<Window>, OffsetDateTime, Result<Window, u32>)] = &[
+            (None,                 T0,                      Ok((T0, 1))),
+            (Some((T0, 1)),        T0 + secs(10),           Ok((T0, 2))),
+            (Some((T0, 99)),       T0 + secs(10),           Ok((T0, 100))),
+            (Some((T0, 100)),      T0 + secs(10),           Err(3590)),
+            (Some((T0, 100)),      T0 + hour - secs(1),     Err(1)),
+            (Some((T0, 100)),      T0 + hour,               Ok((T0 + hour, 1))),
+            (Some((T0, 5)),        T0 + hour + secs(5),     Ok((T0 + hour + secs(5), 1))),
+        ];
+        for (stored, now, want) in table {
+            assert_eq!(
+                limit.count_fixed(*stored, *now),
+                *want,
+                "{stored:?} at {now}"
+            );
+        }
     }
 
     #[test]

@@ -26,7 +26,7 @@ use super::events::{self, kind};
 use super::guard::GuardKey;
 use super::policy::{LOCKOUT, TWO_FACTOR};
 use super::sessions::{token_hash, Authenticated};
-use super::signin::{gate_error, locked_error, open_session, record_failure};
+use super::signin::{device_text, gate_error, locked_error, open_session, record_failure};
 use super::totp::{self, TotpVerdict};
 use super::users::{self, User};
 use super::{guard, Accounts, ClientMeta, Ctx, SecondFactor, SignInAttempt};
@@ -224,6 +224,29 @@ fn use_recovery_code(
     .map(Some)
 }
 
+/// Records a replayed TOTP code (R1): refused, not counted as a guess, but shown in the
+/// person's timeline.
+fn record_replay(
+    tx: &Transaction<'_>,
+    ctx: &Ctx,
+    user_id: &str,
+    ip: &str,
+    details: serde_json::Value,
+) -> rusqlite::Result<()> {
+    let mut details = details;
+    details["method"] = json!(method::TOTP);
+    events::record(
+        tx,
+        user_id,
+        kind::TWO_FACTOR_CODE_REPLAYED,
+        ip,
+        ctx.now,
+        details,
+    )?;
+    ctx.security_changed(user_id);
+    Ok(())
+}
+
 /// What a second factor entered came to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Checked {
@@ -415,7 +438,16 @@ impl Accounts {
                 return Ok(Err(denied));
             }
             match check_code(tx, &user.id, method_name, req.code.expose(), ctx.now)? {
-                Checked::Used => Ok(Err(ApiError::field(ErrorCode::TwoFactorCodeUsed, "code"))),
+                Checked::Used => {
+                    record_replay(
+                        tx,
+                        ctx,
+                        &user.id,
+                        &client.ip,
+                        json!({ "during": "sign_in" }),
+                    )?;
+                    Ok(Err(ApiError::field(ErrorCode::TwoFactorCodeUsed, "code")))
+                }
                 Checked::Wrong => {
                     events::record(
                         tx,
@@ -473,6 +505,12 @@ impl Accounts {
                             ctx.now,
                             json!({ "session_id": tokens.session_id, "codes_left": left }),
                         )?;
+                        let facts = MailFacts {
+                            device: device_text(&challenge.device),
+                            codes_left: left,
+                            ..MailFacts::default()
+                        };
+                        ctx.notice(tx, MailKind::RecoveryCodeUsed, &user, &client.ip, facts)?;
                     }
                     Ok(Ok(tokens))
                 }
@@ -569,6 +607,15 @@ impl Accounts {
                 ctx.now,
                 json!({ "session_id": auth.session_id }),
             )?;
+            if let Some(user) = users::by_id(tx, &auth.user_id)? {
+                ctx.notice(
+                    tx,
+                    MailKind::TwoFactorEnabled,
+                    &user,
+                    &ip,
+                    MailFacts::default(),
+                )?;
+            }
             ctx.security_changed(&auth.user_id);
             Ok(Ok(codes))
         })
@@ -595,7 +642,16 @@ impl Accounts {
             let code = req.code.expose();
             let method_name = method_of(code);
             match check_code(tx, &user.id, method_name, code, ctx.now)? {
-                Checked::Used => Ok(Err(ApiError::field(ErrorCode::TwoFactorCodeUsed, "code"))),
+                Checked::Used => {
+                    record_replay(
+                        tx,
+                        ctx,
+                        &user.id,
+                        &ip,
+                        json!({ "during": "disable", "session_id": auth.session_id }),
+                    )?;
+                    Ok(Err(ApiError::field(ErrorCode::TwoFactorCodeUsed, "code")))
+                }
                 Checked::Wrong => {
                     if !is_enabled(tx, &user.id)? {
                         return Ok(Err(ApiError::new(ErrorCode::TwoFactorNotEnabled)));
@@ -673,6 +729,13 @@ impl Accounts {
                 &ip,
                 ctx.now,
                 json!({ "session_id": auth.session_id }),
+            )?;
+            ctx.notice(
+                tx,
+                MailKind::RecoveryCodesRegenerated,
+                &user,
+                &ip,
+                MailFacts::default(),
             )?;
             ctx.security_changed(&user.id);
             Ok(Ok(codes))

@@ -87,6 +87,29 @@ fn is_forbidden_char(c: char) -> bool {
         || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200B}'..='\u{200F}' | '\u{FEFF}')
 }
 
+/// Whether `text` holds a character that is not allowed in a name or other text a person
+/// types (see `is_forbidden_char`), with one exception: the zero-width joiner (U+200D) and
+/// non-joiner (U+200C) are part of how Persian and Indic names (`مهر‌ناز`) and emoji sequences
+/// (`👩‍💻`) are written, so they are allowed *inside a word*: between two characters that are
+/// neither white space, nor a joiner, nor forbidden themselves. At the edges of a word, in a
+/// row, or next to a space they only hide what the text is, and are refused. Bidirectional
+/// overrides and isolates (U+202A–202E, U+2066–2069), controls, line separators, the other
+/// invisible characters (U+200B, U+200E, U+200F, U+FEFF) stay refused everywhere.
+pub fn has_forbidden_char(text: &str) -> bool {
+    let chars: Vec<char> = text.chars().collect();
+    let is_joiner = |c: char| matches!(c, '\u{200C}' | '\u{200D}');
+    let in_word = |c: Option<&char>| {
+        c.is_some_and(|&c| !c.is_whitespace() && !is_joiner(c) && !is_forbidden_char(c))
+    };
+    chars.iter().enumerate().any(|(i, &c)| {
+        if is_joiner(c) {
+            !(i > 0 && in_word(chars.get(i - 1)) && in_word(chars.get(i + 1)))
+        } else {
+            is_forbidden_char(c)
+        }
+    })
+}
+
 /// A syntactically valid address (`email.invalid` otherwise; empty is `field.required`).
 pub fn email(field: &str, raw: &str) -> Result<Email, ApiError> {
     let address = raw.trim();
@@ -148,7 +171,7 @@ pub fn label(field: &str, raw: &str, max_chars: usize) -> Result<String, ApiErro
     if name.chars().count() > max_chars {
         return Err(ApiError::field(ErrorCode::FieldTooLong, field));
     }
-    if name.chars().any(is_forbidden_char) {
+    if has_forbidden_char(name) {
         return Err(ApiError::field(ErrorCode::FieldInvalid, field));
     }
     Ok(name.to_owned())
@@ -300,7 +323,7 @@ pub fn device(device: &DeviceInfo) -> Result<DeviceInfo, ApiError> {
         if value.chars().count() > DEVICE_FIELD_MAX_CHARS {
             return Err(ApiError::field(ErrorCode::FieldTooLong, field));
         }
-        if value.chars().any(is_forbidden_char) {
+        if has_forbidden_char(value) {
             return Err(ApiError::field(ErrorCode::FieldInvalid, field));
         }
         Ok(value.to_owned())
@@ -321,10 +344,7 @@ pub fn free_text(field: &str, raw: &str, max_chars: usize) -> Result<String, Api
     if text.chars().count() > max_chars {
         return Err(ApiError::field(ErrorCode::FieldTooLong, field));
     }
-    if text
-        .chars()
-        .any(|c| is_forbidden_char(c) && !matches!(c, '\n' | '\r' | '\t'))
-    {
+    if has_forbidden_char(&text.replace(['\n', '\r', '\t'], " ")) {
         return Err(ApiError::field(ErrorCode::FieldInvalid, field));
     }
     Ok(text.to_owned())
@@ -424,6 +444,27 @@ mod tests {
             ("Anna\u{7}",           Err(ErrorCode::FieldInvalid)),
             ("Anna\u{202E}seirV",   Err(ErrorCode::FieldInvalid)),
             ("Anna\u{200B}",        Err(ErrorCode::FieldInvalid)),
+            // Joiners inside a word: Persian and Indic names, emoji sequences.
+            ("مهر\u{200C}ناز",       Ok("مهر\u{200C}ناز")),
+            ("क्\u{200D}ष",           Ok("क्\u{200D}ष")),
+            ("👩\u{200D}💻",          Ok("👩\u{200D}💻")),
+            ("Sam 👨\u{200D}👩\u{200D}👧", Ok("Sam 👨\u{200D}👩\u{200D}👧")),
+            // ... but not at a word's edge, in a row, next to a space or a forbidden character.
+            ("\u{200D}Anna",        Err(ErrorCode::FieldInvalid)),
+            ("Anna\u{200C}",        Err(ErrorCode::FieldInvalid)),
+            ("An\u{200D}\u{200D}na", Err(ErrorCode::FieldInvalid)),
+            ("Anna \u{200C}Vries",  Err(ErrorCode::FieldInvalid)),
+            ("Anna\u{200C} Vries",  Err(ErrorCode::FieldInvalid)),
+            ("An\u{200D}\u{202E}na", Err(ErrorCode::FieldInvalid)),
+            // Bidi overrides and isolates, other invisibles, controls: never.
+            ("Anna\u{202A}x",       Err(ErrorCode::FieldInvalid)),
+            ("Anna\u{202D}x",       Err(ErrorCode::FieldInvalid)),
+            ("Anna\u{2066}x\u{2069}", Err(ErrorCode::FieldInvalid)),
+            ("Anna\u{2068}x",       Err(ErrorCode::FieldInvalid)),
+            ("An\u{200E}na",        Err(ErrorCode::FieldInvalid)),
+            ("An\u{FEFF}na",        Err(ErrorCode::FieldInvalid)),
+            ("An\u{85}na",          Err(ErrorCode::FieldInvalid)),
+            ("An\u{2028}na",        Err(ErrorCode::FieldInvalid)),
         ];
         for (raw, want) in table {
             let want = want.clone().map(str::to_owned);

@@ -60,10 +60,20 @@ pub enum MailKind {
     NewNetworkSignIn,
     /// Two-step verification was turned off.
     TwoFactorDisabled,
+    /// Two-step verification was turned on.
+    TwoFactorEnabled,
+    /// A new set of recovery codes was made (the old set stopped working).
+    RecoveryCodesRegenerated,
+    /// A recovery code was used to sign in (says how many are left).
+    RecoveryCodeUsed,
+    /// An API client was created.
+    ApiClientCreated,
+    /// An API client's secret was replaced.
+    ApiClientSecretRegenerated,
 }
 
 impl MailKind {
-    pub const ALL: [MailKind; 16] = [
+    pub const ALL: [MailKind; 21] = [
         MailKind::VerifyEmail,
         MailKind::AccountExists,
         MailKind::UnlockCode,
@@ -80,6 +90,11 @@ impl MailKind {
         MailKind::NewDeviceSignIn,
         MailKind::NewNetworkSignIn,
         MailKind::TwoFactorDisabled,
+        MailKind::TwoFactorEnabled,
+        MailKind::RecoveryCodesRegenerated,
+        MailKind::RecoveryCodeUsed,
+        MailKind::ApiClientCreated,
+        MailKind::ApiClientSecretRegenerated,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -100,6 +115,11 @@ impl MailKind {
             MailKind::NewDeviceSignIn => "new_device_sign_in",
             MailKind::NewNetworkSignIn => "new_network_sign_in",
             MailKind::TwoFactorDisabled => "two_factor_disabled",
+            MailKind::TwoFactorEnabled => "two_factor_enabled",
+            MailKind::RecoveryCodesRegenerated => "recovery_codes_regenerated",
+            MailKind::RecoveryCodeUsed => "recovery_code_used",
+            MailKind::ApiClientCreated => "api_client_created",
+            MailKind::ApiClientSecretRegenerated => "api_client_secret_regenerated",
         }
     }
 
@@ -168,10 +188,22 @@ pub enum MailError {
     Build(String),
     #[error("SMTP: {0}")]
     Smtp(String),
+    /// The SMTP exchange broke off (the connection failed or timed out after it started, or a
+    /// reply could not be read): the server may or may not have taken the mail.
+    #[error("SMTP, outcome unknown: {0}")]
+    SmtpUncertain(String),
     #[error("writing the mail file: {0}")]
     File(#[from] std::io::Error),
     #[error("{0}")]
     Other(String),
+}
+
+impl MailError {
+    /// Whether the mail may have been delivered although sending failed; such a mail is not
+    /// sent again (see [`outbox`]).
+    pub fn outcome_unknown(&self) -> bool {
+        matches!(self, MailError::SmtpUncertain(_))
+    }
 }
 
 pub type MailFuture<'a> = Pin<Box<dyn Future<Output = Result<(), MailError>> + Send + 'a>>;
@@ -189,10 +221,24 @@ pub fn parse_mailbox(text: &str) -> Result<Mailbox, MailError> {
         .map_err(|_| MailError::Address(text.to_owned()))
 }
 
+/// `address` as it goes on the wire: an internationalised domain as punycode (IDNA, UTS 46:
+/// `anna@bücher.example` → `anna@xn--bcher-kva.example`), so the `To:` header and `RCPT TO`
+/// are plain ASCII and any SMTP server takes them, without needing SMTPUTF8. A local part (before
+/// the `@`) must already be ASCII: sign-up and email change refuse others (`email.invalid`), as
+/// many mail servers still cannot deliver to them.
+pub fn ascii_address(address: &str) -> Result<String, MailError> {
+    let invalid = || MailError::Address(address.to_owned());
+    let (local, domain) = address.rsplit_once('@').ok_or_else(invalid)?;
+    if !local.is_ascii() {
+        return Err(invalid());
+    }
+    let domain = idna::domain_to_ascii(domain).map_err(|_| invalid())?;
+    Ok(format!("{local}@{domain}"))
+}
+
 /// The MIME message: `multipart/alternative` with a quoted-printable text part and an HTML part.
 pub fn build_message(from: &Mailbox, mail: &OutgoingMail) -> Result<Message, MailError> {
-    let to: Mailbox = mail
-        .to
+    let to: Mailbox = ascii_address(&mail.to)?
         .parse()
         .map_err(|_| MailError::Address(mail.to.clone()))?;
     Message::builder()
@@ -241,6 +287,39 @@ mod tests {
         names.sort_unstable();
         names.dedup();
         assert_eq!(names.len(), MailKind::ALL.len());
+    }
+
+    #[test]
+    fn internationalised_domains_go_out_as_punycode() {
+        #[rustfmt::skip]
+        let table: &[(&str, Option<&str>)] = &[
+            ("anna@example.com",        Some("anna@example.com")),
+            ("Anna@Example.COM",        Some("Anna@example.com")),
+            ("anna@bücher.example",     Some("anna@xn--bcher-kva.example")),
+            ("anna@BÜCHER.example",     Some("anna@xn--bcher-kva.example")),
+            ("user@例え.テスト",          Some("user@xn--r8jz45g.xn--zckzah")),
+            ("أحمد@example.com",        None),
+            ("no-at-sign",              None),
+        ];
+        for (address, want) in table {
+            assert_eq!(ascii_address(address).ok().as_deref(), *want, "{address}");
+        }
+        let from = parse_mailbox(DEFAULT_FROM).unwrap();
+        let mail = render(
+            MailKind::PasswordChanged,
+            "anna@bücher.example",
+            Language::En,
+            &MailFacts::default(),
+        );
+        let message = build_message(&from, &mail).unwrap();
+        let raw = String::from_utf8(message.formatted()).unwrap();
+        assert!(raw.contains("To: anna@xn--bcher-kva.example\r\n"), "{raw}");
+        let head = raw.split("\r\n\r\n").next().unwrap();
+        assert!(head.is_ascii(), "{head}");
+        assert_eq!(
+            message.envelope().to()[0].to_string(),
+            "anna@xn--bcher-kva.example"
+        );
     }
 
     #[test]

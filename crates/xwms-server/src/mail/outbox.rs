@@ -1,9 +1,32 @@
 //! The outbox: mail is written to `mail_outbox` in the same transaction as what caused it, and a
 //! background task sends it. A request therefore answers in the same time whether or not it
-//! queued a mail, a crash loses nothing (unsent mail is sent after the restart), and a failed
-//! send is retried with back-off ([`crate::accounts::policy::MAIL_RETRY`]) and logged; after the
-//! last attempt the mail is marked as given up and logged as an error, never dropped silently.
-//! Once sent, a mail's bodies (which may hold a code) are cleared.
+//! queued a mail, a crash loses no mail that was not yet handed on, and a failed send is retried
+//! with back-off ([`crate::accounts::policy::MAIL_RETRY`]) and logged; after the last attempt
+//! the mail is marked as given up and logged as an error, never dropped silently. Once sent, a
+//! mail's bodies (which may hold a code) are cleared.
+//!
+//! # At most once per hand-off
+//!
+//! A mail already handed to the transport (SMTP, or written as a file) is never sent again, even
+//! after a crash. Before the hand-off the row is marked `sending_at` in a transaction of its
+//! own that is committed first; afterwards it is marked `sent_at`, or, when the transport
+//! reports that it did not take the mail, `sending_at` is cleared for a retry. So:
+//!
+//! - A process that dies between the two writes leaves a row with `sending_at` set. On the next
+//!   start ([`Outbox::recover_interrupted`]) such a row is marked `uncertain_at`, logged as a
+//!   warning, and **not** sent again.
+//! - An SMTP failure that leaves the outcome unknown (the connection broke or timed out after the
+//!   exchange started, or the reply could not be read: [`super::MailError::outcome_unknown`]) is
+//!   treated the same way. A refusal by the server (a 4xx or 5xx reply) or a failure to connect
+//!   is known not to have delivered it, and is retried.
+//!
+//! The trade-off: for a crash or a broken connection exactly during the hand-off, delivery is
+//! *at most once* (the person may get no mail; every mail here is a notice or a code that can be
+//! asked for again) instead of at least once (the person may get two codes or two alerts, and
+//! a code mail sent twice is a second copy of a secret). A `Message-ID` header would let a
+//! mail client hide a duplicate, but it cannot stop an SMTP server from delivering it, so it is
+//! no substitute. An operator finds the uncertain rows with
+//! `SELECT * FROM mail_outbox WHERE uncertain_at IS NOT NULL`.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -52,6 +75,8 @@ pub struct Delivery {
     pub failed: u32,
     /// Failed for the last time.
     pub given_up: u32,
+    /// Broke off with the outcome unknown: not sent again.
+    pub uncertain: u32,
 }
 
 /// Sends queued mail through a [`Mailer`].
@@ -62,7 +87,13 @@ pub struct Outbox {
     wake: Notify,
     /// One sender at a time, so no mail goes out twice.
     sending: tokio::sync::Mutex<()>,
+    /// For tests: called after each hand-off, before its outcome is written; `true` stops the
+    /// delivery there as a crash would.
+    failpoint: Option<Failpoint>,
 }
+
+/// See [`Outbox::with_failpoint`].
+pub type Failpoint = Box<dyn Fn(&OutgoingMail) -> bool + Send + Sync>;
 
 impl Outbox {
     pub fn new(store: Store, clock: Arc<dyn Clock>, mailer: Arc<dyn Mailer>) -> Outbox {
@@ -72,7 +103,16 @@ impl Outbox {
             mailer,
             wake: Notify::new(),
             sending: tokio::sync::Mutex::new(()),
+            failpoint: None,
         }
+    }
+
+    /// For tests: `failpoint` runs right after each hand-off to the transport and before its
+    /// outcome is written; when it answers `true`, [`Outbox::deliver_due`] stops there with
+    /// [`StoreError::Interrupted`], leaving the store as a process killed at that moment would.
+    pub fn with_failpoint(mut self, failpoint: Failpoint) -> Outbox {
+        self.failpoint = Some(failpoint);
+        self
     }
 
     pub fn mailer(&self) -> &Arc<dyn Mailer> {
@@ -97,7 +137,8 @@ impl Outbox {
                     let mut stmt = conn.prepare_cached(
                         "SELECT id, kind, recipient, language, subject, text_body, html_body, attempts
                          FROM mail_outbox
-                         WHERE sent_at IS NULL AND given_up_at IS NULL AND next_attempt_at <= ?1 AND id > ?2
+                         WHERE sent_at IS NULL AND given_up_at IS NULL AND uncertain_at IS NULL
+                           AND sending_at IS NULL AND next_attempt_at <= ?1 AND id > ?2
                          ORDER BY id LIMIT ?3",
                     )?;
                     let rows = stmt.query_map(params![now, after_id, BATCH], |row| {
@@ -122,19 +163,53 @@ impl Outbox {
             }
             for (mail, attempts) in due {
                 after_id = mail.id;
-                let result = self.mailer.send(&mail).await;
-                let now = self.clock.now();
+                let id = mail.id;
                 let attempts = attempts + 1;
+                let claimed_at = to_millis(self.clock.now());
+                // Committed before the hand-off: after a crash the row is known to be in flight.
+                let claimed = self
+                    .store
+                    .transaction(move |tx| {
+                        tx.execute(
+                            "UPDATE mail_outbox SET sending_at = ?2, attempts = ?3
+                             WHERE id = ?1 AND sending_at IS NULL AND sent_at IS NULL
+                               AND given_up_at IS NULL AND uncertain_at IS NULL",
+                            params![id, claimed_at, attempts],
+                        )
+                    })
+                    .await?;
+                if claimed != 1 {
+                    continue;
+                }
+                let result = self.mailer.send(&mail).await;
+                if let Some(failpoint) = &self.failpoint {
+                    if failpoint(&mail) {
+                        return Err(StoreError::Interrupted);
+                    }
+                }
+                let now = self.clock.now();
                 match result {
                     Ok(()) => {
-                        tracing::info!(id = mail.id, kind = %mail.kind, via = %self.mailer.describe(), "mail sent");
+                        tracing::info!(id, kind = %mail.kind, via = %self.mailer.describe(), "mail sent");
                         delivery.sent += 1;
-                        let id = mail.id;
                         self.store
                             .call(move |conn| {
                                 conn.execute(
-                                    "UPDATE mail_outbox SET sent_at = ?2, attempts = ?3, text_body = NULL, html_body = NULL, last_error = NULL WHERE id = ?1",
-                                    params![id, to_millis(now), attempts],
+                                    "UPDATE mail_outbox SET sent_at = ?2, sending_at = NULL, text_body = NULL, html_body = NULL, last_error = NULL WHERE id = ?1",
+                                    params![id, to_millis(now)],
+                                )
+                            })
+                            .await?;
+                    }
+                    Err(err) if err.outcome_unknown() => {
+                        delivery.uncertain += 1;
+                        let error = err.to_string();
+                        tracing::warn!(id, kind = %mail.kind, attempts, error = %error, "the mail may or may not have been handed over; not sending it again");
+                        self.store
+                            .call(move |conn| {
+                                conn.execute(
+                                    "UPDATE mail_outbox SET uncertain_at = ?2, last_error = ?3 WHERE id = ?1",
+                                    params![id, to_millis(now), error],
                                 )
                             })
                             .await?;
@@ -145,18 +220,17 @@ impl Outbox {
                         match next {
                             Some(at) => {
                                 delivery.failed += 1;
-                                tracing::warn!(id = mail.id, kind = %mail.kind, attempts, retry_at = %at, error = %error, "sending mail failed; will retry");
+                                tracing::warn!(id, kind = %mail.kind, attempts, retry_at = %at, error = %error, "sending mail failed; will retry");
                             }
                             None => {
                                 delivery.given_up += 1;
-                                tracing::error!(id = mail.id, kind = %mail.kind, attempts, error = %error, "sending mail failed for the last time; giving up (the mail stays in mail_outbox)");
+                                tracing::error!(id, kind = %mail.kind, attempts, error = %error, "sending mail failed for the last time; giving up (the mail stays in mail_outbox)");
                             }
                         }
-                        let id = mail.id;
                         self.store
                             .call(move |conn| {
                                 conn.execute(
-                                    "UPDATE mail_outbox SET attempts = ?2, last_error = ?3, next_attempt_at = coalesce(?4, next_attempt_at), given_up_at = ?5 WHERE id = ?1",
+                                    "UPDATE mail_outbox SET sending_at = NULL, last_error = ?3, next_attempt_at = coalesce(?4, next_attempt_at), given_up_at = ?5 WHERE id = ?1 AND attempts = ?2",
                                     params![
                                         id,
                                         attempts,
@@ -173,9 +247,44 @@ impl Outbox {
         }
     }
 
+    /// Marks every mail left in flight by an earlier process (`sending_at` set, not sent) as
+    /// uncertain, so it is not sent again (see the module documentation); returns how many.
+    /// Called once at start, before the first delivery.
+    pub async fn recover_interrupted(&self) -> Result<u32, StoreError> {
+        let _one_at_a_time = self.sending.lock().await;
+        let now = to_millis(self.clock.now());
+        let ids: Vec<(i64, String)> = self
+            .store
+            .transaction(move |tx| {
+                let ids = {
+                    let mut stmt = tx.prepare(
+                        "SELECT id, kind FROM mail_outbox
+                         WHERE sending_at IS NOT NULL AND sent_at IS NULL AND uncertain_at IS NULL",
+                    )?;
+                    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                    rows.collect::<rusqlite::Result<Vec<_>>>()?
+                };
+                tx.execute(
+                    "UPDATE mail_outbox SET uncertain_at = ?1,
+                         last_error = 'the server stopped while handing the mail over'
+                     WHERE sending_at IS NOT NULL AND sent_at IS NULL AND uncertain_at IS NULL",
+                    [now],
+                )?;
+                Ok(ids)
+            })
+            .await?;
+        for (id, kind) in &ids {
+            tracing::warn!(id, %kind, "a mail was being handed over when the server stopped; it may or may not have been sent, so it is not sent again");
+        }
+        Ok(u32::try_from(ids.len()).unwrap_or(u32::MAX))
+    }
+
     /// Sends due mail whenever woken, and at least every [`POLL_INTERVAL`]; runs until its task
     /// is dropped. Unsent mail stays in the store for the next start.
     pub async fn run(self: Arc<Self>) {
+        if let Err(err) = self.recover_interrupted().await {
+            tracing::warn!(error = %err, "the mail outbox could not be checked for interrupted mail");
+        }
         loop {
             if let Err(err) = self.deliver_due().await {
                 tracing::warn!(error = %err, "the mail outbox could not be read");
@@ -189,7 +298,7 @@ impl Outbox {
         self.store
             .call(|conn| {
                 conn.query_row(
-                    "SELECT count(*) FROM mail_outbox WHERE sent_at IS NULL AND given_up_at IS NULL",
+                    "SELECT count(*) FROM mail_outbox WHERE sent_at IS NULL AND given_up_at IS NULL AND uncertain_at IS NULL",
                     [],
                     |row| row.get(0),
                 )

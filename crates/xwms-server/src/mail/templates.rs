@@ -30,6 +30,67 @@ pub struct MailFacts {
     pub when: String,
     /// Failed sign-ins before a success.
     pub failures: u32,
+    /// Recovery codes left after one was used.
+    pub codes_left: u32,
+    /// The name an API client was given (shown only when [`is_link_like`] is false).
+    pub client_name: String,
+    /// An API client's public id (`xwms_ci_…`).
+    pub client_id: String,
+}
+
+/// Whether a mail client could turn `text` into a link: it holds a scheme (`://`), `www.`, an
+/// `@`, or a dot (also the ideographic and full-width dots that IDNA reads as one) between a
+/// letter or digit and two letters (`evil.example`, `x.yz`; not `J.R.R.` or version `1.10.0`).
+///
+/// Mail clients (Gmail, Outlook, Apple Mail, Thunderbird) link such text in the plain-text part
+/// *and* in HTML whatever markup surrounds it, and tricks that split it with spans or invisible
+/// characters are not respected by all of them. So text a person chose (their name, a device or
+/// API client name) is never put in a mail when it looks like a link: the greeting goes without
+/// the name, a device is "(name not shown)", an API client is named by its client id.
+pub fn is_link_like(text: &str) -> bool {
+    let lower = text.to_lowercase();
+    if lower.contains("://") || lower.contains("www.") || text.contains(['@', '\u{FF20}']) {
+        return true;
+    }
+    let chars: Vec<char> = text.chars().collect();
+    let is_dot = |c: char| matches!(c, '.' | '\u{3002}' | '\u{FF0E}' | '\u{FF61}');
+    chars.iter().enumerate().any(|(i, &c)| {
+        is_dot(c)
+            && i > 0
+            && chars[i - 1].is_alphanumeric()
+            && chars.len() > i + 2
+            && chars[i + 1].is_alphabetic()
+            && chars[i + 2].is_alphabetic()
+    })
+}
+
+/// `text`, or `fallback` when it is empty or could become a link.
+fn shown_or(text: &str, fallback: &str) -> String {
+    if is_link_like(text) {
+        fallback.to_owned()
+    } else {
+        text.to_owned()
+    }
+}
+
+fn hidden(language: Language) -> &'static str {
+    match language {
+        Language::En => "(name not shown)",
+        Language::Nl => "(naam niet getoond)",
+        Language::Fr => "(nom non affiché)",
+    }
+}
+
+/// An API client in a sentence: `"deploy bot" (xwms_ci_…)`, or only its id when the name could
+/// become a link.
+fn client_text(language: Language, name: &str, id: &str) -> String {
+    if name.is_empty() || is_link_like(name) {
+        return id.to_owned();
+    }
+    match language {
+        Language::Fr => format!("« {name} » ({id})"),
+        Language::En | Language::Nl => format!("\"{name}\" ({id})"),
+    }
 }
 
 /// A rendered mail.
@@ -61,16 +122,18 @@ pub fn format_when(at: OffsetDateTime, timezone: &str) -> String {
 
 fn content(kind: MailKind, language: Language, f: &MailFacts) -> (String, Vec<Block>) {
     let code = || Code(f.code.clone().unwrap_or_default());
-    let (m, email, when, ip, device, failures, reference, days) = (
+    let (m, email, when, ip, failures, reference, days, left) = (
         f.minutes,
         &f.email,
         &f.when,
         &f.ip,
-        &f.device,
         f.failures,
         &f.reference,
         f.days,
+        f.codes_left,
     );
+    let device = &shown_or(&f.device, hidden(language));
+    let client = &client_text(language, &f.client_name, &f.client_id);
     use Language::{En, Fr, Nl};
     use MailKind::*;
     match (kind, language) {
@@ -296,6 +359,82 @@ fn content(kind: MailKind, language: Language, f: &MailFacts) -> (String, Vec<Bl
             P(format!("La validation en deux étapes a été désactivée sur votre compte XWMS le {when} (adresse IP {ip}). La connexion ne demande plus que votre mot de passe.")),
             P("Si c'est vous, aucune action n'est nécessaire. Sinon, changez immédiatement votre mot de passe, réactivez la validation en deux étapes et déconnectez vos autres sessions.".into()),
         ]),
+        (TwoFactorEnabled, En) => ("Two-step verification was turned on for your XWMS account".into(), vec![
+            P(format!("Two-step verification was turned on for your XWMS account on {when} (IP address {ip}). From now on, signing in needs your password and a code from your authenticator app (or one of your recovery codes).")),
+            P("If you did this, no action is needed; keep your recovery codes somewhere safe. If not, someone else may know your password: change it at once, sign out your other sessions and contact support.".into()),
+        ]),
+        (TwoFactorEnabled, Nl) => ("Tweestapsverificatie is aangezet voor uw XWMS-account".into(), vec![
+            P(format!("Tweestapsverificatie is op {when} aangezet voor uw XWMS-account (IP-adres {ip}). Vanaf nu vraagt inloggen uw wachtwoord en een code uit uw authenticator-app (of een van uw herstelcodes).")),
+            P("Heeft u dit zelf gedaan, dan hoeft u niets te doen; bewaar uw herstelcodes op een veilige plek. Zo niet, dan kent iemand anders mogelijk uw wachtwoord: wijzig het direct, meld uw andere sessies af en neem contact op met support.".into()),
+        ]),
+        (TwoFactorEnabled, Fr) => ("La validation en deux étapes a été activée sur votre compte XWMS".into(), vec![
+            P(format!("La validation en deux étapes a été activée sur votre compte XWMS le {when} (adresse IP {ip}). Désormais, la connexion demande votre mot de passe et un code de votre application d'authentification (ou l'un de vos codes de récupération).")),
+            P("Si c'est vous, aucune action n'est nécessaire ; conservez vos codes de récupération en lieu sûr. Sinon, quelqu'un d'autre connaît peut-être votre mot de passe : changez-le immédiatement, déconnectez vos autres sessions et contactez le support.".into()),
+        ]),
+
+        (RecoveryCodesRegenerated, En) => ("New recovery codes were made for your XWMS account".into(), vec![
+            P(format!("A new set of recovery codes was made for your XWMS account on {when} (IP address {ip}). The previous codes no longer work.")),
+            P("If you did this, no action is needed; keep the new codes somewhere safe. If not, change your password at once, make new recovery codes yourself and sign out your other sessions.".into()),
+        ]),
+        (RecoveryCodesRegenerated, Nl) => ("Er zijn nieuwe herstelcodes gemaakt voor uw XWMS-account".into(), vec![
+            P(format!("Op {when} is er een nieuwe set herstelcodes gemaakt voor uw XWMS-account (IP-adres {ip}). De vorige codes werken niet meer.")),
+            P("Heeft u dit zelf gedaan, dan hoeft u niets te doen; bewaar de nieuwe codes op een veilige plek. Zo niet, wijzig dan direct uw wachtwoord, maak zelf nieuwe herstelcodes en meld uw andere sessies af.".into()),
+        ]),
+        (RecoveryCodesRegenerated, Fr) => ("De nouveaux codes de récupération ont été générés pour votre compte XWMS".into(), vec![
+            P(format!("Un nouveau jeu de codes de récupération a été généré pour votre compte XWMS le {when} (adresse IP {ip}). Les codes précédents ne fonctionnent plus.")),
+            P("Si c'est vous, aucune action n'est nécessaire ; conservez les nouveaux codes en lieu sûr. Sinon, changez immédiatement votre mot de passe, générez vous-même de nouveaux codes de récupération et déconnectez vos autres sessions.".into()),
+        ]),
+
+        (RecoveryCodeUsed, En) => ("A recovery code was used to sign in to your XWMS account".into(), vec![
+            P(format!("Someone signed in to your XWMS account on {when} from {ip} ({device}) with one of your recovery codes. Each code works once; {}.", match left {
+                0 => "you have no recovery codes left".to_owned(),
+                1 => "you have 1 recovery code left".to_owned(),
+                n => format!("you have {n} recovery codes left"),
+            })),
+            P("If this was you, no action is needed; make new recovery codes under Security before you run out. If not, change your password at once, make new recovery codes and sign out that session.".into()),
+        ]),
+        (RecoveryCodeUsed, Nl) => ("Er is ingelogd op uw XWMS-account met een herstelcode".into(), vec![
+            P(format!("Er is op {when} ingelogd op uw XWMS-account vanaf {ip} ({device}) met een van uw herstelcodes. Elke code werkt één keer; {}.", match left {
+                0 => "u heeft geen herstelcodes meer".to_owned(),
+                1 => "u heeft nog 1 herstelcode".to_owned(),
+                n => format!("u heeft nog {n} herstelcodes"),
+            })),
+            P("Was u dit zelf, dan hoeft u niets te doen; maak onder Beveiliging nieuwe herstelcodes voordat ze op zijn. Zo niet, wijzig dan direct uw wachtwoord, maak nieuwe herstelcodes en meld die sessie af.".into()),
+        ]),
+        (RecoveryCodeUsed, Fr) => ("Un code de récupération a servi à vous connecter à votre compte XWMS".into(), vec![
+            P(format!("Quelqu'un s'est connecté à votre compte XWMS le {when} depuis {ip} ({device}) avec l'un de vos codes de récupération. Chaque code ne fonctionne qu'une fois ; {}.", match left {
+                0 => "il ne vous reste aucun code de récupération".to_owned(),
+                1 => "il vous reste 1 code de récupération".to_owned(),
+                n => format!("il vous reste {n} codes de récupération"),
+            })),
+            P("Si c'était vous, aucune action n'est nécessaire ; générez de nouveaux codes sous Sécurité avant d'en manquer. Sinon, changez immédiatement votre mot de passe, générez de nouveaux codes de récupération et déconnectez cette session.".into()),
+        ]),
+
+        (ApiClientCreated, En) => ("A new API client was created for your XWMS account".into(), vec![
+            P(format!("The API client {client} was created for your XWMS account on {when} (IP address {ip}). A program that has its secret can use the XWMS API on your behalf.")),
+            P("If you did this, no action is needed. If not, delete it under Security in XWMS, change your password at once and sign out your other sessions.".into()),
+        ]),
+        (ApiClientCreated, Nl) => ("Er is een nieuwe API-client aangemaakt voor uw XWMS-account".into(), vec![
+            P(format!("De API-client {client} is op {when} aangemaakt voor uw XWMS-account (IP-adres {ip}). Een programma dat het geheim ervan heeft, kan namens u de XWMS-API gebruiken.")),
+            P("Heeft u dit zelf gedaan, dan hoeft u niets te doen. Zo niet, verwijder de client dan onder Beveiliging in XWMS, wijzig direct uw wachtwoord en meld uw andere sessies af.".into()),
+        ]),
+        (ApiClientCreated, Fr) => ("Un nouveau client API a été créé pour votre compte XWMS".into(), vec![
+            P(format!("Le client API {client} a été créé pour votre compte XWMS le {when} (adresse IP {ip}). Un programme qui dispose de son secret peut utiliser l'API XWMS en votre nom.")),
+            P("Si c'est vous, aucune action n'est nécessaire. Sinon, supprimez-le sous Sécurité dans XWMS, changez immédiatement votre mot de passe et déconnectez vos autres sessions.".into()),
+        ]),
+
+        (ApiClientSecretRegenerated, En) => ("The secret of an API client of your XWMS account was replaced".into(), vec![
+            P(format!("A new secret was made for the API client {client} of your XWMS account on {when} (IP address {ip}). The old secret stopped working at once; programs that use this client need the new one.")),
+            P("If you did this, no action is needed. If not, delete the client under Security in XWMS, change your password at once and sign out your other sessions.".into()),
+        ]),
+        (ApiClientSecretRegenerated, Nl) => ("Het geheim van een API-client van uw XWMS-account is vervangen".into(), vec![
+            P(format!("Op {when} is er een nieuw geheim gemaakt voor de API-client {client} van uw XWMS-account (IP-adres {ip}). Het oude geheim werkt direct niet meer; programma's die deze client gebruiken, hebben het nieuwe nodig.")),
+            P("Heeft u dit zelf gedaan, dan hoeft u niets te doen. Zo niet, verwijder de client dan onder Beveiliging in XWMS, wijzig direct uw wachtwoord en meld uw andere sessies af.".into()),
+        ]),
+        (ApiClientSecretRegenerated, Fr) => ("Le secret d'un client API de votre compte XWMS a été remplacé".into(), vec![
+            P(format!("Un nouveau secret a été créé pour le client API {client} de votre compte XWMS le {when} (adresse IP {ip}). L'ancien secret a cessé de fonctionner immédiatement ; les programmes qui utilisent ce client ont besoin du nouveau.")),
+            P("Si c'est vous, aucune action n'est nécessaire. Sinon, supprimez le client sous Sécurité dans XWMS, changez immédiatement votre mot de passe et déconnectez vos autres sessions.".into()),
+        ]),
     }
 }
 
@@ -344,7 +483,7 @@ fn escape(text: &str) -> String {
 pub fn render(kind: MailKind, language: Language, facts: &MailFacts) -> Rendered {
     let (subject, blocks) = content(kind, language, facts);
     let frame = frame(language);
-    let greeting = if facts.name.is_empty() {
+    let greeting = if facts.name.is_empty() || is_link_like(&facts.name) {
         format!("{},", frame.greeting)
     } else {
         format!("{} {},", frame.greeting, facts.name)
@@ -405,6 +544,9 @@ mod tests {
             device: "anna-laptop (linux, XWMS-Desktop 0.1.0)".into(),
             when: "2026-05-06 09:08 CEST".into(),
             failures: 7,
+            codes_left: 3,
+            client_name: "deploy bot".into(),
+            client_id: "xwms_ci_abc".into(),
         }
     }
 
@@ -442,6 +584,113 @@ mod tests {
                 assert!(r.html.contains("Anna &lt;b&gt;de Vries&lt;/b&gt;"), "{row}");
             }
         }
+    }
+
+    #[test]
+    fn link_like_table() {
+        #[rustfmt::skip]
+        let table: &[(&str, bool)] = &[
+            ("Anna de Vries",             false),
+            ("J.R.R. Tolkien",            false),
+            ("St. John",                  false),
+            ("مهر\u{200C}ناز",             false),
+            ("👩\u{200D}💻 Dev",            false),
+            ("laptop (linux, XWMS-Desktop 1.10.0)", false),
+            ("www.evil.example",          true),
+            ("WWW.EVIL.EXAMPLE",          true),
+            ("http://x.y",                true),
+            ("hxxp://x",                  true),
+            ("Anna evil.example",         true),
+            ("Dr.Smith",                  true),
+            ("anna@evil.example",         true),
+            ("evil\u{3002}example",       true),
+            ("evil\u{FF0E}example",       true),
+            ("пример.рф",                 true),
+            ("xn--e1afmkfd.xn--p1ai",     true),
+        ];
+        for (text, want) in table {
+            assert_eq!(is_link_like(text), *want, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn names_that_could_become_links_are_left_out_and_others_escaped() {
+        for language in Language::ALL {
+            for name in ["www.evil.example", "http://x.y", "Visit evil.example now"] {
+                let f = MailFacts {
+                    name: name.into(),
+                    device: format!("{name} (linux)"),
+                    client_name: name.into(),
+                    client_id: "xwms_ci_abc".into(),
+                    ..facts()
+                };
+                for kind in MailKind::ALL {
+                    let r = render(kind, language, &f);
+                    for part in [&r.subject, &r.text, &r.html] {
+                        assert!(!part.contains("evil"), "{kind:?} {language:?}: {part}");
+                        assert!(!part.contains("x.y"), "{kind:?} {language:?}: {part}");
+                    }
+                }
+                let r = render(MailKind::ApiClientCreated, language, &f);
+                assert!(r.text.contains("xwms_ci_abc"), "{}", r.text);
+                let r = render(MailKind::NewDeviceSignIn, language, &f);
+                assert!(r.text.contains(hidden(language)), "{}", r.text);
+            }
+            let r = render(
+                MailKind::TwoFactorEnabled,
+                language,
+                &MailFacts {
+                    name: "www.evil.example".into(),
+                    ..facts()
+                },
+            );
+            assert!(
+                r.text
+                    .starts_with(&format!("{},\n", frame(language).greeting)),
+                "{}",
+                r.text
+            );
+            // A plain name stays, escaped in HTML.
+            let r = render(
+                MailKind::ApiClientCreated,
+                language,
+                &MailFacts {
+                    name: "Anna <i>&</i>".into(),
+                    client_name: "deploy <bot>".into(),
+                    ..facts()
+                },
+            );
+            assert!(
+                r.html.contains("Anna &lt;i&gt;&amp;&lt;/i&gt;"),
+                "{}",
+                r.html
+            );
+            assert!(r.html.contains("deploy &lt;bot&gt;"), "{}", r.html);
+            assert!(
+                r.text.contains("deploy <bot>") && r.text.contains("xwms_ci_abc"),
+                "{}",
+                r.text
+            );
+        }
+    }
+
+    #[test]
+    fn recovery_codes_left_are_counted_in_words() {
+        let with = |left| MailFacts {
+            codes_left: left,
+            ..facts()
+        };
+        let text = |language, left| render(MailKind::RecoveryCodeUsed, language, &with(left)).text;
+        assert!(text(Language::En, 3).contains("you have 3 recovery codes left"));
+        assert!(text(Language::En, 1).contains("you have 1 recovery code left"));
+        assert!(text(Language::En, 0).contains("you have no recovery codes left"));
+        assert!(text(Language::Nl, 7).contains("u heeft nog 7 herstelcodes"));
+        assert!(
+            text(Language::Nl, 1).contains("u heeft nog 1 herstelcode;")
+                || text(Language::Nl, 1).contains("u heeft nog 1 herstelcode.")
+        );
+        assert!(text(Language::Fr, 2).contains("il vous reste 2 codes de récupération"));
+        assert!(text(Language::Fr, 0).contains("il ne vous reste aucun code de récupération"));
     }
 
     #[test]

@@ -36,6 +36,25 @@ impl SmtpMailer {
     }
 }
 
+/// Whether an SMTP failure leaves it unknown if the server took the mail. Known not taken: a
+/// refusal (a 4xx or 5xx reply), a failure to connect or to set up TLS, a message lettre could
+/// not build. Unknown: the connection broke or timed out during the exchange, or a reply could
+/// not be read: the server may have accepted the message before that.
+fn classify(err: &lettre::transport::smtp::Error) -> MailError {
+    let text = err.to_string();
+    let refused_or_not_connected = err.is_transient()
+        || err.is_permanent()
+        || err.is_client()
+        || err.is_transport_shutdown()
+        || text.starts_with("Connection error")
+        || text.starts_with("tls error");
+    if refused_or_not_connected {
+        MailError::Smtp(text)
+    } else {
+        MailError::SmtpUncertain(text)
+    }
+}
+
 /// `smtp://user:secret@host:25` → `smtp://host:25`.
 pub fn without_credentials(url: &str) -> String {
     match url::Url::parse(url) {
@@ -56,7 +75,7 @@ impl Mailer for SmtpMailer {
                 .send(message)
                 .await
                 .map(|_| ())
-                .map_err(|err| MailError::Smtp(err.to_string()))
+                .map_err(|err| classify(&err))
         })
     }
 

@@ -13,7 +13,7 @@ use xwms_api::help::{
 };
 use xwms_api::{Envelope, ErrorCode};
 
-use crate::clock::to_millis;
+use crate::accounts::{validate, ClientMeta};
 use crate::error::{ApiError, ErrorEnvelope};
 use crate::extract::ApiJson;
 use crate::help;
@@ -23,6 +23,8 @@ use crate::AppState;
 pub const DEFAULT_SEARCH_LIMIT: usize = 10;
 /// Related questions when `limit` is not given.
 pub const DEFAULT_RELATED_LIMIT: usize = 5;
+/// The longest installation id a feedback vote may carry.
+pub const INSTALLATION_ID_MAX_CHARS: usize = 100;
 
 type Params = Query<HashMap<String, String>>;
 
@@ -252,31 +254,49 @@ pub(super) async fn sync(
     request_body = HelpFeedback,
     responses(
         (status = 200, description = "Recorded; the article's totals", body = Envelope<HelpFeedbackCounted>),
-        (status = 400, description = "`request.invalid`", body = ErrorEnvelope),
+        (status = 400, description = "`request.invalid`; `field.required`, `field.too_long`, `field.invalid`: `installation_id`", body = ErrorEnvelope),
         (status = 404, description = "`help.not_found`", body = ErrorEnvelope),
+        (status = 429, description = "`request.rate_limited`: too many votes from this address", body = ErrorEnvelope),
     )
 )]
 pub(super) async fn feedback(
     State(state): State<AppState>,
+    client: ClientMeta,
     Path(key): Path<String>,
     ApiJson(feedback): ApiJson<HelpFeedback>,
 ) -> Result<Json<Envelope<HelpFeedbackCounted>>, ApiError> {
+    let installation = feedback
+        .installation_id
+        .as_deref()
+        .map(|raw| validate::label("installation_id", raw, INSTALLATION_ID_MAX_CHARS))
+        .transpose()?;
     let catalog = state.help.catalog().await?;
     let id = catalog
         .article(feedback.lang, &key)
         .ok_or_else(not_found)?
         .id
         .clone();
-    let at = to_millis(state.clock.now());
-    let (helpful, not_helpful) = {
+    let at = state.clock.now();
+    let counted = {
         let id = id.clone();
+        let limit_key = client.limit_key();
         state
             .store
             .transaction(move |tx| {
-                help::record_feedback(tx, &id, feedback.lang, feedback.helpful, at)
+                let vote = help::FeedbackVote {
+                    id: &id,
+                    lang: feedback.lang,
+                    helpful: feedback.helpful,
+                    installation: installation.as_deref(),
+                    // Limited per client network (IPv4 address, IPv6 /64).
+                    ip: &limit_key,
+                };
+                help::record_feedback(tx, &vote, at)
             })
             .await?
     };
+    let (helpful, not_helpful) =
+        counted.map_err(|wait| ApiError::retry_after(ErrorCode::RateLimited, wait))?;
     Ok(Json(Envelope::success(
         "Thank you for your feedback.",
         HelpFeedbackCounted {

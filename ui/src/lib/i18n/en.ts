@@ -251,6 +251,7 @@ export const en = {
   "timeline.kind.recovery_codes_regenerated": "New recovery codes made",
   "timeline.kind.recovery_code_used": "Recovery code used to sign in",
   "timeline.kind.second_factor_failed": "Wrong two-step verification code",
+  "timeline.kind.two_factor_code_replayed": "Already used two-step verification code refused",
   "timeline.kind.session_revoked": "Session removed",
   "timeline.kind.sessions_revoked": "Other sessions removed",
   "timeline.kind.signed_out": "Signed out",

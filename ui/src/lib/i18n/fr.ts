@@ -239,6 +239,7 @@ export const fr = {
   "timeline.kind.recovery_codes_regenerated": "Nouveaux codes de récupération créés",
   "timeline.kind.recovery_code_used": "Connexion avec un code de récupération",
   "timeline.kind.second_factor_failed": "Code de validation en deux étapes erroné",
+  "timeline.kind.two_factor_code_replayed": "Code de validation en deux étapes déjà utilisé, refusé",
   "timeline.kind.session_revoked": "Session supprimée",
   "timeline.kind.sessions_revoked": "Autres sessions supprimées",
   "timeline.kind.signed_out": "Déconnexion",

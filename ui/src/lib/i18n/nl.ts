@@ -239,6 +239,7 @@ export const nl = {
   "timeline.kind.recovery_codes_regenerated": "Nieuwe herstelcodes gemaakt",
   "timeline.kind.recovery_code_used": "Ingelogd met een herstelcode",
   "timeline.kind.second_factor_failed": "Verkeerde code voor verificatie in twee stappen",
+  "timeline.kind.two_factor_code_replayed": "Al gebruikte code voor verificatie in twee stappen geweigerd",
   "timeline.kind.session_revoked": "Sessie verwijderd",
   "timeline.kind.sessions_revoked": "Andere sessies verwijderd",
   "timeline.kind.signed_out": "Uitgelogd",
