@@ -73,6 +73,9 @@ pub mod totp {
 pub mod method {
     pub const TOTP: &str = "totp";
     pub const RECOVERY_CODE: &str = "recovery_code";
+    /// A code mailed to the account's address: the only method offered when the installation
+    /// signing in was denied ("Not me") and the account has no 2FA.
+    pub const EMAIL_CODE: &str = "email_code";
 }
 
 /// Why a session ended, as in [`RealtimeEvent::SessionRevoked`] and [`SessionList`].

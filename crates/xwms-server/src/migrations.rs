@@ -77,7 +77,8 @@ pub const MIGRATIONS: &[Migration] = &[
 ///   gate counts attempts in flight. `account_window = 0` once a mailbox proof (unlock, reset)
 ///   cleared the unusual-activity window.
 /// - `known_devices`: the OWASP "device cookie": a device token per account and installation,
-///   stored as a SHA-256, rotated at every sign-in; `denied_at` once "Not me" named it.
+///   stored as a SHA-256, rotated at every sign-in; `denied_at` once "Not me" named it (its next
+///   sign-ins need a mailed `confirm_device` code until "This was me").
 /// - `email_codes` are bound to the request that asked for them: a code row per challenge
 ///   (`challenge_hash`, the SHA-256 of an opaque id given only to that client), several pending per
 ///   purpose and subject, and `code_tries` counts wrong tries per purpose and subject across
@@ -116,7 +117,7 @@ CREATE TABLE known_devices (
 ) STRICT;
 
 CREATE TABLE email_codes_v5 (
-    purpose        TEXT NOT NULL CHECK (purpose IN ('verify_email', 'unlock', 'reset_password', 'change_email')),
+    purpose        TEXT NOT NULL CHECK (purpose IN ('verify_email', 'unlock', 'reset_password', 'change_email', 'confirm_device')),
     subject        TEXT NOT NULL,
     challenge_hash TEXT NOT NULL,
     user_id        TEXT REFERENCES users (id) ON DELETE CASCADE,

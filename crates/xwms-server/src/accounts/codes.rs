@@ -42,6 +42,9 @@ pub enum Purpose {
     Unlock,
     ResetPassword,
     ChangeEmail,
+    /// Signing in on an installation the person denied ("Not me"); bound to the sign-in
+    /// challenge.
+    ConfirmDevice,
 }
 
 impl Purpose {
@@ -51,6 +54,7 @@ impl Purpose {
             Purpose::Unlock => "unlock",
             Purpose::ResetPassword => "reset_password",
             Purpose::ChangeEmail => "change_email",
+            Purpose::ConfirmDevice => "confirm_device",
         }
     }
 
@@ -60,6 +64,7 @@ impl Purpose {
             Purpose::Unlock => UNLOCK_CODE,
             Purpose::ResetPassword => RESET_PASSWORD_CODE,
             Purpose::ChangeEmail => CHANGE_EMAIL_CODE,
+            Purpose::ConfirmDevice => UNLOCK_CODE,
         }
     }
 }
@@ -240,11 +245,24 @@ pub fn start(
     subject: &str,
     target: Target,
 ) -> rusqlite::Result<Started> {
+    let challenge_id = random::token(random, CHALLENGE_PREFIX);
+    start_bound(conn, random, now, purpose, subject, target, challenge_id)
+}
+
+/// [`start`] with a challenge id the caller already gave the client (a sign-in challenge).
+pub fn start_bound(
+    conn: &Connection,
+    random: &dyn Random,
+    now: OffsetDateTime,
+    purpose: Purpose,
+    subject: &str,
+    target: Target,
+    challenge_id: String,
+) -> rusqlite::Result<Started> {
     let policy = purpose.policy();
     let may_mail = policy
         .resend_wait(last_mailed(conn, purpose, subject)?, now)
         .is_none();
-    let challenge_id = random::token(random, CHALLENGE_PREFIX);
     let code = write_code(
         conn,
         random,

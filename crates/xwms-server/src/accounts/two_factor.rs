@@ -22,6 +22,7 @@ use xwms_api::security::{
 };
 use xwms_api::{ErrorCode, Secret};
 
+use super::codes::Purpose;
 use super::events::{self, kind};
 use super::guard::GuardKey;
 use super::policy::{LOCKOUT, TWO_FACTOR};
@@ -251,7 +252,11 @@ fn record_replay(
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Checked {
     Totp,
-    RecoveryCode { left: u32 },
+    /// The mailed code of a denied installation's sign-in.
+    EmailCode,
+    RecoveryCode {
+        left: u32,
+    },
     Used,
     Wrong,
 }
@@ -368,7 +373,12 @@ impl SecondFactor for TotpSecondFactor {
         attempt: &SignInAttempt<'_>,
         now: OffsetDateTime,
     ) -> rusqlite::Result<Option<SecondFactorChallenge>> {
-        if !is_enabled(tx, &user.id)? {
+        let enabled = is_enabled(tx, &user.id)?;
+        // An installation the person denied ("Not me") must also prove the mailbox, unless the
+        // account's authenticator app is asked for anyway (stronger than a mailed code).
+        let denied =
+            !enabled && super::devices::is_denied(tx, &user.id, &attempt.device.installation_id)?;
+        if !enabled && !denied {
             return Ok(None);
         }
         let challenge = random::token(random, CHALLENGE_PREFIX);
@@ -393,6 +403,45 @@ impl SecondFactor for TotpSecondFactor {
             to_millis(now + TWO_FACTOR.challenge_lifetime),
             attempt.budget,
         ])?;
+        if denied {
+            let target = super::codes::Target {
+                user_id: Some(user.id.clone()),
+                email: user.email.clone(),
+                ..super::codes::Target::default()
+            };
+            let started = super::codes::start_bound(
+                tx,
+                random,
+                now,
+                Purpose::ConfirmDevice,
+                &user.email_key,
+                target,
+                challenge.clone(),
+            )?;
+            if let Some(code) = started.code {
+                let facts = MailFacts {
+                    name: user.name.clone(),
+                    code: Some(code),
+                    minutes: super::signup::minutes(Purpose::ConfirmDevice),
+                    device: super::signin::device_text(device),
+                    ..MailFacts::default()
+                };
+                crate::mail::outbox::enqueue(
+                    tx,
+                    now,
+                    &crate::mail::render(
+                        MailKind::ConfirmDeviceCode,
+                        &user.email,
+                        user.language,
+                        &facts,
+                    ),
+                )?;
+            }
+            return Ok(Some(SecondFactorChallenge {
+                challenge: Secret::new(challenge),
+                methods: vec![method::EMAIL_CODE.to_owned()],
+            }));
+        }
         Ok(Some(SecondFactorChallenge {
             challenge: Secret::new(challenge),
             methods: vec![method::TOTP.to_owned(), method::RECOVERY_CODE.to_owned()],
@@ -410,8 +459,10 @@ impl Accounts {
         let method_name = match req.method.as_str() {
             method::TOTP => method::TOTP,
             method::RECOVERY_CODE => method::RECOVERY_CODE,
+            method::EMAIL_CODE => method::EMAIL_CODE,
             _ => return Err(ApiError::field(ErrorCode::FieldInvalid, "method")),
         };
+        let challenge_token = req.challenge.expose().to_owned();
         let hash = token_hash(req.challenge.expose());
         let client = client.clone();
         self.write(move |tx, ctx| {
@@ -437,7 +488,39 @@ impl Accounts {
             {
                 return Ok(Err(denied));
             }
-            match check_code(tx, &user.id, method_name, req.code.expose(), ctx.now)? {
+            let mut wrong_code = None;
+            let checked = if method_name == method::EMAIL_CODE {
+                match super::codes::attempt(
+                    tx,
+                    ctx.now,
+                    Purpose::ConfirmDevice,
+                    &user.email_key,
+                    &challenge_token,
+                    req.code.expose(),
+                    &client.limit_key(),
+                )? {
+                    Ok(_) => Checked::EmailCode,
+                    // The mailed code's answers in this route's own terms: wrong (with the
+                    // tries left), wait, or sign in again (a new code is mailed then).
+                    Err(e) => match e.code {
+                        ErrorCode::CodeIncorrect => {
+                            let mut wrong =
+                                ApiError::field(ErrorCode::TwoFactorCodeIncorrect, "code");
+                            wrong.data = e.data;
+                            wrong_code = Some(wrong);
+                            Checked::Wrong
+                        }
+                        ErrorCode::CodeTooSoon => {
+                            let wait = e.data.and_then(|d| d.retry_after_seconds).unwrap_or(5);
+                            return Ok(Err(ApiError::retry_after(ErrorCode::Throttled, wait)));
+                        }
+                        _ => return Ok(Err(ApiError::new(ErrorCode::TwoFactorChallengeExpired))),
+                    },
+                }
+            } else {
+                check_code(tx, &user.id, method_name, req.code.expose(), ctx.now)?
+            };
+            match checked {
                 Checked::Used => {
                     record_replay(
                         tx,
@@ -473,13 +556,12 @@ impl Accounts {
                                 LOCKOUT.gate(&state, ctx.now).retry_after(),
                             )))
                         }
-                        None => Ok(Err(ApiError::field(
-                            ErrorCode::TwoFactorCodeIncorrect,
-                            "code",
-                        ))),
+                        None => Ok(Err(wrong_code.unwrap_or_else(|| {
+                            ApiError::field(ErrorCode::TwoFactorCodeIncorrect, "code")
+                        }))),
                     }
                 }
-                checked @ (Checked::Totp | Checked::RecoveryCode { .. }) => {
+                checked @ (Checked::Totp | Checked::RecoveryCode { .. } | Checked::EmailCode) => {
                     tx.prepare_cached("DELETE FROM sign_in_challenges WHERE hash = ?1")?
                         .execute([&hash])?;
                     guard::clear_budget(tx, key)?;
@@ -670,6 +752,11 @@ impl Accounts {
                         None => ApiError::field(ErrorCode::TwoFactorCodeIncorrect, "code"),
                     }))
                 }
+                // `check_code` never answers a mailed code.
+                Checked::EmailCode => Ok(Err(ApiError::field(
+                    ErrorCode::TwoFactorCodeIncorrect,
+                    "code",
+                ))),
                 Checked::Totp | Checked::RecoveryCode { .. } => {
                     guard::clear_budget(tx, reauth_key(&user))?;
                     tx.prepare_cached("DELETE FROM two_factor WHERE user_id = ?1")?

@@ -70,10 +70,12 @@ pub enum MailKind {
     ApiClientCreated,
     /// An API client's secret was replaced.
     ApiClientSecretRegenerated,
+    /// A code to sign in on an installation the person named "Not me" earlier.
+    ConfirmDeviceCode,
 }
 
 impl MailKind {
-    pub const ALL: [MailKind; 21] = [
+    pub const ALL: [MailKind; 22] = [
         MailKind::VerifyEmail,
         MailKind::AccountExists,
         MailKind::UnlockCode,
@@ -95,6 +97,7 @@ impl MailKind {
         MailKind::RecoveryCodeUsed,
         MailKind::ApiClientCreated,
         MailKind::ApiClientSecretRegenerated,
+        MailKind::ConfirmDeviceCode,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -120,6 +123,7 @@ impl MailKind {
             MailKind::RecoveryCodeUsed => "recovery_code_used",
             MailKind::ApiClientCreated => "api_client_created",
             MailKind::ApiClientSecretRegenerated => "api_client_secret_regenerated",
+            MailKind::ConfirmDeviceCode => "confirm_device_code",
         }
     }
 
@@ -131,6 +135,7 @@ impl MailKind {
                 | MailKind::UnlockCode
                 | MailKind::ResetCode
                 | MailKind::EmailChangeCode
+                | MailKind::ConfirmDeviceCode
         )
     }
 }

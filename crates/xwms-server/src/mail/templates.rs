@@ -185,6 +185,22 @@ fn content(kind: MailKind, language: Language, f: &MailFacts) -> (String, Vec<Bl
             P(format!("Le code est valable {m} minutes. Si ces tentatives ne venaient pas de vous, changez votre mot de passe après vous être connecté.")),
         ]),
 
+        (ConfirmDeviceCode, En) => ("Sign-in from a device you did not recognise: your code".into(), vec![
+            P(format!("Someone entered your password on {device}, a device you marked earlier with \"Not me\". Enter this code there to finish signing in:")),
+            code(),
+            P(format!("The code is valid for {m} minutes. If this is not you, do not share the code with anyone, and change your password: whoever tried knows it.")),
+        ]),
+        (ConfirmDeviceCode, Nl) => ("Inloggen op een apparaat dat u niet herkende: uw code".into(), vec![
+            P(format!("Iemand heeft uw wachtwoord ingevoerd op {device}, een apparaat dat u eerder met \"Niet ik\" hebt gemeld. Voer daar deze code in om het inloggen af te ronden:")),
+            code(),
+            P(format!("De code is {m} minuten geldig. Was u dit niet? Geef de code dan aan niemand en wijzig uw wachtwoord: wie het probeerde, kent het.")),
+        ]),
+        (ConfirmDeviceCode, Fr) => ("Connexion depuis un appareil que vous n'avez pas reconnu : votre code".into(), vec![
+            P(format!("Quelqu'un a saisi votre mot de passe sur {device}, un appareil que vous avez signalé plus tôt avec « Ce n'était pas moi ». Saisissez ce code sur cet appareil pour terminer la connexion :")),
+            code(),
+            P(format!("Le code est valable {m} minutes. Si ce n'est pas vous, ne communiquez ce code à personne et changez votre mot de passe : la personne qui a essayé le connaît.")),
+        ]),
+
         (ResetCode, En) => ("Your XWMS password reset code".into(), vec![
             P("Someone (hopefully you) asked to reset the password of your XWMS account. Enter this code in XWMS to choose a new password:".into()),
             code(),

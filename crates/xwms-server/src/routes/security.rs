@@ -39,7 +39,9 @@ fn done(message: &str) -> Json<Envelope<()>> {
 /// The second step of sign-in: a code for the challenge of `POST /api/auth/signin`.
 ///
 /// `method` is `totp` (six digits from the authenticator app; a code works once, for the current
-/// or the previous 30-second step) or `recovery_code` (`xxxx-xxxx`, each works once). The
+/// or the previous 30-second step) or `recovery_code` (`xxxx-xxxx`, each works once), or, when
+/// the challenge offered only `email_code` (an installation the person denied with "Not me", on
+/// an account without 2FA), the 6-digit code just mailed to the account (5 minutes, 5 tries). The
 /// challenge lives 5 minutes and must come back from the same IP address and user agent. A
 /// wrong code counts as a failed sign-in (the same throttle and lockout as a wrong password).
 #[utoipa::path(

@@ -5,6 +5,7 @@ mod account;
 mod bad_input;
 mod bench;
 mod binary;
+mod devices;
 mod error_codes;
 mod help;
 mod help_feedback;
