@@ -245,6 +245,8 @@ export function changePassword(
 /** Second-factor methods (`SecondFactorChallenge.methods`). */
 export const METHOD_TOTP = "totp";
 export const METHOD_RECOVERY_CODE = "recovery_code";
+/** A code mailed to the account: asked of an installation the person denied ("Not me"). */
+export const METHOD_EMAIL_CODE = "email_code";
 
 /** The second step of sign-in: a code from the authenticator app or a recovery code. */
 export function completeSecondFactor(method: string, code: string): Promise<Result<UserProfile>> {

@@ -433,6 +433,11 @@ export const en = {
   "secondFactor.submit": "Verify",
   "secondFactor.submitting": "Verifying…",
   "secondFactor.lostBoth": "Lost your phone and your recovery codes?",
+  "secondFactor.titleEmail": "Confirm it's you",
+  "secondFactor.leadEmail": "Your password was correct, but this device was reported with \"Not me\" earlier. We mailed a 6-digit code to your email address: enter it to finish signing in.",
+  "secondFactor.emailLabel": "Code from the email",
+  "secondFactor.emailHint": "The code is valid for 5 minutes. If it did not arrive, check your spam folder or sign in again for a new one.",
+  "secondFactor.noMail": "No access to your mailbox?",
   "secondFactor.noChallenge": "Sign in with your email address and password first.",
 
   "signup.title": "Create your XWMS account",

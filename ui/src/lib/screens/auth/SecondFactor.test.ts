@@ -103,4 +103,18 @@ describe("second factor", () => {
     expect(screen.getByTestId("second-factor-no-challenge")).toBeTruthy();
     expect(screen.queryByTestId("second-factor-code")).toBeNull();
   });
+
+  it("asks a denied device for the mailed code, without a recovery switch", async () => {
+    flow.methods = ["email_code"];
+    const calls = mockBackend({ complete_second_factor: () => PROFILE });
+    render(SecondFactorScreen);
+    expect(screen.getByRole("heading", { level: 1 }).textContent).toBe("Confirm it's you");
+    expect(text("second-factor-lead")).toContain("We mailed a 6-digit code");
+    expect(screen.queryByTestId("second-factor-use-recovery")).toBeNull();
+    expect(document.activeElement).toBe(code());
+    await fireEvent.input(code(), { target: { value: "654 321" } });
+    await fireEvent.click(screen.getByTestId("second-factor-submit"));
+    await waitFor(() => expect(account.status).toBe("signed_in"));
+    expect(calls.find((c) => c.cmd === "complete_second_factor")?.args).toEqual({ method: "email_code", code: "654321" });
+  });
 });
