@@ -200,7 +200,7 @@ impl AccountsServer {
             let api = ApiClient::new(&self.url, "cli-test").unwrap();
             let mail = self.server.mailbox();
             let since = mail.count();
-            let _: CodeSent = api
+            let sent: CodeSent = api
                 .post(
                     paths::SIGN_UP,
                     &SignUpRequest {
@@ -229,6 +229,7 @@ impl AccountsServer {
                     &EmailCodeRequest {
                         email: email.into(),
                         code: Secret::new(code),
+                        challenge_id: sent.challenge_id,
                     },
                     None,
                 )
@@ -758,6 +759,7 @@ impl AccountsServer {
                             app_version: "0.1.0".into(),
                             installation_id: format!("{:0>32}", name.len()),
                         },
+                        device_token: None,
                     },
                     None,
                 )

@@ -61,8 +61,25 @@ impl MemoryStore {
     pub(crate) fn get(&self, account: &str) -> Option<Secret> {
         self.entries.lock().unwrap().get(account).cloned()
     }
+    /// Entries other than device tokens (which stay across sign-outs by design: they make
+    /// this installation a trusted device, see `AccountSession`).
     pub(crate) fn len(&self) -> usize {
-        self.entries.lock().unwrap().len()
+        self.entries
+            .lock()
+            .unwrap()
+            .keys()
+            .filter(|k| !k.starts_with("device:"))
+            .count()
+    }
+
+    /// The device tokens held.
+    pub(crate) fn device_tokens(&self) -> usize {
+        self.entries
+            .lock()
+            .unwrap()
+            .keys()
+            .filter(|k| k.starts_with("device:"))
+            .count()
     }
 }
 

@@ -423,6 +423,89 @@ mod real_server {
         assert!(a.stored_refresh_token().is_some());
     }
 
+    /// Issue 9: the device token this installation got at sign-in stays in the keychain across a
+    /// sign-out and a restart and is sent with the next sign-in, so strangers who lock the account
+    /// for unknown installations (one wrong password from each of five addresses) do not lock
+    /// this one out; another installation with the right password is refused.
+    #[tokio::test]
+    async fn the_device_token_keeps_this_installation_signing_in_when_strangers_lock_the_account() {
+        let h = Harness::start().await;
+        let email = "dana@example.com";
+        let a = h.device();
+        h.verified_account(&a, email, PASSWORD).await;
+        a.session
+            .sign_in(email, Secret::new(PASSWORD))
+            .await
+            .unwrap();
+        assert_eq!(
+            a.store.device_tokens(),
+            1,
+            "the device token is in the keychain"
+        );
+        let token = a
+            .store
+            .get(&format!(
+                "device:{}:{}:{email}",
+                a.session.device().installation_id,
+                a.session.server_url()
+            ))
+            .expect("filed per installation, server and address");
+        a.session.sign_out().await.unwrap();
+        let a = h.restart(a);
+        assert_eq!(
+            a.store.device_tokens(),
+            1,
+            "kept across sign-out and restart"
+        );
+
+        for n in 2..=6 {
+            let client = reqwest::Client::builder()
+                .local_address(format!("127.0.0.{n}").parse::<std::net::IpAddr>().unwrap())
+                .build()
+                .unwrap();
+            client
+                .post(format!("{}api/auth/signin", h.url.trim_end_matches('/').to_owned() + "/"))
+                .json(&serde_json::json!({
+                    "email": email,
+                    "password": "Wrong-Guess-123",
+                    "device": {"name": "x", "os": "linux", "app": "curl", "app_version": "1", "installation_id": format!("stranger-{n}")}
+                }))
+                .send()
+                .await
+                .unwrap();
+        }
+        let b = h.device();
+        let refused = b
+            .session
+            .sign_in(email, Secret::new(PASSWORD))
+            .await
+            .unwrap_err();
+        assert_eq!(refused.code, ErrorCode::Locked, "{refused:?}");
+
+        let outcome = a
+            .session
+            .sign_in(email, Secret::new(PASSWORD))
+            .await
+            .unwrap();
+        assert!(
+            matches!(outcome, SignInOutcome::SignedIn { .. }),
+            "{outcome:?}"
+        );
+        let rotated = a
+            .store
+            .get(&format!(
+                "device:{}:{}:{email}",
+                a.session.device().installation_id,
+                a.session.server_url()
+            ))
+            .unwrap();
+        assert_ne!(
+            rotated.expose(),
+            token.expose(),
+            "a new token at every sign-in"
+        );
+    }
+
     #[tokio::test]
     async fn restore_session_after_a_restart_from_the_keychain() {
         let h = Harness::start().await;

@@ -357,8 +357,15 @@ impl Accounts {
             };
             if !user.email_verified {
                 guard::clear_budget(tx, key)?;
-                // Only someone with the password learns this; a challenge for them, bound to the
-                // password they proved, and a code to the mailbox (46 s rule).
+                // Only someone with the password learns this. Within the resend period nothing
+                // new is mailed (the code that went out belongs to the client that asked for it);
+                // after it, a challenge for them, bound to the password they proved, and a code
+                // to the mailbox.
+                if let Some(wait) =
+                    codes::resend_wait(tx, Purpose::VerifyEmail, &user.email_key, ctx.now)?
+                {
+                    return Ok(Err(ApiError::retry_after(ErrorCode::EmailUnverified, wait)));
+                }
                 let pending = (user.name.clone(), user.password_hash.clone());
                 let challenge_id = send_verification(tx, ctx, &user, user.language, pending)?;
                 let wait = codes::resend_wait(tx, Purpose::VerifyEmail, &user.email_key, ctx.now)?
