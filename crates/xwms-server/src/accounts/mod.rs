@@ -278,7 +278,14 @@ impl Accounts {
 
 impl From<hashing::HashError> for ApiError {
     fn from(err: hashing::HashError) -> ApiError {
-        tracing::error!(error = %err, "password hashing failed");
-        ApiError::new(xwms_api::ErrorCode::Internal)
+        match err {
+            hashing::HashError::Busy {
+                retry_after_seconds,
+            } => ApiError::retry_after(xwms_api::ErrorCode::Busy, retry_after_seconds),
+            hashing::HashError::Failed(_) => {
+                tracing::error!(error = %err, "password hashing failed");
+                ApiError::new(xwms_api::ErrorCode::Internal)
+            }
+        }
     }
 }

@@ -314,6 +314,26 @@ impl WindowLimit {
     }
 }
 
+/// The queue in front of password hashing (R24; see `hashing.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HashQueuePolicy {
+    /// Requests that may wait for a hashing permit, per permit (one permit per CPU core), in
+    /// each lane (password checks; new hashes). More are answered `server.busy` at once.
+    pub waiters_per_permit: usize,
+    /// A waiter that got no permit within this time is answered `server.busy`.
+    pub max_wait: std::time::Duration,
+    /// The `Retry-After` of a `server.busy` answer.
+    pub retry_after_seconds: u32,
+}
+
+/// On 2 cores at the production cost (about 25 ms a hash in a release build), a full lane of
+/// 16 waiters clears in about 0.2 s.
+pub const HASH_QUEUE: HashQueuePolicy = HashQueuePolicy {
+    waiters_per_permit: 8,
+    max_wait: std::time::Duration::from_secs(5),
+    retry_after_seconds: 2,
+};
+
 /// Sessions and their tokens (R12, R15).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SessionPolicy {
