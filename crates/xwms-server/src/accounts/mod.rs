@@ -41,6 +41,7 @@ pub mod events;
 pub mod guard;
 pub mod hashing;
 pub mod housekeeping;
+pub mod limits;
 pub mod policy;
 pub mod security;
 pub mod sessions;

@@ -297,6 +297,58 @@ pub const RECOVERY_REQUESTS_PER_IP: WindowLimit = WindowLimit {
     window: Duration::hours(1),
 };
 
+/// Requests per client address (its limit key) that cost a password hash, counted before the
+/// hash whatever their outcome: `request.rate_limited` with `Retry-After` (R24). They keep one
+/// address from taking the hashing capacity for itself; the bounded hash queue
+/// ([`HASH_QUEUE`]) protects against many addresses at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AddressLimits {
+    /// Password checks: sign-in and re-authentication.
+    pub password_checks: WindowLimit,
+    /// Sign-ups.
+    pub sign_ups: WindowLimit,
+    /// New passwords: the reset step with the mailed code, and a change while signed in.
+    pub new_passwords: WindowLimit,
+}
+
+pub const PER_ADDRESS: AddressLimits = AddressLimits {
+    password_checks: WindowLimit {
+        max: 60,
+        window: Duration::minutes(10),
+    },
+    sign_ups: WindowLimit {
+        max: 10,
+        window: Duration::hours(1),
+    },
+    new_passwords: WindowLimit {
+        max: 10,
+        window: Duration::hours(1),
+    },
+};
+
+/// Mail to addresses without a verified account (sign-up codes, resends, a reset code for an
+/// unverified account), which a stranger can trigger for any address. Over either limit the
+/// request is answered exactly as before (no enumeration, no hint) but no mail goes out; the
+/// code is still issued, so the next resend after the limit frees works as usual.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnverifiedMailLimits {
+    /// Per client address (its limit key).
+    pub per_address: WindowLimit,
+    /// For the whole server (all instances sharing the database).
+    pub global: WindowLimit,
+}
+
+pub const UNVERIFIED_MAIL: UnverifiedMailLimits = UnverifiedMailLimits {
+    per_address: WindowLimit {
+        max: 10,
+        window: Duration::hours(1),
+    },
+    global: WindowLimit {
+        max: 1000,
+        window: Duration::hours(1),
+    },
+};
+
 impl WindowLimit {
     /// `in_window` events since `now - window`, the oldest at `oldest`: the wait before the next
     /// one is allowed, if any.

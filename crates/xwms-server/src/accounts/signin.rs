@@ -218,6 +218,8 @@ impl Accounts {
         client: &ClientMeta,
         field: &'static str,
     ) -> Result<(), ApiError> {
+        self.admit(super::limits::Scope::PasswordCheck, client)
+            .await?;
         self.check_password(
             &user.email_key,
             Some(user),
@@ -244,6 +246,8 @@ impl Accounts {
     ) -> Result<SignInResponse, ApiError> {
         let email = validate::email("email", &req.email)?;
         let device = validate::device(&req.device)?;
+        self.admit(super::limits::Scope::PasswordCheck, client)
+            .await?;
         let key = email.key.clone();
         let user = self
             .read(move |conn, _| users::by_email_key(conn, &key))
@@ -263,7 +267,8 @@ impl Accounts {
             if !user.email_verified {
                 guard::clear(tx, &user.email_key)?;
                 // Only someone with the password learns this; a new code goes out (46 s rule).
-                let wait = match send_verification(tx, ctx, &user, user.language, None)? {
+                let key = super::limits::limit_key(&client);
+                let wait = match send_verification(tx, ctx, &user, user.language, None, &key)? {
                     Ok(()) => {
                         u32::try_from(Purpose::VerifyEmail.policy().resend_after.whole_seconds())
                             .unwrap_or(46)

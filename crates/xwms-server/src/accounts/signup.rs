@@ -7,6 +7,7 @@ use xwms_api::ErrorCode;
 
 use super::codes::{self, Purpose, Target};
 use super::events::{self, kind};
+use super::limits::{self, limit_key, Scope};
 use super::users::{self, User};
 use super::validate::{self, Language};
 use super::{guard, Accounts, ClientMeta, Ctx};
@@ -32,13 +33,16 @@ pub(crate) fn minutes(purpose: Purpose) -> u32 {
 }
 
 /// Issues a verification code for `user` and queues its mail (unless one was sent less than
-/// 46 s ago: then the seconds to wait).
+/// 46 s ago: then the seconds to wait). The address is not verified, so the mail counts towards
+/// the limits on such mail for the client with `client_key` and for the server; over either,
+/// the code is issued and the answer is the same, but no mail goes out.
 pub(crate) fn send_verification(
     tx: &Transaction<'_>,
     ctx: &Ctx,
     user: &User,
     language: Language,
     pending: Option<(String, String)>,
+    client_key: &str,
 ) -> rusqlite::Result<Result<(), u32>> {
     let (pending_name, pending_password_hash) = pending.unzip();
     let name = pending_name.clone().unwrap_or_else(|| user.name.clone());
@@ -65,7 +69,9 @@ pub(crate) fn send_verification(
                 minutes: minutes(Purpose::VerifyEmail),
                 ..MailFacts::default()
             };
-            ctx.mail(tx, MailKind::VerifyEmail, &user.email, language, &facts)?;
+            if limits::take_unverified_mail(tx, client_key, ctx.now)? {
+                ctx.mail(tx, MailKind::VerifyEmail, &user.email, language, &facts)?;
+            }
             Ok(Ok(()))
         }
     }
@@ -84,9 +90,10 @@ impl Accounts {
         validate_password(req.password.expose())
             .map_err(|code| ApiError::field(code, "password"))?;
         let language = validate::optional_language(req.language.as_deref(), client.language)?;
+        self.admit(Scope::SignUp, client).await?;
         let password_hash = self.hasher.hash(&req.password).await?;
         let answer = code_sent(&email.address, Purpose::VerifyEmail);
-        let ip = client.ip.clone();
+        let (ip, key) = (client.ip.clone(), limit_key(client));
         self.write(move |tx, ctx| {
             match users::by_email_key(tx, &email.key)? {
                 None => {
@@ -107,12 +114,13 @@ impl Accounts {
                     users::insert(tx, &user)?;
                     users::record_password_rule(tx, &user.id, true)?;
                     events::record(tx, &user.id, kind::ACCOUNT_CREATED, &ip, ctx.now, json!({}))?;
-                    send_verification(tx, ctx, &user, language, None)?.ok();
+                    send_verification(tx, ctx, &user, language, None, &key)?.ok();
                 }
                 Some(user) if !user.email_verified => {
                     // Signing up again before verifying: a new code, bound to this sign-up's
                     // name and password (applied when that code is entered).
-                    send_verification(tx, ctx, &user, language, Some((name, password_hash)))?.ok();
+                    let pending = Some((name, password_hash));
+                    send_verification(tx, ctx, &user, language, pending, &key)?.ok();
                 }
                 Some(user) => {
                     // The address has an account. A decoy code makes verify-email answer as it
@@ -206,7 +214,11 @@ impl Accounts {
 
     /// `POST /api/auth/verify-email/resend`: the same answer for every address; refused for
     /// 46 s after the last code (`code.resend_too_soon`), for every address alike.
-    pub async fn resend_verification(&self, req: EmailRequest) -> Result<CodeSent, ApiError> {
+    pub async fn resend_verification(
+        &self,
+        req: EmailRequest,
+        client: &ClientMeta,
+    ) -> Result<CodeSent, ApiError> {
         let email = validate::email("email", &req.email)?;
         let requested = req
             .language
@@ -214,6 +226,7 @@ impl Accounts {
             .map(|l| validate::language("language", l))
             .transpose()?;
         let answer = code_sent(&email.address, Purpose::VerifyEmail);
+        let key = limit_key(client);
         self.write(move |tx, ctx| {
             let sent = match users::by_email_key(tx, &email.key)? {
                 Some(user) if !user.email_verified => {
@@ -221,7 +234,7 @@ impl Accounts {
                     // Keep what a repeated sign-up bound to the pending code.
                     let pending = codes::load(tx, Purpose::VerifyEmail, &email.key)?
                         .and_then(|p| p.pending_name.zip(p.pending_password_hash));
-                    send_verification(tx, ctx, &user, language, pending)?
+                    send_verification(tx, ctx, &user, language, pending, &key)?
                 }
                 _ => codes::issue_decoy(
                     tx,

@@ -93,9 +93,10 @@ pub(super) async fn verify_email(
 )]
 pub(super) async fn resend_verification(
     State(state): State<AppState>,
+    client: ClientMeta,
     ApiJson(req): ApiJson<EmailRequest>,
 ) -> Result<Accepted<CodeSent>, ApiError> {
-    let sent = state.accounts.resend_verification(req).await?;
+    let sent = state.accounts.resend_verification(req, &client).await?;
     Ok(accepted(CODE_SENT_MESSAGE, sent))
 }
 
@@ -230,9 +231,10 @@ pub(super) async fn resend_unlock(
 )]
 pub(super) async fn forgot_password(
     State(state): State<AppState>,
+    client: ClientMeta,
     ApiJson(req): ApiJson<EmailRequest>,
 ) -> Result<Accepted<CodeSent>, ApiError> {
-    let sent = state.accounts.forgot_password(req).await?;
+    let sent = state.accounts.forgot_password(req, &client).await?;
     Ok(accepted(CODE_SENT_MESSAGE, sent))
 }
 
