@@ -316,6 +316,16 @@ impl PasswordHasher {
         self.memory.allocated.load(Ordering::SeqCst)
     }
 
+    /// Takes every permit until the returned value is dropped, as if that many hashes were
+    /// running: for tests of the `server.busy` answer.
+    pub async fn occupy_all_permits(&self) -> OwnedSemaphorePermit {
+        let count = u32::try_from(self.permit_count).unwrap_or(u32::MAX);
+        Arc::clone(&self.permits)
+            .acquire_many_owned(count)
+            .await
+            .expect("the hasher's semaphore is never closed")
+    }
+
     fn lane(&self, lane: Lane) -> &LaneState {
         &self.lanes[match lane {
             Lane::Check => 0,
