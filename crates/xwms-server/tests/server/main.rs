@@ -5,6 +5,7 @@ mod bad_input;
 mod bench;
 mod binary;
 mod error_codes;
+mod hashing_limits;
 mod help;
 mod mail;
 mod openapi;
