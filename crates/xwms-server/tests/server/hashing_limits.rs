@@ -31,6 +31,11 @@ async fn post_from(
     call.send().await
 }
 
+/// The body of the `i`-th request of a table row.
+type Body = Box<dyn Fn(usize) -> Value>;
+/// A route that hashes: name, path, token, body, limit, window in seconds.
+type Row<'a> = (&'static str, &'static str, Option<&'a str>, Body, u32, i64);
+
 fn sign_up_body(i: usize) -> Value {
     json!({"name": "Lim", "email": format!("limit{i}@example.com"), "password": "Zz-12345678"})
 }
@@ -58,7 +63,7 @@ async fn routes_that_hash_are_limited_per_address_before_the_hash() {
         |i: usize| json!({"new_email": format!("new{i}@example.com"), "password": PASSWORD});
     // The re-authentication first, while the session is fresh.
     #[rustfmt::skip]
-    let table: Vec<(&str, &str, Option<&str>, Box<dyn Fn(usize) -> Value>, u32, i64)> = vec![
+    let table: Vec<Row<'_>> = vec![
         ("re-authentication", paths::CHANGE_EMAIL,   Some(&token), Box::new(change_email),             PER_ADDRESS.password_checks.max, 600),
         ("sign-in",           paths::SIGN_IN,        None,         Box::new(move |_| sign_in.clone()), PER_ADDRESS.password_checks.max, 600),
         ("sign-up",           paths::SIGN_UP,        None,         Box::new(sign_up_body),             PER_ADDRESS.sign_ups.max,        3600),
