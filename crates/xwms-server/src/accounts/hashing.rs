@@ -10,9 +10,11 @@
 //!   (sign-in, re-authentication) or making a new hash (sign-up, password reset and change).
 //!   Each lane holds at most [`HashQueuePolicy::waiters_per_permit`] × permits waiters; a
 //!   request that finds its lane full is answered at once with `server.busy` (HTTP 503 with
-//!   `Retry-After`), and so is a waiter that waited [`HashQueuePolicy::max_wait`]. A flood of
-//!   sign-ups or resets therefore never makes a sign-in wait behind more than its own lane's
-//!   bounded queue, and nobody waits without end.
+//!   `Retry-After`), and so is a waiter that waited [`HashQueuePolicy::max_wait`]. Nobody waits
+//!   without end.
+//! - New hashes take at most `permits - 1` permits at a time (when there are two or more), so
+//!   one core always serves password checks: a flood of sign-ups or resets never makes a
+//!   sign-in wait behind the new-hash lane.
 //!
 //! The permits are taken first come, first served (tokio's semaphore is fair).
 
@@ -85,6 +87,12 @@ struct LaneState {
     busy: AtomicU64,
 }
 
+/// What a running hash holds.
+struct Permit {
+    _gate: Option<OwnedSemaphorePermit>,
+    _permit: OwnedSemaphorePermit,
+}
+
 /// argon2 memory, one buffer per permit, reused.
 #[derive(Debug, Default)]
 struct MemoryPool {
@@ -123,6 +131,8 @@ pub struct PasswordHasher {
     cost: HashCost,
     permit_count: usize,
     permits: Arc<Semaphore>,
+    /// New hashes hold one of these as well: `permits - 1` of them (at least 1).
+    new_hash_permits: Arc<Semaphore>,
     queue: HashQueuePolicy,
     lanes: [LaneState; 2],
     memory: Arc<MemoryPool>,
@@ -266,6 +276,7 @@ impl PasswordHasher {
             cost,
             permit_count: permits,
             permits: Arc::new(Semaphore::new(permits)),
+            new_hash_permits: Arc::new(Semaphore::new((permits - 1).max(1))),
             queue,
             lanes: Default::default(),
             memory: Arc::default(),
@@ -362,9 +373,22 @@ impl PasswordHasher {
     }
 
     /// A permit at once, or after waiting in `lane` if the lane has room; `Busy` otherwise.
-    async fn permit(&self, lane: Lane) -> Result<OwnedSemaphorePermit, HashError> {
-        if let Ok(permit) = Arc::clone(&self.permits).try_acquire_owned() {
-            return Ok(permit);
+    async fn permit(&self, lane: Lane) -> Result<Permit, HashError> {
+        let gate = match lane {
+            Lane::Check => None,
+            Lane::NewHash => Some(&self.new_hash_permits),
+        };
+        let gate_now = match gate {
+            None => Ok(None),
+            Some(gate) => Arc::clone(gate).try_acquire_owned().map(Some),
+        };
+        if let Ok(gate_now) = gate_now {
+            if let Ok(permit) = Arc::clone(&self.permits).try_acquire_owned() {
+                return Ok(Permit {
+                    _gate: gate_now,
+                    _permit: permit,
+                });
+            }
         }
         let state = self.lane(lane);
         let busy = || {
@@ -387,11 +411,18 @@ impl PasswordHasher {
             }
         }
         let guard = Waiting(&state.waiting);
-        let acquired = tokio::time::timeout(
-            self.queue.max_wait,
-            Arc::clone(&self.permits).acquire_owned(),
-        )
-        .await;
+        let both = async {
+            let gate = match gate {
+                None => None,
+                Some(gate) => Some(Arc::clone(gate).acquire_owned().await?),
+            };
+            let permit = Arc::clone(&self.permits).acquire_owned().await?;
+            Ok::<_, tokio::sync::AcquireError>(Permit {
+                _gate: gate,
+                _permit: permit,
+            })
+        };
+        let acquired = tokio::time::timeout(self.queue.max_wait, both).await;
         drop(guard);
         match acquired {
             Ok(Ok(permit)) => Ok(permit),
@@ -651,6 +682,42 @@ mod tests {
         drop(held);
         assert!(h.hash(&pw).await.is_ok());
         assert_eq!(h.lane(Lane::NewHash).waiting.load(Ordering::SeqCst), 0);
+    }
+
+    /// With 2 permits, new hashes use at most one: a password check finds a free core while a
+    /// new hash runs and another waits.
+    #[tokio::test(start_paused = true)]
+    async fn one_core_stays_free_for_password_checks_during_a_flood_of_new_hashes() {
+        let h = Arc::new(PasswordHasher::with_permits(
+            HashCost::INSECURE_FAST_FOR_TESTS,
+            Arc::new(SeededRandom::new(7)),
+            2,
+        ));
+        // A new hash is running: it holds the new-hash gate and one permit.
+        let gate = Arc::clone(&h.new_hash_permits)
+            .acquire_owned()
+            .await
+            .unwrap();
+        let running = Arc::clone(&h.permits).acquire_owned().await.unwrap();
+        let waiter = {
+            let h = Arc::clone(&h);
+            tokio::spawn(async move { h.hash(&Secret::new("Correct horse 9")).await })
+        };
+        until(|| h.lane(Lane::NewHash).waiting.load(Ordering::SeqCst) == 1).await;
+        assert_eq!(
+            h.permits.available_permits(),
+            1,
+            "the waiting new hash took no core"
+        );
+        // A password check runs at once on the free core.
+        let start = tokio::time::Instant::now();
+        h.verify_dummy(&Secret::new("x")).await.unwrap();
+        assert_eq!(tokio::time::Instant::now(), start);
+        assert_eq!(h.peak_waiting(Lane::Check), 0);
+        assert_eq!(h.runs(), 1);
+        drop((gate, running));
+        assert!(waiter.await.unwrap().is_ok());
+        assert_eq!(h.runs(), 2);
     }
 
     #[tokio::test(start_paused = true)]

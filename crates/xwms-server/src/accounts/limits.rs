@@ -87,19 +87,27 @@ pub fn wait(
 }
 
 /// Counts one event for `key` in `scope`, unless the window is full: then `Err(seconds to
-/// wait)` and nothing is counted. Call it inside a write transaction.
+/// wait)` and nothing is counted. Call it inside a write transaction. `Ok` holds the row.
 pub fn take(
     conn: &Connection,
     scope: Scope,
     key: &str,
     now: OffsetDateTime,
-) -> rusqlite::Result<Result<(), u32>> {
+) -> rusqlite::Result<Result<i64, u32>> {
     if let Some(wait) = wait(conn, scope, key, now)? {
         return Ok(Err(wait));
     }
     conn.prepare_cached("INSERT INTO rate_events (scope, key, at) VALUES (?1, ?2, ?3)")?
         .execute(params![scope.as_str(), key, to_millis(now)])?;
-    Ok(Ok(()))
+    Ok(Ok(conn.last_insert_rowid()))
+}
+
+/// A request counted by [`Accounts::admit`], until [`Accounts::settle`] decides whether it
+/// keeps counting.
+#[must_use = "settle the admission with the outcome of the work it admitted"]
+#[derive(Debug)]
+pub struct Admission {
+    row: i64,
 }
 
 /// Whether a mail to an address without a verified account may go out for the client with
@@ -139,11 +147,36 @@ pub fn prune(conn: &Connection, now: OffsetDateTime) -> rusqlite::Result<usize> 
 impl Accounts {
     /// Counts a request of `client` in `scope` before any work (a password hash) is done;
     /// `request.rate_limited` with `Retry-After` when its window is full.
-    pub(crate) async fn admit(&self, scope: Scope, client: &ClientMeta) -> Result<(), ApiError> {
+    pub(crate) async fn admit(
+        &self,
+        scope: Scope,
+        client: &ClientMeta,
+    ) -> Result<Admission, ApiError> {
         let key = limit_key(client);
         self.write(move |tx, ctx| take(tx, scope, &key, ctx.now))
             .await?
+            .map(|row| Admission { row })
             .map_err(|wait| ApiError::retry_after(ErrorCode::RateLimited, wait))
+    }
+
+    /// Passes on `outcome`; a `server.busy` answer (no hash ran) is not counted, so a client
+    /// that tries again after `Retry-After` does not use up its allowance while the server is
+    /// busy.
+    pub(crate) async fn settle<T>(
+        &self,
+        admission: Admission,
+        outcome: Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        if matches!(&outcome, Err(err) if err.code == ErrorCode::Busy) {
+            let row = admission.row;
+            self.write(move |tx, _| {
+                tx.prepare_cached("DELETE FROM rate_events WHERE id = ?1")?
+                    .execute([row])
+                    .map(|_| ())
+            })
+            .await?;
+        }
+        outcome
     }
 }
 
@@ -186,9 +219,9 @@ mod tests {
             let limit = scope.limit();
             let at = |s: i64| T0 + Duration::seconds(s);
             // The first event at T0, the rest 10 s later.
-            assert_eq!(take(&conn, scope, "192.0.2.1", at(0)).unwrap(), Ok(()));
+            assert!(take(&conn, scope, "192.0.2.1", at(0)).unwrap().is_ok());
             for _ in 1..limit.max {
-                assert_eq!(take(&conn, scope, "192.0.2.1", at(10)).unwrap(), Ok(()));
+                assert!(take(&conn, scope, "192.0.2.1", at(10)).unwrap().is_ok());
             }
             let window = limit.window.whole_seconds();
             let window_u32 = u32::try_from(window).unwrap();
@@ -203,7 +236,7 @@ mod tests {
             ];
             for (name, after, key, want) in table {
                 assert_eq!(
-                    take(&conn, scope, key, at(*after)).unwrap(),
+                    take(&conn, scope, key, at(*after)).unwrap().map(|_| ()),
                     *want,
                     "{scope:?}: {name}"
                 );

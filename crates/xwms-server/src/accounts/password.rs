@@ -99,9 +99,14 @@ impl Accounts {
         let email = validate::email("email", &req.email)?;
         validate_password(req.new_password.expose())
             .map_err(|code| ApiError::field(code, "new_password"))?;
-        self.admit(Scope::NewPassword, client).await?;
+        let admission = self.admit(Scope::NewPassword, client).await?;
         // Hashed before the code is looked at: the same work for every address and code.
-        let password_hash = self.hasher.hash(&req.new_password).await?;
+        let hashed = self
+            .hasher
+            .hash(&req.new_password)
+            .await
+            .map_err(ApiError::from);
+        let password_hash = self.settle(admission, hashed).await?;
         let ip = client.ip.clone();
         self.write(move |tx, ctx| {
             let pending = match codes::attempt(
@@ -170,8 +175,13 @@ impl Accounts {
         self.reauthenticate(&user, &req.current_password, client, "current_password")
             .await?;
         // The check of the current password counted as one; the new hash counts apart.
-        self.admit(Scope::NewPassword, client).await?;
-        let password_hash = self.hasher.hash(&req.new_password).await?;
+        let admission = self.admit(Scope::NewPassword, client).await?;
+        let hashed = self
+            .hasher
+            .hash(&req.new_password)
+            .await
+            .map_err(ApiError::from);
+        let password_hash = self.settle(admission, hashed).await?;
         let (auth, ip, sign_out_others) = (auth.clone(), client.ip.clone(), req.sign_out_others);
         self.write(move |tx, ctx| {
             let Some(mut user) = users::by_id(tx, &auth.user_id)? else {

@@ -218,24 +218,28 @@ impl Accounts {
         client: &ClientMeta,
         field: &'static str,
     ) -> Result<(), ApiError> {
-        self.admit(super::limits::Scope::PasswordCheck, client)
+        let admission = self
+            .admit(super::limits::Scope::PasswordCheck, client)
             .await?;
-        self.check_password(
-            &user.email_key,
-            Some(user),
-            password,
-            client,
-            ErrorCode::PasswordIncorrect,
-        )
-        .await
-        .map(|_| ())
-        .map_err(|e| {
-            if e.code == ErrorCode::PasswordIncorrect {
-                e.with_field(field)
-            } else {
-                e
-            }
-        })
+        let checked = self
+            .check_password(
+                &user.email_key,
+                Some(user),
+                password,
+                client,
+                ErrorCode::PasswordIncorrect,
+            )
+            .await;
+        self.settle(admission, checked)
+            .await
+            .map(|_| ())
+            .map_err(|e| {
+                if e.code == ErrorCode::PasswordIncorrect {
+                    e.with_field(field)
+                } else {
+                    e
+                }
+            })
     }
 
     /// `POST /api/auth/signin`.
@@ -246,13 +250,14 @@ impl Accounts {
     ) -> Result<SignInResponse, ApiError> {
         let email = validate::email("email", &req.email)?;
         let device = validate::device(&req.device)?;
-        self.admit(super::limits::Scope::PasswordCheck, client)
+        let admission = self
+            .admit(super::limits::Scope::PasswordCheck, client)
             .await?;
         let key = email.key.clone();
         let user = self
             .read(move |conn, _| users::by_email_key(conn, &key))
             .await?;
-        let before = self
+        let checked = self
             .check_password(
                 &email.key,
                 user.as_ref(),
@@ -260,7 +265,8 @@ impl Accounts {
                 client,
                 ErrorCode::InvalidCredentials,
             )
-            .await?;
+            .await;
+        let before = self.settle(admission, checked).await?;
         let user = user.expect("only an existing account's password can be right");
         let client = client.clone();
         self.write(move |tx, ctx| {

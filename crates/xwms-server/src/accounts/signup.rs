@@ -90,8 +90,13 @@ impl Accounts {
         validate_password(req.password.expose())
             .map_err(|code| ApiError::field(code, "password"))?;
         let language = validate::optional_language(req.language.as_deref(), client.language)?;
-        self.admit(Scope::SignUp, client).await?;
-        let password_hash = self.hasher.hash(&req.password).await?;
+        let admission = self.admit(Scope::SignUp, client).await?;
+        let hashed = self
+            .hasher
+            .hash(&req.password)
+            .await
+            .map_err(ApiError::from);
+        let password_hash = self.settle(admission, hashed).await?;
         let answer = code_sent(&email.address, Purpose::VerifyEmail);
         let (ip, key) = (client.ip.clone(), limit_key(client));
         self.write(move |tx, ctx| {

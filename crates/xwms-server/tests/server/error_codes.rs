@@ -807,7 +807,12 @@ async fn hashing_limits(cov: &Cov<'_>) -> (Seen, String) {
         .await,
     ] {
         answer.err(ErrorCode::Busy);
-        assert_eq!(answer.retry_after(), Some(2), "{}", answer.body);
+        assert_eq!(
+            answer.retry_after(),
+            Some(u64::from(HASH_QUEUE.retry_after_seconds)),
+            "{}",
+            answer.body
+        );
     }
     drop(held);
     (busy.seen.into_inner().unwrap(), token)

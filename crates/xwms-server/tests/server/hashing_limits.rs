@@ -9,11 +9,11 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 use xwms_api::auth::paths;
 use xwms_api::ErrorCode;
-use xwms_server::accounts::policy::{PER_ADDRESS, UNVERIFIED_MAIL};
+use xwms_server::accounts::policy::{HashQueuePolicy, HASH_QUEUE, PER_ADDRESS, UNVERIFIED_MAIL};
 use xwms_server::mail::MailKind;
 use xwms_server::testing::{HashCost, TestServer, TestServerOptions, ANNA};
 
-use crate::support::{device, harness, Harness, PASSWORD};
+use crate::support::{device, harness, harness_with, Harness, PASSWORD};
 
 async fn post_from(
     h: &Harness,
@@ -116,6 +116,44 @@ async fn routes_that_hash_are_limited_per_address_before_the_hash() {
         );
         h.advance(window);
     }
+}
+
+/// A `server.busy` answer ran no hash, so it does not count towards the address's limit: a
+/// client that keeps trying again after `Retry-After` while the server is busy is not
+/// rate-limited for it.
+#[tokio::test]
+async fn busy_answers_do_not_use_up_the_address_limit() {
+    let h = harness_with(|services| {
+        services.with_hash_queue(
+            Some(1),
+            HashQueuePolicy {
+                waiters_per_permit: 0,
+                ..HASH_QUEUE
+            },
+        )
+    });
+    h.verified_user("busy@example.com", PASSWORD).await;
+    let peer = "198.51.100.60";
+    let sign_in = json!({"email": "busy@example.com", "password": PASSWORD, "device": device("b")});
+    let sign_up = sign_up_body(1);
+    let held = h.state.accounts.hasher().occupy_all_permits().await;
+    for _ in 0..PER_ADDRESS.password_checks.max + 5 {
+        post_from(&h, peer, paths::SIGN_IN, None, sign_in.clone())
+            .await
+            .err(ErrorCode::Busy);
+    }
+    for _ in 0..PER_ADDRESS.sign_ups.max + 5 {
+        post_from(&h, peer, paths::SIGN_UP, None, sign_up.clone())
+            .await
+            .err(ErrorCode::Busy);
+    }
+    drop(held);
+    post_from(&h, peer, paths::SIGN_IN, None, sign_in)
+        .await
+        .ok(200);
+    post_from(&h, peer, paths::SIGN_UP, None, sign_up)
+        .await
+        .ok(202);
 }
 
 /// Mail to addresses without a verified account: at most `per_address` per client address and
@@ -327,7 +365,10 @@ async fn five_hundred_parallel_resets_get_busy_answers_and_a_sign_in_still_succe
         let (status, retry_after, code) = task.await.unwrap();
         match (status, code.as_deref()) {
             (503, Some("server.busy")) => {
-                assert_eq!(retry_after.as_deref(), Some("2"));
+                assert_eq!(
+                    retry_after,
+                    Some(HASH_QUEUE.retry_after_seconds.to_string())
+                );
                 busy += 1;
             }
             // Hashed, then the code was judged.
