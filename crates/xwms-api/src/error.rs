@@ -133,6 +133,9 @@ pub enum ErrorCode {
     /// Too many requests. Please slow down.
     #[serde(rename = "request.rate_limited")]
     RateLimited,
+    /// The server is busy. Please try again in a moment.
+    #[serde(rename = "server.busy")]
+    Busy,
     /// This help article or category does not exist (any more).
     #[serde(rename = "help.not_found")]
     HelpNotFound,
@@ -234,6 +237,7 @@ impl ErrorCode {
         ErrorCode::UsernameReserved,
         ErrorCode::TimezoneInvalid,
         ErrorCode::RateLimited,
+        ErrorCode::Busy,
         ErrorCode::HelpNotFound,
         ErrorCode::HelpCacheFailed,
         ErrorCode::TwoFactorAlreadyEnabled,
@@ -299,6 +303,7 @@ impl ErrorCode {
             ErrorCode::UsernameReserved => "account.username_reserved",
             ErrorCode::TimezoneInvalid => "account.timezone_invalid",
             ErrorCode::RateLimited => "request.rate_limited",
+            ErrorCode::Busy => "server.busy",
             ErrorCode::HelpNotFound => "help.not_found",
             ErrorCode::HelpCacheFailed => "help.cache_failed",
             ErrorCode::TwoFactorAlreadyEnabled => "two_factor.already_enabled",
@@ -365,6 +370,7 @@ impl ErrorCode {
             ErrorCode::UsernameReserved => "This username is reserved. Please contact support for the available options.",
             ErrorCode::TimezoneInvalid => "This time zone is not known.",
             ErrorCode::RateLimited => "Too many requests. Please slow down.",
+            ErrorCode::Busy => "The server is busy. Please try again in a moment.",
             ErrorCode::HelpNotFound => "This help article does not exist (any more).",
             ErrorCode::HelpCacheFailed => "The offline help could not be read or saved.",
             ErrorCode::TwoFactorAlreadyEnabled => "Two-step verification is already on.",
@@ -421,6 +427,7 @@ impl ErrorCode {
             ErrorCode::UsernameReserved => 409,
             ErrorCode::TimezoneInvalid => 400,
             ErrorCode::RateLimited => 429,
+            ErrorCode::Busy => 503,
             ErrorCode::HelpNotFound => 404,
             ErrorCode::TwoFactorAlreadyEnabled => 409,
             ErrorCode::TwoFactorNotEnabled => 409,

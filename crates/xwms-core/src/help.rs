@@ -547,6 +547,7 @@ fn is_transient(code: &ErrorCode) -> bool {
             | ErrorCode::Unavailable
             | ErrorCode::Internal
             | ErrorCode::RateLimited
+            | ErrorCode::Busy
             | ErrorCode::BadResponse
     )
 }

@@ -65,6 +65,21 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "mail_outbox_handoff",
         sql: MAIL_OUTBOX_HANDOFF,
     },
+    Migration {
+        version: 9,
+        name: "rate_events",
+        // One row per counted request or mail, for the sliding-window limits per client address
+        // and the global mail limit (`crate::accounts::limits`); `scope` names the limit, `key`
+        // the client's limit key ('' for a global limit). Rows, not memory, so that several
+        // server instances on one database share the counts. Pruned after the longest window.
+        sql: "CREATE TABLE rate_events (
+              id    INTEGER PRIMARY KEY,
+              scope TEXT NOT NULL,
+              key   TEXT NOT NULL,
+              at    INTEGER NOT NULL
+          ) STRICT;
+          CREATE INDEX rate_events_by_key ON rate_events (scope, key, at);",
+    },
 ];
 
 /// Migration 5: sign-in defences that hold under concurrency and abuse (issue 9).

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::accounts::policy::{HashQueuePolicy, HASH_QUEUE};
 use crate::accounts::two_factor::TotpSecondFactor;
 use crate::accounts::{Accounts, HashCost, PasswordHasher, SecondFactor};
 use crate::clock::Clock;
@@ -53,6 +54,10 @@ pub struct Services {
     pub clock: Arc<dyn Clock>,
     pub random: Arc<dyn Random>,
     pub hash_cost: HashCost,
+    /// Hashes at a time; `None`: one per CPU core.
+    pub hash_permits: Option<usize>,
+    /// The bound on requests waiting for a hash.
+    pub hash_queue: HashQueuePolicy,
     pub mailer: Arc<dyn Mailer>,
     pub second_factor: Arc<dyn SecondFactor>,
 }
@@ -65,6 +70,8 @@ impl Services {
             clock,
             random: Arc::new(OsRandom),
             hash_cost: HashCost::PRODUCTION,
+            hash_permits: None,
+            hash_queue: HASH_QUEUE,
             mailer,
             second_factor: Arc::new(TotpSecondFactor),
         }
@@ -77,6 +84,13 @@ impl Services {
 
     pub fn with_hash_cost(mut self, cost: HashCost) -> Services {
         self.hash_cost = cost;
+        self
+    }
+
+    /// `permits` hashes at a time (default: one per CPU core), at most `queue` waiting.
+    pub fn with_hash_queue(mut self, permits: Option<usize>, queue: HashQueuePolicy) -> Services {
+        self.hash_permits = permits;
+        self.hash_queue = queue;
         self
     }
 
@@ -93,7 +107,13 @@ impl AppState {
             Arc::clone(&services.clock),
             services.mailer,
         ));
-        let hasher = PasswordHasher::new(services.hash_cost, Arc::clone(&services.random));
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let hasher = PasswordHasher::with_queue(
+            services.hash_cost,
+            Arc::clone(&services.random),
+            services.hash_permits.unwrap_or(cores),
+            services.hash_queue,
+        );
         let live = Arc::new(LiveSessions::new());
         let accounts = Arc::new(Accounts::new(
             store.clone(),

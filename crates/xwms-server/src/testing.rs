@@ -50,6 +50,8 @@ pub struct TestServerOptions {
     pub clock: Arc<dyn Clock>,
     /// Default: [`HashCost::INSECURE_FAST_FOR_TESTS`].
     pub hash_cost: HashCost,
+    /// Hashes at a time. Default: one per CPU core, as in production.
+    pub hash_permits: Option<usize>,
     /// Send mail over SMTP to this URL (e.g. [`SmtpCatcher::url`]) instead of keeping it in
     /// [`TestServer::mailbox`].
     pub smtp_url: Option<String>,
@@ -64,6 +66,7 @@ impl Default for TestServerOptions {
             demo: true,
             clock: Arc::new(SystemClock),
             hash_cost: HashCost::INSECURE_FAST_FOR_TESTS,
+            hash_permits: None,
             smtp_url: None,
             name: "XWMS Test".into(),
             timezone: "Europe/Amsterdam".into(),
@@ -102,6 +105,7 @@ impl TestServer {
         let mailbox = MemoryMailer::new();
         let memory = mailbox.clone();
         let (clock, hash_cost, smtp_url) = (options.clock, options.hash_cost, options.smtp_url);
+        let hash_permits = options.hash_permits;
         let (addr_tx, addr_rx) = std::sync::mpsc::channel();
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::Builder::new()
@@ -128,7 +132,9 @@ impl TestServer {
                         }
                         None => Arc::new(memory),
                     };
-                    let services = Services::new(clock, mailer).with_hash_cost(hash_cost);
+                    let services = Services::new(clock, mailer)
+                        .with_hash_cost(hash_cost)
+                        .with_hash_queue(hash_permits, crate::accounts::policy::HASH_QUEUE);
                     let server = match Server::bind_with(&settings, services).await {
                         Ok(server) => server,
                         Err(err) => {

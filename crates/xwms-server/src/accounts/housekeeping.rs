@@ -22,6 +22,7 @@ pub struct Pruned {
     pub guards: usize,
     pub mail: usize,
     pub challenges: usize,
+    pub rate_events: usize,
 }
 
 pub fn prune(conn: &Connection, now: OffsetDateTime) -> rusqlite::Result<Pruned> {
@@ -41,6 +42,7 @@ pub fn prune(conn: &Connection, now: OffsetDateTime) -> rusqlite::Result<Pruned>
             [to_millis(now - KEEP_SENT_MAIL)],
         )?,
         challenges: super::two_factor::prune_challenges(conn, now)?,
+        rate_events: super::limits::prune(conn, now)?,
     })
 }
 

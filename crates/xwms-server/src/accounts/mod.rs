@@ -42,6 +42,7 @@ pub mod events;
 pub mod guard;
 pub mod hashing;
 pub mod housekeeping;
+pub mod limits;
 pub mod policy;
 pub mod security;
 pub mod sessions;
@@ -310,7 +311,14 @@ impl Accounts {
 
 impl From<hashing::HashError> for ApiError {
     fn from(err: hashing::HashError) -> ApiError {
-        tracing::error!(error = %err, "password hashing failed");
-        ApiError::new(xwms_api::ErrorCode::Internal)
+        match err {
+            hashing::HashError::Busy {
+                retry_after_seconds,
+            } => ApiError::retry_after(xwms_api::ErrorCode::Busy, retry_after_seconds),
+            hashing::HashError::Failed(_) => {
+                tracing::error!(error = %err, "password hashing failed");
+                ApiError::new(xwms_api::ErrorCode::Internal)
+            }
+        }
     }
 }

@@ -9,6 +9,7 @@ use xwms_api::ErrorCode;
 
 use super::codes::{self, Purpose, Resent, Target};
 use super::events::{self, kind};
+use super::limits::{self, limit_key, Scope};
 use super::sessions::Authenticated;
 use super::signup::{code_sent, minutes};
 use super::two_factor;
@@ -23,7 +24,13 @@ use xwms_api::security::revoke_reason;
 impl Accounts {
     /// `POST /api/auth/password/forgot`: the same answer for every address; an account's owner
     /// gets a single-use code valid 10 minutes.
-    pub async fn forgot_password(&self, req: EmailRequest) -> Result<CodeSent, ApiError> {
+    /// A reset code for an account whose address is not verified counts towards the limits on
+    /// mail to unverified addresses (see `send_verification`).
+    pub async fn forgot_password(
+        &self,
+        req: EmailRequest,
+        client: &ClientMeta,
+    ) -> Result<CodeSent, ApiError> {
         let email = validate::email("email", &req.email)?;
         let requested = req
             .language
@@ -31,6 +38,7 @@ impl Accounts {
             .map(|l| validate::language("language", l))
             .transpose()?;
         let address = email.address.clone();
+        let key = limit_key(client);
         let challenge_id = self
             .write(move |tx, ctx| {
                 let purpose = Purpose::ResetPassword;
@@ -49,7 +57,11 @@ impl Accounts {
                         ..MailFacts::default()
                     };
                     let language = requested.unwrap_or(user.language);
-                    ctx.mail(tx, MailKind::ResetCode, &user.email, language, &facts)
+                    // A code for an unverified address counts towards the limits on such mail.
+                    if user.email_verified || limits::take_unverified_mail(tx, &key, ctx.now)? {
+                        ctx.mail(tx, MailKind::ResetCode, &user.email, language, &facts)?;
+                    }
+                    Ok::<(), rusqlite::Error>(())
                 };
                 // A resend of a known challenge: a new code for it.
                 if let Some(challenge) = &req.challenge_id {
@@ -104,8 +116,14 @@ impl Accounts {
         let email = validate::email("email", &req.email)?;
         validate_password(req.new_password.expose())
             .map_err(|code| ApiError::field(code, "new_password"))?;
+        let admission = self.admit(Scope::NewPassword, client).await?;
         // Hashed before the code is looked at: the same work for every address and code.
-        let password_hash = self.hasher.hash(&req.new_password).await?;
+        let hashed = self
+            .hasher
+            .hash(&req.new_password)
+            .await
+            .map_err(ApiError::from);
+        let password_hash = self.settle(admission, hashed).await?;
         let ip = client.ip.clone();
         self.write(move |tx, ctx| {
             let pending = match codes::attempt(
@@ -175,7 +193,14 @@ impl Accounts {
         let user = self.current_user(auth).await?;
         self.reauthenticate(&user, &req.current_password, client, "current_password")
             .await?;
-        let password_hash = self.hasher.hash(&req.new_password).await?;
+        // The check of the current password counted as one; the new hash counts apart.
+        let admission = self.admit(Scope::NewPassword, client).await?;
+        let hashed = self
+            .hasher
+            .hash(&req.new_password)
+            .await
+            .map_err(ApiError::from);
+        let password_hash = self.settle(admission, hashed).await?;
         let (auth, ip, sign_out_others) = (auth.clone(), client.ip.clone(), req.sign_out_others);
         self.write(move |tx, ctx| {
             let Some(mut user) = users::by_id(tx, &auth.user_id)? else {

@@ -335,6 +335,58 @@ pub const HELP_FEEDBACK_PER_IP: WindowLimit = WindowLimit {
     window: Duration::hours(1),
 };
 
+/// Requests per client address (its limit key) that cost a password hash, counted before the
+/// hash whatever their outcome: `request.rate_limited` with `Retry-After` (R24). They keep one
+/// address from taking the hashing capacity for itself; the bounded hash queue
+/// ([`HASH_QUEUE`]) protects against many addresses at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AddressLimits {
+    /// Password checks: sign-in and re-authentication.
+    pub password_checks: WindowLimit,
+    /// Sign-ups.
+    pub sign_ups: WindowLimit,
+    /// New passwords: the reset step with the mailed code, and a change while signed in.
+    pub new_passwords: WindowLimit,
+}
+
+pub const PER_ADDRESS: AddressLimits = AddressLimits {
+    password_checks: WindowLimit {
+        max: 60,
+        window: Duration::minutes(10),
+    },
+    sign_ups: WindowLimit {
+        max: 10,
+        window: Duration::hours(1),
+    },
+    new_passwords: WindowLimit {
+        max: 10,
+        window: Duration::hours(1),
+    },
+};
+
+/// Mail to addresses without a verified account (sign-up codes, resends, a reset code for an
+/// unverified account), which a stranger can trigger for any address. Over either limit the
+/// request is answered exactly as before (no enumeration, no hint) but no mail goes out; the
+/// code is still issued, so the next resend after the limit frees works as usual.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnverifiedMailLimits {
+    /// Per client address (its limit key).
+    pub per_address: WindowLimit,
+    /// For the whole server (all instances sharing the database).
+    pub global: WindowLimit,
+}
+
+pub const UNVERIFIED_MAIL: UnverifiedMailLimits = UnverifiedMailLimits {
+    per_address: WindowLimit {
+        max: 10,
+        window: Duration::hours(1),
+    },
+    global: WindowLimit {
+        max: 1000,
+        window: Duration::hours(1),
+    },
+};
+
 impl WindowLimit {
     /// A fixed-window counter (one row per key, O(1) per event): `stored` is the window's start
     /// and the events in it. Answers the row to store with this event counted, or the seconds
@@ -383,6 +435,28 @@ pub struct AttemptPolicy {
 
 pub const ATTEMPTS: AttemptPolicy = AttemptPolicy {
     reservation_ttl: Duration::minutes(2),
+};
+
+/// The queue in front of password hashing (R24; see `hashing.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HashQueuePolicy {
+    /// Requests that may wait for a hashing permit, per permit (one permit per CPU core), in
+    /// each lane (password checks; new hashes). More are answered `server.busy` at once.
+    pub waiters_per_permit: usize,
+    /// A waiter that got no permit within this time is answered `server.busy`.
+    pub max_wait: std::time::Duration,
+    /// The `Retry-After` of a `server.busy` answer.
+    pub retry_after_seconds: u32,
+}
+
+/// On 2 cores at the production cost (about 40 ms a hash on the 2-core reference machine in a
+/// release build), a full lane of 32 waiters clears in about 0.7 s, so a sign-in waits at most
+/// about 1.4 s behind both full lanes; clients told to try again after 1 s come back before
+/// the cores run out of work.
+pub const HASH_QUEUE: HashQueuePolicy = HashQueuePolicy {
+    waiters_per_permit: 16,
+    max_wait: std::time::Duration::from_secs(5),
+    retry_after_seconds: 1,
 };
 
 /// Sessions and their tokens (R12, R15).
@@ -944,6 +1018,29 @@ mod tests {
                 want,
                 "{failures}/{after}"
             );
+        }
+    }
+
+    #[test]
+    fn hash_queue_and_per_address_limits_table() {
+        assert_eq!(HASH_QUEUE.waiters_per_permit, 16);
+        assert_eq!(HASH_QUEUE.max_wait, std::time::Duration::from_secs(5));
+        assert_eq!(HASH_QUEUE.retry_after_seconds, 1);
+        let oldest = Some(T0);
+        #[rustfmt::skip]
+        let table = [
+            ("password checks, 59 in 10 min", PER_ADDRESS.password_checks, 59, 0,    None),
+            ("password checks, 60 in 10 min", PER_ADDRESS.password_checks, 60, 0,    Some(600)),
+            ("password checks, 9:59 later",   PER_ADDRESS.password_checks, 60, 599,  Some(1)),
+            ("sign-ups, 9 in an hour",        PER_ADDRESS.sign_ups,        9,  0,    None),
+            ("sign-ups, 10 in an hour",       PER_ADDRESS.sign_ups,        10, 60,   Some(3540)),
+            ("new passwords, 10 in an hour",  PER_ADDRESS.new_passwords,   10, 3599, Some(1)),
+            ("mail per address, 10",          UNVERIFIED_MAIL.per_address, 10, 0,    Some(3600)),
+            ("mail for the server, 999",      UNVERIFIED_MAIL.global,      999, 0,   None),
+            ("mail for the server, 1000",     UNVERIFIED_MAIL.global,      1000, 1800, Some(1800)),
+        ];
+        for (name, limit, count, after, want) in table {
+            assert_eq!(limit.wait(count, oldest, T0 + secs(after)), want, "{name}");
         }
     }
 

@@ -292,23 +292,29 @@ impl Accounts {
         client: &ClientMeta,
         field: &'static str,
     ) -> Result<(), ApiError> {
-        self.check_password(
-            &user.email_key,
-            guard::REAUTH_BUDGET,
-            Some(user),
-            password,
-            client,
-            ErrorCode::PasswordIncorrect,
-        )
-        .await
-        .map(|_| ())
-        .map_err(|e| {
-            if e.code == ErrorCode::PasswordIncorrect {
-                e.with_field(field)
-            } else {
-                e
-            }
-        })
+        let admission = self
+            .admit(super::limits::Scope::PasswordCheck, client)
+            .await?;
+        let checked = self
+            .check_password(
+                &user.email_key,
+                guard::REAUTH_BUDGET,
+                Some(user),
+                password,
+                client,
+                ErrorCode::PasswordIncorrect,
+            )
+            .await;
+        self.settle(admission, checked)
+            .await
+            .map(|_| ())
+            .map_err(|e| {
+                if e.code == ErrorCode::PasswordIncorrect {
+                    e.with_field(field)
+                } else {
+                    e
+                }
+            })
     }
 
     /// `POST /api/auth/signin`.
@@ -319,6 +325,9 @@ impl Accounts {
     ) -> Result<SignInResponse, ApiError> {
         let email = validate::email("email", &req.email)?;
         let device = validate::device(&req.device)?;
+        let admission = self
+            .admit(super::limits::Scope::PasswordCheck, client)
+            .await?;
         let (key, installation) = (email.key.clone(), device.installation_id.clone());
         let token = req.device_token.as_ref().map(|t| t.expose().to_owned());
         let (user, trusted) = self
@@ -338,7 +347,7 @@ impl Accounts {
         } else {
             guard::UNKNOWN_BUDGET.to_owned()
         };
-        let before = self
+        let checked = self
             .check_password(
                 &email.key,
                 &budget,
@@ -347,7 +356,8 @@ impl Accounts {
                 client,
                 ErrorCode::InvalidCredentials,
             )
-            .await?;
+            .await;
+        let before = self.settle(admission, checked).await?;
         let user = user.expect("only an existing account's password can be right");
         let client = client.clone();
         self.write(move |tx, ctx| {
@@ -367,7 +377,8 @@ impl Accounts {
                     return Ok(Err(ApiError::retry_after(ErrorCode::EmailUnverified, wait)));
                 }
                 let pending = (user.name.clone(), user.password_hash.clone());
-                let challenge_id = send_verification(tx, ctx, &user, user.language, pending)?;
+                let key = super::limits::limit_key(&client);
+                let challenge_id = send_verification(tx, ctx, &user, user.language, pending, &key)?;
                 let wait = codes::resend_wait(tx, Purpose::VerifyEmail, &user.email_key, ctx.now)?
                     .unwrap_or(0);
                 return Ok(Err(with_challenge(

@@ -7,6 +7,7 @@ use xwms_api::ErrorCode;
 
 use super::codes::{self, Purpose, Resent, Target};
 use super::events::{self, kind};
+use super::limits::{self, limit_key, Scope};
 use super::users::{self, User};
 use super::validate::{self, Language};
 use super::{guard, Accounts, ClientMeta, Ctx};
@@ -34,13 +35,17 @@ pub(crate) fn minutes(purpose: Purpose) -> u32 {
 
 /// Starts a verification challenge for `user`, bound to the name and password of the request that
 /// asked for it (applied when its code is entered), and mails its code unless one was mailed less
-/// than 46 s ago (a resend of this challenge mails it then). Returns the challenge id.
+/// than 46 s ago (a resend of this challenge mails it then). Returns the challenge id. The address
+/// is not verified, so the mail counts towards the limits on such mail for the client with
+/// `client_key` and for the server; over either, the challenge and code are issued and the answer
+/// is the same, but no mail goes out.
 pub(crate) fn send_verification(
     tx: &Transaction<'_>,
     ctx: &Ctx,
     user: &User,
     language: Language,
     pending: (String, String),
+    client_key: &str,
 ) -> rusqlite::Result<String> {
     let (pending_name, pending_password_hash) = pending;
     let target = Target {
@@ -59,7 +64,9 @@ pub(crate) fn send_verification(
         target.clone(),
     )?;
     if let Some(code) = started.code {
-        mail_verification(tx, ctx, &user.email, &target, code, language)?;
+        if limits::take_unverified_mail(tx, client_key, ctx.now)? {
+            mail_verification(tx, ctx, &user.email, &target, code, language)?;
+        }
     }
     Ok(started.challenge_id)
 }
@@ -94,9 +101,15 @@ impl Accounts {
         validate_password(req.password.expose())
             .map_err(|code| ApiError::field(code, "password"))?;
         let language = validate::optional_language(req.language.as_deref(), client.language)?;
-        let password_hash = self.hasher.hash(&req.password).await?;
+        let admission = self.admit(Scope::SignUp, client).await?;
+        let hashed = self
+            .hasher
+            .hash(&req.password)
+            .await
+            .map_err(ApiError::from);
+        let password_hash = self.settle(admission, hashed).await?;
         let address = email.address.clone();
-        let ip = client.ip.clone();
+        let (ip, key) = (client.ip.clone(), limit_key(client));
         let challenge_id = self
             .write(move |tx, ctx| {
                 Ok(match users::by_email_key(tx, &email.key)? {
@@ -126,7 +139,7 @@ impl Accounts {
                             json!({}),
                         )?;
                         let pending = (user.name.clone(), user.password_hash.clone());
-                        send_verification(tx, ctx, &user, language, pending)?
+                        send_verification(tx, ctx, &user, language, pending, &key)?
                     }
                     Some(user) if !user.email_verified => {
                         // Signing up again before verifying: a challenge of its own, bound to this
@@ -134,7 +147,7 @@ impl Accounts {
                         // their own challenges: whoever reads the mailbox decides which registration
                         // becomes the account, and no later sign-up can change what an earlier
                         // one's code activates.
-                        send_verification(tx, ctx, &user, language, (name, password_hash))?
+                        send_verification(tx, ctx, &user, language, (name, password_hash), &key)?
                     }
                     Some(user) => {
                         // The address has an account. A decoy code makes verify-email answer as it
@@ -235,7 +248,11 @@ impl Accounts {
     /// for every address alike. Without a known challenge nothing is mailed (a code must stay
     /// bound to the sign-up, and so to the password, it activates): sign up again, or sign in,
     /// which starts a challenge for whoever knows the password.
-    pub async fn resend_verification(&self, req: EmailRequest) -> Result<CodeSent, ApiError> {
+    pub async fn resend_verification(
+        &self,
+        req: EmailRequest,
+        client: &ClientMeta,
+    ) -> Result<CodeSent, ApiError> {
         let email = validate::email("email", &req.email)?;
         let requested = req
             .language
@@ -244,6 +261,7 @@ impl Accounts {
             .transpose()?;
         let address = email.address.clone();
         let challenge = req.challenge_id.clone().unwrap_or_default();
+        let key = limit_key(client);
         let challenge_id = self
             .write(move |tx, ctx| {
                 let resent = codes::resend(
@@ -273,7 +291,9 @@ impl Accounts {
                         if let (Some(code), Some(user)) =
                             (code, users::by_email_key(tx, &email.key)?)
                         {
-                            if !user.email_verified {
+                            if !user.email_verified
+                                && limits::take_unverified_mail(tx, &key, ctx.now)?
+                            {
                                 let language = requested.unwrap_or(user.language);
                                 let target = Target {
                                     pending_name: pending.pending_name.clone(),

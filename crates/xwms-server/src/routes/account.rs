@@ -133,7 +133,8 @@ pub(super) async fn confirm_email(
         (status = 401, description = "`auth.unauthorized`, `auth.session_expired`, `auth.session_revoked`", body = ErrorEnvelope),
         (status = 403, description = "`auth.password_incorrect`", body = ErrorEnvelope),
         (status = 423, description = "`auth.locked`", body = ErrorEnvelope),
-        (status = 429, description = "`auth.throttled`", body = ErrorEnvelope),
+        (status = 429, description = "`auth.throttled`, `request.rate_limited`: too many from this address (`retry_after_seconds`, `Retry-After`)", body = ErrorEnvelope),
+        (status = 503, description = "`server.busy`: too many passwords are being checked right now (`retry_after_seconds`, `Retry-After`)", body = ErrorEnvelope),
     )
 )]
 pub(super) async fn change_password(

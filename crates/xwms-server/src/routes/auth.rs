@@ -47,6 +47,8 @@ pub const CODE_SENT_MESSAGE: &str =
     responses(
         (status = 202, description = "A code was mailed (or, for an address with an account, a notice)", body = Envelope<CodeSent>),
         (status = 400, description = "`field.required`, `field.too_long`, `field.invalid` (name, language), `email.invalid`, `password.*`, `request.invalid`", body = ErrorEnvelope),
+        (status = 429, description = "`request.rate_limited`: too many from this address (`retry_after_seconds`, `Retry-After`)", body = ErrorEnvelope),
+        (status = 503, description = "`server.busy`: too many passwords are being checked right now (`retry_after_seconds`, `Retry-After`)", body = ErrorEnvelope),
     )
 )]
 pub(super) async fn sign_up(
@@ -93,9 +95,10 @@ pub(super) async fn verify_email(
 )]
 pub(super) async fn resend_verification(
     State(state): State<AppState>,
+    client: ClientMeta,
     ApiJson(req): ApiJson<EmailRequest>,
 ) -> Result<Accepted<CodeSent>, ApiError> {
-    let sent = state.accounts.resend_verification(req).await?;
+    let sent = state.accounts.resend_verification(req, &client).await?;
     Ok(accepted(CODE_SENT_MESSAGE, sent))
 }
 
@@ -115,7 +118,8 @@ pub(super) async fn resend_verification(
         (status = 401, description = "`auth.invalid_credentials`", body = ErrorEnvelope),
         (status = 403, description = "`auth.email_unverified` (right password; a new code was mailed unless one went out in the last 46 s: `retry_after_seconds` until a resend)", body = ErrorEnvelope),
         (status = 423, description = "`auth.locked`: an unlock code was mailed (`retry_after_seconds` until a temporary lock ends)", body = ErrorEnvelope),
-        (status = 429, description = "`auth.throttled` (`retry_after_seconds`)", body = ErrorEnvelope),
+        (status = 429, description = "`auth.throttled` (`retry_after_seconds`), `request.rate_limited`: too many from this address (`retry_after_seconds`, `Retry-After`)", body = ErrorEnvelope),
+        (status = 503, description = "`server.busy`: too many passwords are being checked right now (`retry_after_seconds`, `Retry-After`)", body = ErrorEnvelope),
     )
 )]
 pub(super) async fn sign_in(
@@ -230,9 +234,10 @@ pub(super) async fn resend_unlock(
 )]
 pub(super) async fn forgot_password(
     State(state): State<AppState>,
+    client: ClientMeta,
     ApiJson(req): ApiJson<EmailRequest>,
 ) -> Result<Accepted<CodeSent>, ApiError> {
-    let sent = state.accounts.forgot_password(req).await?;
+    let sent = state.accounts.forgot_password(req, &client).await?;
     Ok(accepted(CODE_SENT_MESSAGE, sent))
 }
 
@@ -247,7 +252,8 @@ pub(super) async fn forgot_password(
     responses(
         (status = 200, description = "The password was reset; sign in with it", body = DoneEnvelope),
         (status = 400, description = "`password.*` (field `new_password`), `code.none`, `code.expired`, `code.incorrect`, `code.too_many_attempts`, `email.invalid`, `request.invalid`", body = ErrorEnvelope),
-        (status = 429, description = "`code.too_soon`", body = ErrorEnvelope),
+        (status = 429, description = "`code.too_soon`, `request.rate_limited`: too many from this address (`retry_after_seconds`, `Retry-After`)", body = ErrorEnvelope),
+        (status = 503, description = "`server.busy`: too many passwords are being checked right now (`retry_after_seconds`, `Retry-After`)", body = ErrorEnvelope),
     )
 )]
 pub(super) async fn reset_password(

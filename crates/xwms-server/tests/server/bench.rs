@@ -11,7 +11,10 @@
 //!    concurrent connections;
 //! 3. the cost of one TOTP check;
 //! 4. delivery latency (p50/p95) of `session_revoked` to 1,000 WebSocket clients when their
-//!    sessions are revoked at once.
+//!    sessions are revoked at once;
+//! 5. resident memory of the release `xwms-server` binary (peak and after each burst) over 10
+//!    bursts of 200 parallel sign-ins at the production hash cost (set `XWMS_SERVER_EXE` to
+//!    measure another build of the binary).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -33,6 +36,37 @@ async fn sign_in(client: &reqwest::Client, url: &str) -> serde_json::Value {
         .unwrap();
     assert_eq!(response.status(), 200);
     response.json().await.unwrap()
+}
+
+/// HTTP clients bound to `count` loopback addresses `127.0.<third>.1...`, handed out in turn.
+struct ClientPool {
+    clients: Vec<reqwest::Client>,
+    next: std::sync::atomic::AtomicUsize,
+}
+
+impl ClientPool {
+    fn new(third: u8, count: u8) -> ClientPool {
+        let clients = (1..=count)
+            .map(|last| {
+                reqwest::Client::builder()
+                    .local_address(std::net::IpAddr::V4(std::net::Ipv4Addr::new(
+                        127, 0, third, last,
+                    )))
+                    .timeout(Duration::from_secs(120))
+                    .build()
+                    .unwrap()
+            })
+            .collect();
+        ClientPool {
+            clients,
+            next: Default::default(),
+        }
+    }
+
+    fn next(&self) -> reqwest::Client {
+        let i = self.next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.clients[i % self.clients.len()].clone()
+    }
 }
 
 /// Runs `total` jobs with `concurrency` at a time; returns jobs per second.
@@ -71,6 +105,9 @@ async fn bench_sign_ins_against_the_hash_bound_rate() {
     let client = reqwest::Client::new();
     let sample = sign_in(&client, &url).await;
     assert_eq!(sample["data"]["result"], "signed_in");
+    // Many clients, as in production: one address may check at most 60 passwords in 10
+    // minutes (policy::PER_ADDRESS), and this benchmark checks a few hundred.
+    let clients = Arc::new(ClientPool::new(2, 64));
 
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let hasher = Arc::new(PasswordHasher::new(
@@ -94,10 +131,10 @@ async fn bench_sign_ins_against_the_hash_bound_rate() {
     let (mut hashes, mut signs) = (vec![], vec![]);
     for _ in 0..3 {
         hashes.push(hash_rate(Arc::clone(&hasher), Arc::clone(&phc)).await);
-        let (client, url) = (client.clone(), url.clone());
+        let (clients, url) = (Arc::clone(&clients), url.clone());
         signs.push(
             rate(total, cores * 2, move || {
-                let (client, url) = (client.clone(), url.clone());
+                let (client, url) = (clients.next(), url.clone());
                 async move {
                     sign_in(&client, &url).await;
                 }
@@ -334,5 +371,112 @@ async fn bench_realtime_revocation_delivery_to_1000_clients() {
         percentile(&latencies, 0.50).as_secs_f64() * 1000.0,
         percentile(&latencies, 0.95).as_secs_f64() * 1000.0,
         latencies.last().unwrap().as_secs_f64() * 1000.0,
+    );
+}
+
+/// `VmHWM` (peak resident) and `VmRSS` (resident now) of process `pid`, in MiB.
+fn resident_mib(pid: u32) -> (u64, u64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix(name))
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|kib| kib.parse::<u64>().ok())
+            .map_or(0, |kib| kib / 1024)
+    };
+    (field("VmHWM:"), field("VmRSS:"))
+}
+
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "benchmark: run with --release -- --ignored --nocapture"]
+async fn bench_resident_memory_over_ten_bursts_of_200_parallel_sign_ins() {
+    use std::io::BufRead;
+    let exe = std::env::var("XWMS_SERVER_EXE")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_xwms-server").to_owned());
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = std::process::Command::new(&exe);
+    for var in xwms_server::config::env::ALL_SETTINGS {
+        command.env_remove(var);
+    }
+    let mut child = command
+        .env("XWMS_LOG", "warn")
+        .args(["serve", "--demo", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .trim_end()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_owned();
+    let pid = child.id();
+    let (_, idle_at_start) = resident_mib(pid);
+    // 200 addresses, one sign-in each per burst; a `server.busy` answer is tried again after
+    // its `Retry-After`, as a client should.
+    let clients = Arc::new(ClientPool::new(3, 200));
+    let mut rows = vec![];
+    let (mut busy, mut limited) = (0usize, 0usize);
+    for burst in 1..=10 {
+        let start = Instant::now();
+        let jobs: Vec<_> = (0..200)
+            .map(|_| {
+                let (client, url) = (clients.next(), url.clone());
+                tokio::spawn(async move {
+                    let mut busy = 0;
+                    loop {
+                        let response = client
+                            .post(format!("{url}/api/auth/signin"))
+                            .json(&json!({"email": ANNA.email, "password": ANNA.password, "device": device("bench")}))
+                            .send()
+                            .await
+                            .unwrap();
+                        match response.status().as_u16() {
+                            200 => return (busy, false),
+                            503 => {
+                                busy += 1;
+                                let wait = response
+                                    .headers()
+                                    .get("retry-after")
+                                    .and_then(|v| v.to_str().ok()?.parse().ok())
+                                    .unwrap_or(1);
+                                tokio::time::sleep(Duration::from_secs(wait)).await;
+                            }
+                            429 => return (busy, true),
+                            other => panic!("sign-in answered {other}"),
+                        }
+                    }
+                })
+            })
+            .collect();
+        for job in jobs {
+            let (b, l) = job.await.unwrap();
+            busy += b;
+            limited += usize::from(l);
+        }
+        let took = start.elapsed();
+        let (peak, now) = resident_mib(pid);
+        rows.push(format!(
+            "burst {burst:>2}: {took:>6.1?}, peak {peak} MiB, after the burst {now} MiB"
+        ));
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (peak, idle) = resident_mib(pid);
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status();
+    let _ = child.wait();
+    println!(
+        "BENCH resident memory of {exe}, 10 bursts of 200 parallel sign-ins at m=19456,t=2,p=1:\n  \
+         at start {idle_at_start} MiB\n  {}\n  peak (VmHWM) {peak} MiB, idle 2 s after the last burst {idle} MiB; \
+         {busy} server.busy answers tried again, {limited} rate-limited",
+        rows.join("\n  ")
     );
 }

@@ -10,7 +10,9 @@ use xwms_api::auth::paths;
 use xwms_api::ErrorCode;
 use xwms_server::mail::MailKind;
 
-use crate::support::{challenge, device, harness, Answer, Harness, OTHER_PASSWORD, PASSWORD};
+use crate::support::{
+    challenge, device, harness, harness_with, Answer, Harness, OTHER_PASSWORD, PASSWORD,
+};
 
 pub type Seen = BTreeSet<(String, String)>;
 
@@ -707,6 +709,13 @@ async fn every_documented_error_code_of_every_endpoint_is_produced() {
     .await
     .err(ErrorCode::CodeExpired);
 
+    // --- the routes that hash: limits per client address before the hash
+    // (`request.rate_limited`), and a full hash queue (`server.busy`, in a second harness whose
+    // queue has no room at all).
+    let (busy_seen, limits_token) = hashing_limits(&cov).await;
+    cov.seen.lock().unwrap().extend(busy_seen);
+    drop(limits_token);
+
     // --- tokens: missing, unknown, expired, revoked on every authenticated route, and refresh
     let authenticated: [(Method, &str, Option<Value>); 6] = [
         (Method::GET, paths::ACCOUNT, None),
@@ -783,4 +792,99 @@ async fn every_documented_error_code_of_every_endpoint_is_produced() {
         undocumented.is_empty(),
         "produced but not documented: {undocumented:#?}"
     );
+}
+
+/// Produces `request.rate_limited` on every route that hashes (from one address on `cov`'s
+/// harness) and `server.busy` (on a harness whose queue holds no waiter while its one permit is
+/// taken); returns the pairs seen on the second harness.
+async fn hashing_limits(cov: &Cov<'_>) -> (Seen, String) {
+    use xwms_server::accounts::policy::{HashQueuePolicy, HASH_QUEUE};
+    let h = cov.h;
+    let peer = "198.51.100.77";
+    let send = |method: Method, path: &'static str, token: Option<String>, body: Value| {
+        let mut call = h.call(method, path, Some(body)).peer(peer);
+        if let Some(token) = &token {
+            call = call.token(token);
+        }
+        call.send()
+    };
+    h.verified_user("limits@example.com", PASSWORD).await;
+    let token = h
+        .sign_in("limits@example.com", PASSWORD)
+        .await
+        .access_token
+        .expose()
+        .to_owned();
+    let sign_up = |i: u32| json!({"name": "L", "email": format!("limits{i}@example.com"), "password": "Zz-12345678"});
+    let reset = json!({"email": "limits@example.com", "code": "123456", "challenge_id": "xwc_x", "new_password": "Zz-12345678"});
+    let sign_in =
+        json!({"email": "nobody@example.com", "password": PASSWORD, "device": device("l")});
+    for i in 0..10 {
+        send(Method::POST, paths::SIGN_UP, None, sign_up(i))
+            .await
+            .ok(202);
+        send(Method::POST, paths::RESET_PASSWORD, None, reset.clone()).await;
+    }
+    for _ in 0..60 {
+        send(Method::POST, paths::SIGN_IN, None, sign_in.clone()).await;
+    }
+    let change = json!({"current_password": PASSWORD, "new_password": "Zz-12345678"});
+    for (path, token, body) in [
+        (paths::SIGN_UP, None, sign_up(10)),
+        (paths::RESET_PASSWORD, None, reset.clone()),
+        (paths::SIGN_IN, None, sign_in.clone()),
+        (paths::CHANGE_PASSWORD, Some(token.clone()), change.clone()),
+    ] {
+        let answer = cov.record(
+            &Method::POST,
+            path,
+            send(Method::POST, path, token, body).await,
+        );
+        answer.err(ErrorCode::RateLimited);
+        assert!(answer.retry_after().is_some(), "{path}: {}", answer.body);
+    }
+
+    // No room to wait: every request that needs a hash while the permit is taken is busy.
+    let busy_h = harness_with(|services| {
+        services.with_hash_queue(
+            Some(1),
+            HashQueuePolicy {
+                waiters_per_permit: 0,
+                ..HASH_QUEUE
+            },
+        )
+    });
+    busy_h.verified_user("busy@example.com", PASSWORD).await;
+    let busy_token = busy_h.sign_in("busy@example.com", PASSWORD).await;
+    let busy = Cov {
+        h: &busy_h,
+        seen: Mutex::new(Seen::new()),
+    };
+    let held = busy_h.state.accounts.hasher().occupy_all_permits().await;
+    let reset = json!({"email": "busy@example.com", "code": "123456", "challenge_id": "xwc_x", "new_password": "Zz-12345678"});
+    for answer in [
+        busy.post(paths::SIGN_UP, sign_up(99)).await,
+        busy.post(
+            paths::SIGN_IN,
+            json!({"email": "busy@example.com", "password": PASSWORD, "device": device("b")}),
+        )
+        .await,
+        busy.post(paths::RESET_PASSWORD, reset).await,
+        busy.post_auth(
+            paths::CHANGE_PASSWORD,
+            busy_token.access_token.expose(),
+            change.clone(),
+        )
+        .await,
+    ] {
+        answer.err(ErrorCode::Busy);
+        assert_eq!(
+            answer.retry_after(),
+            Some(u64::from(HASH_QUEUE.retry_after_seconds)),
+            "{}",
+            answer.body
+        );
+    }
+    drop(held);
+    (busy.seen.into_inner().unwrap(), token)
 }

@@ -7,6 +7,7 @@ mod bench;
 mod binary;
 mod devices;
 mod error_codes;
+mod hashing_limits;
 mod help;
 mod help_feedback;
 mod limits;

@@ -633,6 +633,7 @@ export const en = {
   "error.account.timezone_invalid": "This time zone is not known.",
   "error.recovery.lost_required": "Choose at least one.",
   "error.request.rate_limited": "Too many requests. Please slow down.",
+  "error.server.busy": "The server is busy. Please try again in a moment.",
   "error.help.not_found": "This help article could not be found.",
   "error.help.cache_failed": "The saved help could not be read or saved. Please try again.",
   "error.two_factor.already_enabled": "Two-step verification is already on.",

@@ -593,6 +593,7 @@ export const fr = {
   "error.account.timezone_invalid": "Ce fuseau horaire est inconnu.",
   "error.recovery.lost_required": "Choisissez au moins une option.",
   "error.request.rate_limited": "Trop de requêtes. Veuillez ralentir.",
+  "error.server.busy": "Le serveur est très sollicité. Veuillez réessayer dans un instant.",
   "error.help.not_found": "Cet article d'aide est introuvable.",
   "error.help.cache_failed": "L'aide enregistrée n'a pas pu être lue ou enregistrée. Veuillez réessayer.",
   "error.two_factor.already_enabled": "La validation en deux étapes est déjà activée.",

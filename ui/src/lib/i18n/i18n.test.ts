@@ -159,6 +159,7 @@ describe("errorText()", () => {
     "account.username_reserved",
     "account.timezone_invalid",
     "request.rate_limited",
+    "server.busy",
     "keychain.unavailable",
     "two_factor.already_enabled",
     "two_factor.not_enabled",

@@ -593,6 +593,7 @@ export const nl = {
   "error.account.timezone_invalid": "Deze tijdzone is onbekend.",
   "error.recovery.lost_required": "Kies er minstens één.",
   "error.request.rate_limited": "Te veel verzoeken. Doe het wat rustiger aan.",
+  "error.server.busy": "De server heeft het even erg druk. Probeer het zo nog eens.",
   "error.help.not_found": "Dit helpartikel is niet gevonden.",
   "error.help.cache_failed": "De opgeslagen help kon niet worden gelezen of opgeslagen. Probeer het opnieuw.",
   "error.two_factor.already_enabled": "Verificatie in twee stappen staat al aan.",
