@@ -18,6 +18,7 @@ use xwms_api::ErrorCode;
 use xwms_server::accounts::HashCost;
 use xwms_server::mail::{MailKind, MemoryMailer, OutgoingMail};
 use xwms_server::random::SeededRandom;
+use xwms_server::secrets::SecretKeys;
 use xwms_server::store::Store;
 use xwms_server::{AppState, ManualClock, ServerInfo, Services};
 
@@ -49,6 +50,7 @@ pub fn harness() -> Harness {
 pub fn harness_with(adjust: impl FnOnce(Services) -> Services) -> Harness {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open_in(dir.path()).unwrap();
+    let keys = open_keys(&store, dir.path());
     let clock = ManualClock::new(NOW);
     let mailbox = MemoryMailer::new();
     let services = Services::new(Arc::new(clock.clone()), Arc::new(mailbox.clone()))
@@ -61,11 +63,25 @@ pub fn harness_with(adjust: impl FnOnce(Services) -> Services) -> Harness {
         timezone: "Europe/Amsterdam".into(),
     };
     Harness {
-        state: AppState::new(store, services, server),
+        state: AppState::new(store, services, server, Arc::new(keys)),
         clock,
         mailbox,
         dir,
     }
+}
+
+/// The server key of a store in `dir` (`dir/secret.key`, made when missing), checked against the
+/// store and with plain secrets sealed, as a starting server does.
+pub fn open_keys(store: &Store, dir: &std::path::Path) -> SecretKeys {
+    let path = dir.join(xwms_server::secrets::KEY_FILE);
+    let mut keys = None;
+    store
+        .blocking(|conn| {
+            keys = Some(xwms_server::secrets::load_and_prepare(conn, &path));
+            Ok(())
+        })
+        .unwrap();
+    keys.unwrap().expect("the server key")
 }
 
 #[derive(Debug)]
