@@ -416,7 +416,10 @@ pub struct PrepareReport {
     pub wrapped: usize,
 }
 
-/// Key ids found in the stored secrets and `server_meta`, for checking the key before use.
+/// Key ids found in the stored TOTP secrets and `server_meta`, for checking the key before use.
+/// (Recovery codes do not stop a start: an account with codes has a TOTP secret too, and codes
+/// under a key that is gone, e.g. a deleted `.old` file, just stop working; [`prepare`] logs
+/// how many.)
 pub fn stored_key_ids(conn: &Connection) -> rusqlite::Result<Vec<String>> {
     let mut ids = std::collections::BTreeSet::new();
     let recorded: Option<String> = conn
@@ -438,13 +441,6 @@ pub fn stored_key_ids(conn: &Connection) -> rusqlite::Result<Vec<String>> {
         let (secret, pending) = row?;
         ids.extend(secret.iter().chain(&pending).filter_map(|b| blob_key_id(b)));
     }
-    // Used codes are history: they never verify again, whatever their key.
-    let mut stmt =
-        conn.prepare("SELECT DISTINCT hash FROM recovery_codes WHERE used_at IS NULL")?;
-    let hashes = stmt.query_map([], |r| r.get::<_, String>(0))?;
-    for hash in hashes {
-        ids.extend(recovery_hash_key_id(&hash?).map(str::to_owned));
-    }
     Ok(ids.into_iter().collect())
 }
 
@@ -463,7 +459,14 @@ pub fn prepare(
          ON CONFLICT (key) DO UPDATE SET value = ?2",
         params![META_KEY_ID, keys.current.id()],
     )?;
+    let orphans = orphan_codes(&tx, keys)?;
     tx.commit()?;
+    if orphans > 0 {
+        tracing::warn!(
+            codes = orphans,
+            "unused recovery codes were made under a key this server no longer has (a removed secret.key.old?); they no longer work"
+        );
+    }
     if report != PrepareReport::default() {
         tracing::info!(?report, "sealed stored secrets under the server key");
     }
@@ -482,6 +485,20 @@ fn check_ids(tx: &Transaction<'_>, keys: &SecretKeys, key_path: &Path) -> Result
         }),
         None => Ok(()),
     }
+}
+
+/// Unused recovery codes hashed under neither the current nor the old key.
+fn orphan_codes(tx: &Transaction<'_>, keys: &SecretKeys) -> rusqlite::Result<usize> {
+    let mut stmt = tx.prepare("SELECT hash FROM recovery_codes WHERE used_at IS NULL")?;
+    let hashes = stmt.query_map([], |r| r.get::<_, String>(0))?;
+    let mut orphans = 0;
+    for hash in hashes {
+        let hash = hash?;
+        if recovery_hash_key_id(&hash).is_some_and(|id| keys.by_id(id).is_none()) {
+            orphans += 1;
+        }
+    }
+    Ok(orphans)
 }
 
 /// The key id the database expects, when it holds any secret (for a missing key file).

@@ -48,10 +48,29 @@ pub fn harness() -> Harness {
 
 /// A harness whose services `adjust` changes (e.g. a second factor).
 pub fn harness_with(adjust: impl FnOnce(Services) -> Services) -> Harness {
-    let dir = tempfile::tempdir().unwrap();
+    harness_in(tempfile::tempdir().unwrap(), ManualClock::new(NOW), adjust)
+}
+
+impl Harness {
+    /// Closes the store and opens the same folder again, as a restarted server does (the server
+    /// key is loaded and checked, plain secrets are sealed); same clock, new mailbox.
+    pub fn reopen(self) -> Harness {
+        self.state.store.close();
+        // Another seed: ids and tokens drawn after the restart must not repeat the first ones.
+        harness_in(self.dir, self.clock, |services| {
+            services.with_random(Arc::new(SeededRandom::new(4242)))
+        })
+    }
+}
+
+/// A harness over the store in `dir` with `clock`.
+pub fn harness_in(
+    dir: TempDir,
+    clock: ManualClock,
+    adjust: impl FnOnce(Services) -> Services,
+) -> Harness {
     let store = Store::open_in(dir.path()).unwrap();
     let keys = open_keys(&store, dir.path());
-    let clock = ManualClock::new(NOW);
     let mailbox = MemoryMailer::new();
     let services = Services::new(Arc::new(clock.clone()), Arc::new(mailbox.clone()))
         .with_random(Arc::new(SeededRandom::new(42)))
