@@ -506,9 +506,12 @@ pub fn expected_key_id(conn: &Connection) -> rusqlite::Result<Option<String>> {
     Ok(stored_key_ids(conn)?.into_iter().next())
 }
 
+/// A `two_factor` row: account id, secret, pending secret.
+type StoredTotp = (String, Option<Vec<u8>>, Option<Vec<u8>>);
+
 fn seal_all(tx: &Transaction<'_>, keys: &SecretKeys) -> Result<PrepareReport, KeyError> {
     let mut report = PrepareReport::default();
-    let rows: Vec<(String, Option<Vec<u8>>, Option<Vec<u8>>)> = tx
+    let rows: Vec<StoredTotp> = tx
         .prepare("SELECT user_id, secret, pending_secret FROM two_factor")?
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
         .collect::<rusqlite::Result<_>>()?;

@@ -243,6 +243,8 @@ impl Ctx {
 }
 
 impl Accounts {
+    // One argument per injected part; `AppState::new` is the one caller.
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         store: Store,
         clock: Arc<dyn Clock>,

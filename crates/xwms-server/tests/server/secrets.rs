@@ -538,3 +538,33 @@ async fn rotation_seals_under_the_new_key_and_old_codes_work_until_regenerated()
         "the previous key is the old one now"
     );
 }
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_rotation_cut_short_after_the_key_files_is_finished_at_start() {
+    let h = harness();
+    let tokens = h.signed_in(ANNA).await;
+    let (secret, codes) = enable(&h, tokens.access_token.expose()).await;
+    let anna = user_id(&h, ANNA).await;
+    h.state.store.close();
+    // What `secrets rotate` does to the files, then a crash before the database.
+    let key_path = h.dir.path().join(KEY_FILE);
+    std::fs::copy(&key_path, secrets::old_key_path(&key_path)).unwrap();
+    write_key(&key_path, 0x42, 0o600);
+    let new_id = secrets::read_key_file(&key_path).unwrap().id();
+
+    let h = crate::support::harness_in(h.dir, h.clock, |s| {
+        s.with_random(Arc::new(xwms_server::random::SeededRandom::new(11)))
+    });
+    let (blob, _) = stored(&h, &anna).await;
+    assert_eq!(secrets::blob_key_id(&blob.unwrap()), Some(new_id));
+    h.advance(30);
+    let challenge = challenge_of(&h, ANNA).await;
+    second_factor(&h, &challenge, "totp", &totp_code(&secret, h.clock.now()))
+        .await
+        .ok(200);
+    let challenge = challenge_of(&h, ANNA).await;
+    second_factor(&h, &challenge, "recovery_code", &codes[9])
+        .await
+        .ok(200);
+}
