@@ -568,3 +568,73 @@ async fn a_rotation_cut_short_after_the_key_files_is_finished_at_start() {
         .await
         .ok(200);
 }
+
+/// Prints what sealing costs: one seal and open, and the start-up pass over 10,000 accounts
+/// with plain secrets and 10 old recovery-code hashes each. Run as the benchmarks in bench.rs.
+#[test]
+#[ignore = "benchmark: run with --ignored --nocapture"]
+fn bench_sealing_at_start() {
+    use std::time::Instant;
+    let keys = secrets::SecretKeys::new(secrets::ServerKey::from_bytes(&[3; 32]), None);
+    let rounds = 100_000;
+    let start = Instant::now();
+    for i in 0..rounds {
+        let blob = keys.seal("user", &[i as u8; 20]);
+        assert!(keys.open("user", &blob).is_some());
+    }
+    let per = start.elapsed() / rounds;
+    println!("seal + open of a TOTP secret: {per:?}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = xwms_server::store::Store::open_in(dir.path()).unwrap();
+    let accounts = 10_000;
+    store
+        .blocking(|c| {
+            c.execute_batch("PRAGMA foreign_keys = OFF; BEGIN")?;
+            for i in 0..accounts {
+                let user = format!("user-{i}");
+                c.execute(
+                    "INSERT INTO two_factor (user_id, secret, enabled_at) VALUES (?1, ?2, 0)",
+                    rusqlite::params![user, vec![7u8; 20]],
+                )?;
+                for n in 0..10 {
+                    c.execute(
+                        "INSERT INTO recovery_codes (user_id, hash) VALUES (?1, ?2)",
+                        [
+                            &user,
+                            &secrets::legacy_recovery_hash(&user, &format!("code{n:04}")),
+                        ],
+                    )?;
+                }
+            }
+            c.execute_batch("COMMIT; PRAGMA foreign_keys = ON")
+        })
+        .unwrap();
+    let path = dir.path().join(KEY_FILE);
+    let start_up = || {
+        let start = Instant::now();
+        store
+            .blocking(|c| {
+                secrets::load_and_prepare(c, &path).unwrap();
+                Ok(())
+            })
+            .unwrap();
+        start.elapsed()
+    };
+    let first = start_up();
+    let next = start_up();
+    let sealed: i64 = store
+        .blocking(|c| {
+            c.query_row(
+                "SELECT count(*) FROM two_factor WHERE length(secret) > 20",
+                [],
+                |r| r.get(0),
+            )
+        })
+        .unwrap();
+    assert_eq!(sealed, accounts);
+    println!(
+        "first start over {accounts} plain accounts (+{} old code hashes): {first:?}; next start: {next:?}",
+        accounts * 10
+    );
+}
