@@ -43,6 +43,8 @@ pub mod env {
     pub const MAIL_FROM: &str = "XWMS_MAIL_FROM";
     /// Comma-separated address blocks, like `--trusted-proxy` given once per block.
     pub const TRUSTED_PROXIES: &str = "XWMS_TRUSTED_PROXIES";
+    /// The server key's file (`crate::secrets`).
+    pub const SECRET_KEY_FILE: &str = "XWMS_SECRET_KEY_FILE";
     /// Log filter (tracing `EnvFilter` syntax); `RUST_LOG` is read when it is unset.
     pub const LOG: &str = "XWMS_LOG";
     pub const ALL_SETTINGS: &[&str] = &[
@@ -56,6 +58,7 @@ pub mod env {
         SMTP_URL,
         MAIL_FROM,
         TRUSTED_PROXIES,
+        SECRET_KEY_FILE,
     ];
 }
 
@@ -80,6 +83,32 @@ pub enum Command {
     Help {
         #[command(subcommand)]
         command: HelpCommand,
+    },
+    /// Manage the server key that protects secrets at rest.
+    Secrets {
+        #[command(subcommand)]
+        command: SecretsCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SecretsCommand {
+    /// Rotate the server key (with the server stopped): the current key file is kept as
+    /// <key file>.old (read only to check recovery codes made under it), the new key is copied
+    /// into the key file, and every TOTP secret is sealed under it in one transaction.
+    Rotate {
+        /// The new key: a file of 64 hex digits with mode 0600, created when missing
+        #[arg(long, value_name = "FILE")]
+        new_key_file: PathBuf,
+        /// Folder of the database, as for `serve` [env: XWMS_SERVER_DATA_DIR]
+        #[arg(long, value_name = "DIR")]
+        data_dir: Option<PathBuf>,
+        /// TOML file, as for `serve` [env: XWMS_CONFIG]
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// The current key file, as for `serve` [env: XWMS_SECRET_KEY_FILE]
+        #[arg(long, value_name = "FILE")]
+        secret_key_file: Option<PathBuf>,
     },
 }
 
@@ -111,7 +140,7 @@ pub struct ServeArgs {
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
     /// TOML file with any of: listen, data_dir, demo, name, timezone, locale, smtp_url, mail_from,
-    /// trusted_proxies [env: XWMS_CONFIG]
+    /// trusted_proxies, secret_key_file [env: XWMS_CONFIG]
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Seed demo data (idempotent) [env: XWMS_DEMO]
@@ -139,6 +168,34 @@ pub struct ServeArgs {
     /// [env: XWMS_TRUSTED_PROXIES, comma-separated] [default: none]
     #[arg(long = "trusted-proxy", value_name = "CIDR")]
     pub trusted_proxies: Vec<String>,
+    /// File of the server key that seals TOTP secrets and peppers recovery codes: 64 hex digits,
+    /// readable by its owner only (mode 0600); made on first start when missing
+    /// [env: XWMS_SECRET_KEY_FILE] [default: <data-dir>/secret.key]
+    #[arg(long, value_name = "FILE")]
+    pub secret_key_file: Option<PathBuf>,
+}
+
+/// Where the server key is: `--secret-key-file`, else `<data-dir>/secret.key`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretSettings {
+    pub key_file: PathBuf,
+}
+
+impl SecretSettings {
+    /// Resolves `--secret-key-file` (see the module documentation for the order; a relative
+    /// path in the config file is relative to its folder).
+    pub fn resolve(
+        args: &ServeArgs,
+        lookup: impl Fn(&str) -> Option<String>,
+        data_dir: &Path,
+    ) -> Result<SecretSettings, ConfigError> {
+        let layer = resolve_layers(args, &lookup)?;
+        Ok(SecretSettings {
+            key_file: layer
+                .secret_key_file
+                .unwrap_or_else(|| data_dir.join(crate::secrets::KEY_FILE)),
+        })
+    }
 }
 
 /// Settings of the HTTP side: which reverse proxies are trusted to name the client.
@@ -258,6 +315,7 @@ struct Layer {
     smtp_url: Option<String>,
     mail_from: Option<String>,
     trusted_proxies: Option<Vec<String>>,
+    secret_key_file: Option<PathBuf>,
 }
 
 impl Layer {
@@ -273,6 +331,7 @@ impl Layer {
             smtp_url: self.smtp_url.or(lower.smtp_url),
             mail_from: self.mail_from.or(lower.mail_from),
             trusted_proxies: self.trusted_proxies.or(lower.trusted_proxies),
+            secret_key_file: self.secret_key_file.or(lower.secret_key_file),
         }
     }
 
@@ -288,6 +347,7 @@ impl Layer {
             mail_from: args.mail_from.clone(),
             trusted_proxies: (!args.trusted_proxies.is_empty())
                 .then(|| args.trusted_proxies.clone()),
+            secret_key_file: args.secret_key_file.clone(),
         }
     }
 
@@ -323,6 +383,7 @@ impl Layer {
                     .map(str::to_owned)
                     .collect()
             }),
+            secret_key_file: var(env::SECRET_KEY_FILE).map(PathBuf::from),
         })
     }
 
@@ -333,9 +394,12 @@ impl Layer {
         };
         let text = std::fs::read_to_string(path).map_err(|err| file_error(err.to_string()))?;
         let mut layer: Layer = toml::from_str(&text).map_err(|err| file_error(err.to_string()))?;
+        let base = path.parent().unwrap_or(Path::new(""));
         if let Some(dir) = layer.data_dir.take() {
-            let base = path.parent().unwrap_or(Path::new(""));
             layer.data_dir = Some(base.join(dir));
+        }
+        if let Some(file) = layer.secret_key_file.take() {
+            layer.secret_key_file = Some(base.join(file));
         }
         Ok(layer)
     }
@@ -704,6 +768,40 @@ mod tests {
         );
         let err = resolve(&["--trusted-proxy", "10.0.0.0/33"], &none).unwrap_err();
         assert!(err.to_string().starts_with("trusted_proxies:"), "{err}");
+    }
+
+    #[test]
+    fn the_secret_key_file_comes_from_flag_env_file_or_the_data_dir() {
+        let resolve = |args: &[&str], env: &[(&str, &str)]| {
+            let env: HashMap<String, String> = env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            SecretSettings::resolve(&parse(args), |name| env.get(name).cloned(), Path::new("/d"))
+                .unwrap()
+                .key_file
+        };
+        assert_eq!(resolve(&[], &[]), PathBuf::from("/d/secret.key"));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("xwms.toml");
+        std::fs::write(&path, "secret_key_file = \"keys/server.key\"\n").unwrap();
+        let config = path.to_str().unwrap();
+        assert_eq!(
+            resolve(&["--config", config], &[]),
+            dir.path().join("keys/server.key"),
+            "relative to the config file"
+        );
+        assert_eq!(
+            resolve(&["--config", config], &[(env::SECRET_KEY_FILE, "/env.key")]),
+            PathBuf::from("/env.key")
+        );
+        assert_eq!(
+            resolve(
+                &["--config", config, "--secret-key-file", "/flag.key"],
+                &[(env::SECRET_KEY_FILE, "/env.key")]
+            ),
+            PathBuf::from("/flag.key")
+        );
     }
 
     #[test]

@@ -20,6 +20,7 @@ pub mod net;
 pub mod random;
 pub mod realtime;
 pub mod routes;
+pub mod secrets;
 pub mod server;
 pub mod state;
 pub mod store;

@@ -5,7 +5,8 @@ use std::sync::Arc;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 use xwms_server::config::{
-    self, Cli, Command, HelpCommand, MailSettings, NetworkSettings, ServeArgs, Settings,
+    self, Cli, Command, HelpCommand, MailSettings, NetworkSettings, SecretSettings, SecretsCommand,
+    ServeArgs, Settings,
 };
 use xwms_server::mail::{self, Mailer, SmtpMailer};
 use xwms_server::server::{outbox_folder_mailer, shutdown_signal, Server, OUTBOX_DIR};
@@ -20,19 +21,20 @@ async fn main() -> ExitCode {
             let lookup = |name: &str| std::env::var(name).ok();
             let resolved = Settings::resolve(&args, lookup, config::os_data_dir).and_then(|s| {
                 Ok((
-                    s,
                     MailSettings::resolve(&args, lookup)?,
                     NetworkSettings::resolve(&args, lookup)?,
+                    SecretSettings::resolve(&args, lookup, &s.data_dir)?,
+                    s,
                 ))
             });
-            let (settings, mail, network) = match resolved {
+            let (mail, network, secrets, settings) = match resolved {
                 Ok(resolved) => resolved,
                 Err(err) => {
                     eprintln!("xwms-server: {err}");
                     return ExitCode::from(2);
                 }
             };
-            match serve(settings, mail, network).await {
+            match serve(settings, mail, network, secrets).await {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(err) => {
                     eprintln!("xwms-server: {err}");
@@ -79,6 +81,54 @@ async fn main() -> ExitCode {
                 }
             }
         }
+        Command::Secrets {
+            command:
+                SecretsCommand::Rotate {
+                    new_key_file,
+                    data_dir,
+                    config,
+                    secret_key_file,
+                },
+        } => {
+            let args = ServeArgs {
+                data_dir,
+                config,
+                secret_key_file,
+                ..ServeArgs::default()
+            };
+            let lookup = |name: &str| std::env::var(name).ok();
+            let resolved = Settings::resolve(&args, lookup, config::os_data_dir).and_then(|s| {
+                let secrets = SecretSettings::resolve(&args, lookup, &s.data_dir)?;
+                Ok((s, secrets))
+            });
+            let (settings, secrets) = match resolved {
+                Ok(resolved) => resolved,
+                Err(err) => {
+                    eprintln!("xwms-server: {err}");
+                    return ExitCode::from(2);
+                }
+            };
+            match xwms_server::secrets::rotate_in(
+                &settings.data_dir,
+                &secrets.key_file,
+                &new_key_file,
+            ) {
+                Ok(report) => {
+                    println!(
+                        "rotated: {} TOTP secrets sealed under the new key in {}; the previous key is kept in {} for {} unused recovery codes made under it (they work until used or regenerated)",
+                        report.resealed,
+                        secrets.key_file.display(),
+                        xwms_server::secrets::old_key_path(&secrets.key_file).display(),
+                        report.codes_under_old_key
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(err) => {
+                    eprintln!("xwms-server: {err}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
     }
 }
 
@@ -86,6 +136,7 @@ async fn serve(
     settings: Settings,
     mail: MailSettings,
     network: NetworkSettings,
+    secrets: SecretSettings,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let mailer: Arc<dyn Mailer> = match &mail.smtp_url {
         Some(url) => Arc::new(SmtpMailer::new(url, mail::parse_mailbox(&mail.from)?)?),
@@ -104,8 +155,9 @@ async fn serve(
             }
         }
     };
-    let mut server =
-        Server::bind_with(&settings, Services::new(Arc::new(SystemClock), mailer)).await?;
+    let services =
+        Services::new(Arc::new(SystemClock), mailer).with_secret_key_file(secrets.key_file);
+    let mut server = Server::bind_with(&settings, services).await?;
     if !network.trusted_proxies.is_empty() {
         let blocks: Vec<String> = network
             .trusted_proxies

@@ -211,6 +211,10 @@ CREATE INDEX mail_outbox_due ON mail_outbox (next_attempt_at)
 /// Migration 4: the security center: two-step verification, sign-in challenges, recovery
 /// codes, new-sign-in alerts, what is known about the password, networks of sessions, and API
 /// credentials.
+///
+/// Since issue 9 `two_factor.secret` and `pending_secret` hold sealed blobs and
+/// `recovery_codes.hash` an HMAC with the server's pepper, not what the comments below say: rows
+/// of before are sealed at start-up after the migrations, in Rust (`crate::secrets::prepare`).
 const SECURITY_CENTER: &str = "
 -- Two-step verification per account. `secret` (20 random bytes) is set while 2FA is on; it
 -- must be readable to check codes, so it is the one credential kept as is (the database file

@@ -33,6 +33,8 @@ pub enum StartError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    #[error("{0}")]
+    Keys(#[from] crate::secrets::KeyError),
     #[error("cannot seed the demo accounts: {0}")]
     Demo(#[from] accounts::hashing::HashError),
 }
@@ -68,12 +70,25 @@ impl Server {
             source,
         };
         let data_dir = settings.data_dir.clone();
-        let store = tokio::task::spawn_blocking(move || Store::open_in(&data_dir))
-            .await
-            .map_err(|err| store_error(err.into()))?
-            .map_err(store_error)?;
+        let key_path = services
+            .secret_key_file
+            .clone()
+            .unwrap_or_else(|| settings.data_dir.join(crate::secrets::KEY_FILE));
+        let (store, keys) =
+            tokio::task::spawn_blocking(move || open_with_keys(&data_dir, &key_path))
+                .await
+                .map_err(|err| store_error(err.into()))?
+                .map_err(|err| match err {
+                    OpenError::Store(source) => store_error(source),
+                    OpenError::Keys(err) => StartError::Keys(err),
+                })?;
         tracing::info!(via = %services.mailer.describe(), "mail");
-        let state = AppState::new(store.clone(), services, ServerInfo::from_settings(settings));
+        let state = AppState::new(
+            store.clone(),
+            services,
+            ServerInfo::from_settings(settings),
+            Arc::new(keys),
+        );
         if settings.demo {
             let now = clock.now();
             let missing = store
@@ -141,6 +156,35 @@ impl Server {
         store.close();
         tracing::info!("stopped");
         Ok(())
+    }
+}
+
+enum OpenError {
+    Store(StoreError),
+    Keys(crate::secrets::KeyError),
+}
+
+/// Opens (and migrates) the store, then loads the server key (made on first start) and seals
+/// what is still plain ([`crate::secrets::load_and_prepare`]). Blocking.
+fn open_with_keys(
+    data_dir: &std::path::Path,
+    key_path: &std::path::Path,
+) -> Result<(Store, crate::secrets::SecretKeys), OpenError> {
+    let store = Store::open_in(data_dir).map_err(OpenError::Store)?;
+    let mut keys = None;
+    store
+        .blocking(|conn| {
+            keys = Some(crate::secrets::load_and_prepare(conn, key_path));
+            Ok(())
+        })
+        .map_err(OpenError::Store)?;
+    match keys {
+        Some(Ok(keys)) => Ok((store, keys)),
+        Some(Err(err)) => {
+            store.close();
+            Err(OpenError::Keys(err))
+        }
+        None => unreachable!("the closure ran"),
     }
 }
 

@@ -12,6 +12,7 @@ use crate::mail::{Mailer, Outbox};
 use crate::net::TrustedProxies;
 use crate::random::{OsRandom, Random};
 use crate::realtime::LiveSessions;
+use crate::secrets::SecretKeys;
 use crate::store::Store;
 
 /// Shared state of the router; cheap to clone.
@@ -60,6 +61,8 @@ pub struct Services {
     pub hash_queue: HashQueuePolicy,
     pub mailer: Arc<dyn Mailer>,
     pub second_factor: Arc<dyn SecondFactor>,
+    /// The server key's file; `None`: `<data-dir>/secret.key` ([`crate::secrets`]).
+    pub secret_key_file: Option<std::path::PathBuf>,
 }
 
 impl Services {
@@ -74,6 +77,7 @@ impl Services {
             hash_queue: HASH_QUEUE,
             mailer,
             second_factor: Arc::new(TotpSecondFactor),
+            secret_key_file: None,
         }
     }
 
@@ -94,6 +98,12 @@ impl Services {
         self
     }
 
+    /// The server key from this file instead of `<data-dir>/secret.key`.
+    pub fn with_secret_key_file(mut self, path: std::path::PathBuf) -> Services {
+        self.secret_key_file = Some(path);
+        self
+    }
+
     pub fn with_second_factor(mut self, second_factor: Arc<dyn SecondFactor>) -> Services {
         self.second_factor = second_factor;
         self
@@ -101,7 +111,14 @@ impl Services {
 }
 
 impl AppState {
-    pub fn new(store: Store, services: Services, server: ServerInfo) -> AppState {
+    /// The state over an open store; `keys` are the server's secret keys, loaded and checked
+    /// against the store ([`crate::secrets::load_and_prepare`]).
+    pub fn new(
+        store: Store,
+        services: Services,
+        server: ServerInfo,
+        keys: Arc<SecretKeys>,
+    ) -> AppState {
         let outbox = Arc::new(Outbox::new(
             store.clone(),
             Arc::clone(&services.clock),
@@ -123,6 +140,7 @@ impl AppState {
             Arc::clone(&outbox),
             services.second_factor,
             Arc::clone(&live),
+            keys,
         ));
         AppState {
             help: Arc::new(HelpCenter::new(store.clone())),

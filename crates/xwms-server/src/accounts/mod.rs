@@ -33,6 +33,7 @@ use crate::error::ApiError;
 use crate::mail::{self, MailFacts, MailKind, Outbox};
 use crate::random::Random;
 use crate::realtime::{LiveSessions, Notice};
+use crate::secrets::SecretKeys;
 use crate::store::Store;
 
 pub mod api_clients;
@@ -122,6 +123,7 @@ pub struct Accounts {
     outbox: Arc<Outbox>,
     second_factor: Arc<dyn SecondFactor>,
     live: Arc<LiveSessions>,
+    keys: Arc<SecretKeys>,
 }
 
 /// What a write transaction may use besides the connection.
@@ -129,6 +131,8 @@ pub(crate) struct Ctx {
     pub now: OffsetDateTime,
     pub random: Arc<dyn Random>,
     pub second_factor: Arc<dyn SecondFactor>,
+    /// Seals TOTP secrets and peppers recovery codes ([`crate::secrets`]).
+    pub keys: Arc<SecretKeys>,
     /// Told to connected sessions once the transaction committed.
     notices: Arc<Mutex<Vec<Notice>>>,
 }
@@ -240,6 +244,8 @@ impl Ctx {
 }
 
 impl Accounts {
+    // One argument per injected part; `AppState::new` is the one caller.
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         store: Store,
         clock: Arc<dyn Clock>,
@@ -248,6 +254,7 @@ impl Accounts {
         outbox: Arc<Outbox>,
         second_factor: Arc<dyn SecondFactor>,
         live: Arc<LiveSessions>,
+        keys: Arc<SecretKeys>,
     ) -> Accounts {
         Accounts {
             store,
@@ -257,6 +264,7 @@ impl Accounts {
             outbox,
             second_factor,
             live,
+            keys,
         }
     }
 
@@ -289,6 +297,7 @@ impl Accounts {
             now: self.now(),
             random: Arc::clone(&self.random),
             second_factor: Arc::clone(&self.second_factor),
+            keys: Arc::clone(&self.keys),
             notices: Arc::clone(&notices),
         };
         let result = self.store.transaction(move |tx| work(tx, &ctx)).await?;

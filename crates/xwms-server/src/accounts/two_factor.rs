@@ -10,10 +10,14 @@
 //! session opens with the facts of the first). A wrong code counts as a failed sign-in of the
 //! address and the client IP, exactly like a wrong password, so the progressive lockout caps
 //! code guessing; the failure count is only cleared once the second factor is met.
+//!
+//! At rest ([`crate::secrets`]): the secret and the pending secret are sealed blobs (an AEAD
+//! under the server key, bound to the account id), opened only to check a code; a blob that
+//! does not open (another account's, another key's) fails closed: 2FA stays on and every code is
+//! wrong. Recovery codes are kept as an HMAC with the server's pepper.
 
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use serde_json::json;
-use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use xwms_api::auth::{CodeRequest, DeviceInfo, SecondFactorChallenge, SessionTokens};
 use xwms_api::security::{
@@ -37,6 +41,7 @@ use crate::error::ApiError;
 use crate::mail::templates::format_when;
 use crate::mail::{MailFacts, MailKind};
 use crate::random::{self, Random};
+use crate::secrets::SecretKeys;
 
 /// The budget of re-entering the password or a code while signed in.
 fn reauth_key(user: &User) -> GuardKey<'_> {
@@ -52,7 +57,8 @@ pub const CHALLENGE_PREFIX: &str = "xwms_2fa_";
 /// Letters and digits of a recovery code.
 pub const RECOVERY_ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
 
-/// The stored two-step state of an account.
+/// The stored two-step state of an account; `secret` and `pending_secret` are sealed blobs
+/// ([`SecretKeys::open`]).
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct TwoFactorRow {
     pub secret: Option<Vec<u8>>,
@@ -141,16 +147,16 @@ fn normalise_recovery_code(code: &str) -> Option<String> {
     .then_some(code)
 }
 
-/// How a recovery code is stored: SHA-256 of the account id and the normalised code (so equal
-/// codes of two accounts differ, and a table of hashes cannot be shared between accounts).
-fn recovery_hash(user_id: &str, normalised: &str) -> String {
-    hex::encode(
-        Sha256::new()
-            .chain_update(user_id.as_bytes())
-            .chain_update(b":")
-            .chain_update(normalised.as_bytes())
-            .finalize(),
-    )
+/// Opens a sealed secret of `user_id`; a blob that does not open is logged and fails closed.
+fn open_secret(keys: &SecretKeys, user_id: &str, blob: &[u8]) -> Option<Vec<u8>> {
+    let plain = keys.open(user_id, blob);
+    if plain.is_none() {
+        tracing::error!(
+            user_id,
+            "a stored TOTP secret does not open with the server key (copied from another account, or changed?); every code is refused"
+        );
+    }
+    plain
 }
 
 /// A uniformly drawn `xxxx-xxxx`.
@@ -187,7 +193,8 @@ fn new_recovery_codes(
     while codes.len() < totp_params::RECOVERY_CODES {
         let code = recovery_code(ctx.random());
         let normalised = normalise_recovery_code(&code).expect("a drawn code is well-formed");
-        if insert.execute(params![user_id, recovery_hash(user_id, &normalised)])? == 1 {
+        let hash = ctx.keys.recovery_hash(user_id, &normalised);
+        if insert.execute(params![user_id, hash])? == 1 {
             codes.push(Secret::new(code));
         }
     }
@@ -200,9 +207,11 @@ fn new_recovery_codes(
 }
 
 /// Uses up a recovery code; returns the codes left, or `None` when it is not an unused code of
-/// the account.
+/// the account. The code is looked for under the current pepper and, after a key rotation, the
+/// previous one.
 fn use_recovery_code(
     conn: &Connection,
+    keys: &SecretKeys,
     user_id: &str,
     code: &str,
     now: OffsetDateTime,
@@ -210,11 +219,17 @@ fn use_recovery_code(
     let Some(normalised) = normalise_recovery_code(code) else {
         return Ok(None);
     };
-    let used = conn
-        .prepare_cached(
-            "UPDATE recovery_codes SET used_at = ?3 WHERE user_id = ?1 AND hash = ?2 AND used_at IS NULL",
-        )?
-        .execute(params![user_id, recovery_hash(user_id, &normalised), to_millis(now)])?;
+    let mut used = 0;
+    for hash in keys.recovery_hashes(user_id, &normalised) {
+        used += conn
+            .prepare_cached(
+                "UPDATE recovery_codes SET used_at = ?3 WHERE user_id = ?1 AND hash = ?2 AND used_at IS NULL",
+            )?
+            .execute(params![user_id, hash, to_millis(now)])?;
+        if used > 0 {
+            break;
+        }
+    }
     if used == 0 {
         return Ok(None);
     }
@@ -265,21 +280,25 @@ enum Checked {
 /// right (the TOTP step is stored; a recovery code is spent).
 fn check_code(
     conn: &Connection,
+    keys: &SecretKeys,
     user_id: &str,
     method_name: &str,
     code: &str,
     now: OffsetDateTime,
 ) -> rusqlite::Result<Checked> {
     let row = load(conn, user_id)?;
-    let Some(secret) = row.secret else {
+    let Some(sealed) = row.secret else {
         return Ok(Checked::Wrong);
     };
     if method_name == method::RECOVERY_CODE {
-        return Ok(match use_recovery_code(conn, user_id, code, now)? {
+        return Ok(match use_recovery_code(conn, keys, user_id, code, now)? {
             Some(left) => Checked::RecoveryCode { left },
             None => Checked::Wrong,
         });
     }
+    let Some(secret) = open_secret(keys, user_id, &sealed) else {
+        return Ok(Checked::Wrong);
+    };
     Ok(
         match totp::verify(&secret, code, unix(now), row.last_step) {
             TotpVerdict::Accept { step } => {
@@ -518,7 +537,14 @@ impl Accounts {
                     },
                 }
             } else {
-                check_code(tx, &user.id, method_name, req.code.expose(), ctx.now)?
+                check_code(
+                    tx,
+                    &ctx.keys,
+                    &user.id,
+                    method_name,
+                    req.code.expose(),
+                    ctx.now,
+                )?
             };
             match checked {
                 Checked::Used => {
@@ -627,7 +653,11 @@ impl Accounts {
                 "INSERT INTO two_factor (user_id, pending_secret, pending_expires_at) VALUES (?1, ?2, ?3)
                  ON CONFLICT (user_id) DO UPDATE SET pending_secret = ?2, pending_expires_at = ?3",
             )?
-            .execute(params![user.id, secret.to_vec(), to_millis(expires_at)])?;
+            .execute(params![
+                user.id,
+                ctx.keys.seal(&user.id, &secret),
+                to_millis(expires_at)
+            ])?;
             Ok(Ok(TwoFactorSetup {
                 secret: Secret::new(totp::base32(&secret)),
                 otpauth_uri: Secret::new(totp::otpauth_uri(&secret, &user.email)),
@@ -659,7 +689,9 @@ impl Accounts {
             let pending = row
                 .pending_secret
                 .filter(|_| row.pending_expires_at.is_some_and(|at| ctx.now < at));
-            let Some(secret) = pending else {
+            let Some(secret) =
+                pending.and_then(|sealed| open_secret(&ctx.keys, &auth.user_id, &sealed))
+            else {
                 return Ok(Err(ApiError::new(ErrorCode::TwoFactorSetupMissing)));
             };
             let TotpVerdict::Accept { step } =
@@ -723,7 +755,7 @@ impl Accounts {
         self.write(move |tx, ctx| {
             let code = req.code.expose();
             let method_name = method_of(code);
-            match check_code(tx, &user.id, method_name, code, ctx.now)? {
+            match check_code(tx, &ctx.keys, &user.id, method_name, code, ctx.now)? {
                 Checked::Used => {
                     record_replay(
                         tx,
@@ -864,10 +896,6 @@ mod tests {
         for bad in ["", "abcd-efg", "abcd-efghi", "abcd_efgh", "äbcd-efgh"] {
             assert_eq!(normalise_recovery_code(bad), None, "{bad}");
         }
-        assert_ne!(
-            recovery_hash("a", "abcdefgh"),
-            recovery_hash("b", "abcdefgh")
-        );
     }
 
     #[test]

@@ -19,6 +19,7 @@ mod password;
 mod realtime;
 mod recovery;
 mod routes;
+mod secrets;
 mod security;
 mod security_codes;
 mod signin;

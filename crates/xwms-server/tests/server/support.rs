@@ -18,6 +18,7 @@ use xwms_api::ErrorCode;
 use xwms_server::accounts::HashCost;
 use xwms_server::mail::{MailKind, MemoryMailer, OutgoingMail};
 use xwms_server::random::SeededRandom;
+use xwms_server::secrets::SecretKeys;
 use xwms_server::store::Store;
 use xwms_server::{AppState, ManualClock, ServerInfo, Services};
 
@@ -47,9 +48,29 @@ pub fn harness() -> Harness {
 
 /// A harness whose services `adjust` changes (e.g. a second factor).
 pub fn harness_with(adjust: impl FnOnce(Services) -> Services) -> Harness {
-    let dir = tempfile::tempdir().unwrap();
+    harness_in(tempfile::tempdir().unwrap(), ManualClock::new(NOW), adjust)
+}
+
+impl Harness {
+    /// Closes the store and opens the same folder again, as a restarted server does (the server
+    /// key is loaded and checked, plain secrets are sealed); same clock, new mailbox.
+    pub fn reopen(self) -> Harness {
+        self.state.store.close();
+        // Another seed: ids and tokens drawn after the restart must not repeat the first ones.
+        harness_in(self.dir, self.clock, |services| {
+            services.with_random(Arc::new(SeededRandom::new(4242)))
+        })
+    }
+}
+
+/// A harness over the store in `dir` with `clock`.
+pub fn harness_in(
+    dir: TempDir,
+    clock: ManualClock,
+    adjust: impl FnOnce(Services) -> Services,
+) -> Harness {
     let store = Store::open_in(dir.path()).unwrap();
-    let clock = ManualClock::new(NOW);
+    let keys = open_keys(&store, dir.path());
     let mailbox = MemoryMailer::new();
     let services = Services::new(Arc::new(clock.clone()), Arc::new(mailbox.clone()))
         .with_random(Arc::new(SeededRandom::new(42)))
@@ -61,11 +82,25 @@ pub fn harness_with(adjust: impl FnOnce(Services) -> Services) -> Harness {
         timezone: "Europe/Amsterdam".into(),
     };
     Harness {
-        state: AppState::new(store, services, server),
+        state: AppState::new(store, services, server, Arc::new(keys)),
         clock,
         mailbox,
         dir,
     }
+}
+
+/// The server key of a store in `dir` (`dir/secret.key`, made when missing), checked against the
+/// store and with plain secrets sealed, as a starting server does.
+pub fn open_keys(store: &Store, dir: &std::path::Path) -> SecretKeys {
+    let path = dir.join(xwms_server::secrets::KEY_FILE);
+    let mut keys = None;
+    store
+        .blocking(|conn| {
+            keys = Some(xwms_server::secrets::load_and_prepare(conn, &path));
+            Ok(())
+        })
+        .unwrap();
+    keys.unwrap().expect("the server key")
 }
 
 #[derive(Debug)]
