@@ -177,6 +177,14 @@ pub struct AccountSession {
     session_changes: watch::Sender<u64>,
     /// Whether the realtime channel is open (after the server's `ready`).
     realtime: watch::Sender<bool>,
+    /// Whether a realtime task runs (only one may).
+    realtime_task: std::sync::atomic::AtomicBool,
+    /// Serialises sending queued sign-outs (`account/sign_out.rs`).
+    outbox: tokio::sync::Mutex<()>,
+    /// Wakes the sign-out outbox after a sign-out was queued.
+    outbox_nudge: tokio::sync::Notify,
+    /// Whether sign-outs may wait in the queue (true until the queue was first read).
+    sign_outs_waiting: std::sync::atomic::AtomicBool,
     now: Now,
 }
 
@@ -209,6 +217,10 @@ impl AccountSession {
             events,
             session_changes: watch::Sender::new(0),
             realtime: watch::Sender::new(false),
+            realtime_task: std::sync::atomic::AtomicBool::new(false),
+            outbox: tokio::sync::Mutex::new(()),
+            outbox_nudge: tokio::sync::Notify::new(),
+            sign_outs_waiting: std::sync::atomic::AtomicBool::new(true),
             now: Arc::new(OffsetDateTime::now_utc),
         })
     }
@@ -266,18 +278,23 @@ impl AccountSession {
         &self.identity.keychain_service
     }
 
-    /// Points the session at another server. The session with the old server stays in the
-    /// keychain (entries are per server) but is no longer used; the app is signed out until
-    /// [`AccountSession::restore_session`] or a sign-in.
+    /// Points the session at another server. A session held with the old one is signed out
+    /// there (queued until that server answers, see `account/sign_out.rs`); the app is signed
+    /// out until a sign-in with the new server (or a session saved for it earlier is restored).
     pub async fn set_server(&self, server_url: &str) -> Result<(), CoreError> {
         let api = ApiClient::new(server_url, &self.identity.app)?;
         let mut guard = self.session.lock().await;
+        let old_server = self.server_url();
+        let old_account = self.keychain_account();
         *self.api.write().expect("api lock") = api;
-        let had_session = guard.take().is_some();
+        let previous = guard.take();
         drop(guard);
         self.session_changed();
-        if had_session {
+        if let Some(live) = previous {
             self.emit(AccountEvent::AccountChanged(None));
+            if let Err(e) = self.end_on_server(&old_server, &old_account, live).await {
+                tracing::warn!(code = %e.code, "could not queue the sign-out of the old server");
+            }
         }
         Ok(())
     }
@@ -732,31 +749,24 @@ impl AccountSession {
         .await
     }
 
-    /// Signs out: the server revokes the session, then it is forgotten here and in the
-    /// keychain. When the server cannot be reached the session is still forgotten locally
-    /// (its tokens are gone from this device; the server ends it when it expires) and the
-    /// network error is returned so the person knows.
+    /// Signs out. At once here: the session leaves memory and its keychain entry, and
+    /// `AccountChanged(None)` tells the app. On the server: the revoke is sent now, and when
+    /// the server cannot be reached it is queued durably and sent when it answers (see
+    /// `account/sign_out.rs`), so a sign-out always ends the server's session. Errors only
+    /// when the keychain cannot hold the queued sign-out.
     pub async fn sign_out(&self) -> Result<(), CoreError> {
-        if !self.is_signed_in().await {
+        *self.challenge.lock().expect("challenge lock") = None;
+        let mut slot = self.session.lock().await;
+        let Some(live) = slot.take() else {
+            drop(slot);
             self.forget_stored().await;
             return Ok(());
-        }
-        let revoked = self
-            .authed_send::<NoData>(Method::POST, paths::SIGN_OUT, Some(b"{}".to_vec()))
-            .await;
-        let had_session = self.session.lock().await.take().is_some();
-        self.forget_stored().await;
-        *self.challenge.lock().expect("challenge lock") = None;
+        };
+        drop(slot);
         self.session_changed();
-        if had_session {
-            self.emit(AccountEvent::AccountChanged(None));
-        }
-        match revoked {
-            Ok(_) => Ok(()),
-            // Already over on the server: signed out either way.
-            Err(e) if ends_session(&e) => Ok(()),
-            Err(e) => Err(e),
-        }
+        self.emit(AccountEvent::AccountChanged(None));
+        let (server, account) = (self.server_url(), self.keychain_account());
+        self.end_on_server(&server, &account, live).await
     }
 }
 
@@ -798,6 +808,9 @@ pub fn installation_id(data_dir: &Path) -> String {
 
 mod realtime;
 mod security;
+mod sign_out;
+
+pub use sign_out::SIGN_OUT_RETRY;
 
 #[cfg(test)]
 mod tests;

@@ -3,11 +3,15 @@
 //! around these methods.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use crate::account::{AccountSession, AppIdentity};
+use tokio::sync::broadcast;
+use tokio::task::JoinHandle;
+
+use crate::account::{AccountEvent, AccountSession, AppIdentity};
 use crate::connection::{ConnectionMonitor, ConnectionState, PollPolicy};
-use crate::help::HelpCache;
+use crate::help::{HelpCache, HelpStatus, HelpSyncer};
 use crate::i18n::Lang;
 use crate::settings::{validate_server_url, Language, Settings, SettingsStore};
 use crate::token_store::{SecretStore, TokenStore, DEFAULT_SERVICE};
@@ -19,6 +23,23 @@ pub struct Client {
     connection: Arc<ConnectionMonitor>,
     account: Arc<AccountSession>,
     help: Arc<HelpCache>,
+    product: String,
+    /// Everything the background work reports, as one stream ([`Client::start`]).
+    events: broadcast::Sender<ClientEvent>,
+    started: AtomicBool,
+    tasks: Mutex<Vec<JoinHandle<()>>>,
+}
+
+/// What the client's background work reports (see [`Client::start`]): the shell forwards
+/// each to the UI (and shows a notification for a new sign-in).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ClientEvent {
+    /// The server went online or offline, or its facts changed.
+    Connection(ConnectionState),
+    /// The session or account changed, an alert or a security change arrived.
+    Account(AccountEvent),
+    /// The offline help changed.
+    Help(HelpStatus),
 }
 
 /// The language code (`en`, `nl`, `fr`) the server writes a person's mail in.
@@ -29,6 +50,14 @@ pub fn mail_language(language: Language) -> String {
         Lang::Fr => "fr",
     }
     .to_string()
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        for task in self.tasks.lock().expect("tasks lock").drain(..) {
+            task.abort();
+        }
+    }
 }
 
 impl Client {
@@ -83,17 +112,87 @@ impl Client {
         )?;
         account.set_language(Some(mail_language(settings.language)));
         let help = Arc::new(HelpCache::open(data_dir)?);
+        let (events, _) = broadcast::channel(64);
         Ok(Self {
             store,
             settings: Mutex::new(settings),
             connection,
             account: Arc::new(account),
             help,
+            product: product.to_string(),
+            events,
+            started: AtomicBool::new(false),
+            tasks: Mutex::new(Vec::new()),
         })
     }
 
-    /// The person's account with the current server. Shared, so the app can spawn its
-    /// realtime channel: `spawn(Arc::clone(client.account()).run_realtime())`.
+    /// Starts the client's background work, once, on the current tokio runtime (see
+    /// [`Client::start_on`]).
+    pub fn start(&self) -> broadcast::Receiver<ClientEvent> {
+        self.start_on(&tokio::runtime::Handle::current())
+    }
+
+    /// Starts the client's background work on `runtime`, once: the connection monitor, the
+    /// realtime channel, the help sync (with its feedback outbox) and the sign-out outbox, and
+    /// returns the one stream of what they report. Idempotent: a second call starts nothing
+    /// and only subscribes (two realtime tasks would deliver every alert twice). The tasks
+    /// stop when the client is dropped.
+    pub fn start_on(&self, runtime: &tokio::runtime::Handle) -> broadcast::Receiver<ClientEvent> {
+        let receiver = self.events.subscribe();
+        if self.started.swap(true, Ordering::SeqCst) {
+            return receiver;
+        }
+        let mut tasks = self.tasks.lock().expect("tasks lock");
+        tasks.push(runtime.spawn(Arc::clone(&self.connection).run()));
+        tasks.push(runtime.spawn(Arc::clone(&self.account).run_realtime()));
+        tasks.push(runtime.spawn(HelpSyncer::run(
+            Arc::clone(&self.help),
+            self.connection.subscribe(),
+            self.product.clone(),
+        )));
+        tasks
+            .push(runtime.spawn(
+                Arc::clone(&self.account).run_sign_out_outbox(Arc::clone(&self.connection)),
+            ));
+        // One stream out of the three sources.
+        let (events, mut changes) = (self.events.clone(), self.connection.subscribe());
+        tasks.push(runtime.spawn(async move {
+            while changes.changed().await.is_ok() {
+                let state = changes.borrow_and_update().clone();
+                let _ = events.send(ClientEvent::Connection(state));
+            }
+        }));
+        let (events, mut account) = (self.events.clone(), self.account.subscribe());
+        tasks.push(runtime.spawn(async move {
+            use broadcast::error::RecvError;
+            loop {
+                match account.recv().await {
+                    Ok(event) => {
+                        let _ = events.send(ClientEvent::Account(event));
+                    }
+                    Err(RecvError::Lagged(n)) => tracing::warn!("{n} account events dropped"),
+                    Err(RecvError::Closed) => break,
+                }
+            }
+        }));
+        let (events, mut help) = (self.events.clone(), self.help.subscribe());
+        tasks.push(runtime.spawn(async move {
+            use broadcast::error::RecvError;
+            loop {
+                match help.recv().await {
+                    Ok(status) => {
+                        let _ = events.send(ClientEvent::Help(status));
+                    }
+                    Err(RecvError::Lagged(_)) => {}
+                    Err(RecvError::Closed) => break,
+                }
+            }
+        }));
+        receiver
+    }
+
+    /// The person's account with the current server (its background work runs from
+    /// [`Client::start`]).
     pub fn account(&self) -> &Arc<AccountSession> {
         &self.account
     }
@@ -224,5 +323,122 @@ mod tests {
             .ends_with(":http://127.0.0.1:1/"));
         assert_eq!(c.connection_state().status, ConnectionStatus::Unknown);
         assert_eq!(c.check_connection().await.status, ConnectionStatus::Offline);
+    }
+}
+
+/// The client's background work against the real server in-process on loopback.
+#[cfg(test)]
+mod started {
+    use std::time::Duration;
+
+    use xwms_server::testing::{TestServer, ANNA};
+
+    use super::*;
+    use crate::account::SignInOutcome;
+    use crate::secret::Secret;
+    use crate::token_store::MemoryStore;
+
+    fn identity() -> AppIdentity {
+        AppIdentity {
+            app: "xwms-core-test".into(),
+            keychain_service: "nl.xwms.test".into(),
+        }
+    }
+
+    /// The next `NewSignIn` on `events`, within 10 s; every other event is skipped.
+    async fn next_alert(
+        events: &mut broadcast::Receiver<ClientEvent>,
+    ) -> xwms_api::security::SecurityEventInfo {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            match tokio::time::timeout_at(deadline, events.recv()).await {
+                Err(_) => panic!("no NewSignIn within 10 s"),
+                Ok(Ok(ClientEvent::Account(AccountEvent::NewSignIn(event)))) => return event,
+                Ok(Ok(_)) | Ok(Err(broadcast::error::RecvError::Lagged(_))) => {}
+                Ok(Err(broadcast::error::RecvError::Closed)) => panic!("stream closed"),
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn started_twice_the_client_delivers_each_alert_once() {
+        let server = tokio::task::spawn_blocking(TestServer::start)
+            .await
+            .unwrap();
+        let url = format!("{}/", server.url());
+        let dir = tempfile::tempdir().unwrap();
+        let client = Client::open_with_store(
+            dir.path(),
+            "test",
+            Some(&url),
+            Arc::new(MemoryStore::default()),
+        )
+        .unwrap();
+        let mut events = client.start();
+        let mut second = client.start(); // a no-op: nothing starts twice
+        while !client.account().realtime_task_running() {
+            tokio::task::yield_now().await; // the client's own task claims the channel
+        }
+        // The shell's old mistake, a realtime task spawned by hand next to the client's: it
+        // returns at once instead of opening a second socket.
+        tokio::time::timeout(
+            Duration::from_secs(5),
+            Arc::clone(client.account()).run_realtime(),
+        )
+        .await
+        .expect("a second realtime task returns at once");
+
+        let outcome = client
+            .account()
+            .sign_in(ANNA.email, Secret::new(ANNA.password))
+            .await
+            .unwrap();
+        assert!(matches!(outcome, SignInOutcome::SignedIn { .. }));
+        let mut open = client.account().subscribe_realtime();
+        tokio::time::timeout(Duration::from_secs(10), open.wait_for(|c| *c))
+            .await
+            .expect("the channel opens")
+            .unwrap();
+
+        // Three sign-ins from new installations: three alerts, each exactly once (a duplicate
+        // of an alert would arrive before the next sign-in's alert).
+        let mut others = Vec::new();
+        let mut alerts = Vec::new();
+        for _ in 0..3 {
+            let other_dir = tempfile::tempdir().unwrap();
+            let other = AccountSession::new(
+                &url,
+                other_dir.path(),
+                identity(),
+                Arc::new(MemoryStore::default()),
+            )
+            .unwrap();
+            other
+                .sign_in(ANNA.email, Secret::new(ANNA.password))
+                .await
+                .unwrap();
+            let id = other.session_id().await.unwrap();
+            loop {
+                let alert = next_alert(&mut events).await;
+                let this_one = alert.session_id.as_deref() == Some(id.as_str());
+                alerts.push(alert.session_id.unwrap_or_default());
+                if this_one {
+                    break;
+                }
+            }
+            others.push((other, other_dir, id));
+        }
+        let ids: Vec<String> = others.iter().map(|(_, _, id)| id.clone()).collect();
+        assert_eq!(alerts, ids, "one NewSignIn per alert, in order");
+        // The second subscriber saw the same stream, not a second copy of the work.
+        let mut seen = Vec::new();
+        while let Ok(event) = second.try_recv() {
+            if let ClientEvent::Account(AccountEvent::NewSignIn(e)) = event {
+                seen.push(e.session_id.unwrap_or_default());
+            }
+        }
+        assert_eq!(seen[..2], ids[..2]);
+        drop(client);
+        drop(server);
     }
 }
