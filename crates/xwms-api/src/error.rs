@@ -181,6 +181,16 @@ pub enum ErrorCode {
     /// The file could not be saved.
     #[serde(rename = "file.save_failed")]
     FileSaveFailed,
+    /// Confirm your password to continue (a sensitive change needs the password within the
+    /// last 10 minutes).
+    #[serde(rename = "auth.reauth_required")]
+    ReauthRequired,
+    /// The server at this address did not answer.
+    #[serde(rename = "settings.server_unreachable")]
+    ServerUnreachable,
+    /// This address does not belong to an XWMS server.
+    #[serde(rename = "settings.not_xwms_server")]
+    NotXwmsServer,
     /// A code this client version does not know.
     #[serde(other, rename = "unknown")]
     Unknown,
@@ -247,6 +257,9 @@ impl ErrorCode {
         ErrorCode::ApiClientLimit,
         ErrorCode::ApiClientDisabled,
         ErrorCode::FileSaveFailed,
+        ErrorCode::ReauthRequired,
+        ErrorCode::ServerUnreachable,
+        ErrorCode::NotXwmsServer,
         ErrorCode::Unknown,
     ];
 
@@ -311,6 +324,9 @@ impl ErrorCode {
             ErrorCode::ApiClientLimit => "api_client.limit",
             ErrorCode::ApiClientDisabled => "api_client.disabled",
             ErrorCode::FileSaveFailed => "file.save_failed",
+            ErrorCode::ReauthRequired => "auth.reauth_required",
+            ErrorCode::ServerUnreachable => "settings.server_unreachable",
+            ErrorCode::NotXwmsServer => "settings.not_xwms_server",
             ErrorCode::Unknown => "unknown",
         }
     }
@@ -376,6 +392,9 @@ impl ErrorCode {
             ErrorCode::ApiClientLimit => "You have the maximum number of API clients. Delete one first.",
             ErrorCode::ApiClientDisabled => "This API client is disabled.",
             ErrorCode::FileSaveFailed => "The file could not be saved.",
+            ErrorCode::ReauthRequired => "Confirm your password to continue.",
+            ErrorCode::ServerUnreachable => "The server at this address did not answer. Check the address and try again.",
+            ErrorCode::NotXwmsServer => "This address does not belong to an XWMS server.",
             ErrorCode::Unknown => "Something went wrong.",
         }
     }
@@ -429,6 +448,9 @@ impl ErrorCode {
             ErrorCode::ApiClientNameTaken => 409,
             ErrorCode::ApiClientLimit => 409,
             ErrorCode::ApiClientDisabled => 403,
+            ErrorCode::ReauthRequired => 403,
+            ErrorCode::ServerUnreachable => 400,
+            ErrorCode::NotXwmsServer => 400,
             ErrorCode::Unavailable => 503,
             _ => 500,
         }

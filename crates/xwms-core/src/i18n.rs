@@ -344,6 +344,9 @@ pub fn error_message(code: &ErrorCode, lang: Lang) -> &'static str {
             C::ApiClientLimit => "Je hebt het maximale aantal API-clients. Verwijder er eerst een.",
             C::ApiClientDisabled => "Deze API-client is uitgeschakeld.",
             C::FileSaveFailed => "Het bestand kon niet worden opgeslagen.",
+            C::ReauthRequired => "Bevestig je wachtwoord om verder te gaan.",
+            C::ServerUnreachable => "De server op dit adres reageert niet. Controleer het adres en probeer het opnieuw.",
+            C::NotXwmsServer => "Dit adres hoort niet bij een XWMS-server.",
             C::Unknown => "Er ging iets mis.",
         },
         Lang::Fr => match code {
@@ -409,6 +412,9 @@ pub fn error_message(code: &ErrorCode, lang: Lang) -> &'static str {
             C::ApiClientLimit => "Vous avez atteint le nombre maximal de clients API. Supprimez-en un d'abord.",
             C::ApiClientDisabled => "Ce client API est désactivé.",
             C::FileSaveFailed => "Le fichier n'a pas pu être enregistré.",
+            C::ReauthRequired => "Confirmez votre mot de passe pour continuer.",
+            C::ServerUnreachable => "Le serveur à cette adresse ne répond pas. Vérifiez l'adresse et réessayez.",
+            C::NotXwmsServer => "Cette adresse n'est pas celle d'un serveur XWMS.",
             C::Unknown => "Un problème est survenu.",
         },
     }

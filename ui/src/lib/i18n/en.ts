@@ -643,6 +643,9 @@ export const en = {
   "error.api_client.limit": "You have the maximum number of API clients. Delete one first.",
   "error.api_client.disabled": "This API client is disabled.",
   "error.file.save_failed": "The file could not be saved.",
+  "error.auth.reauth_required": "Confirm your password to continue.",
+  "error.settings.server_unreachable": "The server at this address did not answer. Check the address and try again.",
+  "error.settings.not_xwms_server": "This address does not belong to an XWMS server.",
   "error.generic": "Something went wrong. Please try again.",
 } as const;
 

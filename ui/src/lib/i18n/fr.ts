@@ -603,5 +603,8 @@ export const fr = {
   "error.api_client.limit": "Vous avez atteint le nombre maximal de clients API. Supprimez-en un d'abord.",
   "error.api_client.disabled": "Ce client API est désactivé.",
   "error.file.save_failed": "Le fichier n'a pas pu être enregistré.",
+  "error.auth.reauth_required": "Confirmez votre mot de passe pour continuer.",
+  "error.settings.server_unreachable": "Le serveur à cette adresse ne répond pas. Vérifiez l'adresse et réessayez.",
+  "error.settings.not_xwms_server": "Cette adresse n'est pas celle d'un serveur XWMS.",
   "error.generic": "Une erreur s'est produite. Veuillez réessayer.",
 } as const satisfies Messages;

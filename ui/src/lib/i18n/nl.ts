@@ -603,5 +603,8 @@ export const nl = {
   "error.api_client.limit": "U hebt het maximale aantal API-clients. Verwijder er eerst een.",
   "error.api_client.disabled": "Deze API-client is uitgeschakeld.",
   "error.file.save_failed": "Het bestand kon niet worden opgeslagen.",
+  "error.auth.reauth_required": "Bevestig uw wachtwoord om verder te gaan.",
+  "error.settings.server_unreachable": "De server op dit adres reageert niet. Controleer het adres en probeer het opnieuw.",
+  "error.settings.not_xwms_server": "Dit adres hoort niet bij een XWMS-server.",
   "error.generic": "Er ging iets mis. Probeer het opnieuw.",
 } as const satisfies Messages;
