@@ -41,6 +41,14 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "security_center",
         sql: SECURITY_CENTER,
     },
+    Migration {
+        version: 5,
+        name: "session_reauthentication",
+        // When the session's owner last proved the password (sign-in, re-authentication, or a
+        // right password in a request that takes one): sensitive changes need it within
+        // `policy::REAUTH.window`. Sessions from before have none (they must re-authenticate).
+        sql: "ALTER TABLE sessions ADD COLUMN reauthenticated_at INTEGER;",
+    },
 ];
 
 /// Migration 4: the security center: two-step verification, sign-in challenges, recovery

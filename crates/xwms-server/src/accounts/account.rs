@@ -120,7 +120,7 @@ impl Accounts {
         if new.key == user.email_key {
             return Err(ApiError::field(ErrorCode::FieldInvalid, "new_email"));
         }
-        self.reauthenticate(&user, &req.password, client, "password")
+        self.reauthenticate_session(auth, &user, &req.password, client, "password")
             .await?;
         let answer = code_sent(&new.address, Purpose::ChangeEmail);
         let ip = client.ip.clone();

@@ -10,6 +10,7 @@ mod mail;
 mod openapi;
 mod password;
 mod realtime;
+mod reauth;
 mod recovery;
 mod routes;
 mod security;
