@@ -16,6 +16,7 @@ use crate::i18n::Lang;
 use crate::settings::{validate_server_url, Language, Settings, SettingsStore};
 use crate::token_store::{SecretStore, TokenStore, DEFAULT_SERVICE};
 use crate::CoreError;
+use xwms_api::ErrorCode;
 
 pub struct Client {
     store: SettingsStore,
@@ -211,10 +212,18 @@ impl Client {
         self.settings.lock().expect("settings lock").clone()
     }
 
-    /// Validates and saves; on a new server URL the connection starts over against it and
-    /// the account session is signed out of the old server (its keychain entry stays for a
-    /// return). On error nothing changes, on disk or in memory.
+    /// Validates and saves. A new server URL is first checked (its `/api/info` must answer as
+    /// an XWMS server: `settings.server_unreachable` or `settings.not_xwms_server` otherwise,
+    /// and nothing changes); then the connection starts over against it and the account is
+    /// signed out of the old server (the sign-out queued until that server answers, see
+    /// [`AccountSession::sign_out`]). On error nothing changes, on disk or in memory.
     pub async fn save_settings(&self, next: &Settings) -> Result<Settings, CoreError> {
+        let current_url = self.settings().server_url;
+        if let Ok(url) = validate_server_url(&next.server_url) {
+            if url.as_str() != current_url {
+                self.check_server(url.as_str()).await?;
+            }
+        }
         let (saved, server_changed) = {
             let mut current = self.settings.lock().expect("settings lock");
             let saved = self.store.save(next)?;
@@ -233,6 +242,50 @@ impl Client {
         Ok(saved)
     }
 
+    /// Moves the app to the XWMS server at `server_url` (the other settings stay): checked,
+    /// saved, and signed out of the old server, as [`Client::save_settings`] does.
+    pub async fn change_server(&self, server_url: &str) -> Result<Settings, CoreError> {
+        let next = Settings {
+            server_url: server_url.to_string(),
+            ..self.settings()
+        };
+        self.save_settings(&next).await
+    }
+
+    /// Whether `server_url` is an XWMS server that answers: its facts from `/api/info`, or
+    /// `settings.invalid_url` (and the other URL codes), `settings.server_unreachable` (no
+    /// answer), `settings.not_xwms_server` (an answer that is not XWMS's `/api/info`).
+    pub async fn check_server(
+        &self,
+        server_url: &str,
+    ) -> Result<crate::connection::ServerSummary, CoreError> {
+        let url = validate_server_url(server_url)?;
+        let policy = PollPolicy::default();
+        let api = crate::api_client::ApiClient::with_options(
+            url.as_str(),
+            &self.product,
+            crate::api_client::Timeouts {
+                connect: policy.timeout,
+                request: policy.timeout,
+            },
+            crate::api_client::RetryPolicy::none(),
+        )?;
+        match api.info().await {
+            Ok(info) => Ok(info.into()),
+            Err(e) => {
+                let code = match e.code {
+                    ErrorCode::Offline
+                    | ErrorCode::Timeout
+                    | ErrorCode::Unavailable
+                    | ErrorCode::Internal => ErrorCode::ServerUnreachable,
+                    _ => ErrorCode::NotXwmsServer,
+                };
+                let detail = format!("{}: {}", e.code, e.detail.unwrap_or(e.message));
+                Err(CoreError::new(code).with_detail(detail))
+            }
+        }
+    }
+
     pub fn connection(&self) -> &Arc<ConnectionMonitor> {
         &self.connection
     }
@@ -249,7 +302,6 @@ impl Client {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::connection::ConnectionStatus;
     use crate::settings::Theme;
     use xwms_api::ErrorCode;
 
@@ -289,7 +341,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn bad_url_changes_nothing_and_new_url_resets_connection() {
+    async fn a_bad_or_unreachable_url_changes_nothing() {
         let dir = tempfile::tempdir().unwrap();
         let c = open(dir.path(), None);
         let before = c.settings();
@@ -308,21 +360,18 @@ mod tests {
             Settings::default()
         );
 
-        let saved = c
+        // An address where nothing answers is refused, and nothing changes.
+        let err = c
             .save_settings(&Settings {
                 server_url: "http://127.0.0.1:1".into(),
                 language: Language::Nl,
                 theme: Theme::Light,
             })
             .await
-            .unwrap();
-        assert_eq!(c.connection_state().server_url, saved.server_url);
-        assert!(c
-            .account()
-            .keychain_account()
-            .ends_with(":http://127.0.0.1:1/"));
-        assert_eq!(c.connection_state().status, ConnectionStatus::Unknown);
-        assert_eq!(c.check_connection().await.status, ConnectionStatus::Offline);
+            .unwrap_err();
+        assert_eq!(err.code, ErrorCode::ServerUnreachable);
+        assert_eq!(c.settings(), before);
+        assert_eq!(c.connection_state().server_url, before.server_url);
     }
 }
 
@@ -440,5 +489,83 @@ mod started {
         assert_eq!(seen[..2], ids[..2]);
         drop(client);
         drop(server);
+    }
+
+    /// A web server that is not XWMS (`/api/info` is a plain 404 page).
+    async fn not_xwms() -> String {
+        let app = axum::Router::new().route("/", axum::routing::get(|| async { "hello" }));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        format!("http://{addr}/")
+    }
+
+    #[tokio::test]
+    async fn changing_the_server_checks_it_and_signs_out_of_the_old_one() {
+        let old = tokio::task::spawn_blocking(TestServer::start)
+            .await
+            .unwrap();
+        let new = tokio::task::spawn_blocking(TestServer::start)
+            .await
+            .unwrap();
+        let (old_url, new_url) = (format!("{}/", old.url()), format!("{}/", new.url()));
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(MemoryStore::default());
+        let client =
+            Client::open_with_store(dir.path(), "test", Some(&old_url), store.clone()).unwrap();
+        let _events = client.start();
+        client
+            .account()
+            .sign_in(ANNA.email, Secret::new(ANNA.password))
+            .await
+            .unwrap();
+        let app_session = client.account().session_id().await.unwrap();
+        let other_dir = tempfile::tempdir().unwrap();
+        let other = AccountSession::new(
+            &old_url,
+            other_dir.path(),
+            identity(),
+            Arc::new(MemoryStore::default()),
+        )
+        .unwrap();
+        other
+            .sign_in(ANNA.email, Secret::new(ANNA.password))
+            .await
+            .unwrap();
+
+        // Refused, with nothing changed: an address where nothing answers, one that is not XWMS.
+        let free = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        for (url, code) in [
+            (format!("http://{free}/"), ErrorCode::ServerUnreachable),
+            (not_xwms().await, ErrorCode::NotXwmsServer),
+            ("not a url".to_string(), ErrorCode::InvalidUrl),
+        ] {
+            let err = client.change_server(&url).await.unwrap_err();
+            assert_eq!(err.code, code, "{url}");
+            assert_eq!(client.settings().server_url, old_url);
+            assert_eq!(
+                client.account().session_id().await,
+                Some(app_session.clone())
+            );
+        }
+        assert_eq!(
+            client.check_server(&new_url).await.unwrap().name,
+            "XWMS Test"
+        );
+
+        // A real XWMS server: saved, signed out here, and the old server's session ended.
+        let saved = client.change_server(&new_url).await.unwrap();
+        assert_eq!(saved.server_url, new_url);
+        assert_eq!(client.connection_state().server_url, new_url);
+        assert!(!client.account().is_signed_in().await);
+        let listed = other.sessions().await.unwrap().sessions;
+        assert!(
+            listed.iter().all(|s| s.id != app_session),
+            "the old server's session is revoked"
+        );
+        assert_eq!(store.len(), 0, "no session or queued sign-out left behind");
     }
 }

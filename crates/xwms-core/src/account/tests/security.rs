@@ -1091,3 +1091,37 @@ async fn a_queued_sign_out_sent_twice_revokes_once_and_counts_as_done() {
         page.events.iter().map(|e| &e.kind).collect::<Vec<_>>()
     );
 }
+
+#[tokio::test]
+async fn outside_the_window_a_session_is_removed_after_the_password_is_confirmed() {
+    let h = Harness::start().await;
+    let email = "sudo@example.com";
+    let first = h.device();
+    h.verified_account(&first, email, PASSWORD).await;
+    first
+        .session
+        .sign_in(email, Secret::new(PASSWORD))
+        .await
+        .unwrap();
+    let other = signed_in(&h, email).await;
+    let other_id = other.session.session_id().await.unwrap();
+    // Eleven minutes after the sign-in: the password is needed again.
+    h.clock.advance(time::Duration::minutes(11));
+    let err = first.session.revoke_session(&other_id).await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::ReauthRequired);
+    let err = first
+        .session
+        .reauthenticate(Secret::new("Wrong-Password-1"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::PasswordIncorrect);
+    let confirmed = first
+        .session
+        .reauthenticate(Secret::new(PASSWORD))
+        .await
+        .unwrap();
+    assert!(!confirmed.reauthenticated_until.is_empty());
+    first.session.revoke_session(&other_id).await.unwrap();
+    let left = first.session.sessions().await.unwrap().sessions;
+    assert_eq!(left.len(), 1);
+}
