@@ -15,9 +15,14 @@
 //! - When the server says the session is over (revoked, expired, or a re-used refresh token),
 //!   the keychain entry is removed and [`AccountEvent::SessionEnded`] tells the app why, so it
 //!   can return to sign-in with a clear message.
-//! - While signed in, [`AccountSession::run_realtime`] (a task the app spawns once) holds the
-//!   realtime channel open: a session revoked elsewhere ends here at once, without a poll, and
-//!   new-sign-in alerts and security changes arrive as [`AccountEvent`]s.
+//! - While signed in, [`AccountSession::run_realtime`] (one task, started by
+//!   [`crate::client::Client::start`]; a second returns at once) holds the realtime channel
+//!   open: a session revoked elsewhere ends here at once, without a poll, and new-sign-in
+//!   alerts and security changes arrive as [`AccountEvent`]s.
+//! - Signing out is local at once and always reaches the server: offline, the revoke waits in
+//!   a distinct keychain entry and is sent when the server answers (`account/sign_out.rs`).
+//! - Sensitive changes answer `auth.reauth_required` outside the server's 10-minute
+//!   re-authentication window: [`AccountSession::reauthenticate`] reopens it.
 //! - The security center (2FA, sessions, the timeline, API clients) is in `account/security.rs`;
 //!   a second-factor challenge stays in this struct and never crosses IPC.
 
