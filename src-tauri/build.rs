@@ -5,6 +5,7 @@ fn main() {
         tauri_build::AppManifest::new().commands(&[
             "get_settings",
             "save_settings",
+            "change_server",
             "connection_state",
             "check_connection",
             "open_external",
@@ -39,6 +40,7 @@ fn main() {
             "list_sessions",
             "revoke_session",
             "revoke_other_sessions",
+            "reauthenticate",
             "list_api_clients",
             "create_api_client",
             "update_api_client",

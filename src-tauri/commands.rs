@@ -7,7 +7,8 @@ use std::sync::Mutex;
 use tauri::{AppHandle, Manager, State};
 use tauri_plugin_opener::OpenerExt;
 use xwms_api::auth::{
-    CodeSent, PasswordChanged, ProfileUpdate, RecoveryFiled, RecoveryRequest, UserProfile,
+    CodeSent, PasswordChanged, ProfileUpdate, Reauthenticated, RecoveryFiled, RecoveryRequest,
+    UserProfile,
 };
 use xwms_api::help::{HelpArticle, HelpCategory, HelpLang, SearchHit};
 use xwms_api::password::PasswordCheck;
@@ -52,6 +53,18 @@ pub async fn save_settings(
     settings: Settings,
 ) -> Result<Settings, ErrorBody> {
     client.save_settings(&settings).await.map_err(to_ipc)
+}
+
+/// Moves the app to another XWMS server: its `/api/info` is checked first
+/// (`settings.server_unreachable`, `settings.not_xwms_server`), then the app signs out of the
+/// old server (queued until it answers) and saves the new address.
+#[tauri::command]
+#[specta::specta]
+pub async fn change_server(
+    client: State<'_, Client>,
+    server_url: String,
+) -> Result<Settings, ErrorBody> {
+    client.change_server(&server_url).await.map_err(to_ipc)
 }
 
 /// The connection as last checked.
@@ -559,6 +572,22 @@ pub async fn revoke_session(client: State<'_, Client>, id: String) -> Result<(),
     client.account().revoke_session(&id).await.map_err(to_ipc)
 }
 
+/// Confirms the password for the next 10 minutes of sensitive changes (after
+/// `auth.reauth_required`).
+#[tauri::command]
+#[specta::specta]
+pub async fn reauthenticate(
+    client: State<'_, Client>,
+    password: String,
+) -> Result<Reauthenticated, ErrorBody> {
+    let password = Secret::new(password);
+    client
+        .account()
+        .reauthenticate(password)
+        .await
+        .map_err(to_ipc)
+}
+
 /// Removes every session but this one (password re-entered).
 #[tauri::command]
 #[specta::specta]
@@ -749,6 +778,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
         .commands(tauri_specta::collect_commands![
             get_settings,
             save_settings,
+            change_server,
             connection_state,
             check_connection,
             open_external,
@@ -783,6 +813,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             list_sessions,
             revoke_session,
             revoke_other_sessions,
+            reauthenticate,
             list_api_clients,
             create_api_client,
             update_api_client,
@@ -815,6 +846,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
 pub const COMMANDS: &[&str] = &[
     "get_settings",
     "save_settings",
+    "change_server",
     "connection_state",
     "check_connection",
     "open_external",
@@ -849,6 +881,7 @@ pub const COMMANDS: &[&str] = &[
     "list_sessions",
     "revoke_session",
     "revoke_other_sessions",
+    "reauthenticate",
     "list_api_clients",
     "create_api_client",
     "update_api_client",

@@ -5,18 +5,16 @@ mod commands;
 mod events;
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use tauri::Manager;
 use tauri_specta::Event;
-use xwms_core::client::Client;
+use xwms_core::client::{Client, ClientEvent};
 
 pub use commands::specta_builder;
 use events::{
     AccountChanged, ConnectionChanged, HelpChanged, NewSignIn, SecurityChanged, SessionEnded,
 };
 use xwms_core::account::AccountEvent;
-use xwms_core::help::HelpSyncer;
 
 /// What the app tells the server it is.
 pub const PRODUCT: &str = "XWMS-Desktop";
@@ -68,71 +66,39 @@ pub fn run() {
                 client.settings().server_url
             );
 
-            let monitor = client.connection().clone();
-            tauri::async_runtime::spawn(Arc::clone(&monitor).run());
+            // The core owns its background work (monitor, realtime, syncs, outboxes) and
+            // starts it once; the shell only forwards its one event stream.
+            let mut events = client.start_on(tauri::async_runtime::handle().inner());
             let handle = app.handle().clone();
-            let mut changes = monitor.subscribe();
-            tauri::async_runtime::spawn(async move {
-                while changes.changed().await.is_ok() {
-                    let state = changes.borrow_and_update().clone();
-                    if let Err(e) = ConnectionChanged(state).emit(&handle) {
-                        log::warn!("could not emit connection change: {e}");
-                    }
-                }
-            });
-            // The realtime channel (idles while signed out): a session removed elsewhere ends
-            // here at once; new-sign-in alerts and security changes arrive as account events.
-            tauri::async_runtime::spawn(Arc::clone(client.account()).run_realtime());
-            let handle = app.handle().clone();
-            let mut account_events = client.account().subscribe();
             tauri::async_runtime::spawn(async move {
                 use tokio::sync::broadcast::error::RecvError;
                 loop {
-                    let sent = match account_events.recv().await {
-                        Ok(AccountEvent::SessionEnded { reason }) => {
+                    let sent = match events.recv().await {
+                        Ok(ClientEvent::Connection(state)) => {
+                            ConnectionChanged(state).emit(&handle)
+                        }
+                        Ok(ClientEvent::Help(status)) => HelpChanged(status).emit(&handle),
+                        Ok(ClientEvent::Account(AccountEvent::SessionEnded { reason })) => {
                             SessionEnded { reason }.emit(&handle)
                         }
-                        Ok(AccountEvent::AccountChanged(account)) => {
+                        Ok(ClientEvent::Account(AccountEvent::AccountChanged(account))) => {
                             AccountChanged(account).emit(&handle)
                         }
-                        Ok(AccountEvent::NewSignIn(event)) => {
+                        Ok(ClientEvent::Account(AccountEvent::NewSignIn(event))) => {
                             show_new_sign_in(&handle, &event);
                             NewSignIn(event).emit(&handle)
                         }
-                        Ok(AccountEvent::SecurityChanged) => SecurityChanged.emit(&handle),
+                        Ok(ClientEvent::Account(AccountEvent::SecurityChanged)) => {
+                            SecurityChanged.emit(&handle)
+                        }
                         Err(RecvError::Lagged(n)) => {
-                            log::warn!("{n} account events dropped");
+                            log::warn!("{n} client events dropped");
                             Ok(())
                         }
                         Err(RecvError::Closed) => break,
                     };
                     if let Err(e) = sent {
-                        log::warn!("could not emit an account event: {e}");
-                    }
-                }
-            });
-            // The realtime channel: open while signed in (revoked sessions end at once, new
-            // sign-ins and security changes arrive as account events above).
-            tauri::async_runtime::spawn(Arc::clone(client.account()).run_realtime());
-            // The help: kept in step with the server in the background; changes reach the UI.
-            tauri::async_runtime::spawn(HelpSyncer::run(
-                Arc::clone(client.help()),
-                monitor.subscribe(),
-                PRODUCT.to_string(),
-            ));
-            let handle = app.handle().clone();
-            let mut help_changes = client.help().subscribe();
-            tauri::async_runtime::spawn(async move {
-                use tokio::sync::broadcast::error::RecvError;
-                loop {
-                    match help_changes.recv().await {
-                        Ok(status) => {
-                            if let Err(e) = HelpChanged(status).emit(&handle) {
-                                log::warn!("could not emit a help change: {e}");
-                            }
-                        }
-                        Err(RecvError::Lagged(_)) => {}
-                        Err(RecvError::Closed) => break,
+                        log::warn!("could not emit an event: {e}");
                     }
                 }
             });

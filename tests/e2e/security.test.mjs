@@ -138,6 +138,9 @@ test("a sign-in on a second installation alerts the first (desktop notification 
   await screenshot(appA, join(ARTIFACTS, "security-alert.png"));
   await click(appA, "alert-this-was-me");
   await appA.wait(async () => !(await shown(appA, "alert-banner")), 10000, "the alert stays after 'This was me'");
+  // One realtime task in the app (the core owns it): one Notify per alert, not two.
+  const signInNotices = monitor.seen().filter((c) => /sign-in/i.test(c));
+  assert.equal(signInNotices.length, 1, `one desktop notification per alert, saw ${signInNotices.length}`);
 
   // B lists both sessions; A's is not "This device" there, B's own cannot be removed.
   await go(appB, "/account/sessions");

@@ -305,6 +305,33 @@ describe("settings", () => {
     });
   });
 
+  it("changing the server while signed in asks first and refuses an address where nothing answers", async () => {
+    await withApp(
+      { hash: "#/settings", session: ANNA.profile.email, unreachable: ["https://down.example.com/"] },
+      async ({ page }) => {
+        const input = "[data-testid=server-url-input]";
+        await waitForValue(page, (s) => /** @type {HTMLInputElement | null} */ (document.querySelector(s))?.value, input, "http://127.0.0.1:8787/", "stored URL shown");
+        await page.fill(input, "https://down.example.com");
+        await page.click("[data-testid=server-url-save]");
+        await page.waitForSelector("[data-testid=change-server-dialog]");
+        await waitText(page, "[data-testid=change-server-dialog] .modal-body", "You will be signed out of http://127.0.0.1:8787/. The new address is checked first.");
+        await screenshot(page, "settings-change-server-en-light");
+        await page.click("[data-testid=change-server-dialog] [data-testid=confirm-submit]");
+        await waitText(page, "[data-testid=server-url-error]", "The server at this address did not answer. Check the address and try again.");
+        assert.equal(await page.textContent("[data-testid=server-url-saved]"), "");
+        assert.equal(await page.inputValue(input), "https://down.example.com");
+
+        await page.fill(input, "https://accounts.example.com");
+        await page.click("[data-testid=server-url-save]");
+        await page.click("[data-testid=change-server-dialog] [data-testid=confirm-submit]");
+        await waitText(page, "[data-testid=server-url-saved]", "Saved");
+        assert.equal(await page.inputValue(input), "https://accounts.example.com/");
+        const calls = await page.evaluate(() => window.__TEST_IPC__.calls.filter((c) => c.cmd === "change_server").map((c) => c.args.serverUrl));
+        assert.deepEqual(calls, ["https://down.example.com", "https://accounts.example.com"]);
+      },
+    );
+  });
+
   it("shows a storage failure with the generic wording for unknown codes", async () => {
     await withApp(
       { hash: "#/settings", saveError: { code: "something.new", message: "disk on fire at /home/x" } },

@@ -122,6 +122,8 @@ function installIpcMock(init) {
   let connection = structuredClone(init.connection);
   let nextCheck = init.checkResult ? structuredClone(init.checkResult) : null;
   let saveError = init.saveError ? structuredClone(init.saveError) : null;
+  // Addresses where "no server answers" (change_server refuses them).
+  const unreachable = new Set(init.unreachable ?? []);
 
   // ---- A small XWMS server in memory, for the account commands --------------------------
   const CODE_SECONDS = { verify: 300, unlock: 300, reset: 600, email: 600 };
@@ -139,6 +141,11 @@ function installIpcMock(init) {
   let session = init.session ?? null;
   let restoreError = init.restoreError ?? null;
   let otherSessions = init.otherSessions ?? 2;
+  // The re-authentication window: when closed, sensitive changes answer auth.reauth_required.
+  let reauthOpen = !init.reauthRequired;
+  function requireRecentPassword() {
+    if (!reauthOpen) fail("auth.reauth_required");
+  }
   let pendingEmailChange = null;
   let pendingSecondFactor = null;
   // The 2FA state below belongs to the first account (the one tests sign in with).
@@ -530,6 +537,7 @@ function installIpcMock(init) {
     list_sessions: () => (signedIn(), { sessions: structuredClone(sessions) }),
     revoke_session({ id }) {
       signedIn();
+      requireRecentPassword();
       const s = sessions.find((x) => x.id === id) ?? fail("session.not_found");
       if (s.current) fail("session.is_current");
       sessions = sessions.filter((x) => x.id !== id);
@@ -537,9 +545,16 @@ function installIpcMock(init) {
       securityChanged();
       return null;
     },
+    reauthenticate({ password }) {
+      const a = signedIn();
+      requirePasswordOf(a, password);
+      reauthOpen = true;
+      return { reauthenticated_until: new Date(now() + 600_000).toISOString() };
+    },
     revoke_other_sessions({ password }) {
       const a = signedIn();
       requirePasswordOf(a, password);
+      reauthOpen = true;
       const n = sessions.filter((x) => !x.current).length;
       sessions = sessions.filter((x) => x.current);
       record("sessions_revoked");
@@ -549,6 +564,7 @@ function installIpcMock(init) {
     list_api_clients: () => (signedIn(), { clients: structuredClone(sec.clients) }),
     create_api_client({ name }) {
       signedIn();
+      requireRecentPassword();
       const n = String(name ?? "").trim();
       if (!n) fail("field.required", { field: "name" });
       if (sec.clients.some((c) => c.name.toLowerCase() === n.toLowerCase())) fail("api_client.name_taken", { field: "name" });
@@ -561,6 +577,7 @@ function installIpcMock(init) {
     },
     update_api_client({ id, update }) {
       signedIn();
+      if (update.enabled != null) requireRecentPassword();
       const c = findClient(id);
       if (update.name != null) c.name = update.name;
       if (update.enabled != null) c.enabled = update.enabled;
@@ -570,6 +587,7 @@ function installIpcMock(init) {
     },
     regenerate_api_client_secret({ id }) {
       signedIn();
+      requireRecentPassword();
       const c = findClient(id);
       sec.seq += 1;
       c.secret_created_at = iso();
@@ -579,6 +597,7 @@ function installIpcMock(init) {
     },
     delete_api_client({ id }) {
       signedIn();
+      requireRecentPassword();
       findClient(id);
       sec.clients = sec.clients.filter((c) => c.id !== id);
       record("api_client_deleted");
@@ -779,6 +798,19 @@ function installIpcMock(init) {
         settings = { ...args.settings, server_url: checked.url };
         return structuredClone(settings);
       }
+      case "change_server": {
+        if (saveError) throw { ...saveError };
+        const checked = validateUrl(args.serverUrl);
+        if (checked.code) throw { code: checked.code, message: `internal detail for ${checked.code}` };
+        if (unreachable.has(checked.url)) throw { code: "settings.server_unreachable", message: "internal detail: connect refused" };
+        settings = { ...settings, server_url: checked.url };
+        // Signed out of the old server (the Rust side queues the revoke when needed).
+        if (session) {
+          session = null;
+          emit("account-changed", null);
+        }
+        return structuredClone(settings);
+      }
       case "connection_state":
         return structuredClone(connection);
       case "check_connection":
@@ -939,6 +971,8 @@ export async function openApp(browser, baseUrl, options = {}) {
     connection = onlineState(),
     checkResult,
     saveError,
+    unreachable = [],
+    reauthRequired = false,
     accounts = [ANNA],
     session = null,
     restoreError = null,
@@ -972,6 +1006,8 @@ export async function openApp(browser, baseUrl, options = {}) {
     connection,
     checkResult,
     saveError,
+    unreachable,
+    reauthRequired,
     accounts,
     session,
     restoreError,

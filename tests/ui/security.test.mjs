@@ -124,3 +124,28 @@ describe("security center", () => {
     });
   });
 });
+
+describe("re-authentication", () => {
+  it("asks for the password when the server wants it, then removes the session", async () => {
+    await withApp({ ...signedIn, hash: "#/account/sessions", reauthRequired: true }, async ({ page }) => {
+      await page.waitForSelector(tid("sessions-list"));
+      assert.equal(await count(page, tid("session-row")), 4);
+      await page.locator(tid("session-remove")).first().click();
+      await page.waitForSelector(tid("remove-session-dialog"));
+      await page.click(`${tid("remove-session-dialog")} ${tid("confirm-submit")}`);
+      await page.waitForSelector(tid("reauth-dialog"));
+      await waitText(page, `${tid("reauth-dialog")} h2`, "Confirm your password");
+      await page.fill(`${tid("reauth-dialog")} ${tid("confirm-password")}`, "wrong");
+      await page.click(`${tid("reauth-dialog")} ${tid("confirm-submit")}`);
+      await waitAttr(page, tid("confirm-password-error"), "data-code", "auth.password_incorrect");
+      await screenshot(page, "reauth-dialog-en-light");
+      await page.fill(`${tid("reauth-dialog")} ${tid("confirm-password")}`, ANNA.password);
+      await page.click(`${tid("reauth-dialog")} ${tid("confirm-submit")}`);
+      await page.waitForFunction((sel) => document.querySelectorAll(sel).length === 3, tid("session-row"));
+      assert.equal(await count(page, tid("reauth-dialog")), 0);
+      const calls = await page.evaluate(() => window.__TEST_IPC__.calls.map((c) => c.cmd));
+      assert.equal(calls.filter((c) => c === "revoke_session").length, 2, "tried again once");
+      assert.equal(calls.filter((c) => c === "reauthenticate").length, 2);
+    });
+  });
+});

@@ -17,6 +17,7 @@ pub mod paths {
     pub const SIGN_IN: &str = "/api/auth/signin";
     pub const REFRESH: &str = "/api/auth/refresh";
     pub const SIGN_OUT: &str = "/api/auth/signout";
+    pub const REAUTHENTICATE: &str = "/api/auth/reauthenticate";
     pub const UNLOCK: &str = "/api/auth/unlock";
     pub const RESEND_UNLOCK: &str = "/api/auth/unlock/resend";
     pub const FORGOT_PASSWORD: &str = "/api/auth/password/forgot";
@@ -262,6 +263,14 @@ wire! {
         /// End every other session at once.
         #[serde(default)]
         pub sign_out_others: bool,
+    }
+}
+
+wire! {
+    /// The answer to `POST /api/auth/reauthenticate`: sensitive changes are allowed in this
+    /// session until then (RFC 3339).
+    pub struct Reauthenticated {
+        pub reauthenticated_until: String,
     }
 }
 

@@ -187,6 +187,16 @@ pub enum ErrorCode {
     /// The file could not be saved.
     #[serde(rename = "file.save_failed")]
     FileSaveFailed,
+    /// Confirm your password to continue (a sensitive change needs the password within the
+    /// last 10 minutes).
+    #[serde(rename = "auth.reauth_required")]
+    ReauthRequired,
+    /// The server at this address did not answer.
+    #[serde(rename = "settings.server_unreachable")]
+    ServerUnreachable,
+    /// This address does not belong to an XWMS server.
+    #[serde(rename = "settings.not_xwms_server")]
+    NotXwmsServer,
     /// A code this client version does not know.
     #[serde(other, rename = "unknown")]
     Unknown,
@@ -255,6 +265,9 @@ impl ErrorCode {
         ErrorCode::ApiClientDisabled,
         ErrorCode::RealtimeTooManySockets,
         ErrorCode::FileSaveFailed,
+        ErrorCode::ReauthRequired,
+        ErrorCode::ServerUnreachable,
+        ErrorCode::NotXwmsServer,
         ErrorCode::Unknown,
     ];
 
@@ -321,6 +334,9 @@ impl ErrorCode {
             ErrorCode::ApiClientDisabled => "api_client.disabled",
             ErrorCode::RealtimeTooManySockets => "realtime.too_many_sockets",
             ErrorCode::FileSaveFailed => "file.save_failed",
+            ErrorCode::ReauthRequired => "auth.reauth_required",
+            ErrorCode::ServerUnreachable => "settings.server_unreachable",
+            ErrorCode::NotXwmsServer => "settings.not_xwms_server",
             ErrorCode::Unknown => "unknown",
         }
     }
@@ -388,6 +404,9 @@ impl ErrorCode {
             ErrorCode::ApiClientDisabled => "This API client is disabled.",
             ErrorCode::RealtimeTooManySockets => "Too many live connections for this session. Close another window of the app and try again.",
             ErrorCode::FileSaveFailed => "The file could not be saved.",
+            ErrorCode::ReauthRequired => "Confirm your password to continue.",
+            ErrorCode::ServerUnreachable => "The server at this address did not answer. Check the address and try again.",
+            ErrorCode::NotXwmsServer => "This address does not belong to an XWMS server.",
             ErrorCode::Unknown => "Something went wrong.",
         }
     }
@@ -443,6 +462,9 @@ impl ErrorCode {
             ErrorCode::ApiClientLimit => 409,
             ErrorCode::ApiClientDisabled => 403,
             ErrorCode::RealtimeTooManySockets => 429,
+            ErrorCode::ReauthRequired => 403,
+            ErrorCode::ServerUnreachable => 400,
+            ErrorCode::NotXwmsServer => 400,
             ErrorCode::Unavailable => 503,
             _ => 500,
         }

@@ -127,12 +127,17 @@ enum SessionsCommand {
         #[arg(long)]
         json: bool,
     },
-    /// End one other session by its id (from `xwms sessions list --json`).
+    /// End one other session by its id (from `xwms sessions list --json`). Asks for your
+    /// password when it was not given in the last 10 minutes.
     Revoke {
         id: String,
         /// Server URL (default: XWMS_SERVER_URL, else the app's saved server).
         #[arg(long, env = "XWMS_SERVER_URL", value_name = "URL")]
         server: Option<String>,
+        /// Read the password (if the server asks for it) from the first line of standard input
+        /// instead of asking.
+        #[arg(long)]
+        password_stdin: bool,
     },
     /// End every session but this one (asks for your password).
     RevokeOthers {
@@ -212,10 +217,14 @@ fn main() -> ExitCode {
                 password_stdin,
             } => {
                 let account = account(&server_of(server), &data_dir, &settings)?;
+                // Sign-outs that could not reach their server before go out now.
+                let _ = account.send_pending_sign_outs().await;
                 login(&account, email, password_stdin, lang).await
             }
             Command::Logout { server } => {
                 let account = account(&server_of(server), &data_dir, &settings)?;
+                // Sign-outs that could not reach their server before go out now.
+                let _ = account.send_pending_sign_outs().await;
                 account.sign_out().await?;
                 println!("{}", i18n::account_labels(lang).signed_out);
                 Ok(())
@@ -226,6 +235,8 @@ fn main() -> ExitCode {
             }
             Command::Whoami { server, json } => {
                 let account = account(&server_of(server), &data_dir, &settings)?;
+                // Sign-outs that could not reach their server before go out now.
+                let _ = account.send_pending_sign_outs().await;
                 whoami(&account, json, lang).await
             }
             Command::Sessions { command } => {
@@ -235,6 +246,8 @@ fn main() -> ExitCode {
                     | SessionsCommand::RevokeOthers { server, .. } => server.clone(),
                 };
                 let account = account(&server_of(server), &data_dir, &settings)?;
+                // Sign-outs that could not reach their server before go out now.
+                let _ = account.send_pending_sign_outs().await;
                 sessions(&account, command, lang).await
             }
         }
@@ -512,8 +525,26 @@ async fn sessions(
                 print!("{}", sessions_table(&list.sessions, &user.timezone, lang));
             }
         }
-        SessionsCommand::Revoke { id, .. } => {
-            account.revoke_session(&id).await?;
+        SessionsCommand::Revoke {
+            id, password_stdin, ..
+        } => {
+            match account.revoke_session(&id).await {
+                // The server wants the password again (not given in the last 10 minutes):
+                // confirm it, then try once more.
+                Err(e) if e.code == ErrorCode::ReauthRequired => {
+                    let password = if password_stdin {
+                        stdin_secret()?
+                    } else {
+                        prompt_secret(labels.password_prompt)?
+                    };
+                    if password.expose().is_empty() {
+                        return Err(CoreError::new(ErrorCode::FieldRequired).into());
+                    }
+                    account.reauthenticate(password).await?;
+                    account.revoke_session(&id).await?;
+                }
+                other => other?,
+            }
             println!("{}", labels.revoked);
         }
         SessionsCommand::RevokeOthers { password_stdin, .. } => {

@@ -1099,3 +1099,86 @@ fn sessions_list_revoke_and_revoke_others_through_the_os_keychain() {
     assert_eq!(list["sessions"].as_array().unwrap().len(), 1);
     ok(xwms().args(["logout"]).output().unwrap());
 }
+
+#[test]
+#[ignore = "needs an unlocked Secret Service; run by scripts/test.sh"]
+fn sessions_revoke_asks_for_the_password_outside_the_reauthentication_window() {
+    use xwms_server::testing::Clock;
+    let clock = xwms_server::testing::ManualClock::new(SystemClock.now());
+    let server = TestServer::start_with(TestServerOptions {
+        demo: false,
+        clock: Arc::new(clock.clone()),
+        ..TestServerOptions::default()
+    });
+    let server = AccountsServer {
+        url: format!("{}/", server.url()),
+        server,
+    };
+    let (email, password) = ("cas.sudo@example.com", "Windmill-Road-19");
+    server.verified_account(email, password);
+    let dir = tempfile::tempdir().unwrap();
+    let xwms = || {
+        let mut cmd = xwms(dir.path());
+        cmd.env("XWMS_SERVER_URL", &server.url);
+        cmd
+    };
+    let out = xwms()
+        .args(["login", "--email", email, "--password-stdin"])
+        .write_stdin(format!("{password}\n"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let office = server.other_session(email, password, "office-pc");
+    let list = json_of(
+        &xwms()
+            .args(["sessions", "list", "--json"])
+            .output()
+            .unwrap(),
+    );
+    let office_id = list["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["device_name"] == "office-pc")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // Eleven minutes after signing in: the password again. A wrong one ends nothing.
+    clock.advance_secs(11 * 60);
+    let out = xwms()
+        .args(["sessions", "revoke", &office_id, "--password-stdin"])
+        .write_stdin("Wrong-Password-1\n")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("[auth.password_incorrect]"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(server.refusal(&office), None, "still signed in");
+    let out = xwms()
+        .args(["sessions", "revoke", &office_id, "--password-stdin"])
+        .write_stdin(format!("{password}\n"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "The session was ended."
+    );
+    assert_eq!(
+        server.refusal(&office).as_deref(),
+        Some("auth.session_revoked")
+    );
+}

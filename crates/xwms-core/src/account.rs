@@ -15,9 +15,14 @@
 //! - When the server says the session is over (revoked, expired, or a re-used refresh token),
 //!   the keychain entry is removed and [`AccountEvent::SessionEnded`] tells the app why, so it
 //!   can return to sign-in with a clear message.
-//! - While signed in, [`AccountSession::run_realtime`] (a task the app spawns once) holds the
-//!   realtime channel open: a session revoked elsewhere ends here at once, without a poll, and
-//!   new-sign-in alerts and security changes arrive as [`AccountEvent`]s.
+//! - While signed in, [`AccountSession::run_realtime`] (one task, started by
+//!   [`crate::client::Client::start`]; a second returns at once) holds the realtime channel
+//!   open: a session revoked elsewhere ends here at once, without a poll, and new-sign-in
+//!   alerts and security changes arrive as [`AccountEvent`]s.
+//! - Signing out is local at once and always reaches the server: offline, the revoke waits in
+//!   a distinct keychain entry and is sent when the server answers (`account/sign_out.rs`).
+//! - Sensitive changes answer `auth.reauth_required` outside the server's 10-minute
+//!   re-authentication window: [`AccountSession::reauthenticate`] reopens it.
 //! - The security center (2FA, sessions, the timeline, API clients) is in `account/security.rs`;
 //!   a second-factor challenge stays in this struct and never crosses IPC.
 
@@ -185,6 +190,14 @@ pub struct AccountSession {
     session_changes: watch::Sender<u64>,
     /// Whether the realtime channel is open (after the server's `ready`).
     realtime: watch::Sender<bool>,
+    /// Whether a realtime task runs (only one may).
+    realtime_task: std::sync::atomic::AtomicBool,
+    /// Serialises sending queued sign-outs (`account/sign_out.rs`).
+    outbox: tokio::sync::Mutex<()>,
+    /// Wakes the sign-out outbox after a sign-out was queued.
+    outbox_nudge: tokio::sync::Notify,
+    /// Whether sign-outs may wait in the queue (true until the queue was first read).
+    sign_outs_waiting: std::sync::atomic::AtomicBool,
     now: Now,
 }
 
@@ -219,6 +232,10 @@ impl AccountSession {
             events,
             session_changes: watch::Sender::new(0),
             realtime: watch::Sender::new(false),
+            realtime_task: std::sync::atomic::AtomicBool::new(false),
+            outbox: tokio::sync::Mutex::new(()),
+            outbox_nudge: tokio::sync::Notify::new(),
+            sign_outs_waiting: std::sync::atomic::AtomicBool::new(true),
             now: Arc::new(OffsetDateTime::now_utc),
         })
     }
@@ -276,18 +293,23 @@ impl AccountSession {
         &self.identity.keychain_service
     }
 
-    /// Points the session at another server. The session with the old server stays in the
-    /// keychain (entries are per server) but is no longer used; the app is signed out until
-    /// [`AccountSession::restore_session`] or a sign-in.
+    /// Points the session at another server. A session held with the old one is signed out
+    /// there (queued until that server answers, see `account/sign_out.rs`); the app is signed
+    /// out until a sign-in with the new server (or a session saved for it earlier is restored).
     pub async fn set_server(&self, server_url: &str) -> Result<(), CoreError> {
         let api = ApiClient::new(server_url, &self.identity.app)?;
         let mut guard = self.session.lock().await;
+        let old_server = self.server_url();
+        let old_account = self.keychain_account();
         *self.api.write().expect("api lock") = api;
-        let had_session = guard.take().is_some();
+        let previous = guard.take();
         drop(guard);
         self.session_changed();
-        if had_session {
+        if let Some(live) = previous {
             self.emit(AccountEvent::AccountChanged(None));
+            if let Err(e) = self.end_on_server(&old_server, &old_account, live).await {
+                tracing::warn!(code = %e.code, "could not queue the sign-out of the old server");
+            }
         }
         Ok(())
     }
@@ -850,31 +872,24 @@ impl AccountSession {
         .await
     }
 
-    /// Signs out: the server revokes the session, then it is forgotten here and in the
-    /// keychain. When the server cannot be reached the session is still forgotten locally
-    /// (its tokens are gone from this device; the server ends it when it expires) and the
-    /// network error is returned so the person knows.
+    /// Signs out. At once here: the session leaves memory and its keychain entry, and
+    /// `AccountChanged(None)` tells the app. On the server: the revoke is sent now, and when
+    /// the server cannot be reached it is queued durably and sent when it answers (see
+    /// `account/sign_out.rs`), so a sign-out always ends the server's session. Errors only
+    /// when the keychain cannot hold the queued sign-out.
     pub async fn sign_out(&self) -> Result<(), CoreError> {
-        if !self.is_signed_in().await {
+        *self.challenge.lock().expect("challenge lock") = None;
+        let mut slot = self.session.lock().await;
+        let Some(live) = slot.take() else {
+            drop(slot);
             self.forget_stored().await;
             return Ok(());
-        }
-        let revoked = self
-            .authed_send::<NoData>(Method::POST, paths::SIGN_OUT, Some(b"{}".to_vec()))
-            .await;
-        let had_session = self.session.lock().await.take().is_some();
-        self.forget_stored().await;
-        *self.challenge.lock().expect("challenge lock") = None;
+        };
+        drop(slot);
         self.session_changed();
-        if had_session {
-            self.emit(AccountEvent::AccountChanged(None));
-        }
-        match revoked {
-            Ok(_) => Ok(()),
-            // Already over on the server: signed out either way.
-            Err(e) if ends_session(&e) => Ok(()),
-            Err(e) => Err(e),
-        }
+        self.emit(AccountEvent::AccountChanged(None));
+        let (server, account) = (self.server_url(), self.keychain_account());
+        self.end_on_server(&server, &account, live).await
     }
 }
 
@@ -930,6 +945,9 @@ pub fn installation_id(data_dir: &Path) -> String {
 
 mod realtime;
 mod security;
+mod sign_out;
+
+pub use sign_out::SIGN_OUT_RETRY;
 
 #[cfg(test)]
 mod tests;

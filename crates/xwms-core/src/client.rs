@@ -3,15 +3,20 @@
 //! around these methods.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use crate::account::{AccountSession, AppIdentity};
+use tokio::sync::broadcast;
+use tokio::task::JoinHandle;
+
+use crate::account::{AccountEvent, AccountSession, AppIdentity};
 use crate::connection::{ConnectionMonitor, ConnectionState, PollPolicy};
-use crate::help::HelpCache;
+use crate::help::{HelpCache, HelpStatus, HelpSyncer};
 use crate::i18n::Lang;
 use crate::settings::{validate_server_url, Language, Settings, SettingsStore};
 use crate::token_store::{SecretStore, TokenStore, DEFAULT_SERVICE};
 use crate::CoreError;
+use xwms_api::ErrorCode;
 
 pub struct Client {
     store: SettingsStore,
@@ -19,6 +24,23 @@ pub struct Client {
     connection: Arc<ConnectionMonitor>,
     account: Arc<AccountSession>,
     help: Arc<HelpCache>,
+    product: String,
+    /// Everything the background work reports, as one stream ([`Client::start`]).
+    events: broadcast::Sender<ClientEvent>,
+    started: AtomicBool,
+    tasks: Mutex<Vec<JoinHandle<()>>>,
+}
+
+/// What the client's background work reports (see [`Client::start`]): the shell forwards
+/// each to the UI (and shows a notification for a new sign-in).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ClientEvent {
+    /// The server went online or offline, or its facts changed.
+    Connection(ConnectionState),
+    /// The session or account changed, an alert or a security change arrived.
+    Account(AccountEvent),
+    /// The offline help changed.
+    Help(HelpStatus),
 }
 
 /// The language code (`en`, `nl`, `fr`) the server writes a person's mail in.
@@ -29,6 +51,14 @@ pub fn mail_language(language: Language) -> String {
         Lang::Fr => "fr",
     }
     .to_string()
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        for task in self.tasks.lock().expect("tasks lock").drain(..) {
+            task.abort();
+        }
+    }
 }
 
 impl Client {
@@ -83,17 +113,87 @@ impl Client {
         )?;
         account.set_language(Some(mail_language(settings.language)));
         let help = Arc::new(HelpCache::open(data_dir)?);
+        let (events, _) = broadcast::channel(64);
         Ok(Self {
             store,
             settings: Mutex::new(settings),
             connection,
             account: Arc::new(account),
             help,
+            product: product.to_string(),
+            events,
+            started: AtomicBool::new(false),
+            tasks: Mutex::new(Vec::new()),
         })
     }
 
-    /// The person's account with the current server. Shared, so the app can spawn its
-    /// realtime channel: `spawn(Arc::clone(client.account()).run_realtime())`.
+    /// Starts the client's background work, once, on the current tokio runtime (see
+    /// [`Client::start_on`]).
+    pub fn start(&self) -> broadcast::Receiver<ClientEvent> {
+        self.start_on(&tokio::runtime::Handle::current())
+    }
+
+    /// Starts the client's background work on `runtime`, once: the connection monitor, the
+    /// realtime channel, the help sync (with its feedback outbox) and the sign-out outbox, and
+    /// returns the one stream of what they report. Idempotent: a second call starts nothing
+    /// and only subscribes (two realtime tasks would deliver every alert twice). The tasks
+    /// stop when the client is dropped.
+    pub fn start_on(&self, runtime: &tokio::runtime::Handle) -> broadcast::Receiver<ClientEvent> {
+        let receiver = self.events.subscribe();
+        if self.started.swap(true, Ordering::SeqCst) {
+            return receiver;
+        }
+        let mut tasks = self.tasks.lock().expect("tasks lock");
+        tasks.push(runtime.spawn(Arc::clone(&self.connection).run()));
+        tasks.push(runtime.spawn(Arc::clone(&self.account).run_realtime()));
+        tasks.push(runtime.spawn(HelpSyncer::run(
+            Arc::clone(&self.help),
+            self.connection.subscribe(),
+            self.product.clone(),
+        )));
+        tasks
+            .push(runtime.spawn(
+                Arc::clone(&self.account).run_sign_out_outbox(Arc::clone(&self.connection)),
+            ));
+        // One stream out of the three sources.
+        let (events, mut changes) = (self.events.clone(), self.connection.subscribe());
+        tasks.push(runtime.spawn(async move {
+            while changes.changed().await.is_ok() {
+                let state = changes.borrow_and_update().clone();
+                let _ = events.send(ClientEvent::Connection(state));
+            }
+        }));
+        let (events, mut account) = (self.events.clone(), self.account.subscribe());
+        tasks.push(runtime.spawn(async move {
+            use broadcast::error::RecvError;
+            loop {
+                match account.recv().await {
+                    Ok(event) => {
+                        let _ = events.send(ClientEvent::Account(event));
+                    }
+                    Err(RecvError::Lagged(n)) => tracing::warn!("{n} account events dropped"),
+                    Err(RecvError::Closed) => break,
+                }
+            }
+        }));
+        let (events, mut help) = (self.events.clone(), self.help.subscribe());
+        tasks.push(runtime.spawn(async move {
+            use broadcast::error::RecvError;
+            loop {
+                match help.recv().await {
+                    Ok(status) => {
+                        let _ = events.send(ClientEvent::Help(status));
+                    }
+                    Err(RecvError::Lagged(_)) => {}
+                    Err(RecvError::Closed) => break,
+                }
+            }
+        }));
+        receiver
+    }
+
+    /// The person's account with the current server (its background work runs from
+    /// [`Client::start`]).
     pub fn account(&self) -> &Arc<AccountSession> {
         &self.account
     }
@@ -112,10 +212,18 @@ impl Client {
         self.settings.lock().expect("settings lock").clone()
     }
 
-    /// Validates and saves; on a new server URL the connection starts over against it and
-    /// the account session is signed out of the old server (its keychain entry stays for a
-    /// return). On error nothing changes, on disk or in memory.
+    /// Validates and saves. A new server URL is first checked (its `/api/info` must answer as
+    /// an XWMS server: `settings.server_unreachable` or `settings.not_xwms_server` otherwise,
+    /// and nothing changes); then the connection starts over against it and the account is
+    /// signed out of the old server (the sign-out queued until that server answers, see
+    /// [`AccountSession::sign_out`]). On error nothing changes, on disk or in memory.
     pub async fn save_settings(&self, next: &Settings) -> Result<Settings, CoreError> {
+        let current_url = self.settings().server_url;
+        if let Ok(url) = validate_server_url(&next.server_url) {
+            if url.as_str() != current_url {
+                self.check_server(url.as_str()).await?;
+            }
+        }
         let (saved, server_changed) = {
             let mut current = self.settings.lock().expect("settings lock");
             let saved = self.store.save(next)?;
@@ -134,6 +242,50 @@ impl Client {
         Ok(saved)
     }
 
+    /// Moves the app to the XWMS server at `server_url` (the other settings stay): checked,
+    /// saved, and signed out of the old server, as [`Client::save_settings`] does.
+    pub async fn change_server(&self, server_url: &str) -> Result<Settings, CoreError> {
+        let next = Settings {
+            server_url: server_url.to_string(),
+            ..self.settings()
+        };
+        self.save_settings(&next).await
+    }
+
+    /// Whether `server_url` is an XWMS server that answers: its facts from `/api/info`, or
+    /// `settings.invalid_url` (and the other URL codes), `settings.server_unreachable` (no
+    /// answer), `settings.not_xwms_server` (an answer that is not XWMS's `/api/info`).
+    pub async fn check_server(
+        &self,
+        server_url: &str,
+    ) -> Result<crate::connection::ServerSummary, CoreError> {
+        let url = validate_server_url(server_url)?;
+        let policy = PollPolicy::default();
+        let api = crate::api_client::ApiClient::with_options(
+            url.as_str(),
+            &self.product,
+            crate::api_client::Timeouts {
+                connect: policy.timeout,
+                request: policy.timeout,
+            },
+            crate::api_client::RetryPolicy::none(),
+        )?;
+        match api.info().await {
+            Ok(info) => Ok(info.into()),
+            Err(e) => {
+                let code = match e.code {
+                    ErrorCode::Offline
+                    | ErrorCode::Timeout
+                    | ErrorCode::Unavailable
+                    | ErrorCode::Internal => ErrorCode::ServerUnreachable,
+                    _ => ErrorCode::NotXwmsServer,
+                };
+                let detail = format!("{}: {}", e.code, e.detail.unwrap_or(e.message));
+                Err(CoreError::new(code).with_detail(detail))
+            }
+        }
+    }
+
     pub fn connection(&self) -> &Arc<ConnectionMonitor> {
         &self.connection
     }
@@ -150,7 +302,6 @@ impl Client {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::connection::ConnectionStatus;
     use crate::settings::Theme;
     use xwms_api::ErrorCode;
 
@@ -190,7 +341,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn bad_url_changes_nothing_and_new_url_resets_connection() {
+    async fn a_bad_or_unreachable_url_changes_nothing() {
         let dir = tempfile::tempdir().unwrap();
         let c = open(dir.path(), None);
         let before = c.settings();
@@ -209,20 +360,212 @@ mod tests {
             Settings::default()
         );
 
-        let saved = c
+        // An address where nothing answers is refused, and nothing changes.
+        let err = c
             .save_settings(&Settings {
                 server_url: "http://127.0.0.1:1".into(),
                 language: Language::Nl,
                 theme: Theme::Light,
             })
             .await
+            .unwrap_err();
+        assert_eq!(err.code, ErrorCode::ServerUnreachable);
+        assert_eq!(c.settings(), before);
+        assert_eq!(c.connection_state().server_url, before.server_url);
+    }
+}
+
+/// The client's background work against the real server in-process on loopback.
+#[cfg(test)]
+mod started {
+    use std::time::Duration;
+
+    use xwms_server::testing::{TestServer, ANNA};
+
+    use super::*;
+    use crate::account::SignInOutcome;
+    use crate::secret::Secret;
+    use crate::token_store::MemoryStore;
+
+    fn identity() -> AppIdentity {
+        AppIdentity {
+            app: "xwms-core-test".into(),
+            keychain_service: "nl.xwms.test".into(),
+        }
+    }
+
+    /// The next `NewSignIn` on `events`, within 10 s; every other event is skipped.
+    async fn next_alert(
+        events: &mut broadcast::Receiver<ClientEvent>,
+    ) -> xwms_api::security::SecurityEventInfo {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            match tokio::time::timeout_at(deadline, events.recv()).await {
+                Err(_) => panic!("no NewSignIn within 10 s"),
+                Ok(Ok(ClientEvent::Account(AccountEvent::NewSignIn(event)))) => return event,
+                Ok(Ok(_)) | Ok(Err(broadcast::error::RecvError::Lagged(_))) => {}
+                Ok(Err(broadcast::error::RecvError::Closed)) => panic!("stream closed"),
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn started_twice_the_client_delivers_each_alert_once() {
+        let server = tokio::task::spawn_blocking(TestServer::start)
+            .await
             .unwrap();
-        assert_eq!(c.connection_state().server_url, saved.server_url);
-        assert!(c
+        let url = format!("{}/", server.url());
+        let dir = tempfile::tempdir().unwrap();
+        let client = Client::open_with_store(
+            dir.path(),
+            "test",
+            Some(&url),
+            Arc::new(MemoryStore::default()),
+        )
+        .unwrap();
+        let mut events = client.start();
+        let mut second = client.start(); // a no-op: nothing starts twice
+        while !client.account().realtime_task_running() {
+            tokio::task::yield_now().await; // the client's own task claims the channel
+        }
+        // The shell's old mistake, a realtime task spawned by hand next to the client's: it
+        // returns at once instead of opening a second socket.
+        tokio::time::timeout(
+            Duration::from_secs(5),
+            Arc::clone(client.account()).run_realtime(),
+        )
+        .await
+        .expect("a second realtime task returns at once");
+
+        let outcome = client
             .account()
-            .keychain_account()
-            .ends_with(":http://127.0.0.1:1/"));
-        assert_eq!(c.connection_state().status, ConnectionStatus::Unknown);
-        assert_eq!(c.check_connection().await.status, ConnectionStatus::Offline);
+            .sign_in(ANNA.email, Secret::new(ANNA.password))
+            .await
+            .unwrap();
+        assert!(matches!(outcome, SignInOutcome::SignedIn { .. }));
+        let mut open = client.account().subscribe_realtime();
+        tokio::time::timeout(Duration::from_secs(10), open.wait_for(|c| *c))
+            .await
+            .expect("the channel opens")
+            .unwrap();
+
+        // Three sign-ins from new installations: three alerts, each exactly once (a duplicate
+        // of an alert would arrive before the next sign-in's alert).
+        let mut others = Vec::new();
+        let mut alerts = Vec::new();
+        for _ in 0..3 {
+            let other_dir = tempfile::tempdir().unwrap();
+            let other = AccountSession::new(
+                &url,
+                other_dir.path(),
+                identity(),
+                Arc::new(MemoryStore::default()),
+            )
+            .unwrap();
+            other
+                .sign_in(ANNA.email, Secret::new(ANNA.password))
+                .await
+                .unwrap();
+            let id = other.session_id().await.unwrap();
+            loop {
+                let alert = next_alert(&mut events).await;
+                let this_one = alert.session_id.as_deref() == Some(id.as_str());
+                alerts.push(alert.session_id.unwrap_or_default());
+                if this_one {
+                    break;
+                }
+            }
+            others.push((other, other_dir, id));
+        }
+        let ids: Vec<String> = others.iter().map(|(_, _, id)| id.clone()).collect();
+        assert_eq!(alerts, ids, "one NewSignIn per alert, in order");
+        // The second subscriber saw the same stream, not a second copy of the work.
+        let mut seen = Vec::new();
+        while let Ok(event) = second.try_recv() {
+            if let ClientEvent::Account(AccountEvent::NewSignIn(e)) = event {
+                seen.push(e.session_id.unwrap_or_default());
+            }
+        }
+        assert_eq!(seen[..2], ids[..2]);
+        drop(client);
+        drop(server);
+    }
+
+    /// A web server that is not XWMS (`/api/info` is a plain 404 page).
+    async fn not_xwms() -> String {
+        let app = axum::Router::new().route("/", axum::routing::get(|| async { "hello" }));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        format!("http://{addr}/")
+    }
+
+    #[tokio::test]
+    async fn changing_the_server_checks_it_and_signs_out_of_the_old_one() {
+        let old = tokio::task::spawn_blocking(TestServer::start)
+            .await
+            .unwrap();
+        let new = tokio::task::spawn_blocking(TestServer::start)
+            .await
+            .unwrap();
+        let (old_url, new_url) = (format!("{}/", old.url()), format!("{}/", new.url()));
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(MemoryStore::default());
+        let client =
+            Client::open_with_store(dir.path(), "test", Some(&old_url), store.clone()).unwrap();
+        let _events = client.start();
+        client
+            .account()
+            .sign_in(ANNA.email, Secret::new(ANNA.password))
+            .await
+            .unwrap();
+        let app_session = client.account().session_id().await.unwrap();
+        let other_dir = tempfile::tempdir().unwrap();
+        let other = AccountSession::new(
+            &old_url,
+            other_dir.path(),
+            identity(),
+            Arc::new(MemoryStore::default()),
+        )
+        .unwrap();
+        other
+            .sign_in(ANNA.email, Secret::new(ANNA.password))
+            .await
+            .unwrap();
+
+        // Refused, with nothing changed: an address where nothing answers, one that is not XWMS.
+        let free = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        for (url, code) in [
+            (format!("http://{free}/"), ErrorCode::ServerUnreachable),
+            (not_xwms().await, ErrorCode::NotXwmsServer),
+            ("not a url".to_string(), ErrorCode::InvalidUrl),
+        ] {
+            let err = client.change_server(&url).await.unwrap_err();
+            assert_eq!(err.code, code, "{url}");
+            assert_eq!(client.settings().server_url, old_url);
+            assert_eq!(
+                client.account().session_id().await,
+                Some(app_session.clone())
+            );
+        }
+        assert_eq!(
+            client.check_server(&new_url).await.unwrap().name,
+            "XWMS Test"
+        );
+
+        // A real XWMS server: saved, signed out here, and the old server's session ended.
+        let saved = client.change_server(&new_url).await.unwrap();
+        assert_eq!(saved.server_url, new_url);
+        assert_eq!(client.connection_state().server_url, new_url);
+        assert!(!client.account().is_signed_in().await);
+        let listed = other.sessions().await.unwrap().sessions;
+        assert!(
+            listed.iter().all(|s| s.id != app_session),
+            "the old server's session is revoked"
+        );
+        assert_eq!(store.len(), 0, "no session or queued sign-out left behind");
     }
 }

@@ -180,6 +180,12 @@ impl ConnectionMonitor {
         Ok(())
     }
 
+    /// Asks the running monitor to check at once (something else just failed to reach the
+    /// server), with the fast retries of a fresh failure.
+    pub fn recheck(&self) {
+        self.wake.notify_one();
+    }
+
     /// Checks the server now and returns the new state.
     pub async fn check_now(&self) -> ConnectionState {
         let client = self.client.read().expect("client lock").clone();

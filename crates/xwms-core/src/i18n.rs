@@ -346,6 +346,9 @@ pub fn error_message(code: &ErrorCode, lang: Lang) -> &'static str {
             C::ApiClientDisabled => "Deze API-client is uitgeschakeld.",
             C::RealtimeTooManySockets => "Te veel live verbindingen voor deze sessie. Sluit een ander venster van de app en probeer het opnieuw.",
             C::FileSaveFailed => "Het bestand kon niet worden opgeslagen.",
+            C::ReauthRequired => "Bevestig je wachtwoord om verder te gaan.",
+            C::ServerUnreachable => "De server op dit adres reageert niet. Controleer het adres en probeer het opnieuw.",
+            C::NotXwmsServer => "Dit adres hoort niet bij een XWMS-server.",
             C::Unknown => "Er ging iets mis.",
         },
         Lang::Fr => match code {
@@ -413,6 +416,9 @@ pub fn error_message(code: &ErrorCode, lang: Lang) -> &'static str {
             C::ApiClientDisabled => "Ce client API est désactivé.",
             C::RealtimeTooManySockets => "Trop de connexions en direct pour cette session. Fermez une autre fenêtre de l'application et réessayez.",
             C::FileSaveFailed => "Le fichier n'a pas pu être enregistré.",
+            C::ReauthRequired => "Confirmez votre mot de passe pour continuer.",
+            C::ServerUnreachable => "Le serveur à cette adresse ne répond pas. Vérifiez l'adresse et réessayez.",
+            C::NotXwmsServer => "Cette adresse n'est pas celle d'un serveur XWMS.",
             C::Unknown => "Un problème est survenu.",
         },
     }

@@ -80,6 +80,14 @@ pub const MIGRATIONS: &[Migration] = &[
           ) STRICT;
           CREATE INDEX rate_events_by_key ON rate_events (scope, key, at);",
     },
+    Migration {
+        version: 10,
+        name: "session_reauthentication",
+        // When the session's owner last proved the password (sign-in, re-authentication, or a
+        // right password in a request that takes one): sensitive changes need it within
+        // `policy::REAUTH.window`. Sessions from before have none (they must re-authenticate).
+        sql: "ALTER TABLE sessions ADD COLUMN reauthenticated_at INTEGER;",
+    },
 ];
 
 /// Migration 5: sign-in defences that hold under concurrency and abuse (issue 9).

@@ -14,6 +14,12 @@ export const commands = {
 	 *  A new server URL signs the app out of the old server.
 	 */
 	saveSettings: (settings: Settings) => typedError<Settings, ErrorBody>(__TAURI_INVOKE("save_settings", { settings })),
+	/**
+	 *  Moves the app to another XWMS server: its `/api/info` is checked first
+	 *  (`settings.server_unreachable`, `settings.not_xwms_server`), then the app signs out of the
+	 *  old server (queued until it answers) and saves the new address.
+	 */
+	changeServer: (serverUrl: string) => typedError<Settings, ErrorBody>(__TAURI_INVOKE("change_server", { serverUrl })),
 	/**  The connection as last checked. */
 	connectionState: () => __TAURI_INVOKE<ConnectionState>("connection_state"),
 	/**  Checks the server now. */
@@ -93,6 +99,11 @@ export const commands = {
 	revokeSession: (id: string) => typedError<null, ErrorBody>(__TAURI_INVOKE("revoke_session", { id })),
 	/**  Removes every session but this one (password re-entered). */
 	revokeOtherSessions: (password: string) => typedError<SessionsRevoked, ErrorBody>(__TAURI_INVOKE("revoke_other_sessions", { password })),
+	/**
+	 *  Confirms the password for the next 10 minutes of sensitive changes (after
+	 *  `auth.reauth_required`).
+	 */
+	reauthenticate: (password: string) => typedError<Reauthenticated, ErrorBody>(__TAURI_INVOKE("reauthenticate", { password })),
 	/**  The person's API clients. */
 	listApiClients: () => typedError<ApiClientList, ErrorBody>(__TAURI_INVOKE("list_api_clients")),
 	/**  A new API client; its secret is in the answer and never again. */
@@ -325,6 +336,14 @@ export type ProfileUpdate = {
 	timezone?: string | null,
 	region?: string | null,
 	language?: string | null,
+};
+
+/**
+ *  The answer to `POST /api/auth/reauthenticate`: sensitive changes are allowed in this
+ *  session until then (RFC 3339).
+ */
+export type Reauthenticated = {
+	reauthenticated_until: string,
 };
 
 /**  A new set of recovery codes: shown once, each works once, a new set voids the old one. */

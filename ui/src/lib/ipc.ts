@@ -31,6 +31,7 @@ import type {
   SecurityEventPage,
   SecurityOverview,
   SessionList,
+  Reauthenticated,
   SessionsRevoked,
   Settings,
   SignInOutcome,
@@ -69,6 +70,7 @@ export type {
   ServerSummary,
   SessionInfo,
   SessionList,
+  Reauthenticated,
   SessionsRevoked,
   Settings,
   SignInOutcome,
@@ -150,6 +152,11 @@ export function getSettings(): Promise<Result<Settings>> {
 
 export function saveSettings(settings: Settings): Promise<Result<Settings>> {
   return settle<Settings>(() => commands.saveSettings(settings));
+}
+
+/** Moves the app to another XWMS server (checked first; signs out of the old one). */
+export function changeServer(serverUrl: string): Promise<Result<Settings>> {
+  return settle<Settings>(() => commands.changeServer(serverUrl));
 }
 
 export function connectionState(): Promise<Result<ConnectionState>> {
@@ -302,6 +309,11 @@ export function listSessions(): Promise<Result<SessionList>> {
 
 export function revokeSession(id: string): Promise<Result<null>> {
   return settle<null>(() => commands.revokeSession(id));
+}
+
+/** Confirms the password for the next 10 minutes of sensitive changes. */
+export function reauthenticate(password: string): Promise<Result<Reauthenticated>> {
+  return settle<Reauthenticated>(() => commands.reauthenticate(password));
 }
 
 export function revokeOtherSessions(password: string): Promise<Result<SessionsRevoked>> {

@@ -6,6 +6,7 @@ import { account } from "$lib/stores/account.svelte";
 import { flow } from "$lib/stores/auth.svelte";
 import { connection } from "$lib/stores/connection.svelte";
 import { settings } from "$lib/stores/settings.svelte";
+import { reauth } from "$lib/stores/reauth.svelte";
 import { setTheme } from "$lib/theme.svelte";
 
 export const SERVER: ServerSummary = {
@@ -94,6 +95,8 @@ export function mockBackend(handlers: Record<string, (args: Record<string, unkno
           return { ...SETTINGS };
         case "save_settings":
           return a.settings;
+        case "change_server":
+          return { ...SETTINGS, server_url: a.serverUrl };
         case "connection_state":
         case "check_connection":
           return online();
@@ -122,6 +125,7 @@ export function resetStores(): void {
   settings.current = { ...SETTINGS };
   settings.loaded = false;
   settings.loadError = null;
+  reauth.cancel();
   setLanguage("en");
   setTheme("system");
 }

@@ -1,8 +1,9 @@
 //! The realtime channel of a signed-in session: what the server pushes and what it does here.
 //!
 //! Rules:
-//! - One task per app ([`AccountSession::run_realtime`]); it idles while signed out and
-//!   connects after a sign-in, a restore or a switch to another server.
+//! - One task per app ([`AccountSession::run_realtime`], started by
+//!   [`crate::client::Client::start`]); a second one returns at once. It idles while signed
+//!   out and connects after a sign-in, a restore or a switch to another server.
 //! - It connects with the session's usable access token through the same refresh rules as
 //!   every other call (a refused token is refreshed once; refused again, the session ends).
 //! - `session_revoked` for this session ends it at once: forgotten here and in the keychain,
@@ -12,6 +13,7 @@
 //!   is back for the same session, [`AccountEvent::SecurityChanged`] is sent, since events may
 //!   have been missed in between.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use tokio::sync::watch;
@@ -22,6 +24,24 @@ use super::{AccountEvent, AccountSession};
 use crate::i18n::{self, Lang};
 use crate::realtime::{Backoff, Incoming, RealtimeSocket, PING_INTERVAL, SILENCE_LIMIT};
 use crate::CoreError;
+
+/// The one running realtime task's claim on its session; released when the task ends or is
+/// aborted (dropped with its future).
+struct RealtimeTask<'a>(&'a AtomicBool);
+
+impl<'a> RealtimeTask<'a> {
+    fn claim(flag: &'a AtomicBool) -> Option<Self> {
+        flag.compare_exchange(false, true, Ordering::SeqCst, Ordering::SeqCst)
+            .ok()
+            .map(|_| RealtimeTask(flag))
+    }
+}
+
+impl Drop for RealtimeTask<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::SeqCst);
+    }
+}
 
 /// How one connection ended.
 enum Ended {
@@ -42,7 +62,14 @@ impl AccountSession {
     }
 
     /// [`AccountSession::run_realtime`] with another wait between attempts (tests).
+    ///
+    /// Idempotent: while one realtime task runs for this session, another returns at once
+    /// (two tasks would open two sockets and deliver every alert twice).
     pub async fn run_realtime_with(self: Arc<Self>, backoff: Backoff) {
+        let Some(_running) = RealtimeTask::claim(&self.realtime_task) else {
+            tracing::debug!("realtime: a task already runs for this session");
+            return;
+        };
         let mut changes = self.session_changes.subscribe();
         let mut failures: u32 = 0;
         // The session whose channel was open before (a reconnection resumes it).
@@ -86,6 +113,11 @@ impl AccountSession {
                 }
             }
         }
+    }
+
+    /// Whether a realtime task runs for this session (at most one does).
+    pub fn realtime_task_running(&self) -> bool {
+        self.realtime_task.load(Ordering::SeqCst)
     }
 
     /// Whether the realtime channel is open now.

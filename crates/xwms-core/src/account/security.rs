@@ -6,13 +6,14 @@
 //!   session the server ended is ended here), and errors keep the server's stable codes.
 //! - The second-factor challenge stays in [`AccountSession`]; only the method and the code
 //!   come from the person. An expired challenge is forgotten (sign in again).
-//! - Changes to 2FA or to other sessions need the password again (the server checks it).
+//! - Changes to 2FA or to other sessions need the password again (the server checks it), or
+//!   within 10 minutes of the last time it was given ([`AccountSession::reauthenticate`]).
 //! - After each change made here [`AccountEvent::SecurityChanged`] is sent, so every screen
 //!   showing security state refreshes, as it does when the change comes from elsewhere over
 //!   the realtime channel.
 
 use reqwest::Method;
-use xwms_api::auth::{CodeRequest, SessionTokens, UserProfile};
+use xwms_api::auth::{CodeRequest, Reauthenticated, SessionTokens, UserProfile};
 use xwms_api::security::{
     paths, ApiClientCreate, ApiClientInfo, ApiClientList, ApiClientSecret, ApiClientUpdate,
     PasswordRequest, RecoveryCodes, SecondFactorRequest, SecurityEventInfo, SecurityEventPage,
@@ -192,6 +193,23 @@ impl AccountSession {
             paths::RECOVERY_CODES,
             Some(to_json(&request)?),
         ))
+        .await
+    }
+
+    // ----- re-authentication -----
+
+    /// Confirms the password ("sudo mode"): for the next 10 minutes this session may remove
+    /// other sessions and change 2FA or API credentials. Those calls answer
+    /// `auth.reauth_required` outside that window; the app then asks for the password, calls
+    /// this, and tries the action again. A wrong password is `auth.password_incorrect` (and
+    /// counts towards the lockout like a failed sign-in).
+    pub async fn reauthenticate(&self, password: Secret) -> Result<Reauthenticated, CoreError> {
+        let request = PasswordRequest { password };
+        self.authed_send(
+            Method::POST,
+            xwms_api::auth::paths::REAUTHENTICATE,
+            Some(to_json(&request)?),
+        )
         .await
     }
 

@@ -122,7 +122,7 @@ impl Accounts {
         if new.key == user.email_key {
             return Err(ApiError::field(ErrorCode::FieldInvalid, "new_email"));
         }
-        self.reauthenticate(&user, &req.password, client, "password")
+        self.reauthenticate_session(auth, &user, &req.password, client, "password")
             .await?;
         let address = new.address.clone();
         let ip = client.ip.clone();

@@ -163,6 +163,7 @@ impl Accounts {
         client: &ClientMeta,
     ) -> Result<ApiClientSecret, ApiError> {
         let name = name(&req.name)?;
+        self.require_recent_password(auth).await?;
         let (auth, ip) = (auth.clone(), client.ip.clone());
         self.write(move |tx, ctx| {
             let count: u32 = tx
@@ -211,6 +212,10 @@ impl Accounts {
         client: &ClientMeta,
     ) -> Result<ApiClientInfo, ApiError> {
         let new_name = req.name.as_deref().map(name).transpose()?;
+        if req.enabled.is_some() {
+            // Renaming is harmless; turning a credential on or off is not.
+            self.require_recent_password(auth).await?;
+        }
         let (auth, ip, id) = (auth.clone(), client.ip.clone(), id.to_owned());
         self.write(move |tx, ctx| {
             let Some(row) = by_id(tx, &auth.user_id, &id)? else {
@@ -248,6 +253,7 @@ impl Accounts {
         id: &str,
         client: &ClientMeta,
     ) -> Result<(), ApiError> {
+        self.require_recent_password(auth).await?;
         let (auth, ip, id) = (auth.clone(), client.ip.clone(), id.to_owned());
         self.write(move |tx, ctx| {
             let Some(row) = by_id(tx, &auth.user_id, &id)? else {
@@ -268,6 +274,7 @@ impl Accounts {
         id: &str,
         client: &ClientMeta,
     ) -> Result<ApiClientSecret, ApiError> {
+        self.require_recent_password(auth).await?;
         let (auth, ip, id) = (auth.clone(), client.ip.clone(), id.to_owned());
         self.write(move |tx, ctx| {
             if by_id(tx, &auth.user_id, &id)?.is_none() {

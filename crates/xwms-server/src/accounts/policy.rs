@@ -522,6 +522,31 @@ impl SessionPolicy {
     }
 }
 
+/// Re-authentication ("sudo mode", R13/R14): removing another session, changing email,
+/// password or 2FA, new recovery codes, and creating, rotating, disabling or deleting API
+/// credentials need the password within the last `window` in this session (at sign-in, with
+/// `POST /api/auth/reauthenticate`, or in the request itself); else `auth.reauth_required`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReauthPolicy {
+    pub window: Duration,
+}
+
+pub const REAUTH: ReauthPolicy = ReauthPolicy {
+    window: Duration::minutes(10),
+};
+
+impl ReauthPolicy {
+    /// Whether a password proved at `proved_at` still counts at `now` (never: `None`).
+    pub fn is_recent(&self, proved_at: Option<OffsetDateTime>, now: OffsetDateTime) -> bool {
+        proved_at.is_some_and(|at| at <= now && now < at + self.window)
+    }
+
+    /// Until when a password proved at `proved_at` counts.
+    pub fn until(&self, proved_at: OffsetDateTime) -> OffsetDateTime {
+        proved_at + self.window
+    }
+}
+
 /// Retrying mail the SMTP server did not take.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MailRetryPolicy {
@@ -1042,6 +1067,30 @@ mod tests {
         for (name, limit, count, after, want) in table {
             assert_eq!(limit.wait(count, oldest, T0 + secs(after)), want, "{name}");
         }
+    }
+
+    #[test]
+    fn reauth_window_table() {
+        let t0 = datetime!(2026-11-25 10:00 UTC);
+        let m = Duration::minutes;
+        let s = Duration::seconds;
+        for (proved, now, recent) in [
+            (Some(t0), t0, true),
+            (Some(t0), t0 + m(9) + s(59), true),
+            (Some(t0), t0 + m(10), false),
+            (Some(t0), t0 + m(10) + s(1), false),
+            (Some(t0), t0 + Duration::days(1), false),
+            // A time in the future (a clock moved back) never counts.
+            (Some(t0 + m(1)), t0, false),
+            (None, t0, false),
+        ] {
+            assert_eq!(
+                REAUTH.is_recent(proved, now),
+                recent,
+                "proved {proved:?}, now {now}"
+            );
+        }
+        assert_eq!(REAUTH.until(t0), t0 + m(10));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 use rusqlite::{named_params, Connection, OptionalExtension, Row};
 use serde_json::{json, Value};
 use time::OffsetDateTime;
+use xwms_api::auth::Reauthenticated;
 use xwms_api::security::{
     revoke_reason, PasswordRequest, SecurityEventInfo, SecurityEventPage, SecurityOverview,
     SessionInfo, SessionList, SessionsRevoked,
@@ -290,6 +291,8 @@ impl Accounts {
         if session_id == auth.session_id {
             return Err(ApiError::new(ErrorCode::SessionIsCurrent));
         }
+        // Without it, whoever holds any session (a newer one too) could end the others.
+        self.require_recent_password(auth).await?;
         let (auth, ip, session_id) = (auth.clone(), client.ip.clone(), session_id.to_owned());
         self.write(move |tx, ctx| {
             if !sessions::is_active_of(tx, &auth.user_id, &session_id, ctx.now)? {
@@ -317,7 +320,7 @@ impl Accounts {
         client: &ClientMeta,
     ) -> Result<SessionsRevoked, ApiError> {
         let user = self.current_user(auth).await?;
-        self.reauthenticate(&user, &req.password, client, "password")
+        self.reauthenticate_session(auth, &user, &req.password, client, "password")
             .await?;
         let (auth, ip) = (auth.clone(), client.ip.clone());
         self.write(move |tx, ctx| {
@@ -340,6 +343,54 @@ impl Accounts {
             })
         })
         .await
+    }
+
+    /// `POST /api/auth/reauthenticate`: the password of the signed-in person (under the
+    /// lockout rules; wrong: `auth.password_incorrect` on `password`) opens this session's
+    /// re-authentication window ([`super::policy::REAUTH`]).
+    pub async fn reauthenticate_now(
+        &self,
+        auth: &Authenticated,
+        req: PasswordRequest,
+        client: &ClientMeta,
+    ) -> Result<Reauthenticated, ApiError> {
+        let user = self.current_user(auth).await?;
+        let until = self
+            .reauthenticate_session(auth, &user, &req.password, client, "password")
+            .await?;
+        Ok(Reauthenticated {
+            reauthenticated_until: rfc3339(until),
+        })
+    }
+
+    /// Checks the password in a request that takes one (as [`Accounts::reauthenticate`]);
+    /// a right one also counts as re-authentication of this session. Returns until when.
+    pub(crate) async fn reauthenticate_session(
+        &self,
+        auth: &Authenticated,
+        user: &users::User,
+        password: &xwms_api::Secret,
+        client: &ClientMeta,
+        field: &'static str,
+    ) -> Result<OffsetDateTime, ApiError> {
+        self.reauthenticate(user, password, client, field).await?;
+        self.password_proved(auth).await
+    }
+
+    /// Records that this session's owner just proved the password (a request that took it
+    /// succeeded); returns until when that counts.
+    pub async fn password_proved(&self, auth: &Authenticated) -> Result<OffsetDateTime, ApiError> {
+        let id = auth.session_id.clone();
+        self.write(move |tx, ctx| sessions::mark_reauthenticated(tx, &id, ctx.now))
+            .await
+    }
+
+    /// `auth.reauth_required` unless this session proved the password within [`super::policy::REAUTH`]'s
+    /// window (removing another session, 2FA and API credential changes).
+    pub async fn require_recent_password(&self, auth: &Authenticated) -> Result<(), ApiError> {
+        let id = auth.session_id.clone();
+        self.read(move |conn, now| sessions::require_recent_password(conn, &id, now))
+            .await?
     }
 
     /// Where a session stands (for the realtime channel).

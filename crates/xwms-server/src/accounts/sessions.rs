@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 use xwms_api::auth::DeviceInfo;
 use xwms_api::ErrorCode;
 
-use super::policy::{SessionState, SessionVerdict, NETWORKS, SESSIONS};
+use super::policy::{SessionState, SessionVerdict, NETWORKS, REAUTH, SESSIONS};
 use super::ClientMeta;
 use crate::clock::{from_millis, to_millis};
 use crate::error::ApiError;
@@ -87,7 +87,8 @@ fn issue_pair(
     })
 }
 
-/// Opens a session for `user_id` and issues its first tokens.
+/// Opens a session for `user_id` and issues its first tokens. Signing in proves the password,
+/// so a new session starts re-authenticated (see [`REAUTH`]).
 pub fn open(
     conn: &Connection,
     random: &dyn Random,
@@ -99,8 +100,8 @@ pub fn open(
     let session_id = random::id(random);
     conn.prepare_cached(
         "INSERT INTO sessions (id, user_id, device_name, device_os, app, app_version, installation_id,
-                               ip, user_agent, created_at, last_active_at, network)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11)",
+                               ip, user_agent, created_at, last_active_at, network, reauthenticated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11, ?10)",
     )?
     .execute(params![
         session_id,
@@ -116,6 +117,37 @@ pub fn open(
         NETWORKS.network_of(&client.ip)
     ])?;
     issue_pair(conn, random, now, &session_id, now)
+}
+
+/// Records that the owner of `session_id` proved the password at `now`; returns until when
+/// that counts.
+pub fn mark_reauthenticated(
+    conn: &Connection,
+    session_id: &str,
+    now: OffsetDateTime,
+) -> rusqlite::Result<OffsetDateTime> {
+    conn.prepare_cached("UPDATE sessions SET reauthenticated_at = ?2 WHERE id = ?1")?
+        .execute(params![session_id, to_millis(now)])?;
+    Ok(REAUTH.until(now))
+}
+
+/// `auth.reauth_required` unless the owner of `session_id` proved the password within
+/// [`REAUTH`]'s window before `now`.
+pub fn require_recent_password(
+    conn: &Connection,
+    session_id: &str,
+    now: OffsetDateTime,
+) -> rusqlite::Result<Result<(), ApiError>> {
+    let proved: Option<i64> = conn
+        .prepare_cached("SELECT reauthenticated_at FROM sessions WHERE id = ?1")?
+        .query_row([session_id], |row| row.get(0))
+        .optional()?
+        .flatten();
+    Ok(if REAUTH.is_recent(proved.map(from_millis), now) {
+        Ok(())
+    } else {
+        Err(ApiError::new(ErrorCode::ReauthRequired))
+    })
 }
 
 /// Whether `user_id` signed in before from this app installation, and did not deny it ("Not me").

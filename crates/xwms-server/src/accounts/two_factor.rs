@@ -640,7 +640,7 @@ impl Accounts {
         if self.read(move |conn, _| is_enabled(conn, &id)).await? {
             return Err(ApiError::new(ErrorCode::TwoFactorAlreadyEnabled));
         }
-        self.reauthenticate(&user, &req.password, client, "password")
+        self.reauthenticate_session(auth, &user, &req.password, client, "password")
             .await?;
         self.write(move |tx, ctx| {
             guard::clear_budget(tx, reauth_key(&user))?;
@@ -680,6 +680,8 @@ impl Accounts {
         req: CodeRequest,
         client: &ClientMeta,
     ) -> Result<RecoveryCodes, ApiError> {
+        // No separate re-authentication check: the set-up this confirms took the password,
+        // and its pending secret lives no longer than the re-authentication window.
         let (auth, ip) = (auth.clone(), client.ip.clone());
         self.write(move |tx, ctx| {
             let row = load(tx, &auth.user_id)?;
@@ -749,7 +751,7 @@ impl Accounts {
         if !self.read(move |conn, _| is_enabled(conn, &id)).await? {
             return Err(ApiError::new(ErrorCode::TwoFactorNotEnabled));
         }
-        self.reauthenticate(&user, &req.password, client, "password")
+        self.reauthenticate_session(auth, &user, &req.password, client, "password")
             .await?;
         let (auth, ip, limit_key) = (auth.clone(), client.ip.clone(), client.limit_key());
         self.write(move |tx, ctx| {
@@ -832,7 +834,7 @@ impl Accounts {
         if !self.read(move |conn, _| is_enabled(conn, &id)).await? {
             return Err(ApiError::new(ErrorCode::TwoFactorNotEnabled));
         }
-        self.reauthenticate(&user, &req.password, client, "password")
+        self.reauthenticate_session(auth, &user, &req.password, client, "password")
             .await?;
         let (auth, ip) = (auth.clone(), client.ip.clone());
         self.write(move |tx, ctx| {

@@ -144,6 +144,8 @@ pub(super) async fn change_password(
     ApiJson(req): ApiJson<PasswordChangeRequest>,
 ) -> Result<Json<Envelope<PasswordChanged>>, ApiError> {
     let changed = state.accounts.change_password(&auth, req, &client).await?;
+    // The current password was right: that counts as re-authentication too.
+    state.accounts.password_proved(&auth).await?;
     Ok(Json(Envelope::success(
         "Your password was changed.",
         changed,

@@ -5,9 +5,11 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use xwms_api::auth::{
-    CodeSent, EmailCodeRequest, EmailRequest, RecoveryFiled, RecoveryRequest, RefreshRequest,
-    ResetPasswordRequest, SessionTokens, SignInRequest, SignInResponse, SignUpRequest,
+    CodeSent, EmailCodeRequest, EmailRequest, Reauthenticated, RecoveryFiled, RecoveryRequest,
+    RefreshRequest, ResetPasswordRequest, SessionTokens, SignInRequest, SignInResponse,
+    SignUpRequest,
 };
+use xwms_api::security::PasswordRequest;
 use xwms_api::Envelope;
 
 use crate::accounts::{Authenticated, ClientMeta};
@@ -177,6 +179,39 @@ pub(super) async fn sign_out(
 ) -> Result<Json<Envelope<()>>, ApiError> {
     state.accounts.sign_out(&auth, &client).await?;
     Ok(done("Signed out."))
+}
+
+/// Confirm the password ("sudo mode"): for the next 10 minutes this session may remove other
+/// sessions and change email, password, two-step verification, recovery codes and API
+/// credentials. Signing in counts too, as does a right password in a request that takes one.
+/// Those changes answer `auth.reauth_required` (403) outside the window. A wrong password counts
+/// as a failed sign-in (the same throttle and lockout).
+#[utoipa::path(
+    post,
+    path = "/api/auth/reauthenticate",
+    tag = "auth",
+    security(("bearer" = [])),
+    request_body = PasswordRequest,
+    responses(
+        (status = 200, description = "Confirmed; `reauthenticated_until` (RFC 3339)", body = Envelope<Reauthenticated>),
+        (status = 400, description = "`request.invalid`", body = ErrorEnvelope),
+        (status = 401, description = "`auth.unauthorized`, `auth.session_expired`, `auth.session_revoked`", body = ErrorEnvelope),
+        (status = 403, description = "`auth.password_incorrect` (field `password`)", body = ErrorEnvelope),
+        (status = 423, description = "`auth.locked`", body = ErrorEnvelope),
+        (status = 429, description = "`auth.throttled`", body = ErrorEnvelope),
+    )
+)]
+pub(super) async fn reauthenticate(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    client: ClientMeta,
+    ApiJson(req): ApiJson<PasswordRequest>,
+) -> Result<Json<Envelope<Reauthenticated>>, ApiError> {
+    let answer = state
+        .accounts
+        .reauthenticate_now(&auth, req, &client)
+        .await?;
+    Ok(Json(Envelope::success("Password confirmed.", answer)))
 }
 
 /// Unlock a locked account with the mailed code.

@@ -83,6 +83,11 @@ pub const ROUTES: &[Route] = &[
         path: paths::SIGN_OUT,
     },
     Route {
+        name: "reauthenticate",
+        method: Method::POST,
+        path: paths::REAUTHENTICATE,
+    },
+    Route {
         name: "unlock",
         method: Method::POST,
         path: paths::UNLOCK,
@@ -325,6 +330,7 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(security::sign_in_second_factor))
         .routes(routes!(auth::refresh))
         .routes(routes!(auth::sign_out))
+        .routes(routes!(auth::reauthenticate))
         .routes(routes!(auth::unlock))
         .routes(routes!(auth::resend_unlock))
         .routes(routes!(auth::forgot_password))

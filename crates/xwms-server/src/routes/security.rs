@@ -324,6 +324,7 @@ pub(super) async fn sessions(
     responses(
         (status = 200, description = "That session ended", body = DoneEnvelope),
         (status = 401, description = "`auth.unauthorized`, `auth.session_expired`, `auth.session_revoked`", body = ErrorEnvelope),
+        (status = 403, description = "`auth.reauth_required`: confirm the password first (`POST /api/auth/reauthenticate`)", body = ErrorEnvelope),
         (status = 404, description = "`session.not_found`", body = ErrorEnvelope),
         (status = 409, description = "`session.is_current`: sign out instead", body = ErrorEnvelope),
     )
@@ -397,6 +398,7 @@ pub(super) async fn api_clients(
         (status = 201, description = "The client and its secret (shown once)", body = Envelope<ApiClientSecret>),
         (status = 400, description = "`field.required`, `field.too_long`, `field.invalid` (name), `request.invalid`", body = ErrorEnvelope),
         (status = 401, description = "`auth.unauthorized`, `auth.session_expired`, `auth.session_revoked`", body = ErrorEnvelope),
+        (status = 403, description = "`auth.reauth_required`: confirm the password first (`POST /api/auth/reauthenticate`)", body = ErrorEnvelope),
         (status = 409, description = "`api_client.name_taken`, `api_client.limit`", body = ErrorEnvelope),
     )
 )]
@@ -431,6 +433,7 @@ pub(super) async fn create_api_client(
         (status = 200, description = "The client", body = Envelope<ApiClientInfo>),
         (status = 400, description = "`field.required`, `field.too_long`, `field.invalid` (name), `request.invalid`", body = ErrorEnvelope),
         (status = 401, description = "`auth.unauthorized`, `auth.session_expired`, `auth.session_revoked`", body = ErrorEnvelope),
+        (status = 403, description = "`auth.reauth_required`: confirm the password first (`POST /api/auth/reauthenticate`)", body = ErrorEnvelope),
         (status = 404, description = "`api_client.not_found`", body = ErrorEnvelope),
         (status = 409, description = "`api_client.name_taken`", body = ErrorEnvelope),
     )
@@ -459,6 +462,7 @@ pub(super) async fn update_api_client(
     responses(
         (status = 200, description = "Deleted", body = DoneEnvelope),
         (status = 401, description = "`auth.unauthorized`, `auth.session_expired`, `auth.session_revoked`", body = ErrorEnvelope),
+        (status = 403, description = "`auth.reauth_required`: confirm the password first (`POST /api/auth/reauthenticate`)", body = ErrorEnvelope),
         (status = 404, description = "`api_client.not_found`", body = ErrorEnvelope),
     )
 )]
@@ -485,6 +489,7 @@ pub(super) async fn delete_api_client(
     responses(
         (status = 200, description = "The client and its new secret (shown once)", body = Envelope<ApiClientSecret>),
         (status = 401, description = "`auth.unauthorized`, `auth.session_expired`, `auth.session_revoked`", body = ErrorEnvelope),
+        (status = 403, description = "`auth.reauth_required`: confirm the password first (`POST /api/auth/reauthenticate`)", body = ErrorEnvelope),
         (status = 404, description = "`api_client.not_found`", body = ErrorEnvelope),
     )
 )]

@@ -658,6 +658,25 @@ async fn every_documented_error_code_of_every_endpoint_is_produced() {
     change_password(&cov, token, OTHER_PASSWORD, "Brand-New-Pass-1")
         .await
         .err(ErrorCode::PasswordIncorrect);
+    // Re-authentication: right, wrong, malformed.
+    cov.post_auth(paths::REAUTHENTICATE, token, json!({"password": PASSWORD}))
+        .await
+        .ok(200);
+    cov.post_auth(
+        paths::REAUTHENTICATE,
+        token,
+        json!({"password": OTHER_PASSWORD}),
+    )
+    .await
+    .err_field(ErrorCode::PasswordIncorrect, "password");
+    cov.raw(
+        Method::POST,
+        paths::REAUTHENTICATE,
+        Some(token),
+        r#"{"password": true}"#,
+    )
+    .await
+    .err(ErrorCode::InvalidRequest);
 
     // Throttled and locked re-authentication (bram: 5 wrong passwords, then 10).
     for _ in 0..5 {
@@ -669,6 +688,13 @@ async fn every_documented_error_code_of_every_endpoint_is_produced() {
     change_email(&cov, &bram_token, "b2@example.com", PASSWORD)
         .await
         .err(ErrorCode::Throttled);
+    cov.post_auth(
+        paths::REAUTHENTICATE,
+        &bram_token,
+        json!({"password": PASSWORD}),
+    )
+    .await
+    .err(ErrorCode::Throttled);
     for _ in 0..5 {
         h.advance(61);
         change_email(&cov, &bram_token, "b2@example.com", OTHER_PASSWORD).await;
@@ -679,6 +705,13 @@ async fn every_documented_error_code_of_every_endpoint_is_produced() {
     change_email(&cov, &bram_token, "b2@example.com", PASSWORD)
         .await
         .err(ErrorCode::Locked);
+    cov.post_auth(
+        paths::REAUTHENTICATE,
+        &bram_token,
+        json!({"password": PASSWORD}),
+    )
+    .await
+    .err(ErrorCode::Locked);
 
     // The email-change code expires after 10 minutes (a new request after the resend wait).
     h.advance(46);
@@ -717,7 +750,7 @@ async fn every_documented_error_code_of_every_endpoint_is_produced() {
     drop(limits_token);
 
     // --- tokens: missing, unknown, expired, revoked on every authenticated route, and refresh
-    let authenticated: [(Method, &str, Option<Value>); 6] = [
+    let authenticated: [(Method, &str, Option<Value>); 7] = [
         (Method::GET, paths::ACCOUNT, None),
         (Method::PATCH, paths::PROFILE, Some(json!({}))),
         (
@@ -736,6 +769,11 @@ async fn every_documented_error_code_of_every_endpoint_is_produced() {
             Some(json!({"current_password": PASSWORD, "new_password": "Zz-123456"})),
         ),
         (Method::POST, paths::SIGN_OUT, None),
+        (
+            Method::POST,
+            paths::REAUTHENTICATE,
+            Some(json!({"password": PASSWORD})),
+        ),
     ];
     for (method, path, body) in authenticated {
         cov.send(method.clone(), path, None, body.clone())

@@ -17,6 +17,7 @@ mod notices;
 mod openapi;
 mod password;
 mod realtime;
+mod reauth;
 mod recovery;
 mod routes;
 mod secrets;

@@ -443,7 +443,36 @@ async fn every_documented_security_center_error_code_is_produced() {
         .await
         .err(ErrorCode::ApiClientDisabled);
 
-    // --- the realtime channel without a WebSocket upgrade
+    // --- sensitive changes outside the re-authentication window (10 minutes after sign-in)
+    let late = h.sign_in("plain@example.com", PASSWORD).await;
+    let late_token = late.access_token.expose().to_owned();
+    h.advance(10 * 60);
+    for (method, template, body) in [
+        (Method::DELETE, paths::SESSION, None),
+        (
+            Method::POST,
+            paths::API_CLIENTS,
+            Some(json!({"name": "late"})),
+        ),
+        (
+            Method::PATCH,
+            paths::API_CLIENT,
+            Some(json!({"enabled": false})),
+        ),
+        (Method::DELETE, paths::API_CLIENT, None),
+        (Method::POST, paths::API_CLIENT_SECRET, None),
+    ] {
+        cov.send_to(
+            method,
+            template,
+            &paths::with_id(template, "nope"),
+            Some(&late_token),
+            body,
+        )
+        .await
+        .err(ErrorCode::ReauthRequired);
+    }
+
     cov.send(Method::GET, paths::REALTIME, Some(&plain_token), None)
         .await
         .err(ErrorCode::InvalidRequest);

@@ -451,7 +451,8 @@ pub fn valid_body(path: &str) -> Value {
         }
         p if p == sp::TWO_FACTOR_SETUP
             || p == sp::RECOVERY_CODES
-            || p == sp::REVOKE_OTHER_SESSIONS =>
+            || p == sp::REVOKE_OTHER_SESSIONS
+            || p == paths::REAUTHENTICATE =>
         {
             json!({"password": PASSWORD})
         }

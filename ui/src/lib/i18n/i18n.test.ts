@@ -176,6 +176,9 @@ describe("errorText()", () => {
     "api_client.disabled",
     "realtime.too_many_sockets",
     "file.save_failed",
+    "auth.reauth_required",
+    "settings.server_unreachable",
+    "settings.not_xwms_server",
   ])("translates the account error %s into en, nl and fr", (code) => {
     expect(isKnownErrorCode(code)).toBe(true);
     const texts = (["en", "nl", "fr"] as const).map((l) => {

@@ -4,6 +4,7 @@ import { fireEvent, render, screen, waitFor, within } from "@testing-library/sve
 import { beforeEach, describe, expect, it } from "vitest";
 import ApiCredentialsScreen from "./ApiCredentialsScreen.svelte";
 import SessionsScreen from "./SessionsScreen.svelte";
+import ReauthDialog from "$lib/components/ReauthDialog.svelte";
 import { account } from "$lib/stores/account.svelte";
 import { security } from "$lib/stores/security.svelte";
 import { mockBackend, PROFILE, refusal, resetStores } from "../../test/fixtures";
@@ -155,5 +156,67 @@ describe("API credentials", () => {
     await waitFor(() => expect(screen.queryByTestId("api-client-row")).toBeNull());
     expect(text("api-done")).toBe("“Invoice export” was deleted.");
     expect(screen.queryByTestId("api-secret")).toBeNull();
+  });
+});
+
+describe("re-authentication", () => {
+  it("asks for the password on auth.reauth_required and removes the session after it", async () => {
+    let list = [session(), ...OTHER_SESSIONS];
+    let confirmedAt: string | null = null;
+    const calls = mockBackend({
+      list_sessions: () => ({ sessions: list }),
+      revoke_session: (a) => {
+        if (!confirmedAt) return refusal("auth.reauth_required")();
+        list = list.filter((s) => s.id !== a.id);
+        return null;
+      },
+      reauthenticate: (a) => {
+        if (a.password !== "Tulip-Harbour-42") return refusal("auth.password_incorrect", { field: "password" })();
+        confirmedAt = "2026-11-25T10:10:00Z";
+        return { reauthenticated_until: confirmedAt };
+      },
+    });
+    render(SessionsScreen);
+    render(ReauthDialog);
+    await waitFor(() => expect(rows()).toHaveLength(3));
+    await fireEvent.click(within(rows()[1]!).getByTestId("session-remove"));
+    await fireEvent.click(within(await screen.findByTestId("remove-session-dialog")).getByTestId("confirm-submit"));
+
+    // The server wants the password: the dialog asks for it; a wrong one stays on the field.
+    const dialog = await screen.findByTestId("reauth-dialog");
+    expect(dialog.textContent).toContain("Confirm your password");
+    const field = within(dialog).getByTestId("confirm-password") as HTMLInputElement;
+    await fireEvent.input(field, { target: { value: "nope" } });
+    await fireEvent.click(within(dialog).getByTestId("confirm-submit"));
+    await waitFor(() => expect(within(dialog).getByTestId("confirm-password-error").textContent?.trim()).toBe("The password is incorrect."));
+    expect(rows()).toHaveLength(3);
+
+    // The right one: the removal is tried again, once, and done.
+    await fireEvent.input(field, { target: { value: "Tulip-Harbour-42" } });
+    await fireEvent.click(within(dialog).getByTestId("confirm-submit"));
+    await waitFor(() => expect(rows()).toHaveLength(2));
+    expect(screen.queryByTestId("reauth-dialog")).toBeNull();
+    expect(calls.filter((c) => c.cmd === "revoke_session")).toHaveLength(2);
+    expect(calls.filter((c) => c.cmd === "reauthenticate").map((c) => c.args)).toEqual([
+      { password: "nope" },
+      { password: "Tulip-Harbour-42" },
+    ]);
+  });
+
+  it("cancelled, the action is not retried and says why", async () => {
+    const calls = mockBackend({
+      list_api_clients: () => ({ clients: [apiClient()] }),
+      delete_api_client: refusal("auth.reauth_required"),
+    });
+    render(ApiCredentialsScreen);
+    render(ReauthDialog);
+    await fireEvent.click(await screen.findByTestId("api-client-delete"));
+    await fireEvent.click(within(await screen.findByTestId("delete-client-dialog")).getByTestId("confirm-submit"));
+    const dialog = await screen.findByTestId("reauth-dialog");
+    await fireEvent.click(within(dialog).getByTestId("confirm-cancel"));
+    await waitFor(() => expect(screen.queryByTestId("reauth-dialog")).toBeNull());
+    await waitFor(() => expect(document.body.textContent).toContain("Confirm your password to continue."));
+    expect(calls.filter((c) => c.cmd === "delete_api_client")).toHaveLength(1);
+    expect(calls.some((c) => c.cmd === "reauthenticate")).toBe(false);
   });
 });

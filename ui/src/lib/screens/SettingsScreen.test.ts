@@ -1,9 +1,10 @@
-import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
+import { fireEvent, render, screen, waitFor, within } from "@testing-library/svelte";
 import { beforeEach, describe, expect, it } from "vitest";
 import SettingsScreen from "./SettingsScreen.svelte";
 import { settings } from "$lib/stores/settings.svelte";
 import { resolvedTheme } from "$lib/theme.svelte";
-import { mockBackend, resetStores, SETTINGS } from "../../test/fixtures";
+import { account } from "$lib/stores/account.svelte";
+import { mockBackend, PROFILE, resetStores, SETTINGS } from "../../test/fixtures";
 
 beforeEach(resetStores);
 
@@ -22,7 +23,7 @@ async function submitUrl(value: string) {
 
 describe("server address", () => {
   it("shows the localized error under the field and keeps what was typed", async () => {
-    mockBackend({ save_settings: refuse("settings.unsupported_scheme") });
+    mockBackend({ change_server: refuse("settings.unsupported_scheme") });
     render(SettingsScreen);
     const input = await submitUrl("ftp://files.example.com");
     const error = await screen.findByTestId("server-url-error");
@@ -39,21 +40,24 @@ describe("server address", () => {
     ["settings.invalid_url", "This is not a valid web address."],
     ["settings.url_has_credentials", "The address must not contain a user name or password."],
     ["settings.storage", "Your settings could not be saved. Please try again."],
+    ["settings.server_unreachable", "The server at this address did not answer. Check the address and try again."],
+    ["settings.not_xwms_server", "This address does not belong to an XWMS server."],
     ["something.unheard_of", "Something went wrong. Please try again."],
-  ])("translates %s", async (code, text) => {
-    mockBackend({ save_settings: refuse(code) });
+  ])("translates %s and never says Saved", async (code, text) => {
+    mockBackend({ change_server: refuse(code) });
     render(SettingsScreen);
     await submitUrl("https://example.com");
     expect((await screen.findByTestId("server-url-error")).textContent?.trim()).toBe(text);
+    expect(screen.getByTestId("server-url-saved").textContent).not.toContain("Saved");
+    expect(settings.current.server_url).toBe(SETTINGS.server_url);
   });
 
-  it("confirms a save and clears an earlier error", async () => {
+  it("confirms a change and clears an earlier error", async () => {
     let fail = true;
     const calls = mockBackend({
-      save_settings: (args) => {
+      change_server: (args) => {
         if (fail) refuse("settings.invalid_url")();
-        const s = args.settings as typeof SETTINGS;
-        return { ...s, server_url: `${s.server_url}/` };
+        return { ...SETTINGS, server_url: `${args.serverUrl as string}/` };
       },
     });
     render(SettingsScreen);
@@ -66,10 +70,40 @@ describe("server address", () => {
     expect(input.hasAttribute("aria-invalid")).toBe(false);
     expect(input.value).toBe("https://accounts.example.com/");
     expect(settings.current.server_url).toBe("https://accounts.example.com/");
-    const saved = calls.filter((c) => c.cmd === "save_settings").map((c) => c.args.settings);
-    expect(saved.at(-1)).toEqual({ ...SETTINGS, server_url: "https://accounts.example.com" });
+    const changed = calls.filter((c) => c.cmd === "change_server").map((c) => c.args.serverUrl);
+    expect(changed.at(-1)).toBe("https://accounts.example.com");
+    expect(calls.some((c) => c.cmd === "save_settings")).toBe(false);
     // A new address is checked at once.
     await waitFor(() => expect(calls.some((c) => c.cmd === "check_connection")).toBe(true));
+  });
+
+  it("signed in, asks first: you will be signed out of the old server", async () => {
+    account.setProfile({ ...PROFILE });
+    const calls = mockBackend({
+      change_server: (args) => ({ ...SETTINGS, server_url: `${args.serverUrl as string}/` }),
+    });
+    render(SettingsScreen);
+    await submitUrl("https://other.example.com");
+    const dialog = await screen.findByTestId("change-server-dialog");
+    expect(dialog.textContent).toContain(`You will be signed out of ${SETTINGS.server_url}.`);
+    // Cancel changes nothing.
+    await fireEvent.click(within(dialog).getByTestId("confirm-cancel"));
+    expect(screen.queryByTestId("change-server-dialog")).toBeNull();
+    expect(calls.some((c) => c.cmd === "change_server")).toBe(false);
+    // Confirmed: changed.
+    await fireEvent.click(screen.getByTestId("server-url-save"));
+    await fireEvent.click(within(await screen.findByTestId("change-server-dialog")).getByTestId("confirm-submit"));
+    await waitFor(() => expect(settings.current.server_url).toBe("https://other.example.com/"));
+    expect(calls.filter((c) => c.cmd === "change_server")).toHaveLength(1);
+  });
+
+  it("saving the same address asks nothing and changes nothing", async () => {
+    account.setProfile({ ...PROFILE });
+    const calls = mockBackend();
+    render(SettingsScreen);
+    await submitUrl("http://127.0.0.1:8787");
+    expect(screen.queryByTestId("change-server-dialog")).toBeNull();
+    expect(calls.some((c) => c.cmd === "change_server" || c.cmd === "save_settings")).toBe(false);
   });
 });
 

@@ -48,6 +48,21 @@ class SettingsStore {
     this.queue = result.catch(() => undefined);
     return result;
   }
+
+  /**
+   * Moves to another server: the Rust side checks its `/api/info` first (an unreachable or
+   * non-XWMS address is refused and nothing changes) and signs out of the old one.
+   */
+  changeServer(serverUrl: string): Promise<Result<Settings, AppError>> {
+    const run = async (): Promise<Result<Settings, AppError>> => {
+      const r = await ipc.changeServer(serverUrl);
+      if (r.status === "ok") this.current = r.data;
+      return r;
+    };
+    const result = this.queue.then(run, run);
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
 }
 
 export const settings = new SettingsStore();

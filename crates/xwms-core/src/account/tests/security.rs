@@ -908,3 +908,220 @@ async fn realtime_reconnects_after_the_server_restarts() {
         .await
         .unwrap();
 }
+
+/// Signs up and verifies `email` on the server at `url` through a throwaway installation.
+async fn account_on(url: &str, mailer: &xwms_server::testing::MemoryMailer, email: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let session = AccountSession::new(
+        url,
+        dir.path(),
+        super::identity(),
+        Arc::new(MemoryStore::default()),
+    )
+    .unwrap();
+    session
+        .sign_up("Anna de Vries", email, Secret::new(PASSWORD))
+        .await
+        .unwrap();
+    let mail = mailer
+        .wait_for_async(
+            email,
+            xwms_server::testing::MailKind::VerifyEmail,
+            0,
+            Duration::from_secs(10),
+        )
+        .await
+        .unwrap();
+    session
+        .verify_email(email, Secret::new(mail.code().unwrap()))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_sign_out_while_offline_reaches_the_server_when_it_answers_again() {
+    let data = tempfile::tempdir().unwrap();
+    let mailer = xwms_server::testing::MemoryMailer::new();
+    let any_port = "127.0.0.1:0".parse().unwrap();
+    let (server, addr) = tokio::task::spawn_blocking({
+        let (dir, mailer) = (data.path().join("server"), mailer.clone());
+        move || RestartableServer::start(any_port, &dir, &mailer)
+    })
+    .await
+    .unwrap();
+    let url = format!("http://{addr}/");
+    let email = "offline-sign-out@example.com";
+    account_on(&url, &mailer, email).await;
+
+    // The app (the whole client, with its background work) and a second device.
+    let app_dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(MemoryStore::default());
+    let client =
+        crate::client::Client::open_with_store(app_dir.path(), "test", Some(&url), store.clone())
+            .unwrap();
+    let _events = client.start();
+    let account = client.account();
+    account.sign_in(email, Secret::new(PASSWORD)).await.unwrap();
+    let app_session = account.session_id().await.unwrap();
+    let session_entry = account.keychain_account();
+    let queue_entry = account.sign_out_keychain_account();
+    assert!(store.get(&session_entry).is_some());
+    let other_dir = tempfile::tempdir().unwrap();
+    let other = AccountSession::new(
+        &url,
+        other_dir.path(),
+        super::identity(),
+        Arc::new(MemoryStore::default()),
+    )
+    .unwrap();
+    other.sign_in(email, Secret::new(PASSWORD)).await.unwrap();
+
+    // The server goes away; the person signs out: signed out here at once, the revoke queued.
+    tokio::task::spawn_blocking(move || server.stop())
+        .await
+        .unwrap();
+    let mut changes = account.subscribe();
+    account.sign_out().await.expect("signing out offline works");
+    assert_eq!(
+        changes.try_recv().unwrap(),
+        AccountEvent::AccountChanged(None)
+    );
+    assert!(!account.is_signed_in().await);
+    assert!(
+        store.get(&session_entry).is_none(),
+        "the session entry is gone"
+    );
+    let queued = store.get(&queue_entry).expect("the sign-out is queued");
+    let queued: serde_json::Value = serde_json::from_str(queued.expose()).unwrap();
+    let queued = queued.as_array().unwrap();
+    assert_eq!(queued.len(), 1);
+    let mut keys: Vec<&str> = queued[0]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        [
+            "refresh_expires_at",
+            "refresh_token",
+            "server_url",
+            "session_id"
+        ],
+        "only what the revoke needs"
+    );
+    assert_eq!(queued[0]["session_id"], app_session.as_str());
+    assert_eq!(account.pending_sign_outs().await.unwrap(), 1);
+
+    // Back on the same address: the connection monitor sees it, the outbox sends the revoke.
+    let (again, _) = tokio::task::spawn_blocking({
+        let (dir, mailer) = (data.path().join("server"), mailer.clone());
+        move || RestartableServer::start(addr, &dir, &mailer)
+    })
+    .await
+    .unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while store.get(&queue_entry).is_some() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the queued sign-out was sent within 20 s of the server's return"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let listed = other.sessions().await.unwrap();
+    assert!(
+        listed.sessions.iter().all(|s| s.id != app_session),
+        "the app's session is revoked on the server"
+    );
+    assert_eq!(listed.sessions.len(), 1, "only the other device is left");
+    // Sending again revokes nothing more (R26): the queue is empty and stays so.
+    assert_eq!(account.send_pending_sign_outs().await.unwrap(), 0);
+    assert_eq!(
+        store.len(),
+        0,
+        "nothing of the session is left in the keychain"
+    );
+    drop(client);
+    tokio::task::spawn_blocking(move || again.stop())
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_queued_sign_out_sent_twice_revokes_once_and_counts_as_done() {
+    let h = Harness::start().await;
+    let email = "twice@example.com";
+    let first = h.device();
+    h.verified_account(&first, email, PASSWORD).await;
+    first
+        .session
+        .sign_in(email, Secret::new(PASSWORD))
+        .await
+        .unwrap();
+    let watcher = signed_in(&h, email).await;
+    let id = first.session.session_id().await.unwrap();
+    // The same session queued twice (as after a crash between send and settle), without an
+    // access token: both entries go by the refresh token, the second finds it over already.
+    let live = first.session.session.lock().await.take().unwrap();
+    let entry = sign_out::PendingSignOut {
+        server_url: first.session.server_url(),
+        session_id: live.session_id.clone(),
+        refresh_token: live.refresh_token.clone(),
+        refresh_expires_at: live.refresh_expires_at.clone(),
+    };
+    first
+        .session
+        .save_pending(vec![entry.clone(), entry])
+        .await
+        .unwrap();
+    assert_eq!(first.session.send_pending_sign_outs().await.unwrap(), 0);
+    assert!(first
+        .store
+        .get(&first.session.sign_out_keychain_account())
+        .is_none());
+    let sessions = watcher.session.sessions().await.unwrap().sessions;
+    assert!(sessions.iter().all(|s| s.id != id), "revoked");
+    // Revoked by the sign-out, not as a stolen refresh token.
+    let page = watcher.session.security_events(None, 50).await.unwrap();
+    assert!(
+        page.events.iter().all(|e| e.kind != "refresh_token_reused"),
+        "{:?}",
+        page.events.iter().map(|e| &e.kind).collect::<Vec<_>>()
+    );
+}
+
+#[tokio::test]
+async fn outside_the_window_a_session_is_removed_after_the_password_is_confirmed() {
+    let h = Harness::start().await;
+    let email = "sudo@example.com";
+    let first = h.device();
+    h.verified_account(&first, email, PASSWORD).await;
+    first
+        .session
+        .sign_in(email, Secret::new(PASSWORD))
+        .await
+        .unwrap();
+    let other = signed_in(&h, email).await;
+    let other_id = other.session.session_id().await.unwrap();
+    // Eleven minutes after the sign-in: the password is needed again.
+    h.clock.advance(time::Duration::minutes(11));
+    let err = first.session.revoke_session(&other_id).await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::ReauthRequired);
+    let err = first
+        .session
+        .reauthenticate(Secret::new("Wrong-Password-1"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::PasswordIncorrect);
+    let confirmed = first
+        .session
+        .reauthenticate(Secret::new(PASSWORD))
+        .await
+        .unwrap();
+    assert!(!confirmed.reauthenticated_until.is_empty());
+    first.session.revoke_session(&other_id).await.unwrap();
+    let left = first.session.sessions().await.unwrap().sessions;
+    assert_eq!(left.len(), 1);
+}
