@@ -194,6 +194,11 @@ export type CodeSent = {
 	email: string,
 	expires_in_seconds: number,
 	resend_after_seconds: number,
+	/**
+	 *  Opaque id of this request; the mailed code works only together with it (R5). Send it
+	 *  back with the code and with a resend.
+	 */
+	challenge_id: string,
 };
 
 /**  The server went online or offline, or its facts changed. Event name `connection-changed`. */
@@ -232,6 +237,11 @@ export type ErrorData = {
 	retry_after_seconds?: number | null,
 	/**  Tries left before a code dies or an account locks. */
 	attempts_left?: number | null,
+	/**
+	 *  With `auth.email_unverified` and `auth.locked`: the challenge of the code just mailed
+	 *  (see [`CodeSent::challenge_id`]).
+	 */
+	challenge_id?: string | null,
 };
 
 /**  An article in one language. */
