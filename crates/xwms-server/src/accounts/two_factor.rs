@@ -410,7 +410,13 @@ impl Accounts {
         let method_name = match req.method.as_str() {
             method::TOTP => method::TOTP,
             method::RECOVERY_CODE => method::RECOVERY_CODE,
-            _ => return Err(ApiError::field(ErrorCode::FieldInvalid, "method")),
+            _ => {
+                return Err(ApiError::with_message(
+                    ErrorCode::FieldInvalid,
+                    "`method` must be totp or recovery_code.",
+                )
+                .with_field("method"))
+            }
         };
         let hash = token_hash(req.challenge.expose());
         let client = client.clone();

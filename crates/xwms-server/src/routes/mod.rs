@@ -19,6 +19,7 @@ mod health;
 pub mod help;
 mod info;
 mod openapi;
+mod rules;
 mod security;
 
 /// One route the server answers.
@@ -310,6 +311,14 @@ impl Modify for BearerAuth {
             ),
         );
     }
+}
+
+/// The OpenAPI document of [`api_router`], with the validators' input rules written in
+/// ([`rules::InputRules`]).
+pub(crate) fn document() -> utoipa::openapi::OpenApi {
+    let mut document = api_router().split_for_parts().1;
+    rules::InputRules.modify(&mut document);
+    document
 }
 
 /// The routes with their documentation; state is supplied by [`crate::app`].

@@ -542,6 +542,12 @@ pub(super) async fn client_identity(
     path = "/api/realtime",
     tag = "security",
     security(("bearer" = [])),
+    params(
+        ("Connection" = String, Header, pattern = "^[Uu]pgrade$", description = "`Upgrade`: a WebSocket handshake (RFC 6455)"),
+        ("Upgrade" = String, Header, pattern = "^[Ww]eb[Ss]ocket$", description = "`websocket`"),
+        ("Sec-WebSocket-Version" = String, Header, pattern = "^13$", description = "`13`"),
+        ("Sec-WebSocket-Key" = String, Header, pattern = "^[A-Za-z0-9+/]{21}[AQgw]==$", description = "16 random bytes in base64"),
+    ),
     responses(
         (status = 101, description = "Switching to the WebSocket protocol; frames are `RealtimeEvent`s", body = RealtimeEvent),
         (status = 400, description = "`request.invalid`: not a WebSocket upgrade request", body = ErrorEnvelope),
