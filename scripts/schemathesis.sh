@@ -73,6 +73,9 @@ EOF
 )
 
 export SCHEMATHESIS_HOOKS="$PWD/scripts/schemathesis_hooks.py"
+# GET /api/realtime is a WebSocket handshake: its answer is `101 Switching Protocols` and then
+# frames, which schemathesis (HTTP request and answer) cannot judge. The socket is tested by
+# crates/xwms-server/tests/server/{socket,realtime}.rs.
 run() {
   local name=$1; shift
   echo
@@ -83,6 +86,7 @@ run() {
     --seed "${SCHEMATHESIS_SEED:-1}" \
     --request-timeout 10 \
     --no-color \
+    --exclude-path /api/realtime \
     "$@")
 }
 run "without credentials"

@@ -278,6 +278,8 @@ pub const OPENAPI_PATH: &str = "/api/openapi.json";
         (name = "clients", description = "For API clients: checking their credentials (HTTP Basic)"),
         (name = "help", description = "The help center: categories, articles, search, delta sync and feedback (no sign-in)"),
     ),
+    // Sent as WebSocket frames by `/api/realtime`, not as an HTTP body.
+    components(schemas(xwms_api::security::RealtimeEvent)),
     modifiers(&BearerAuth)
 )]
 struct ApiDoc;

@@ -13,6 +13,7 @@ mod mail;
 mod mail_once;
 mod notices;
 mod openapi;
+mod openapi_rules;
 mod password;
 mod realtime;
 mod recovery;
