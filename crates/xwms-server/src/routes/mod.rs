@@ -316,10 +316,11 @@ impl Modify for BearerAuth {
 }
 
 /// The OpenAPI document of [`api_router`], with the validators' input rules written in
-/// ([`rules::InputRules`]).
+/// ([`rules::InputRules`]) and the answers every operation can give ([`rules::CommonAnswers`]).
 pub(crate) fn document() -> utoipa::openapi::OpenApi {
     let mut document = api_router().split_for_parts().1;
     rules::InputRules.modify(&mut document);
+    rules::CommonAnswers.modify(&mut document);
     document
 }
 

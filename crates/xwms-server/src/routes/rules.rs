@@ -10,6 +10,7 @@
 use serde_json::Value;
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::schema::{ArrayItems, KnownFormat, Object, Schema, SchemaFormat, SchemaType};
+use utoipa::openapi::{Content, Ref, Response};
 use utoipa::openapi::{OpenApi, RefOr, Type};
 use utoipa::Modify;
 use xwms_api::security::method;
@@ -284,4 +285,52 @@ fn integer_range(object: &mut Object, min: u64, max: u64) {
 /// An event id: a positive whole number.
 fn event_before(object: &mut Object) {
     object.pattern = Some("^[1-9][0-9]{0,17}$".to_owned());
+}
+
+/// The answers any operation can give besides its own: the store busy or closed
+/// (`503 server.unavailable`), a failure on the server's side (`500 server.internal`), and for
+/// an operation with a body, a body over the limit (`413 request.too_large`) or one that is not
+/// the documented JSON (`400 request.invalid`).
+pub(super) struct CommonAnswers;
+
+impl Modify for CommonAnswers {
+    fn modify(&self, openapi: &mut OpenApi) {
+        let error = |description: &str| {
+            let mut response = Response::new(description);
+            response.content.insert(
+                "application/json".to_owned(),
+                RefOr::T(Content::new(Some(Ref::from_schema_name("ErrorEnvelope")))),
+            );
+            RefOr::T(response)
+        };
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for operation in operations.into_iter().flatten() {
+                let answers = &mut operation.responses.responses;
+                if operation.request_body.is_some() {
+                    answers
+                        .entry("400".to_owned())
+                        .or_insert_with(|| error("`request.invalid`: not the documented JSON"));
+                    answers.entry("413".to_owned()).or_insert_with(|| {
+                        error(&format!(
+                            "`request.too_large`: a body over {} bytes",
+                            crate::layers::BODY_LIMIT
+                        ))
+                    });
+                }
+                answers.entry("500".to_owned()).or_insert_with(|| {
+                    error("`server.internal`: a failure on the server's side (logged)")
+                });
+                answers.entry("503".to_owned()).or_insert_with(|| {
+                    error("`server.unavailable`: the server is busy or stopping; try again")
+                });
+            }
+        }
+    }
 }

@@ -111,15 +111,20 @@ async fn the_document_states_every_rule_with_the_validators_numbers() {
     let regions = strings(&property(&doc, "ProfileUpdate", "region")["enum"]);
     assert_eq!(regions.len(), REGIONS.len() + 1);
     assert!(regions.contains(&"") && regions.contains(&"NL"));
-    assert!(strings(&property(&doc, "ProfileUpdate", "timezone")["enum"])
-        .contains(&"Europe/Amsterdam"));
+    assert!(
+        strings(&property(&doc, "ProfileUpdate", "timezone")["enum"]).contains(&"Europe/Amsterdam")
+    );
     for (component, name) in [
         ("SignUpRequest", "language"),
         ("EmailRequest", "language"),
         ("ProfileUpdate", "language"),
     ] {
         let values = &property(&doc, component, name)["enum"];
-        assert_eq!(values, &json!(["en", "nl", "fr", null]), "{component}.{name}");
+        assert_eq!(
+            values,
+            &json!(["en", "nl", "fr", null]),
+            "{component}.{name}"
+        );
     }
     assert_eq!(
         strings(&property(&doc, "SecondFactorRequest", "method")["enum"]),
@@ -127,7 +132,10 @@ async fn the_document_states_every_rule_with_the_validators_numbers() {
     );
     for path in ["/api/help/search", "/api/help/articles/{key}/related"] {
         let limit = query_parameter(&doc, path, "limit");
-        assert_eq!((&limit["minimum"], &limit["maximum"]), (&json!(1), &json!(xwms_help::MAX_SEARCH_LIMIT)));
+        assert_eq!(
+            (&limit["minimum"], &limit["maximum"]),
+            (&json!(1), &json!(xwms_help::MAX_SEARCH_LIMIT))
+        );
         assert_eq!(
             strings(&query_parameter(&doc, path, "lang")["enum"]),
             ["en", "nl", "fr"]
@@ -144,7 +152,11 @@ async fn help_limits_are_refused_exactly_past_the_documented_range_with_a_clear_
     let (state, _dir) = state();
     let max = xwms_help::MAX_SEARCH_LIMIT;
     for limit in [1, max] {
-        let answer = get(&state, &format!("/api/help/search?q=password&limit={limit}")).await;
+        let answer = get(
+            &state,
+            &format!("/api/help/search?q=password&limit={limit}"),
+        )
+        .await;
         answer.ok(200);
     }
     for limit in ["0".to_owned(), (max + 1).to_string(), "ten".to_owned()] {
@@ -175,9 +187,8 @@ async fn help_limits_are_refused_exactly_past_the_documented_range_with_a_clear_
 #[tokio::test]
 async fn name_lengths_are_refused_exactly_past_the_documented_maximum() {
     let h = harness();
-    let sign_up = |name: String, email: &str| {
-        json!({"name": name, "email": email, "password": PASSWORD})
-    };
+    let sign_up =
+        |name: String, email: &str| json!({"name": name, "email": email, "password": PASSWORD});
     h.post(
         "/api/auth/signup",
         sign_up("é".repeat(NAME_MAX_CHARS), "edge@example.com"),
@@ -191,9 +202,12 @@ async fn name_lengths_are_refused_exactly_past_the_documented_maximum() {
     .await
     .err_field(ErrorCode::FieldTooLong, "name");
     // A name of white space only matches no documented pattern and is refused.
-    h.post("/api/auth/signup", sign_up("   ".into(), "blank@example.com"))
-        .await
-        .err_field(ErrorCode::FieldRequired, "name");
+    h.post(
+        "/api/auth/signup",
+        sign_up("   ".into(), "blank@example.com"),
+    )
+    .await
+    .err_field(ErrorCode::FieldRequired, "name");
 }
 
 #[tokio::test]
@@ -214,15 +228,25 @@ async fn unknown_languages_regions_and_methods_say_what_is_allowed() {
         )
         .await;
     answer.err_field(ErrorCode::FieldInvalid, "method");
-    assert_eq!(answer.body["message"], "`method` must be totp or recovery_code.");
+    assert_eq!(
+        answer.body["message"],
+        "`method` must be totp or recovery_code."
+    );
     let tokens = h.signed_in("region@example.com").await;
     let answer = h
-        .call(Method::PATCH, "/api/account/profile", Some(json!({"region": "XX"})))
+        .call(
+            Method::PATCH,
+            "/api/account/profile",
+            Some(json!({"region": "XX"})),
+        )
         .token(tokens.access_token.expose())
         .send()
         .await;
     answer.err_field(ErrorCode::FieldInvalid, "region");
-    assert!(answer.body["message"].as_str().unwrap().contains("ISO 3166-1"));
+    assert!(answer.body["message"]
+        .as_str()
+        .unwrap()
+        .contains("ISO 3166-1"));
     for region in ["", "NL", "nl"] {
         h.patch_auth(
             "/api/account/profile",
@@ -232,4 +256,33 @@ async fn unknown_languages_regions_and_methods_say_what_is_allowed() {
         .await
         .ok(200);
     }
+}
+
+/// Every operation documents the answers any request can get: 500 and 503, and for a body 400
+/// and 413 (which the server really answers for a body over the limit).
+#[tokio::test]
+async fn every_operation_documents_the_common_answers() {
+    let doc = document().await;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let Some(responses) = operation["responses"].as_object() else {
+                continue;
+            };
+            let mut want = vec!["500", "503"];
+            if operation.get("requestBody").is_some() {
+                want.extend(["400", "413"]);
+            }
+            for status in want {
+                assert!(
+                    responses.contains_key(status),
+                    "{method} {path} does not document {status}"
+                );
+            }
+        }
+    }
+    let h = harness();
+    let big = "x".repeat(xwms_server::layers::BODY_LIMIT + 1);
+    h.post("/api/auth/signin", json!({ "email": big }))
+        .await
+        .err(ErrorCode::PayloadTooLarge);
 }
