@@ -284,7 +284,13 @@ pub fn username(raw: &str) -> Result<Option<String>, ApiError> {
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
     {
-        return Err(ApiError::field(ErrorCode::FieldInvalid, FIELD));
+        return Err(ApiError::with_message(
+            ErrorCode::FieldInvalid,
+            format!(
+                "A username is {USERNAME_MIN_CHARS} to {USERNAME_MAX_CHARS} of a-z, 0-9, '.', '_' and '-'."
+            ),
+        )
+        .with_field(FIELD));
     }
     if is_reserved_username(&username) {
         return Err(ApiError::field(ErrorCode::UsernameReserved, FIELD));

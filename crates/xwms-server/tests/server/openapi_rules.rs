@@ -286,3 +286,48 @@ async fn every_operation_documents_the_common_answers() {
         .await
         .err(ErrorCode::PayloadTooLarge);
 }
+
+#[tokio::test]
+async fn usernames_refused_for_their_form_say_the_rule() {
+    let h = harness();
+    let tokens = h.signed_in("user@example.com").await;
+    let token = tokens.access_token.expose();
+    let short = "a".repeat(USERNAME_MIN_CHARS - 1);
+    for bad in [short.as_str(), "anna de vries"] {
+        let answer = h
+            .patch_auth("/api/account/profile", token, json!({ "username": bad }))
+            .await;
+        answer.err_field(ErrorCode::FieldInvalid, "username");
+        assert_eq!(
+            answer.body["message"],
+            format!("A username is {USERNAME_MIN_CHARS} to {USERNAME_MAX_CHARS} of a-z, 0-9, '.', '_' and '-'."),
+            "{bad:?}"
+        );
+    }
+    h.patch_auth(
+        "/api/account/profile",
+        token,
+        json!({ "username": "a".repeat(USERNAME_MAX_CHARS) }),
+    )
+    .await
+    .ok(200);
+    h.patch_auth(
+        "/api/account/profile",
+        token,
+        json!({ "username": "a".repeat(USERNAME_MAX_CHARS + 1) }),
+    )
+    .await
+    .err_field(ErrorCode::FieldTooLong, "username");
+    let answer = h
+        .post_auth(
+            "/api/account/email",
+            token,
+            json!({"new_email": "USER@example.com", "password": PASSWORD}),
+        )
+        .await;
+    answer.err_field(ErrorCode::FieldInvalid, "new_email");
+    assert!(!answer.body["message"]
+        .as_str()
+        .unwrap()
+        .contains("characters"));
+}
