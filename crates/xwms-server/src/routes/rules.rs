@@ -164,6 +164,14 @@ fn ruled(field: &RefOr<Schema>, rule: Rule) -> Object {
     object
 }
 
+/// Adds `text` to the schema's description: what the schema cannot state.
+fn note(object: &mut Object, text: &str) {
+    object.description = Some(match object.description.take() {
+        Some(description) if !description.is_empty() => format!("{description}\n\n{text}"),
+        _ => text.to_owned(),
+    });
+}
+
 fn string_object(nullable: bool) -> Object {
     let mut object = Object::with_type(Type::String);
     if nullable {
@@ -221,6 +229,18 @@ fn new_password(object: &mut Object) {
     object.min_length = Some(xwms_api::password::MIN_CHARS);
     object.max_length = Some(xwms_api::password::MAX_CHARS);
     object.pattern = Some("^(?=[\\s\\S]*[A-Z])(?=[\\s\\S]*[a-z])(?=[\\s\\S]*[0-9])".to_owned());
+    note(
+        object,
+        &format!(
+            "XWMS's password rule: {} to {} characters (any character), with an upper-case and a \
+             lower-case letter of any script (the pattern names the ASCII ones) and a digit 0-9 \
+             (`password.*`), and not one of the {} most common passwords \
+             (`password.too_common`).",
+            xwms_api::password::MIN_CHARS,
+            xwms_api::password::MAX_CHARS,
+            xwms_api::password::common_password_count()
+        ),
+    );
 }
 
 fn language(object: &mut Object) {
@@ -242,6 +262,12 @@ fn username(object: &mut Object) {
     object.pattern = Some(format!(
         "^\\s*([A-Za-z0-9._-]{{{USERNAME_MIN_CHARS},{USERNAME_MAX_CHARS}}})?\\s*$"
     ));
+    note(
+        object,
+        "Empty removes the username. Upper case is folded to lower case. Names that could pass \
+         for staff or the service are reserved (`account.username_reserved`); a taken one is \
+         `account.username_taken`.",
+    );
 }
 
 /// The IANA time zones of the bundled database.
