@@ -9,6 +9,7 @@
 # ~/.cache/xwms-desktop/venv once; builds the debug server; uses a free loopback port and a
 # temporary data folder. Bounded: SCHEMATHESIS_MAX_EXAMPLES (default 20) cases per operation
 # and phase, a fixed seed (SCHEMATHESIS_SEED, default 1) so a run is reproducible.
+# `scripts/schemathesis.sh --install` only installs (for scripts/setup.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/env.sh
@@ -25,6 +26,7 @@ if [ ! -x "$venv/bin/schemathesis" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$wan
   echo "$want" > "$stamp"
 fi
 st="$venv/bin/schemathesis"
+if [ "${1:-}" = --install ]; then exit 0; fi
 
 # The server binary this checkout builds (wherever the target dir is).
 server=$(cargo build --quiet -p xwms-server --bin xwms-server --message-format=json \
