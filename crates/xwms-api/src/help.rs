@@ -184,7 +184,6 @@ wire! {
         /// article counts, and a later vote replaces the earlier one. Without it every vote
         /// counts (older clients).
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100))]
         pub installation_id: Option<String>,
     }
 }

@@ -40,7 +40,7 @@ pub fn app(state: AppState) -> Router {
 
 /// The OpenAPI document of [`app`], generated from the same route declarations.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    routes::api_router().split_for_parts().1
+    routes::document()
 }
 
 /// [`openapi`] as the pretty-printed JSON that `/api/openapi.json` serves and

@@ -120,7 +120,11 @@ impl Accounts {
         let new = validate::email("new_email", &req.new_email)?;
         let user = self.current_user(auth).await?;
         if new.key == user.email_key {
-            return Err(ApiError::field(ErrorCode::FieldInvalid, "new_email"));
+            return Err(ApiError::with_message(
+                ErrorCode::FieldInvalid,
+                "The new address is the address the account already has.",
+            )
+            .with_field("new_email"));
         }
         self.reauthenticate_session(auth, &user, &req.password, client, "password")
             .await?;

@@ -308,7 +308,7 @@ pub fn start_decoy(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Resent {
     /// A new code for the challenge, to mail (its old code is void); `None` for a decoy.
-    Code(Option<String>, PendingCode),
+    Code(Option<String>, Box<PendingCode>),
     /// No such challenge (expired, dropped, or never given): nothing was sent.
     Unknown,
     /// A code was mailed less than `resend_after` ago: wait this many seconds.
@@ -351,7 +351,7 @@ pub fn resend(
         &target,
         true,
     )?;
-    Ok(Resent::Code((!pending.decoy).then_some(code), pending))
+    Ok(Resent::Code((!pending.decoy).then_some(code), Box::new(pending)))
 }
 
 /// Wrong tries for `purpose` and `subject` within the daily window (from `network` only, or from

@@ -59,6 +59,7 @@ mod signin;
 mod signup;
 
 pub use hashing::{HashCost, PasswordHasher};
+pub use recovery::LOST_OPTIONS;
 pub use sessions::Authenticated;
 pub use users::User;
 pub use validate::Language;

@@ -38,7 +38,11 @@ impl Accounts {
         if req.lost.len() > LOST_OPTIONS.len()
             || req.lost.iter().any(|l| !LOST_OPTIONS.contains(&l.as_str()))
         {
-            return Err(ApiError::field(ErrorCode::FieldInvalid, "lost"));
+            return Err(ApiError::with_message(
+                ErrorCode::FieldInvalid,
+                "`lost` may hold only password, second_factor and email_access.",
+            )
+            .with_field("lost"));
         }
         let lost: Vec<&str> = LOST_OPTIONS
             .iter()

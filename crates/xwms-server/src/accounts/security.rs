@@ -134,10 +134,13 @@ pub fn page_query(
 ) -> Result<(Option<i64>, u32), ApiError> {
     let before = before
         .map(|b| {
-            b.parse::<i64>()
-                .ok()
-                .filter(|b| *b > 0)
-                .ok_or_else(|| ApiError::field(ErrorCode::FieldInvalid, "before"))
+            b.parse::<i64>().ok().filter(|b| *b > 0).ok_or_else(|| {
+                ApiError::with_message(
+                    ErrorCode::FieldInvalid,
+                    "`before` must be an event id (a positive whole number).",
+                )
+                .with_field("before")
+            })
         })
         .transpose()?;
     let limit = match limit {
@@ -146,7 +149,16 @@ pub fn page_query(
             .parse::<u32>()
             .ok()
             .filter(|l| (1..=TIMELINE.max_limit).contains(l))
-            .ok_or_else(|| ApiError::field(ErrorCode::FieldInvalid, "limit"))?,
+            .ok_or_else(|| {
+                ApiError::with_message(
+                    ErrorCode::FieldInvalid,
+                    format!(
+                        "`limit` must be a whole number from 1 to {}.",
+                        TIMELINE.max_limit
+                    ),
+                )
+                .with_field("limit")
+            })?,
     };
     Ok((before, limit))
 }

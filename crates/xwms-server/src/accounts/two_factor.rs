@@ -479,7 +479,13 @@ impl Accounts {
             method::TOTP => method::TOTP,
             method::RECOVERY_CODE => method::RECOVERY_CODE,
             method::EMAIL_CODE => method::EMAIL_CODE,
-            _ => return Err(ApiError::field(ErrorCode::FieldInvalid, "method")),
+            _ => {
+                return Err(ApiError::with_message(
+                    ErrorCode::FieldInvalid,
+                    "`method` must be totp, recovery_code or email_code.",
+                )
+                .with_field("method"))
+            }
         };
         let challenge_token = req.challenge.expose().to_owned();
         let hash = token_hash(req.challenge.expose());

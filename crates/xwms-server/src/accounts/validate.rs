@@ -15,6 +15,8 @@ pub const USERNAME_MIN_CHARS: usize = 3;
 pub const USERNAME_MAX_CHARS: usize = 30;
 /// Each device fact a client sends (name, OS, app, version, installation id).
 pub const DEVICE_FIELD_MAX_CHARS: usize = 100;
+/// The longest time zone name looked up (the longest IANA name is 32 characters).
+pub const TIMEZONE_MAX_CHARS: usize = 64;
 /// A stored `User-Agent` is cut to this many characters.
 pub const USER_AGENT_MAX_CHARS: usize = 512;
 /// The free-text details of a recovery request.
@@ -80,11 +82,48 @@ impl Email {
     }
 }
 
+/// The characters refused in text a person types, as inclusive ranges: C0/C1 controls (exactly
+/// `char::is_control`), the invisible characters U+200B–200F, line and paragraph separators, and
+/// the bidirectional overrides and isolates that make text display differently from what it is.
+/// Declared once: the check below and the OpenAPI patterns ([`forbidden_class`]) come from it.
+pub const FORBIDDEN_CHARS: &[(char, char)] = &[
+    ('\u{0}', '\u{1F}'),
+    ('\u{7F}', '\u{9F}'),
+    ('\u{200B}', '\u{200F}'),
+    ('\u{2028}', '\u{2029}'),
+    ('\u{202A}', '\u{202E}'),
+    ('\u{2066}', '\u{2069}'),
+    ('\u{FEFF}', '\u{FEFF}'),
+];
+
 fn is_forbidden_char(c: char) -> bool {
-    // C0/C1 controls, line and paragraph separators, and the bidirectional overrides that make
-    // text display differently from what it is.
-    c.is_control()
-        || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200B}'..='\u{200F}' | '\u{FEFF}')
+    FORBIDDEN_CHARS
+        .iter()
+        .any(|&(from, to)| (from..=to).contains(&c))
+}
+
+/// [`FORBIDDEN_CHARS`] without `allowed`, as the inside of a regular expression character
+/// class (`\u0000-\u001F...`), for the patterns of the OpenAPI document.
+pub fn forbidden_class(allowed: &[char]) -> String {
+    let mut class = String::new();
+    let mut push = |from: u32, to: u32| {
+        if from == to {
+            class.push_str(&format!("\\u{from:04X}"));
+        } else if from < to {
+            class.push_str(&format!("\\u{from:04X}-\\u{to:04X}"));
+        }
+    };
+    for &(from, to) in FORBIDDEN_CHARS {
+        let mut start = from as u32;
+        for c in (from as u32)..=(to as u32) {
+            if allowed.iter().any(|&a| a as u32 == c) {
+                push(start, c.wrapping_sub(1));
+                start = c + 1;
+            }
+        }
+        push(start, to as u32);
+    }
+    class
 }
 
 /// Whether `text` holds a character that is not allowed in a name or other text a person
@@ -245,7 +284,13 @@ pub fn username(raw: &str) -> Result<Option<String>, ApiError> {
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
     {
-        return Err(ApiError::field(ErrorCode::FieldInvalid, FIELD));
+        return Err(ApiError::with_message(
+            ErrorCode::FieldInvalid,
+            format!(
+                "A username is {USERNAME_MIN_CHARS} to {USERNAME_MAX_CHARS} of a-z, 0-9, '.', '_' and '-'."
+            ),
+        )
+        .with_field(FIELD));
     }
     if is_reserved_username(&username) {
         return Err(ApiError::field(ErrorCode::UsernameReserved, FIELD));
@@ -258,7 +303,7 @@ pub fn username(raw: &str) -> Result<Option<String>, ApiError> {
 pub fn timezone(raw: &str) -> Result<String, ApiError> {
     let wanted = raw.trim();
     let invalid = || ApiError::field(ErrorCode::TimezoneInvalid, "timezone");
-    if wanted.is_empty() || wanted.len() > 64 {
+    if wanted.is_empty() || wanted.len() > TIMEZONE_MAX_CHARS {
         return Err(invalid());
     }
     let db = jiff::tz::db();
@@ -295,13 +340,23 @@ pub fn region(raw: &str) -> Result<String, ApiError> {
     if region.is_empty() || REGIONS.contains(&region.as_str()) {
         Ok(region)
     } else {
-        Err(ApiError::field(ErrorCode::FieldInvalid, "region"))
+        Err(ApiError::with_message(
+            ErrorCode::FieldInvalid,
+            "`region` must be an ISO 3166-1 two-letter country code, or empty.",
+        )
+        .with_field("region"))
     }
 }
 
 /// `en`, `nl` or `fr`.
 pub fn language(field: &str, raw: &str) -> Result<Language, ApiError> {
-    Language::parse(raw.trim()).ok_or_else(|| ApiError::field(ErrorCode::FieldInvalid, field))
+    Language::parse(raw.trim()).ok_or_else(|| {
+        ApiError::with_message(
+            ErrorCode::FieldInvalid,
+            "The language must be en, nl or fr.",
+        )
+        .with_field(field)
+    })
 }
 
 /// An optional `language` of a request body; absent means "from Accept-Language, else en".
@@ -363,6 +418,23 @@ pub fn user_agent(raw: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn forbidden_chars_are_the_controls_separators_invisibles_and_overrides() {
+        for c in (0..=0x10FFFF).filter_map(char::from_u32) {
+            let want = c.is_control()
+                || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200B}'..='\u{200F}' | '\u{FEFF}');
+            assert_eq!(is_forbidden_char(c), want, "{:04X}", c as u32);
+        }
+        assert_eq!(
+            forbidden_class(&[]),
+            r"\u0000-\u001F\u007F-\u009F\u200B-\u200F\u2028-\u2029\u202A-\u202E\u2066-\u2069\uFEFF"
+        );
+        assert_eq!(
+            forbidden_class(&['\t', '\n', '\r']),
+            r"\u0000-\u0008\u000B-\u000C\u000E-\u001F\u007F-\u009F\u200B-\u200F\u2028-\u2029\u202A-\u202E\u2066-\u2069\uFEFF"
+        );
+    }
 
     fn code_of<T: std::fmt::Debug>(result: Result<T, ApiError>) -> Option<ErrorCode> {
         result.err().map(|e| e.code)

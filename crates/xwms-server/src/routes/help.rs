@@ -33,7 +33,10 @@ fn lang(params: &HashMap<String, String>) -> Result<HelpLang, ApiError> {
         None => Ok(HelpLang::En),
         Some(text) => HelpLang::parse(text)
             .filter(|_| text.len() == 2)
-            .ok_or_else(|| ApiError::field(ErrorCode::FieldInvalid, "lang")),
+            .ok_or_else(|| {
+                ApiError::with_message(ErrorCode::FieldInvalid, "`lang` must be en, nl or fr.")
+                    .with_field("lang")
+            }),
     }
 }
 
@@ -44,7 +47,16 @@ fn limit(params: &HashMap<String, String>, default: usize) -> Result<usize, ApiE
             .parse::<usize>()
             .ok()
             .filter(|n| (1..=xwms_help::MAX_SEARCH_LIMIT).contains(n))
-            .ok_or_else(|| ApiError::field(ErrorCode::FieldInvalid, "limit")),
+            .ok_or_else(|| {
+                ApiError::with_message(
+                    ErrorCode::FieldInvalid,
+                    format!(
+                        "`limit` must be a whole number from 1 to {}.",
+                        xwms_help::MAX_SEARCH_LIMIT
+                    ),
+                )
+                .with_field("limit")
+            }),
     }
 }
 
@@ -235,9 +247,10 @@ pub(super) async fn sync(
 ) -> Result<Response, ApiError> {
     let since = match params.get("since") {
         None => 0,
-        Some(text) => text
-            .parse::<i64>()
-            .map_err(|_| ApiError::field(ErrorCode::FieldInvalid, "since"))?,
+        Some(text) => text.parse::<i64>().map_err(|_| {
+            ApiError::with_message(ErrorCode::FieldInvalid, "`since` must be a whole number.")
+                .with_field("since")
+        })?,
     };
     match state.help.sync(since).await? {
         None => Ok(StatusCode::NOT_MODIFIED.into_response()),

@@ -19,6 +19,7 @@ mod health;
 pub mod help;
 mod info;
 mod openapi;
+mod rules;
 mod security;
 
 /// One route the server answers.
@@ -282,6 +283,8 @@ pub const OPENAPI_PATH: &str = "/api/openapi.json";
         (name = "clients", description = "For API clients: checking their credentials (HTTP Basic)"),
         (name = "help", description = "The help center: categories, articles, search, delta sync and feedback (no sign-in)"),
     ),
+    // Sent as WebSocket frames by `/api/realtime`, not as an HTTP body.
+    components(schemas(xwms_api::security::RealtimeEvent)),
     modifiers(&BearerAuth)
 )]
 struct ApiDoc;
@@ -315,6 +318,15 @@ impl Modify for BearerAuth {
             ),
         );
     }
+}
+
+/// The OpenAPI document of [`api_router`], with the validators' input rules written in
+/// ([`rules::InputRules`]) and the answers every operation can give ([`rules::CommonAnswers`]).
+pub(crate) fn document() -> utoipa::openapi::OpenApi {
+    let mut document = api_router().split_for_parts().1;
+    rules::InputRules.modify(&mut document);
+    rules::CommonAnswers.modify(&mut document);
+    document
 }
 
 /// The routes with their documentation; state is supplied by [`crate::app`].

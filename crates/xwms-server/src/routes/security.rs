@@ -12,9 +12,9 @@ use serde::Deserialize;
 use xwms_api::auth::{CodeRequest, SessionTokens};
 use xwms_api::security::{
     ApiClientCreate, ApiClientIdentity, ApiClientInfo, ApiClientList, ApiClientSecret,
-    ApiClientUpdate, PasswordRequest, RealtimeEvent, RecoveryCodes, SecondFactorRequest,
-    SecurityEventInfo, SecurityEventPage, SecurityOverview, SessionList, SessionsRevoked,
-    TwoFactorDisableRequest, TwoFactorSetup,
+    ApiClientUpdate, PasswordRequest, RecoveryCodes, SecondFactorRequest, SecurityEventInfo,
+    SecurityEventPage, SecurityOverview, SessionList, SessionsRevoked, TwoFactorDisableRequest,
+    TwoFactorSetup,
 };
 use xwms_api::{Envelope, ErrorCode};
 
@@ -549,8 +549,14 @@ pub(super) async fn client_identity(
     path = "/api/realtime",
     tag = "security",
     security(("bearer" = [])),
+    params(
+        ("Connection" = String, Header, pattern = "^[Uu]pgrade$", description = "`Upgrade`: a WebSocket handshake (RFC 6455)"),
+        ("Upgrade" = String, Header, pattern = "^[Ww]eb[Ss]ocket$", description = "`websocket`"),
+        ("Sec-WebSocket-Version" = String, Header, pattern = "^13$", description = "`13`"),
+        ("Sec-WebSocket-Key" = String, Header, description = "16 random bytes in base64"),
+    ),
     responses(
-        (status = 101, description = "Switching to the WebSocket protocol; frames are `RealtimeEvent`s", body = RealtimeEvent),
+        (status = 101, description = "Switching to the WebSocket protocol (no body); each text frame is then a `RealtimeEvent` (JSON)"),
         (status = 400, description = "`request.invalid`: not a WebSocket upgrade request", body = ErrorEnvelope),
         (status = 401, description = "`auth.unauthorized`, `auth.session_expired`, `auth.session_revoked`", body = ErrorEnvelope),
         (status = 429, description = "`realtime.too_many_sockets`: the session already has 5 sockets open, or the account 20", body = ErrorEnvelope),

@@ -15,6 +15,7 @@ mod mail;
 mod mail_once;
 mod notices;
 mod openapi;
+mod openapi_rules;
 mod password;
 mod realtime;
 mod reauth;
