@@ -9,7 +9,7 @@ APT_PACKAGES=(
   libwebkit2gtk-4.1-dev libxdo-dev libssl-dev libayatana-appindicator3-dev librsvg2-dev
   xvfb xauth x11-utils webkit2gtk-driver
   dbus dbus-x11 gnome-keyring libsecret-tools keyutils
-  chromium rpm zbar-tools imagemagick wrk dunst
+  chromium rpm zbar-tools imagemagick wrk dunst python3-venv
 )
 
 sudo_() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -42,3 +42,6 @@ if ! python3 -c "import pyotp" >/dev/null 2>&1; then
   echo "setup: installing pyotp"
   python3 -m pip install --quiet --disable-pip-version-check "pyotp==2.9.0"
 fi
+
+# schemathesis (pinned, in its own venv under ~/.cache/xwms-desktop): the API fuzzing step.
+scripts/schemathesis.sh --install
