@@ -351,7 +351,10 @@ pub fn resend(
         &target,
         true,
     )?;
-    Ok(Resent::Code((!pending.decoy).then_some(code), Box::new(pending)))
+    Ok(Resent::Code(
+        (!pending.decoy).then_some(code),
+        Box::new(pending),
+    ))
 }
 
 /// Wrong tries for `purpose` and `subject` within the daily window (from `network` only, or from
