@@ -330,9 +330,10 @@ async fn abuse_codes_cannot_be_burnt_without_their_challenge() {
     let challenge = sent["data"]["challenge_id"].as_str().unwrap().to_owned();
     let code = server.code_after(ANNA, 0);
 
-    let attacker = server.client("127.0.0.2");
+    // From ten addresses (each under its own limit of new passwords per hour), all at once.
     let answers = futures_util::future::join_all((0..100).map(|i| {
-        let (server, attacker) = (&server, attacker.clone());
+        let server = &server;
+        let attacker = server.client(&format!("127.0.0.{}", 2 + i % 10));
         async move {
             server
                 .post(
@@ -344,10 +345,22 @@ async fn abuse_codes_cannot_be_burnt_without_their_challenge() {
         }
     }))
     .await;
+    let mut counts = std::collections::BTreeMap::<String, u32>::new();
+    for answer in &answers {
+        *counts.entry(code_of(answer).to_owned()).or_default() += 1;
+    }
+    println!("100 parallel resets without the challenge: {counts:?}");
+    // Judged `code.none` (nothing pending for that challenge), or turned away before the hash
+    // by the address limit or the full hash queue; never a try against the owner's code.
     assert!(
-        answers.iter().all(|a| code_of(a) == "code.none"),
-        "{:?}",
-        answers.iter().map(code_of).collect::<Vec<_>>()
+        counts
+            .keys()
+            .all(|c| ["code.none", "request.rate_limited", "server.busy"].contains(&c.as_str())),
+        "{counts:?}"
+    );
+    assert!(
+        counts.get("code.none").copied().unwrap_or(0) >= 10,
+        "{counts:?}"
     );
     let tries: u32 = server.query("SELECT count(*) FROM code_tries", |r| r.get(0));
     assert_eq!(tries, 0, "no try was counted against the owner's code");
