@@ -9,7 +9,7 @@
 
 use std::net::IpAddr;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
@@ -41,31 +41,16 @@ impl LiveServer {
         for var in xwms_server::config::env::ALL_SETTINGS {
             command.env_remove(var);
         }
-        let mut child = command
+        command
             .args(["serve", "--demo", "--listen", "127.0.0.1:0", "--smtp-url"])
             .arg(smtp.url())
             .arg("--data-dir")
             .arg(dir.path())
-            .env("XWMS_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        std::io::BufRead::read_line(
-            &mut std::io::BufReader::new(child.stdout.take().unwrap()),
-            &mut line,
-        )
-        .unwrap();
-        let port: u16 = line
-            .trim_end()
-            .rsplit(':')
-            .next()
-            .and_then(|p| p.parse().ok())
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
+            .env("XWMS_LOG", "warn");
+        let (child, url) = crate::support::spawn_listening(&mut command);
         LiveServer {
             child,
-            url: format!("http://127.0.0.1:{port}"),
+            url,
             dir,
             smtp,
         }

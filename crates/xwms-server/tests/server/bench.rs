@@ -392,7 +392,6 @@ fn resident_mib(pid: u32) -> (u64, u64) {
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "benchmark: run with --release -- --ignored --nocapture"]
 async fn bench_resident_memory_over_ten_bursts_of_200_parallel_sign_ins() {
-    use std::io::BufRead;
     let exe = std::env::var("XWMS_SERVER_EXE")
         .unwrap_or_else(|_| env!("CARGO_BIN_EXE_xwms-server").to_owned());
     let dir = tempfile::tempdir().unwrap();
@@ -400,23 +399,11 @@ async fn bench_resident_memory_over_ten_bursts_of_200_parallel_sign_ins() {
     for var in xwms_server::config::env::ALL_SETTINGS {
         command.env_remove(var);
     }
-    let mut child = command
+    command
         .env("XWMS_LOG", "warn")
         .args(["serve", "--demo", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(dir.path())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .trim_end()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_owned();
+        .arg(dir.path());
+    let (mut child, url) = crate::support::spawn_listening(&mut command);
     let pid = child.id();
     let (_, idle_at_start) = resident_mib(pid);
     // 200 addresses, one sign-in each per burst; a `server.busy` answer is tried again after

@@ -122,24 +122,13 @@ fn a_bad_smtp_url_exits_with_a_clear_message_without_its_password() {
 fn the_executable_sends_mail_to_the_smtp_server_of_its_settings() {
     let smtp = xwms_server::testing::SmtpCatcher::start().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let mut child = command()
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(dir.path())
-        .env("XWMS_SMTP_URL", smtp.url())
-        .args(["--mail-from", "XWMS Test <test@xwms.localhost>"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .trim_end()
-        .strip_prefix("listening on ")
-        .unwrap()
-        .to_owned();
+    let (mut child, addr) = crate::support::spawn_listening(
+        command()
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(dir.path())
+            .env("XWMS_SMTP_URL", smtp.url())
+            .args(["--mail-from", "XWMS Test <test@xwms.localhost>"]),
+    );
 
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

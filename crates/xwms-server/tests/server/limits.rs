@@ -455,8 +455,7 @@ fn idle_and_half_sent_connections_neither_exhaust_the_server_nor_stay_open() {
 /// the proxy is recorded with the forwarded address; without the setting, with the peer's.
 #[test]
 fn the_executable_believes_forwarded_for_only_from_its_trusted_proxies() {
-    use std::io::{BufRead, BufReader};
-    use std::process::{Command, Stdio};
+    use std::process::Command;
     use xwms_server::testing::ANNA;
 
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -475,23 +474,11 @@ fn the_executable_believes_forwarded_for_only_from_its_trusted_proxies() {
         if let Some(trusted) = trusted {
             command.env(xwms_server::config::env::TRUSTED_PROXIES, trusted);
         }
-        let mut child = command
+        command
             .args(["serve", "--demo", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(dir.path())
-            .env("XWMS_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let url = line
-            .trim_end()
-            .strip_prefix("listening on ")
-            .unwrap()
-            .to_owned();
+            .env("XWMS_LOG", "warn");
+        let (mut child, url) = crate::support::spawn_listening(&mut command);
         let sessions = runtime.block_on(async {
             let client = reqwest::Client::new();
             let answer: serde_json::Value = client

@@ -256,29 +256,16 @@ async fn an_internationalised_domain_is_sent_as_punycode_and_a_non_ascii_local_p
 /// its base URL.
 #[cfg(unix)]
 fn start_executable(data_dir: &std::path::Path, smtp_url: &str) -> (std::process::Child, String) {
-    use std::process::{Command, Stdio};
+    use std::process::Command;
     let mut command = Command::new(env!("CARGO_BIN_EXE_xwms-server"));
     for var in xwms_server::config::env::ALL_SETTINGS {
         command.env_remove(var);
     }
-    let mut child = command
+    command
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(data_dir)
-        .args(["--smtp-url", smtp_url])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let base = line
-        .trim_end()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_owned();
-    (child, base)
+        .args(["--smtp-url", smtp_url]);
+    crate::support::spawn_listening(&mut command)
 }
 
 #[cfg(unix)]

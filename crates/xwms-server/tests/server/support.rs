@@ -395,6 +395,28 @@ impl Harness {
     }
 }
 
+/// Spawns a configured `xwms-server serve` command (its stdout piped, stderr dropped) and reads
+/// its base URL from the first line it prints (`listening on http://127.0.0.1:PORT`).
+pub fn spawn_listening(command: &mut std::process::Command) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    use std::process::Stdio;
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .trim_end()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_owned();
+    (child, url)
+}
+
 /// The challenge id of a `CodeSent` answer.
 #[track_caller]
 pub fn challenge(answer: &Answer) -> String {
