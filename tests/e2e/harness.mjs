@@ -204,28 +204,50 @@ export async function waitForText(driver, testId, pred, timeout = 15000) {
   return last;
 }
 
+/**
+ * Runs `step` again when WebKitWebDriver reports a stale element: Svelte may replace a node between
+ * finding it and using it (or even while `findElements` builds its handles), which is a re-render,
+ * not a failure of the app.
+ */
+async function retryStale(step, tries = 5) {
+  for (let i = 1; ; i++) {
+    try {
+      return await step();
+    } catch (e) {
+      if (e?.name !== "StaleElementReferenceError" || i >= tries) throw e;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
 /** Replaces an input's text the way a person does (select all, type), so frameworks see input events. */
 export async function fill(driver, testId, text) {
-  const el = await driver.wait(until.elementLocated(By.css(`[data-testid="${testId}"]`)), 15000);
-  await driver.wait(until.elementIsVisible(el), 15000);
-  await driver.executeScript("arguments[0].select?.()", el);
-  await el.sendKeys(Key.BACK_SPACE);
-  if (text) await el.sendKeys(text);
-  return el;
+  return retryStale(async () => {
+    const el = await driver.wait(until.elementLocated(By.css(`[data-testid="${testId}"]`)), 15000);
+    await driver.wait(until.elementIsVisible(el), 15000);
+    await driver.executeScript("arguments[0].select?.()", el);
+    await el.sendKeys(Key.BACK_SPACE);
+    if (text) await el.sendKeys(text);
+    return el;
+  });
 }
 
 export async function click(driver, testId, timeout = 15000) {
-  const el = await driver.wait(until.elementLocated(By.css(`[data-testid="${testId}"]`)), timeout);
-  await driver.wait(until.elementIsEnabled(el), timeout);
-  await el.click();
-  return el;
+  return retryStale(async () => {
+    const el = await driver.wait(until.elementLocated(By.css(`[data-testid="${testId}"]`)), timeout);
+    await driver.wait(until.elementIsEnabled(el), timeout);
+    await el.click();
+    return el;
+  });
 }
 
 /** True when an element with this test id is on the page and shown. */
 export async function shown(driver, testId) {
-  const els = await driver.findElements(By.css(`[data-testid="${testId}"]`));
-  for (const el of els) if (await el.isDisplayed().catch(() => false)) return true;
-  return false;
+  return retryStale(async () => {
+    const els = await driver.findElements(By.css(`[data-testid="${testId}"]`));
+    for (const el of els) if (await el.isDisplayed().catch(() => false)) return true;
+    return false;
+  });
 }
 
 export async function waitShown(driver, testId, timeout = 15000) {
