@@ -1,62 +1,100 @@
+//! Finds the app's IPC commands, declared once each as a `#[tauri::command]` function in
+//! `src-tauri/commands/<feature>.rs`, and derives from that one declaration:
+//! - `$OUT_DIR/commands.rs`: the `collect_commands![…]` list that tauri-specta turns into the
+//!   invoke handler and the TypeScript client (`commands::specta_builder`);
+//! - the ACL: each command's `allow-…` permission (tauri-build writes those) and the
+//!   `app-commands` set of all of them, which `capabilities/main.json` grants the main window.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+/// `(feature module, function name)` of every command, in file then source order.
+fn find_commands(dir: &Path) -> Vec<(String, String)> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("src-tauri/commands")
+        .map(|e| e.expect("dir entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "rs"))
+        .filter(|p| p.file_stem().is_some_and(|s| s != "mod"))
+        .collect();
+    files.sort();
+    let mut found = Vec::new();
+    for file in files {
+        let module = file.file_stem().unwrap().to_string_lossy().into_owned();
+        let source = std::fs::read_to_string(&file).expect("command file");
+        let mut lines = source.lines().map(str::trim);
+        while let Some(line) = lines.next() {
+            if line != "#[tauri::command]" {
+                continue;
+            }
+            // The function follows its attributes.
+            let signature = lines
+                .by_ref()
+                .find(|l| !l.starts_with("#["))
+                .unwrap_or_default();
+            let name = signature
+                .strip_prefix("pub ")
+                .map(|s| s.strip_prefix("async ").unwrap_or(s))
+                .and_then(|s| s.strip_prefix("fn "))
+                .and_then(|s| s.split(['(', '<']).next())
+                .unwrap_or_else(|| {
+                    panic!("{}: `#[tauri::command]` must precede `pub fn` or `pub async fn` (got `{signature}`)", file.display())
+                });
+            found.push((module.clone(), name.to_string()));
+        }
+    }
+    found
+}
+
+/// Writes `path` only when its text changes (tauri-build watches `permissions/`: rewriting it
+/// every build would rebuild every time).
+fn write_if_changed(path: &Path, text: &str) {
+    if std::fs::read_to_string(path).ok().as_deref() != Some(text) {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+}
+
 fn main() {
-    // Declare the app's own commands to Tauri's ACL so that the capability file can grant
-    // exactly the ones the UI uses (keep in sync with `commands::COMMANDS`; a test checks).
-    tauri_build::try_build(tauri_build::Attributes::new().app_manifest(
-        tauri_build::AppManifest::new().commands(&[
-            "get_settings",
-            "save_settings",
-            "change_server",
-            "connection_state",
-            "check_connection",
-            "open_external",
-            "check_password",
-            "sign_up",
-            "verify_email",
-            "resend_verification",
-            "sign_in",
-            "unlock_account",
-            "resend_unlock",
-            "forgot_password",
-            "reset_password",
-            "file_recovery_request",
-            "restore_session",
-            "current_account",
-            "sign_out",
-            "update_profile",
-            "change_email",
-            "confirm_email_change",
-            "change_password",
-            "complete_second_factor",
-            "security_overview",
-            "security_events",
-            "confirm_sign_in",
-            "deny_sign_in",
-            "start_two_factor",
-            "enable_two_factor",
-            "disable_two_factor",
-            "regenerate_recovery_codes",
-            "save_recovery_codes",
-            "show_in_folder",
-            "list_sessions",
-            "revoke_session",
-            "revoke_other_sessions",
-            "reauthenticate",
-            "list_api_clients",
-            "create_api_client",
-            "update_api_client",
-            "regenerate_api_client_secret",
-            "delete_api_client",
-            "help_status",
-            "help_dismiss_notice",
-            "help_categories",
-            "help_category",
-            "help_popular",
-            "help_article",
-            "help_related",
-            "help_search",
-            "help_feedback",
-            "help_sync",
-        ]),
-    ))
-    .expect("tauri build step");
+    let dir = Path::new("src-tauri/commands");
+    println!("cargo:rerun-if-changed={}", dir.display());
+    let commands = find_commands(dir);
+    assert!(
+        !commands.is_empty(),
+        "no commands found in {}",
+        dir.display()
+    );
+
+    let mut list = String::from("tauri_specta::collect_commands![\n");
+    for (module, name) in &commands {
+        writeln!(list, "    crate::commands::{module}::{name},").unwrap();
+    }
+    list.push(']');
+    let out = PathBuf::from(std::env::var("OUT_DIR").unwrap());
+    write_if_changed(&out.join("commands.rs"), &list);
+
+    let mut set = String::from(
+        "# Generated by src-tauri/build.rs from the commands in src-tauri/commands/. Do not edit.\n\n\
+         [[set]]\nidentifier = \"app-commands\"\n\
+         description = \"Every command the app declares in src-tauri/commands/.\"\npermissions = [\n",
+    );
+    for (_, name) in &commands {
+        writeln!(set, "  \"allow-{}\",", name.replace('_', "-")).unwrap();
+    }
+    set.push_str("]\n");
+    write_if_changed(
+        Path::new("permissions/autogenerated/app-commands.toml"),
+        &set,
+    );
+
+    let names: &'static [&'static str] = Vec::leak(
+        commands
+            .into_iter()
+            .map(|(_, name)| &*String::leak(name))
+            .collect(),
+    );
+    tauri_build::try_build(
+        tauri_build::Attributes::new()
+            .app_manifest(tauri_build::AppManifest::new().commands(names)),
+    )
+    .expect("tauri build");
 }

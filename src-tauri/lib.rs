@@ -1,5 +1,7 @@
-//! XWMS Desktop: the Tauri shell. It is an adapter: every command unpacks its arguments, calls
-//! one function of `xwms-core` and maps the result. No rule of the product lives here.
+//! XWMS Desktop: the Tauri shell. It is an adapter: every command (`commands/`, one file per
+//! feature) unpacks its arguments, calls one function of `xwms-core` and returns the result;
+//! `run` starts the core's background work and forwards its one event stream to the window.
+//! No rule of the product lives here.
 
 mod commands;
 mod events;
@@ -103,7 +105,6 @@ pub fn run() {
                 }
             });
             app.manage(client);
-            app.manage(commands::SavedFiles::default());
             Ok(())
         })
         .run(tauri::generate_context!())

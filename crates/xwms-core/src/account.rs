@@ -46,6 +46,12 @@ use xwms_api::{ErrorBody, ErrorCode};
 
 pub use crate::security::{recovery_codes_text, TwoFactorEnrolment};
 
+/// Checks a password against the XWMS rule, part by part (live feedback while typing; the
+/// server checks the same rule).
+pub fn check_password(password: &Secret) -> xwms_api::password::PasswordCheck {
+    xwms_api::password::check_password(password.expose())
+}
+
 use crate::api_client::{to_json, ApiClient, NoData};
 use crate::secret::Secret;
 use crate::token_store::SecretStore;

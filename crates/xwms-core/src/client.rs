@@ -11,11 +11,14 @@ use tokio::task::JoinHandle;
 
 use crate::account::{AccountEvent, AccountSession, AppIdentity};
 use crate::connection::{ConnectionMonitor, ConnectionState, PollPolicy};
-use crate::help::{HelpCache, HelpStatus, HelpSyncer};
+use crate::files::SavedFiles;
+use crate::help::{HelpCache, HelpStatus, HelpSyncer, SyncReport};
 use crate::i18n::Lang;
+use crate::secret::Secret;
 use crate::settings::{validate_server_url, Language, Settings, SettingsStore};
 use crate::token_store::{SecretStore, TokenStore, DEFAULT_SERVICE};
 use crate::CoreError;
+use xwms_api::help::HelpLang;
 use xwms_api::ErrorCode;
 
 pub struct Client {
@@ -29,6 +32,7 @@ pub struct Client {
     events: broadcast::Sender<ClientEvent>,
     started: AtomicBool,
     tasks: Mutex<Vec<JoinHandle<()>>>,
+    saved_files: SavedFiles,
 }
 
 /// What the client's background work reports (see [`Client::start`]): the shell forwards
@@ -124,6 +128,7 @@ impl Client {
             events,
             started: AtomicBool::new(false),
             tasks: Mutex::new(Vec::new()),
+            saved_files: SavedFiles::default(),
         })
     }
 
@@ -206,6 +211,62 @@ impl Client {
     /// An API client for the current server (for one-off calls such as a help sync).
     pub fn api(&self, product: &str) -> Result<crate::api_client::ApiClient, CoreError> {
         crate::api_client::ApiClient::new(&self.settings().server_url, product)
+    }
+
+    /// "Was this helpful?": queued in the offline help at once (so it is never lost), then
+    /// sent with everything else queued if the server answers; offline it waits for the help
+    /// sync of the next connection. Fails only for an article that does not exist.
+    pub async fn help_feedback(
+        &self,
+        lang: HelpLang,
+        key: &str,
+        helpful: bool,
+    ) -> Result<(), CoreError> {
+        self.help.queue_feedback(key, lang, helpful)?;
+        if let Ok(api) = self.api(&self.product) {
+            if let Err(e) = self.help.flush_feedback(&api).await {
+                tracing::info!(code = %e.code, "help feedback queued until online");
+            }
+        }
+        Ok(())
+    }
+
+    /// Syncs the offline help with the current server now.
+    pub async fn help_sync(&self) -> Result<SyncReport, CoreError> {
+        let api = self.api(&self.product)?;
+        self.help.sync(&api).await
+    }
+
+    /// Writes the recovery codes, as the text the person can print or store (in the app's
+    /// language), to a new file `xwms-recovery-codes-<date>.txt` in `dir` (their Downloads
+    /// folder); a taken name gets a suffix, and the file is readable by its owner only.
+    pub async fn save_recovery_codes(
+        &self,
+        dir: &Path,
+        codes: &[Secret],
+        generated_at: &str,
+    ) -> Result<std::path::PathBuf, CoreError> {
+        let account = self
+            .account
+            .current_account()
+            .await
+            .map(|a| a.email)
+            .unwrap_or_default();
+        let lang = Lang::resolve(self.settings().language);
+        let text = crate::account::recovery_codes_text(codes, &account, generated_at, lang);
+        let date = generated_at.get(..10).unwrap_or("codes");
+        self.saved_files
+            .save_new(dir, &format!("xwms-recovery-codes-{date}"), text.as_bytes())
+            .map_err(|e| {
+                CoreError::new(ErrorCode::FileSaveFailed)
+                    .with_detail(format!("could not save in {}: {e}", dir.display()))
+            })
+    }
+
+    /// Whether the app saved the file at `path` in this run ("Show in folder" reveals only
+    /// those).
+    pub fn saved_file(&self, path: &Path) -> bool {
+        self.saved_files.contains(path)
     }
 
     pub fn settings(&self) -> Settings {

@@ -20,6 +20,7 @@ pub mod api_client;
 pub mod client;
 pub mod connection;
 pub mod error;
+pub mod files;
 pub mod help;
 pub mod i18n;
 pub mod links;

@@ -7,130 +7,130 @@ import * as __TAURI_EVENT from "@tauri-apps/api/event";
 
 /** Commands */
 export const commands = {
+	/**  Checks a password against the XWMS rule, part by part (for live feedback while typing). */
+	checkPassword: (password: Secret) => __TAURI_INVOKE<PasswordCheck>("check_password", { password }),
+	/**  Creates an account; a 6-digit code is mailed to verify the address. */
+	signUp: (name: string, email: string, password: Secret) => typedError<CodeSent, IpcError>(__TAURI_INVOKE("sign_up", { name, email, password })),
+	/**  Verifies the email address with the mailed code. */
+	verifyEmail: (email: string, code: Secret) => typedError<null, IpcError>(__TAURI_INVOKE("verify_email", { email, code })),
+	/**  Mails a new verification code. */
+	resendVerification: (email: string) => typedError<CodeSent, IpcError>(__TAURI_INVOKE("resend_verification", { email })),
+	/**  Signs in with email and password; the session goes to the OS keychain. */
+	signIn: (email: string, password: Secret) => typedError<SignInOutcome, IpcError>(__TAURI_INVOKE("sign_in", { email, password })),
+	/**  Unlocks a locked account with the mailed code. */
+	unlockAccount: (email: string, code: Secret) => typedError<null, IpcError>(__TAURI_INVOKE("unlock_account", { email, code })),
+	/**  Mails a new unlock code. */
+	resendUnlock: (email: string) => typedError<CodeSent, IpcError>(__TAURI_INVOKE("resend_unlock", { email })),
+	/**  Mails a password reset code (the same answer for every address). */
+	forgotPassword: (email: string) => typedError<CodeSent, IpcError>(__TAURI_INVOKE("forgot_password", { email })),
+	/**  Sets a new password with the mailed reset code. */
+	resetPassword: (email: string, code: Secret, newPassword: Secret) => typedError<null, IpcError>(__TAURI_INVOKE("reset_password", { email, code, newPassword })),
+	/**  Files an account recovery request for support. */
+	fileRecoveryRequest: (request: RecoveryRequest) => typedError<RecoveryFiled, IpcError>(__TAURI_INVOKE("file_recovery_request", { request })),
+	/**
+	 *  Resumes the session saved in the keychain. `null`: signed out. An `auth.*` error: the
+	 *  server ended the session (also sent as `session-ended`); `network.*`: offline, the saved
+	 *  session is kept and tried again on the next call.
+	 */
+	restoreSession: () => typedError<UserProfile | null, IpcError>(__TAURI_INVOKE("restore_session")),
+	/**  The signed-in account, fresh from the server. */
+	currentAccount: () => typedError<UserProfile, IpcError>(__TAURI_INVOKE("current_account")),
+	/**  Signs out: the server revokes the session, then the keychain entry is removed. */
+	signOut: () => typedError<null, IpcError>(__TAURI_INVOKE("sign_out")),
+	/**  Changes name, username, time zone, region or language (absent fields stay). */
+	updateProfile: (update: ProfileUpdate) => typedError<UserProfile, IpcError>(__TAURI_INVOKE("update_profile", { update })),
+	/**  Starts an email change (password re-entered); a code goes to the new address. */
+	changeEmail: (newEmail: string, password: Secret) => typedError<CodeSent, IpcError>(__TAURI_INVOKE("change_email", { newEmail, password })),
+	/**  Confirms the email change with the code sent to the new address. */
+	confirmEmailChange: (code: Secret) => typedError<UserProfile, IpcError>(__TAURI_INVOKE("confirm_email_change", { code })),
+	/**  Changes the password (current one required); optionally ends every other session. */
+	changePassword: (currentPassword: Secret, newPassword: Secret, signOutOthers: boolean) => typedError<PasswordChanged, IpcError>(__TAURI_INVOKE("change_password", { currentPassword, newPassword, signOutOthers })),
 	/**  The saved settings. */
 	getSettings: () => __TAURI_INVOKE<Settings>("get_settings"),
 	/**
 	 *  Validates and saves the settings; returns them normalised. On error nothing is saved.
 	 *  A new server URL signs the app out of the old server.
 	 */
-	saveSettings: (settings: Settings) => typedError<Settings, ErrorBody>(__TAURI_INVOKE("save_settings", { settings })),
+	saveSettings: (settings: Settings) => typedError<Settings, IpcError>(__TAURI_INVOKE("save_settings", { settings })),
 	/**
 	 *  Moves the app to another XWMS server: its `/api/info` is checked first
 	 *  (`settings.server_unreachable`, `settings.not_xwms_server`), then the app signs out of the
 	 *  old server (queued until it answers) and saves the new address.
 	 */
-	changeServer: (serverUrl: string) => typedError<Settings, ErrorBody>(__TAURI_INVOKE("change_server", { serverUrl })),
+	changeServer: (serverUrl: string) => typedError<Settings, IpcError>(__TAURI_INVOKE("change_server", { serverUrl })),
 	/**  The connection as last checked. */
 	connectionState: () => __TAURI_INVOKE<ConnectionState>("connection_state"),
 	/**  Checks the server now. */
 	checkConnection: () => __TAURI_INVOKE<ConnectionState>("check_connection"),
 	/**  Opens a web or mail link in the system browser or mail client (never inside the app). */
-	openExternal: (url: string) => typedError<null, ErrorBody>(__TAURI_INVOKE("open_external", { url })),
-	/**  Checks a password against the XWMS rule, part by part (for live feedback while typing). */
-	checkPassword: (password: string) => __TAURI_INVOKE<PasswordCheck>("check_password", { password }),
-	/**  Creates an account; a 6-digit code is mailed to verify the address. */
-	signUp: (name: string, email: string, password: string) => typedError<CodeSent, ErrorBody>(__TAURI_INVOKE("sign_up", { name, email, password })),
-	/**  Verifies the email address with the mailed code. */
-	verifyEmail: (email: string, code: string) => typedError<null, ErrorBody>(__TAURI_INVOKE("verify_email", { email, code })),
-	/**  Mails a new verification code. */
-	resendVerification: (email: string) => typedError<CodeSent, ErrorBody>(__TAURI_INVOKE("resend_verification", { email })),
-	/**  Signs in with email and password; the session goes to the OS keychain. */
-	signIn: (email: string, password: string) => typedError<SignInOutcome, ErrorBody>(__TAURI_INVOKE("sign_in", { email, password })),
-	/**  Unlocks a locked account with the mailed code. */
-	unlockAccount: (email: string, code: string) => typedError<null, ErrorBody>(__TAURI_INVOKE("unlock_account", { email, code })),
-	/**  Mails a new unlock code. */
-	resendUnlock: (email: string) => typedError<CodeSent, ErrorBody>(__TAURI_INVOKE("resend_unlock", { email })),
-	/**  Mails a password reset code (the same answer for every address). */
-	forgotPassword: (email: string) => typedError<CodeSent, ErrorBody>(__TAURI_INVOKE("forgot_password", { email })),
-	/**  Sets a new password with the mailed reset code. */
-	resetPassword: (email: string, code: string, newPassword: string) => typedError<null, ErrorBody>(__TAURI_INVOKE("reset_password", { email, code, newPassword })),
-	/**  Files an account recovery request for support. */
-	fileRecoveryRequest: (request: RecoveryRequest) => typedError<RecoveryFiled, ErrorBody>(__TAURI_INVOKE("file_recovery_request", { request })),
-	/**
-	 *  Resumes the session saved in the keychain. `null`: signed out. An `auth.*` error: the
-	 *  server ended the session (also sent as `session-ended`); `network.*`: offline, the saved
-	 *  session is kept and tried again on the next call.
-	 */
-	restoreSession: () => typedError<UserProfile | null, ErrorBody>(__TAURI_INVOKE("restore_session")),
-	/**  The signed-in account, fresh from the server. */
-	currentAccount: () => typedError<UserProfile, ErrorBody>(__TAURI_INVOKE("current_account")),
-	/**  Signs out: the server revokes the session, then the keychain entry is removed. */
-	signOut: () => typedError<null, ErrorBody>(__TAURI_INVOKE("sign_out")),
-	/**  Changes name, username, time zone, region or language (absent fields stay). */
-	updateProfile: (update: ProfileUpdate) => typedError<UserProfile, ErrorBody>(__TAURI_INVOKE("update_profile", { update })),
-	/**  Starts an email change (password re-entered); a code goes to the new address. */
-	changeEmail: (newEmail: string, password: string) => typedError<CodeSent, ErrorBody>(__TAURI_INVOKE("change_email", { newEmail, password })),
-	/**  Confirms the email change with the code sent to the new address. */
-	confirmEmailChange: (code: string) => typedError<UserProfile, ErrorBody>(__TAURI_INVOKE("confirm_email_change", { code })),
-	/**  Changes the password (current one required); optionally ends every other session. */
-	changePassword: (currentPassword: string, newPassword: string, signOutOthers: boolean) => typedError<PasswordChanged, ErrorBody>(__TAURI_INVOKE("change_password", { currentPassword, newPassword, signOutOthers })),
+	openExternal: (url: string) => typedError<null, IpcError>(__TAURI_INVOKE("open_external", { url })),
+	/**  The offline help's version, source, last sync and notice. */
+	helpStatus: () => typedError<HelpStatus, IpcError>(__TAURI_INVOKE("help_status")),
+	/**  The person has read the help's notice (e.g. "the cache was rebuilt"). */
+	helpDismissNotice: () => __TAURI_INVOKE<void>("help_dismiss_notice"),
+	helpCategories: (lang: HelpLang) => __TAURI_INVOKE<HelpCategory[]>("help_categories", { lang }),
+	/**  A category with its tags and its articles (only those with `tag` when given). */
+	helpCategory: (lang: HelpLang, slug: string, tag: string | null) => typedError<CategoryPage, IpcError>(__TAURI_INVOKE("help_category", { lang, slug, tag })),
+	helpPopular: (lang: HelpLang, limit: number) => __TAURI_INVOKE<HelpArticle[]>("help_popular", { lang, limit }),
+	/**  An article by id or by its slug in `lang`. */
+	helpArticle: (lang: HelpLang, key: string) => typedError<HelpArticle, IpcError>(__TAURI_INVOKE("help_article", { lang, key })),
+	helpRelated: (lang: HelpLang, key: string, limit: number) => __TAURI_INVOKE<HelpArticle[]>("help_related", { lang, key, limit }),
+	/**  Any text is a query; an empty one gives no results. */
+	helpSearch: (lang: HelpLang, query: string, limit: number) => __TAURI_INVOKE<SearchHit[]>("help_search", { lang, query, limit }),
+	/**  "Was this helpful?": queued at once (kept when offline), then sent when the server answers. */
+	helpFeedback: (lang: HelpLang, key: string, helpful: boolean) => typedError<null, IpcError>(__TAURI_INVOKE("help_feedback", { lang, key, helpful })),
+	/**  Syncs the help with the server now. */
+	helpSync: () => typedError<SyncReport, IpcError>(__TAURI_INVOKE("help_sync")),
 	/**
 	 *  The second step of sign-in: a code from the authenticator app (`totp`) or a recovery code
 	 *  (`recovery_code`) for the challenge the core kept from `sign_in`.
 	 */
-	completeSecondFactor: (method: string, code: string) => typedError<UserProfile, ErrorBody>(__TAURI_INVOKE("complete_second_factor", { method, code })),
+	completeSecondFactor: (method: string, code: Secret) => typedError<UserProfile, IpcError>(__TAURI_INVOKE("complete_second_factor", { method, code })),
 	/**  The Security page's checklist: email, password, 2FA, recovery codes, sessions. */
-	securityOverview: () => typedError<SecurityOverview, ErrorBody>(__TAURI_INVOKE("security_overview")),
+	securityOverview: () => typedError<SecurityOverview, IpcError>(__TAURI_INVOKE("security_overview")),
 	/**  A page of the security timeline, newest first; `before` is the last page's `next_before`. */
-	securityEvents: (before: string | null, limit: number) => typedError<SecurityEventPage, ErrorBody>(__TAURI_INVOKE("security_events", { before, limit })),
+	securityEvents: (before: string | null, limit: number) => typedError<SecurityEventPage, IpcError>(__TAURI_INVOKE("security_events", { before, limit })),
 	/**  "This was me" on a new-sign-in alert. */
-	confirmSignIn: (eventId: string) => typedError<SecurityEventInfo, ErrorBody>(__TAURI_INVOKE("confirm_sign_in", { eventId })),
+	confirmSignIn: (eventId: string) => typedError<SecurityEventInfo, IpcError>(__TAURI_INVOKE("confirm_sign_in", { eventId })),
 	/**  "Not me": the alert's session is removed at once (the UI then offers a new password). */
-	denySignIn: (eventId: string) => typedError<SecurityEventInfo, ErrorBody>(__TAURI_INVOKE("deny_sign_in", { eventId })),
+	denySignIn: (eventId: string) => typedError<SecurityEventInfo, IpcError>(__TAURI_INVOKE("deny_sign_in", { eventId })),
 	/**  Starts turning 2FA on (password re-entered): a new secret with its QR code, shown once. */
-	startTwoFactor: (password: string) => typedError<TwoFactorEnrolment, ErrorBody>(__TAURI_INVOKE("start_two_factor", { password })),
+	startTwoFactor: (password: Secret) => typedError<TwoFactorEnrolment, IpcError>(__TAURI_INVOKE("start_two_factor", { password })),
 	/**  The first code from the app turns 2FA on; the answer is the first set of recovery codes. */
-	enableTwoFactor: (code: string) => typedError<RecoveryCodes, ErrorBody>(__TAURI_INVOKE("enable_two_factor", { code })),
+	enableTwoFactor: (code: Secret) => typedError<RecoveryCodes, IpcError>(__TAURI_INVOKE("enable_two_factor", { code })),
 	/**  Turns 2FA off: the password and a current code (or a recovery code). */
-	disableTwoFactor: (password: string, code: string) => typedError<null, ErrorBody>(__TAURI_INVOKE("disable_two_factor", { password, code })),
+	disableTwoFactor: (password: Secret, code: Secret) => typedError<null, IpcError>(__TAURI_INVOKE("disable_two_factor", { password, code })),
 	/**  A new set of recovery codes (password re-entered); the old set stops working. */
-	regenerateRecoveryCodes: (password: string) => typedError<RecoveryCodes, ErrorBody>(__TAURI_INVOKE("regenerate_recovery_codes", { password })),
+	regenerateRecoveryCodes: (password: Secret) => typedError<RecoveryCodes, IpcError>(__TAURI_INVOKE("regenerate_recovery_codes", { password })),
 	/**
 	 *  Writes the recovery codes as a text file (in the app's language) to the Downloads folder:
 	 *  a new file each time (`xwms-recovery-codes-<date>.txt`, then `-2`, ...), readable by the
 	 *  person only (0600 on Unix). Returns the file's path.
 	 */
-	saveRecoveryCodes: (codes: string[], generatedAt: string) => typedError<string, ErrorBody>(__TAURI_INVOKE("save_recovery_codes", { codes, generatedAt })),
+	saveRecoveryCodes: (codes: Secret[], generatedAt: string) => typedError<string, IpcError>(__TAURI_INVOKE("save_recovery_codes", { codes, generatedAt })),
 	/**  Shows a file saved by `save_recovery_codes` in the system's file manager. */
-	showInFolder: (path: string) => typedError<null, ErrorBody>(__TAURI_INVOKE("show_in_folder", { path })),
+	showInFolder: (path: string) => typedError<null, IpcError>(__TAURI_INVOKE("show_in_folder", { path })),
 	/**  Every active session, this device first. */
-	listSessions: () => typedError<SessionList, ErrorBody>(__TAURI_INVOKE("list_sessions")),
+	listSessions: () => typedError<SessionList, IpcError>(__TAURI_INVOKE("list_sessions")),
 	/**  Removes another session; it is signed out at once. */
-	revokeSession: (id: string) => typedError<null, ErrorBody>(__TAURI_INVOKE("revoke_session", { id })),
-	/**  Removes every session but this one (password re-entered). */
-	revokeOtherSessions: (password: string) => typedError<SessionsRevoked, ErrorBody>(__TAURI_INVOKE("revoke_other_sessions", { password })),
+	revokeSession: (id: string) => typedError<null, IpcError>(__TAURI_INVOKE("revoke_session", { id })),
 	/**
 	 *  Confirms the password for the next 10 minutes of sensitive changes (after
 	 *  `auth.reauth_required`).
 	 */
-	reauthenticate: (password: string) => typedError<Reauthenticated, ErrorBody>(__TAURI_INVOKE("reauthenticate", { password })),
+	reauthenticate: (password: Secret) => typedError<Reauthenticated, IpcError>(__TAURI_INVOKE("reauthenticate", { password })),
+	/**  Removes every session but this one (password re-entered). */
+	revokeOtherSessions: (password: Secret) => typedError<SessionsRevoked, IpcError>(__TAURI_INVOKE("revoke_other_sessions", { password })),
 	/**  The person's API clients. */
-	listApiClients: () => typedError<ApiClientList, ErrorBody>(__TAURI_INVOKE("list_api_clients")),
+	listApiClients: () => typedError<ApiClientList, IpcError>(__TAURI_INVOKE("list_api_clients")),
 	/**  A new API client; its secret is in the answer and never again. */
-	createApiClient: (name: string) => typedError<ApiClientSecret, ErrorBody>(__TAURI_INVOKE("create_api_client", { name })),
+	createApiClient: (name: string) => typedError<ApiClientSecret, IpcError>(__TAURI_INVOKE("create_api_client", { name })),
 	/**  Renames, disables or enables an API client. */
-	updateApiClient: (id: string, update: ApiClientUpdate) => typedError<ApiClientInfo, ErrorBody>(__TAURI_INVOKE("update_api_client", { id, update })),
+	updateApiClient: (id: string, update: ApiClientUpdate) => typedError<ApiClientInfo, IpcError>(__TAURI_INVOKE("update_api_client", { id, update })),
 	/**  A new secret for an API client; the old one stops working at once. */
-	regenerateApiClientSecret: (id: string) => typedError<ApiClientSecret, ErrorBody>(__TAURI_INVOKE("regenerate_api_client_secret", { id })),
+	regenerateApiClientSecret: (id: string) => typedError<ApiClientSecret, IpcError>(__TAURI_INVOKE("regenerate_api_client_secret", { id })),
 	/**  Deletes an API client; its credentials stop working at once. */
-	deleteApiClient: (id: string) => typedError<null, ErrorBody>(__TAURI_INVOKE("delete_api_client", { id })),
-	/**  The offline help's version, source, last sync and notice. */
-	helpStatus: () => typedError<HelpStatus, ErrorBody>(__TAURI_INVOKE("help_status")),
-	/**  The person has read the help's notice (e.g. "the cache was rebuilt"). */
-	helpDismissNotice: () => __TAURI_INVOKE<void>("help_dismiss_notice"),
-	helpCategories: (lang: HelpLang) => __TAURI_INVOKE<HelpCategory[]>("help_categories", { lang }),
-	/**  A category with its tags and its articles (only those with `tag` when given). */
-	helpCategory: (lang: HelpLang, slug: string, tag: string | null) => typedError<CategoryPage, ErrorBody>(__TAURI_INVOKE("help_category", { lang, slug, tag })),
-	helpPopular: (lang: HelpLang, limit: number) => __TAURI_INVOKE<HelpArticle[]>("help_popular", { lang, limit }),
-	/**  An article by id or by its slug in `lang`. */
-	helpArticle: (lang: HelpLang, key: string) => typedError<HelpArticle, ErrorBody>(__TAURI_INVOKE("help_article", { lang, key })),
-	helpRelated: (lang: HelpLang, key: string, limit: number) => __TAURI_INVOKE<HelpArticle[]>("help_related", { lang, key, limit }),
-	/**  Any text is a query; an empty one gives no results. */
-	helpSearch: (lang: HelpLang, query: string, limit: number) => __TAURI_INVOKE<SearchHit[]>("help_search", { lang, query, limit }),
-	/**  "Was this helpful?": queued at once (kept when offline), then sent when the server answers. */
-	helpFeedback: (lang: HelpLang, key: string, helpful: boolean) => typedError<null, ErrorBody>(__TAURI_INVOKE("help_feedback", { lang, key, helpful })),
-	/**  Syncs the help with the server now. */
-	helpSync: () => typedError<SyncReport, ErrorBody>(__TAURI_INVOKE("help_sync")),
+	deleteApiClient: (id: string) => typedError<null, IpcError>(__TAURI_INVOKE("delete_api_client", { id })),
 };
 
 /** Events */
@@ -313,6 +313,9 @@ export type HelpStatus = {
 	pending_feedback: number,
 	notice: HelpNotice | null,
 };
+
+/**  An error as it crosses IPC: exactly an [`ErrorBody`] (in TypeScript too). */
+export type IpcError = ErrorBody;
 
 export type Language = 
 /**  Follow the operating system's language. */

@@ -1,44 +1,13 @@
-// The one place the UI talks to the Rust side. Everything else imports from here, never from
-// `./bindings` (which tauri-specta regenerates), so adapting to a change in the generated
-// bindings happens in this file only.
+// The one place the UI talks to the Rust side: a thin generic layer over the commands and
+// events tauri-specta generates in `./bindings` from `src-tauri/commands/`. Everything else
+// imports from here, never from `./bindings`.
 //
 // Every call resolves to a `Result`: a command that fails, or an IPC bridge that is missing
 // (the UI opened in a plain browser), becomes `{ status: "error", error: AppError }` instead
 // of a rejected promise, so screens never have to guess which calls can throw.
 
 import { commands, events } from "./bindings";
-import type {
-  ApiClientInfo,
-  ApiClientList,
-  ApiClientSecret,
-  ApiClientUpdate,
-  CategoryPage,
-  CodeSent,
-  ConnectionState,
-  ErrorData,
-  HelpArticle,
-  HelpCategory,
-  HelpLang,
-  HelpStatus,
-  PasswordChanged,
-  PasswordCheck,
-  ProfileUpdate,
-  RecoveryCodes,
-  RecoveryFiled,
-  RecoveryRequest,
-  SearchHit,
-  SecurityEventInfo,
-  SecurityEventPage,
-  SecurityOverview,
-  SessionList,
-  Reauthenticated,
-  SessionsRevoked,
-  Settings,
-  SignInOutcome,
-  SyncReport,
-  TwoFactorEnrolment,
-  UserProfile,
-} from "./bindings";
+import type { ConnectionState, ErrorData, HelpStatus, SecurityEventInfo, UserProfile } from "./bindings";
 
 export type {
   ApiClientInfo,
@@ -138,116 +107,13 @@ async function settle<T>(call: () => Promise<T | Result<T, unknown>>): Promise<R
         ? { status: "ok", data: r.data as T }
         : { status: "error", error: toAppError(r.error) };
     }
-    return { status: "ok", data: r as T };
+    return { status: "ok", data: (r === undefined ? null : r) as T };
   } catch (e) {
     return { status: "error", error: toAppError(e) };
   }
 }
 
-// ---- Settings and connection -----------------------------------------------------------------
-
-export function getSettings(): Promise<Result<Settings>> {
-  return settle<Settings>(() => commands.getSettings());
-}
-
-export function saveSettings(settings: Settings): Promise<Result<Settings>> {
-  return settle<Settings>(() => commands.saveSettings(settings));
-}
-
-/** Moves the app to another XWMS server (checked first; signs out of the old one). */
-export function changeServer(serverUrl: string): Promise<Result<Settings>> {
-  return settle<Settings>(() => commands.changeServer(serverUrl));
-}
-
-export function connectionState(): Promise<Result<ConnectionState>> {
-  return settle<ConnectionState>(() => commands.connectionState());
-}
-
-export function checkConnection(): Promise<Result<ConnectionState>> {
-  return settle<ConnectionState>(() => commands.checkConnection());
-}
-
-export function openExternal(url: string): Promise<Result<null>> {
-  return settle<null>(() => commands.openExternal(url));
-}
-
-// ---- Accounts --------------------------------------------------------------------------------
-
-/** Checks a password against the rule, locally (no network). */
-export function checkPassword(password: string): Promise<Result<PasswordCheck>> {
-  return settle<PasswordCheck>(() => commands.checkPassword(password));
-}
-
-export function signUp(name: string, email: string, password: string): Promise<Result<CodeSent>> {
-  return settle<CodeSent>(() => commands.signUp(name, email, password));
-}
-
-export function verifyEmail(email: string, code: string): Promise<Result<null>> {
-  return settle<null>(() => commands.verifyEmail(email, code));
-}
-
-export function resendVerification(email: string): Promise<Result<CodeSent>> {
-  return settle<CodeSent>(() => commands.resendVerification(email));
-}
-
-export function signIn(email: string, password: string): Promise<Result<SignInOutcome>> {
-  return settle<SignInOutcome>(() => commands.signIn(email, password));
-}
-
-export function unlockAccount(email: string, code: string): Promise<Result<null>> {
-  return settle<null>(() => commands.unlockAccount(email, code));
-}
-
-export function resendUnlock(email: string): Promise<Result<CodeSent>> {
-  return settle<CodeSent>(() => commands.resendUnlock(email));
-}
-
-export function forgotPassword(email: string): Promise<Result<CodeSent>> {
-  return settle<CodeSent>(() => commands.forgotPassword(email));
-}
-
-export function resetPassword(email: string, code: string, newPassword: string): Promise<Result<null>> {
-  return settle<null>(() => commands.resetPassword(email, code, newPassword));
-}
-
-export function fileRecoveryRequest(request: RecoveryRequest): Promise<Result<RecoveryFiled>> {
-  return settle<RecoveryFiled>(() => commands.fileRecoveryRequest(request));
-}
-
-/** The session kept in the keychain, refreshed; `null` when nobody is signed in. */
-export function restoreSession(): Promise<Result<UserProfile | null>> {
-  return settle<UserProfile | null>(() => commands.restoreSession());
-}
-
-export function currentAccount(): Promise<Result<UserProfile>> {
-  return settle<UserProfile>(() => commands.currentAccount());
-}
-
-export function signOut(): Promise<Result<null>> {
-  return settle<null>(() => commands.signOut());
-}
-
-export function updateProfile(update: ProfileUpdate): Promise<Result<UserProfile>> {
-  return settle<UserProfile>(() => commands.updateProfile(update));
-}
-
-export function changeEmail(newEmail: string, password: string): Promise<Result<CodeSent>> {
-  return settle<CodeSent>(() => commands.changeEmail(newEmail, password));
-}
-
-export function confirmEmailChange(code: string): Promise<Result<UserProfile>> {
-  return settle<UserProfile>(() => commands.confirmEmailChange(code));
-}
-
-export function changePassword(
-  currentPassword: string,
-  newPassword: string,
-  signOutOthers: boolean,
-): Promise<Result<PasswordChanged>> {
-  return settle<PasswordChanged>(() => commands.changePassword(currentPassword, newPassword, signOutOthers));
-}
-
-// ---- Security center -------------------------------------------------------------------------
+// ---- Commands ----------------------------------------------------------------------------------
 
 /** Second-factor methods (`SecondFactorChallenge.methods`). */
 export const METHOD_TOTP = "totp";
@@ -255,142 +121,32 @@ export const METHOD_RECOVERY_CODE = "recovery_code";
 /** A code mailed to the account: asked of an installation the person denied ("Not me"). */
 export const METHOD_EMAIL_CODE = "email_code";
 
-/** The second step of sign-in: a code from the authenticator app or a recovery code. */
-export function completeSecondFactor(method: string, code: string): Promise<Result<UserProfile>> {
-  return settle<UserProfile>(() => commands.completeSecondFactor(method, code));
-}
-
-export function securityOverview(): Promise<Result<SecurityOverview>> {
-  return settle<SecurityOverview>(() => commands.securityOverview());
-}
-
-/** A page of the security timeline, newest first; `before` from the previous page. */
-export function securityEvents(before: string | null, limit: number): Promise<Result<SecurityEventPage>> {
-  return settle<SecurityEventPage>(() => commands.securityEvents(before, limit));
-}
-
-export function confirmSignIn(eventId: string): Promise<Result<SecurityEventInfo>> {
-  return settle<SecurityEventInfo>(() => commands.confirmSignIn(eventId));
-}
-
-export function denySignIn(eventId: string): Promise<Result<SecurityEventInfo>> {
-  return settle<SecurityEventInfo>(() => commands.denySignIn(eventId));
-}
-
-export function startTwoFactor(password: string): Promise<Result<TwoFactorEnrolment>> {
-  return settle<TwoFactorEnrolment>(() => commands.startTwoFactor(password));
-}
-
-export function enableTwoFactor(code: string): Promise<Result<RecoveryCodes>> {
-  return settle<RecoveryCodes>(() => commands.enableTwoFactor(code));
-}
-
-export function disableTwoFactor(password: string, code: string): Promise<Result<null>> {
-  return settle<null>(() => commands.disableTwoFactor(password, code));
-}
-
-export function regenerateRecoveryCodes(password: string): Promise<Result<RecoveryCodes>> {
-  return settle<RecoveryCodes>(() => commands.regenerateRecoveryCodes(password));
-}
-
-/** Writes the codes to a new file in Downloads; resolves to its path. */
-export function saveRecoveryCodes(codes: string[], generatedAt: string): Promise<Result<string>> {
-  return settle<string>(() => commands.saveRecoveryCodes(codes, generatedAt));
-}
-
-/** Shows a file the app saved in the system's file manager. */
-export function showInFolder(path: string): Promise<Result<null>> {
-  return settle<null>(() => commands.showInFolder(path));
-}
-
-export function listSessions(): Promise<Result<SessionList>> {
-  return settle<SessionList>(() => commands.listSessions());
-}
-
-export function revokeSession(id: string): Promise<Result<null>> {
-  return settle<null>(() => commands.revokeSession(id));
-}
-
-/** Confirms the password for the next 10 minutes of sensitive changes. */
-export function reauthenticate(password: string): Promise<Result<Reauthenticated>> {
-  return settle<Reauthenticated>(() => commands.reauthenticate(password));
-}
-
-export function revokeOtherSessions(password: string): Promise<Result<SessionsRevoked>> {
-  return settle<SessionsRevoked>(() => commands.revokeOtherSessions(password));
-}
-
-export function listApiClients(): Promise<Result<ApiClientList>> {
-  return settle<ApiClientList>(() => commands.listApiClients());
-}
-
-export function createApiClient(name: string): Promise<Result<ApiClientSecret>> {
-  return settle<ApiClientSecret>(() => commands.createApiClient(name));
-}
-
-export function updateApiClient(id: string, update: ApiClientUpdate): Promise<Result<ApiClientInfo>> {
-  return settle<ApiClientInfo>(() => commands.updateApiClient(id, update));
-}
-
-export function regenerateApiClientSecret(id: string): Promise<Result<ApiClientSecret>> {
-  return settle<ApiClientSecret>(() => commands.regenerateApiClientSecret(id));
-}
-
-export function deleteApiClient(id: string): Promise<Result<null>> {
-  return settle<null>(() => commands.deleteApiClient(id));
-}
-
-// ---- Help center (served from the offline cache: works without a server) --------------------
-
 /** Error code of an article or category that does not exist (in that language). */
 export const HELP_NOT_FOUND = "help.not_found";
 
-export function helpStatus(): Promise<Result<HelpStatus>> {
-  return settle<HelpStatus>(() => commands.helpStatus());
-}
+type Commands = typeof commands;
+/** What a generated command resolves to when it succeeds (its `Result`'s data, or the value). */
+type Success<R> = Awaited<R> extends { status: "ok"; data: infer D } | { status: "error"; error: unknown }
+  ? D
+  : Awaited<R> extends void
+    ? null
+    : Awaited<R>;
+/** Every command of the Rust side (see `commands` in ./bindings for each one's documentation). */
+export type Ipc = {
+  [K in keyof Commands]: (...args: Parameters<Commands[K]>) => Promise<Result<Success<ReturnType<Commands[K]>>>>;
+};
 
-/** The person has read the help's notice ("the saved help was rebuilt"). */
-export function helpDismissNotice(): Promise<Result<null>> {
-  return settle<null>(async () => {
-    await commands.helpDismissNotice();
-    return null;
-  });
-}
-
-export function helpCategories(lang: HelpLang): Promise<Result<HelpCategory[]>> {
-  return settle<HelpCategory[]>(() => commands.helpCategories(lang));
-}
-
-/** A category with its tags and articles; with `tag`, only the articles that have it. */
-export function helpCategory(lang: HelpLang, slug: string, tag: string | null): Promise<Result<CategoryPage>> {
-  return settle<CategoryPage>(() => commands.helpCategory(lang, slug, tag));
-}
-
-export function helpPopular(lang: HelpLang, limit: number): Promise<Result<HelpArticle[]>> {
-  return settle<HelpArticle[]>(() => commands.helpPopular(lang, limit));
-}
-
-/** An article by id or slug; `help.not_found` when there is none. */
-export function helpArticle(lang: HelpLang, key: string): Promise<Result<HelpArticle>> {
-  return settle<HelpArticle>(() => commands.helpArticle(lang, key));
-}
-
-export function helpRelated(lang: HelpLang, key: string, limit: number): Promise<Result<HelpArticle[]>> {
-  return settle<HelpArticle[]>(() => commands.helpRelated(lang, key, limit));
-}
-
-export function helpSearch(lang: HelpLang, query: string, limit: number): Promise<Result<SearchHit[]>> {
-  return settle<SearchHit[]>(() => commands.helpSearch(lang, query, limit));
-}
-
-/** "Was this helpful?": queued by the Rust side and sent when online (ok even offline). */
-export function helpFeedback(lang: HelpLang, key: string, helpful: boolean): Promise<Result<null>> {
-  return settle<null>(() => commands.helpFeedback(lang, key, helpful));
-}
-
-export function helpSync(): Promise<Result<SyncReport>> {
-  return settle<SyncReport>(() => commands.helpSync());
-}
+/**
+ * The Rust side's commands, each returning a `Result` that never rejects. Generated from
+ * `commands` in ./bindings (which tauri-specta writes from `src-tauri/commands/`): a new
+ * command appears here with its types, nothing to add by hand.
+ */
+const commandCalls = Object.fromEntries(
+  Object.entries(commands).map(([name, call]) => [
+    name,
+    (...args: unknown[]) => settle(() => (call as (...a: unknown[]) => Promise<unknown>)(...args)),
+  ]),
+) as Ipc;
 
 // ---- Events ----------------------------------------------------------------------------------
 
@@ -442,3 +198,21 @@ export function onNewSignIn(handler: (event: SecurityEventInfo) => void): Promis
 export function onSecurityChanged(handler: () => void): Promise<Unlisten> {
   return subscribe(events.securityChanged, () => handler());
 }
+
+/**
+ * The IPC surface as the screens use it: `ipc.signIn(email, password)`, `ipc.onNewSignIn(…)`.
+ */
+export const ipc = {
+  ...commandCalls,
+  onConnectionChanged,
+  onSessionEnded,
+  onHelpChanged,
+  onAccountChanged,
+  onNewSignIn,
+  onSecurityChanged,
+  METHOD_TOTP,
+  METHOD_RECOVERY_CODE,
+  METHOD_EMAIL_CODE,
+  HELP_NOT_FOUND,
+  IPC_FAILURE,
+};

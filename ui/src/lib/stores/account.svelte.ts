@@ -3,7 +3,7 @@
 // reach the UI: it only sees the profile.
 
 import { setFormatPreferences } from "$lib/format.svelte";
-import * as ipc from "$lib/ipc";
+import { ipc } from "$lib/ipc";
 import type { AppError, Result, UserProfile } from "$lib/ipc";
 import { currentScreen, navigate } from "$lib/router.svelte";
 import { flow } from "./auth.svelte";

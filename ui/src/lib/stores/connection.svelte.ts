@@ -3,7 +3,7 @@
 // The last server details seen while online are kept, so they can still be shown (greyed)
 // while offline.
 
-import * as ipc from "$lib/ipc";
+import { ipc } from "$lib/ipc";
 import type { AppError, ConnectionState, ServerSummary } from "$lib/ipc";
 
 function initialState(): ConnectionState {

@@ -4,7 +4,7 @@
 // app), confirms it with the server and runs the action again, once. Cancelled: the action's
 // own error comes back, so the screen says "Confirm your password to continue."
 
-import * as ipc from "$lib/ipc";
+import { ipc } from "$lib/ipc";
 import type { AppError, Result } from "$lib/ipc";
 
 export const REAUTH_REQUIRED = "auth.reauth_required";

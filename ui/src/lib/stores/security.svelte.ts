@@ -3,7 +3,7 @@
 // counter that screens showing sessions, 2FA, credentials or the timeline refresh on
 // (`security-changed` from the Rust side, or a change made here).
 
-import * as ipc from "$lib/ipc";
+import { ipc } from "$lib/ipc";
 import type { AppError, Result, SecurityEventInfo } from "$lib/ipc";
 import { navigate } from "$lib/router.svelte";
 

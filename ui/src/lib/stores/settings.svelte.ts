@@ -1,7 +1,7 @@
 // The app's settings as last loaded from, or saved to, the Rust side. Language and theme
 // are applied to the document as soon as they are known.
 
-import * as ipc from "$lib/ipc";
+import { ipc } from "$lib/ipc";
 import type { AppError, Result, Settings } from "$lib/ipc";
 import { setLanguage } from "$lib/i18n/index.svelte";
 import { setTheme } from "$lib/theme.svelte";
