@@ -107,8 +107,16 @@ pub fn run() {
             app.manage(client);
             Ok(())
         })
-        .run(tauri::generate_context!())
-        .expect("error while running XWMS Desktop");
+        .build(tauri::generate_context!())
+        .expect("error while building XWMS Desktop")
+        .run(|app, event| {
+            if let tauri::RunEvent::Exit = event {
+                // The background work stops before the runtime goes away.
+                if let Some(client) = app.try_state::<Client>() {
+                    client.stop();
+                }
+            }
+        });
 }
 
 /// The desktop notification for a sign-in from a new device or network.

@@ -59,9 +59,7 @@ pub fn mail_language(language: Language) -> String {
 
 impl Drop for Client {
     fn drop(&mut self) {
-        for task in self.tasks.lock().expect("tasks lock").drain(..) {
-            task.abort();
-        }
+        self.stop();
     }
 }
 
@@ -195,6 +193,15 @@ impl Client {
             }
         }));
         receiver
+    }
+
+    /// Stops the background work started by [`Client::start`] (the app calls it on exit; a
+    /// dropped client stops too). What the outboxes hold stays on disk or in the keychain and
+    /// is sent after the next start.
+    pub fn stop(&self) {
+        for task in self.tasks.lock().expect("tasks lock").drain(..) {
+            task.abort();
+        }
     }
 
     /// The person's account with the current server (its background work runs from
@@ -374,6 +381,30 @@ mod tests {
             Arc::new(crate::token_store::MemoryStore::default()),
         )
         .unwrap()
+    }
+
+    #[tokio::test]
+    async fn stop_ends_every_background_task() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = open(dir.path(), Some("http://127.0.0.1:9/"));
+        let _events = c.start();
+        let running: Vec<tokio::task::AbortHandle> = c
+            .tasks
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|t| t.abort_handle())
+            .collect();
+        assert!(running.len() >= 4, "{} tasks", running.len());
+        assert!(running.iter().all(|t| !t.is_finished()));
+        c.stop();
+        tokio::time::timeout(std::time::Duration::from_secs(5), async {
+            while !running.iter().all(|t| t.is_finished()) {
+                tokio::task::yield_now().await;
+            }
+        })
+        .await
+        .expect("every task ends after stop");
     }
 
     #[test]
