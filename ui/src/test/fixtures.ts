@@ -1,7 +1,8 @@
 // Shared test data and helpers for the component tests (jsdom).
 import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
 import { setLanguage } from "$lib/i18n/index.svelte";
-import type { ConnectionState, PasswordCheck, ServerSummary, Settings, UserProfile } from "$lib/ipc";
+import type { PasswordCheck, Settings, UserProfile } from "$lib/ipc";
+import { ANNA, DEFAULT_SETTINGS, offlineState, onlineState } from "../../../tests/ui/fixtures.mjs";
 import { account } from "$lib/stores/account.svelte";
 import { flow } from "$lib/stores/auth.svelte";
 import { connection } from "$lib/stores/connection.svelte";
@@ -9,52 +10,12 @@ import { settings } from "$lib/stores/settings.svelte";
 import { reauth } from "$lib/stores/reauth.svelte";
 import { setTheme } from "$lib/theme.svelte";
 
-export const SERVER: ServerSummary = {
-  name: "XWMS",
-  description: "XWMS account service",
-  version: "1.4.2",
-  timezone: "Europe/Amsterdam",
-  locale: "en",
-  time: "2026-11-25T09:30:00+01:00",
-  help_version: null,
-};
-
-export function online(overrides: Partial<ConnectionState> = {}): ConnectionState {
-  return {
-    status: "online",
-    server_url: "http://127.0.0.1:8787/",
-    server: { ...SERVER },
-    checked_at: "2026-11-25T08:30:05Z",
-    error: null,
-    ...overrides,
-  };
-}
-
-export function offline(overrides: Partial<ConnectionState> = {}): ConnectionState {
-  return {
-    status: "offline",
-    server_url: "http://127.0.0.1:8787/",
-    server: null,
-    checked_at: "2026-11-25T08:31:10Z",
-    error: { code: "network.offline", message: "connection refused" },
-    ...overrides,
-  };
-}
-
-export const SETTINGS: Settings = { server_url: "http://127.0.0.1:8787/", language: "en", theme: "light" };
-
-export const PROFILE: UserProfile = {
-  sub: "usr_01HZX3Q7",
-  name: "Anna de Vries",
-  username: "anna",
-  email: "anna@example.com",
-  email_verified: true,
-  timezone: "Europe/Amsterdam",
-  region: "NL",
-  language: "en",
-  created_at: "2024-03-14T09:15:00Z",
-  is_agent: false,
-};
+// The same starting data as the browser tests' stand-in (one copy, typed there).
+export { SERVER } from "../../../tests/ui/fixtures.mjs";
+export const online = onlineState;
+export const offline = offlineState;
+export const SETTINGS: Settings = DEFAULT_SETTINGS;
+export const PROFILE: UserProfile = ANNA.profile;
 
 /** The password rule as the Rust side checks it (with a tiny list of common passwords). */
 export function checkPassword(password: string): PasswordCheck {
