@@ -39,9 +39,11 @@ async function signIn(email, password) {
   await click(app, "signin-submit");
 }
 
+/** Signs out and waits until the app has moved to the sign-in screen (it goes there itself). */
 async function signOut() {
   await click(app, "sidebar-sign-out");
   await waitShown(app, "sidebar-sign-in");
+  await app.wait(async () => (await shown(app, "signin-email")) || (await shown(app, "signin-password")), 15000);
 }
 
 const email = `e2e-${Date.now()}@example.com`;
