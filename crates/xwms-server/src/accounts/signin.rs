@@ -13,7 +13,6 @@ use super::devices;
 use super::events::{self, kind};
 use super::guard::GuardKey;
 use super::policy::{Gate, GuardState, LockReason, LOCKOUT};
-use super::security;
 use super::sessions::{self, Authenticated, Refreshed};
 use super::signup::{code_sent, minutes, send_verification};
 use super::users::{self, User};
@@ -689,7 +688,7 @@ pub(super) fn open_session(
         if !after_failures {
             ctx.mail(tx, mail, &user.email, user.language, &facts())?;
         }
-        if let Some(event) = security::event_info(tx, &user.id, id, ctx.now)? {
+        if let Some(event) = events::event_info(tx, &user.id, id, ctx.now)? {
             ctx.new_sign_in(&user.id, &issued.session_id, event);
         }
     }
