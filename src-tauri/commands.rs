@@ -20,7 +20,7 @@ use xwms_api::ErrorBody;
 use xwms_core::account::{SignInOutcome, TwoFactorEnrolment};
 use xwms_core::client::Client;
 use xwms_core::connection::ConnectionState;
-use xwms_core::help::{CategoryPage, HelpStatus, SyncReport};
+use xwms_core::help::{CategoryPage, HelpArticleView, HelpStatus, SyncReport};
 use xwms_core::i18n::Lang;
 use xwms_core::secret::Secret;
 use xwms_core::settings::Settings;
@@ -714,8 +714,12 @@ pub fn help_article(
     client: State<'_, Client>,
     lang: HelpLang,
     key: String,
-) -> Result<HelpArticle, ErrorBody> {
-    client.help().article(lang, &key).map_err(to_ipc)
+) -> Result<HelpArticleView, ErrorBody> {
+    client
+        .help()
+        .article(lang, &key)
+        .map(HelpArticleView::from)
+        .map_err(to_ipc)
 }
 
 #[tauri::command]

@@ -17,6 +17,7 @@ import type {
   ConnectionState,
   ErrorData,
   HelpArticle,
+  HelpArticleView,
   HelpCategory,
   HelpLang,
   HelpStatus,
@@ -41,6 +42,7 @@ import type {
 } from "./bindings";
 
 export type {
+  AnswerSpan,
   ApiClientInfo,
   ApiClientList,
   ApiClientSecret,
@@ -51,6 +53,7 @@ export type {
   ConnectionStatus,
   ErrorData,
   HelpArticle,
+  HelpArticleView,
   HelpCategory,
   HelpLang,
   HelpNotice,
@@ -371,8 +374,8 @@ export function helpPopular(lang: HelpLang, limit: number): Promise<Result<HelpA
 }
 
 /** An article by id or slug; `help.not_found` when there is none. */
-export function helpArticle(lang: HelpLang, key: string): Promise<Result<HelpArticle>> {
-  return settle<HelpArticle>(() => commands.helpArticle(lang, key));
+export function helpArticle(lang: HelpLang, key: string): Promise<Result<HelpArticleView>> {
+  return settle<HelpArticleView>(() => commands.helpArticle(lang, key));
 }
 
 export function helpRelated(lang: HelpLang, key: string, limit: number): Promise<Result<HelpArticle[]>> {

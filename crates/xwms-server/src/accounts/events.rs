@@ -8,7 +8,7 @@
 use rusqlite::{named_params, params, Connection, OptionalExtension, Row};
 use serde_json::Value;
 use time::OffsetDateTime;
-use xwms_api::security::{SecurityEventInfo, SecurityEventPage};
+use xwms_api::security::{device_label, SecurityEventInfo, SecurityEventPage};
 
 use super::sessions::{self, ACTIVE};
 use crate::clock::{from_millis, rfc3339, to_millis};
@@ -140,15 +140,19 @@ fn event_from_row(row: &Row<'_>) -> rusqlite::Result<SecurityEventInfo> {
             .get::<_, Option<String>>(index)?
             .filter(|s| !s.is_empty()))
     };
+    let device = non_empty(&details["device"]).or(from_session(7)?);
+    let os = non_empty(&details["os"]).or(from_session(8)?);
+    let app = non_empty(&details["app"]).or(from_session(9)?);
     Ok(SecurityEventInfo {
         id: row.get::<_, i64>(0)?.to_string(),
         alert: kind::ALERTS.contains(&kind.as_str()),
         kind,
         at: rfc3339(from_millis(row.get(3)?)),
         ip: row.get(2)?,
-        device: non_empty(&details["device"]).or(from_session(7)?),
-        os: non_empty(&details["os"]).or(from_session(8)?),
-        app: non_empty(&details["app"]).or(from_session(9)?),
+        device_label: device_label(device.as_deref(), os.as_deref(), app.as_deref()),
+        device,
+        os,
+        app,
         session_id: row.get(5)?,
         alert_status: row.get(6)?,
         session_active: row.get(10)?,

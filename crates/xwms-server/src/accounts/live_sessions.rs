@@ -37,7 +37,7 @@ pub enum Notice {
     NewSignIn {
         user_id: String,
         session_id: String,
-        event: SecurityEventInfo,
+        event: Box<SecurityEventInfo>,
     },
 }
 
@@ -185,7 +185,7 @@ impl LiveSessions {
                 } => {
                     if let Some(connections) = by_user.get_mut(user_id) {
                         let push = Push::Event(RealtimeEvent::NewSignIn {
-                            event: event.clone(),
+                            event: event.as_ref().clone(),
                         });
                         connections
                             .retain(|c| &c.session_id == session_id || deliver(c, push.clone()));

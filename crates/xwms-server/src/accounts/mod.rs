@@ -168,7 +168,7 @@ impl Ctx {
         self.notify(Notice::NewSignIn {
             user_id: user_id.to_owned(),
             session_id: session_id.to_owned(),
-            event,
+            event: Box::new(event),
         });
     }
 

@@ -6,8 +6,8 @@ use serde_json::json;
 use time::OffsetDateTime;
 use xwms_api::auth::Reauthenticated;
 use xwms_api::security::{
-    revoke_reason, PasswordRequest, SecurityEventInfo, SecurityEventPage, SecurityOverview,
-    SessionInfo, SessionList, SessionsRevoked,
+    revoke_reason, software_label, PasswordRequest, SecurityEventInfo, SecurityEventPage,
+    SecurityOverview, SessionInfo, SessionList, SessionsRevoked,
 };
 use xwms_api::ErrorCode;
 
@@ -21,6 +21,7 @@ use crate::error::ApiError;
 fn session_info(row: sessions::SessionRow, current: &str) -> SessionInfo {
     SessionInfo {
         device_type: sessions::device_type(&row.app, &row.os).to_owned(),
+        software: software_label(&row.os, &row.app, &row.app_version),
         current: row.id == current,
         id: row.id,
         device_name: row.device_name,

@@ -6,6 +6,7 @@ use xwms_api::auth::{
     SignInRequest, SignInResponse,
 };
 use xwms_api::password::MAX_CHARS as PASSWORD_MAX_CHARS;
+use xwms_api::security::app_label;
 use xwms_api::{ErrorCode, Secret};
 
 use super::codes::{self, Purpose, Resent, Target};
@@ -47,8 +48,8 @@ pub(super) fn gate_error(gate: Gate) -> Option<ApiError> {
 }
 
 pub(super) fn device_text(device: &DeviceInfo) -> String {
-    let app = format!("{} {}", device.app, device.app_version);
-    let parts: Vec<&str> = [device.os.as_str(), app.trim()]
+    let app = app_label(&device.app, &device.app_version);
+    let parts: Vec<&str> = [device.os.as_str(), app.as_str()]
         .into_iter()
         .filter(|s| !s.is_empty())
         .collect();
