@@ -3,7 +3,7 @@
 use tauri::State;
 use xwms_api::help::{HelpArticle, HelpCategory, HelpLang, SearchHit};
 use xwms_core::client::Client;
-use xwms_core::help::{CategoryPage, HelpStatus, SyncReport};
+use xwms_core::help::{CategoryPage, HelpArticleView, HelpStatus, SyncReport};
 
 use super::IpcResult;
 
@@ -52,8 +52,11 @@ pub fn help_article(
     client: State<'_, Client>,
     lang: HelpLang,
     key: String,
-) -> IpcResult<HelpArticle> {
-    Ok(client.help().article(lang, &key)?)
+) -> IpcResult<HelpArticleView> {
+    Ok(client
+        .help()
+        .article(lang, &key)
+        .map(HelpArticleView::from)?)
 }
 
 #[tauri::command]

@@ -171,23 +171,20 @@ function installIpcMock(init) {
   }
   function checkPassword(pw) {
     const chars = [...pw].length;
-    return {
-      long_enough: chars >= 8,
-      not_too_long: chars <= 256,
-      has_upper: /\p{Lu}/u.test(pw),
-      has_lower: /\p{Ll}/u.test(pw),
-      has_digit: /[0-9]/.test(pw),
-      not_common: !COMMON.has(pw.toLowerCase()),
-    };
+    const parts = [
+      ["long_enough", chars >= 8, "password.too_short"],
+      ["not_too_long", chars <= 256, "password.too_long"],
+      ["has_upper", /\p{Lu}/u.test(pw), "password.missing_upper"],
+      ["has_lower", /\p{Ll}/u.test(pw), "password.missing_lower"],
+      ["has_digit", /[0-9]/.test(pw), "password.missing_digit"],
+      ["not_common", !COMMON.has(pw.toLowerCase()), "password.too_common"],
+    ];
+    const check = Object.fromEntries(parts.map(([part, holds]) => [part, holds]));
+    return { ...check, first_error: parts.find(([, holds]) => !holds)?.[2] ?? null };
   }
   function requirePassword(pw, field) {
-    const c = checkPassword(pw ?? "");
-    if (!c.long_enough) fail("password.too_short", { field });
-    if (!c.not_too_long) fail("password.too_long", { field });
-    if (!c.has_upper) fail("password.missing_upper", { field });
-    if (!c.has_lower) fail("password.missing_lower", { field });
-    if (!c.has_digit) fail("password.missing_digit", { field });
-    if (!c.not_common) fail("password.too_common", { field });
+    const { first_error } = checkPassword(pw ?? "");
+    if (first_error) fail(first_error, { field });
   }
   function requireEmail(value, field) {
     if (!value || !String(value).trim()) fail("field.required", { field });
@@ -407,15 +404,15 @@ function installIpcMock(init) {
   const sec = { enabled: false, enabledAt: null, pending: false, codes: [], events: [], clients: [], seq: 0 };
   const iso = () => new Date(now()).toISOString();
   const makeSessions = () => [
-    { id: "ses_this", device_type: "desktop", device_name: "This computer", os: "Linux", app: "XWMS-Desktop", app_version: "0.1.0", ip: "192.0.2.10", user_agent: "XWMS-Desktop/0.1.0", created_at: "2026-11-20T08:00:00Z", last_active_at: iso(), current: true },
-    { id: "ses_phone", device_type: "mobile", device_name: "iPhone 15", os: "iOS 18.1", app: "XWMS", app_version: "3.2.0", ip: "198.51.100.4", user_agent: "XWMS/3.2.0", created_at: "2026-11-02T17:20:00Z", last_active_at: "2026-11-24T18:05:00Z", current: false },
-    { id: "ses_cli", device_type: "cli", device_name: "build-server", os: "Debian 13", app: "xwms-cli", app_version: "0.1.0", ip: "203.0.113.9", user_agent: "xwms-cli/0.1.0", created_at: "2026-10-11T07:00:00Z", last_active_at: "2026-11-10T07:00:00Z", current: false },
-    { id: "ses_tablet", device_type: "other", device_name: "Tablet", os: "Android 15", app: "Chrome", app_version: "131", ip: "198.51.100.77", user_agent: "Chrome/131", created_at: "2026-09-01T10:00:00Z", last_active_at: "2026-10-01T10:00:00Z", current: false },
+    { id: "ses_this", device_type: "desktop", device_name: "This computer", os: "Linux", app: "XWMS-Desktop", app_version: "0.1.0", software: "Linux · XWMS-Desktop 0.1.0", ip: "192.0.2.10", user_agent: "XWMS-Desktop/0.1.0", created_at: "2026-11-20T08:00:00Z", last_active_at: iso(), current: true },
+    { id: "ses_phone", device_type: "mobile", device_name: "iPhone 15", os: "iOS 18.1", app: "XWMS", app_version: "3.2.0", software: "iOS 18.1 · XWMS 3.2.0", ip: "198.51.100.4", user_agent: "XWMS/3.2.0", created_at: "2026-11-02T17:20:00Z", last_active_at: "2026-11-24T18:05:00Z", current: false },
+    { id: "ses_cli", device_type: "cli", device_name: "build-server", os: "Debian 13", app: "xwms-cli", app_version: "0.1.0", software: "Debian 13 · xwms-cli 0.1.0", ip: "203.0.113.9", user_agent: "xwms-cli/0.1.0", created_at: "2026-10-11T07:00:00Z", last_active_at: "2026-11-10T07:00:00Z", current: false },
+    { id: "ses_tablet", device_type: "other", device_name: "Tablet", os: "Android 15", app: "Chrome", app_version: "131", software: "Android 15 · Chrome 131", ip: "198.51.100.77", user_agent: "Chrome/131", created_at: "2026-09-01T10:00:00Z", last_active_at: "2026-10-01T10:00:00Z", current: false },
   ];
   let sessions = makeSessions().slice(0, 1 + Math.min(otherSessions, 3));
   function record(kind, extra = {}) {
     sec.seq += 1;
-    sec.events.unshift({ id: `evt_${String(sec.seq).padStart(4, "0")}`, kind, at: iso(), ip: "192.0.2.10", device: "This computer", os: "Linux", app: "XWMS-Desktop", session_id: "ses_this", alert: false, alert_status: null, session_active: true, ...extra });
+    sec.events.unshift({ id: `evt_${String(sec.seq).padStart(4, "0")}`, kind, at: iso(), ip: "192.0.2.10", device: "This computer", os: "Linux", app: "XWMS-Desktop", device_label: "This computer · Linux", session_id: "ses_this", alert: false, alert_status: null, session_active: true, ...extra });
   }
   for (const [kind, at] of [["account_created", "2024-03-14T09:15:00Z"], ["email_verified", "2024-03-14T09:18:00Z"], ["password_changed", "2026-10-02T12:00:00Z"], ["signed_in", "2026-11-20T08:00:00Z"]]) {
     record(kind);
@@ -456,7 +453,7 @@ function installIpcMock(init) {
       const a = signedIn();
       return {
         email_verified: a.verified,
-        password_meets_rule: Object.values(checkPassword(a.password)).every(Boolean),
+        password_meets_rule: checkPassword(a.password).first_error === null,
         password_changed_at: "2026-10-02T12:00:00Z",
         two_factor: { enabled: sec.enabled, enabled_at: sec.enabledAt, recovery_codes_left: sec.enabled ? sec.codes.length : 0 },
         active_sessions: sessions.length,
@@ -614,7 +611,10 @@ function installIpcMock(init) {
   const fold = (ch) => ch.normalize("NFD").replace(/\p{M}/gu, "").toLowerCase();
   const slugify = (text) =>
     [...text].map(fold).join("").replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "");
-  const plain = (body) => body.replace(/\[([^\]]+)\]\([^)]+\)/g, "$1");
+  // The answer comes as the Rust side hands it over, text and links; the body is its markup.
+  const spansOf = (answer) => answer.map((s) => (typeof s === "string" ? { kind: "text", text: s } : s));
+  const markupOf = (answer) => answer.map((s) => (s.kind === "text" ? s.text : `[${s.label}](${s.target})`)).join("");
+  const plain = (answer) => answer.map((s) => (s.kind === "text" ? s.text : s.label)).join("");
   const helpArticles = [];
   const helpCategories = [];
   for (const lang of LANGS) {
@@ -630,7 +630,8 @@ function installIpcMock(init) {
         slug: slugify(text.title),
         category: a.category,
         title: text.title,
-        body: text.body,
+        body: markupOf(spansOf(text.answer)),
+        answer: spansOf(text.answer),
         tags: [...a.tags[lang]],
         popular: a.popular,
         order: a.order,
@@ -666,7 +667,7 @@ function installIpcMock(init) {
     const hits = [];
     for (const a of inLang(lang)) {
       const title = [...a.title].map(fold);
-      const body = [...plain(a.body)].map(fold);
+      const body = [...plain(a.answer)].map(fold);
       const tags = a.tags.map((t) => [...t].map(fold));
       let score = 0;
       for (const w of words) {
@@ -674,7 +675,7 @@ function installIpcMock(init) {
         score += tags.filter((t) => occurrences(t, w).length).length * 2;
       }
       if (!score) continue;
-      const snippetChars = [...plain(a.body)];
+      const snippetChars = [...plain(a.answer)];
       const snippet = snippetChars.join("");
       const highlights = words.flatMap((w) => occurrences(body, w));
       hits.push({ id: a.id, lang, slug: a.slug, category: a.category, title: a.title, snippet, highlights, score });
@@ -885,9 +886,9 @@ function installIpcMock(init) {
     totpCode: TOTP_CODE,
     /** A sign-in from a new device: recorded as a pending alert and sent as `new-sign-in`. */
     newSignIn(device = "Firefox", os = "Windows 11", ip = "203.0.113.50") {
-      const s = { id: "ses_new", device_type: "desktop", device_name: device, os, app: "Web", app_version: "", ip, user_agent: device, created_at: iso(), last_active_at: iso(), current: false };
+      const s = { id: "ses_new", device_type: "desktop", device_name: device, os, app: "Web", app_version: "", software: `${os} · Web`, ip, user_agent: device, created_at: iso(), last_active_at: iso(), current: false };
       sessions.push(s);
-      record("new_device", { device, os, app: null, ip, session_id: "ses_new", alert: true, alert_status: "pending" });
+      record("new_device", { device, os, app: null, device_label: `${device} · ${os}`, ip, session_id: "ses_new", alert: true, alert_status: "pending" });
       emit("new-sign-in", structuredClone(sec.events[0]));
       securityChanged();
     },

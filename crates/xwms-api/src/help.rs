@@ -4,7 +4,8 @@
 //! as data; this is ours to define (see xwms-contract.md). An article has a stable `id` shared
 //! by its translations and a `slug` per language. Its `body` is plain text with one markup
 //! only, links: `[label](target)`, where a target is an app route (`/account`, `/support`, …)
-//! or an `https://` URL. `xwms_help::markup` parses it.
+//! or an `https://` URL. `xwms_help::markup` parses it, into [`AnswerSpan`]s for the app's
+//! screens.
 //!
 //! Sync is by content version: every change to the content bumps the server's version, and
 //! `GET /api/help/sync?since=V` answers only what changed after `V`, or `304 Not Modified`
@@ -129,6 +130,24 @@ wire! {
         /// The content version in which this article last changed.
         pub version: u32,
     }
+}
+
+/// A piece of an answer as a screen renders it: text, or a link (parsed from the body by
+/// `xwms_help::markup::answer`, so no screen parses markup or ever renders it as HTML).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum AnswerSpan {
+    Text {
+        text: String,
+    },
+    Link {
+        label: String,
+        /// An app route (`/account/security`) or, when `external`, a web address for the
+        /// system browser.
+        target: String,
+        external: bool,
+    },
 }
 
 wire! {

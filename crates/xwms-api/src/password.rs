@@ -28,8 +28,9 @@ pub fn common_password_count() -> usize {
     common_passwords().len()
 }
 
-/// Each part of the rule, for live feedback.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// Each part of the rule, for live feedback, and the first broken one as the error a form
+/// shows (the clients show this; they never work it out themselves).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PasswordCheck {
@@ -39,35 +40,14 @@ pub struct PasswordCheck {
     pub has_lower: bool,
     pub has_digit: bool,
     pub not_common: bool,
+    /// The first broken part as a stable error code, in the order a person fixes them (what
+    /// the server answers for this password); `None` when every part holds.
+    pub first_error: Option<ErrorCode>,
 }
 
 impl PasswordCheck {
     pub fn ok(&self) -> bool {
-        self.long_enough
-            && self.not_too_long
-            && self.has_upper
-            && self.has_lower
-            && self.has_digit
-            && self.not_common
-    }
-
-    /// The first broken part as a stable error code, in the order a person fixes them.
-    pub fn first_error(&self) -> Option<ErrorCode> {
-        if !self.long_enough {
-            Some(ErrorCode::PasswordTooShort)
-        } else if !self.not_too_long {
-            Some(ErrorCode::PasswordTooLong)
-        } else if !self.has_upper {
-            Some(ErrorCode::PasswordMissingUpper)
-        } else if !self.has_lower {
-            Some(ErrorCode::PasswordMissingLower)
-        } else if !self.has_digit {
-            Some(ErrorCode::PasswordMissingDigit)
-        } else if !self.not_common {
-            Some(ErrorCode::PasswordTooCommon)
-        } else {
-            None
-        }
+        self.first_error.is_none()
     }
 }
 
@@ -75,19 +55,31 @@ impl PasswordCheck {
 /// allowed, including spaces and emoji.
 pub fn check_password(password: &str) -> PasswordCheck {
     let chars = password.chars().count();
-    PasswordCheck {
+    let mut check = PasswordCheck {
         long_enough: chars >= MIN_CHARS,
         not_too_long: chars <= MAX_CHARS,
         has_upper: password.chars().any(char::is_uppercase),
         has_lower: password.chars().any(char::is_lowercase),
         has_digit: password.chars().any(|c| c.is_ascii_digit()),
         not_common: !common_passwords().contains(password.to_lowercase().as_str()),
-    }
+        first_error: None,
+    };
+    check.first_error = [
+        (check.long_enough, ErrorCode::PasswordTooShort),
+        (check.not_too_long, ErrorCode::PasswordTooLong),
+        (check.has_upper, ErrorCode::PasswordMissingUpper),
+        (check.has_lower, ErrorCode::PasswordMissingLower),
+        (check.has_digit, ErrorCode::PasswordMissingDigit),
+        (check.not_common, ErrorCode::PasswordTooCommon),
+    ]
+    .into_iter()
+    .find_map(|(holds, code)| (!holds).then_some(code));
+    check
 }
 
 /// `Ok(())` or the first broken part's code.
 pub fn validate_password(password: &str) -> Result<(), ErrorCode> {
-    match check_password(password).first_error() {
+    match check_password(password).first_error {
         None => Ok(()),
         Some(code) => Err(code),
     }
@@ -116,6 +108,15 @@ mod tests {
         for (pw, want) in cases {
             assert_eq!(validate_password(pw), *want, "{pw:?}");
         }
+    }
+
+    #[test]
+    fn the_check_carries_its_first_error_as_the_code_string() {
+        let broken = serde_json::to_value(check_password("abcdefgh1")).unwrap();
+        assert_eq!(broken["first_error"], "password.missing_upper");
+        assert_eq!(broken["has_upper"], false);
+        let fine = serde_json::to_value(check_password("Ab1defgh")).unwrap();
+        assert!(fine["first_error"].is_null());
     }
 
     #[test]

@@ -192,6 +192,9 @@ wire! {
         pub device: Option<String>,
         pub os: Option<String>,
         pub app: Option<String>,
+        /// How screens name the device: "Firefox · Linux" ([`device_label`]); `None` when
+        /// nothing is known ("an unknown device" in the person's language).
+        pub device_label: Option<String>,
         pub session_id: Option<String>,
         /// A new-sign-in alert (`new_device`, `new_network`): needs "This was me" or "Not me".
         pub alert: bool,
@@ -200,6 +203,42 @@ wire! {
         /// Whether `session_id` is still active.
         pub session_active: bool,
     }
+}
+
+/// The one rule that names a device: its name (else its app), then its OS unless the name
+/// already says it; blank parts are left out. Screens show [`device_label`]; the desktop
+/// notification joins the parts in words ("Firefox on Linux").
+pub fn device_parts<'a>(
+    device: Option<&'a str>,
+    os: Option<&'a str>,
+    app: Option<&'a str>,
+) -> Vec<&'a str> {
+    let known = |v: Option<&'a str>| v.map(str::trim).filter(|s| !s.is_empty());
+    let name = known(device).or(known(app));
+    let os = known(os).filter(|os| !name.is_some_and(|n| n.contains(os)));
+    name.into_iter().chain(os).collect()
+}
+
+/// "XWMS-Desktop 0.1.0": an app with its version; blank parts are left out.
+pub fn app_label(app: &str, version: &str) -> String {
+    join_known(&[app, version], " ")
+}
+
+/// "linux · XWMS-Desktop 0.1.0": a session's OS and app with its version
+/// ([`SessionInfo::software`]).
+pub fn software_label(os: &str, app: &str, version: &str) -> String {
+    join_known(&[os, &app_label(app, version)], " · ")
+}
+
+fn join_known(parts: &[&str], separator: &str) -> String {
+    let known: Vec<&str> = parts.iter().copied().filter(|p| !p.is_empty()).collect();
+    known.join(separator)
+}
+
+/// [`device_parts`] joined with ` · ` ("Firefox · Linux"); `None` when nothing is known.
+pub fn device_label(device: Option<&str>, os: Option<&str>, app: Option<&str>) -> Option<String> {
+    let parts = device_parts(device, os, app);
+    (!parts.is_empty()).then(|| parts.join(" · "))
 }
 
 wire! {
@@ -220,6 +259,9 @@ wire! {
         pub os: String,
         pub app: String,
         pub app_version: String,
+        /// What it runs, as the list shows it under the device's name: "linux ·
+        /// XWMS-Desktop 0.1.0" ([`software_label`]).
+        pub software: String,
         pub ip: String,
         pub user_agent: String,
         /// RFC 3339.
@@ -320,4 +362,49 @@ pub enum RealtimeEvent {
     NewSignIn { event: SecurityEventInfo },
     /// The account's sessions, 2FA, credentials or timeline changed: refresh what is shown.
     SecurityChanged,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_session_shows_its_os_and_app_with_version() {
+        assert_eq!(
+            software_label("linux", "XWMS-Desktop", "0.1.0"),
+            "linux · XWMS-Desktop 0.1.0"
+        );
+        assert_eq!(software_label("", "xwms-cli", ""), "xwms-cli");
+        assert_eq!(software_label("iOS", "", ""), "iOS");
+        assert_eq!(software_label("", "", ""), "");
+        assert_eq!(app_label("Chrome", "131"), "Chrome 131");
+    }
+
+    #[test]
+    fn a_device_is_named_by_its_name_or_app_then_its_os() {
+        let cases: &[([Option<&str>; 3], Option<&str>)] = &[
+            (
+                [Some("Firefox"), Some("Linux"), Some("web")],
+                Some("Firefox · Linux"),
+            ),
+            (
+                [None, Some("Linux"), Some("xwms-cli")],
+                Some("xwms-cli · Linux"),
+            ),
+            ([Some(" "), None, Some("xwms-cli")], Some("xwms-cli")),
+            (
+                [Some("Firefox on Linux"), Some("Linux"), None],
+                Some("Firefox on Linux"),
+            ),
+            ([None, Some("iOS"), None], Some("iOS")),
+            ([None, Some(""), None], None),
+        ];
+        for ([device, os, app], want) in cases {
+            assert_eq!(
+                device_label(*device, *os, *app).as_deref(),
+                *want,
+                "{device:?} {os:?} {app:?}"
+            );
+        }
+    }
 }

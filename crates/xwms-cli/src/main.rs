@@ -575,11 +575,7 @@ fn sessions_table(sessions: &[SessionInfo], timezone: &str, lang: Lang) -> Strin
     let header = [l.device, l.os, l.app, l.ip, l.last_active, ""].map(str::to_string);
     let mut rows = vec![header];
     for s in sessions {
-        let app = if s.app_version.is_empty() {
-            s.app.clone()
-        } else {
-            format!("{} {}", s.app, s.app_version)
-        };
+        let app = xwms_api::security::app_label(&s.app, &s.app_version);
         rows.push([
             s.device_name.clone(),
             s.os.clone(),

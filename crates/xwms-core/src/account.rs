@@ -18,7 +18,7 @@
 //! - While signed in, [`AccountSession::run_realtime`] (one task, started by
 //!   [`crate::client::Client::start`]; a second returns at once) holds the realtime channel
 //!   open: a session revoked elsewhere ends here at once, without a poll, and new-sign-in
-//!   alerts and security changes arrive as [`AccountEvent`]s.
+//!   alerts and security changes arrive as [`AccountEvent`]s (`account/live_updates.rs`).
 //! - Signing out is local at once and always reaches the server: offline, the revoke waits in
 //!   a distinct keychain entry and is sent when the server answers (`account/sign_out.rs`).
 //! - Sensitive changes answer `auth.reauth_required` outside the server's 10-minute
@@ -44,7 +44,7 @@ use xwms_api::auth::{
 use xwms_api::security::SecurityEventInfo;
 use xwms_api::{ErrorBody, ErrorCode};
 
-pub use crate::security::{recovery_codes_text, TwoFactorEnrolment};
+pub use crate::two_factor_setup::{recovery_codes_text, TwoFactorEnrolment};
 
 /// Checks a password against the XWMS rule, part by part (live feedback while typing; the
 /// server checks the same rule).
@@ -949,7 +949,7 @@ pub fn installation_id(data_dir: &Path) -> String {
     id
 }
 
-mod realtime;
+mod live_updates;
 mod security;
 mod sign_out;
 

@@ -4,7 +4,7 @@
 //! says where to go ("Open XWMS Desktop to confirm it was you"), in English, Dutch or French,
 //! and names the device and the IP address, never a token or a code.
 
-use xwms_api::security::SecurityEventInfo;
+use xwms_api::security::{device_parts, SecurityEventInfo};
 
 use crate::i18n::Lang;
 
@@ -33,21 +33,23 @@ pub fn new_sign_in_text(lang: Lang, event: &SecurityEventInfo) -> (String, Strin
     }
 }
 
-/// "Firefox on Linux", the app, or "an unknown device".
+/// "Firefox on Linux", the app, or "an unknown device" ([`device_parts`], the rule the
+/// screens' `device_label` follows too).
 fn device_label(event: &SecurityEventInfo, lang: Lang) -> String {
-    fn part(v: &Option<String>) -> Option<&str> {
-        v.as_deref().map(str::trim).filter(|s| !s.is_empty())
-    }
     let on = match lang {
         Lang::En => "on",
         Lang::Nl => "op",
         Lang::Fr => "sur",
     };
-    match (part(&event.device).or(part(&event.app)), part(&event.os)) {
-        (Some(d), Some(os)) if !d.contains(os) => format!("{d} {on} {os}"),
-        (Some(d), _) => d.to_string(),
-        (None, Some(os)) => os.to_string(),
-        (None, None) => match lang {
+    match device_parts(
+        event.device.as_deref(),
+        event.os.as_deref(),
+        event.app.as_deref(),
+    )[..]
+    {
+        [device, os] => format!("{device} {on} {os}"),
+        [one] => one.to_string(),
+        _ => match lang {
             Lang::En => "An unknown device".to_string(),
             Lang::Nl => "Een onbekend apparaat".to_string(),
             Lang::Fr => "Un appareil inconnu".to_string(),
@@ -68,6 +70,7 @@ mod tests {
             device: device.map(Into::into),
             os: os.map(Into::into),
             app: Some("xwms-cli".into()),
+            device_label: None,
             session_id: Some("ses_1".into()),
             alert: true,
             alert_status: Some("pending".into()),

@@ -9,6 +9,7 @@
 
 use std::time::Duration;
 
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use reqwest::header::HeaderValue;
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
@@ -357,11 +358,57 @@ pub fn decode_envelope<T: DeserializeOwned>(
     }
 }
 
+/// Characters kept as they are in a path segment (RFC 3986 unreserved); everything else is
+/// percent-encoded, so an id can never reach another route.
+const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+/// `template` (one of [`xwms_api::security::paths`]) with its `{id}` replaced by `id`, percent-encoded. An empty
+/// id, or `.`/`..`, is `field.required`/`field.invalid`.
+pub fn path_with_id(template: &str, id: &str) -> Result<String, CoreError> {
+    if id.is_empty() {
+        return Err(CoreError::new(ErrorCode::FieldRequired).with_detail("empty id"));
+    }
+    if id == "." || id == ".." {
+        return Err(CoreError::new(ErrorCode::FieldInvalid).with_detail("dot-segment id"));
+    }
+    let encoded = utf8_percent_encode(id, PATH_SEGMENT).to_string();
+    Ok(xwms_api::security::paths::with_id(template, &encoded))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::sync::atomic::{AtomicU32, Ordering};
     use std::sync::Arc;
+
+    #[test]
+    fn path_ids_are_encoded_and_empty_ones_refused() {
+        use xwms_api::security::paths::{SECURITY_EVENT_CONFIRM, SESSION};
+        assert_eq!(
+            path_with_id(SESSION, "s_1-a.b~").unwrap(),
+            "/api/account/sessions/s_1-a.b~"
+        );
+        assert_eq!(
+            path_with_id(SESSION, "../../auth/signout?x=1#y").unwrap(),
+            "/api/account/sessions/..%2F..%2Fauth%2Fsignout%3Fx%3D1%23y"
+        );
+        assert_eq!(
+            path_with_id(SECURITY_EVENT_CONFIRM, "é v").unwrap(),
+            "/api/account/security/events/%C3%A9%20v/confirm"
+        );
+        assert_eq!(
+            path_with_id(SESSION, "").unwrap_err().code,
+            ErrorCode::FieldRequired
+        );
+        assert_eq!(
+            path_with_id(SESSION, "..").unwrap_err().code,
+            ErrorCode::FieldInvalid
+        );
+    }
 
     #[test]
     fn backoff_doubles_and_is_capped() {

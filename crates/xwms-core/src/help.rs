@@ -25,8 +25,8 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{broadcast, watch};
 use xwms_api::help::{
-    paths, HelpArticle, HelpCategory, HelpFeedback, HelpFeedbackCounted, HelpLang, HelpSync,
-    SearchHit,
+    paths, AnswerSpan, HelpArticle, HelpCategory, HelpFeedback, HelpFeedbackCounted, HelpLang,
+    HelpSync, SearchHit,
 };
 use xwms_api::ErrorCode;
 use xwms_help::sqlite::{article_from_row, lang_from, upsert_article, ARTICLE_COLUMNS};
@@ -116,6 +116,23 @@ pub struct CategoryPage {
     pub category: HelpCategory,
     pub tags: Vec<String>,
     pub articles: Vec<HelpArticle>,
+}
+
+/// An article as its screen shows it: the article, and its answer parsed into text and links
+/// ([`xwms_help::markup::answer`]), so the UI never parses markup.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct HelpArticleView {
+    #[serde(flatten)]
+    pub article: HelpArticle,
+    pub answer: Vec<AnswerSpan>,
+}
+
+impl From<HelpArticle> for HelpArticleView {
+    fn from(article: HelpArticle) -> Self {
+        let answer = xwms_help::markup::answer(&article.body);
+        HelpArticleView { article, answer }
+    }
 }
 
 fn cache_error(e: impl std::fmt::Display) -> CoreError {

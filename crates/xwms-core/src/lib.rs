@@ -10,9 +10,11 @@
 //! - [`account::AccountSession`]: sign-up, sign-in, the session (refresh rotation, restore at
 //!   start, session end), the account's settings and its security center (2FA, sessions,
 //!   the security timeline, API clients).
-//! - [`realtime`]: the realtime channel (WebSocket) that brings session ends, new-sign-in
-//!   alerts and security changes without polling.
-//! - [`security`]: the 2FA enrolment as shown (QR code rendered here), the recovery-codes file.
+//! - [`realtime_socket`]: the realtime channel's WebSocket, which brings session ends,
+//!   new-sign-in alerts and security changes without polling (what the session does with them:
+//!   `account/live_updates.rs`).
+//! - [`two_factor_setup`]: the 2FA enrolment as shown (QR code rendered here), the
+//!   recovery-codes file (the 2FA calls themselves: `account/security.rs`).
 
 pub mod account;
 pub mod alert;
@@ -24,11 +26,11 @@ pub mod files;
 pub mod help;
 pub mod i18n;
 pub mod links;
-pub mod realtime;
+pub mod realtime_socket;
 pub mod secret;
-pub mod security;
 pub mod settings;
 pub mod token_store;
+pub mod two_factor_setup;
 
 pub use error::CoreError;
 

@@ -11,28 +11,20 @@
 //! 4. **Stop words** of the language are dropped, then every word is **stemmed** with the
 //!    language's Snowball stemmer (`passwords` → `password`, `verificatie` → `verificati`).
 //!
+//! Steps 1 and 2 live in [`crate::words`], which both this module and [`synonyms`] use
+//! (dependency direction: `analyze` → `synonyms` → `words`; `words` uses neither).
+//!
 //! Terms are folded before stemming: stemming the folded form gives the same stem for `securite`
 //! and `sécurité`, which matters more here than the stemmer's finer accent rules.
 
 use rust_stemmers::{Algorithm, Stemmer};
-use unicode_normalization::char::is_combining_mark;
-use unicode_normalization::UnicodeNormalization;
 use xwms_api::help::HelpLang;
 
 use crate::synonyms;
+use crate::words::words;
 
 /// Concept terms start with this character, which folding never produces in a word.
 pub const CONCEPT_MARK: char = '=';
-
-/// A word as typed, after folding, with where it stands in the text.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Word {
-    /// Folded, not stemmed.
-    pub folded: String,
-    /// Offsets in the original text, in characters (code points): `[start, end)`.
-    pub start: u32,
-    pub end: u32,
-}
 
 /// One term of analysed text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,10 +57,6 @@ impl std::fmt::Debug for Analyzer {
             .finish()
     }
 }
-
-/// Longest word considered, in characters; longer runs are cut (nobody searches for them, and
-/// it bounds the work per word).
-pub const MAX_WORD_CHARS: usize = 40;
 
 impl Analyzer {
     pub fn new(lang: HelpLang) -> Self {
@@ -138,80 +126,6 @@ fn keep(folded: &str) -> bool {
     }
 }
 
-/// Folds one character into zero or more: lower case, no accents (`É` → `e`, `ß` → `ss`,
-/// `ﬁ` → `fi`).
-fn fold_char(c: char, out: &mut String) {
-    if c.is_ascii() {
-        out.push(c.to_ascii_lowercase());
-        return;
-    }
-    for d in std::iter::once(c).nfkd() {
-        if is_combining_mark(d) {
-            continue;
-        }
-        match d {
-            'ß' => out.push_str("ss"),
-            'æ' | 'Æ' => out.push_str("ae"),
-            'œ' | 'Œ' => out.push_str("oe"),
-            'ø' | 'Ø' => out.push('o'),
-            'ł' | 'Ł' => out.push('l'),
-            'đ' | 'Đ' => out.push('d'),
-            _ => out.extend(d.to_lowercase()),
-        }
-    }
-}
-
-/// Folds a whole string (see the module's step 1).
-pub fn fold(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        fold_char(c, &mut out);
-    }
-    out
-}
-
-/// The words of `text`, folded, with their character offsets. Apostrophes split words
-/// (`l'authentification` → `l`, `authentification`), as do hyphens.
-pub fn words(text: &str) -> Vec<Word> {
-    let mut out = Vec::new();
-    let mut current = String::new();
-    let mut start = 0u32;
-    let mut chars_in_word = 0usize;
-    let mut position = 0u32;
-    let mut folded = String::new();
-    for c in text.chars() {
-        if c.is_alphanumeric() {
-            if current.is_empty() {
-                start = position;
-                chars_in_word = 0;
-            }
-            if chars_in_word < MAX_WORD_CHARS {
-                folded.clear();
-                fold_char(c, &mut folded);
-                // A character that folds to nothing alphanumeric (rare) is skipped.
-                current.extend(folded.chars().filter(|c| c.is_alphanumeric()));
-                chars_in_word += 1;
-            }
-        } else if !current.is_empty() && !is_combining_mark(c) {
-            // A combining mark inside a word (a decomposed accent) does not end it.
-            out.push(Word {
-                folded: std::mem::take(&mut current),
-                start,
-                end: position,
-            });
-        }
-        position += 1;
-    }
-    if !current.is_empty() {
-        out.push(Word {
-            folded: current,
-            start,
-            end: position,
-        });
-    }
-    out
-}
-
 /// Stop words per language, folded and sorted (binary search).
 fn stop_words(lang: HelpLang) -> &'static [&'static str] {
     match lang {
@@ -246,6 +160,7 @@ const FR_STOP: &[&str] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::words::{fold, MAX_WORD_CHARS};
 
     fn texts(lang: HelpLang, text: &str) -> Vec<String> {
         Analyzer::new(lang)
@@ -266,37 +181,6 @@ mod tests {
                 assert_eq!(&fold(w), w);
             }
         }
-    }
-
-    #[test]
-    fn folding_drops_accents_and_case() {
-        assert_eq!(
-            fold("Sécurité À ÇA Ñandú Straße ﬁn"),
-            "securite a ca nandu strasse fin"
-        );
-        assert_eq!(fold("ĳ"), "ij");
-    }
-
-    #[test]
-    fn words_split_on_punctuation_and_keep_offsets() {
-        let w = words("Two-factor (2FA) l'authentification — 🔐 émoji");
-        let folded: Vec<_> = w.iter().map(|w| w.folded.as_str()).collect();
-        assert_eq!(
-            folded,
-            ["two", "factor", "2fa", "l", "authentification", "emoji"]
-        );
-        assert_eq!((w[2].start, w[2].end), (12, 15));
-        // Offsets count characters, not bytes: "🔐 " is 2 characters.
-        let e = &w[5];
-        let text: Vec<char> = "Two-factor (2FA) l'authentification — 🔐 émoji"
-            .chars()
-            .collect();
-        assert_eq!(
-            text[e.start as usize..e.end as usize]
-                .iter()
-                .collect::<String>(),
-            "émoji"
-        );
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //!
 //! - [`content`]: the source files in `content/help/` (parsed, validated, bundled into the build).
 //! - [`markup`]: the answers' one markup, links to app screens or web addresses.
-//! - [`analyze`] and [`synonyms`]: words → search terms, per language.
+//! - [`words`] (folding, splitting), [`synonyms`] and [`analyze`]: text → search terms, per
+//!   language (each uses only the ones before it).
 //! - [`search`]: the inverted index and its ranking.
 //! - [`Catalog`]: categories, articles and their index together, the read model both sides serve.
 
@@ -15,6 +16,7 @@ pub mod search;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 pub mod synonyms;
+pub mod words;
 
 use std::collections::BTreeMap;
 

@@ -5,6 +5,7 @@
 //! looks like the start of a link (`[` without its `](…)`) stays text.
 
 use url::Url;
+use xwms_api::help::AnswerSpan;
 
 /// The routes help answers may link to. Each is a screen of the app (see xwms-contract.md,
 /// "Routes the help texts mention"; `/account/security`, `/account/sessions` and
@@ -97,6 +98,40 @@ fn link_at(body: &str, at: usize) -> Option<(&str, &str, usize)> {
         return None;
     }
     Some((label, target, at + 1 + close + 1 + 1 + end + 1))
+}
+
+/// The answer as a screen renders it: text and links. A link whose target is neither a
+/// known route nor a web address ([`target`]) shows as its label (content is validated, so
+/// this only guards against a server's bad content), and one with a blank label as the text
+/// it was written as.
+pub fn answer(body: &str) -> Vec<AnswerSpan> {
+    fn push_text(out: &mut Vec<AnswerSpan>, text: &str) {
+        match out.last_mut() {
+            _ if text.is_empty() => {}
+            Some(AnswerSpan::Text { text: last }) => last.push_str(text),
+            _ => out.push(AnswerSpan::Text {
+                text: text.to_owned(),
+            }),
+        }
+    }
+    let mut out = Vec::new();
+    for segment in parse(body) {
+        match segment {
+            Segment::Text(t) => push_text(&mut out, t),
+            Segment::Link { label, target: t } if label.trim().is_empty() => {
+                push_text(&mut out, &format!("[{label}]({t})"))
+            }
+            Segment::Link { label, target: t } => match target(t) {
+                Some(kind) => out.push(AnswerSpan::Link {
+                    label: label.to_owned(),
+                    target: t.to_owned(),
+                    external: matches!(kind, Target::External(_)),
+                }),
+                None => push_text(&mut out, label),
+            },
+        }
+    }
+    out
 }
 
 /// The answer as plain text: links become their labels.
@@ -194,5 +229,106 @@ mod tests {
         ] {
             assert_eq!(target(bad), None, "{bad}");
         }
+    }
+
+    fn text(t: &str) -> AnswerSpan {
+        AnswerSpan::Text { text: t.into() }
+    }
+
+    fn link(label: &str, target: &str, external: bool) -> AnswerSpan {
+        AnswerSpan::Link {
+            label: label.into(),
+            target: target.into(),
+            external,
+        }
+    }
+
+    #[test]
+    fn an_answer_is_text_and_links_to_screens_and_web_addresses() {
+        assert_eq!(
+            answer("Open the [login page](/login), then [Security](/account/security). See [xwms.nl](https://xwms.nl/sign)."),
+            vec![
+                text("Open the "),
+                link("login page", "/login", false),
+                text(", then "),
+                link("Security", "/account/security", false),
+                text(". See "),
+                link("xwms.nl", "https://xwms.nl/sign", true),
+                text("."),
+            ]
+        );
+        assert_eq!(
+            answer("[a](/sign)[b](http://example.com/x?y=1)"),
+            vec![
+                link("a", "/sign", false),
+                link("b", "http://example.com/x?y=1", true)
+            ]
+        );
+        assert_eq!(answer(""), vec![]);
+        assert_eq!(answer("Plain text only."), vec![text("Plain text only.")]);
+    }
+
+    #[test]
+    fn broken_markup_stays_text_as_written() {
+        for body in [
+            "An [unclosed bracket and (/sign) text",
+            "A ] stray bracket [x] (/sign)",
+            "Missing target [label]() here",
+            "Space inside [label] (/sign) is no link",
+            "Nested [[label]](/sign) stays text",
+            "Parens (like this) and [brackets] stay as they are",
+            "A [label](/sign with space) target",
+            "Click [here](javascript:alert(1)) now",
+            "A blank [ ](/sign) label",
+        ] {
+            assert_eq!(answer(body), vec![text(body)], "{body:?}");
+        }
+    }
+
+    #[test]
+    fn a_link_to_neither_a_screen_nor_a_web_address_shows_as_its_label() {
+        for target in [
+            "javascript:void0",
+            "data:text/html,x",
+            "mailto:a@b.c",
+            "//evil.example",
+            "relative/path",
+            "ftp://x.y",
+            "/nowhere",
+        ] {
+            assert_eq!(
+                answer(&format!("Click [here]({target}) now")),
+                vec![text("Click here now")],
+                "{target}"
+            );
+        }
+    }
+
+    #[test]
+    fn html_stays_text_and_line_breaks_and_accents_are_kept() {
+        assert_eq!(
+            answer(r#"<img src=x onerror="alert(1)"> and [<b>bold</b>](/support) & "quotes""#),
+            vec![
+                text(r#"<img src=x onerror="alert(1)"> and "#),
+                link("<b>bold</b>", "/support", false),
+                text(r#" & "quotes""#),
+            ]
+        );
+        assert_eq!(
+            answer("Réinitialisez 🔑\n[ici](/account/security) — merci"),
+            vec![
+                text("Réinitialisez 🔑\n"),
+                link("ici", "/account/security", false),
+                text(" — merci"),
+            ]
+        );
+        let json = serde_json::to_value(answer("[a](/sign) b")).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!([
+                {"kind": "link", "label": "a", "target": "/sign", "external": false},
+                {"kind": "text", "text": " b"},
+            ])
+        );
     }
 }

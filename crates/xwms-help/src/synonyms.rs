@@ -2,7 +2,7 @@
 //!
 //! A group is a concept (`2fa`) and the words and phrases people use for it (`two factor`,
 //! `authenticator`, `mfa`, …), written folded (lower case, no accents; see
-//! [`crate::analyze::fold`]), words separated by one space. When analysed text contains one of
+//! [`crate::words::fold`]), words separated by one space. When analysed text contains one of
 //! them, the concept term `=2fa` is added beside the words' own stems, in articles and queries
 //! alike, so any wording of the group finds any other.
 //!
@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 
 use xwms_api::help::HelpLang;
 
-use crate::analyze::Word;
+use crate::words::Word;
 
 type Groups = &'static [(&'static str, &'static [&'static str])];
 
@@ -680,7 +680,7 @@ pub fn ending_at(lang: HelpLang, words: &[Word], i: usize) -> Vec<(usize, &'stat
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analyze::{fold, words};
+    use crate::words::{fold, words};
 
     #[test]
     fn phrases_are_written_folded() {

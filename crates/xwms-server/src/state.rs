@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::accounts::live_sessions::LiveSessions;
 use crate::accounts::policy::{HashQueuePolicy, HASH_QUEUE};
 use crate::accounts::two_factor::TotpSecondFactor;
 use crate::accounts::{Accounts, HashCost, PasswordHasher, SecondFactor};
@@ -11,7 +12,6 @@ use crate::help::HelpCenter;
 use crate::mail::{Mailer, Outbox};
 use crate::net::TrustedProxies;
 use crate::random::{OsRandom, Random};
-use crate::realtime::LiveSessions;
 use crate::secrets::SecretKeys;
 use crate::store::Store;
 

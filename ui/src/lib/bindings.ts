@@ -73,7 +73,7 @@ export const commands = {
 	helpCategory: (lang: HelpLang, slug: string, tag: string | null) => typedError<CategoryPage, IpcError>(__TAURI_INVOKE("help_category", { lang, slug, tag })),
 	helpPopular: (lang: HelpLang, limit: number) => __TAURI_INVOKE<HelpArticle[]>("help_popular", { lang, limit }),
 	/**  An article by id or by its slug in `lang`. */
-	helpArticle: (lang: HelpLang, key: string) => typedError<HelpArticle, IpcError>(__TAURI_INVOKE("help_article", { lang, key })),
+	helpArticle: (lang: HelpLang, key: string) => typedError<HelpArticleView, IpcError>(__TAURI_INVOKE("help_article", { lang, key })),
 	helpRelated: (lang: HelpLang, key: string, limit: number) => __TAURI_INVOKE<HelpArticle[]>("help_related", { lang, key, limit }),
 	/**  Any text is a query; an empty one gives no results. */
 	helpSearch: (lang: HelpLang, query: string, limit: number) => __TAURI_INVOKE<SearchHit[]>("help_search", { lang, query, limit }),
@@ -149,6 +149,17 @@ export const events = {
  *  `account-changed`.
  */
 export type AccountChanged = UserProfile | null;
+
+/**
+ *  A piece of an answer as a screen renders it: text, or a link (parsed from the body by
+ *  `xwms_help::markup::answer`, so no screen parses markup or ever renders it as HTML).
+ */
+export type AnswerSpan = { kind: "text"; text: string } | { kind: "link"; label: string; 
+/**
+ *  An app route (`/account/security`) or, when `external`, a web address for the
+ *  system browser.
+ */
+target: string; external: boolean };
 
 /**  One API client of the person. */
 export type ApiClientInfo = {
@@ -229,6 +240,144 @@ export type ErrorBody = {
 	data?: ErrorData | null,
 };
 
+/**
+ *  Stable machine codes. The string form (`area.reason`) is the contract: it never changes once
+ *  shipped, and clients translate it into the person's language. Codes unknown to this version
+ *  decode as [`ErrorCode::Unknown`] so that older clients keep working against newer servers.
+ */
+export type ErrorCode = 
+/**  The request body or query could not be understood. */
+"request.invalid" | 
+/**  No such route or resource. */
+"request.not_found" | 
+/**  The route exists but not for this HTTP method. */
+"request.method_not_allowed" | 
+/**  The request body is larger than the server accepts. */
+"request.too_large" | 
+/**  Something failed on the server; details are only in the server log. */
+"server.internal" | 
+/**  The server is starting or stopping, or its store is unavailable. */
+"server.unavailable" | 
+/**  The server could not be reached (client side). */
+"network.offline" | 
+/**  The server did not answer in time (client side). */
+"network.timeout" | 
+/**  The server answered something that is not an XWMS envelope (client side). */
+"network.bad_response" | 
+/**  The server URL is not a valid URL. */
+"settings.invalid_url" | 
+/**  The server URL is not http or https. */
+"settings.unsupported_scheme" | 
+/**  The server URL embeds a user name or password. */
+"settings.url_has_credentials" | 
+/**  The settings file could not be read or written. */
+"settings.storage" | 
+/**  The OS keychain is not available or refused the operation. */
+"keychain.unavailable" | 
+/**  This field is required. */
+"field.required" | 
+/**  This field is too long. */
+"field.too_long" | 
+/**  This field contains characters that are not allowed. */
+"field.invalid" | 
+/**  This is not a valid email address. */
+"email.invalid" | 
+/**  The password must be at least 8 characters. */
+"password.too_short" | 
+/**  The password is too long (at most 256 characters). */
+"password.too_long" | 
+/**  The password needs an upper-case letter. */
+"password.missing_upper" | 
+/**  The password needs a lower-case letter. */
+"password.missing_lower" | 
+/**  The password needs a digit. */
+"password.missing_digit" | 
+/**  This password is too common. Choose one that is harder to guess. */
+"password.too_common" | 
+/**  The email address or password is incorrect. */
+"auth.invalid_credentials" | 
+/**  Your email address is not verified yet. Enter the code we mailed you, or ask for a new one. */
+"auth.email_unverified" | 
+/**  Your account is temporarily locked to protect it. We mailed you a code to unlock it. */
+"auth.locked" | 
+/**  Too many attempts. Please wait a moment and try again. */
+"auth.throttled" | 
+/**  Please sign in. */
+"auth.unauthorized" | 
+/**  Your session has expired. Please sign in again. */
+"auth.session_expired" | 
+/**  You were signed out. Please sign in again. */
+"auth.session_revoked" | 
+/**  The password is incorrect. */
+"auth.password_incorrect" | 
+/**  No code has been requested. */
+"code.none" | 
+/**  The verification code has expired. */
+"code.expired" | 
+/**  Please wait before trying again. */
+"code.too_soon" | 
+/**  Too many attempts. Please request a new code. */
+"code.too_many_attempts" | 
+/**  Incorrect code. */
+"code.incorrect" | 
+/**  A code was sent recently. Please wait before asking for a new one. */
+"code.resend_too_soon" | 
+/**  This username is already taken. */
+"account.username_taken" | 
+/**  This username is reserved. Please contact support for the available options. */
+"account.username_reserved" | 
+/**  This time zone is not known. */
+"account.timezone_invalid" | 
+/**  Too many requests. Please slow down. */
+"request.rate_limited" | 
+/**  The server is busy. Please try again in a moment. */
+"server.busy" | 
+/**  This help article or category does not exist (any more). */
+"help.not_found" | 
+/**  The offline help could not be read or saved. */
+"help.cache_failed" | 
+/**  Two-step verification is already on. */
+"two_factor.already_enabled" | 
+/**  Two-step verification is not on. */
+"two_factor.not_enabled" | 
+/**  The set-up has expired or was not started. Please start again. */
+"two_factor.setup_missing" | 
+/**  The code is incorrect. Check that your device's clock is right and try the newest code. */
+"two_factor.code_incorrect" | 
+/**  This code was already used. Wait for the next code in your app. */
+"two_factor.code_used" | 
+/**  The sign-in took too long. Please sign in again. */
+"two_factor.challenge_expired" | 
+/**  This session does not exist or has already ended. */
+"session.not_found" | 
+/**  This is the device you are using. Sign out instead. */
+"session.is_current" | 
+/**  This security event does not exist. */
+"security_event.not_found" | 
+/**  This API client does not exist (any more). */
+"api_client.not_found" | 
+/**  You already have an API client with this name. */
+"api_client.name_taken" | 
+/**  You have the maximum number of API clients. Delete one first. */
+"api_client.limit" | 
+/**  This API client is disabled. */
+"api_client.disabled" | 
+/**  Too many live connections for this session or account. */
+"realtime.too_many_sockets" | 
+/**  The file could not be saved. */
+"file.save_failed" | 
+/**
+ *  Confirm your password to continue (a sensitive change needs the password within the
+ *  last 10 minutes).
+ */
+"auth.reauth_required" | 
+/**  The server at this address did not answer. */
+"settings.server_unreachable" | 
+/**  This address does not belong to an XWMS server. */
+"settings.not_xwms_server" | 
+/**  A code this client version does not know. */
+string;
+
 /**  Extra facts of an error, in the envelope's `data`. */
 export type ErrorData = {
 	/**  The request field at fault, e.g. `email`, `password`. */
@@ -265,6 +414,14 @@ export type HelpArticle = {
 	/**  The content version in which this article last changed. */
 	version: number,
 };
+
+/**
+ *  An article as its screen shows it: the article, and its answer parsed into text and links
+ *  ([`xwms_help::markup::answer`]), so the UI never parses markup.
+ */
+export type HelpArticleView = {
+	answer: AnswerSpan[],
+} & HelpArticle;
 
 /**  A category in one language. */
 export type HelpCategory = {
@@ -332,7 +489,10 @@ export type PasswordChanged = {
 	sessions_revoked: number,
 };
 
-/**  Each part of the rule, for live feedback. */
+/**
+ *  Each part of the rule, for live feedback, and the first broken one as the error a form
+ *  shows (the clients show this; they never work it out themselves).
+ */
 export type PasswordCheck = {
 	long_enough: boolean,
 	not_too_long: boolean,
@@ -340,6 +500,11 @@ export type PasswordCheck = {
 	has_lower: boolean,
 	has_digit: boolean,
 	not_common: boolean,
+	/**
+	 *  The first broken part as a stable error code, in the order a person fixes them (what
+	 *  the server answers for this password); `None` when every part holds.
+	 */
+	first_error: ErrorCode | null,
 };
 
 /**  Fields to change; absent fields stay as they are. */
@@ -438,6 +603,11 @@ export type SecurityEventInfo = {
 	device: string | null,
 	os: string | null,
 	app: string | null,
+	/**
+	 *  How screens name the device: "Firefox · Linux" ([`device_label`]); `None` when
+	 *  nothing is known ("an unknown device" in the person's language).
+	 */
+	device_label: string | null,
 	session_id: string | null,
 	/**  A new-sign-in alert (`new_device`, `new_network`): needs "This was me" or "Not me". */
 	alert: boolean,
@@ -502,6 +672,11 @@ export type SessionInfo = {
 	os: string,
 	app: string,
 	app_version: string,
+	/**
+	 *  What it runs, as the list shows it under the device's name: "linux ·
+	 *  XWMS-Desktop 0.1.0" ([`software_label`]).
+	 */
+	software: string,
 	ip: string,
 	user_agent: string,
 	/**  RFC 3339. */

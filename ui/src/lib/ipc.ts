@@ -10,6 +10,7 @@ import { commands, events } from "./bindings";
 import type { ConnectionState, ErrorData, HelpStatus, SecurityEventInfo, UserProfile } from "./bindings";
 
 export type {
+  AnswerSpan,
   ApiClientInfo,
   ApiClientList,
   ApiClientSecret,
@@ -20,6 +21,7 @@ export type {
   ConnectionStatus,
   ErrorData,
   HelpArticle,
+  HelpArticleView,
   HelpCategory,
   HelpLang,
   HelpNotice,

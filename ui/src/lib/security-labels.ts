@@ -16,11 +16,9 @@ export function isKnownEventKind(kind: string): boolean {
   return kind !== "other" && Object.hasOwn(en, `timeline.kind.${kind}`);
 }
 
-/** "Firefox · Linux", the app, or "An unknown device". */
-export function eventDevice(e: Pick<SecurityEventInfo, "device" | "os" | "app">): string {
-  const parts = [e.device ?? e.app, e.os].map((p) => p?.trim()).filter((p): p is string => !!p);
-  const unique = parts.filter((p, i) => parts.indexOf(p) === i && !(i > 0 && (parts[0] ?? "").includes(p)));
-  return unique.length ? unique.join(" · ") : t("alert.unknownDevice");
+/** The event's device as the Rust side names it ("Firefox · Linux"), or "An unknown device". */
+export function eventDevice(e: Pick<SecurityEventInfo, "device_label">): string {
+  return e.device_label ?? t("alert.unknownDevice");
 }
 
 const DEVICE_ICONS: Record<string, IconName> = {

@@ -20,14 +20,16 @@ export const PROFILE: UserProfile = ANNA.profile;
 /** The password rule as the Rust side checks it (with a tiny list of common passwords). */
 export function checkPassword(password: string): PasswordCheck {
   const chars = [...password].length;
-  return {
-    long_enough: chars >= 8,
-    not_too_long: chars <= 256,
-    has_upper: /\p{Lu}/u.test(password),
-    has_lower: /\p{Ll}/u.test(password),
-    has_digit: /[0-9]/.test(password),
-    not_common: !["password1", "qwerty123"].includes(password.toLowerCase()),
-  };
+  const parts = [
+    ["long_enough", chars >= 8, "password.too_short"],
+    ["not_too_long", chars <= 256, "password.too_long"],
+    ["has_upper", /\p{Lu}/u.test(password), "password.missing_upper"],
+    ["has_lower", /\p{Ll}/u.test(password), "password.missing_lower"],
+    ["has_digit", /[0-9]/.test(password), "password.missing_digit"],
+    ["not_common", !["password1", "qwerty123"].includes(password.toLowerCase()), "password.too_common"],
+  ] as const;
+  const check = Object.fromEntries(parts.map(([part, holds]) => [part, holds])) as Omit<PasswordCheck, "first_error">;
+  return { ...check, first_error: parts.find(([, holds]) => !holds)?.[2] ?? null };
 }
 
 /** A refusal from the Rust side: what a command handler throws. */

@@ -1,6 +1,6 @@
 // A tiny help center for the component tests: a fixture written for the tests (not the real
 // content in content/help, whose search is Rust's and tested there).
-import type { CategoryPage, HelpArticle, HelpCategory, HelpLang, HelpStatus, SearchHit } from "$lib/ipc";
+import type { AnswerSpan, CategoryPage, HelpArticleView, HelpCategory, HelpLang, HelpStatus, SearchHit } from "$lib/ipc";
 
 type Handlers = Record<string, (args: Record<string, unknown>) => unknown>;
 
@@ -9,16 +9,22 @@ const CATEGORIES: HelpCategory[] = [
   { slug: "account-security", lang: "nl", title: "Account & beveiliging", subtitle: "Inloggen, 2FA en herstel.", order: 1, article_count: 3 },
 ];
 
-function article(lang: HelpLang, id: string, title: string, body: string, tags: string[], order: number, popular = false): HelpArticle {
-  return { id, lang, slug: id, category: "account-security", title, body, tags, popular, order, version: 1 };
+/** A link of an answer, as the Rust side parses it. */
+const link = (label: string, target: string): AnswerSpan => ({ kind: "link", label, target, external: target.startsWith("https://") });
+
+/** An article; its answer written as the Rust side hands it over (text and links), its body the markup. */
+function article(lang: HelpLang, id: string, title: string, spans: (string | AnswerSpan)[], tags: string[], order: number, popular = false): HelpArticleView {
+  const answer = spans.map((s): AnswerSpan => (typeof s === "string" ? { kind: "text", text: s } : s));
+  const body = answer.map((s) => (s.kind === "text" ? s.text : `[${s.label}](${s.target})`)).join("");
+  return { id, lang, slug: id, category: "account-security", title, body, tags, popular, order, version: 1, answer };
 }
 
-export const ARTICLES: HelpArticle[] = [
-  article("en", "forgot-password", "I forgot my password. How do I reset it?", "Open the [sign-in page](/login) and choose Forgot password.", ["password", "reset"], 1, true),
-  article("en", "change-password", "How do I change my password?", "Go to [Security](/account/security) and choose a new password. Read the [terms](/terms).", ["password", "security"], 2, true),
-  article("en", "active-sessions", "Where can I see my active sessions?", "Open [Sessions](/account/sessions) or visit [xwms.nl](https://xwms.nl/sign).", ["sessions"], 3),
-  article("nl", "forgot-password", "Ik ben mijn wachtwoord vergeten. Wat nu?", "Open de [inlogpagina](/login) en kies Wachtwoord vergeten.", ["wachtwoord"], 1, true),
-  article("nl", "change-password", "Hoe wijzig ik mijn wachtwoord?", "Ga naar [Beveiliging](/account/security).", ["wachtwoord"], 2, true),
+export const ARTICLES: HelpArticleView[] = [
+  article("en", "forgot-password", "I forgot my password. How do I reset it?", ["Open the ", link("sign-in page", "/login"), " and choose Forgot password."], ["password", "reset"], 1, true),
+  article("en", "change-password", "How do I change my password?", ["Go to ", link("Security", "/account/security"), " and choose a new password. Read the ", link("terms", "/terms"), "."], ["password", "security"], 2, true),
+  article("en", "active-sessions", "Where can I see my active sessions?", ["Open ", link("Sessions", "/account/sessions"), " or visit ", link("xwms.nl", "https://xwms.nl/sign"), "."], ["sessions"], 3),
+  article("nl", "forgot-password", "Ik ben mijn wachtwoord vergeten. Wat nu?", ["Open de ", link("inlogpagina", "/login"), " en kies Wachtwoord vergeten."], ["wachtwoord"], 1, true),
+  article("nl", "change-password", "Hoe wijzig ik mijn wachtwoord?", ["Ga naar ", link("Beveiliging", "/account/security"), "."], ["wachtwoord"], 2, true),
 ];
 
 export function helpStatus(overrides: Partial<HelpStatus> = {}): HelpStatus {

@@ -50,6 +50,7 @@ export function session(overrides: Partial<SessionInfo> = {}): SessionInfo {
     os: "Linux",
     app: "XWMS-Desktop",
     app_version: "0.1.0",
+    software: "Linux · XWMS-Desktop 0.1.0",
     ip: "192.0.2.10",
     user_agent: "XWMS-Desktop/0.1.0",
     created_at: "2026-11-20T08:00:00Z",
@@ -60,8 +61,8 @@ export function session(overrides: Partial<SessionInfo> = {}): SessionInfo {
 }
 
 export const OTHER_SESSIONS: SessionInfo[] = [
-  session({ id: "ses_phone", device_type: "mobile", device_name: "iPhone", os: "iOS 18", app: "XWMS", app_version: "3.2", ip: "198.51.100.4", current: false, last_active_at: "2026-11-24T18:00:00Z" }),
-  session({ id: "ses_cli", device_type: "cli", device_name: "build-server", os: "Debian", app: "xwms-cli", app_version: "0.1.0", ip: "203.0.113.9", current: false, last_active_at: "2026-11-10T07:00:00Z" }),
+  session({ id: "ses_phone", device_type: "mobile", device_name: "iPhone", os: "iOS 18", app: "XWMS", app_version: "3.2", software: "iOS 18 · XWMS 3.2", ip: "198.51.100.4", current: false, last_active_at: "2026-11-24T18:00:00Z" }),
+  session({ id: "ses_cli", device_type: "cli", device_name: "build-server", os: "Debian", app: "xwms-cli", app_version: "0.1.0", software: "Debian · xwms-cli 0.1.0", ip: "203.0.113.9", current: false, last_active_at: "2026-11-10T07:00:00Z" }),
 ];
 
 export function event(overrides: Partial<SecurityEventInfo> = {}): SecurityEventInfo {
@@ -73,6 +74,7 @@ export function event(overrides: Partial<SecurityEventInfo> = {}): SecurityEvent
     device: "Anna's laptop",
     os: "Linux",
     app: "XWMS-Desktop",
+    device_label: "Anna's laptop · Linux",
     session_id: "ses_this",
     alert: false,
     alert_status: null,
@@ -87,6 +89,7 @@ export const ALERT = event({
   device: "Firefox",
   os: "Windows",
   app: null,
+  device_label: "Firefox · Windows",
   ip: "203.0.113.50",
   session_id: "ses_new",
   alert: true,

@@ -22,9 +22,10 @@ use xwms_api::security::{
 use xwms_api::ErrorCode;
 
 use super::{AccountEvent, AccountSession};
+use crate::api_client::path_with_id;
 use crate::api_client::{to_json, NoData};
 use crate::secret::Secret;
-use crate::security::{path_with_id, TwoFactorEnrolment};
+use crate::two_factor_setup::TwoFactorEnrolment;
 use crate::CoreError;
 
 /// Most security events one page holds.

@@ -32,9 +32,9 @@ use crate::clock::Clock;
 use crate::error::ApiError;
 use crate::mail::{self, MailFacts, MailKind, Outbox};
 use crate::random::Random;
-use crate::realtime::{LiveSessions, Notice};
 use crate::secrets::SecretKeys;
 use crate::store::Store;
+use live_sessions::{LiveSessions, Notice};
 
 pub mod api_clients;
 pub mod codes;
@@ -44,6 +44,7 @@ pub mod guard;
 pub mod hashing;
 pub mod housekeeping;
 pub mod limits;
+pub mod live_sessions;
 pub mod policy;
 pub mod security;
 pub mod sessions;
@@ -167,7 +168,7 @@ impl Ctx {
         self.notify(Notice::NewSignIn {
             user_id: user_id.to_owned(),
             session_id: session_id.to_owned(),
-            event,
+            event: Box::new(event),
         });
     }
 

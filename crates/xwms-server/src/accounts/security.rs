@@ -1,13 +1,13 @@
 //! The security page: the overview checklist, the timeline of security events with its
 //! new-sign-in alerts ("This was me" / "Not me"), and the list of sessions.
 
-use rusqlite::{named_params, Connection, OptionalExtension, Row};
-use serde_json::{json, Value};
+use rusqlite::named_params;
+use serde_json::json;
 use time::OffsetDateTime;
 use xwms_api::auth::Reauthenticated;
 use xwms_api::security::{
-    revoke_reason, PasswordRequest, SecurityEventInfo, SecurityEventPage, SecurityOverview,
-    SessionInfo, SessionList, SessionsRevoked,
+    revoke_reason, software_label, PasswordRequest, SecurityEventInfo, SecurityEventPage,
+    SecurityOverview, SessionInfo, SessionList, SessionsRevoked,
 };
 use xwms_api::ErrorCode;
 
@@ -15,105 +15,13 @@ use super::events::{self, alert_status, kind};
 use super::policy::TIMELINE;
 use super::sessions::{self, Authenticated, ACTIVE};
 use super::{two_factor, users, Accounts, ClientMeta};
-use crate::clock::{from_millis, rfc3339};
+use crate::clock::rfc3339;
 use crate::error::ApiError;
-
-const EVENT_COLUMNS: &str = "e.id, e.kind, e.ip, e.at, e.details, e.session_id, e.alert_status,
-     s.device_name, s.device_os, s.app, s.id IS NOT NULL AND coalesce(";
-
-fn event_select(filter: &str) -> String {
-    format!(
-        "SELECT {EVENT_COLUMNS}{ACTIVE}, 0)
-         FROM security_events e LEFT JOIN sessions s ON s.id = e.session_id
-         WHERE e.user_id = :user AND {filter}"
-    )
-}
-
-fn non_empty(value: &Value) -> Option<String> {
-    value.as_str().filter(|s| !s.is_empty()).map(str::to_owned)
-}
-
-fn event_from_row(row: &Row<'_>) -> rusqlite::Result<SecurityEventInfo> {
-    let details: String = row.get(4)?;
-    let details: Value = serde_json::from_str(&details).unwrap_or(Value::Null);
-    let kind: String = row.get(1)?;
-    let from_session = |index: usize| -> rusqlite::Result<Option<String>> {
-        Ok(row
-            .get::<_, Option<String>>(index)?
-            .filter(|s| !s.is_empty()))
-    };
-    Ok(SecurityEventInfo {
-        id: row.get::<_, i64>(0)?.to_string(),
-        alert: kind::ALERTS.contains(&kind.as_str()),
-        kind,
-        at: rfc3339(from_millis(row.get(3)?)),
-        ip: row.get(2)?,
-        device: non_empty(&details["device"]).or(from_session(7)?),
-        os: non_empty(&details["os"]).or(from_session(8)?),
-        app: non_empty(&details["app"]).or(from_session(9)?),
-        session_id: row.get(5)?,
-        alert_status: row.get(6)?,
-        session_active: row.get(10)?,
-    })
-}
-
-/// One event of `user_id` as the timeline shows it.
-pub fn event_info(
-    conn: &Connection,
-    user_id: &str,
-    event_id: i64,
-    now: OffsetDateTime,
-) -> rusqlite::Result<Option<SecurityEventInfo>> {
-    let (born_after, active_after) = sessions::active_bounds(now);
-    conn.prepare_cached(&event_select("e.id = :id"))?
-        .query_row(
-            named_params! {":user": user_id, ":id": event_id, ":born_after": born_after, ":active_after": active_after},
-            event_from_row,
-        )
-        .optional()
-}
-
-/// A page of the timeline, newest first: events older than `before` (an event id), at most
-/// `limit`.
-pub fn page(
-    conn: &Connection,
-    user_id: &str,
-    before: Option<i64>,
-    limit: u32,
-    now: OffsetDateTime,
-) -> rusqlite::Result<SecurityEventPage> {
-    let (born_after, active_after) = sessions::active_bounds(now);
-    let mut stmt = conn.prepare_cached(&format!(
-        "{} ORDER BY e.id DESC LIMIT :limit",
-        event_select("(:before IS NULL OR e.id < :before)")
-    ))?;
-    let rows = stmt.query_map(
-        named_params! {
-            ":user": user_id,
-            ":before": before,
-            ":limit": i64::from(limit) + 1,
-            ":born_after": born_after,
-            ":active_after": active_after,
-        },
-        event_from_row,
-    )?;
-    let mut events = rows.collect::<rusqlite::Result<Vec<_>>>()?;
-    let more = events.len() > limit as usize;
-    events.truncate(limit as usize);
-    let next_before = if more {
-        events.last().map(|e| e.id.clone())
-    } else {
-        None
-    };
-    Ok(SecurityEventPage {
-        events,
-        next_before,
-    })
-}
 
 fn session_info(row: sessions::SessionRow, current: &str) -> SessionInfo {
     SessionInfo {
         device_type: sessions::device_type(&row.app, &row.os).to_owned(),
+        software: software_label(&row.os, &row.app, &row.app_version),
         current: row.id == current,
         id: row.id,
         device_name: row.device_name,
@@ -206,7 +114,7 @@ impl Accounts {
         limit: u32,
     ) -> Result<SecurityEventPage, ApiError> {
         let id = auth.user_id.clone();
-        self.read(move |conn, now| page(conn, &id, before, limit, now))
+        self.read(move |conn, now| events::page(conn, &id, before, limit, now))
             .await
     }
 
@@ -224,7 +132,7 @@ impl Accounts {
         let event_id = event_id.parse::<i64>().map_err(|_| not_found())?;
         let (auth, ip) = (auth.clone(), client.ip.clone());
         self.write(move |tx, ctx| {
-            let Some(event) = event_info(tx, &auth.user_id, event_id, ctx.now)? else {
+            let Some(event) = events::event_info(tx, &auth.user_id, event_id, ctx.now)? else {
                 return Ok(Err(not_found()));
             };
             if !event.alert {
@@ -273,7 +181,7 @@ impl Accounts {
                 )?;
             }
             ctx.security_changed(&auth.user_id);
-            Ok(event_info(tx, &auth.user_id, event_id, ctx.now)?.ok_or_else(not_found))
+            Ok(events::event_info(tx, &auth.user_id, event_id, ctx.now)?.ok_or_else(not_found))
         })
         .await?
     }

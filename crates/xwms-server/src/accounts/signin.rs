@@ -6,6 +6,7 @@ use xwms_api::auth::{
     SignInRequest, SignInResponse,
 };
 use xwms_api::password::MAX_CHARS as PASSWORD_MAX_CHARS;
+use xwms_api::security::app_label;
 use xwms_api::{ErrorCode, Secret};
 
 use super::codes::{self, Purpose, Resent, Target};
@@ -13,7 +14,6 @@ use super::devices;
 use super::events::{self, kind};
 use super::guard::GuardKey;
 use super::policy::{Gate, GuardState, LockReason, LOCKOUT};
-use super::security;
 use super::sessions::{self, Authenticated, Refreshed};
 use super::signup::{code_sent, minutes, send_verification};
 use super::users::{self, User};
@@ -48,8 +48,8 @@ pub(super) fn gate_error(gate: Gate) -> Option<ApiError> {
 }
 
 pub(super) fn device_text(device: &DeviceInfo) -> String {
-    let app = format!("{} {}", device.app, device.app_version);
-    let parts: Vec<&str> = [device.os.as_str(), app.trim()]
+    let app = app_label(&device.app, &device.app_version);
+    let parts: Vec<&str> = [device.os.as_str(), app.as_str()]
         .into_iter()
         .filter(|s| !s.is_empty())
         .collect();
@@ -689,7 +689,7 @@ pub(super) fn open_session(
         if !after_failures {
             ctx.mail(tx, mail, &user.email, user.language, &facts())?;
         }
-        if let Some(event) = security::event_info(tx, &user.id, id, ctx.now)? {
+        if let Some(event) = events::event_info(tx, &user.id, id, ctx.now)? {
             ctx.new_sign_in(&user.id, &issued.session_id, event);
         }
     }

@@ -1,7 +1,6 @@
 import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
 import { beforeEach, describe, expect, it } from "vitest";
 import PasswordField from "./PasswordField.svelte";
-import { firstBrokenRule } from "./PasswordRules.svelte";
 import { setLanguage } from "$lib/i18n/index.svelte";
 import { checkPassword, mockBackend, resetStores } from "../../test/fixtures";
 
@@ -119,16 +118,5 @@ describe("password rule checklist", () => {
     const paste = new Event("paste", { bubbles: true, cancelable: true });
     input.dispatchEvent(paste);
     expect(paste.defaultPrevented).toBe(false);
-  });
-});
-
-describe("firstBrokenRule()", () => {
-  it("names the first broken part as the server's code", () => {
-    expect(firstBrokenRule(checkPassword(""))).toBe("password.too_short");
-    expect(firstBrokenRule(checkPassword("abcdefgh1"))).toBe("password.missing_upper");
-    expect(firstBrokenRule(checkPassword("ABCDEFGH1"))).toBe("password.missing_lower");
-    expect(firstBrokenRule(checkPassword("Abcdefghi"))).toBe("password.missing_digit");
-    expect(firstBrokenRule(checkPassword("Password1"))).toBe("password.too_common");
-    expect(firstBrokenRule(checkPassword("Émile2024 🦊"))).toBeNull();
   });
 });

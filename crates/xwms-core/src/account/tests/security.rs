@@ -10,7 +10,7 @@ use xwms_api::security::{method, paths, ApiClientUpdate, SecurityEventInfo};
 
 use super::real_server::{Device, Harness};
 use super::*;
-use crate::realtime::Backoff;
+use crate::realtime_socket::Backoff;
 
 const PASSWORD: &str = "Harbour-Lights-42";
 
@@ -304,7 +304,7 @@ async fn two_factor_enrolment_sign_in_with_totp_replay_refused_recovery_code_onc
         .unwrap();
     assert_eq!(fresh.codes.len(), 10);
     assert!(fresh.codes.iter().all(|c| !recovery.codes.contains(c)));
-    let text = crate::security::recovery_codes_text(
+    let text = crate::two_factor_setup::recovery_codes_text(
         &fresh.codes,
         email,
         &fresh.generated_at,

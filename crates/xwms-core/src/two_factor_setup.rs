@@ -1,15 +1,14 @@
-//! The security center's client-side pieces that need no server: the 2FA enrolment as the
-//! app shows it (the secret in typing groups, the QR code rendered here from the otpauth URI),
-//! the recovery-codes file, and path parameters in URLs.
+//! Setting up two-step verification, the pieces that need no server: the 2FA enrolment as the
+//! app shows it (the secret in typing groups, the QR code rendered here from the otpauth URI)
+//! and the recovery-codes file.
 //!
 //! The calls themselves are methods of [`crate::account::AccountSession`]
-//! (`account/security.rs`).
+//! (`account/security.rs`, which uses this module).
 
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use qrcode::render::svg;
 use qrcode::{EcLevel, QrCode};
 use serde::{Deserialize, Serialize};
-use xwms_api::security::{paths, TwoFactorSetup};
+use xwms_api::security::TwoFactorSetup;
 use xwms_api::ErrorCode;
 
 use crate::i18n::Lang;
@@ -181,27 +180,6 @@ fn recovery_text_labels(lang: Lang) -> RecoveryTextLabels {
     }
 }
 
-/// Characters kept as they are in a path segment (RFC 3986 unreserved); everything else is
-/// percent-encoded, so an id can never reach another route.
-const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~');
-
-/// `template` (one of [`paths`]) with its `{id}` replaced by `id`, percent-encoded. An empty
-/// id, or `.`/`..`, is `field.required`/`field.invalid`.
-pub fn path_with_id(template: &str, id: &str) -> Result<String, CoreError> {
-    if id.is_empty() {
-        return Err(CoreError::new(ErrorCode::FieldRequired).with_detail("empty id"));
-    }
-    if id == "." || id == ".." {
-        return Err(CoreError::new(ErrorCode::FieldInvalid).with_detail("dot-segment id"));
-    }
-    let encoded = utf8_percent_encode(id, PATH_SEGMENT).to_string();
-    Ok(paths::with_id(template, &encoded))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -219,31 +197,6 @@ mod tests {
         ] {
             assert_eq!(secret_groups(&Secret::new(secret)).expose(), want);
         }
-    }
-
-    #[test]
-    fn path_ids_are_encoded_and_empty_ones_refused() {
-        use xwms_api::security::paths::{SECURITY_EVENT_CONFIRM, SESSION};
-        assert_eq!(
-            path_with_id(SESSION, "s_1-a.b~").unwrap(),
-            "/api/account/sessions/s_1-a.b~"
-        );
-        assert_eq!(
-            path_with_id(SESSION, "../../auth/signout?x=1#y").unwrap(),
-            "/api/account/sessions/..%2F..%2Fauth%2Fsignout%3Fx%3D1%23y"
-        );
-        assert_eq!(
-            path_with_id(SECURITY_EVENT_CONFIRM, "é v").unwrap(),
-            "/api/account/security/events/%C3%A9%20v/confirm"
-        );
-        assert_eq!(
-            path_with_id(SESSION, "").unwrap_err().code,
-            ErrorCode::FieldRequired
-        );
-        assert_eq!(
-            path_with_id(SESSION, "..").unwrap_err().code,
-            ErrorCode::FieldInvalid
-        );
     }
 
     fn setup() -> TwoFactorSetup {

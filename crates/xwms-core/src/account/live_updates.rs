@@ -1,4 +1,6 @@
-//! The realtime channel of a signed-in session: what the server pushes and what it does here.
+//! Live updates of a signed-in session: what the server pushes over the realtime channel
+//! (session ends, new-sign-in alerts, security changes) and what it does here. The socket
+//! itself is [`crate::realtime_socket`], which knows nothing of sessions.
 //!
 //! Rules:
 //! - One task per app ([`AccountSession::run_realtime`], started by
@@ -9,7 +11,7 @@
 //! - `session_revoked` for this session ends it at once: forgotten here and in the keychain,
 //!   [`AccountEvent::SessionEnded`] with `auth.session_revoked`. No poll needed.
 //! - A dropped socket or an offline server is normal: it tries again after
-//!   [`Backoff`](crate::realtime::Backoff) (1 s doubling to 30 s, jittered), quietly. When it
+//!   [`Backoff`](crate::realtime_socket::Backoff) (1 s doubling to 30 s, jittered), quietly. When it
 //!   is back for the same session, [`AccountEvent::SecurityChanged`] is sent, since events may
 //!   have been missed in between.
 
@@ -22,7 +24,7 @@ use xwms_api::ErrorCode;
 
 use super::{AccountEvent, AccountSession};
 use crate::i18n::{self, Lang};
-use crate::realtime::{Backoff, Incoming, RealtimeSocket, PING_INTERVAL, SILENCE_LIMIT};
+use crate::realtime_socket::{Backoff, Incoming, RealtimeSocket, PING_INTERVAL, SILENCE_LIMIT};
 use crate::CoreError;
 
 /// The one running realtime task's claim on its session; released when the task ends or is
