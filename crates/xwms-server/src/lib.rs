@@ -24,12 +24,17 @@ pub mod secrets;
 pub mod server;
 pub mod state;
 pub mod store;
-pub mod testing;
 
 use axum::Router;
 
+// The start-up API (what `main.rs` and the test kit, crates/xwms-testkit, drive): settings,
+// the parts a server is made of, and the server itself.
+pub use accounts::HashCost;
 pub use clock::{Clock, FixedClock, ManualClock, SystemClock};
+pub use config::Settings;
+pub use demo::{DemoAccount, AGENT, ANNA};
 pub use routes::{Route, ROUTES};
+pub use server::Server;
 pub use state::{AppState, ServerInfo, Services};
 
 /// The HTTP API with its state and layers.

@@ -1,7 +1,8 @@
 //! Mail to people: what is sent ([`MailKind`], rendered by [`templates`] in English, Dutch or
 //! French, text and HTML), how it leaves ([`Mailer`]: SMTP through lettre, `.eml` files, or
-//! memory in tests), and when ([`outbox`]: queued in the same transaction as what caused it and
-//! sent by a background task, so a response never waits for, or reveals, a mail).
+//! memory in tests, `xwms-testkit`), and when ([`outbox`]: queued in the same transaction as
+//! what caused it and sent by a background task, so a response never waits for, or reveals, a
+//! mail).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -12,12 +13,10 @@ use lettre::Message;
 
 use crate::accounts::validate::Language;
 
-mod memory;
 pub mod outbox;
 pub mod templates;
 mod transports;
 
-pub use memory::MemoryMailer;
 pub use outbox::Outbox;
 pub use templates::MailFacts;
 pub use transports::{without_credentials, FileMailer, SmtpMailer};

@@ -322,8 +322,69 @@ mod tests {
     use super::*;
     use crate::accounts::validate::Language;
     use crate::clock::ManualClock;
-    use crate::mail::{render, MailFacts, MailKind, MemoryMailer};
+    use crate::mail::{render, MailError, MailFacts, MailFuture, MailKind};
+    use std::sync::Mutex;
     use time::macros::datetime;
+
+    /// Keeps what is sent; fails the next `failures` sends. (Other crates' tests use
+    /// `xwms_testkit::MemoryMailer`, which this crate cannot depend on.)
+    #[derive(Clone, Default)]
+    struct MemoryMailer(Arc<Mutex<(Vec<OutgoingMail>, u32)>>);
+
+    impl MemoryMailer {
+        fn new() -> MemoryMailer {
+            MemoryMailer::default()
+        }
+        fn count(&self) -> usize {
+            self.0.lock().unwrap().0.len()
+        }
+        fn fail_next(&self, n: u32) {
+            self.0.lock().unwrap().1 = n;
+        }
+        fn last(&self, to: &str, kind: MailKind) -> Option<OutgoingMail> {
+            let sent = self.0.lock().unwrap();
+            sent.0
+                .iter()
+                .rev()
+                .find(|m| m.to == to && m.is(kind))
+                .cloned()
+        }
+        fn last_code(&self, to: &str, kind: MailKind) -> Option<String> {
+            self.last(to, kind)?.code()
+        }
+        async fn wait_for_async(
+            &self,
+            to: &str,
+            kind: MailKind,
+            timeout: Duration,
+        ) -> Option<OutgoingMail> {
+            let deadline = tokio::time::Instant::now() + timeout;
+            while tokio::time::Instant::now() < deadline {
+                if let Some(mail) = self.last(to, kind) {
+                    return Some(mail);
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            None
+        }
+    }
+
+    impl Mailer for MemoryMailer {
+        fn send<'a>(&'a self, mail: &'a OutgoingMail) -> MailFuture<'a> {
+            let mut sent = self.0.lock().unwrap();
+            let result = if sent.1 > 0 {
+                sent.1 -= 1;
+                Err(MailError::Other("injected failure".into()))
+            } else {
+                sent.0.push(mail.clone());
+                Ok(())
+            };
+            Box::pin(async move { result })
+        }
+        fn describe(&self) -> String {
+            "memory (tests)".to_owned()
+        }
+    }
 
     async fn outbox() -> (
         Arc<Outbox>,
@@ -449,7 +510,6 @@ mod tests {
             .wait_for_async(
                 "anna@example.com",
                 MailKind::VerifyEmail,
-                0,
                 Duration::from_secs(10),
             )
             .await;
