@@ -14,7 +14,7 @@ use lettre::Message;
 use crate::accounts::validate::Language;
 
 pub mod outbox;
-pub mod templates;
+pub(crate) mod templates;
 mod transports;
 
 pub use outbox::Outbox;
