@@ -37,11 +37,11 @@ use tokio::sync::Notify;
 
 use super::{Mailer, OutgoingMail};
 use crate::accounts::policy::MAIL_RETRY;
-use crate::clock::{from_millis, to_millis, Clock};
+use crate::clock::{to_millis, Clock};
 use crate::store::{Store, StoreError};
 
 /// How often the sender looks for due mail when nothing woke it.
-pub const POLL_INTERVAL: Duration = Duration::from_secs(5);
+pub(crate) const POLL_INTERVAL: Duration = Duration::from_secs(5);
 /// Mail sent per round trip to the store.
 const BATCH: i64 = 50;
 
@@ -93,7 +93,7 @@ pub struct Outbox {
 }
 
 /// See [`Outbox::with_failpoint`].
-pub type Failpoint = Box<dyn Fn(&OutgoingMail) -> bool + Send + Sync>;
+pub(crate) type Failpoint = Box<dyn Fn(&OutgoingMail) -> bool + Send + Sync>;
 
 impl Outbox {
     pub fn new(store: Store, clock: Arc<dyn Clock>, mailer: Arc<dyn Mailer>) -> Outbox {
@@ -307,16 +307,6 @@ impl Outbox {
     }
 }
 
-/// When a queued mail is next tried (for tests).
-pub fn next_attempt_at(conn: &Connection, id: i64) -> rusqlite::Result<OffsetDateTime> {
-    conn.query_row(
-        "SELECT next_attempt_at FROM mail_outbox WHERE id = ?1",
-        [id],
-        |row| row.get(0),
-    )
-    .map(from_millis)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -325,6 +315,16 @@ mod tests {
     use crate::mail::{render, MailError, MailFacts, MailFuture, MailKind};
     use std::sync::Mutex;
     use time::macros::datetime;
+
+    /// When a queued mail is next tried.
+    fn next_attempt_at(conn: &Connection, id: i64) -> rusqlite::Result<OffsetDateTime> {
+        conn.query_row(
+            "SELECT next_attempt_at FROM mail_outbox WHERE id = ?1",
+            [id],
+            |row| row.get(0),
+        )
+        .map(crate::clock::from_millis)
+    }
 
     /// Keeps what is sent; fails the next `failures` sends. (Other crates' tests use
     /// `xwms_testkit::MemoryMailer`, which this crate cannot depend on.)
