@@ -159,9 +159,8 @@ impl TestServer {
                         }
                         None => Arc::new(memory),
                     };
-                    let services = Services::new(clock, mailer)
-                        .with_hash_cost(hash_cost)
-                        .with_hash_queue(hash_permits, xwms_server::accounts::policy::HASH_QUEUE);
+                    let mut services = Services::new(clock, mailer).with_hash_cost(hash_cost);
+                    services.hash_permits = hash_permits;
                     let server = match Server::bind_with(&settings, services).await {
                         Ok(server) => server,
                         Err(err) => {
