@@ -7,48 +7,17 @@ use assert_cmd::Command;
 use xwms_api::auth::{paths, CodeSent, EmailCodeRequest, SignUpRequest};
 use xwms_core::api_client::{ApiClient, NoData};
 use xwms_core::secret::Secret;
-use xwms_server::config::Settings;
-use xwms_server::server::Server;
-use xwms_server::testing::{MailKind, TestServer, TestServerOptions};
-use xwms_server::SystemClock;
+use xwms_testkit::{HashCost, MailKind, SystemClock, TestServer, TestServerOptions};
 
-/// Starts the real server (demo data, temp SQLite file) on a free loopback port.
-fn start_server() -> (
-    SocketAddr,
-    tempfile::TempDir,
-    tokio::sync::oneshot::Sender<()>,
-) {
-    let dir = tempfile::tempdir().unwrap();
-    let settings = Settings {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        data_dir: dir.path().join("server"),
-        demo: true,
+/// Starts the real server (demo data, production hash cost, temp SQLite file) on a free loopback
+/// port; returns its address, a folder for the CLI's data, and the server (stopped on drop).
+fn start_server() -> (SocketAddr, tempfile::TempDir, TestServer) {
+    let server = TestServer::start_with(TestServerOptions {
         name: "XWMS Demo".into(),
-        timezone: "Europe/Amsterdam".into(),
-        locale: "en".into(),
-    };
-    let (addr_tx, addr_rx) = std::sync::mpsc::channel();
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let server = Server::bind(&settings, Arc::new(SystemClock))
-                .await
-                .unwrap();
-            addr_tx.send(server.local_addr()).unwrap();
-            server
-                .serve(async move {
-                    let _ = stop_rx.await;
-                })
-                .await
-                .unwrap();
-        });
+        hash_cost: HashCost::PRODUCTION,
+        ..TestServerOptions::default()
     });
-    (addr_rx.recv().unwrap(), dir, stop_tx)
+    (server.addr(), tempfile::tempdir().unwrap(), server)
 }
 
 fn xwms(data_dir: &std::path::Path) -> Command {
@@ -171,7 +140,7 @@ fn bad_flags_are_a_usage_error_with_exit_2() {
 
 // ----- accounts -----
 
-/// The real server with accounts (`xwms_server::testing`: in-memory mailbox, fast test hash
+/// The real server with accounts (`xwms_testkit`: in-memory mailbox, fast test hash
 /// cost).
 struct AccountsServer {
     url: String,
@@ -1103,8 +1072,8 @@ fn sessions_list_revoke_and_revoke_others_through_the_os_keychain() {
 #[test]
 #[ignore = "needs an unlocked Secret Service; run by scripts/test.sh"]
 fn sessions_revoke_asks_for_the_password_outside_the_reauthentication_window() {
-    use xwms_server::testing::Clock;
-    let clock = xwms_server::testing::ManualClock::new(SystemClock.now());
+    use xwms_testkit::Clock;
+    let clock = xwms_testkit::ManualClock::new(SystemClock.now());
     let server = TestServer::start_with(TestServerOptions {
         demo: false,
         clock: Arc::new(clock.clone()),

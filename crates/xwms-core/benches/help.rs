@@ -234,7 +234,7 @@ fn main() {
 
     // The offline cache with 10,000 articles: size on disk, and a sync of 10,000 changed
     // articles from the real server on loopback.
-    let server = xwms_server::testing::TestServer::start();
+    let server = xwms_testkit::TestServer::start();
     let mut content = Content::bundled().clone();
     let generated_sources = generated(10_000, &mut rng, &vocab);
     for a in &generated_sources {
@@ -257,19 +257,7 @@ fn main() {
         });
     }
     // English only for the generated ones: import without the three-language rule.
-    let report = {
-        let store = xwms_server::store::Store::open_in(&server.data_dir()).unwrap();
-        let r = store
-            .blocking(|conn| {
-                let tx = conn.transaction()?;
-                let r = xwms_server::help::import(&tx, &content)?;
-                tx.commit()?;
-                Ok(r)
-            })
-            .unwrap();
-        store.close();
-        r
-    };
+    let report = server.import_help_unchecked(&content);
     let dir = tempfile::tempdir().unwrap();
     let cache = HelpCache::open(dir.path()).unwrap();
     let runtime = tokio::runtime::Runtime::new().unwrap();

@@ -472,7 +472,7 @@ mod tests {
 mod started {
     use std::time::Duration;
 
-    use xwms_server::testing::{TestServer, ANNA};
+    use xwms_testkit::{TestServer, ANNA};
 
     use super::*;
     use crate::account::SignInOutcome;

@@ -73,7 +73,7 @@ async fn session_tokens_live_in_the_secret_service_and_nowhere_in_the_data_dir()
 
     use xwms_core::client::Client;
     use xwms_core::token_store::DEFAULT_SERVICE;
-    use xwms_server::testing::{MailKind, TestServer};
+    use xwms_testkit::{MailKind, TestServer};
 
     let server = tokio::task::spawn_blocking(TestServer::start)
         .await

@@ -62,7 +62,7 @@ impl Clock for ManualClock {
 
 /// How the store keeps instants: whole milliseconds since the Unix epoch (an INTEGER column
 /// compares and indexes simply, and keeps sub-second order for the 5-second rules).
-pub fn to_millis(at: OffsetDateTime) -> i64 {
+pub(crate) fn to_millis(at: OffsetDateTime) -> i64 {
     i64::try_from(at.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
 }
 
@@ -74,7 +74,7 @@ pub fn from_millis(millis: i64) -> OffsetDateTime {
 
 /// Whole seconds from `now` until `later`, rounded up, at least 1: the `retry_after_seconds`
 /// a client waits.
-pub fn seconds_until(now: OffsetDateTime, later: OffsetDateTime) -> u32 {
+pub(crate) fn seconds_until(now: OffsetDateTime, later: OffsetDateTime) -> u32 {
     let millis = (later - now).whole_milliseconds().max(1);
     u32::try_from((millis + 999) / 1000).unwrap_or(u32::MAX)
 }

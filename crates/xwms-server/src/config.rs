@@ -22,13 +22,13 @@ use clap::{Args, Parser, Subcommand};
 use serde::Deserialize;
 
 /// Loopback only: the server is reachable from other machines only when asked for explicitly.
-pub const DEFAULT_LISTEN: SocketAddr =
+pub(crate) const DEFAULT_LISTEN: SocketAddr =
     SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::LOCALHOST), 8787);
-pub const DEFAULT_NAME: &str = "XWMS";
-pub const DEFAULT_TIMEZONE: &str = "UTC";
-pub const DEFAULT_LOCALE: &str = "en";
+pub(crate) const DEFAULT_NAME: &str = "XWMS";
+pub(crate) const DEFAULT_TIMEZONE: &str = "UTC";
+pub(crate) const DEFAULT_LOCALE: &str = "en";
 /// The languages XWMS serves (xwms-contract.md).
-pub const SUPPORTED_LOCALES: &[&str] = &["en", "nl", "fr", "de", "es", "hi", "zh_CN"];
+pub(crate) const SUPPORTED_LOCALES: &[&str] = &["en", "nl", "fr", "de", "es", "hi", "zh_CN"];
 
 /// The environment variable of each setting.
 pub mod env {

@@ -46,7 +46,7 @@ pub use crate::accounts::policy::{ConnectionPolicy, CONNECTIONS};
 const SLOT_WAIT: Duration = Duration::from_secs(1);
 
 /// The open-file limit of this process (the soft `RLIMIT_NOFILE`), if known.
-pub fn open_file_limit() -> Option<u64> {
+pub(crate) fn open_file_limit() -> Option<u64> {
     #[cfg(unix)]
     {
         let mut limit = libc::rlimit {

@@ -33,7 +33,7 @@ use crate::clock::{from_millis, to_millis};
 use crate::store::{Store, StoreError};
 
 /// The `server_meta` key of the content version.
-pub const VERSION_KEY: &str = "help_version";
+pub(crate) const VERSION_KEY: &str = "help_version";
 
 /// What an import changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -37,7 +37,7 @@ const DETAIL_LIMIT: usize = 1024;
 
 /// Wraps `router` in the layers above. Each `Router::layer` call wraps every route and the
 /// fallbacks, so unknown routes and wrong methods pass through the same layers.
-pub fn apply<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S> {
+pub(crate) fn apply<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S> {
     router
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         // Outside the limit, so the limit's error is what the body reports first.

@@ -13,7 +13,7 @@ use std::str::FromStr;
 use axum::http::HeaderMap;
 
 /// The forwarded-for header (a de-facto standard).
-pub const X_FORWARDED_FOR: &str = "x-forwarded-for";
+pub(crate) const X_FORWARDED_FOR: &str = "x-forwarded-for";
 
 /// An address block such as `10.0.0.0/8`, `2001:db8::/32`, or one address (`192.0.2.1`, as
 /// `/32` or `/128`).
@@ -77,7 +77,7 @@ fn mask(address: IpAddr, prefix: u8) -> IpAddr {
 
 /// An IPv4-mapped IPv6 address (`::ffff:192.0.2.1`, as a dual-stack socket reports IPv4
 /// peers) as the IPv4 address it is.
-pub fn canonical(address: IpAddr) -> IpAddr {
+pub(crate) fn canonical(address: IpAddr) -> IpAddr {
     match address {
         IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(address, IpAddr::V4),
         v4 => v4,

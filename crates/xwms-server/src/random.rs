@@ -76,7 +76,7 @@ pub fn token(random: &dyn Random, prefix: &str) -> String {
 }
 
 /// A uniformly drawn 6-digit code, `000000`..=`999999`.
-pub fn six_digit_code(random: &dyn Random) -> String {
+pub(crate) fn six_digit_code(random: &dyn Random) -> String {
     // 4_294_000_000 is the largest multiple of 1_000_000 below 2^32: drawing below it and
     // taking the remainder keeps every code equally likely.
     const LIMIT: u32 = 4_294_000_000;
@@ -89,7 +89,7 @@ pub fn six_digit_code(random: &dyn Random) -> String {
 }
 
 /// Characters of a reference a person reads out or types: no 0/O, 1/I/L.
-pub const REFERENCE_ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
+pub(crate) const REFERENCE_ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
 
 /// `REC-` and 6 characters of [`REFERENCE_ALPHABET`], e.g. `REC-7K2M9Q`.
 pub fn reference(random: &dyn Random, prefix: &str) -> String {

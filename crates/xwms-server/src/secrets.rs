@@ -58,21 +58,21 @@ use sha2::Sha256;
 /// File name of the key in the data folder when no `--secret-key-file` is given.
 pub const KEY_FILE: &str = "secret.key";
 /// What is appended to the key file's name for the previous key after a rotation.
-pub const OLD_KEY_SUFFIX: &str = ".old";
+pub(crate) const OLD_KEY_SUFFIX: &str = ".old";
 /// Bytes of the server key.
-pub const KEY_BYTES: usize = 32;
+pub(crate) const KEY_BYTES: usize = 32;
 /// First byte of a sealed TOTP secret.
-pub const BLOB_VERSION: u8 = 1;
+pub(crate) const BLOB_VERSION: u8 = 1;
 const KEY_ID_BYTES: usize = 4;
 const NONCE_BYTES: usize = 12;
 const TAG_BYTES: usize = 16;
 const HEADER_BYTES: usize = 1 + KEY_ID_BYTES + NONCE_BYTES;
 /// The shortest sealed blob (an empty secret); plain secrets are 20 bytes.
-pub const SEALED_MIN_BYTES: usize = HEADER_BYTES + TAG_BYTES;
+pub(crate) const SEALED_MIN_BYTES: usize = HEADER_BYTES + TAG_BYTES;
 /// Prefix of a peppered recovery-code hash.
-pub const RECOVERY_HASH_PREFIX: &str = "h1:";
+pub(crate) const RECOVERY_HASH_PREFIX: &str = "h1:";
 /// `server_meta` key of the id of the key the database was last used with.
-pub const META_KEY_ID: &str = "secret_key_id";
+pub(crate) const META_KEY_ID: &str = "secret_key_id";
 
 const HKDF_SALT: &[u8] = b"xwms-server secret key v1";
 const INFO_TOTP: &[u8] = b"xwms-server totp-encryption v1";
@@ -219,7 +219,7 @@ pub fn blob_key_id(blob: &[u8]) -> Option<String> {
 }
 
 /// The key id of a peppered recovery-code hash, `None` for an old plain SHA-256.
-pub fn recovery_hash_key_id(hash: &str) -> Option<&str> {
+pub(crate) fn recovery_hash_key_id(hash: &str) -> Option<&str> {
     hash.strip_prefix(RECOVERY_HASH_PREFIX)?.split(':').next()
 }
 
@@ -320,7 +320,7 @@ pub fn legacy_recovery_hash(user_id: &str, normalised: &str) -> String {
 }
 
 /// Re-hashes an old stored recovery-code hash under the current pepper.
-pub fn wrap_legacy(keys: &SecretKeys, legacy_hex: &str) -> String {
+pub(crate) fn wrap_legacy(keys: &SecretKeys, legacy_hex: &str) -> String {
     keys.current.recovery_hash(legacy_hex)
 }
 
@@ -378,7 +378,7 @@ fn parse_key(text: &[u8]) -> Result<ServerKey, String> {
 
 /// Creates a new key file: `create_new` (fails if it exists) with mode 0600 from the start, the
 /// key written and synced. Another process that created it first wins: its key is read.
-pub fn create_key_file(path: &Path) -> Result<ServerKey, KeyError> {
+pub(crate) fn create_key_file(path: &Path) -> Result<ServerKey, KeyError> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         let mut builder = std::fs::DirBuilder::new();
         builder.recursive(true);
@@ -420,7 +420,7 @@ pub struct PrepareReport {
 /// (Recovery codes do not stop a start: an account with codes has a TOTP secret too, and codes
 /// under a key that is gone, e.g. a deleted `.old` file, just stop working; [`prepare`] logs
 /// how many.)
-pub fn stored_key_ids(conn: &Connection) -> rusqlite::Result<Vec<String>> {
+pub(crate) fn stored_key_ids(conn: &Connection) -> rusqlite::Result<Vec<String>> {
     let mut ids = std::collections::BTreeSet::new();
     let recorded: Option<String> = conn
         .query_row(
@@ -502,7 +502,7 @@ fn orphan_codes(tx: &Transaction<'_>, keys: &SecretKeys) -> rusqlite::Result<usi
 }
 
 /// The key id the database expects, when it holds any secret (for a missing key file).
-pub fn expected_key_id(conn: &Connection) -> rusqlite::Result<Option<String>> {
+pub(crate) fn expected_key_id(conn: &Connection) -> rusqlite::Result<Option<String>> {
     Ok(stored_key_ids(conn)?.into_iter().next())
 }
 

@@ -17,9 +17,9 @@ use crate::{accounts, app, demo};
 /// Folder of `<data-dir>` where mail is written when no SMTP server is configured.
 pub const OUTBOX_DIR: &str = "outbox";
 /// How long requests in flight may take to finish once the server is told to stop.
-pub const SHUTDOWN_DRAIN: std::time::Duration = std::time::Duration::from_secs(30);
+pub(crate) const SHUTDOWN_DRAIN: std::time::Duration = std::time::Duration::from_secs(30);
 /// How often expired codes, failure records and tokens are pruned.
-pub const HOUSEKEEPING_INTERVAL: std::time::Duration = std::time::Duration::from_secs(600);
+pub(crate) const HOUSEKEEPING_INTERVAL: std::time::Duration = std::time::Duration::from_secs(600);
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {

@@ -21,7 +21,7 @@ use crate::migrations;
 /// File name of the database inside the data folder.
 pub const DB_FILE: &str = "xwms.sqlite3";
 /// How long a statement waits for a lock held by another process before failing.
-pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -122,13 +122,11 @@ mod real_server {
 
     use time::OffsetDateTime;
     use xwms_api::auth::{ProfileUpdate, RefreshRequest, SessionTokens};
-    use xwms_server::testing::{
-        Clock, MailKind, ManualClock, MemoryMailer, TestServer, TestServerOptions,
-    };
+    use xwms_testkit::{Clock, MailKind, ManualClock, MemoryMailer, TestServer, TestServerOptions};
 
     use super::*;
 
-    /// The real xwms-server (`xwms_server::testing`: temp SQLite file, in-memory mailbox, fast
+    /// The real xwms-server (`xwms_testkit`: temp SQLite file, in-memory mailbox, fast
     /// test hash cost) on a free loopback port, with a clock the test moves.
     pub(super) struct Harness {
         pub url: String,

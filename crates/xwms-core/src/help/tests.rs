@@ -1,7 +1,7 @@
 //! The offline help cache on real SQLite files, synced with the real server on loopback.
 
 use super::*;
-use xwms_server::testing::TestServer;
+use xwms_testkit::TestServer;
 
 fn api(server: &TestServer) -> ApiClient {
     ApiClient::new(&server.url(), "test").unwrap()
@@ -171,7 +171,7 @@ async fn feedback_given_offline_is_sent_when_back_online() {
     let server = TestServer::start();
     assert_eq!(cache.flush_feedback(&api(&server)).await.unwrap(), 2);
     assert_eq!(cache.status().unwrap().pending_feedback, 0);
-    let conn = Connection::open(xwms_server::testing::database_path(&server.data_dir())).unwrap();
+    let conn = Connection::open(xwms_testkit::database_path(&server.data_dir())).unwrap();
     let rows: Vec<(String, String, bool)> = conn
         .prepare("SELECT id, lang, helpful FROM help_votes ORDER BY id")
         .unwrap()

@@ -51,7 +51,8 @@ pub struct GuardKey<'a> {
 }
 
 impl<'a> GuardKey<'a> {
-    pub fn unknown(email_key: &'a str) -> GuardKey<'a> {
+    #[cfg(test)]
+    pub(crate) fn unknown(email_key: &'a str) -> GuardKey<'a> {
         GuardKey {
             email_key,
             budget: UNKNOWN_BUDGET,
@@ -225,13 +226,4 @@ pub fn distinct_ips(
          WHERE email_key = ?1 AND budget = ?2 AND at > ?3 AND pending = 0 AND account_window = 1",
     )?
     .query_row(params![key.email_key, key.budget, since], |row| row.get(0))
-}
-
-/// Judged failures recorded for `email_key` in every budget (for tests and the abuse suite: one
-/// row per full password or code check that failed).
-pub fn judged_failures(conn: &Connection, email_key: &str) -> rusqlite::Result<u32> {
-    conn.prepare_cached(
-        "SELECT count(*) FROM sign_in_failures WHERE email_key = ?1 AND pending = 0",
-    )?
-    .query_row([email_key], |row| row.get(0))
 }

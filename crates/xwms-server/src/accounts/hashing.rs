@@ -47,9 +47,10 @@ impl HashCost {
     };
     /// What the server uses.
     pub const PRODUCTION: HashCost = HashCost::OWASP_MINIMUM;
-    /// argon2's smallest parameters: for tests only, so suites that sign in hundreds of times stay
-    /// fast. Never use it for a server anyone signs in to.
-    pub const INSECURE_FAST_FOR_TESTS: HashCost = HashCost {
+    /// argon2's smallest parameters, for this crate's unit tests (other crates' tests use
+    /// `xwms_testkit::TEST_HASH_COST`).
+    #[cfg(test)]
+    pub(crate) const INSECURE_FAST_FOR_TESTS: HashCost = HashCost {
         memory_kib: 8,
         iterations: 1,
         parallelism: 1,

@@ -1,7 +1,8 @@
 //! Mail to people: what is sent ([`MailKind`], rendered by [`templates`] in English, Dutch or
 //! French, text and HTML), how it leaves ([`Mailer`]: SMTP through lettre, `.eml` files, or
-//! memory in tests), and when ([`outbox`]: queued in the same transaction as what caused it and
-//! sent by a background task, so a response never waits for, or reveals, a mail).
+//! memory in tests, `xwms-testkit`), and when ([`outbox`]: queued in the same transaction as
+//! what caused it and sent by a background task, so a response never waits for, or reveals, a
+//! mail).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -12,12 +13,10 @@ use lettre::Message;
 
 use crate::accounts::validate::Language;
 
-mod memory;
 pub mod outbox;
-pub mod templates;
+pub(crate) mod templates;
 mod transports;
 
-pub use memory::MemoryMailer;
 pub use outbox::Outbox;
 pub use templates::MailFacts;
 pub use transports::{without_credentials, FileMailer, SmtpMailer};
@@ -231,7 +230,7 @@ pub fn parse_mailbox(text: &str) -> Result<Mailbox, MailError> {
 /// are plain ASCII and any SMTP server takes them, without needing SMTPUTF8. A local part (before
 /// the `@`) must already be ASCII: sign-up and email change refuse others (`email.invalid`), as
 /// many mail servers still cannot deliver to them.
-pub fn ascii_address(address: &str) -> Result<String, MailError> {
+pub(crate) fn ascii_address(address: &str) -> Result<String, MailError> {
     let invalid = || MailError::Address(address.to_owned());
     let (local, domain) = address.rsplit_once('@').ok_or_else(invalid)?;
     if !local.is_ascii() {
@@ -242,7 +241,7 @@ pub fn ascii_address(address: &str) -> Result<String, MailError> {
 }
 
 /// The MIME message: `multipart/alternative` with a quoted-printable text part and an HTML part.
-pub fn build_message(from: &Mailbox, mail: &OutgoingMail) -> Result<Message, MailError> {
+pub(crate) fn build_message(from: &Mailbox, mail: &OutgoingMail) -> Result<Message, MailError> {
     let to: Mailbox = ascii_address(&mail.to)?
         .parse()
         .map_err(|_| MailError::Address(mail.to.clone()))?;

@@ -37,11 +37,11 @@ use tokio::sync::Notify;
 
 use super::{Mailer, OutgoingMail};
 use crate::accounts::policy::MAIL_RETRY;
-use crate::clock::{from_millis, to_millis, Clock};
+use crate::clock::{to_millis, Clock};
 use crate::store::{Store, StoreError};
 
 /// How often the sender looks for due mail when nothing woke it.
-pub const POLL_INTERVAL: Duration = Duration::from_secs(5);
+pub(crate) const POLL_INTERVAL: Duration = Duration::from_secs(5);
 /// Mail sent per round trip to the store.
 const BATCH: i64 = 50;
 
@@ -93,7 +93,7 @@ pub struct Outbox {
 }
 
 /// See [`Outbox::with_failpoint`].
-pub type Failpoint = Box<dyn Fn(&OutgoingMail) -> bool + Send + Sync>;
+pub(crate) type Failpoint = Box<dyn Fn(&OutgoingMail) -> bool + Send + Sync>;
 
 impl Outbox {
     pub fn new(store: Store, clock: Arc<dyn Clock>, mailer: Arc<dyn Mailer>) -> Outbox {
@@ -307,23 +307,84 @@ impl Outbox {
     }
 }
 
-/// When a queued mail is next tried (for tests).
-pub fn next_attempt_at(conn: &Connection, id: i64) -> rusqlite::Result<OffsetDateTime> {
-    conn.query_row(
-        "SELECT next_attempt_at FROM mail_outbox WHERE id = ?1",
-        [id],
-        |row| row.get(0),
-    )
-    .map(from_millis)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::accounts::validate::Language;
     use crate::clock::ManualClock;
-    use crate::mail::{render, MailFacts, MailKind, MemoryMailer};
+    use crate::mail::{render, MailError, MailFacts, MailFuture, MailKind};
+    use std::sync::Mutex;
     use time::macros::datetime;
+
+    /// When a queued mail is next tried.
+    fn next_attempt_at(conn: &Connection, id: i64) -> rusqlite::Result<OffsetDateTime> {
+        conn.query_row(
+            "SELECT next_attempt_at FROM mail_outbox WHERE id = ?1",
+            [id],
+            |row| row.get(0),
+        )
+        .map(crate::clock::from_millis)
+    }
+
+    /// Keeps what is sent; fails the next `failures` sends. (Other crates' tests use
+    /// `xwms_testkit::MemoryMailer`, which this crate cannot depend on.)
+    #[derive(Clone, Default)]
+    struct MemoryMailer(Arc<Mutex<(Vec<OutgoingMail>, u32)>>);
+
+    impl MemoryMailer {
+        fn new() -> MemoryMailer {
+            MemoryMailer::default()
+        }
+        fn count(&self) -> usize {
+            self.0.lock().unwrap().0.len()
+        }
+        fn fail_next(&self, n: u32) {
+            self.0.lock().unwrap().1 = n;
+        }
+        fn last(&self, to: &str, kind: MailKind) -> Option<OutgoingMail> {
+            let sent = self.0.lock().unwrap();
+            sent.0
+                .iter()
+                .rev()
+                .find(|m| m.to == to && m.is(kind))
+                .cloned()
+        }
+        fn last_code(&self, to: &str, kind: MailKind) -> Option<String> {
+            self.last(to, kind)?.code()
+        }
+        async fn wait_for_async(
+            &self,
+            to: &str,
+            kind: MailKind,
+            timeout: Duration,
+        ) -> Option<OutgoingMail> {
+            let deadline = tokio::time::Instant::now() + timeout;
+            while tokio::time::Instant::now() < deadline {
+                if let Some(mail) = self.last(to, kind) {
+                    return Some(mail);
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            None
+        }
+    }
+
+    impl Mailer for MemoryMailer {
+        fn send<'a>(&'a self, mail: &'a OutgoingMail) -> MailFuture<'a> {
+            let mut sent = self.0.lock().unwrap();
+            let result = if sent.1 > 0 {
+                sent.1 -= 1;
+                Err(MailError::Other("injected failure".into()))
+            } else {
+                sent.0.push(mail.clone());
+                Ok(())
+            };
+            Box::pin(async move { result })
+        }
+        fn describe(&self) -> String {
+            "memory (tests)".to_owned()
+        }
+    }
 
     async fn outbox() -> (
         Arc<Outbox>,
@@ -449,7 +510,6 @@ mod tests {
             .wait_for_async(
                 "anna@example.com",
                 MailKind::VerifyEmail,
-                0,
                 Duration::from_secs(10),
             )
             .await;

@@ -47,7 +47,7 @@ pub struct MailFacts {
 /// characters are not respected by all of them. So text a person chose (their name, a device or
 /// API client name) is never put in a mail when it looks like a link: the greeting goes without
 /// the name, a device is "(name not shown)", an API client is named by its client id.
-pub fn is_link_like(text: &str) -> bool {
+pub(crate) fn is_link_like(text: &str) -> bool {
     let lower = text.to_lowercase();
     if lower.contains("://") || lower.contains("www.") || text.contains(['@', '\u{FF20}']) {
         return true;
@@ -109,7 +109,7 @@ enum Block {
 use Block::{Code, Paragraph as P};
 
 /// `at` in the time zone `timezone` (IANA name; UTC when unknown), e.g. `2026-05-06 09:08 CEST`.
-pub fn format_when(at: OffsetDateTime, timezone: &str) -> String {
+pub(crate) fn format_when(at: OffsetDateTime, timezone: &str) -> String {
     let zone = jiff::tz::TimeZone::get(timezone).unwrap_or(jiff::tz::TimeZone::UTC);
     match jiff::Timestamp::from_second(at.unix_timestamp()) {
         Ok(ts) => ts

@@ -9,7 +9,7 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use super::{build_message, MailError, MailFuture, Mailer, OutgoingMail};
 
 /// How long one SMTP exchange may take before it counts as failed (and is retried).
-pub const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Sends over SMTP to the server of a URL (create and drop it inside a tokio runtime: its
 /// connection pool runs there):

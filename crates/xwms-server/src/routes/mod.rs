@@ -1,15 +1,15 @@
-//! The API's routes. Each handler is declared once with `#[utoipa::path]` and registered
-//! through [`api_router`], so the router and the OpenAPI document come from the same
-//! declarations. [`ROUTES`] lists them by name; a test checks it against both.
+//! The API's routes. Each handler is documented once with `#[utoipa::path]` and named once in
+//! [`declared`]; the router ([`api_router`]), the OpenAPI document ([`document`]) and the table
+//! of routes by name ([`ROUTES`], for `/api/info` and tests) all come from that one list.
+
+use std::sync::LazyLock;
 
 use axum::http::Method;
+use utoipa::openapi::path::PathItem;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
-use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
 use utoipa_axum::routes;
-use xwms_api::auth::paths;
-use xwms_api::help::paths as help_paths;
-use xwms_api::security::paths as security_paths;
 
 use crate::AppState;
 
@@ -31,239 +31,105 @@ pub struct Route {
     pub path: &'static str,
 }
 
-/// Every route of the API, in the order of the document.
-pub const ROUTES: &[Route] = &[
-    Route {
-        name: "info",
-        method: Method::GET,
-        path: "/api/info",
-    },
-    Route {
-        name: "health",
-        method: Method::GET,
-        path: "/api/health",
-    },
-    Route {
-        name: "openapi",
-        method: Method::GET,
-        path: OPENAPI_PATH,
-    },
-    Route {
-        name: "signup",
-        method: Method::POST,
-        path: paths::SIGN_UP,
-    },
-    Route {
-        name: "verify_email",
-        method: Method::POST,
-        path: paths::VERIFY_EMAIL,
-    },
-    Route {
-        name: "resend_verification",
-        method: Method::POST,
-        path: paths::RESEND_VERIFICATION,
-    },
-    Route {
-        name: "signin",
-        method: Method::POST,
-        path: paths::SIGN_IN,
-    },
-    Route {
-        name: "signin_second_factor",
-        method: Method::POST,
-        path: security_paths::SIGN_IN_SECOND_FACTOR,
-    },
-    Route {
-        name: "refresh",
-        method: Method::POST,
-        path: paths::REFRESH,
-    },
-    Route {
-        name: "signout",
-        method: Method::POST,
-        path: paths::SIGN_OUT,
-    },
-    Route {
-        name: "reauthenticate",
-        method: Method::POST,
-        path: paths::REAUTHENTICATE,
-    },
-    Route {
-        name: "unlock",
-        method: Method::POST,
-        path: paths::UNLOCK,
-    },
-    Route {
-        name: "resend_unlock",
-        method: Method::POST,
-        path: paths::RESEND_UNLOCK,
-    },
-    Route {
-        name: "forgot_password",
-        method: Method::POST,
-        path: paths::FORGOT_PASSWORD,
-    },
-    Route {
-        name: "reset_password",
-        method: Method::POST,
-        path: paths::RESET_PASSWORD,
-    },
-    Route {
-        name: "recovery_request",
-        method: Method::POST,
-        path: paths::RECOVERY_REQUEST,
-    },
-    Route {
-        name: "account",
-        method: Method::GET,
-        path: paths::ACCOUNT,
-    },
-    Route {
-        name: "profile",
-        method: Method::PATCH,
-        path: paths::PROFILE,
-    },
-    Route {
-        name: "change_email",
-        method: Method::POST,
-        path: paths::CHANGE_EMAIL,
-    },
-    Route {
-        name: "confirm_email",
-        method: Method::POST,
-        path: paths::CONFIRM_EMAIL,
-    },
-    Route {
-        name: "change_password",
-        method: Method::POST,
-        path: paths::CHANGE_PASSWORD,
-    },
-    Route {
-        name: "security",
-        method: Method::GET,
-        path: security_paths::SECURITY,
-    },
-    Route {
-        name: "security_events",
-        method: Method::GET,
-        path: security_paths::SECURITY_EVENTS,
-    },
-    Route {
-        name: "security_event_confirm",
-        method: Method::POST,
-        path: security_paths::SECURITY_EVENT_CONFIRM,
-    },
-    Route {
-        name: "security_event_deny",
-        method: Method::POST,
-        path: security_paths::SECURITY_EVENT_DENY,
-    },
-    Route {
-        name: "two_factor_setup",
-        method: Method::POST,
-        path: security_paths::TWO_FACTOR_SETUP,
-    },
-    Route {
-        name: "two_factor_enable",
-        method: Method::POST,
-        path: security_paths::TWO_FACTOR_ENABLE,
-    },
-    Route {
-        name: "two_factor_disable",
-        method: Method::POST,
-        path: security_paths::TWO_FACTOR_DISABLE,
-    },
-    Route {
-        name: "recovery_codes",
-        method: Method::POST,
-        path: security_paths::RECOVERY_CODES,
-    },
-    Route {
-        name: "sessions",
-        method: Method::GET,
-        path: security_paths::SESSIONS,
-    },
-    Route {
-        name: "session_remove",
-        method: Method::DELETE,
-        path: security_paths::SESSION,
-    },
-    Route {
-        name: "sessions_revoke_others",
-        method: Method::POST,
-        path: security_paths::REVOKE_OTHER_SESSIONS,
-    },
-    Route {
-        name: "api_clients",
-        method: Method::GET,
-        path: security_paths::API_CLIENTS,
-    },
-    Route {
-        name: "api_client_create",
-        method: Method::POST,
-        path: security_paths::API_CLIENTS,
-    },
-    Route {
-        name: "api_client_update",
-        method: Method::PATCH,
-        path: security_paths::API_CLIENT,
-    },
-    Route {
-        name: "api_client_delete",
-        method: Method::DELETE,
-        path: security_paths::API_CLIENT,
-    },
-    Route {
-        name: "api_client_secret",
-        method: Method::POST,
-        path: security_paths::API_CLIENT_SECRET,
-    },
-    Route {
-        name: "client_identity",
-        method: Method::GET,
-        path: security_paths::CLIENT_IDENTITY,
-    },
-    Route {
-        name: "realtime",
-        method: Method::GET,
-        path: security_paths::REALTIME,
-    },
-    Route {
-        name: "help_categories",
-        method: Method::GET,
-        path: help_paths::CATEGORIES,
-    },
-    Route {
-        name: "help_category_articles",
-        method: Method::GET,
-        path: help_paths::CATEGORY_ARTICLES,
-    },
-    Route {
-        name: "help_article",
-        method: Method::GET,
-        path: help_paths::ARTICLE,
-    },
-    Route {
-        name: "help_related",
-        method: Method::GET,
-        path: help_paths::RELATED,
-    },
-    Route {
-        name: "help_feedback",
-        method: Method::POST,
-        path: help_paths::FEEDBACK,
-    },
-    Route {
-        name: "help_search",
-        method: Method::GET,
-        path: help_paths::SEARCH,
-    },
-    Route {
-        name: "help_sync",
-        method: Method::GET,
-        path: help_paths::SYNC,
-    },
-];
+/// Every route of the API, in the order of [`declared`]: its name with the method and path of
+/// its handler's `#[utoipa::path]`.
+pub static ROUTES: LazyLock<Vec<Route>> = LazyLock::new(|| {
+    declared()
+        .into_iter()
+        .map(|(name, (_, paths, _))| {
+            let mut paths = paths.paths.into_iter();
+            let (Some((path, item)), None) = (paths.next(), paths.next()) else {
+                panic!("route {name}: one handler, one path");
+            };
+            Route {
+                name,
+                method: method_of(&item)
+                    .unwrap_or_else(|| panic!("route {name}: one handler, one method")),
+                // Built once for the life of the process.
+                path: String::leak(path),
+            }
+        })
+        .collect()
+});
+
+/// The one method of a handler's path item.
+fn method_of(item: &PathItem) -> Option<Method> {
+    let operations = [
+        (Method::GET, &item.get),
+        (Method::PUT, &item.put),
+        (Method::POST, &item.post),
+        (Method::DELETE, &item.delete),
+        (Method::PATCH, &item.patch),
+    ];
+    let mut methods = operations.into_iter().filter(|(_, op)| op.is_some());
+    match (methods.next(), methods.next()) {
+        (Some((method, _)), None) => Some(method),
+        _ => None,
+    }
+}
+
+/// Every route of the API, each declared once: its name (the key in `/api/info`'s
+/// `api.endpoints`) and its handler, whose `#[utoipa::path]` gives its method, path and
+/// documentation. The router, the OpenAPI document and [`ROUTES`] all come from this list.
+fn declared() -> Vec<(&'static str, UtoipaMethodRouter<AppState>)> {
+    vec![
+        ("info", routes!(info::info)),
+        ("health", routes!(health::health)),
+        ("openapi", routes!(openapi::openapi_json)),
+        ("signup", routes!(auth::sign_up)),
+        ("verify_email", routes!(auth::verify_email)),
+        ("resend_verification", routes!(auth::resend_verification)),
+        ("signin", routes!(auth::sign_in)),
+        (
+            "signin_second_factor",
+            routes!(security::sign_in_second_factor),
+        ),
+        ("refresh", routes!(auth::refresh)),
+        ("signout", routes!(auth::sign_out)),
+        ("reauthenticate", routes!(auth::reauthenticate)),
+        ("unlock", routes!(auth::unlock)),
+        ("resend_unlock", routes!(auth::resend_unlock)),
+        ("forgot_password", routes!(auth::forgot_password)),
+        ("reset_password", routes!(auth::reset_password)),
+        ("recovery_request", routes!(auth::recovery_request)),
+        ("account", routes!(account::account)),
+        ("profile", routes!(account::update_profile)),
+        ("change_email", routes!(account::change_email)),
+        ("confirm_email", routes!(account::confirm_email)),
+        ("change_password", routes!(account::change_password)),
+        ("security", routes!(security::security_overview)),
+        ("security_events", routes!(security::security_events)),
+        ("security_event_confirm", routes!(security::confirm_event)),
+        ("security_event_deny", routes!(security::deny_event)),
+        ("two_factor_setup", routes!(security::two_factor_setup)),
+        ("two_factor_enable", routes!(security::two_factor_enable)),
+        ("two_factor_disable", routes!(security::two_factor_disable)),
+        ("recovery_codes", routes!(security::recovery_codes)),
+        ("sessions", routes!(security::sessions)),
+        ("session_remove", routes!(security::remove_session)),
+        (
+            "sessions_revoke_others",
+            routes!(security::revoke_other_sessions),
+        ),
+        ("api_clients", routes!(security::api_clients)),
+        ("api_client_create", routes!(security::create_api_client)),
+        ("api_client_update", routes!(security::update_api_client)),
+        ("api_client_delete", routes!(security::delete_api_client)),
+        (
+            "api_client_secret",
+            routes!(security::regenerate_api_client_secret),
+        ),
+        ("client_identity", routes!(security::client_identity)),
+        ("realtime", routes!(security::realtime)),
+        ("help_categories", routes!(help::categories)),
+        ("help_category_articles", routes!(help::category_articles)),
+        ("help_article", routes!(help::article)),
+        ("help_related", routes!(help::related)),
+        ("help_feedback", routes!(help::feedback)),
+        ("help_search", routes!(help::search)),
+        ("help_sync", routes!(help::sync)),
+    ]
+}
 
 /// Where the OpenAPI document is served.
 pub const OPENAPI_PATH: &str = "/api/openapi.json";
@@ -331,52 +197,8 @@ pub(crate) fn document() -> utoipa::openapi::OpenApi {
 
 /// The routes with their documentation; state is supplied by [`crate::app`].
 pub(crate) fn api_router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .routes(routes!(info::info))
-        .routes(routes!(health::health))
-        .routes(routes!(openapi::openapi_json))
-        .routes(routes!(auth::sign_up))
-        .routes(routes!(auth::verify_email))
-        .routes(routes!(auth::resend_verification))
-        .routes(routes!(auth::sign_in))
-        .routes(routes!(security::sign_in_second_factor))
-        .routes(routes!(auth::refresh))
-        .routes(routes!(auth::sign_out))
-        .routes(routes!(auth::reauthenticate))
-        .routes(routes!(auth::unlock))
-        .routes(routes!(auth::resend_unlock))
-        .routes(routes!(auth::forgot_password))
-        .routes(routes!(auth::reset_password))
-        .routes(routes!(auth::recovery_request))
-        .routes(routes!(account::account))
-        .routes(routes!(account::update_profile))
-        .routes(routes!(account::change_email))
-        .routes(routes!(account::confirm_email))
-        .routes(routes!(account::change_password))
-        .routes(routes!(security::security_overview))
-        .routes(routes!(security::security_events))
-        .routes(routes!(security::confirm_event))
-        .routes(routes!(security::deny_event))
-        .routes(routes!(security::two_factor_setup))
-        .routes(routes!(security::two_factor_enable))
-        .routes(routes!(security::two_factor_disable))
-        .routes(routes!(security::recovery_codes))
-        .routes(routes!(security::sessions))
-        .routes(routes!(security::remove_session))
-        .routes(routes!(security::revoke_other_sessions))
-        .routes(routes!(security::api_clients, security::create_api_client))
-        .routes(routes!(
-            security::update_api_client,
-            security::delete_api_client
-        ))
-        .routes(routes!(security::regenerate_api_client_secret))
-        .routes(routes!(security::client_identity))
-        .routes(routes!(security::realtime))
-        .routes(routes!(help::categories))
-        .routes(routes!(help::category_articles))
-        .routes(routes!(help::article))
-        .routes(routes!(help::related))
-        .routes(routes!(help::feedback))
-        .routes(routes!(help::search))
-        .routes(routes!(help::sync))
+    declared().into_iter().fold(
+        OpenApiRouter::with_openapi(ApiDoc::openapi()),
+        |router, (_, route)| router.routes(route),
+    )
 }

@@ -13,7 +13,7 @@ use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use xwms_server::testing::SmtpCatcher;
+use xwms_testkit::SmtpCatcher;
 
 const ANNA: &str = "anna@example.com";
 const ANNA_PASSWORD: &str = "XwmsDemo2026";

@@ -23,7 +23,7 @@ use serde_json::json;
 use xwms_api::Secret;
 use xwms_server::accounts::{HashCost, PasswordHasher};
 use xwms_server::random::OsRandom;
-use xwms_server::testing::{TestServer, TestServerOptions, ANNA};
+use xwms_testkit::{TestServer, TestServerOptions, ANNA};
 
 use crate::support::device;
 
@@ -280,7 +280,7 @@ async fn bench_realtime_revocation_delivery_to_1000_clients() {
         .await
         .unwrap();
     let user_id = account["data"]["sub"].as_str().unwrap().to_owned();
-    let db = xwms_server::testing::database_path(&server.data_dir());
+    let db = xwms_testkit::database_path(&server.data_dir());
     let opened: Vec<crate::realtime::Session> = tokio::task::spawn_blocking(move || {
         let mut conn = rusqlite::Connection::open(db).unwrap();
         conn.busy_timeout(Duration::from_secs(10)).unwrap();

@@ -120,7 +120,7 @@ fn a_bad_smtp_url_exits_with_a_clear_message_without_its_password() {
 
 #[test]
 fn the_executable_sends_mail_to_the_smtp_server_of_its_settings() {
-    let smtp = xwms_server::testing::SmtpCatcher::start().unwrap();
+    let smtp = xwms_testkit::SmtpCatcher::start().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let (mut child, addr) = crate::support::spawn_listening(
         command()

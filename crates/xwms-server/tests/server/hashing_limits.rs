@@ -11,7 +11,7 @@ use xwms_api::auth::paths;
 use xwms_api::ErrorCode;
 use xwms_server::accounts::policy::{HashQueuePolicy, HASH_QUEUE, PER_ADDRESS, UNVERIFIED_MAIL};
 use xwms_server::mail::MailKind;
-use xwms_server::testing::{HashCost, TestServer, TestServerOptions, ANNA};
+use xwms_testkit::{HashCost, TestServer, TestServerOptions, ANNA};
 
 use crate::support::{device, harness, harness_with, Harness, PASSWORD};
 

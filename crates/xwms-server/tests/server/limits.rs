@@ -9,7 +9,7 @@ use serde_json::json;
 use xwms_api::ErrorCode;
 use xwms_server::accounts::policy::{CONNECTIONS, IP_THROTTLE, REALTIME};
 use xwms_server::net::TrustedProxies;
-use xwms_server::testing::TestServer;
+use xwms_testkit::TestServer;
 
 use crate::realtime::{connect, next, open, sign_in, Frame, Socket};
 use crate::support::{device, harness, Harness, OTHER_PASSWORD, PASSWORD};
@@ -456,7 +456,7 @@ fn idle_and_half_sent_connections_neither_exhaust_the_server_nor_stay_open() {
 #[test]
 fn the_executable_believes_forwarded_for_only_from_its_trusted_proxies() {
     use std::process::Command;
-    use xwms_server::testing::ANNA;
+    use xwms_testkit::ANNA;
 
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -6,8 +6,8 @@ use std::time::Duration;
 use serde_json::json;
 use xwms_server::config::Settings;
 use xwms_server::server::{Server, OUTBOX_DIR};
-use xwms_server::testing::{SmtpCatcher, TestServer, TestServerOptions};
 use xwms_server::FixedClock;
+use xwms_testkit::{SmtpCatcher, TestServer, TestServerOptions};
 
 use crate::support::{device, PASSWORD};
 

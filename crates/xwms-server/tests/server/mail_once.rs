@@ -13,8 +13,8 @@ use xwms_server::mail::{
     parse_mailbox, render, MailFacts, MailKind, Outbox, SmtpMailer, DEFAULT_FROM,
 };
 use xwms_server::store::{Store, StoreError};
-use xwms_server::testing::SmtpCatcher;
 use xwms_server::{Clock, ManualClock};
+use xwms_testkit::SmtpCatcher;
 
 use crate::support::NOW;
 
@@ -210,7 +210,7 @@ async fn a_connection_lost_after_the_message_is_not_retried_but_a_refusal_is() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_internationalised_domain_is_sent_as_punycode_and_a_non_ascii_local_part_refused() {
-    use xwms_server::testing::{TestServer, TestServerOptions};
+    use xwms_testkit::{TestServer, TestServerOptions};
     let catcher = SmtpCatcher::start().unwrap();
     let server = TestServer::start_with(TestServerOptions {
         smtp_url: Some(catcher.url()),
@@ -345,7 +345,7 @@ fn a_server_killed_while_smtp_holds_the_mail_does_not_send_it_again_after_restar
     assert!(rcpt.contains("first@example.com"), "{rcpt}");
     child.kill().unwrap();
     child.wait().unwrap();
-    let db = rusqlite::Connection::open(xwms_server::testing::database_path(dir.path())).unwrap();
+    let db = rusqlite::Connection::open(xwms_testkit::database_path(dir.path())).unwrap();
     let row = |email: &str| -> (Option<i64>, Option<i64>, Option<i64>) {
         db.query_row(
             "SELECT sending_at, sent_at, uncertain_at FROM mail_outbox WHERE recipient = ?1",

@@ -10,7 +10,7 @@ use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use xwms_api::security::{paths, RealtimeEvent};
-use xwms_server::testing::{MailKind, TestServer, ANNA};
+use xwms_testkit::{MailKind, TestServer, ANNA};
 
 use crate::support::device;
 
@@ -328,7 +328,7 @@ async fn the_keep_alive_check_closes_a_socket_whose_session_ended() {
     let client = reqwest::Client::new();
     let a = sign_in(&client, &url, "rt-ka").await;
     let mut socket = open(&url, &a).await;
-    let db = xwms_server::testing::database_path(&server.data_dir());
+    let db = xwms_testkit::database_path(&server.data_dir());
     let id = a.id.clone();
     tokio::task::spawn_blocking(move || {
         let conn = rusqlite::Connection::open(db).unwrap();

@@ -41,7 +41,7 @@ async fn info_describes_the_server_and_the_caller() {
     assert_eq!(data.client.ip, "unknown", "no socket, no peer address");
     assert_eq!(data.api.documentation, "/api/openapi.json");
     let endpoints = serde_json::to_value(&data.api.endpoints).unwrap();
-    for route in xwms_server::ROUTES {
+    for route in xwms_server::ROUTES.iter() {
         assert_eq!(endpoints[route.name], json!(route.path), "{}", route.name);
     }
     assert_eq!(endpoints["info"], "/api/info");

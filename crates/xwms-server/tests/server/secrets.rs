@@ -111,7 +111,7 @@ fn settings(data_dir: &Path) -> Settings {
 
 /// The real start-up on `data_dir` (with `key_file` when given): the error it stops with.
 async fn start_error(data_dir: &Path, key_file: Option<PathBuf>) -> Option<StartError> {
-    let mailer = Arc::new(xwms_server::mail::MemoryMailer::new());
+    let mailer = Arc::new(xwms_testkit::MemoryMailer::new());
     let mut services = xwms_server::Services::new(Arc::new(FixedClock(NOW)), mailer);
     if let Some(file) = key_file {
         services = services.with_secret_key_file(file);

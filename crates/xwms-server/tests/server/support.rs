@@ -15,12 +15,12 @@ use time::OffsetDateTime;
 use tower::ServiceExt;
 use xwms_api::auth::{DeviceInfo, SessionTokens};
 use xwms_api::ErrorCode;
-use xwms_server::accounts::HashCost;
-use xwms_server::mail::{MailKind, MemoryMailer, OutgoingMail};
+use xwms_server::mail::{MailKind, OutgoingMail};
 use xwms_server::random::SeededRandom;
 use xwms_server::secrets::SecretKeys;
 use xwms_server::store::Store;
 use xwms_server::{AppState, ManualClock, ServerInfo, Services};
+use xwms_testkit::{MemoryMailer, TEST_HASH_COST};
 
 pub const NOW: OffsetDateTime = datetime!(2026-05-06 07:08:09 UTC);
 
@@ -74,7 +74,7 @@ pub fn harness_in(
     let mailbox = MemoryMailer::new();
     let services = Services::new(Arc::new(clock.clone()), Arc::new(mailbox.clone()))
         .with_random(Arc::new(SeededRandom::new(42)))
-        .with_hash_cost(HashCost::INSECURE_FAST_FOR_TESTS);
+        .with_hash_cost(TEST_HASH_COST);
     let services = adjust(services);
     let server = ServerInfo {
         name: "Test XWMS".into(),

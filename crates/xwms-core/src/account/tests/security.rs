@@ -27,7 +27,7 @@ fn totp_code(secret: &Secret, unix: i64) -> Secret {
 }
 
 fn now_unix(h: &Harness) -> i64 {
-    use xwms_server::testing::Clock;
+    use xwms_testkit::Clock;
     h.clock.now().unix_timestamp()
 }
 
@@ -771,77 +771,31 @@ async fn realtime_security_changes_from_another_device_arrive_as_events() {
 
 /// A server of our own on a fixed address and data folder, so it can be stopped and started
 /// again like a real deployment restarting.
-struct RestartableServer {
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl RestartableServer {
-    fn start(
-        listen: std::net::SocketAddr,
-        data_dir: &std::path::Path,
-        mailer: &xwms_server::testing::MemoryMailer,
-    ) -> (RestartableServer, std::net::SocketAddr) {
-        use xwms_server::testing::{HashCost, SystemClock};
-        let settings = xwms_server::config::Settings {
-            listen,
-            data_dir: data_dir.to_path_buf(),
-            demo: false,
-            name: "XWMS Restart".into(),
-            timezone: "Europe/Amsterdam".into(),
-            locale: "en".into(),
-        };
-        let mailer: Arc<dyn xwms_server::mail::Mailer> = Arc::new(mailer.clone());
-        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
-        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(1)
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async move {
-                let services = xwms_server::Services::new(Arc::new(SystemClock), mailer)
-                    .with_hash_cost(HashCost::INSECURE_FAST_FOR_TESTS);
-                let server = xwms_server::server::Server::bind_with(&settings, services)
-                    .await
-                    .unwrap();
-                addr_tx.send(server.local_addr()).unwrap();
-                let _ = server
-                    .serve(async move {
-                        let _ = stop_rx.await;
-                    })
-                    .await;
-            });
-        });
-        let addr = addr_rx.recv().unwrap();
-        (
-            RestartableServer {
-                stop: Some(stop_tx),
-                thread: Some(thread),
-            },
-            addr,
-        )
-    }
-
-    fn stop(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            thread.join().unwrap();
-        }
-    }
+fn restartable(
+    listen: std::net::SocketAddr,
+    data_dir: &std::path::Path,
+    mailer: &xwms_testkit::MemoryMailer,
+) -> (xwms_testkit::TestServer, std::net::SocketAddr) {
+    let server = xwms_testkit::TestServer::start_with(xwms_testkit::TestServerOptions {
+        demo: false,
+        listen,
+        data_dir: Some(data_dir.to_path_buf()),
+        mailbox: Some(mailer.clone()),
+        name: "XWMS Restart".into(),
+        ..Default::default()
+    });
+    let addr = server.addr();
+    (server, addr)
 }
 
 #[tokio::test]
 async fn realtime_reconnects_after_the_server_restarts() {
     let data = tempfile::tempdir().unwrap();
-    let mailer = xwms_server::testing::MemoryMailer::new();
+    let mailer = xwms_testkit::MemoryMailer::new();
     let any_port = "127.0.0.1:0".parse().unwrap();
     let (server, addr) = tokio::task::spawn_blocking({
         let (dir, mailer) = (data.path().join("server"), mailer.clone());
-        move || RestartableServer::start(any_port, &dir, &mailer)
+        move || restartable(any_port, &dir, &mailer)
     })
     .await
     .unwrap();
@@ -858,7 +812,7 @@ async fn realtime_reconnects_after_the_server_restarts() {
     let mail = mailer
         .wait_for_async(
             email,
-            xwms_server::testing::MailKind::VerifyEmail,
+            xwms_testkit::MailKind::VerifyEmail,
             0,
             Duration::from_secs(10),
         )
@@ -888,7 +842,7 @@ async fn realtime_reconnects_after_the_server_restarts() {
     // Back on the same address with the same data: the channel reconnects by itself.
     let (again, same) = tokio::task::spawn_blocking({
         let (dir, mailer) = (data.path().join("server"), mailer.clone());
-        move || RestartableServer::start(addr, &dir, &mailer)
+        move || restartable(addr, &dir, &mailer)
     })
     .await
     .unwrap();
@@ -910,7 +864,7 @@ async fn realtime_reconnects_after_the_server_restarts() {
 }
 
 /// Signs up and verifies `email` on the server at `url` through a throwaway installation.
-async fn account_on(url: &str, mailer: &xwms_server::testing::MemoryMailer, email: &str) {
+async fn account_on(url: &str, mailer: &xwms_testkit::MemoryMailer, email: &str) {
     let dir = tempfile::tempdir().unwrap();
     let session = AccountSession::new(
         url,
@@ -926,7 +880,7 @@ async fn account_on(url: &str, mailer: &xwms_server::testing::MemoryMailer, emai
     let mail = mailer
         .wait_for_async(
             email,
-            xwms_server::testing::MailKind::VerifyEmail,
+            xwms_testkit::MailKind::VerifyEmail,
             0,
             Duration::from_secs(10),
         )
@@ -941,11 +895,11 @@ async fn account_on(url: &str, mailer: &xwms_server::testing::MemoryMailer, emai
 #[tokio::test]
 async fn a_sign_out_while_offline_reaches_the_server_when_it_answers_again() {
     let data = tempfile::tempdir().unwrap();
-    let mailer = xwms_server::testing::MemoryMailer::new();
+    let mailer = xwms_testkit::MemoryMailer::new();
     let any_port = "127.0.0.1:0".parse().unwrap();
     let (server, addr) = tokio::task::spawn_blocking({
         let (dir, mailer) = (data.path().join("server"), mailer.clone());
-        move || RestartableServer::start(any_port, &dir, &mailer)
+        move || restartable(any_port, &dir, &mailer)
     })
     .await
     .unwrap();
@@ -1018,7 +972,7 @@ async fn a_sign_out_while_offline_reaches_the_server_when_it_answers_again() {
     // Back on the same address: the connection monitor sees it, the outbox sends the revoke.
     let (again, _) = tokio::task::spawn_blocking({
         let (dir, mailer) = (data.path().join("server"), mailer.clone());
-        move || RestartableServer::start(addr, &dir, &mailer)
+        move || restartable(addr, &dir, &mailer)
     })
     .await
     .unwrap();

@@ -1,11 +1,10 @@
-//! A [`Mailer`] that keeps mail in memory: what route tests (and other crates' tests, through
-//! `crate::testing`) read codes from. A test double: the real SMTP path is tested against a
+//! A [`Mailer`] that keeps mail in memory: what tests read codes from. A test double: the real SMTP path is tested against a
 //! real SMTP server on loopback (`tests/server/mail.rs`).
 
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use super::{MailError, MailFuture, MailKind, Mailer, OutgoingMail};
+use xwms_server::mail::{MailError, MailFuture, MailKind, Mailer, OutgoingMail};
 
 /// Cheap to clone; clones share one mailbox.
 #[derive(Clone, Default)]
