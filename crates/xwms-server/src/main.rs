@@ -175,12 +175,14 @@ async fn serve(
         "xwms-server {} ready",
         env!("CARGO_PKG_VERSION")
     );
+    // Stop on Ctrl-C or SIGTERM from here on (before anyone can read the port below).
+    let stop = shutdown_signal();
     // Scripts and tests read this line to learn the port; keep its form.
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "listening on http://{}", server.local_addr())?;
     stdout.flush()?;
     drop(stdout);
-    server.serve(shutdown_signal()).await?;
+    server.serve(stop).await?;
     Ok(())
 }
 
