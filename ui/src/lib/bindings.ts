@@ -224,10 +224,148 @@ export type ConnectionStatus =
  *  facts a screen needs to help (the field at fault, when to retry, tries left).
  */
 export type ErrorBody = {
-	code: string,
+	code: ErrorCode,
 	message: string,
 	data?: ErrorData | null,
 };
+
+/**
+ *  Stable machine codes. The string form (`area.reason`) is the contract: it never changes once
+ *  shipped, and clients translate it into the person's language. Codes unknown to this version
+ *  decode as [`ErrorCode::Unknown`] so that older clients keep working against newer servers.
+ */
+export type ErrorCode = 
+/**  The request body or query could not be understood. */
+"request.invalid" | 
+/**  No such route or resource. */
+"request.not_found" | 
+/**  The route exists but not for this HTTP method. */
+"request.method_not_allowed" | 
+/**  The request body is larger than the server accepts. */
+"request.too_large" | 
+/**  Something failed on the server; details are only in the server log. */
+"server.internal" | 
+/**  The server is starting or stopping, or its store is unavailable. */
+"server.unavailable" | 
+/**  The server could not be reached (client side). */
+"network.offline" | 
+/**  The server did not answer in time (client side). */
+"network.timeout" | 
+/**  The server answered something that is not an XWMS envelope (client side). */
+"network.bad_response" | 
+/**  The server URL is not a valid URL. */
+"settings.invalid_url" | 
+/**  The server URL is not http or https. */
+"settings.unsupported_scheme" | 
+/**  The server URL embeds a user name or password. */
+"settings.url_has_credentials" | 
+/**  The settings file could not be read or written. */
+"settings.storage" | 
+/**  The OS keychain is not available or refused the operation. */
+"keychain.unavailable" | 
+/**  This field is required. */
+"field.required" | 
+/**  This field is too long. */
+"field.too_long" | 
+/**  This field contains characters that are not allowed. */
+"field.invalid" | 
+/**  This is not a valid email address. */
+"email.invalid" | 
+/**  The password must be at least 8 characters. */
+"password.too_short" | 
+/**  The password is too long (at most 256 characters). */
+"password.too_long" | 
+/**  The password needs an upper-case letter. */
+"password.missing_upper" | 
+/**  The password needs a lower-case letter. */
+"password.missing_lower" | 
+/**  The password needs a digit. */
+"password.missing_digit" | 
+/**  This password is too common. Choose one that is harder to guess. */
+"password.too_common" | 
+/**  The email address or password is incorrect. */
+"auth.invalid_credentials" | 
+/**  Your email address is not verified yet. Enter the code we mailed you, or ask for a new one. */
+"auth.email_unverified" | 
+/**  Your account is temporarily locked to protect it. We mailed you a code to unlock it. */
+"auth.locked" | 
+/**  Too many attempts. Please wait a moment and try again. */
+"auth.throttled" | 
+/**  Please sign in. */
+"auth.unauthorized" | 
+/**  Your session has expired. Please sign in again. */
+"auth.session_expired" | 
+/**  You were signed out. Please sign in again. */
+"auth.session_revoked" | 
+/**  The password is incorrect. */
+"auth.password_incorrect" | 
+/**  No code has been requested. */
+"code.none" | 
+/**  The verification code has expired. */
+"code.expired" | 
+/**  Please wait before trying again. */
+"code.too_soon" | 
+/**  Too many attempts. Please request a new code. */
+"code.too_many_attempts" | 
+/**  Incorrect code. */
+"code.incorrect" | 
+/**  A code was sent recently. Please wait before asking for a new one. */
+"code.resend_too_soon" | 
+/**  This username is already taken. */
+"account.username_taken" | 
+/**  This username is reserved. Please contact support for the available options. */
+"account.username_reserved" | 
+/**  This time zone is not known. */
+"account.timezone_invalid" | 
+/**  Too many requests. Please slow down. */
+"request.rate_limited" | 
+/**  The server is busy. Please try again in a moment. */
+"server.busy" | 
+/**  This help article or category does not exist (any more). */
+"help.not_found" | 
+/**  The offline help could not be read or saved. */
+"help.cache_failed" | 
+/**  Two-step verification is already on. */
+"two_factor.already_enabled" | 
+/**  Two-step verification is not on. */
+"two_factor.not_enabled" | 
+/**  The set-up has expired or was not started. Please start again. */
+"two_factor.setup_missing" | 
+/**  The code is incorrect. Check that your device's clock is right and try the newest code. */
+"two_factor.code_incorrect" | 
+/**  This code was already used. Wait for the next code in your app. */
+"two_factor.code_used" | 
+/**  The sign-in took too long. Please sign in again. */
+"two_factor.challenge_expired" | 
+/**  This session does not exist or has already ended. */
+"session.not_found" | 
+/**  This is the device you are using. Sign out instead. */
+"session.is_current" | 
+/**  This security event does not exist. */
+"security_event.not_found" | 
+/**  This API client does not exist (any more). */
+"api_client.not_found" | 
+/**  You already have an API client with this name. */
+"api_client.name_taken" | 
+/**  You have the maximum number of API clients. Delete one first. */
+"api_client.limit" | 
+/**  This API client is disabled. */
+"api_client.disabled" | 
+/**  Too many live connections for this session or account. */
+"realtime.too_many_sockets" | 
+/**  The file could not be saved. */
+"file.save_failed" | 
+/**
+ *  Confirm your password to continue (a sensitive change needs the password within the
+ *  last 10 minutes).
+ */
+"auth.reauth_required" | 
+/**  The server at this address did not answer. */
+"settings.server_unreachable" | 
+/**  This address does not belong to an XWMS server. */
+"settings.not_xwms_server" | 
+/**  A code this client version does not know. */
+string;
 
 /**  Extra facts of an error, in the envelope's `data`. */
 export type ErrorData = {

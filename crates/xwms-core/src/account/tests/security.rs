@@ -660,7 +660,7 @@ async fn realtime_brings_new_sign_ins_and_ends_a_revoked_session_at_once() {
     .await
     .expect("SessionEnded on the laptop, without any call from it");
     let end_latency = revoking.elapsed();
-    assert_eq!(reason.code, "auth.session_revoked");
+    assert_eq!(reason.code, ErrorCode::SessionRevoked);
     assert_eq!(
         reason.message,
         crate::i18n::session_ended_message(
