@@ -14,7 +14,7 @@ macro_rules! error_codes {
         /// Stable machine codes. The string form (`area.reason`) is the contract: it never changes once
         /// shipped, and clients translate it into the person's language. Codes unknown to this version
         /// decode as [`ErrorCode::Unknown`] so that older clients keep working against newer servers.
-        #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
         #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         #[cfg_attr(feature = "specta", derive(specta::Type))]
         pub enum ErrorCode {
@@ -24,7 +24,7 @@ macro_rules! error_codes {
                 $variant,
             )*
             /// A code this client version does not know.
-            #[serde(other, rename = $uwire)]
+            #[serde(rename = $uwire)]
             $unknown,
         }
 
@@ -37,6 +37,14 @@ macro_rules! error_codes {
                 match self {
                     $(ErrorCode::$variant => $wire,)*
                     ErrorCode::$unknown => $uwire,
+                }
+            }
+
+            /// The code of a wire string; one this version does not know is `Unknown`.
+            pub fn from_wire(s: &str) -> Self {
+                match s {
+                    $($wire => ErrorCode::$variant,)*
+                    _ => ErrorCode::$unknown,
                 }
             }
 
@@ -192,6 +200,8 @@ error_codes! {
     // Any code this version does not know decodes as this one.
     @other Unknown = "unknown", 500, "Something went wrong.";
 }
+
+decode_via_from_wire!(ErrorCode);
 
 impl std::fmt::Display for ErrorCode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

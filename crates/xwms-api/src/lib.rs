@@ -17,6 +17,20 @@ macro_rules! wire {
     };
 }
 
+/// A wire enum whose values are strings and which a newer peer may extend: serialized by its
+/// `#[serde(rename)]`s, decoded through `from_wire` so that a value this version does not know
+/// becomes the fallback variant. (`#[serde(other)]` does the same for serde, but specta then
+/// types the whole enum as a plain `string`, and the UI would lose the union.)
+macro_rules! decode_via_from_wire {
+    ($name:ident) => {
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                String::deserialize(deserializer).map(|s| $name::from_wire(&s))
+            }
+        }
+    };
+}
+
 pub mod auth;
 mod envelope;
 mod error;

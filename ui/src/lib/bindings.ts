@@ -365,7 +365,7 @@ export type ErrorCode =
 /**  This address does not belong to an XWMS server. */
 "settings.not_xwms_server" | 
 /**  A code this client version does not know. */
-string;
+"unknown";
 
 /**  Extra facts of an error, in the envelope's `data`. */
 export type ErrorData = {

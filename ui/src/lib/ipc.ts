@@ -15,6 +15,7 @@ import type {
   CategoryPage,
   CodeSent,
   ConnectionState,
+  ErrorCode,
   ErrorData,
   HelpArticle,
   HelpCategory,
@@ -49,6 +50,7 @@ export type {
   CodeSent,
   ConnectionState,
   ConnectionStatus,
+  ErrorCode,
   ErrorData,
   HelpArticle,
   HelpCategory,
@@ -91,7 +93,16 @@ export type SessionEnded = { reason: AppError };
  * (the Rust side calls it `ErrorBody`). The UI shows a localized text for the code, never
  * `message`.
  */
-export type AppError = { code: string; message: string; data?: ErrorData | null };
+export type AppError = { code: AppErrorCode; message: string; data?: ErrorData | null };
+
+/**
+ * The code of an `AppError`: one of the Rust side's `ErrorCode`s, or one the UI makes itself
+ * (the bridge failed; a form check that has no Rust twin). A misspelt code is a type error.
+ */
+export type AppErrorCode = ErrorCode | typeof IPC_FAILURE | "recovery.lost_required";
+
+/** A code family (`"code."`, `"password."`): what comes before the dot of a code. */
+export type AppErrorFamily = AppErrorCode extends infer C ? (C extends `${infer F}.${string}` ? `${F}.` : never) : never;
 
 export type Result<T, E = AppError> = { status: "ok"; data: T } | { status: "error"; error: E };
 
@@ -343,7 +354,7 @@ export function deleteApiClient(id: string): Promise<Result<null>> {
 // ---- Help center (served from the offline cache: works without a server) --------------------
 
 /** Error code of an article or category that does not exist (in that language). */
-export const HELP_NOT_FOUND = "help.not_found";
+export const HELP_NOT_FOUND: ErrorCode = "help.not_found";
 
 export function helpStatus(): Promise<Result<HelpStatus>> {
   return settle<HelpStatus>(() => commands.helpStatus());
