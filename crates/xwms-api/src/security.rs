@@ -78,6 +78,71 @@ pub mod method {
     pub const EMAIL_CODE: &str = "email_code";
 }
 
+wire_enum! {
+    /// What a security event records, as in [`SecurityEventInfo::kind`] (and as the server
+    /// stores it). A kind this version does not know decodes as `Unknown` and is shown with a
+    /// generic label.
+    pub enum SecurityEventKind {
+        AccountCreated = "account_created",
+        EmailVerified = "email_verified",
+        SignedIn = "signed_in",
+        SignInAfterFailures = "sign_in_after_failures",
+        NewDevice = "new_device",
+        AccountLocked = "account_locked",
+        AccountUnlocked = "account_unlocked",
+        PasswordChanged = "password_changed",
+        PasswordReset = "password_reset",
+        EmailChangeRequested = "email_change_requested",
+        EmailChanged = "email_changed",
+        ProfileUpdated = "profile_updated",
+        RefreshTokenReused = "refresh_token_reused",
+        SignedOut = "signed_out",
+        RecoveryRequested = "recovery_requested",
+        SignInFailed = "sign_in_failed",
+        NewNetwork = "new_network",
+        TwoFactorEnabled = "two_factor_enabled",
+        TwoFactorDisabled = "two_factor_disabled",
+        RecoveryCodesRegenerated = "recovery_codes_regenerated",
+        RecoveryCodeUsed = "recovery_code_used",
+        SecondFactorFailed = "second_factor_failed",
+        /// A TOTP code of a time step already used (or older) was entered again (R1).
+        TwoFactorCodeReplayed = "two_factor_code_replayed",
+        SessionRevoked = "session_revoked",
+        SessionsRevoked = "sessions_revoked",
+        AlertConfirmed = "alert_confirmed",
+        ApiClientCreated = "api_client_created",
+        ApiClientSecretRegenerated = "api_client_secret_regenerated",
+        ApiClientDisabled = "api_client_disabled",
+        ApiClientEnabled = "api_client_enabled",
+        ApiClientDeleted = "api_client_deleted",
+        @other Unknown = "unknown",
+    }
+}
+
+impl SecurityEventKind {
+    /// New-sign-in alerts: the person answers "This was me" or "Not me".
+    pub const ALERTS: [SecurityEventKind; 2] =
+        [SecurityEventKind::NewDevice, SecurityEventKind::NewNetwork];
+
+    /// Whether an event of this kind is a new-sign-in alert.
+    pub fn is_alert(&self) -> bool {
+        Self::ALERTS.contains(self)
+    }
+}
+
+wire_enum! {
+    /// The answer to a new-sign-in alert ([`SecurityEventInfo::alert_status`]).
+    pub enum AlertStatus {
+        /// Neither "This was me" nor "Not me" yet.
+        Pending = "pending",
+        /// "This was me".
+        Confirmed = "confirmed",
+        /// "Not me".
+        Denied = "denied",
+        @other Unknown = "unknown",
+    }
+}
+
 /// Why a session ended, as in [`RealtimeEvent::SessionRevoked`] and [`SessionList`].
 pub mod revoke_reason {
     pub const SIGNED_OUT: &str = "signed_out";
@@ -178,13 +243,8 @@ wire! {
     pub struct SecurityEventInfo {
         /// Opaque, stable; for `confirm`/`deny` and paging.
         pub id: String,
-        /// See the server's event kinds: `signed_in`, `sign_in_failed`, `new_device`,
-        /// `new_network`, `account_locked`, `account_unlocked`, `password_changed`,
-        /// `password_reset`, `email_changed`, `two_factor_enabled`, `two_factor_disabled`,
-        /// `recovery_codes_regenerated`, `recovery_code_used`, `second_factor_failed`,
-        /// `session_revoked`, `sessions_revoked`, `api_client_created`, ... Unknown kinds are
-        /// shown with a generic label.
-        pub kind: String,
+        /// What happened; a kind unknown to this version is `unknown`.
+        pub kind: SecurityEventKind,
         /// RFC 3339 (UTC; clients show it in the person's time zone).
         pub at: String,
         pub ip: String,
@@ -195,8 +255,8 @@ wire! {
         pub session_id: Option<String>,
         /// A new-sign-in alert (`new_device`, `new_network`): needs "This was me" or "Not me".
         pub alert: bool,
-        /// For alerts: `pending`, `confirmed` or `denied`.
-        pub alert_status: Option<String>,
+        /// For alerts: whether the person answered.
+        pub alert_status: Option<AlertStatus>,
         /// Whether `session_id` is still active.
         pub session_active: bool,
     }

@@ -62,7 +62,7 @@ mod tests {
     fn event(device: Option<&str>, os: Option<&str>, ip: &str) -> SecurityEventInfo {
         SecurityEventInfo {
             id: "evt_1".into(),
-            kind: "new_device".into(),
+            kind: xwms_api::security::SecurityEventKind::NewDevice,
             at: "2026-11-25T08:30:00Z".into(),
             ip: ip.into(),
             device: device.map(Into::into),
@@ -70,7 +70,7 @@ mod tests {
             app: Some("xwms-cli".into()),
             session_id: Some("ses_1".into()),
             alert: true,
-            alert_status: Some("pending".into()),
+            alert_status: Some(xwms_api::security::AlertStatus::Pending),
             session_active: true,
         }
     }

@@ -150,6 +150,15 @@ export const events = {
  */
 export type AccountChanged = UserProfile | null;
 
+/**  The answer to a new-sign-in alert ([`SecurityEventInfo::alert_status`]). */
+export type AlertStatus = 
+/**  Neither "This was me" nor "Not me" yet. */
+"pending" | 
+/**  "This was me". */
+"confirmed" | 
+/**  "Not me". */
+"denied" | "unknown";
+
 /**  One API client of the person. */
 export type ApiClientInfo = {
 	id: string,
@@ -557,15 +566,8 @@ export type SecurityChanged = null;
 export type SecurityEventInfo = {
 	/**  Opaque, stable; for `confirm`/`deny` and paging. */
 	id: string,
-	/**
-	 *  See the server's event kinds: `signed_in`, `sign_in_failed`, `new_device`,
-	 *  `new_network`, `account_locked`, `account_unlocked`, `password_changed`,
-	 *  `password_reset`, `email_changed`, `two_factor_enabled`, `two_factor_disabled`,
-	 *  `recovery_codes_regenerated`, `recovery_code_used`, `second_factor_failed`,
-	 *  `session_revoked`, `sessions_revoked`, `api_client_created`, ... Unknown kinds are
-	 *  shown with a generic label.
-	 */
-	kind: string,
+	/**  What happened; a kind unknown to this version is `unknown`. */
+	kind: SecurityEventKind,
 	/**  RFC 3339 (UTC; clients show it in the person's time zone). */
 	at: string,
 	ip: string,
@@ -576,11 +578,20 @@ export type SecurityEventInfo = {
 	session_id: string | null,
 	/**  A new-sign-in alert (`new_device`, `new_network`): needs "This was me" or "Not me". */
 	alert: boolean,
-	/**  For alerts: `pending`, `confirmed` or `denied`. */
-	alert_status: string | null,
+	/**  For alerts: whether the person answered. */
+	alert_status: AlertStatus | null,
 	/**  Whether `session_id` is still active. */
 	session_active: boolean,
 };
+
+/**
+ *  What a security event records, as in [`SecurityEventInfo::kind`] (and as the server
+ *  stores it). A kind this version does not know decodes as `Unknown` and is shown with a
+ *  generic label.
+ */
+export type SecurityEventKind = "account_created" | "email_verified" | "signed_in" | "sign_in_after_failures" | "new_device" | "account_locked" | "account_unlocked" | "password_changed" | "password_reset" | "email_change_requested" | "email_changed" | "profile_updated" | "refresh_token_reused" | "signed_out" | "recovery_requested" | "sign_in_failed" | "new_network" | "two_factor_enabled" | "two_factor_disabled" | "recovery_codes_regenerated" | "recovery_code_used" | "second_factor_failed" | 
+/**  A TOTP code of a time step already used (or older) was entered again (R1). */
+"two_factor_code_replayed" | "session_revoked" | "sessions_revoked" | "alert_confirmed" | "api_client_created" | "api_client_secret_regenerated" | "api_client_disabled" | "api_client_enabled" | "api_client_deleted" | "unknown";
 
 export type SecurityEventPage = {
 	events: SecurityEventInfo[],

@@ -3,17 +3,17 @@
 import type { IconName } from "$lib/components/Icon.svelte";
 import { en } from "$lib/i18n/en";
 import { t, type MessageKey } from "$lib/i18n/index.svelte";
-import type { SecurityEventInfo } from "$lib/ipc";
+import type { SecurityEventInfo, SecurityEventKind } from "$lib/ipc";
 
-/** The label of a timeline event kind; a kind this version does not know gets a generic one. */
-export function eventLabel(kind: string): string {
-  const key = `timeline.kind.${kind}`;
-  return t(Object.hasOwn(en, key) && kind !== "other" ? (key as MessageKey) : "timeline.kind.other");
-}
-
-/** True when `kind` has its own label. */
-export function isKnownEventKind(kind: string): boolean {
-  return kind !== "other" && Object.hasOwn(en, `timeline.kind.${kind}`);
+/**
+ * The label of a timeline event kind: every kind of the bindings' union has its
+ * `timeline.kind.<kind>` message (a kind without one is a type error here); a kind this version
+ * does not know arrives as `unknown` and gets the generic label.
+ */
+export function eventLabel(kind: SecurityEventKind): string {
+  if (kind === "unknown") return t("timeline.kind.other");
+  const key = `timeline.kind.${kind}` as const;
+  return t(Object.hasOwn(en, key) ? key : "timeline.kind.other");
 }
 
 /** "Firefox · Linux", the app, or "An unknown device". */

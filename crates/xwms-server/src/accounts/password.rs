@@ -8,7 +8,7 @@ use xwms_api::password::validate_password;
 use xwms_api::ErrorCode;
 
 use super::codes::{self, Purpose, Resent, Target};
-use super::events::{self, kind};
+use super::events::{self, Kind};
 use super::limits::{self, limit_key, Scope};
 use super::sessions::Authenticated;
 use super::signup::{code_sent, minutes};
@@ -158,7 +158,7 @@ impl Accounts {
             events::record(
                 tx,
                 &user.id,
-                kind::PASSWORD_RESET,
+                Kind::PasswordReset,
                 &ip,
                 ctx.now,
                 json!({ "sessions_revoked": revoked }),
@@ -225,7 +225,7 @@ impl Accounts {
             events::record(
                 tx,
                 &user.id,
-                kind::PASSWORD_CHANGED,
+                Kind::PasswordChanged,
                 &ip,
                 ctx.now,
                 json!({ "session_id": auth.session_id, "sessions_revoked": revoked }),

@@ -11,7 +11,7 @@ use xwms_api::security::{
 };
 use xwms_api::ErrorCode;
 
-use super::events::{self, alert_status, kind};
+use super::events::{self, AlertStatus, Kind};
 use super::policy::TIMELINE;
 use super::sessions::{self, Authenticated, ACTIVE};
 use super::{two_factor, users, Accounts, ClientMeta};
@@ -36,7 +36,7 @@ fn non_empty(value: &Value) -> Option<String> {
 fn event_from_row(row: &Row<'_>) -> rusqlite::Result<SecurityEventInfo> {
     let details: String = row.get(4)?;
     let details: Value = serde_json::from_str(&details).unwrap_or(Value::Null);
-    let kind: String = row.get(1)?;
+    let kind = Kind::from_wire(&row.get::<_, String>(1)?);
     let from_session = |index: usize| -> rusqlite::Result<Option<String>> {
         Ok(row
             .get::<_, Option<String>>(index)?
@@ -44,7 +44,7 @@ fn event_from_row(row: &Row<'_>) -> rusqlite::Result<SecurityEventInfo> {
     };
     Ok(SecurityEventInfo {
         id: row.get::<_, i64>(0)?.to_string(),
-        alert: kind::ALERTS.contains(&kind.as_str()),
+        alert: kind.is_alert(),
         kind,
         at: rfc3339(from_millis(row.get(3)?)),
         ip: row.get(2)?,
@@ -52,7 +52,9 @@ fn event_from_row(row: &Row<'_>) -> rusqlite::Result<SecurityEventInfo> {
         os: non_empty(&details["os"]).or(from_session(8)?),
         app: non_empty(&details["app"]).or(from_session(9)?),
         session_id: row.get(5)?,
-        alert_status: row.get(6)?,
+        alert_status: row
+            .get::<_, Option<String>>(6)?
+            .map(|s| AlertStatus::from_wire(&s)),
         session_active: row.get(10)?,
     })
 }
@@ -230,16 +232,16 @@ impl Accounts {
             if !event.alert {
                 return Ok(Err(not_found()));
             }
-            if event.alert_status.as_deref() == Some(alert_status::DENIED) {
+            if event.alert_status == Some(AlertStatus::Denied) {
                 return Ok(Ok(event));
             }
             let status = if deny {
-                alert_status::DENIED
+                AlertStatus::Denied
             } else {
-                alert_status::CONFIRMED
+                AlertStatus::Confirmed
             };
             tx.prepare_cached("UPDATE security_events SET alert_status = ?2 WHERE id = ?1")?
-                .execute(rusqlite::params![event_id, status])?;
+                .execute(rusqlite::params![event_id, status.as_str()])?;
             let installation = match &event.session_id {
                 Some(session) => super::devices::installation_of_session(tx, session)?,
                 None => None,
@@ -257,7 +259,7 @@ impl Accounts {
                 events::record(
                     tx,
                     &auth.user_id,
-                    kind::SESSION_REVOKED,
+                    Kind::SessionRevoked,
                     &ip,
                     ctx.now,
                     json!({ "session_id": session, "reason": revoke_reason::NOT_ME, "alert": event_id, "ended": ended, "by_session": auth.session_id }),
@@ -266,7 +268,7 @@ impl Accounts {
                 events::record(
                     tx,
                     &auth.user_id,
-                    kind::ALERT_CONFIRMED,
+                    Kind::AlertConfirmed,
                     &ip,
                     ctx.now,
                     json!({ "alert": event_id, "by_session": auth.session_id }),
@@ -314,7 +316,7 @@ impl Accounts {
             events::record(
                 tx,
                 &auth.user_id,
-                kind::SESSION_REVOKED,
+                Kind::SessionRevoked,
                 &ip,
                 ctx.now,
                 json!({ "session_id": session_id, "reason": revoke_reason::REMOVED, "by_session": auth.session_id }),
@@ -345,7 +347,7 @@ impl Accounts {
             events::record(
                 tx,
                 &auth.user_id,
-                kind::SESSIONS_REVOKED,
+                Kind::SessionsRevoked,
                 &ip,
                 ctx.now,
                 json!({ "by_session": auth.session_id, "sessions_revoked": revoked }),

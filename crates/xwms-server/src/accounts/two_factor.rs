@@ -27,7 +27,7 @@ use xwms_api::security::{
 use xwms_api::{ErrorCode, Secret};
 
 use super::codes::Purpose;
-use super::events::{self, kind};
+use super::events::{self, Kind};
 use super::guard::GuardKey;
 use super::policy::{LOCKOUT, TWO_FACTOR};
 use super::sessions::{token_hash, Authenticated};
@@ -254,7 +254,7 @@ fn record_replay(
     events::record(
         tx,
         user_id,
-        kind::TWO_FACTOR_CODE_REPLAYED,
+        Kind::TwoFactorCodeReplayed,
         ip,
         ctx.now,
         details,
@@ -567,7 +567,7 @@ impl Accounts {
                     events::record(
                         tx,
                         &user.id,
-                        kind::SECOND_FACTOR_FAILED,
+                        Kind::SecondFactorFailed,
                         &client.ip,
                         ctx.now,
                         json!({ "method": method_name, "during": "sign_in" }),
@@ -614,7 +614,7 @@ impl Accounts {
                         events::record(
                             tx,
                             &user.id,
-                            kind::RECOVERY_CODE_USED,
+                            Kind::RecoveryCodeUsed,
                             &client.ip,
                             ctx.now,
                             json!({ "session_id": tokens.session_id, "codes_left": left }),
@@ -724,7 +724,7 @@ impl Accounts {
             events::record(
                 tx,
                 &auth.user_id,
-                kind::TWO_FACTOR_ENABLED,
+                Kind::TwoFactorEnabled,
                 &ip,
                 ctx.now,
                 json!({ "session_id": auth.session_id }),
@@ -781,7 +781,7 @@ impl Accounts {
                     events::record(
                         tx,
                         &user.id,
-                        kind::SECOND_FACTOR_FAILED,
+                        Kind::SecondFactorFailed,
                         &ip,
                         ctx.now,
                         json!({ "method": method_name, "during": "disable", "session_id": auth.session_id }),
@@ -807,7 +807,7 @@ impl Accounts {
                     events::record(
                         tx,
                         &user.id,
-                        kind::TWO_FACTOR_DISABLED,
+                        Kind::TwoFactorDisabled,
                         &ip,
                         ctx.now,
                         json!({ "session_id": auth.session_id, "method": method_name }),
@@ -852,7 +852,7 @@ impl Accounts {
             events::record(
                 tx,
                 &user.id,
-                kind::RECOVERY_CODES_REGENERATED,
+                Kind::RecoveryCodesRegenerated,
                 &ip,
                 ctx.now,
                 json!({ "session_id": auth.session_id }),

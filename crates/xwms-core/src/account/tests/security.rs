@@ -6,7 +6,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::sync::broadcast;
-use xwms_api::security::{method, paths, ApiClientUpdate, SecurityEventInfo};
+use xwms_api::security::{
+    method, paths, AlertStatus, ApiClientUpdate, SecurityEventInfo, SecurityEventKind,
+};
 
 use super::real_server::{Device, Harness};
 use super::*;
@@ -370,7 +372,7 @@ async fn the_timeline_pages_and_new_sign_in_alerts_are_confirmed_or_denied() {
             .clone()
     };
     let (b_alert, c_alert) = (alert_for(&b_id), alert_for(&c_id));
-    assert_eq!(b_alert.alert_status.as_deref(), Some("pending"));
+    assert_eq!(b_alert.alert_status, Some(AlertStatus::Pending));
     assert!(b_alert.session_active);
     let overview = a.session.security_overview().await.unwrap();
     assert_eq!(overview.active_sessions, 3);
@@ -387,11 +389,11 @@ async fn the_timeline_pages_and_new_sign_in_alerts_are_confirmed_or_denied() {
     // "This was me" keeps the session; "Not me" ends it at once.
     let mut events = a.session.subscribe();
     let confirmed = a.session.confirm_sign_in(&b_alert.id).await.unwrap();
-    assert_eq!(confirmed.alert_status.as_deref(), Some("confirmed"));
+    assert_eq!(confirmed.alert_status, Some(AlertStatus::Confirmed));
     assert_eq!(events.try_recv().unwrap(), AccountEvent::SecurityChanged);
     assert_eq!(b.session.current_account().await.unwrap().email, email);
     let denied = a.session.deny_sign_in(&c_alert.id).await.unwrap();
-    assert_eq!(denied.alert_status.as_deref(), Some("denied"));
+    assert_eq!(denied.alert_status, Some(AlertStatus::Denied));
     assert_eq!(
         c.session.current_account().await.unwrap_err().code,
         ErrorCode::SessionRevoked
@@ -1086,7 +1088,9 @@ async fn a_queued_sign_out_sent_twice_revokes_once_and_counts_as_done() {
     // Revoked by the sign-out, not as a stolen refresh token.
     let page = watcher.session.security_events(None, 50).await.unwrap();
     assert!(
-        page.events.iter().all(|e| e.kind != "refresh_token_reused"),
+        page.events
+            .iter()
+            .all(|e| e.kind != SecurityEventKind::RefreshTokenReused),
         "{:?}",
         page.events.iter().map(|e| &e.kind).collect::<Vec<_>>()
     );
