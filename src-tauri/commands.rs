@@ -334,13 +334,13 @@ pub async fn change_password(
 #[specta::specta]
 pub async fn complete_second_factor(
     client: State<'_, Client>,
-    method: String,
+    method: xwms_api::security::SecondFactorMethod,
     code: String,
 ) -> Result<UserProfile, ErrorBody> {
     let code = Secret::new(code);
     client
         .account()
-        .complete_second_factor(&method, code)
+        .complete_second_factor(method, code)
         .await
         .map_err(to_ipc)
 }

@@ -69,13 +69,18 @@ pub mod totp {
     pub const RECOVERY_CODES: usize = 10;
 }
 
-/// Second-factor methods, as in `SecondFactorChallenge.methods` and [`SecondFactorRequest`].
-pub mod method {
-    pub const TOTP: &str = "totp";
-    pub const RECOVERY_CODE: &str = "recovery_code";
-    /// A code mailed to the account's address: the only method offered when the installation
-    /// signing in was denied ("Not me") and the account has no 2FA.
-    pub const EMAIL_CODE: &str = "email_code";
+wire_enum! {
+    /// Second-factor methods, as in `SecondFactorChallenge.methods` and [`SecondFactorRequest`].
+    pub enum SecondFactorMethod {
+        /// A code from the authenticator app.
+        Totp = "totp",
+        /// One of the account's recovery codes.
+        RecoveryCode = "recovery_code",
+        /// A code mailed to the account's address: the only method offered when the
+        /// installation signing in was denied ("Not me") and the account has no 2FA.
+        EmailCode = "email_code",
+        @other Unknown = "unknown",
+    }
 }
 
 wire_enum! {
@@ -143,15 +148,35 @@ wire_enum! {
     }
 }
 
-/// Why a session ended, as in [`RealtimeEvent::SessionRevoked`] and [`SessionList`].
-pub mod revoke_reason {
-    pub const SIGNED_OUT: &str = "signed_out";
-    pub const REMOVED: &str = "removed";
-    pub const REMOVED_WITH_OTHERS: &str = "removed_with_others";
-    pub const NOT_ME: &str = "not_me";
-    pub const PASSWORD_CHANGED: &str = "password_changed";
-    pub const PASSWORD_RESET: &str = "password_reset";
-    pub const REFRESH_TOKEN_REUSED: &str = "refresh_token_reused";
+wire_enum! {
+    /// What kind of device a session is on ([`SessionInfo::device_type`]), derived from its app
+    /// and OS.
+    pub enum DeviceType {
+        /// XWMS Desktop on Linux, Windows or macOS.
+        Desktop = "desktop",
+        /// Android or iOS.
+        Mobile = "mobile",
+        /// The `xwms` command line.
+        Cli = "cli",
+        /// Anything else.
+        Other = "other",
+        @other Unknown = "unknown",
+    }
+}
+
+wire_enum! {
+    /// Why a session ended, as in [`RealtimeEvent::SessionRevoked`] (and as the server stores
+    /// it).
+    pub enum RevokeReason {
+        SignedOut = "signed_out",
+        Removed = "removed",
+        RemovedWithOthers = "removed_with_others",
+        NotMe = "not_me",
+        PasswordChanged = "password_changed",
+        PasswordReset = "password_reset",
+        RefreshTokenReused = "refresh_token_reused",
+        @other Unknown = "unknown",
+    }
 }
 
 wire! {
@@ -160,7 +185,7 @@ wire! {
     pub struct SecondFactorRequest {
         pub challenge: Secret,
         /// `totp` or `recovery_code`.
-        pub method: String,
+        pub method: SecondFactorMethod,
         /// Six digits (spaces allowed) for `totp`; a recovery code (`xxxx-xxxx`, any case,
         /// dash optional) for `recovery_code`.
         pub code: Secret,
@@ -274,8 +299,8 @@ wire! {
     /// One active session.
     pub struct SessionInfo {
         pub id: String,
-        /// `desktop`, `mobile`, `cli` or `other`, derived from the app and OS.
-        pub device_type: String,
+        /// Derived from the app and OS.
+        pub device_type: DeviceType,
         pub device_name: String,
         pub os: String,
         pub app: String,
@@ -374,7 +399,10 @@ pub enum RealtimeEvent {
     /// The first frame: the channel is open for this session.
     Ready { session_id: String },
     /// This connection's session ended (the server closes the socket after this frame).
-    SessionRevoked { session_id: String, reason: String },
+    SessionRevoked {
+        session_id: String,
+        reason: RevokeReason,
+    },
     /// A sign-in from a device or network never seen before, sent to the person's other
     /// sessions.
     NewSignIn { event: SecurityEventInfo },

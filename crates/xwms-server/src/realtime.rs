@@ -24,7 +24,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use tokio::sync::mpsc;
-use xwms_api::security::{RealtimeEvent, SecurityEventInfo};
+use xwms_api::security::{RealtimeEvent, RevokeReason, SecurityEventInfo};
 
 use crate::accounts::policy::REALTIME;
 use crate::accounts::sessions::SessionStatus;
@@ -38,7 +38,7 @@ pub enum Notice {
     SessionEnded {
         user_id: String,
         session_id: String,
-        reason: String,
+        reason: RevokeReason,
     },
     /// Sessions, 2FA, credentials or the timeline of the person changed.
     SecurityChanged { user_id: String },
@@ -352,7 +352,7 @@ mod tests {
         Notice::SessionEnded {
             user_id: user.into(),
             session_id: session.into(),
-            reason: "removed".into(),
+            reason: RevokeReason::Removed,
         }
     }
 
@@ -372,7 +372,7 @@ mod tests {
             b.recv().await,
             Some(Push::Last(RealtimeEvent::SessionRevoked {
                 session_id: "s2".into(),
-                reason: "removed".into()
+                reason: RevokeReason::Removed
             }))
         );
         assert_eq!(b.recv().await, None, "unregistered after its last frame");

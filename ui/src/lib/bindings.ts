@@ -68,7 +68,7 @@ export const commands = {
 	 *  The second step of sign-in: a code from the authenticator app (`totp`) or a recovery code
 	 *  (`recovery_code`) for the challenge the core kept from `sign_in`.
 	 */
-	completeSecondFactor: (method: string, code: string) => typedError<UserProfile, ErrorBody>(__TAURI_INVOKE("complete_second_factor", { method, code })),
+	completeSecondFactor: (method: SecondFactorMethod, code: string) => typedError<UserProfile, ErrorBody>(__TAURI_INVOKE("complete_second_factor", { method, code })),
 	/**  The Security page's checklist: email, password, 2FA, recovery codes, sessions. */
 	securityOverview: () => typedError<SecurityOverview, ErrorBody>(__TAURI_INVOKE("security_overview")),
 	/**  A page of the security timeline, newest first; `before` is the last page's `next_before`. */
@@ -227,6 +227,20 @@ export type ConnectionState = {
 export type ConnectionStatus = 
 /**  Not checked yet. */
 "unknown" | "online" | "offline";
+
+/**
+ *  What kind of device a session is on ([`SessionInfo::device_type`]), derived from its app
+ *  and OS.
+ */
+export type DeviceType = 
+/**  XWMS Desktop on Linux, Windows or macOS. */
+"desktop" | 
+/**  Android or iOS. */
+"mobile" | 
+/**  The `xwms` command line. */
+"cli" | 
+/**  Anything else. */
+"other" | "unknown";
 
 /**
  *  An error as it crosses a boundary (HTTP or IPC): a stable code, a human message, and the
@@ -549,6 +563,18 @@ export type SearchHit = {
 	score: number | null,
 };
 
+/**  Second-factor methods, as in `SecondFactorChallenge.methods` and [`SecondFactorRequest`]. */
+export type SecondFactorMethod = 
+/**  A code from the authenticator app. */
+"totp" | 
+/**  One of the account's recovery codes. */
+"recovery_code" | 
+/**
+ *  A code mailed to the account's address: the only method offered when the
+ *  installation signing in was denied ("Not me") and the account has no 2FA.
+ */
+"email_code" | "unknown";
+
 /**
  *  A secret string (password, token, code): redacted in `Debug` and `Display`, zeroed on drop,
  *  (de)serialised as a plain string. Read it only where it is checked, sent or stored, with
@@ -642,8 +668,8 @@ export type SessionEnded = {
 /**  One active session. */
 export type SessionInfo = {
 	id: string,
-	/**  `desktop`, `mobile`, `cli` or `other`, derived from the app and OS. */
-	device_type: string,
+	/**  Derived from the app and OS. */
+	device_type: DeviceType,
 	device_name: string,
 	os: string,
 	app: string,
@@ -679,7 +705,7 @@ export type SignInOutcome =
 /**  Signed in; the session is saved in the keychain. */
 { result: "signed_in"; account: UserProfile } | 
 /**  A second factor is needed first (the challenge stays in the core). */
-{ result: "second_factor"; methods: string[] };
+{ result: "second_factor"; methods: SecondFactorMethod[] };
 
 /**  What one sync did. */
 export type SyncReport = {

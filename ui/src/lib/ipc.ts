@@ -28,6 +28,7 @@ import type {
   RecoveryFiled,
   RecoveryRequest,
   SearchHit,
+  SecondFactorMethod,
   SecurityEventInfo,
   SecurityEventPage,
   SecurityOverview,
@@ -51,6 +52,7 @@ export type {
   CodeSent,
   ConnectionState,
   ConnectionStatus,
+  DeviceType,
   ErrorCode,
   ErrorData,
   HelpArticle,
@@ -67,6 +69,7 @@ export type {
   RecoveryFiled,
   RecoveryRequest,
   SearchHit,
+  SecondFactorMethod,
   SecurityEventInfo,
   SecurityEventKind,
   SecurityEventPage,
@@ -263,13 +266,13 @@ export function changePassword(
 // ---- Security center -------------------------------------------------------------------------
 
 /** Second-factor methods (`SecondFactorChallenge.methods`). */
-export const METHOD_TOTP = "totp";
-export const METHOD_RECOVERY_CODE = "recovery_code";
+export const METHOD_TOTP: SecondFactorMethod = "totp";
+export const METHOD_RECOVERY_CODE: SecondFactorMethod = "recovery_code";
 /** A code mailed to the account: asked of an installation the person denied ("Not me"). */
-export const METHOD_EMAIL_CODE = "email_code";
+export const METHOD_EMAIL_CODE: SecondFactorMethod = "email_code";
 
 /** The second step of sign-in: a code from the authenticator app or a recovery code. */
-export function completeSecondFactor(method: string, code: string): Promise<Result<UserProfile>> {
+export function completeSecondFactor(method: SecondFactorMethod, code: string): Promise<Result<UserProfile>> {
   return settle<UserProfile>(() => commands.completeSecondFactor(method, code));
 }
 

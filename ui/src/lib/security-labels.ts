@@ -2,8 +2,8 @@
 
 import type { IconName } from "$lib/components/Icon.svelte";
 import { en } from "$lib/i18n/en";
-import { t, type MessageKey } from "$lib/i18n/index.svelte";
-import type { SecurityEventInfo, SecurityEventKind } from "$lib/ipc";
+import { t } from "$lib/i18n/index.svelte";
+import type { DeviceType, SecurityEventInfo, SecurityEventKind } from "$lib/ipc";
 
 /**
  * The label of a timeline event kind: every kind of the bindings' union has its
@@ -23,17 +23,19 @@ export function eventDevice(e: Pick<SecurityEventInfo, "device" | "os" | "app">)
   return unique.length ? unique.join(" · ") : t("alert.unknownDevice");
 }
 
-const DEVICE_ICONS: Record<string, IconName> = {
+const DEVICE_ICONS: Partial<Record<DeviceType, IconName>> = {
   desktop: "monitor",
   mobile: "smartphone",
   cli: "terminal",
 };
 
-export function deviceIcon(deviceType: string): IconName {
+export function deviceIcon(deviceType: DeviceType): IconName {
   return DEVICE_ICONS[deviceType] ?? "device";
 }
 
-export function deviceTypeLabel(deviceType: string): string {
-  const key = `sessions.device.${deviceType}`;
-  return t(Object.hasOwn(en, key) ? (key as MessageKey) : "sessions.device.other");
+/** The label of a device type; one this version does not know (`unknown`) is "Other device". */
+export function deviceTypeLabel(deviceType: DeviceType): string {
+  if (deviceType === "unknown") return t("sessions.device.other");
+  const key = `sessions.device.${deviceType}` as const;
+  return t(Object.hasOwn(en, key) ? key : "sessions.device.other");
 }

@@ -19,7 +19,7 @@ use super::{guard, Accounts, ClientMeta};
 use crate::error::ApiError;
 use crate::mail::templates::format_when;
 use crate::mail::{MailFacts, MailKind};
-use xwms_api::security::revoke_reason;
+use xwms_api::security::RevokeReason;
 
 impl Accounts {
     /// `POST /api/auth/password/forgot`: the same answer for every address; an account's owner
@@ -154,7 +154,7 @@ impl Accounts {
             codes::discard(tx, Purpose::Unlock, &user.email_key)?;
             users::record_password_change(tx, &user.id, ctx.now)?;
             two_factor::forget_challenges(tx, &user.id)?;
-            let revoked = ctx.revoke_sessions(tx, &user.id, None, revoke_reason::PASSWORD_RESET)?;
+            let revoked = ctx.revoke_sessions(tx, &user.id, None, RevokeReason::PasswordReset)?;
             events::record(
                 tx,
                 &user.id,
@@ -216,7 +216,7 @@ impl Accounts {
                     tx,
                     &user.id,
                     Some(&auth.session_id),
-                    revoke_reason::PASSWORD_CHANGED,
+                    RevokeReason::PasswordChanged,
                 )?
             } else {
                 0

@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use time::OffsetDateTime;
 use xwms_api::auth::Reauthenticated;
 use xwms_api::security::{
-    revoke_reason, PasswordRequest, SecurityEventInfo, SecurityEventPage, SecurityOverview,
+    PasswordRequest, RevokeReason, SecurityEventInfo, SecurityEventPage, SecurityOverview,
     SessionInfo, SessionList, SessionsRevoked,
 };
 use xwms_api::ErrorCode;
@@ -115,7 +115,7 @@ pub fn page(
 
 fn session_info(row: sessions::SessionRow, current: &str) -> SessionInfo {
     SessionInfo {
-        device_type: sessions::device_type(&row.app, &row.os).to_owned(),
+        device_type: sessions::device_type(&row.app, &row.os),
         current: row.id == current,
         id: row.id,
         device_name: row.device_name,
@@ -255,14 +255,14 @@ impl Accounts {
             }
             if deny {
                 let session = event.session_id.clone().unwrap_or_default();
-                let ended = ctx.revoke_session(tx, &auth.user_id, &session, revoke_reason::NOT_ME)?;
+                let ended = ctx.revoke_session(tx, &auth.user_id, &session, RevokeReason::NotMe)?;
                 events::record(
                     tx,
                     &auth.user_id,
                     Kind::SessionRevoked,
                     &ip,
                     ctx.now,
-                    json!({ "session_id": session, "reason": revoke_reason::NOT_ME, "alert": event_id, "ended": ended, "by_session": auth.session_id }),
+                    json!({ "session_id": session, "reason": RevokeReason::NotMe, "alert": event_id, "ended": ended, "by_session": auth.session_id }),
                 )?;
             } else {
                 events::record(
@@ -312,14 +312,14 @@ impl Accounts {
             if !sessions::is_active_of(tx, &auth.user_id, &session_id, ctx.now)? {
                 return Ok(Err(ApiError::new(ErrorCode::SessionNotFound)));
             }
-            ctx.revoke_session(tx, &auth.user_id, &session_id, revoke_reason::REMOVED)?;
+            ctx.revoke_session(tx, &auth.user_id, &session_id, RevokeReason::Removed)?;
             events::record(
                 tx,
                 &auth.user_id,
                 Kind::SessionRevoked,
                 &ip,
                 ctx.now,
-                json!({ "session_id": session_id, "reason": revoke_reason::REMOVED, "by_session": auth.session_id }),
+                json!({ "session_id": session_id, "reason": RevokeReason::Removed, "by_session": auth.session_id }),
             )?;
             Ok(Ok(()))
         })
@@ -342,7 +342,7 @@ impl Accounts {
                 tx,
                 &auth.user_id,
                 Some(&auth.session_id),
-                revoke_reason::REMOVED_WITH_OTHERS,
+                RevokeReason::RemovedWithOthers,
             )?;
             events::record(
                 tx,

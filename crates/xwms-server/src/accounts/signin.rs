@@ -445,7 +445,7 @@ impl Accounts {
                 Refreshed::Denied(denied) => Ok(Err(denied)),
                 Refreshed::Reused { user_id, session_id } => {
                     tracing::warn!(session = %session_id, "a rotated refresh token was used again; session revoked");
-                    ctx.session_ended(&user_id, &session_id, xwms_api::security::revoke_reason::REFRESH_TOKEN_REUSED);
+                    ctx.session_ended(&user_id, &session_id, xwms_api::security::RevokeReason::RefreshTokenReused);
                     events::record(tx, &user_id, Kind::RefreshTokenReused, &ip, ctx.now, json!({ "session_id": session_id }))?;
                     Ok(Err(ApiError::new(ErrorCode::SessionRevoked)))
                 }
@@ -472,7 +472,7 @@ impl Accounts {
                 tx,
                 &auth.user_id,
                 &auth.session_id,
-                xwms_api::security::revoke_reason::SIGNED_OUT,
+                xwms_api::security::RevokeReason::SignedOut,
             )? {
                 events::record(
                     tx,

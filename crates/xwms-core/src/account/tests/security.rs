@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::broadcast;
 use xwms_api::security::{
-    method, paths, AlertStatus, ApiClientUpdate, SecurityEventInfo, SecurityEventKind,
+    paths, AlertStatus, ApiClientUpdate, SecondFactorMethod, SecurityEventInfo, SecurityEventKind,
 };
 
 use super::real_server::{Device, Harness};
@@ -127,7 +127,7 @@ async fn two_factor_enrolment_sign_in_with_totp_replay_refused_recovery_code_onc
     assert!(!a.session.second_factor_pending());
     assert_eq!(
         a.session
-            .complete_second_factor(method::TOTP, Secret::new("123456"))
+            .complete_second_factor(SecondFactorMethod::Totp, Secret::new("123456"))
             .await
             .unwrap_err()
             .code,
@@ -204,9 +204,9 @@ async fn two_factor_enrolment_sign_in_with_totp_replay_refused_recovery_code_onc
     let SignInOutcome::SecondFactor { methods } = outcome else {
         panic!("2FA is on: {outcome:?}")
     };
-    assert!(methods.iter().any(|m| m == method::TOTP), "{methods:?}");
+    assert!(methods.contains(&SecondFactorMethod::Totp), "{methods:?}");
     assert!(
-        methods.iter().any(|m| m == method::RECOVERY_CODE),
+        methods.contains(&SecondFactorMethod::RecoveryCode),
         "{methods:?}"
     );
     assert!(a.session.second_factor_pending());
@@ -222,7 +222,7 @@ async fn two_factor_enrolment_sign_in_with_totp_replay_refused_recovery_code_onc
     let code = totp_code(&secret, now_unix(&h));
     let user = a
         .session
-        .complete_second_factor(method::TOTP, code.clone())
+        .complete_second_factor(SecondFactorMethod::Totp, code.clone())
         .await
         .unwrap();
     assert_eq!(user.email, email);
@@ -242,7 +242,7 @@ async fn two_factor_enrolment_sign_in_with_totp_replay_refused_recovery_code_onc
         .unwrap();
     let replay = a
         .session
-        .complete_second_factor(method::TOTP, code)
+        .complete_second_factor(SecondFactorMethod::Totp, code)
         .await
         .unwrap_err();
     assert_eq!(replay.code, ErrorCode::TwoFactorCodeUsed, "{replay:?}");
@@ -253,7 +253,7 @@ async fn two_factor_enrolment_sign_in_with_totp_replay_refused_recovery_code_onc
     let first = recovery.codes[0].clone();
     let typed = Secret::new(format!(" {} ", first.expose().to_uppercase()));
     a.session
-        .complete_second_factor(method::RECOVERY_CODE, typed)
+        .complete_second_factor(SecondFactorMethod::RecoveryCode, typed)
         .await
         .unwrap();
     a.session.sign_out().await.unwrap();
@@ -263,12 +263,12 @@ async fn two_factor_enrolment_sign_in_with_totp_replay_refused_recovery_code_onc
         .unwrap();
     let again = a
         .session
-        .complete_second_factor(method::RECOVERY_CODE, first)
+        .complete_second_factor(SecondFactorMethod::RecoveryCode, first)
         .await
         .unwrap_err();
     assert_eq!(again.code, ErrorCode::TwoFactorCodeIncorrect, "{again:?}");
     a.session
-        .complete_second_factor(method::RECOVERY_CODE, recovery.codes[1].clone())
+        .complete_second_factor(SecondFactorMethod::RecoveryCode, recovery.codes[1].clone())
         .await
         .unwrap();
     let overview = a.session.security_overview().await.unwrap();
@@ -283,7 +283,7 @@ async fn two_factor_enrolment_sign_in_with_totp_replay_refused_recovery_code_onc
     h.clock.advance(time::Duration::hours(1));
     let late = a
         .session
-        .complete_second_factor(method::TOTP, totp_code(&secret, now_unix(&h)))
+        .complete_second_factor(SecondFactorMethod::Totp, totp_code(&secret, now_unix(&h)))
         .await
         .unwrap_err();
     assert_eq!(late.code, ErrorCode::TwoFactorChallengeExpired, "{late:?}");
@@ -296,7 +296,7 @@ async fn two_factor_enrolment_sign_in_with_totp_replay_refused_recovery_code_onc
         .unwrap();
     h.clock.advance_secs(30);
     a.session
-        .complete_second_factor(method::TOTP, totp_code(&secret, now_unix(&h)))
+        .complete_second_factor(SecondFactorMethod::Totp, totp_code(&secret, now_unix(&h)))
         .await
         .unwrap();
     let fresh = a
@@ -666,7 +666,7 @@ async fn realtime_brings_new_sign_ins_and_ends_a_revoked_session_at_once() {
     assert_eq!(
         reason.message,
         crate::i18n::session_ended_message(
-            xwms_api::security::revoke_reason::REMOVED_WITH_OTHERS,
+            xwms_api::security::RevokeReason::RemovedWithOthers,
             crate::i18n::Lang::En
         )
     );
