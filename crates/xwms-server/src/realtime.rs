@@ -168,7 +168,7 @@ impl LiveSessions {
                     if let Some(connections) = by_user.get_mut(user_id) {
                         let last = Push::Last(RealtimeEvent::SessionRevoked {
                             session_id: session_id.clone(),
-                            reason: reason.clone(),
+                            reason: *reason,
                         });
                         // Each connection of the session gets the frame; all are unregistered
                         // (their socket closes after the frame).
