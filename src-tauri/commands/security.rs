@@ -8,7 +8,8 @@ use tauri_plugin_opener::OpenerExt;
 use xwms_api::auth::{Reauthenticated, UserProfile};
 use xwms_api::security::{
     ApiClientInfo, ApiClientList, ApiClientSecret, ApiClientUpdate, RecoveryCodes,
-    SecurityEventInfo, SecurityEventPage, SecurityOverview, SessionList, SessionsRevoked,
+    SecondFactorMethod, SecurityEventInfo, SecurityEventPage, SecurityOverview, SessionList,
+    SessionsRevoked,
 };
 use xwms_api::ErrorCode;
 use xwms_core::account::TwoFactorEnrolment;
@@ -23,12 +24,12 @@ use super::{IpcError, IpcResult};
 #[specta::specta]
 pub async fn complete_second_factor(
     client: State<'_, Client>,
-    method: String,
+    method: SecondFactorMethod,
     code: Secret,
 ) -> IpcResult<UserProfile> {
     Ok(client
         .account()
-        .complete_second_factor(&method, code)
+        .complete_second_factor(method, code)
         .await?)
 }
 

@@ -580,8 +580,10 @@ function installIpcMock(init) {
       if (update.enabled != null) requireRecentPassword();
       const c = findClient(id);
       if (update.name != null) c.name = update.name;
+      if (update.enabled != null && update.enabled !== c.enabled) {
+        record(update.enabled ? "api_client_enabled" : "api_client_disabled");
+      }
       if (update.enabled != null) c.enabled = update.enabled;
-      record("api_client_updated");
       securityChanged();
       return structuredClone(c);
     },

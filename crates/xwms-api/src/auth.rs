@@ -124,7 +124,7 @@ wire! {
         /// Opaque, short-lived; sent back with the code.
         pub challenge: Secret,
         /// e.g. `totp`, `recovery_code`.
-        pub methods: Vec<String>,
+        pub methods: Vec<crate::security::SecondFactorMethod>,
     }
 }
 

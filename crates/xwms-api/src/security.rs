@@ -69,24 +69,114 @@ pub mod totp {
     pub const RECOVERY_CODES: usize = 10;
 }
 
-/// Second-factor methods, as in `SecondFactorChallenge.methods` and [`SecondFactorRequest`].
-pub mod method {
-    pub const TOTP: &str = "totp";
-    pub const RECOVERY_CODE: &str = "recovery_code";
-    /// A code mailed to the account's address: the only method offered when the installation
-    /// signing in was denied ("Not me") and the account has no 2FA.
-    pub const EMAIL_CODE: &str = "email_code";
+wire_enum! {
+    /// Second-factor methods, as in `SecondFactorChallenge.methods` and [`SecondFactorRequest`].
+    pub enum SecondFactorMethod {
+        /// A code from the authenticator app.
+        Totp = "totp",
+        /// One of the account's recovery codes.
+        RecoveryCode = "recovery_code",
+        /// A code mailed to the account's address: the only method offered when the
+        /// installation signing in was denied ("Not me") and the account has no 2FA.
+        EmailCode = "email_code",
+        @other Unknown = "unknown",
+    }
 }
 
-/// Why a session ended, as in [`RealtimeEvent::SessionRevoked`] and [`SessionList`].
-pub mod revoke_reason {
-    pub const SIGNED_OUT: &str = "signed_out";
-    pub const REMOVED: &str = "removed";
-    pub const REMOVED_WITH_OTHERS: &str = "removed_with_others";
-    pub const NOT_ME: &str = "not_me";
-    pub const PASSWORD_CHANGED: &str = "password_changed";
-    pub const PASSWORD_RESET: &str = "password_reset";
-    pub const REFRESH_TOKEN_REUSED: &str = "refresh_token_reused";
+wire_enum! {
+    /// What a security event records, as in [`SecurityEventInfo::kind`] (and as the server
+    /// stores it). A kind this version does not know decodes as `Unknown` and is shown with a
+    /// generic label.
+    pub enum SecurityEventKind {
+        AccountCreated = "account_created",
+        EmailVerified = "email_verified",
+        SignedIn = "signed_in",
+        SignInAfterFailures = "sign_in_after_failures",
+        NewDevice = "new_device",
+        AccountLocked = "account_locked",
+        AccountUnlocked = "account_unlocked",
+        PasswordChanged = "password_changed",
+        PasswordReset = "password_reset",
+        EmailChangeRequested = "email_change_requested",
+        EmailChanged = "email_changed",
+        ProfileUpdated = "profile_updated",
+        RefreshTokenReused = "refresh_token_reused",
+        SignedOut = "signed_out",
+        RecoveryRequested = "recovery_requested",
+        SignInFailed = "sign_in_failed",
+        NewNetwork = "new_network",
+        TwoFactorEnabled = "two_factor_enabled",
+        TwoFactorDisabled = "two_factor_disabled",
+        RecoveryCodesRegenerated = "recovery_codes_regenerated",
+        RecoveryCodeUsed = "recovery_code_used",
+        SecondFactorFailed = "second_factor_failed",
+        /// A TOTP code of a time step already used (or older) was entered again (R1).
+        TwoFactorCodeReplayed = "two_factor_code_replayed",
+        SessionRevoked = "session_revoked",
+        SessionsRevoked = "sessions_revoked",
+        AlertConfirmed = "alert_confirmed",
+        ApiClientCreated = "api_client_created",
+        ApiClientSecretRegenerated = "api_client_secret_regenerated",
+        ApiClientDisabled = "api_client_disabled",
+        ApiClientEnabled = "api_client_enabled",
+        ApiClientDeleted = "api_client_deleted",
+        @other Unknown = "unknown",
+    }
+}
+
+impl SecurityEventKind {
+    /// New-sign-in alerts: the person answers "This was me" or "Not me".
+    pub const ALERTS: [SecurityEventKind; 2] =
+        [SecurityEventKind::NewDevice, SecurityEventKind::NewNetwork];
+
+    /// Whether an event of this kind is a new-sign-in alert.
+    pub fn is_alert(&self) -> bool {
+        Self::ALERTS.contains(self)
+    }
+}
+
+wire_enum! {
+    /// The answer to a new-sign-in alert ([`SecurityEventInfo::alert_status`]).
+    pub enum AlertStatus {
+        /// Neither "This was me" nor "Not me" yet.
+        Pending = "pending",
+        /// "This was me".
+        Confirmed = "confirmed",
+        /// "Not me".
+        Denied = "denied",
+        @other Unknown = "unknown",
+    }
+}
+
+wire_enum! {
+    /// What kind of device a session is on ([`SessionInfo::device_type`]), derived from its app
+    /// and OS.
+    pub enum DeviceType {
+        /// XWMS Desktop on Linux, Windows or macOS.
+        Desktop = "desktop",
+        /// Android or iOS.
+        Mobile = "mobile",
+        /// The `xwms` command line.
+        Cli = "cli",
+        /// Anything else.
+        Other = "other",
+        @other Unknown = "unknown",
+    }
+}
+
+wire_enum! {
+    /// Why a session ended, as in [`RealtimeEvent::SessionRevoked`] (and as the server stores
+    /// it).
+    pub enum RevokeReason {
+        SignedOut = "signed_out",
+        Removed = "removed",
+        RemovedWithOthers = "removed_with_others",
+        NotMe = "not_me",
+        PasswordChanged = "password_changed",
+        PasswordReset = "password_reset",
+        RefreshTokenReused = "refresh_token_reused",
+        @other Unknown = "unknown",
+    }
 }
 
 wire! {
@@ -95,7 +185,7 @@ wire! {
     pub struct SecondFactorRequest {
         pub challenge: Secret,
         /// `totp` or `recovery_code`.
-        pub method: String,
+        pub method: SecondFactorMethod,
         /// Six digits (spaces allowed) for `totp`; a recovery code (`xxxx-xxxx`, any case,
         /// dash optional) for `recovery_code`.
         pub code: Secret,
@@ -178,13 +268,8 @@ wire! {
     pub struct SecurityEventInfo {
         /// Opaque, stable; for `confirm`/`deny` and paging.
         pub id: String,
-        /// See the server's event kinds: `signed_in`, `sign_in_failed`, `new_device`,
-        /// `new_network`, `account_locked`, `account_unlocked`, `password_changed`,
-        /// `password_reset`, `email_changed`, `two_factor_enabled`, `two_factor_disabled`,
-        /// `recovery_codes_regenerated`, `recovery_code_used`, `second_factor_failed`,
-        /// `session_revoked`, `sessions_revoked`, `api_client_created`, ... Unknown kinds are
-        /// shown with a generic label.
-        pub kind: String,
+        /// What happened; a kind unknown to this version is `unknown`.
+        pub kind: SecurityEventKind,
         /// RFC 3339 (UTC; clients show it in the person's time zone).
         pub at: String,
         pub ip: String,
@@ -198,8 +283,8 @@ wire! {
         pub session_id: Option<String>,
         /// A new-sign-in alert (`new_device`, `new_network`): needs "This was me" or "Not me".
         pub alert: bool,
-        /// For alerts: `pending`, `confirmed` or `denied`.
-        pub alert_status: Option<String>,
+        /// For alerts: whether the person answered.
+        pub alert_status: Option<AlertStatus>,
         /// Whether `session_id` is still active.
         pub session_active: bool,
     }
@@ -253,8 +338,8 @@ wire! {
     /// One active session.
     pub struct SessionInfo {
         pub id: String,
-        /// `desktop`, `mobile`, `cli` or `other`, derived from the app and OS.
-        pub device_type: String,
+        /// Derived from the app and OS.
+        pub device_type: DeviceType,
         pub device_name: String,
         pub os: String,
         pub app: String,
@@ -356,7 +441,10 @@ pub enum RealtimeEvent {
     /// The first frame: the channel is open for this session.
     Ready { session_id: String },
     /// This connection's session ended (the server closes the socket after this frame).
-    SessionRevoked { session_id: String, reason: String },
+    SessionRevoked {
+        session_id: String,
+        reason: RevokeReason,
+    },
     /// A sign-in from a device or network never seen before, sent to the person's other
     /// sessions.
     NewSignIn { event: SecurityEventInfo },

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand, ValueEnum};
 use xwms_api::auth::UserProfile;
 use xwms_api::help::HelpLang;
-use xwms_api::security::{method, SessionInfo};
+use xwms_api::security::{SecondFactorMethod, SessionInfo};
 use xwms_api::ErrorCode;
 use xwms_core::account::{AccountSession, AppIdentity, SignInOutcome};
 use xwms_core::api_client::ApiClient;
@@ -417,13 +417,13 @@ const CODE_TRIES: u32 = 3;
 /// `--password-stdin`, else asked for, with a few tries for a mistyped code.
 async fn second_factor(
     account: &AccountSession,
-    methods: &[String],
+    methods: &[SecondFactorMethod],
     from_stdin: bool,
     lang: Lang,
 ) -> Result<UserProfile, Failure> {
     let labels = i18n::account_labels(lang);
-    let known = |m: &str| methods.iter().any(|have| have == m);
-    if !known(method::TOTP) && !known(method::RECOVERY_CODE) {
+    let known = |m: SecondFactorMethod| methods.contains(&m);
+    if !known(SecondFactorMethod::Totp) && !known(SecondFactorMethod::RecoveryCode) {
         return Err(Failure::Message(labels.second_factor_unknown));
     }
     let mut tries = 0;
@@ -440,10 +440,10 @@ async fn second_factor(
         let kind = code_method(code.expose());
         let kind = if known(kind) {
             kind
-        } else if known(method::TOTP) {
-            method::TOTP
+        } else if known(SecondFactorMethod::Totp) {
+            SecondFactorMethod::Totp
         } else {
-            method::RECOVERY_CODE
+            SecondFactorMethod::RecoveryCode
         };
         match account.complete_second_factor(kind, code).await {
             Ok(user) => return Ok(user),
@@ -463,12 +463,12 @@ async fn second_factor(
 }
 
 /// `totp` for six digits (spaces allowed), else `recovery_code`.
-fn code_method(code: &str) -> &'static str {
+fn code_method(code: &str) -> SecondFactorMethod {
     let digits: Vec<char> = code.chars().filter(|c| !c.is_whitespace()).collect();
     if digits.len() == 6 && digits.iter().all(char::is_ascii_digit) {
-        method::TOTP
+        SecondFactorMethod::Totp
     } else {
-        method::RECOVERY_CODE
+        SecondFactorMethod::RecoveryCode
     }
 }
 

@@ -78,7 +78,9 @@ pub enum SignInOutcome {
     /// Signed in; the session is saved in the keychain.
     SignedIn { account: UserProfile },
     /// A second factor is needed first (the challenge stays in the core).
-    SecondFactor { methods: Vec<String> },
+    SecondFactor {
+        methods: Vec<xwms_api::security::SecondFactorMethod>,
+    },
 }
 
 /// What the account session tells the app without being asked.

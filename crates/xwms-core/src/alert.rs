@@ -64,7 +64,7 @@ mod tests {
     fn event(device: Option<&str>, os: Option<&str>, ip: &str) -> SecurityEventInfo {
         SecurityEventInfo {
             id: "evt_1".into(),
-            kind: "new_device".into(),
+            kind: xwms_api::security::SecurityEventKind::NewDevice,
             at: "2026-11-25T08:30:00Z".into(),
             ip: ip.into(),
             device: device.map(Into::into),
@@ -73,7 +73,7 @@ mod tests {
             device_label: None,
             session_id: Some("ses_1".into()),
             alert: true,
-            alert_status: Some("pending".into()),
+            alert_status: Some(xwms_api::security::AlertStatus::Pending),
             session_active: true,
         }
     }

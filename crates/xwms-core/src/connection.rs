@@ -299,7 +299,10 @@ mod tests {
         up.store(false, Ordering::SeqCst);
         let s = monitor.check_now().await;
         assert_eq!(s.status, ConnectionStatus::Offline);
-        assert_eq!(s.error.as_ref().unwrap().code, "server.unavailable");
+        assert_eq!(
+            s.error.as_ref().unwrap().code,
+            xwms_api::ErrorCode::Unavailable
+        );
         assert_eq!(
             s.server.as_ref().unwrap().version,
             "1.2.3",

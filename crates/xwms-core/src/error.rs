@@ -46,7 +46,7 @@ impl CoreError {
     /// What crosses IPC or is printed: code, message and facts, never the detail.
     pub fn to_body(&self) -> ErrorBody {
         ErrorBody {
-            code: self.code.as_str().to_string(),
+            code: self.code.clone(),
             message: self.message.clone(),
             data: self.data.clone(),
         }
@@ -68,7 +68,7 @@ mod tests {
         let e =
             CoreError::new(ErrorCode::SettingsStorage).with_detail("/home/x/secret/path: EACCES");
         let body = e.to_body();
-        assert_eq!(body.code, "settings.storage");
+        assert_eq!(body.code, ErrorCode::SettingsStorage);
         assert!(!body.message.contains("EACCES"));
     }
 }

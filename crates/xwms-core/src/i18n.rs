@@ -261,21 +261,21 @@ pub fn retry_after(lang: Lang, seconds: u32) -> String {
 
 /// Why a session ended, as a person reads it, from the server's revoke reason (see
 /// [`xwms_api::security::revoke_reason`]); an unknown reason gets the general text.
-pub fn session_ended_message(reason: &str, lang: Lang) -> &'static str {
-    use xwms_api::security::revoke_reason as R;
+pub fn session_ended_message(reason: xwms_api::security::RevokeReason, lang: Lang) -> &'static str {
+    use xwms_api::security::RevokeReason as R;
     match (lang, reason) {
-        (Lang::En, R::REMOVED | R::REMOVED_WITH_OTHERS) => "This device was signed out from another device. Please sign in again.",
-        (Lang::En, R::NOT_ME) => "This sign-in was reported as \"Not me\" and has been ended. Sign in again and change your password.",
-        (Lang::En, R::PASSWORD_CHANGED | R::PASSWORD_RESET) => "Your password was changed, so you were signed out. Sign in with the new password.",
-        (Lang::En, R::REFRESH_TOKEN_REUSED) => "You were signed out to protect your account: this session was used from two places. Please sign in again.",
-        (Lang::Nl, R::REMOVED | R::REMOVED_WITH_OTHERS) => "Dit apparaat is vanaf een ander apparaat uitgelogd. Log opnieuw in.",
-        (Lang::Nl, R::NOT_ME) => "Deze aanmelding is gemeld als \"Dit was ik niet\" en beëindigd. Log opnieuw in en wijzig je wachtwoord.",
-        (Lang::Nl, R::PASSWORD_CHANGED | R::PASSWORD_RESET) => "Je wachtwoord is gewijzigd, daarom ben je uitgelogd. Log in met het nieuwe wachtwoord.",
-        (Lang::Nl, R::REFRESH_TOKEN_REUSED) => "Je bent uitgelogd om je account te beschermen: deze sessie werd vanaf twee plekken gebruikt. Log opnieuw in.",
-        (Lang::Fr, R::REMOVED | R::REMOVED_WITH_OTHERS) => "Cet appareil a été déconnecté depuis un autre appareil. Veuillez vous reconnecter.",
-        (Lang::Fr, R::NOT_ME) => "Cette connexion a été signalée comme « Ce n'était pas moi » et a été fermée. Reconnectez-vous et changez votre mot de passe.",
-        (Lang::Fr, R::PASSWORD_CHANGED | R::PASSWORD_RESET) => "Votre mot de passe a été modifié, vous avez donc été déconnecté. Connectez-vous avec le nouveau mot de passe.",
-        (Lang::Fr, R::REFRESH_TOKEN_REUSED) => "Vous avez été déconnecté pour protéger votre compte : cette session a été utilisée depuis deux endroits. Veuillez vous reconnecter.",
+        (Lang::En, R::Removed | R::RemovedWithOthers) => "This device was signed out from another device. Please sign in again.",
+        (Lang::En, R::NotMe) => "This sign-in was reported as \"Not me\" and has been ended. Sign in again and change your password.",
+        (Lang::En, R::PasswordChanged | R::PasswordReset) => "Your password was changed, so you were signed out. Sign in with the new password.",
+        (Lang::En, R::RefreshTokenReused) => "You were signed out to protect your account: this session was used from two places. Please sign in again.",
+        (Lang::Nl, R::Removed | R::RemovedWithOthers) => "Dit apparaat is vanaf een ander apparaat uitgelogd. Log opnieuw in.",
+        (Lang::Nl, R::NotMe) => "Deze aanmelding is gemeld als \"Dit was ik niet\" en beëindigd. Log opnieuw in en wijzig je wachtwoord.",
+        (Lang::Nl, R::PasswordChanged | R::PasswordReset) => "Je wachtwoord is gewijzigd, daarom ben je uitgelogd. Log in met het nieuwe wachtwoord.",
+        (Lang::Nl, R::RefreshTokenReused) => "Je bent uitgelogd om je account te beschermen: deze sessie werd vanaf twee plekken gebruikt. Log opnieuw in.",
+        (Lang::Fr, R::Removed | R::RemovedWithOthers) => "Cet appareil a été déconnecté depuis un autre appareil. Veuillez vous reconnecter.",
+        (Lang::Fr, R::NotMe) => "Cette connexion a été signalée comme « Ce n'était pas moi » et a été fermée. Reconnectez-vous et changez votre mot de passe.",
+        (Lang::Fr, R::PasswordChanged | R::PasswordReset) => "Votre mot de passe a été modifié, vous avez donc été déconnecté. Connectez-vous avec le nouveau mot de passe.",
+        (Lang::Fr, R::RefreshTokenReused) => "Vous avez été déconnecté pour protéger votre compte : cette session a été utilisée depuis deux endroits. Veuillez vous reconnecter.",
         (lang, _) => error_message(&ErrorCode::SessionRevoked, lang),
     }
 }
@@ -503,24 +503,27 @@ mod tests {
 
     #[test]
     fn session_ended_messages_name_the_reason_in_each_language() {
-        use xwms_api::security::revoke_reason as R;
+        use xwms_api::security::RevokeReason as R;
         for lang in [Lang::En, Lang::Nl, Lang::Fr] {
             let general = error_message(&ErrorCode::SessionRevoked, lang);
             for reason in [
-                R::REMOVED,
-                R::REMOVED_WITH_OTHERS,
-                R::NOT_ME,
-                R::PASSWORD_CHANGED,
-                R::REFRESH_TOKEN_REUSED,
+                R::Removed,
+                R::RemovedWithOthers,
+                R::NotMe,
+                R::PasswordChanged,
+                R::RefreshTokenReused,
             ] {
                 assert_ne!(session_ended_message(reason, lang), general, "{reason}");
             }
-            assert_eq!(session_ended_message("something_new", lang), general);
-            assert_eq!(session_ended_message(R::SIGNED_OUT, lang), general);
+            assert_eq!(
+                session_ended_message(R::from_wire("something_new"), lang),
+                general
+            );
+            assert_eq!(session_ended_message(R::SignedOut, lang), general);
         }
         assert_ne!(
-            session_ended_message(R::NOT_ME, Lang::En),
-            session_ended_message(R::NOT_ME, Lang::Fr)
+            session_ended_message(R::NotMe, Lang::En),
+            session_ended_message(R::NotMe, Lang::Fr)
         );
     }
 

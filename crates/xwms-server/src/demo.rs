@@ -11,7 +11,7 @@ use xwms_api::auth::DeviceInfo;
 use xwms_api::Secret;
 
 use crate::accounts::api_clients::{CLIENT_ID_PREFIX, SECRET_PREFIX};
-use crate::accounts::events::{self, kind};
+use crate::accounts::events::{self, Kind};
 use crate::accounts::hashing::{HashError, PasswordHasher};
 use crate::accounts::sessions::{self, token_hash};
 use crate::accounts::users::{self, User};
@@ -123,7 +123,7 @@ fn seed_security(
     events::record(
         tx,
         &anna.id,
-        kind::ACCOUNT_CREATED,
+        Kind::AccountCreated,
         "192.0.2.10",
         ago(Duration::days(30)),
         json!({}),
@@ -157,7 +157,7 @@ fn seed_security(
     events::record(
         tx,
         &anna.id,
-        kind::SIGNED_IN,
+        Kind::SignedIn,
         &client.ip,
         signed_in_at,
         details.clone(),
@@ -165,7 +165,7 @@ fn seed_security(
     events::record(
         tx,
         &anna.id,
-        kind::NEW_DEVICE,
+        Kind::NewDevice,
         &client.ip,
         signed_in_at,
         details,
@@ -173,7 +173,7 @@ fn seed_security(
     events::record(
         tx,
         &anna.id,
-        kind::SIGN_IN_FAILED,
+        Kind::SignInFailed,
         "203.0.113.77",
         ago(Duration::hours(20)),
         json!({ "reason": "password", "during": "sign_in" }),
@@ -197,7 +197,7 @@ fn seed_security(
     events::record(
         tx,
         &anna.id,
-        kind::API_CLIENT_CREATED,
+        Kind::ApiClientCreated,
         "192.0.2.10",
         created_at,
         json!({ "client_id": client_id, "name": ANNA_API_CLIENT }),

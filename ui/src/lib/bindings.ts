@@ -85,7 +85,7 @@ export const commands = {
 	 *  The second step of sign-in: a code from the authenticator app (`totp`) or a recovery code
 	 *  (`recovery_code`) for the challenge the core kept from `sign_in`.
 	 */
-	completeSecondFactor: (method: string, code: Secret) => typedError<UserProfile, IpcError>(__TAURI_INVOKE("complete_second_factor", { method, code })),
+	completeSecondFactor: (method: SecondFactorMethod, code: Secret) => typedError<UserProfile, IpcError>(__TAURI_INVOKE("complete_second_factor", { method, code })),
 	/**  The Security page's checklist: email, password, 2FA, recovery codes, sessions. */
 	securityOverview: () => typedError<SecurityOverview, IpcError>(__TAURI_INVOKE("security_overview")),
 	/**  A page of the security timeline, newest first; `before` is the last page's `next_before`. */
@@ -149,6 +149,15 @@ export const events = {
  *  `account-changed`.
  */
 export type AccountChanged = UserProfile | null;
+
+/**  The answer to a new-sign-in alert ([`SecurityEventInfo::alert_status`]). */
+export type AlertStatus = 
+/**  Neither "This was me" nor "Not me" yet. */
+"pending" | 
+/**  "This was me". */
+"confirmed" | 
+/**  "Not me". */
+"denied" | "unknown";
 
 /**
  *  A piece of an answer as a screen renders it: text, or a link (parsed from the body by
@@ -231,11 +240,25 @@ export type ConnectionStatus =
 "unknown" | "online" | "offline";
 
 /**
+ *  What kind of device a session is on ([`SessionInfo::device_type`]), derived from its app
+ *  and OS.
+ */
+export type DeviceType = 
+/**  XWMS Desktop on Linux, Windows or macOS. */
+"desktop" | 
+/**  Android or iOS. */
+"mobile" | 
+/**  The `xwms` command line. */
+"cli" | 
+/**  Anything else. */
+"other" | "unknown";
+
+/**
  *  An error as it crosses a boundary (HTTP or IPC): a stable code, a human message, and the
  *  facts a screen needs to help (the field at fault, when to retry, tries left).
  */
 export type ErrorBody = {
-	code: string,
+	code: ErrorCode,
 	message: string,
 	data?: ErrorData | null,
 };
@@ -376,7 +399,7 @@ export type ErrorCode =
 /**  This address does not belong to an XWMS server. */
 "settings.not_xwms_server" | 
 /**  A code this client version does not know. */
-string;
+"unknown";
 
 /**  Extra facts of an error, in the envelope's `data`. */
 export type ErrorData = {
@@ -570,6 +593,18 @@ export type SearchHit = {
 	score: number | null,
 };
 
+/**  Second-factor methods, as in `SecondFactorChallenge.methods` and [`SecondFactorRequest`]. */
+export type SecondFactorMethod = 
+/**  A code from the authenticator app. */
+"totp" | 
+/**  One of the account's recovery codes. */
+"recovery_code" | 
+/**
+ *  A code mailed to the account's address: the only method offered when the
+ *  installation signing in was denied ("Not me") and the account has no 2FA.
+ */
+"email_code" | "unknown";
+
 /**
  *  A secret string (password, token, code): redacted in `Debug` and `Display`, zeroed on drop,
  *  (de)serialised as a plain string. Read it only where it is checked, sent or stored, with
@@ -587,15 +622,8 @@ export type SecurityChanged = null;
 export type SecurityEventInfo = {
 	/**  Opaque, stable; for `confirm`/`deny` and paging. */
 	id: string,
-	/**
-	 *  See the server's event kinds: `signed_in`, `sign_in_failed`, `new_device`,
-	 *  `new_network`, `account_locked`, `account_unlocked`, `password_changed`,
-	 *  `password_reset`, `email_changed`, `two_factor_enabled`, `two_factor_disabled`,
-	 *  `recovery_codes_regenerated`, `recovery_code_used`, `second_factor_failed`,
-	 *  `session_revoked`, `sessions_revoked`, `api_client_created`, ... Unknown kinds are
-	 *  shown with a generic label.
-	 */
-	kind: string,
+	/**  What happened; a kind unknown to this version is `unknown`. */
+	kind: SecurityEventKind,
 	/**  RFC 3339 (UTC; clients show it in the person's time zone). */
 	at: string,
 	ip: string,
@@ -611,11 +639,20 @@ export type SecurityEventInfo = {
 	session_id: string | null,
 	/**  A new-sign-in alert (`new_device`, `new_network`): needs "This was me" or "Not me". */
 	alert: boolean,
-	/**  For alerts: `pending`, `confirmed` or `denied`. */
-	alert_status: string | null,
+	/**  For alerts: whether the person answered. */
+	alert_status: AlertStatus | null,
 	/**  Whether `session_id` is still active. */
 	session_active: boolean,
 };
+
+/**
+ *  What a security event records, as in [`SecurityEventInfo::kind`] (and as the server
+ *  stores it). A kind this version does not know decodes as `Unknown` and is shown with a
+ *  generic label.
+ */
+export type SecurityEventKind = "account_created" | "email_verified" | "signed_in" | "sign_in_after_failures" | "new_device" | "account_locked" | "account_unlocked" | "password_changed" | "password_reset" | "email_change_requested" | "email_changed" | "profile_updated" | "refresh_token_reused" | "signed_out" | "recovery_requested" | "sign_in_failed" | "new_network" | "two_factor_enabled" | "two_factor_disabled" | "recovery_codes_regenerated" | "recovery_code_used" | "second_factor_failed" | 
+/**  A TOTP code of a time step already used (or older) was entered again (R1). */
+"two_factor_code_replayed" | "session_revoked" | "sessions_revoked" | "alert_confirmed" | "api_client_created" | "api_client_secret_regenerated" | "api_client_disabled" | "api_client_enabled" | "api_client_deleted" | "unknown";
 
 export type SecurityEventPage = {
 	events: SecurityEventInfo[],
@@ -666,8 +703,8 @@ export type SessionEnded = {
 /**  One active session. */
 export type SessionInfo = {
 	id: string,
-	/**  `desktop`, `mobile`, `cli` or `other`, derived from the app and OS. */
-	device_type: string,
+	/**  Derived from the app and OS. */
+	device_type: DeviceType,
 	device_name: string,
 	os: string,
 	app: string,
@@ -708,7 +745,7 @@ export type SignInOutcome =
 /**  Signed in; the session is saved in the keychain. */
 { result: "signed_in"; account: UserProfile } | 
 /**  A second factor is needed first (the challenge stays in the core). */
-{ result: "second_factor"; methods: string[] };
+{ result: "second_factor"; methods: SecondFactorMethod[] };
 
 /**  What one sync did. */
 export type SyncReport = {

@@ -4,7 +4,10 @@
 // error that belongs to no field of the form is shown for the whole form.
 
 import { untrack } from "svelte";
-import type { AppError } from "$lib/ipc";
+import type { AppError, AppErrorCode, AppErrorFamily } from "$lib/ipc";
+
+/** Where errors go by code (`auth.password_incorrect`) or code family (`password.`). */
+export type ByCode = Readonly<Partial<Record<AppErrorCode | AppErrorFamily, string>>>;
 
 /**
  * The field of `fields` that `error` belongs to, or null. `byCode` maps a code
@@ -13,19 +16,19 @@ import type { AppError } from "$lib/ipc";
 export function errorField(
   error: AppError | null | undefined,
   fields: readonly string[],
-  byCode: Readonly<Record<string, string>> = {},
+  byCode: ByCode = {},
 ): string | null {
   if (!error) return null;
   const named = error.data?.field;
   if (named && fields.includes(named)) return named;
   if (Object.hasOwn(byCode, error.code)) return byCode[error.code] ?? null;
-  const family = `${error.code.split(".")[0]}.`;
+  const family = `${error.code.split(".")[0]}.` as AppErrorFamily;
   if (Object.hasOwn(byCode, family)) return byCode[family] ?? null;
   return null;
 }
 
 /** An error made on this side (a required field left empty), shaped like one from Rust. */
-export function localError(code: string, field?: string): AppError {
+export function localError(code: AppErrorCode, field?: string): AppError {
   return { code, message: "", data: field ? { field } : null };
 }
 
@@ -35,7 +38,7 @@ export class FormErrors {
 
   constructor(
     private readonly fields: readonly string[],
-    private readonly byCode: Readonly<Record<string, string>> = {},
+    private readonly byCode: ByCode = {},
   ) {}
 
   /** The field the current error belongs to, or null. */

@@ -7,18 +7,29 @@
 // of a rejected promise, so screens never have to guess which calls can throw.
 
 import { commands, events } from "./bindings";
-import type { ConnectionState, ErrorData, HelpStatus, SecurityEventInfo, UserProfile } from "./bindings";
+import type {
+  ConnectionState,
+  ErrorCode,
+  ErrorData,
+  HelpStatus,
+  SecondFactorMethod,
+  SecurityEventInfo,
+  UserProfile,
+} from "./bindings";
 
 export type {
   AnswerSpan,
   ApiClientInfo,
   ApiClientList,
   ApiClientSecret,
+  AlertStatus,
   ApiClientUpdate,
   CategoryPage,
   CodeSent,
   ConnectionState,
   ConnectionStatus,
+  DeviceType,
+  ErrorCode,
   ErrorData,
   HelpArticle,
   HelpArticleView,
@@ -35,7 +46,9 @@ export type {
   RecoveryFiled,
   RecoveryRequest,
   SearchHit,
+  SecondFactorMethod,
   SecurityEventInfo,
+  SecurityEventKind,
   SecurityEventPage,
   SecurityOverview,
   ServerSummary,
@@ -62,7 +75,16 @@ export type SessionEnded = { reason: AppError };
  * (the Rust side calls it `ErrorBody`). The UI shows a localized text for the code, never
  * `message`.
  */
-export type AppError = { code: string; message: string; data?: ErrorData | null };
+export type AppError = { code: AppErrorCode; message: string; data?: ErrorData | null };
+
+/**
+ * The code of an `AppError`: one of the Rust side's `ErrorCode`s, or one the UI makes itself
+ * (the bridge failed; a form check that has no Rust twin). A misspelt code is a type error.
+ */
+export type AppErrorCode = ErrorCode | typeof IPC_FAILURE | "recovery.lost_required";
+
+/** A code family (`"code."`, `"password."`): what comes before the dot of a code. */
+export type AppErrorFamily = AppErrorCode extends infer C ? (C extends `${infer F}.${string}` ? `${F}.` : never) : never;
 
 export type Result<T, E = AppError> = { status: "ok"; data: T } | { status: "error"; error: E };
 
@@ -118,13 +140,13 @@ async function settle<T>(call: () => Promise<T | Result<T, unknown>>): Promise<R
 // ---- Commands ----------------------------------------------------------------------------------
 
 /** Second-factor methods (`SecondFactorChallenge.methods`). */
-export const METHOD_TOTP = "totp";
-export const METHOD_RECOVERY_CODE = "recovery_code";
+export const METHOD_TOTP: SecondFactorMethod = "totp";
+export const METHOD_RECOVERY_CODE: SecondFactorMethod = "recovery_code";
 /** A code mailed to the account: asked of an installation the person denied ("Not me"). */
-export const METHOD_EMAIL_CODE = "email_code";
+export const METHOD_EMAIL_CODE: SecondFactorMethod = "email_code";
 
 /** Error code of an article or category that does not exist (in that language). */
-export const HELP_NOT_FOUND = "help.not_found";
+export const HELP_NOT_FOUND: ErrorCode = "help.not_found";
 
 type Commands = typeof commands;
 /** What a generated command resolves to when it succeeds (its `Result`'s data, or the value). */

@@ -244,7 +244,7 @@ impl AccountSession {
                     *slot = None;
                     let lang = Lang::from_locale(self.language().as_deref().unwrap_or("en"));
                     let error = CoreError::new(ErrorCode::SessionRevoked)
-                        .with_message(i18n::session_ended_message(&reason, lang))
+                        .with_message(i18n::session_ended_message(reason, lang))
                         .with_detail(format!("realtime: session revoked ({reason})"));
                     self.end_session(&error).await;
                 }

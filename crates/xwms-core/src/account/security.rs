@@ -16,8 +16,9 @@ use reqwest::Method;
 use xwms_api::auth::{CodeRequest, Reauthenticated, SessionTokens, UserProfile};
 use xwms_api::security::{
     paths, ApiClientCreate, ApiClientInfo, ApiClientList, ApiClientSecret, ApiClientUpdate,
-    PasswordRequest, RecoveryCodes, SecondFactorRequest, SecurityEventInfo, SecurityEventPage,
-    SecurityOverview, SessionList, SessionsRevoked, TwoFactorDisableRequest, TwoFactorSetup,
+    PasswordRequest, RecoveryCodes, SecondFactorMethod, SecondFactorRequest, SecurityEventInfo,
+    SecurityEventPage, SecurityOverview, SessionList, SessionsRevoked, TwoFactorDisableRequest,
+    TwoFactorSetup,
 };
 use xwms_api::ErrorCode;
 
@@ -52,7 +53,7 @@ impl AccountSession {
     /// try.
     pub async fn complete_second_factor(
         &self,
-        method: &str,
+        method: SecondFactorMethod,
         code: Secret,
     ) -> Result<UserProfile, CoreError> {
         let challenge = self
@@ -74,7 +75,7 @@ impl AccountSession {
         }
         let request = SecondFactorRequest {
             challenge,
-            method: method.to_string(),
+            method,
             code,
         };
         let api = self.api();

@@ -7,7 +7,7 @@ use xwms_api::auth::{
 use xwms_api::ErrorCode;
 
 use super::codes::{self, Purpose, Target};
-use super::events::{self, kind};
+use super::events::{self, Kind};
 use super::sessions::Authenticated;
 use super::signup::{code_sent, minutes};
 use super::users::{self, User};
@@ -97,7 +97,7 @@ impl Accounts {
                 events::record(
                     tx,
                     &user.id,
-                    kind::PROFILE_UPDATED,
+                    Kind::ProfileUpdated,
                     &ip,
                     ctx.now,
                     json!({ "fields": changed }),
@@ -208,7 +208,7 @@ impl Accounts {
                 events::record(
                     tx,
                     &user.id,
-                    kind::EMAIL_CHANGE_REQUESTED,
+                    Kind::EmailChangeRequested,
                     &ip,
                     ctx.now,
                     json!({ "new_email": new.address }),
@@ -260,7 +260,7 @@ impl Accounts {
             events::record(
                 tx,
                 &user.id,
-                kind::EMAIL_CHANGED,
+                Kind::EmailChanged,
                 &ip,
                 ctx.now,
                 json!({ "old_email": old_email, "new_email": new_email }),

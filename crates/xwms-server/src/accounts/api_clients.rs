@@ -16,7 +16,7 @@ use xwms_api::security::{
 };
 use xwms_api::{ErrorCode, Secret};
 
-use super::events::{self, kind};
+use super::events::{self, Kind};
 use super::policy::API_CLIENTS;
 use super::sessions::{token_hash, Authenticated};
 use super::{users, validate};
@@ -98,7 +98,7 @@ fn record(
     ctx: &Ctx,
     auth: &Authenticated,
     ip: &str,
-    event: &str,
+    event: Kind,
     client: &ApiClientInfo,
 ) -> rusqlite::Result<()> {
     events::record(
@@ -193,7 +193,7 @@ impl Accounts {
                 to_millis(ctx.now)
             ])?;
             let row = by_id(tx, &auth.user_id, &id)?.expect("the client was just inserted");
-            record(tx, ctx, &auth, &ip, kind::API_CLIENT_CREATED, &row.info)?;
+            record(tx, ctx, &auth, &ip, Kind::ApiClientCreated, &row.info)?;
             notice(tx, ctx, &auth, &ip, MailKind::ApiClientCreated, &row.info)?;
             Ok(Ok(ApiClientSecret {
                 client: row.info,
@@ -233,9 +233,9 @@ impl Accounts {
                 tx.prepare_cached("UPDATE api_clients SET enabled = ?2 WHERE id = ?1")?
                     .execute(params![id, enabled])?;
                 let event = if enabled {
-                    kind::API_CLIENT_ENABLED
+                    Kind::ApiClientEnabled
                 } else {
-                    kind::API_CLIENT_DISABLED
+                    Kind::ApiClientDisabled
                 };
                 record(tx, ctx, &auth, &ip, event, &row.info)?;
             }
@@ -261,7 +261,7 @@ impl Accounts {
             };
             tx.prepare_cached("DELETE FROM api_clients WHERE id = ?1")?
                 .execute([&id])?;
-            record(tx, ctx, &auth, &ip, kind::API_CLIENT_DELETED, &row.info)?;
+            record(tx, ctx, &auth, &ip, Kind::ApiClientDeleted, &row.info)?;
             Ok(Ok(()))
         })
         .await?
@@ -291,7 +291,7 @@ impl Accounts {
                 ctx,
                 &auth,
                 &ip,
-                kind::API_CLIENT_SECRET_REGENERATED,
+                Kind::ApiClientSecretRegenerated,
                 &row.info,
             )?;
             notice(

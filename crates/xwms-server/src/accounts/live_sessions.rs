@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::sync::mpsc;
-use xwms_api::security::{RealtimeEvent, SecurityEventInfo};
+use xwms_api::security::{RealtimeEvent, RevokeReason, SecurityEventInfo};
 
 use super::policy::REALTIME;
 
@@ -29,7 +29,7 @@ pub enum Notice {
     SessionEnded {
         user_id: String,
         session_id: String,
-        reason: String,
+        reason: RevokeReason,
     },
     /// Sessions, 2FA, credentials or the timeline of the person changed.
     SecurityChanged { user_id: String },
@@ -159,7 +159,7 @@ impl LiveSessions {
                     if let Some(connections) = by_user.get_mut(user_id) {
                         let last = Push::Last(RealtimeEvent::SessionRevoked {
                             session_id: session_id.clone(),
-                            reason: reason.clone(),
+                            reason: *reason,
                         });
                         // Each connection of the session gets the frame; all are unregistered
                         // (their socket closes after the frame).
@@ -225,7 +225,7 @@ mod tests {
         Notice::SessionEnded {
             user_id: user.into(),
             session_id: session.into(),
-            reason: "removed".into(),
+            reason: RevokeReason::Removed,
         }
     }
 
@@ -245,7 +245,7 @@ mod tests {
             b.recv().await,
             Some(Push::Last(RealtimeEvent::SessionRevoked {
                 session_id: "s2".into(),
-                reason: "removed".into()
+                reason: RevokeReason::Removed
             }))
         );
         assert_eq!(b.recv().await, None, "unregistered after its last frame");

@@ -27,6 +27,7 @@ use std::sync::{Arc, Mutex};
 use rusqlite::Transaction;
 use time::OffsetDateTime;
 use xwms_api::auth::{DeviceInfo, SecondFactorChallenge};
+use xwms_api::security::RevokeReason;
 
 use crate::clock::Clock;
 use crate::error::ApiError;
@@ -180,7 +181,7 @@ impl Ctx {
         tx: &Transaction<'_>,
         user_id: &str,
         session_id: &str,
-        reason: &str,
+        reason: RevokeReason,
     ) -> rusqlite::Result<bool> {
         let ended = sessions::revoke(tx, session_id, self.now, reason)?;
         if ended {
@@ -190,11 +191,11 @@ impl Ctx {
     }
 
     /// Tells the sockets of a session that ended (after commit).
-    pub fn session_ended(&self, user_id: &str, session_id: &str, reason: &str) {
+    pub fn session_ended(&self, user_id: &str, session_id: &str, reason: RevokeReason) {
         self.notify(Notice::SessionEnded {
             user_id: user_id.to_owned(),
             session_id: session_id.to_owned(),
-            reason: reason.to_owned(),
+            reason,
         });
     }
 
@@ -204,7 +205,7 @@ impl Ctx {
         tx: &Transaction<'_>,
         user_id: &str,
         keep: Option<&str>,
-        reason: &str,
+        reason: RevokeReason,
     ) -> rusqlite::Result<u32> {
         let ended = sessions::revoke_all(tx, user_id, keep, self.now, reason)?;
         for session_id in &ended {

@@ -8,7 +8,7 @@ use xwms_api::password::validate_password;
 use xwms_api::ErrorCode;
 
 use super::codes::{self, Purpose, Resent, Target};
-use super::events::{self, kind};
+use super::events::{self, Kind};
 use super::limits::{self, limit_key, Scope};
 use super::sessions::Authenticated;
 use super::signup::{code_sent, minutes};
@@ -19,7 +19,7 @@ use super::{guard, Accounts, ClientMeta};
 use crate::error::ApiError;
 use crate::mail::templates::format_when;
 use crate::mail::{MailFacts, MailKind};
-use xwms_api::security::revoke_reason;
+use xwms_api::security::RevokeReason;
 
 impl Accounts {
     /// `POST /api/auth/password/forgot`: the same answer for every address; an account's owner
@@ -154,11 +154,11 @@ impl Accounts {
             codes::discard(tx, Purpose::Unlock, &user.email_key)?;
             users::record_password_change(tx, &user.id, ctx.now)?;
             two_factor::forget_challenges(tx, &user.id)?;
-            let revoked = ctx.revoke_sessions(tx, &user.id, None, revoke_reason::PASSWORD_RESET)?;
+            let revoked = ctx.revoke_sessions(tx, &user.id, None, RevokeReason::PasswordReset)?;
             events::record(
                 tx,
                 &user.id,
-                kind::PASSWORD_RESET,
+                Kind::PasswordReset,
                 &ip,
                 ctx.now,
                 json!({ "sessions_revoked": revoked }),
@@ -216,7 +216,7 @@ impl Accounts {
                     tx,
                     &user.id,
                     Some(&auth.session_id),
-                    revoke_reason::PASSWORD_CHANGED,
+                    RevokeReason::PasswordChanged,
                 )?
             } else {
                 0
@@ -225,7 +225,7 @@ impl Accounts {
             events::record(
                 tx,
                 &user.id,
-                kind::PASSWORD_CHANGED,
+                Kind::PasswordChanged,
                 &ip,
                 ctx.now,
                 json!({ "session_id": auth.session_id, "sessions_revoked": revoked }),

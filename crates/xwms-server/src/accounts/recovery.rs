@@ -4,7 +4,7 @@ use serde_json::json;
 use xwms_api::auth::{RecoveryFiled, RecoveryRequest};
 use xwms_api::ErrorCode;
 
-use super::events::{self, kind};
+use super::events::{self, Kind};
 use super::policy::{RECOVERY_ANSWER_WITHIN_DAYS, RECOVERY_REQUESTS_PER_IP};
 use super::users;
 use super::validate::{self, DETAILS_MAX_CHARS};
@@ -100,7 +100,7 @@ impl Accounts {
             };
             ctx.mail(tx, MailKind::RecoveryAcknowledgement, &contact.address, language, &facts)?;
             if let Some(user) = user {
-                events::record(tx, &user.id, kind::RECOVERY_REQUESTED, &ip, ctx.now, json!({ "reference": reference }))?;
+                events::record(tx, &user.id, Kind::RecoveryRequested, &ip, ctx.now, json!({ "reference": reference }))?;
                 let notice = MailFacts {
                     name: user.name.clone(),
                     ..facts

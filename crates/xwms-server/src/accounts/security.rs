@@ -6,12 +6,12 @@ use serde_json::json;
 use time::OffsetDateTime;
 use xwms_api::auth::Reauthenticated;
 use xwms_api::security::{
-    revoke_reason, software_label, PasswordRequest, SecurityEventInfo, SecurityEventPage,
+    software_label, PasswordRequest, RevokeReason, SecurityEventInfo, SecurityEventPage,
     SecurityOverview, SessionInfo, SessionList, SessionsRevoked,
 };
 use xwms_api::ErrorCode;
 
-use super::events::{self, alert_status, kind};
+use super::events::{self, AlertStatus, Kind};
 use super::policy::TIMELINE;
 use super::sessions::{self, Authenticated, ACTIVE};
 use super::{two_factor, users, Accounts, ClientMeta};
@@ -20,7 +20,7 @@ use crate::error::ApiError;
 
 fn session_info(row: sessions::SessionRow, current: &str) -> SessionInfo {
     SessionInfo {
-        device_type: sessions::device_type(&row.app, &row.os).to_owned(),
+        device_type: sessions::device_type(&row.app, &row.os),
         software: software_label(&row.os, &row.app, &row.app_version),
         current: row.id == current,
         id: row.id,
@@ -138,16 +138,16 @@ impl Accounts {
             if !event.alert {
                 return Ok(Err(not_found()));
             }
-            if event.alert_status.as_deref() == Some(alert_status::DENIED) {
+            if event.alert_status == Some(AlertStatus::Denied) {
                 return Ok(Ok(event));
             }
             let status = if deny {
-                alert_status::DENIED
+                AlertStatus::Denied
             } else {
-                alert_status::CONFIRMED
+                AlertStatus::Confirmed
             };
             tx.prepare_cached("UPDATE security_events SET alert_status = ?2 WHERE id = ?1")?
-                .execute(rusqlite::params![event_id, status])?;
+                .execute(rusqlite::params![event_id, status.as_str()])?;
             let installation = match &event.session_id {
                 Some(session) => super::devices::installation_of_session(tx, session)?,
                 None => None,
@@ -161,20 +161,20 @@ impl Accounts {
             }
             if deny {
                 let session = event.session_id.clone().unwrap_or_default();
-                let ended = ctx.revoke_session(tx, &auth.user_id, &session, revoke_reason::NOT_ME)?;
+                let ended = ctx.revoke_session(tx, &auth.user_id, &session, RevokeReason::NotMe)?;
                 events::record(
                     tx,
                     &auth.user_id,
-                    kind::SESSION_REVOKED,
+                    Kind::SessionRevoked,
                     &ip,
                     ctx.now,
-                    json!({ "session_id": session, "reason": revoke_reason::NOT_ME, "alert": event_id, "ended": ended, "by_session": auth.session_id }),
+                    json!({ "session_id": session, "reason": RevokeReason::NotMe, "alert": event_id, "ended": ended, "by_session": auth.session_id }),
                 )?;
             } else {
                 events::record(
                     tx,
                     &auth.user_id,
-                    kind::ALERT_CONFIRMED,
+                    Kind::AlertConfirmed,
                     &ip,
                     ctx.now,
                     json!({ "alert": event_id, "by_session": auth.session_id }),
@@ -218,14 +218,14 @@ impl Accounts {
             if !sessions::is_active_of(tx, &auth.user_id, &session_id, ctx.now)? {
                 return Ok(Err(ApiError::new(ErrorCode::SessionNotFound)));
             }
-            ctx.revoke_session(tx, &auth.user_id, &session_id, revoke_reason::REMOVED)?;
+            ctx.revoke_session(tx, &auth.user_id, &session_id, RevokeReason::Removed)?;
             events::record(
                 tx,
                 &auth.user_id,
-                kind::SESSION_REVOKED,
+                Kind::SessionRevoked,
                 &ip,
                 ctx.now,
-                json!({ "session_id": session_id, "reason": revoke_reason::REMOVED, "by_session": auth.session_id }),
+                json!({ "session_id": session_id, "reason": RevokeReason::Removed, "by_session": auth.session_id }),
             )?;
             Ok(Ok(()))
         })
@@ -248,12 +248,12 @@ impl Accounts {
                 tx,
                 &auth.user_id,
                 Some(&auth.session_id),
-                revoke_reason::REMOVED_WITH_OTHERS,
+                RevokeReason::RemovedWithOthers,
             )?;
             events::record(
                 tx,
                 &auth.user_id,
-                kind::SESSIONS_REVOKED,
+                Kind::SessionsRevoked,
                 &ip,
                 ctx.now,
                 json!({ "by_session": auth.session_id, "sessions_revoked": revoked }),

@@ -10,6 +10,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use xwms_api::auth::DeviceInfo;
+use xwms_api::security::{DeviceType, RevokeReason};
 use xwms_api::ErrorCode;
 
 use super::policy::{SessionState, SessionVerdict, NETWORKS, REAUTH, SESSIONS};
@@ -285,7 +286,7 @@ pub fn refresh(
         return Ok(Refreshed::Denied(ApiError::new(ErrorCode::SessionRevoked)));
     }
     if row.rotated {
-        revoke(conn, &row.session_id, now, "refresh_token_reused")?;
+        revoke(conn, &row.session_id, now, RevokeReason::RefreshTokenReused)?;
         return Ok(Refreshed::Reused {
             user_id: row.user_id,
             session_id: row.session_id,
@@ -310,13 +311,13 @@ pub fn revoke(
     conn: &Connection,
     session_id: &str,
     now: OffsetDateTime,
-    reason: &str,
+    reason: RevokeReason,
 ) -> rusqlite::Result<bool> {
     Ok(conn
         .prepare_cached(
             "UPDATE sessions SET revoked_at = ?2, revoke_reason = ?3 WHERE id = ?1 AND revoked_at IS NULL",
         )?
-        .execute(params![session_id, to_millis(now), reason])?
+        .execute(params![session_id, to_millis(now), reason.as_str()])?
         == 1)
 }
 
@@ -326,7 +327,7 @@ pub fn revoke_all(
     user_id: &str,
     keep: Option<&str>,
     now: OffsetDateTime,
-    reason: &str,
+    reason: RevokeReason,
 ) -> rusqlite::Result<Vec<String>> {
     let mut stmt = conn.prepare_cached(
         "UPDATE sessions SET revoked_at = ?3, revoke_reason = ?4
@@ -338,7 +339,7 @@ pub fn revoke_all(
             user_id,
             keep,
             to_millis(now),
-            reason,
+            reason.as_str(),
             // Sessions past their absolute end are over already.
             to_millis(now - SESSIONS.absolute_lifetime)
         ],
@@ -352,7 +353,7 @@ pub fn revoke_all(
 pub enum SessionStatus {
     Active,
     Revoked {
-        reason: String,
+        reason: RevokeReason,
     },
     /// Past its absolute or idle end, or deleted.
     Ended,
@@ -385,7 +386,9 @@ pub fn status(
     Ok(
         match SESSIONS.judge(&state, SESSIONS.ends_at(state.created_at), now) {
             SessionVerdict::Valid => SessionStatus::Active,
-            SessionVerdict::Revoked => SessionStatus::Revoked { reason },
+            SessionVerdict::Revoked => SessionStatus::Revoked {
+                reason: RevokeReason::from_wire(&reason),
+            },
             SessionVerdict::Expired => SessionStatus::Ended,
         },
     )
@@ -467,19 +470,19 @@ pub fn is_active_of(
     )
 }
 
-/// What kind of device a session is on, from its app and OS: `desktop` for XWMS-Desktop on
-/// Linux, Windows or macOS, `cli` for xwms-cli, `mobile` on Android or iOS, else `other`.
-pub fn device_type(app: &str, os: &str) -> &'static str {
+/// What kind of device a session is on, from its app and OS: `Desktop` for XWMS-Desktop on
+/// Linux, Windows or macOS, `Cli` for xwms-cli, `Mobile` on Android or iOS, else `Other`.
+pub fn device_type(app: &str, os: &str) -> DeviceType {
     let (app, os) = (app.to_ascii_lowercase(), os.to_ascii_lowercase());
     let mobile = ["android", "ios", "ipados"].contains(&os.as_str());
     let desktop_os = ["linux", "windows", "macos"].contains(&os.as_str());
     if app == "xwms-cli" {
-        "cli"
+        DeviceType::Cli
     } else if mobile {
-        "mobile"
+        DeviceType::Mobile
     } else if app == "xwms-desktop" && desktop_os {
-        "desktop"
+        DeviceType::Desktop
     } else {
-        "other"
+        DeviceType::Other
     }
 }

@@ -11,7 +11,7 @@ use xwms_api::{ErrorCode, Secret};
 
 use super::codes::{self, Purpose, Resent, Target};
 use super::devices;
-use super::events::{self, kind};
+use super::events::{self, Kind};
 use super::guard::GuardKey;
 use super::policy::{Gate, GuardState, LockReason, LOCKOUT};
 use super::sessions::{self, Authenticated, Refreshed};
@@ -88,7 +88,7 @@ pub(super) fn record_failure(
             events::record(
                 tx,
                 &user.id,
-                kind::ACCOUNT_LOCKED,
+                Kind::AccountLocked,
                 ip,
                 ctx.now,
                 json!({ "reason": reason.as_str(), "failures": next.failures, "trusted_device": !key.budget.is_empty() }),
@@ -252,7 +252,7 @@ impl Accounts {
                     events::record(
                         tx,
                         &user.id,
-                        kind::SIGN_IN_FAILED,
+                        Kind::SignInFailed,
                         &ip,
                         ctx.now,
                         json!({ "reason": "password", "during": during }),
@@ -445,8 +445,8 @@ impl Accounts {
                 Refreshed::Denied(denied) => Ok(Err(denied)),
                 Refreshed::Reused { user_id, session_id } => {
                     tracing::warn!(session = %session_id, "a rotated refresh token was used again; session revoked");
-                    ctx.session_ended(&user_id, &session_id, xwms_api::security::revoke_reason::REFRESH_TOKEN_REUSED);
-                    events::record(tx, &user_id, kind::REFRESH_TOKEN_REUSED, &ip, ctx.now, json!({ "session_id": session_id }))?;
+                    ctx.session_ended(&user_id, &session_id, xwms_api::security::RevokeReason::RefreshTokenReused);
+                    events::record(tx, &user_id, Kind::RefreshTokenReused, &ip, ctx.now, json!({ "session_id": session_id }))?;
                     Ok(Err(ApiError::new(ErrorCode::SessionRevoked)))
                 }
                 Refreshed::Issued { user_id, issued } => {
@@ -472,12 +472,12 @@ impl Accounts {
                 tx,
                 &auth.user_id,
                 &auth.session_id,
-                xwms_api::security::revoke_reason::SIGNED_OUT,
+                xwms_api::security::RevokeReason::SignedOut,
             )? {
                 events::record(
                     tx,
                     &auth.user_id,
-                    kind::SIGNED_OUT,
+                    Kind::SignedOut,
                     &ip,
                     ctx.now,
                     json!({ "session_id": auth.session_id }),
@@ -507,14 +507,7 @@ impl Accounts {
             };
             guard::clear(tx, &email.key)?;
             if let Some(user_id) = pending.user_id {
-                events::record(
-                    tx,
-                    &user_id,
-                    kind::ACCOUNT_UNLOCKED,
-                    &ip,
-                    ctx.now,
-                    json!({}),
-                )?;
+                events::record(tx, &user_id, Kind::AccountUnlocked, &ip, ctx.now, json!({}))?;
             }
             Ok(Ok(()))
         })
@@ -654,7 +647,7 @@ pub(super) fn open_session(
     events::record(
         tx,
         &user.id,
-        kind::SIGNED_IN,
+        Kind::SignedIn,
         &client.ip,
         ctx.now,
         details.clone(),
@@ -664,7 +657,7 @@ pub(super) fn open_session(
         events::record(
             tx,
             &user.id,
-            kind::SIGN_IN_AFTER_FAILURES,
+            Kind::SignInAfterFailures,
             &client.ip,
             ctx.now,
             json!({ "session_id": issued.session_id, "failures": failures_before }),
@@ -678,9 +671,9 @@ pub(super) fn open_session(
         )?;
     }
     let alert = if new_device {
-        Some((kind::NEW_DEVICE, MailKind::NewDeviceSignIn))
+        Some((Kind::NewDevice, MailKind::NewDeviceSignIn))
     } else if new_network {
-        Some((kind::NEW_NETWORK, MailKind::NewNetworkSignIn))
+        Some((Kind::NewNetwork, MailKind::NewNetworkSignIn))
     } else {
         None
     };

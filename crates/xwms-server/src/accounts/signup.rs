@@ -6,7 +6,7 @@ use xwms_api::password::validate_password;
 use xwms_api::ErrorCode;
 
 use super::codes::{self, Purpose, Resent, Target};
-use super::events::{self, kind};
+use super::events::{self, Kind};
 use super::limits::{self, limit_key, Scope};
 use super::users::{self, User};
 use super::validate::{self, Language};
@@ -133,7 +133,7 @@ impl Accounts {
                         events::record(
                             tx,
                             &user.id,
-                            kind::ACCOUNT_CREATED,
+                            Kind::AccountCreated,
                             &ip,
                             ctx.now,
                             json!({}),
@@ -233,7 +233,7 @@ impl Accounts {
             events::record(
                 tx,
                 &user.id,
-                kind::EMAIL_VERIFIED,
+                Kind::EmailVerified,
                 &ip,
                 ctx.now,
                 json!({ "email": user.email }),

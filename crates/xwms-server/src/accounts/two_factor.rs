@@ -21,13 +21,13 @@ use serde_json::json;
 use time::OffsetDateTime;
 use xwms_api::auth::{CodeRequest, DeviceInfo, SecondFactorChallenge, SessionTokens};
 use xwms_api::security::{
-    method, totp as totp_params, PasswordRequest, RecoveryCodes, SecondFactorRequest,
+    totp as totp_params, PasswordRequest, RecoveryCodes, SecondFactorMethod, SecondFactorRequest,
     TwoFactorDisableRequest, TwoFactorSetup, TwoFactorStatus,
 };
 use xwms_api::{ErrorCode, Secret};
 
 use super::codes::Purpose;
-use super::events::{self, kind};
+use super::events::{self, Kind};
 use super::guard::GuardKey;
 use super::policy::{LOCKOUT, TWO_FACTOR};
 use super::sessions::{token_hash, Authenticated};
@@ -250,11 +250,11 @@ fn record_replay(
     details: serde_json::Value,
 ) -> rusqlite::Result<()> {
     let mut details = details;
-    details["method"] = json!(method::TOTP);
+    details["method"] = json!(SecondFactorMethod::Totp);
     events::record(
         tx,
         user_id,
-        kind::TWO_FACTOR_CODE_REPLAYED,
+        Kind::TwoFactorCodeReplayed,
         ip,
         ctx.now,
         details,
@@ -282,7 +282,7 @@ fn check_code(
     conn: &Connection,
     keys: &SecretKeys,
     user_id: &str,
-    method_name: &str,
+    method_name: SecondFactorMethod,
     code: &str,
     now: OffsetDateTime,
 ) -> rusqlite::Result<Checked> {
@@ -290,7 +290,7 @@ fn check_code(
     let Some(sealed) = row.secret else {
         return Ok(Checked::Wrong);
     };
-    if method_name == method::RECOVERY_CODE {
+    if method_name == SecondFactorMethod::RecoveryCode {
         return Ok(match use_recovery_code(conn, keys, user_id, code, now)? {
             Some(left) => Checked::RecoveryCode { left },
             None => Checked::Wrong,
@@ -313,12 +313,12 @@ fn check_code(
 
 /// Which method a code given without one is: six digits are a TOTP code, anything else a
 /// recovery code.
-fn method_of(code: &str) -> &'static str {
+fn method_of(code: &str) -> SecondFactorMethod {
     let digits: String = code.chars().filter(|c| !c.is_whitespace()).collect();
     if digits.len() == totp_params::DIGITS as usize && digits.bytes().all(|b| b.is_ascii_digit()) {
-        method::TOTP
+        SecondFactorMethod::Totp
     } else {
-        method::RECOVERY_CODE
+        SecondFactorMethod::RecoveryCode
     }
 }
 
@@ -458,12 +458,12 @@ impl SecondFactor for TotpSecondFactor {
             }
             return Ok(Some(SecondFactorChallenge {
                 challenge: Secret::new(challenge),
-                methods: vec![method::EMAIL_CODE.to_owned()],
+                methods: vec![SecondFactorMethod::EmailCode],
             }));
         }
         Ok(Some(SecondFactorChallenge {
             challenge: Secret::new(challenge),
-            methods: vec![method::TOTP.to_owned(), method::RECOVERY_CODE.to_owned()],
+            methods: vec![SecondFactorMethod::Totp, SecondFactorMethod::RecoveryCode],
         }))
     }
 }
@@ -475,17 +475,15 @@ impl Accounts {
         req: SecondFactorRequest,
         client: &ClientMeta,
     ) -> Result<SessionTokens, ApiError> {
-        let method_name = match req.method.as_str() {
-            method::TOTP => method::TOTP,
-            method::RECOVERY_CODE => method::RECOVERY_CODE,
-            method::EMAIL_CODE => method::EMAIL_CODE,
-            _ => {
+        let method_name = match req.method {
+            SecondFactorMethod::Unknown => {
                 return Err(ApiError::with_message(
                     ErrorCode::FieldInvalid,
                     "`method` must be totp, recovery_code or email_code.",
                 )
                 .with_field("method"))
             }
+            known => known,
         };
         let challenge_token = req.challenge.expose().to_owned();
         let hash = token_hash(req.challenge.expose());
@@ -514,7 +512,7 @@ impl Accounts {
                 return Ok(Err(denied));
             }
             let mut wrong_code = None;
-            let checked = if method_name == method::EMAIL_CODE {
+            let checked = if method_name == SecondFactorMethod::EmailCode {
                 match super::codes::attempt(
                     tx,
                     ctx.now,
@@ -567,7 +565,7 @@ impl Accounts {
                     events::record(
                         tx,
                         &user.id,
-                        kind::SECOND_FACTOR_FAILED,
+                        Kind::SecondFactorFailed,
                         &client.ip,
                         ctx.now,
                         json!({ "method": method_name, "during": "sign_in" }),
@@ -614,7 +612,7 @@ impl Accounts {
                         events::record(
                             tx,
                             &user.id,
-                            kind::RECOVERY_CODE_USED,
+                            Kind::RecoveryCodeUsed,
                             &client.ip,
                             ctx.now,
                             json!({ "session_id": tokens.session_id, "codes_left": left }),
@@ -724,7 +722,7 @@ impl Accounts {
             events::record(
                 tx,
                 &auth.user_id,
-                kind::TWO_FACTOR_ENABLED,
+                Kind::TwoFactorEnabled,
                 &ip,
                 ctx.now,
                 json!({ "session_id": auth.session_id }),
@@ -781,7 +779,7 @@ impl Accounts {
                     events::record(
                         tx,
                         &user.id,
-                        kind::SECOND_FACTOR_FAILED,
+                        Kind::SecondFactorFailed,
                         &ip,
                         ctx.now,
                         json!({ "method": method_name, "during": "disable", "session_id": auth.session_id }),
@@ -807,7 +805,7 @@ impl Accounts {
                     events::record(
                         tx,
                         &user.id,
-                        kind::TWO_FACTOR_DISABLED,
+                        Kind::TwoFactorDisabled,
                         &ip,
                         ctx.now,
                         json!({ "session_id": auth.session_id, "method": method_name }),
@@ -852,7 +850,7 @@ impl Accounts {
             events::record(
                 tx,
                 &user.id,
-                kind::RECOVERY_CODES_REGENERATED,
+                Kind::RecoveryCodesRegenerated,
                 &ip,
                 ctx.now,
                 json!({ "session_id": auth.session_id }),
@@ -908,9 +906,9 @@ mod tests {
 
     #[test]
     fn a_code_without_a_method_is_totp_when_it_is_six_digits() {
-        assert_eq!(method_of("123456"), method::TOTP);
-        assert_eq!(method_of("123 456"), method::TOTP);
-        assert_eq!(method_of("abcd-1234"), method::RECOVERY_CODE);
-        assert_eq!(method_of("12345678"), method::RECOVERY_CODE);
+        assert_eq!(method_of("123456"), SecondFactorMethod::Totp);
+        assert_eq!(method_of("123 456"), SecondFactorMethod::Totp);
+        assert_eq!(method_of("abcd-1234"), SecondFactorMethod::RecoveryCode);
+        assert_eq!(method_of("12345678"), SecondFactorMethod::RecoveryCode);
     }
 }

@@ -13,7 +13,7 @@ use utoipa::openapi::schema::{ArrayItems, KnownFormat, Object, Schema, SchemaFor
 use utoipa::openapi::{Content, Ref, Response};
 use utoipa::openapi::{OpenApi, RefOr, Type};
 use utoipa::Modify;
-use xwms_api::security::method;
+use xwms_api::security::SecondFactorMethod;
 
 use crate::accounts::policy::{API_CLIENTS, TIMELINE};
 use crate::accounts::validate::{
@@ -291,11 +291,15 @@ fn region(object: &mut Object) {
 }
 
 fn second_factor_method(object: &mut Object) {
-    object.enum_values = Some(vec![
-        method::TOTP.into(),
-        method::RECOVERY_CODE.into(),
-        method::EMAIL_CODE.into(),
-    ]);
+    // The field is a `$ref` to the enum (with its `unknown` fallback): state what is accepted.
+    object.format = None;
+    object.enum_values = Some(
+        SecondFactorMethod::ALL
+            .iter()
+            .filter(|m| **m != SecondFactorMethod::Unknown)
+            .map(|m| m.as_str().into())
+            .collect(),
+    );
 }
 
 fn help_limit(object: &mut Object) {

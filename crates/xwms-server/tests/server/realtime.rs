@@ -9,7 +9,7 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
-use xwms_api::security::{paths, RealtimeEvent};
+use xwms_api::security::{paths, AlertStatus, RealtimeEvent, SecurityEventKind};
 use xwms_testkit::{MailKind, TestServer, ANNA};
 
 use crate::support::device;
@@ -194,9 +194,9 @@ async fn a_new_device_is_pushed_to_the_other_sessions() {
             other => panic!("{other:?}"),
         }
     };
-    assert_eq!(event.kind, "new_device");
+    assert_eq!(event.kind, SecurityEventKind::NewDevice);
     assert_eq!(event.session_id.as_deref(), Some(b.id.as_str()));
-    assert_eq!(event.alert_status.as_deref(), Some("pending"));
+    assert_eq!(event.alert_status, Some(AlertStatus::Pending));
     assert!(event.alert && event.session_active);
     assert_eq!(event.device.as_deref(), Some("anna-laptop"));
     assert!(server

@@ -709,7 +709,7 @@ impl SecondFactor for AlwaysAsk {
     ) -> rusqlite::Result<Option<SecondFactorChallenge>> {
         Ok(Some(SecondFactorChallenge {
             challenge: Secret::new(format!("challenge-for-{}", user.id)),
-            methods: vec!["totp".into()],
+            methods: vec![xwms_api::security::SecondFactorMethod::Totp],
         }))
     }
 }

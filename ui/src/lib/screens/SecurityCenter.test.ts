@@ -153,7 +153,8 @@ describe("security checklist and timeline", () => {
     const events = [
       event({ id: "e1", kind: "two_factor_enabled" }),
       event({ id: "e2", kind: "password_changed" }),
-      event({ id: "e3", kind: "something_from_a_newer_server" }),
+      // A kind from a newer server: the Rust side decodes it as `unknown`.
+      event({ id: "e3", kind: "unknown" }),
     ];
     mockBackend({
       security_overview: () => overview({ email_verified: false, password_meets_rule: null, unrecognised_sessions: 1, active_sessions: 3 }),

@@ -4,14 +4,14 @@
 
 import { setFormatPreferences } from "$lib/format.svelte";
 import { ipc } from "$lib/ipc";
-import type { AppError, Result, UserProfile } from "$lib/ipc";
+import type { AppError, AppErrorCode, Result, UserProfile } from "$lib/ipc";
 import { currentScreen, navigate } from "$lib/router.svelte";
 import { flow } from "./auth.svelte";
 
 /** `unknown` until the session has been restored (or not). */
 export type AccountStatus = "unknown" | "signed_in" | "signed_out";
 
-const SESSION_CODES = new Set(["auth.session_expired", "auth.session_revoked", "auth.unauthorized"]);
+const SESSION_CODES = new Set<AppErrorCode>(["auth.session_expired", "auth.session_revoked", "auth.unauthorized"]);
 
 class AccountStore {
   status = $state<AccountStatus>("unknown");

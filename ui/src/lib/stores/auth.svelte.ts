@@ -4,7 +4,7 @@
 // Nothing secret is kept here: no password, no code, no token.
 
 import type { MessageKey, Params } from "$lib/i18n/index.svelte";
-import type { AppError, CodeSent } from "$lib/ipc";
+import type { AppError, AppErrorCode, CodeSent, SecondFactorMethod } from "$lib/ipc";
 import { currentScreen, navigate, SIGNED_IN_SCREENS, type Screen } from "$lib/router.svelte";
 
 export type CodePurpose = "verify" | "unlock" | "reset" | "email";
@@ -35,9 +35,9 @@ class AuthFlow {
   /** A screen to open after signing in. */
   returnTo = $state<Screen | null>(null);
   /** The second-factor methods the server offered. */
-  methods = $state<string[]>([]);
+  methods = $state<SecondFactorMethod[]>([]);
   /** An error code that explains why a screen was opened (`auth.email_unverified`). */
-  reason = $state<string | null>(null);
+  reason = $state<AppErrorCode | null>(null);
   /** Sign-in opens at the password step (the address is already known). */
   startAtPassword = false;
   private arriving = false;

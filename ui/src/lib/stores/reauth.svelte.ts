@@ -5,9 +5,9 @@
 // own error comes back, so the screen says "Confirm your password to continue."
 
 import { ipc } from "$lib/ipc";
-import type { AppError, Result } from "$lib/ipc";
+import type { AppError, ErrorCode, Result } from "$lib/ipc";
 
-export const REAUTH_REQUIRED = "auth.reauth_required";
+export const REAUTH_REQUIRED: ErrorCode = "auth.reauth_required";
 
 class ReauthStore {
   /** Set while the password is asked for. */

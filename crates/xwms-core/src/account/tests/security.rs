@@ -6,7 +6,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::sync::broadcast;
-use xwms_api::security::{method, paths, ApiClientUpdate, SecurityEventInfo};
+use xwms_api::security::{
+    paths, AlertStatus, ApiClientUpdate, SecondFactorMethod, SecurityEventInfo, SecurityEventKind,
+};
 
 use super::real_server::{Device, Harness};
 use super::*;
@@ -125,7 +127,7 @@ async fn two_factor_enrolment_sign_in_with_totp_replay_refused_recovery_code_onc
     assert!(!a.session.second_factor_pending());
     assert_eq!(
         a.session
-            .complete_second_factor(method::TOTP, Secret::new("123456"))
+            .complete_second_factor(SecondFactorMethod::Totp, Secret::new("123456"))
             .await
             .unwrap_err()
             .code,
@@ -202,9 +204,9 @@ async fn two_factor_enrolment_sign_in_with_totp_replay_refused_recovery_code_onc
     let SignInOutcome::SecondFactor { methods } = outcome else {
         panic!("2FA is on: {outcome:?}")
     };
-    assert!(methods.iter().any(|m| m == method::TOTP), "{methods:?}");
+    assert!(methods.contains(&SecondFactorMethod::Totp), "{methods:?}");
     assert!(
-        methods.iter().any(|m| m == method::RECOVERY_CODE),
+        methods.contains(&SecondFactorMethod::RecoveryCode),
         "{methods:?}"
     );
     assert!(a.session.second_factor_pending());
@@ -220,7 +222,7 @@ async fn two_factor_enrolment_sign_in_with_totp_replay_refused_recovery_code_onc
     let code = totp_code(&secret, now_unix(&h));
     let user = a
         .session
-        .complete_second_factor(method::TOTP, code.clone())
+        .complete_second_factor(SecondFactorMethod::Totp, code.clone())
         .await
         .unwrap();
     assert_eq!(user.email, email);
@@ -240,7 +242,7 @@ async fn two_factor_enrolment_sign_in_with_totp_replay_refused_recovery_code_onc
         .unwrap();
     let replay = a
         .session
-        .complete_second_factor(method::TOTP, code)
+        .complete_second_factor(SecondFactorMethod::Totp, code)
         .await
         .unwrap_err();
     assert_eq!(replay.code, ErrorCode::TwoFactorCodeUsed, "{replay:?}");
@@ -251,7 +253,7 @@ async fn two_factor_enrolment_sign_in_with_totp_replay_refused_recovery_code_onc
     let first = recovery.codes[0].clone();
     let typed = Secret::new(format!(" {} ", first.expose().to_uppercase()));
     a.session
-        .complete_second_factor(method::RECOVERY_CODE, typed)
+        .complete_second_factor(SecondFactorMethod::RecoveryCode, typed)
         .await
         .unwrap();
     a.session.sign_out().await.unwrap();
@@ -261,12 +263,12 @@ async fn two_factor_enrolment_sign_in_with_totp_replay_refused_recovery_code_onc
         .unwrap();
     let again = a
         .session
-        .complete_second_factor(method::RECOVERY_CODE, first)
+        .complete_second_factor(SecondFactorMethod::RecoveryCode, first)
         .await
         .unwrap_err();
     assert_eq!(again.code, ErrorCode::TwoFactorCodeIncorrect, "{again:?}");
     a.session
-        .complete_second_factor(method::RECOVERY_CODE, recovery.codes[1].clone())
+        .complete_second_factor(SecondFactorMethod::RecoveryCode, recovery.codes[1].clone())
         .await
         .unwrap();
     let overview = a.session.security_overview().await.unwrap();
@@ -281,7 +283,7 @@ async fn two_factor_enrolment_sign_in_with_totp_replay_refused_recovery_code_onc
     h.clock.advance(time::Duration::hours(1));
     let late = a
         .session
-        .complete_second_factor(method::TOTP, totp_code(&secret, now_unix(&h)))
+        .complete_second_factor(SecondFactorMethod::Totp, totp_code(&secret, now_unix(&h)))
         .await
         .unwrap_err();
     assert_eq!(late.code, ErrorCode::TwoFactorChallengeExpired, "{late:?}");
@@ -294,7 +296,7 @@ async fn two_factor_enrolment_sign_in_with_totp_replay_refused_recovery_code_onc
         .unwrap();
     h.clock.advance_secs(30);
     a.session
-        .complete_second_factor(method::TOTP, totp_code(&secret, now_unix(&h)))
+        .complete_second_factor(SecondFactorMethod::Totp, totp_code(&secret, now_unix(&h)))
         .await
         .unwrap();
     let fresh = a
@@ -370,7 +372,7 @@ async fn the_timeline_pages_and_new_sign_in_alerts_are_confirmed_or_denied() {
             .clone()
     };
     let (b_alert, c_alert) = (alert_for(&b_id), alert_for(&c_id));
-    assert_eq!(b_alert.alert_status.as_deref(), Some("pending"));
+    assert_eq!(b_alert.alert_status, Some(AlertStatus::Pending));
     assert!(b_alert.session_active);
     let overview = a.session.security_overview().await.unwrap();
     assert_eq!(overview.active_sessions, 3);
@@ -387,11 +389,11 @@ async fn the_timeline_pages_and_new_sign_in_alerts_are_confirmed_or_denied() {
     // "This was me" keeps the session; "Not me" ends it at once.
     let mut events = a.session.subscribe();
     let confirmed = a.session.confirm_sign_in(&b_alert.id).await.unwrap();
-    assert_eq!(confirmed.alert_status.as_deref(), Some("confirmed"));
+    assert_eq!(confirmed.alert_status, Some(AlertStatus::Confirmed));
     assert_eq!(events.try_recv().unwrap(), AccountEvent::SecurityChanged);
     assert_eq!(b.session.current_account().await.unwrap().email, email);
     let denied = a.session.deny_sign_in(&c_alert.id).await.unwrap();
-    assert_eq!(denied.alert_status.as_deref(), Some("denied"));
+    assert_eq!(denied.alert_status, Some(AlertStatus::Denied));
     assert_eq!(
         c.session.current_account().await.unwrap_err().code,
         ErrorCode::SessionRevoked
@@ -660,11 +662,11 @@ async fn realtime_brings_new_sign_ins_and_ends_a_revoked_session_at_once() {
     .await
     .expect("SessionEnded on the laptop, without any call from it");
     let end_latency = revoking.elapsed();
-    assert_eq!(reason.code, "auth.session_revoked");
+    assert_eq!(reason.code, ErrorCode::SessionRevoked);
     assert_eq!(
         reason.message,
         crate::i18n::session_ended_message(
-            xwms_api::security::revoke_reason::REMOVED_WITH_OTHERS,
+            xwms_api::security::RevokeReason::RemovedWithOthers,
             crate::i18n::Lang::En
         )
     );
@@ -1040,7 +1042,9 @@ async fn a_queued_sign_out_sent_twice_revokes_once_and_counts_as_done() {
     // Revoked by the sign-out, not as a stolen refresh token.
     let page = watcher.session.security_events(None, 50).await.unwrap();
     assert!(
-        page.events.iter().all(|e| e.kind != "refresh_token_reused"),
+        page.events
+            .iter()
+            .all(|e| e.kind != SecurityEventKind::RefreshTokenReused),
         "{:?}",
         page.events.iter().map(|e| &e.kind).collect::<Vec<_>>()
     );
