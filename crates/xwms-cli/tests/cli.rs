@@ -104,7 +104,7 @@ fn errors_are_in_the_persons_language() {
     let dir = tempfile::tempdir().unwrap();
     for (lang, text) in [
         ("nl_NL.UTF-8", "Dit is geen geldig webadres."),
-        ("fr_FR.UTF-8", "Cette adresse web n'est pas valide."),
+        ("fr_FR.UTF-8", "Ce n'est pas une adresse web valide."),
     ] {
         let out = xwms(dir.path())
             .env("LANG", lang)

@@ -280,148 +280,26 @@ pub fn session_ended_message(reason: xwms_api::security::RevokeReason, lang: Lan
     }
 }
 
-/// The person-facing text of an error code.
+/// The person-facing text of each error code, one file per language, shared with the app's UI
+/// (`ui/src/lib/i18n/errors/<lang>.json`, keyed by the code's wire string).
+static ERROR_TEXTS: std::sync::LazyLock<[std::collections::HashMap<String, String>; 3]> =
+    std::sync::LazyLock::new(|| {
+        let parse = |json: &str| serde_json::from_str(json).expect("error texts are JSON");
+        [
+            parse(include_str!("../../../ui/src/lib/i18n/errors/en.json")),
+            parse(include_str!("../../../ui/src/lib/i18n/errors/nl.json")),
+            parse(include_str!("../../../ui/src/lib/i18n/errors/fr.json")),
+        ]
+    });
+
+/// The person-facing text of an error code (the same text the app shows).
 pub fn error_message(code: &ErrorCode, lang: Lang) -> &'static str {
-    use ErrorCode as C;
-    match lang {
-        Lang::En => code.default_message(),
-        Lang::Nl => match code {
-            C::InvalidRequest => "Het verzoek kon niet worden begrepen.",
-            C::NotFound => "Niet gevonden.",
-            C::MethodNotAllowed => "Deze methode is hier niet toegestaan.",
-            C::PayloadTooLarge => "Het verzoek is te groot.",
-            C::Internal => "Er ging aan onze kant iets mis. Probeer het opnieuw.",
-            C::Unavailable => "De dienst is tijdelijk niet beschikbaar.",
-            C::Offline => "De server is niet bereikbaar.",
-            C::Timeout => "De server antwoordde niet op tijd.",
-            C::BadResponse => "De server stuurde een antwoord dat deze app niet begrijpt.",
-            C::InvalidUrl => "Dit is geen geldig webadres.",
-            C::UnsupportedScheme => "Het adres moet beginnen met http:// of https://.",
-            C::UrlHasCredentials => "Het adres mag geen gebruikersnaam of wachtwoord bevatten.",
-            C::SettingsStorage => "Je instellingen konden niet worden opgeslagen.",
-            C::KeychainUnavailable => "De sleutelhanger van het systeem is niet beschikbaar.",
-            C::FieldRequired => "Dit veld is verplicht.",
-            C::FieldTooLong => "Dit veld is te lang.",
-            C::FieldInvalid => "Dit veld bevat tekens die niet zijn toegestaan.",
-            C::EmailInvalid => "Dit is geen geldig e-mailadres.",
-            C::PasswordTooShort => "Het wachtwoord moet minstens 8 tekens hebben.",
-            C::PasswordTooLong => "Het wachtwoord is te lang (hoogstens 256 tekens).",
-            C::PasswordMissingUpper => "Het wachtwoord moet een hoofdletter bevatten.",
-            C::PasswordMissingLower => "Het wachtwoord moet een kleine letter bevatten.",
-            C::PasswordMissingDigit => "Het wachtwoord moet een cijfer bevatten.",
-            C::PasswordTooCommon => "Dit wachtwoord komt te vaak voor. Kies er een dat moeilijker te raden is.",
-            C::InvalidCredentials => "Het e-mailadres of wachtwoord klopt niet.",
-            C::EmailUnverified => "Je e-mailadres is nog niet bevestigd. Voer de code in die we je mailden, of vraag een nieuwe aan.",
-            C::Locked => "Je account is tijdelijk vergrendeld ter bescherming. We mailden je een code om hem te ontgrendelen.",
-            C::Throttled => "Te veel pogingen. Wacht even en probeer het opnieuw.",
-            C::Unauthorized => "Log in om verder te gaan.",
-            C::SessionExpired => "Je sessie is verlopen. Log opnieuw in.",
-            C::SessionRevoked => "Je bent uitgelogd. Log opnieuw in.",
-            C::PasswordIncorrect => "Het wachtwoord klopt niet.",
-            C::CodeNone => "Er is geen code aangevraagd.",
-            C::CodeExpired => "De verificatiecode is verlopen.",
-            C::CodeTooSoon => "Wacht even voordat je het opnieuw probeert.",
-            C::CodeTooManyAttempts => "Te veel pogingen. Vraag een nieuwe code aan.",
-            C::CodeIncorrect => "Onjuiste code.",
-            C::CodeResendTooSoon => "Er is net een code verstuurd. Wacht even voordat je een nieuwe aanvraagt.",
-            C::UsernameTaken => "Deze gebruikersnaam is al in gebruik.",
-            C::UsernameReserved => "Deze gebruikersnaam is gereserveerd. Neem contact op met support voor de mogelijkheden.",
-            C::TimezoneInvalid => "Deze tijdzone is onbekend.",
-            C::HelpNotFound => "Dit helpartikel bestaat niet (meer).",
-            C::HelpCacheFailed => "De offline hulp kon niet worden gelezen of opgeslagen.",
-            C::RateLimited => "Te veel verzoeken. Doe het wat rustiger aan.",
-            C::Busy => "De server heeft het even erg druk. Probeer het zo nog eens.",
-            C::TwoFactorAlreadyEnabled => "Verificatie in twee stappen staat al aan.",
-            C::TwoFactorNotEnabled => "Verificatie in twee stappen staat niet aan.",
-            C::TwoFactorSetupMissing => "Het instellen is verlopen of niet begonnen. Begin opnieuw.",
-            C::TwoFactorCodeIncorrect => "De code klopt niet. Controleer of de klok van je apparaat goed staat en probeer de nieuwste code.",
-            C::TwoFactorCodeUsed => "Deze code is al gebruikt. Wacht op de volgende code in je app.",
-            C::TwoFactorChallengeExpired => "Het inloggen duurde te lang. Log opnieuw in.",
-            C::SessionNotFound => "Deze sessie bestaat niet of is al beëindigd.",
-            C::SessionIsCurrent => "Dit is het apparaat dat je nu gebruikt. Log hier uit.",
-            C::SecurityEventNotFound => "Deze beveiligingsgebeurtenis bestaat niet.",
-            C::ApiClientNotFound => "Deze API-client bestaat niet (meer).",
-            C::ApiClientNameTaken => "Je hebt al een API-client met deze naam.",
-            C::ApiClientLimit => "Je hebt het maximale aantal API-clients. Verwijder er eerst een.",
-            C::ApiClientDisabled => "Deze API-client is uitgeschakeld.",
-            C::RealtimeTooManySockets => "Te veel live verbindingen voor deze sessie. Sluit een ander venster van de app en probeer het opnieuw.",
-            C::FileSaveFailed => "Het bestand kon niet worden opgeslagen.",
-            C::ReauthRequired => "Bevestig je wachtwoord om verder te gaan.",
-            C::ServerUnreachable => "De server op dit adres reageert niet. Controleer het adres en probeer het opnieuw.",
-            C::NotXwmsServer => "Dit adres hoort niet bij een XWMS-server.",
-            C::Unknown => "Er ging iets mis.",
-        },
-        Lang::Fr => match code {
-            C::InvalidRequest => "La requête n'a pas pu être comprise.",
-            C::NotFound => "Introuvable.",
-            C::MethodNotAllowed => "Cette méthode n'est pas autorisée ici.",
-            C::PayloadTooLarge => "La requête est trop volumineuse.",
-            C::Internal => "Un problème est survenu de notre côté. Veuillez réessayer.",
-            C::Unavailable => "Le service est temporairement indisponible.",
-            C::Offline => "Le serveur est injoignable.",
-            C::Timeout => "Le serveur n'a pas répondu à temps.",
-            C::BadResponse => {
-                "Le serveur a envoyé une réponse que cette application ne comprend pas."
-            }
-            C::InvalidUrl => "Cette adresse web n'est pas valide.",
-            C::UnsupportedScheme => "L'adresse doit commencer par http:// ou https://.",
-            C::UrlHasCredentials => {
-                "L'adresse ne doit pas contenir de nom d'utilisateur ni de mot de passe."
-            }
-            C::SettingsStorage => "Vos paramètres n'ont pas pu être enregistrés.",
-            C::KeychainUnavailable => "Le trousseau du système n'est pas disponible.",
-            C::FieldRequired => "Ce champ est obligatoire.",
-            C::FieldTooLong => "Ce champ est trop long.",
-            C::FieldInvalid => "Ce champ contient des caractères non autorisés.",
-            C::EmailInvalid => "Cette adresse e-mail n'est pas valide.",
-            C::PasswordTooShort => "Le mot de passe doit contenir au moins 8 caractères.",
-            C::PasswordTooLong => "Le mot de passe est trop long (256 caractères au maximum).",
-            C::PasswordMissingUpper => "Le mot de passe doit contenir une majuscule.",
-            C::PasswordMissingLower => "Le mot de passe doit contenir une minuscule.",
-            C::PasswordMissingDigit => "Le mot de passe doit contenir un chiffre.",
-            C::PasswordTooCommon => "Ce mot de passe est trop courant. Choisissez-en un plus difficile à deviner.",
-            C::InvalidCredentials => "L'adresse e-mail ou le mot de passe est incorrect.",
-            C::EmailUnverified => "Votre adresse e-mail n'est pas encore vérifiée. Saisissez le code envoyé par e-mail ou demandez-en un nouveau.",
-            C::Locked => "Votre compte est temporairement verrouillé pour le protéger. Nous vous avons envoyé un code pour le déverrouiller.",
-            C::Throttled => "Trop de tentatives. Patientez un instant puis réessayez.",
-            C::Unauthorized => "Veuillez vous connecter.",
-            C::SessionExpired => "Votre session a expiré. Veuillez vous reconnecter.",
-            C::SessionRevoked => "Vous avez été déconnecté. Veuillez vous reconnecter.",
-            C::PasswordIncorrect => "Le mot de passe est incorrect.",
-            C::CodeNone => "Aucun code n'a été demandé.",
-            C::CodeExpired => "Le code de vérification a expiré.",
-            C::CodeTooSoon => "Veuillez patienter avant de réessayer.",
-            C::CodeTooManyAttempts => "Trop de tentatives. Veuillez demander un nouveau code.",
-            C::CodeIncorrect => "Code incorrect.",
-            C::CodeResendTooSoon => "Un code vient d'être envoyé. Veuillez patienter avant d'en demander un nouveau.",
-            C::UsernameTaken => "Ce nom d'utilisateur est déjà pris.",
-            C::UsernameReserved => "Ce nom d'utilisateur est réservé. Veuillez contacter l'assistance pour connaître les options.",
-            C::TimezoneInvalid => "Ce fuseau horaire est inconnu.",
-            C::HelpNotFound => "Cet article d'aide n'existe pas (ou plus).",
-            C::HelpCacheFailed => "L'aide hors ligne n'a pas pu être lue ni enregistrée.",
-            C::RateLimited => "Trop de requêtes. Veuillez ralentir.",
-            C::Busy => "Le serveur est très sollicité. Veuillez réessayer dans un instant.",
-            C::TwoFactorAlreadyEnabled => "La validation en deux étapes est déjà activée.",
-            C::TwoFactorNotEnabled => "La validation en deux étapes n'est pas activée.",
-            C::TwoFactorSetupMissing => "La configuration a expiré ou n'a pas été commencée. Veuillez recommencer.",
-            C::TwoFactorCodeIncorrect => "Le code est incorrect. Vérifiez que l'horloge de votre appareil est à l'heure et essayez le code le plus récent.",
-            C::TwoFactorCodeUsed => "Ce code a déjà été utilisé. Attendez le code suivant dans votre application.",
-            C::TwoFactorChallengeExpired => "La connexion a pris trop de temps. Veuillez vous reconnecter.",
-            C::SessionNotFound => "Cette session n'existe pas ou est déjà terminée.",
-            C::SessionIsCurrent => "C'est l'appareil que vous utilisez. Déconnectez-vous plutôt.",
-            C::SecurityEventNotFound => "Cet événement de sécurité n'existe pas.",
-            C::ApiClientNotFound => "Ce client API n'existe pas (ou plus).",
-            C::ApiClientNameTaken => "Vous avez déjà un client API portant ce nom.",
-            C::ApiClientLimit => "Vous avez atteint le nombre maximal de clients API. Supprimez-en un d'abord.",
-            C::ApiClientDisabled => "Ce client API est désactivé.",
-            C::RealtimeTooManySockets => "Trop de connexions en direct pour cette session. Fermez une autre fenêtre de l'application et réessayez.",
-            C::FileSaveFailed => "Le fichier n'a pas pu être enregistré.",
-            C::ReauthRequired => "Confirmez votre mot de passe pour continuer.",
-            C::ServerUnreachable => "Le serveur à cette adresse ne répond pas. Vérifiez l'adresse et réessayez.",
-            C::NotXwmsServer => "Cette adresse n'est pas celle d'un serveur XWMS.",
-            C::Unknown => "Un problème est survenu.",
-        },
-    }
+    let texts = &ERROR_TEXTS[lang as usize];
+    texts
+        .get(code.as_str())
+        .or_else(|| texts.get(ErrorCode::Unknown.as_str()))
+        .map(String::as_str)
+        .unwrap_or_else(|| code.default_message())
 }
 
 #[cfg(test)]
@@ -429,7 +307,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_code_has_a_distinct_text_per_language() {
+    fn every_code_has_its_own_text_in_each_language() {
+        for lang in [Lang::En, Lang::Nl, Lang::Fr] {
+            for code in ErrorCode::ALL {
+                assert!(
+                    ERROR_TEXTS[lang as usize].contains_key(code.as_str()),
+                    "{code} has no text in {lang:?}"
+                );
+            }
+        }
         for code in ErrorCode::ALL {
             let en = error_message(code, Lang::En);
             let nl = error_message(code, Lang::Nl);

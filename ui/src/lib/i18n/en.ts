@@ -2,6 +2,13 @@
 // here, so a key that is missing from (or extra in) a translation is a type error.
 // Placeholders look like `{name}` and are filled in by `t(key, { name })`.
 
+import enErrors from "./errors/en.json";
+
+/** `error.<code>` for each text of an `errors/<lang>.json` (one file per language, shared with the Rust side). */
+export function errorMessages<T extends Record<string, string>>(texts: T): { readonly [K in keyof T & string as `error.${K}`]: string } {
+  return Object.fromEntries(Object.entries(texts).map(([code, text]) => [`error.${code}`, text])) as never;
+}
+
 export const en = {
   "app.name": "XWMS",
   "app.product": "XWMS Desktop",
@@ -596,70 +603,8 @@ export const en = {
   "attempts.left.one": "{count} attempt left.",
   "attempts.left.other": "{count} attempts left.",
 
-  "error.settings.invalid_url": "This is not a valid web address.",
-  "error.settings.unsupported_scheme": "The address must start with http:// or https://.",
-  "error.settings.url_has_credentials": "The address must not contain a user name or password.",
-  "error.settings.storage": "Your settings could not be saved. Please try again.",
-  "error.network.offline": "The XWMS server cannot be reached.",
-  "error.network.timeout": "The XWMS server took too long to answer.",
-  "error.server.unavailable": "The XWMS server is temporarily unavailable. Please try again later.",
-  "error.network.bad_response": "The server answered, but not as an XWMS server does. Please check the server address.",
-  "error.server.internal": "The XWMS server ran into a problem. Please try again later.",
-  "error.request.invalid": "The request was not accepted. Please check what you entered.",
-  "error.request.not_found": "Not found.",
-  "error.request.method_not_allowed": "This action is not allowed here.",
-  "error.request.too_large": "What you entered is too large.",
-  "error.keychain.unavailable": "The system keychain is not available, so XWMS Desktop cannot keep you signed in.",
-  "error.field.required": "This field is required.",
-  "error.field.too_long": "This field is too long.",
-  "error.field.invalid": "This field contains characters that are not allowed.",
-  "error.email.invalid": "This is not a valid email address.",
-  "error.password.too_short": "The password must be at least 8 characters.",
-  "error.password.too_long": "The password is too long (at most 256 characters).",
-  "error.password.missing_upper": "The password needs an upper-case letter.",
-  "error.password.missing_lower": "The password needs a lower-case letter.",
-  "error.password.missing_digit": "The password needs a digit.",
-  "error.password.too_common": "This password is too common. Choose one that is harder to guess.",
-  "error.auth.invalid_credentials": "The email address or password is incorrect.",
-  "error.auth.email_unverified": "Your email address is not verified yet. Enter the code we mailed you, or ask for a new one.",
-  "error.auth.locked": "Your account is temporarily locked to protect it. We mailed you a code to unlock it.",
-  "error.auth.throttled": "Too many attempts. Please wait a moment and try again.",
-  "error.auth.unauthorized": "Please sign in.",
-  "error.auth.session_expired": "Your session has expired. Please sign in again.",
-  "error.auth.session_revoked": "You were signed out. Please sign in again.",
-  "error.auth.password_incorrect": "The password is incorrect.",
-  "error.code.none": "No code has been requested.",
-  "error.code.expired": "The verification code has expired.",
-  "error.code.too_soon": "Please wait before trying again.",
-  "error.code.too_many_attempts": "Too many attempts. Please request a new code.",
-  "error.code.incorrect": "Incorrect code.",
-  "error.code.resend_too_soon": "A code was sent recently. Please wait before asking for a new one.",
-  "error.account.username_taken": "This username is already taken.",
-  "error.account.username_reserved": "This username is reserved. Please contact support for the available options.",
-  "error.account.timezone_invalid": "This time zone is not known.",
-  "error.recovery.lost_required": "Choose at least one.",
-  "error.request.rate_limited": "Too many requests. Please slow down.",
-  "error.server.busy": "The server is busy. Please try again in a moment.",
-  "error.help.not_found": "This help article could not be found.",
-  "error.help.cache_failed": "The saved help could not be read or saved. Please try again.",
-  "error.two_factor.already_enabled": "Two-step verification is already on.",
-  "error.two_factor.not_enabled": "Two-step verification is not on.",
-  "error.two_factor.setup_missing": "The setup has expired. Please start again.",
-  "error.two_factor.code_incorrect": "The code is incorrect. Check that your device's clock is right and try the newest code.",
-  "error.two_factor.code_used": "This code was already used. Wait for the next code in your app.",
-  "error.two_factor.challenge_expired": "The sign-in took too long. Please sign in again.",
-  "error.session.not_found": "This session does not exist or has already ended.",
-  "error.session.is_current": "This is the device you are using. Sign out instead.",
-  "error.security_event.not_found": "This sign-in alert no longer exists.",
-  "error.api_client.not_found": "This API client does not exist any more.",
-  "error.api_client.name_taken": "You already have an API client with this name.",
-  "error.api_client.limit": "You have the maximum number of API clients. Delete one first.",
-  "error.api_client.disabled": "This API client is disabled.",
-  "error.realtime.too_many_sockets": "Too many live connections for this session. Close another window of the app and try again.",
-  "error.file.save_failed": "The file could not be saved.",
-  "error.auth.reauth_required": "Confirm your password to continue.",
-  "error.settings.server_unreachable": "The server at this address did not answer. Check the address and try again.",
-  "error.settings.not_xwms_server": "This address does not belong to an XWMS server.",
+  // The error codes' texts live in errors/en.json, which the Rust side (the CLI) reads too.
+  ...errorMessages(enErrors),
   "error.generic": "Something went wrong. Please try again.",
 } as const;
 
