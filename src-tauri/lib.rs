@@ -128,7 +128,7 @@ pub fn run() {
 /// setting (System: the OS locale).
 fn show_new_sign_in(app: &tauri::AppHandle, event: &xwms_api::security::SecurityEventInfo) {
     use tauri_plugin_notification::NotificationExt;
-    let lang = xwms_core::i18n::Lang::resolve(app.state::<Client>().settings().language);
+    let lang = app.state::<Client>().settings().language.resolve();
     let (title, body) = xwms_core::alert::new_sign_in_text(lang, event);
     if let Err(e) = app.notification().builder().title(title).body(body).show() {
         log::warn!("could not show the new sign-in notification: {e}");

@@ -1,7 +1,7 @@
 //! The help center: read from the offline cache; sync and feedback go to the server.
 
 use tauri::State;
-use xwms_api::help::{HelpArticle, HelpCategory, HelpLang, SearchHit};
+use xwms_api::help::{HelpArticle, HelpCategory, Language, SearchHit};
 use xwms_core::client::Client;
 use xwms_core::help::{CategoryPage, HelpArticleView, HelpStatus, SyncReport};
 
@@ -23,7 +23,7 @@ pub fn help_dismiss_notice(client: State<'_, Client>) {
 
 #[tauri::command]
 #[specta::specta]
-pub fn help_categories(client: State<'_, Client>, lang: HelpLang) -> Vec<HelpCategory> {
+pub fn help_categories(client: State<'_, Client>, lang: Language) -> Vec<HelpCategory> {
     client.help().categories(lang)
 }
 
@@ -32,7 +32,7 @@ pub fn help_categories(client: State<'_, Client>, lang: HelpLang) -> Vec<HelpCat
 #[specta::specta]
 pub fn help_category(
     client: State<'_, Client>,
-    lang: HelpLang,
+    lang: Language,
     slug: String,
     tag: Option<String>,
 ) -> IpcResult<CategoryPage> {
@@ -41,7 +41,7 @@ pub fn help_category(
 
 #[tauri::command]
 #[specta::specta]
-pub fn help_popular(client: State<'_, Client>, lang: HelpLang, limit: u32) -> Vec<HelpArticle> {
+pub fn help_popular(client: State<'_, Client>, lang: Language, limit: u32) -> Vec<HelpArticle> {
     client.help().popular(lang, limit as usize)
 }
 
@@ -50,7 +50,7 @@ pub fn help_popular(client: State<'_, Client>, lang: HelpLang, limit: u32) -> Ve
 #[specta::specta]
 pub fn help_article(
     client: State<'_, Client>,
-    lang: HelpLang,
+    lang: Language,
     key: String,
 ) -> IpcResult<HelpArticleView> {
     Ok(client
@@ -63,7 +63,7 @@ pub fn help_article(
 #[specta::specta]
 pub fn help_related(
     client: State<'_, Client>,
-    lang: HelpLang,
+    lang: Language,
     key: String,
     limit: u32,
 ) -> Vec<HelpArticle> {
@@ -75,7 +75,7 @@ pub fn help_related(
 #[specta::specta]
 pub fn help_search(
     client: State<'_, Client>,
-    lang: HelpLang,
+    lang: Language,
     query: String,
     limit: u32,
 ) -> Vec<SearchHit> {
@@ -87,7 +87,7 @@ pub fn help_search(
 #[specta::specta]
 pub async fn help_feedback(
     client: State<'_, Client>,
-    lang: HelpLang,
+    lang: Language,
     key: String,
     helpful: bool,
 ) -> IpcResult<()> {

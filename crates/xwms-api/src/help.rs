@@ -13,6 +13,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::Language;
+
 /// Route paths, one place for server and clients.
 pub mod paths {
     pub const CATEGORIES: &str = "/api/help/categories";
@@ -45,60 +47,11 @@ pub mod paths {
     }
 }
 
-/// A language the help center is written in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "lowercase")]
-pub enum HelpLang {
-    En,
-    Nl,
-    Fr,
-}
-
-impl HelpLang {
-    pub const ALL: [HelpLang; 3] = [HelpLang::En, HelpLang::Nl, HelpLang::Fr];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            HelpLang::En => "en",
-            HelpLang::Nl => "nl",
-            HelpLang::Fr => "fr",
-        }
-    }
-
-    /// `en`, `nl`, `fr` (any case; `nl-BE`, `fr_FR.UTF-8` too); anything else is `None`.
-    pub fn parse(text: &str) -> Option<HelpLang> {
-        let head = text.get(..2)?.to_ascii_lowercase();
-        let rest = &text[2..];
-        if !(rest.is_empty() || rest.starts_with(['-', '_', '.'])) {
-            return None;
-        }
-        match head.as_str() {
-            "en" => Some(HelpLang::En),
-            "nl" => Some(HelpLang::Nl),
-            "fr" => Some(HelpLang::Fr),
-            _ => None,
-        }
-    }
-
-    /// Position in [`HelpLang::ALL`].
-    pub fn index(self) -> usize {
-        self as usize
-    }
-}
-
-impl std::fmt::Display for HelpLang {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 wire! {
     /// A category in one language.
     pub struct HelpCategory {
         pub slug: String,
-        pub lang: HelpLang,
+        pub lang: Language,
         pub title: String,
         /// One line under the title.
         pub subtitle: String,
@@ -113,7 +66,7 @@ wire! {
     pub struct HelpArticle {
         /// Stable id, shared by the article's translations.
         pub id: String,
-        pub lang: HelpLang,
+        pub lang: Language,
         /// URL slug in this language.
         pub slug: String,
         /// The category's slug.
@@ -154,7 +107,7 @@ wire! {
     /// An article that was removed from the help center (all its fields are gone).
     pub struct HelpDeleted {
         pub id: String,
-        pub lang: HelpLang,
+        pub lang: Language,
     }
 }
 
@@ -179,7 +132,7 @@ wire! {
     /// One search result.
     pub struct SearchHit {
         pub id: String,
-        pub lang: HelpLang,
+        pub lang: Language,
         pub slug: String,
         pub category: String,
         pub title: String,
@@ -198,7 +151,7 @@ wire! {
     #[serde(deny_unknown_fields)]
     pub struct HelpFeedback {
         pub helpful: bool,
-        pub lang: HelpLang,
+        pub lang: Language,
         /// The app installation's id (random, not a secret): one vote per installation per
         /// article counts, and a later vote replaces the earlier one. Without it every vote
         /// counts (older clients).
@@ -222,15 +175,15 @@ mod tests {
 
     #[test]
     fn lang_parses_codes_and_locales() {
-        assert_eq!(HelpLang::parse("nl"), Some(HelpLang::Nl));
-        assert_eq!(HelpLang::parse("FR"), Some(HelpLang::Fr));
-        assert_eq!(HelpLang::parse("fr_BE.UTF-8"), Some(HelpLang::Fr));
-        assert_eq!(HelpLang::parse("en-GB"), Some(HelpLang::En));
-        assert_eq!(HelpLang::parse("de"), None);
-        assert_eq!(HelpLang::parse("english"), None);
-        assert_eq!(HelpLang::parse("e"), None);
-        assert_eq!(HelpLang::parse("é"), None);
-        assert_eq!(serde_json::to_string(&HelpLang::Nl).unwrap(), "\"nl\"");
+        assert_eq!(Language::from_tag("nl"), Some(Language::Nl));
+        assert_eq!(Language::from_tag("FR"), Some(Language::Fr));
+        assert_eq!(Language::from_tag("fr_BE.UTF-8"), Some(Language::Fr));
+        assert_eq!(Language::from_tag("en-GB"), Some(Language::En));
+        assert_eq!(Language::from_tag("de"), None);
+        assert_eq!(Language::from_tag("english"), None);
+        assert_eq!(Language::from_tag("e"), None);
+        assert_eq!(Language::from_tag("é"), None);
+        assert_eq!(serde_json::to_string(&Language::Nl).unwrap(), "\"nl\"");
     }
 
     #[test]

@@ -87,6 +87,7 @@ mod envelope;
 mod error;
 pub mod help;
 mod info;
+mod language;
 pub mod password;
 mod secret;
 pub mod security;
@@ -94,6 +95,7 @@ pub mod security;
 pub use envelope::{Envelope, Status};
 pub use error::{ErrorBody, ErrorCode};
 pub use info::{ApiDocs, ApplicationInfo, ClientInfo, Health, HelpInfo, InfoData};
+pub use language::Language;
 pub use secret::Secret;
 
 /// Base path of every API route.

@@ -13,14 +13,14 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use xwms_api::auth::UserProfile;
-use xwms_api::help::HelpLang;
+use xwms_api::help::Language;
 use xwms_api::security::{SecondFactorMethod, SessionInfo};
 use xwms_api::ErrorCode;
 use xwms_core::account::{AccountSession, AppIdentity, SignInOutcome};
 use xwms_core::api_client::ApiClient;
 use xwms_core::client::mail_language;
 use xwms_core::help::HelpCache;
-use xwms_core::i18n::{self, Lang};
+use xwms_core::i18n;
 use xwms_core::secret::Secret;
 use xwms_core::settings::{default_data_dir, Settings, SettingsStore};
 use xwms_core::token_store::{TokenStore, CLI_SERVICE};
@@ -106,12 +106,12 @@ enum LangArg {
     Fr,
 }
 
-impl From<LangArg> for HelpLang {
+impl From<LangArg> for Language {
     fn from(l: LangArg) -> Self {
         match l {
-            LangArg::En => HelpLang::En,
-            LangArg::Nl => HelpLang::Nl,
-            LangArg::Fr => HelpLang::Fr,
+            LangArg::En => Language::En,
+            LangArg::Nl => Language::Nl,
+            LangArg::Fr => Language::Fr,
         }
     }
 }
@@ -200,7 +200,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let data_dir = cli.data_dir.clone().unwrap_or_else(default_data_dir);
     let settings = SettingsStore::in_dir(&data_dir).load();
-    let lang = Lang::resolve(settings.language);
+    let lang = settings.language.resolve();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -276,11 +276,11 @@ fn main() -> ExitCode {
 async fn help(
     cache: &HelpCache,
     command: HelpCommand,
-    lang: Lang,
+    lang: Language,
     server_of: &dyn Fn(Option<String>) -> String,
 ) -> Result<(), Failure> {
     let labels = i18n::help_labels(lang);
-    let pick = |l: Option<LangArg>| l.map(HelpLang::from).unwrap_or(i18n::help_lang(lang));
+    let pick = |l: Option<LangArg>| l.map(Language::from).unwrap_or(lang);
     match command {
         HelpCommand::Search {
             query,
@@ -375,7 +375,7 @@ async fn login(
     account: &AccountSession,
     email: Option<String>,
     password_stdin: bool,
-    lang: Lang,
+    lang: Language,
 ) -> Result<(), Failure> {
     let labels = i18n::account_labels(lang);
     let email = match email {
@@ -419,7 +419,7 @@ async fn second_factor(
     account: &AccountSession,
     methods: &[SecondFactorMethod],
     from_stdin: bool,
-    lang: Lang,
+    lang: Language,
 ) -> Result<UserProfile, Failure> {
     let labels = i18n::account_labels(lang);
     let known = |m: SecondFactorMethod| methods.contains(&m);
@@ -509,7 +509,7 @@ async fn signed_in(account: &AccountSession) -> Result<UserProfile, Failure> {
 async fn sessions(
     account: &AccountSession,
     command: SessionsCommand,
-    lang: Lang,
+    lang: Language,
 ) -> Result<(), Failure> {
     let labels = i18n::session_labels(lang);
     let user = signed_in(account).await?;
@@ -570,7 +570,7 @@ async fn sessions(
 
 /// The sessions as a table: device, OS, app, IP, last active (in `timezone`), and which one
 /// is this device.
-fn sessions_table(sessions: &[SessionInfo], timezone: &str, lang: Lang) -> String {
+fn sessions_table(sessions: &[SessionInfo], timezone: &str, lang: Language) -> String {
     let l = i18n::session_labels(lang);
     let header = [l.device, l.os, l.app, l.ip, l.last_active, ""].map(str::to_string);
     let mut rows = vec![header];
@@ -623,7 +623,7 @@ fn local_time(at: &str, timezone: &str) -> String {
     }
 }
 
-async fn whoami(account: &AccountSession, json: bool, lang: Lang) -> Result<(), Failure> {
+async fn whoami(account: &AccountSession, json: bool, lang: Language) -> Result<(), Failure> {
     if account.restore_session().await?.is_none() {
         return Err(CoreError::new(ErrorCode::Unauthorized).into());
     }
@@ -639,7 +639,7 @@ async fn whoami(account: &AccountSession, json: bool, lang: Lang) -> Result<(), 
     Ok(())
 }
 
-fn print_profile(user: &UserProfile, account: &AccountSession, lang: Lang) {
+fn print_profile(user: &UserProfile, account: &AccountSession, lang: Language) {
     let l = i18n::account_labels(lang);
     let server = account.server_url();
     let rows = [
@@ -660,7 +660,7 @@ fn print_profile(user: &UserProfile, account: &AccountSession, lang: Lang) {
     }
 }
 
-async fn info(server: &str, json: bool, lang: Lang) -> Result<(), CoreError> {
+async fn info(server: &str, json: bool, lang: Language) -> Result<(), CoreError> {
     let client = ApiClient::new(server, "xwms-cli")?;
     let info = client.info().await?;
     if json {

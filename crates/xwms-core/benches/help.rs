@@ -11,7 +11,7 @@
 
 use std::time::{Duration, Instant};
 
-use xwms_api::help::{HelpArticle, HelpLang, HelpSync};
+use xwms_api::help::{HelpArticle, HelpSync, Language};
 use xwms_core::api_client::ApiClient;
 use xwms_core::help::HelpCache;
 use xwms_help::{Catalog, Content};
@@ -34,7 +34,7 @@ fn vocabulary() -> Vec<String> {
     let mut words: Vec<String> = Content::bundled()
         .wire_articles(1)
         .iter()
-        .filter(|a| a.lang == HelpLang::En)
+        .filter(|a| a.lang == Language::En)
         .flat_map(|a| {
             format!("{} {}", a.title, xwms_help::markup::plain(&a.body))
                 .split(|c: char| !c.is_alphanumeric())
@@ -64,7 +64,7 @@ fn generated(n: usize, rng: &mut Rng, vocab: &[String]) -> Vec<HelpArticle> {
             let body: Vec<String> = (0..45).map(|_| word(rng)).collect();
             HelpArticle {
                 id: format!("gen-{i}"),
-                lang: HelpLang::En,
+                lang: Language::En,
                 slug: format!("gen-{i}"),
                 category: "account-security".into(),
                 title: format!("{}?", title.join(" ")),
@@ -130,7 +130,7 @@ fn like_db(articles: &[HelpArticle]) -> rusqlite::Connection {
     conn
 }
 
-fn like_scan(conn: &rusqlite::Connection, lang: HelpLang, query: &str) -> usize {
+fn like_scan(conn: &rusqlite::Connection, lang: Language, query: &str) -> usize {
     let word = query
         .split_whitespace()
         .max_by_key(|w| w.len())
@@ -148,7 +148,7 @@ fn like_scan(conn: &rusqlite::Connection, lang: HelpLang, query: &str) -> usize 
     rows.count()
 }
 
-fn measure(label: &str, articles: Vec<HelpArticle>, queries: &[(HelpLang, String)], rounds: usize) {
+fn measure(label: &str, articles: Vec<HelpArticle>, queries: &[(Language, String)], rounds: usize) {
     let started = Instant::now();
     let categories = Content::bundled().wire_categories();
     let catalog = Catalog::new(categories, articles.clone());
@@ -200,13 +200,13 @@ fn main() {
         .unwrap(),
     )
     .unwrap();
-    let real_queries: Vec<(HelpLang, String)> = quality["query"]
+    let real_queries: Vec<(Language, String)> = quality["query"]
         .as_array()
         .unwrap()
         .iter()
         .map(|q| {
             (
-                HelpLang::parse(q["lang"].as_str().unwrap()).unwrap(),
+                Language::from_tag(q["lang"].as_str().unwrap()).unwrap(),
                 q["q"].as_str().unwrap().to_string(),
             )
         })
@@ -225,9 +225,9 @@ fn main() {
     };
     for &n in sizes {
         let articles = generated(n, &mut rng, &vocab);
-        let qs: Vec<(HelpLang, String)> = queries(&mut rng, &vocab, 400)
+        let qs: Vec<(Language, String)> = queries(&mut rng, &vocab, 400)
             .into_iter()
-            .map(|q| (HelpLang::En, q))
+            .map(|q| (Language::En, q))
             .collect();
         measure("generated", articles, &qs, if n >= 100_000 { 2 } else { 5 });
     }

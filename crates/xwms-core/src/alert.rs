@@ -6,10 +6,10 @@
 
 use xwms_api::security::{device_parts, SecurityEventInfo};
 
-use crate::i18n::Lang;
+use xwms_api::Language;
 
 /// Title and body of the notification for `event`.
-pub fn new_sign_in_text(lang: Lang, event: &SecurityEventInfo) -> (String, String) {
+pub fn new_sign_in_text(lang: Language, event: &SecurityEventInfo) -> (String, String) {
     let device = device_label(event, lang);
     let place = event.ip.trim();
     let what = if place.is_empty() {
@@ -18,15 +18,15 @@ pub fn new_sign_in_text(lang: Lang, event: &SecurityEventInfo) -> (String, Strin
         format!("{device}, {place}")
     };
     match lang {
-        Lang::En => (
+        Language::En => (
             "New sign-in to your XWMS account".to_string(),
             format!("{what}. Open XWMS Desktop to confirm it was you."),
         ),
-        Lang::Nl => (
+        Language::Nl => (
             "Nieuwe aanmelding bij uw XWMS-account".to_string(),
             format!("{what}. Open XWMS Desktop om te bevestigen dat u het was."),
         ),
-        Lang::Fr => (
+        Language::Fr => (
             "Nouvelle connexion à votre compte XWMS".to_string(),
             format!("{what}. Ouvrez XWMS Desktop pour confirmer que c'était vous."),
         ),
@@ -35,11 +35,11 @@ pub fn new_sign_in_text(lang: Lang, event: &SecurityEventInfo) -> (String, Strin
 
 /// "Firefox on Linux", the app, or "an unknown device" ([`device_parts`], the rule the
 /// screens' `device_label` follows too).
-fn device_label(event: &SecurityEventInfo, lang: Lang) -> String {
+fn device_label(event: &SecurityEventInfo, lang: Language) -> String {
     let on = match lang {
-        Lang::En => "on",
-        Lang::Nl => "op",
-        Lang::Fr => "sur",
+        Language::En => "on",
+        Language::Nl => "op",
+        Language::Fr => "sur",
     };
     match device_parts(
         event.device.as_deref(),
@@ -50,9 +50,9 @@ fn device_label(event: &SecurityEventInfo, lang: Lang) -> String {
         [device, os] => format!("{device} {on} {os}"),
         [one] => one.to_string(),
         _ => match lang {
-            Lang::En => "An unknown device".to_string(),
-            Lang::Nl => "Een onbekend apparaat".to_string(),
-            Lang::Fr => "Un appareil inconnu".to_string(),
+            Language::En => "An unknown device".to_string(),
+            Language::Nl => "Een onbekend apparaat".to_string(),
+            Language::Fr => "Un appareil inconnu".to_string(),
         },
     }
 }
@@ -82,17 +82,17 @@ mod tests {
     fn says_device_and_ip_in_each_language() {
         let e = event(Some("Firefox"), Some("Linux"), "203.0.113.7");
         assert_eq!(
-            new_sign_in_text(Lang::En, &e),
+            new_sign_in_text(Language::En, &e),
             (
                 "New sign-in to your XWMS account".to_string(),
                 "Firefox on Linux, 203.0.113.7. Open XWMS Desktop to confirm it was you."
                     .to_string()
             )
         );
-        assert!(new_sign_in_text(Lang::Nl, &e)
+        assert!(new_sign_in_text(Language::Nl, &e)
             .1
             .starts_with("Firefox op Linux, 203.0.113.7."));
-        assert!(new_sign_in_text(Lang::Fr, &e)
+        assert!(new_sign_in_text(Language::Fr, &e)
             .1
             .starts_with("Firefox sur Linux, 203.0.113.7."));
     }
@@ -100,12 +100,12 @@ mod tests {
     #[test]
     fn falls_back_to_the_app_then_to_an_unknown_device() {
         let e = event(None, None, "198.51.100.2");
-        assert!(new_sign_in_text(Lang::En, &e)
+        assert!(new_sign_in_text(Language::En, &e)
             .1
             .starts_with("xwms-cli, 198.51.100.2."));
         let mut e = event(None, None, "");
         e.app = None;
-        assert!(new_sign_in_text(Lang::Nl, &e)
+        assert!(new_sign_in_text(Language::Nl, &e)
             .1
             .starts_with("Een onbekend apparaat. Open"));
     }

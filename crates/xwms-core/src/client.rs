@@ -13,13 +13,12 @@ use crate::account::{AccountEvent, AccountSession, AppIdentity};
 use crate::connection::{ConnectionMonitor, ConnectionState, PollPolicy};
 use crate::files::SavedFiles;
 use crate::help::{HelpCache, HelpStatus, HelpSyncer, SyncReport};
-use crate::i18n::Lang;
 use crate::secret::Secret;
-use crate::settings::{validate_server_url, Language, Settings, SettingsStore};
+use crate::settings::{validate_server_url, LanguageSetting, Settings, SettingsStore};
 use crate::token_store::{SecretStore, TokenStore, DEFAULT_SERVICE};
 use crate::CoreError;
-use xwms_api::help::HelpLang;
 use xwms_api::ErrorCode;
+use xwms_api::Language;
 
 pub struct Client {
     store: SettingsStore,
@@ -48,11 +47,11 @@ pub enum ClientEvent {
 }
 
 /// The language code (`en`, `nl`, `fr`) the server writes a person's mail in.
-pub fn mail_language(language: Language) -> String {
-    match Lang::resolve(language) {
-        Lang::En => "en",
-        Lang::Nl => "nl",
-        Lang::Fr => "fr",
+pub fn mail_language(language: LanguageSetting) -> String {
+    match language.resolve() {
+        Language::En => "en",
+        Language::Nl => "nl",
+        Language::Fr => "fr",
     }
     .to_string()
 }
@@ -225,7 +224,7 @@ impl Client {
     /// sync of the next connection. Fails only for an article that does not exist.
     pub async fn help_feedback(
         &self,
-        lang: HelpLang,
+        lang: Language,
         key: &str,
         helpful: bool,
     ) -> Result<(), CoreError> {
@@ -259,7 +258,7 @@ impl Client {
             .await
             .map(|a| a.email)
             .unwrap_or_default();
-        let lang = Lang::resolve(self.settings().language);
+        let lang = self.settings().language.resolve();
         let text = crate::account::recovery_codes_text(codes, &account, generated_at, lang);
         let date = generated_at.get(..10).unwrap_or("codes");
         self.saved_files
@@ -409,9 +408,9 @@ mod tests {
 
     #[test]
     fn mail_language_follows_the_setting() {
-        assert_eq!(mail_language(Language::Nl), "nl");
-        assert_eq!(mail_language(Language::Fr), "fr");
-        assert_eq!(mail_language(Language::En), "en");
+        assert_eq!(mail_language(LanguageSetting::Nl), "nl");
+        assert_eq!(mail_language(LanguageSetting::Fr), "fr");
+        assert_eq!(mail_language(LanguageSetting::En), "en");
     }
 
     #[test]
@@ -440,7 +439,7 @@ mod tests {
         let err = c
             .save_settings(&Settings {
                 server_url: "not a url".into(),
-                language: Language::Fr,
+                language: LanguageSetting::Fr,
                 theme: Theme::Dark,
             })
             .await
@@ -456,7 +455,7 @@ mod tests {
         let err = c
             .save_settings(&Settings {
                 server_url: "http://127.0.0.1:1".into(),
-                language: Language::Nl,
+                language: LanguageSetting::Nl,
                 theme: Theme::Light,
             })
             .await

@@ -25,8 +25,8 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{broadcast, watch};
 use xwms_api::help::{
-    paths, AnswerSpan, HelpArticle, HelpCategory, HelpFeedback, HelpFeedbackCounted, HelpLang,
-    HelpSync, SearchHit,
+    paths, AnswerSpan, HelpArticle, HelpCategory, HelpFeedback, HelpFeedbackCounted, HelpSync,
+    Language, SearchHit,
 };
 use xwms_api::ErrorCode;
 use xwms_help::sqlite::{article_from_row, lang_from, upsert_article, ARTICLE_COLUMNS};
@@ -389,13 +389,13 @@ impl HelpCache {
         }
     }
 
-    pub fn categories(&self, lang: HelpLang) -> Vec<HelpCategory> {
+    pub fn categories(&self, lang: Language) -> Vec<HelpCategory> {
         self.catalog().categories(lang)
     }
 
     pub fn category_page(
         &self,
-        lang: HelpLang,
+        lang: Language,
         slug: &str,
         tag: Option<&str>,
     ) -> Result<CategoryPage, CoreError> {
@@ -415,7 +415,7 @@ impl HelpCache {
         })
     }
 
-    pub fn popular(&self, lang: HelpLang, limit: usize) -> Vec<HelpArticle> {
+    pub fn popular(&self, lang: Language, limit: usize) -> Vec<HelpArticle> {
         self.catalog()
             .popular(lang, limit)
             .into_iter()
@@ -424,14 +424,14 @@ impl HelpCache {
     }
 
     /// An article by id or by its slug in `lang`.
-    pub fn article(&self, lang: HelpLang, key: &str) -> Result<HelpArticle, CoreError> {
+    pub fn article(&self, lang: Language, key: &str) -> Result<HelpArticle, CoreError> {
         self.catalog()
             .article(lang, key)
             .cloned()
             .ok_or_else(|| CoreError::new(ErrorCode::HelpNotFound))
     }
 
-    pub fn related(&self, lang: HelpLang, key: &str, limit: usize) -> Vec<HelpArticle> {
+    pub fn related(&self, lang: Language, key: &str, limit: usize) -> Vec<HelpArticle> {
         self.catalog()
             .related(lang, key, limit)
             .into_iter()
@@ -440,7 +440,7 @@ impl HelpCache {
     }
 
     /// Never fails: any text is a query; no words → no results.
-    pub fn search(&self, lang: HelpLang, query: &str, limit: usize) -> Vec<SearchHit> {
+    pub fn search(&self, lang: Language, query: &str, limit: usize) -> Vec<SearchHit> {
         self.catalog().search(lang, query, limit)
     }
 
@@ -496,7 +496,7 @@ impl HelpCache {
     }
 
     /// Queues "was this helpful?" for `id`; it is sent by [`HelpCache::flush_feedback`].
-    pub fn queue_feedback(&self, id: &str, lang: HelpLang, helpful: bool) -> Result<(), CoreError> {
+    pub fn queue_feedback(&self, id: &str, lang: Language, helpful: bool) -> Result<(), CoreError> {
         let id = self.article(lang, id)?.id;
         self.conn()
             .execute(
@@ -528,7 +528,7 @@ impl HelpCache {
             };
             let body = HelpFeedback {
                 helpful,
-                lang: HelpLang::parse(&lang).unwrap_or(HelpLang::En),
+                lang: Language::from_tag(&lang).unwrap_or(Language::En),
                 installation_id: Some(self.installation_id.clone()),
             };
             let result: Result<HelpFeedbackCounted, CoreError> = api

@@ -3,41 +3,7 @@
 
 use xwms_api::ErrorCode;
 
-use crate::settings::Language;
-
-/// A concrete language (never `System`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lang {
-    En,
-    Nl,
-    Fr,
-}
-
-impl Lang {
-    /// Resolves a setting, reading `LC_ALL`, `LC_MESSAGES` or `LANG` for `System`.
-    pub fn resolve(language: Language) -> Self {
-        match language {
-            Language::En => Lang::En,
-            Language::Nl => Lang::Nl,
-            Language::Fr => Lang::Fr,
-            Language::System => ["LC_ALL", "LC_MESSAGES", "LANG"]
-                .iter()
-                .filter_map(|k| std::env::var(k).ok())
-                .find(|v| !v.is_empty())
-                .map(|v| Self::from_locale(&v))
-                .unwrap_or(Lang::En),
-        }
-    }
-
-    /// `nl_NL.UTF-8` → Nl, `fr-BE` → Fr, anything else → En.
-    pub fn from_locale(locale: &str) -> Self {
-        match locale.get(..2).map(str::to_ascii_lowercase).as_deref() {
-            Some("nl") => Lang::Nl,
-            Some("fr") => Lang::Fr,
-            _ => Lang::En,
-        }
-    }
-}
+use xwms_api::Language;
 
 /// Labels of `xwms info`.
 pub struct InfoLabels {
@@ -49,9 +15,9 @@ pub struct InfoLabels {
     pub error: &'static str,
 }
 
-pub fn info_labels(lang: Lang) -> InfoLabels {
+pub fn info_labels(lang: Language) -> InfoLabels {
     match lang {
-        Lang::En => InfoLabels {
+        Language::En => InfoLabels {
             server: "Server",
             version: "Version",
             timezone: "Time zone",
@@ -59,7 +25,7 @@ pub fn info_labels(lang: Lang) -> InfoLabels {
             time: "Server time",
             error: "error",
         },
-        Lang::Nl => InfoLabels {
+        Language::Nl => InfoLabels {
             server: "Server",
             version: "Versie",
             timezone: "Tijdzone",
@@ -67,7 +33,7 @@ pub fn info_labels(lang: Lang) -> InfoLabels {
             time: "Servertijd",
             error: "fout",
         },
-        Lang::Fr => InfoLabels {
+        Language::Fr => InfoLabels {
             server: "Serveur",
             version: "Version",
             timezone: "Fuseau horaire",
@@ -91,9 +57,9 @@ pub struct HelpLabels {
     pub replaced: &'static str,
 }
 
-pub fn help_labels(lang: Lang) -> HelpLabels {
+pub fn help_labels(lang: Language) -> HelpLabels {
     match lang {
-        Lang::En => HelpLabels {
+        Language::En => HelpLabels {
             no_results: "No help articles match your search.",
             tags: "Tags",
             category: "Category",
@@ -101,7 +67,7 @@ pub fn help_labels(lang: Lang) -> HelpLabels {
             updated: "The help was updated to content version {v}: {c} changed, {d} removed.",
             replaced: "The help now holds the server's content (version {v}, {c} articles).",
         },
-        Lang::Nl => HelpLabels {
+        Language::Nl => HelpLabels {
             no_results: "Er zijn geen helpartikelen die bij uw zoekopdracht passen.",
             tags: "Labels",
             category: "Categorie",
@@ -109,7 +75,7 @@ pub fn help_labels(lang: Lang) -> HelpLabels {
             updated: "De hulp is bijgewerkt naar inhoudsversie {v}: {c} gewijzigd, {d} verwijderd.",
             replaced: "De hulp bevat nu de inhoud van de server (versie {v}, {c} artikelen).",
         },
-        Lang::Fr => HelpLabels {
+        Language::Fr => HelpLabels {
             no_results: "Aucun article d'aide ne correspond à votre recherche.",
             tags: "Mots-clés",
             category: "Catégorie",
@@ -119,15 +85,6 @@ pub fn help_labels(lang: Lang) -> HelpLabels {
             replaced:
                 "L'aide contient maintenant le contenu du serveur (version {v}, {c} articles).",
         },
-    }
-}
-
-/// The help center's language for a person's language.
-pub fn help_lang(lang: Lang) -> xwms_api::help::HelpLang {
-    match lang {
-        Lang::En => xwms_api::help::HelpLang::En,
-        Lang::Nl => xwms_api::help::HelpLang::Nl,
-        Lang::Fr => xwms_api::help::HelpLang::Fr,
     }
 }
 
@@ -150,9 +107,9 @@ pub struct AccountLabels {
     pub server: &'static str,
 }
 
-pub fn account_labels(lang: Lang) -> AccountLabels {
+pub fn account_labels(lang: Language) -> AccountLabels {
     match lang {
-        Lang::En => AccountLabels {
+        Language::En => AccountLabels {
             email_prompt: "Email: ",
             password_prompt: "Password: ",
             signed_in_as: "Signed in as",
@@ -166,7 +123,7 @@ pub fn account_labels(lang: Lang) -> AccountLabels {
             language: "Language",
             server: "Server",
         },
-        Lang::Nl => AccountLabels {
+        Language::Nl => AccountLabels {
             email_prompt: "E-mailadres: ",
             password_prompt: "Wachtwoord: ",
             signed_in_as: "Ingelogd als",
@@ -180,7 +137,7 @@ pub fn account_labels(lang: Lang) -> AccountLabels {
             language: "Taal",
             server: "Server",
         },
-        Lang::Fr => AccountLabels {
+        Language::Fr => AccountLabels {
             email_prompt: "Adresse e-mail : ",
             password_prompt: "Mot de passe : ",
             signed_in_as: "Connecté en tant que",
@@ -212,9 +169,9 @@ pub struct SessionLabels {
     pub password_prompt: &'static str,
 }
 
-pub fn session_labels(lang: Lang) -> SessionLabels {
+pub fn session_labels(lang: Language) -> SessionLabels {
     match lang {
-        Lang::En => SessionLabels {
+        Language::En => SessionLabels {
             device: "Device",
             os: "OS",
             app: "App",
@@ -225,7 +182,7 @@ pub fn session_labels(lang: Lang) -> SessionLabels {
             revoked_others: "Signed out everywhere else: {n} session(s) ended.",
             password_prompt: "Your password, to confirm: ",
         },
-        Lang::Nl => SessionLabels {
+        Language::Nl => SessionLabels {
             device: "Apparaat",
             os: "Besturingssysteem",
             app: "App",
@@ -236,7 +193,7 @@ pub fn session_labels(lang: Lang) -> SessionLabels {
             revoked_others: "Overal elders uitgelogd: {n} sessie(s) beëindigd.",
             password_prompt: "Je wachtwoord, ter bevestiging: ",
         },
-        Lang::Fr => SessionLabels {
+        Language::Fr => SessionLabels {
             device: "Appareil",
             os: "Système",
             app: "Application",
@@ -251,31 +208,34 @@ pub fn session_labels(lang: Lang) -> SessionLabels {
 }
 
 /// "Try again in N seconds", for errors that say when a retry makes sense.
-pub fn retry_after(lang: Lang, seconds: u32) -> String {
+pub fn retry_after(lang: Language, seconds: u32) -> String {
     match lang {
-        Lang::En => format!("Try again in {seconds} s."),
-        Lang::Nl => format!("Probeer het over {seconds} s opnieuw."),
-        Lang::Fr => format!("Réessayez dans {seconds} s."),
+        Language::En => format!("Try again in {seconds} s."),
+        Language::Nl => format!("Probeer het over {seconds} s opnieuw."),
+        Language::Fr => format!("Réessayez dans {seconds} s."),
     }
 }
 
 /// Why a session ended, as a person reads it, from the server's revoke reason (see
 /// [`xwms_api::security::revoke_reason`]); an unknown reason gets the general text.
-pub fn session_ended_message(reason: xwms_api::security::RevokeReason, lang: Lang) -> &'static str {
+pub fn session_ended_message(
+    reason: xwms_api::security::RevokeReason,
+    lang: Language,
+) -> &'static str {
     use xwms_api::security::RevokeReason as R;
     match (lang, reason) {
-        (Lang::En, R::Removed | R::RemovedWithOthers) => "This device was signed out from another device. Please sign in again.",
-        (Lang::En, R::NotMe) => "This sign-in was reported as \"Not me\" and has been ended. Sign in again and change your password.",
-        (Lang::En, R::PasswordChanged | R::PasswordReset) => "Your password was changed, so you were signed out. Sign in with the new password.",
-        (Lang::En, R::RefreshTokenReused) => "You were signed out to protect your account: this session was used from two places. Please sign in again.",
-        (Lang::Nl, R::Removed | R::RemovedWithOthers) => "Dit apparaat is vanaf een ander apparaat uitgelogd. Log opnieuw in.",
-        (Lang::Nl, R::NotMe) => "Deze aanmelding is gemeld als \"Dit was ik niet\" en beëindigd. Log opnieuw in en wijzig je wachtwoord.",
-        (Lang::Nl, R::PasswordChanged | R::PasswordReset) => "Je wachtwoord is gewijzigd, daarom ben je uitgelogd. Log in met het nieuwe wachtwoord.",
-        (Lang::Nl, R::RefreshTokenReused) => "Je bent uitgelogd om je account te beschermen: deze sessie werd vanaf twee plekken gebruikt. Log opnieuw in.",
-        (Lang::Fr, R::Removed | R::RemovedWithOthers) => "Cet appareil a été déconnecté depuis un autre appareil. Veuillez vous reconnecter.",
-        (Lang::Fr, R::NotMe) => "Cette connexion a été signalée comme « Ce n'était pas moi » et a été fermée. Reconnectez-vous et changez votre mot de passe.",
-        (Lang::Fr, R::PasswordChanged | R::PasswordReset) => "Votre mot de passe a été modifié, vous avez donc été déconnecté. Connectez-vous avec le nouveau mot de passe.",
-        (Lang::Fr, R::RefreshTokenReused) => "Vous avez été déconnecté pour protéger votre compte : cette session a été utilisée depuis deux endroits. Veuillez vous reconnecter.",
+        (Language::En, R::Removed | R::RemovedWithOthers) => "This device was signed out from another device. Please sign in again.",
+        (Language::En, R::NotMe) => "This sign-in was reported as \"Not me\" and has been ended. Sign in again and change your password.",
+        (Language::En, R::PasswordChanged | R::PasswordReset) => "Your password was changed, so you were signed out. Sign in with the new password.",
+        (Language::En, R::RefreshTokenReused) => "You were signed out to protect your account: this session was used from two places. Please sign in again.",
+        (Language::Nl, R::Removed | R::RemovedWithOthers) => "Dit apparaat is vanaf een ander apparaat uitgelogd. Log opnieuw in.",
+        (Language::Nl, R::NotMe) => "Deze aanmelding is gemeld als \"Dit was ik niet\" en beëindigd. Log opnieuw in en wijzig je wachtwoord.",
+        (Language::Nl, R::PasswordChanged | R::PasswordReset) => "Je wachtwoord is gewijzigd, daarom ben je uitgelogd. Log in met het nieuwe wachtwoord.",
+        (Language::Nl, R::RefreshTokenReused) => "Je bent uitgelogd om je account te beschermen: deze sessie werd vanaf twee plekken gebruikt. Log opnieuw in.",
+        (Language::Fr, R::Removed | R::RemovedWithOthers) => "Cet appareil a été déconnecté depuis un autre appareil. Veuillez vous reconnecter.",
+        (Language::Fr, R::NotMe) => "Cette connexion a été signalée comme « Ce n'était pas moi » et a été fermée. Reconnectez-vous et changez votre mot de passe.",
+        (Language::Fr, R::PasswordChanged | R::PasswordReset) => "Votre mot de passe a été modifié, vous avez donc été déconnecté. Connectez-vous avec le nouveau mot de passe.",
+        (Language::Fr, R::RefreshTokenReused) => "Vous avez été déconnecté pour protéger votre compte : cette session a été utilisée depuis deux endroits. Veuillez vous reconnecter.",
         (lang, _) => error_message(&ErrorCode::SessionRevoked, lang),
     }
 }
@@ -293,7 +253,7 @@ static ERROR_TEXTS: std::sync::LazyLock<[std::collections::HashMap<String, Strin
     });
 
 /// The person-facing text of an error code (the same text the app shows).
-pub fn error_message(code: &ErrorCode, lang: Lang) -> &'static str {
+pub fn error_message(code: &ErrorCode, lang: Language) -> &'static str {
     let texts = &ERROR_TEXTS[lang as usize];
     texts
         .get(code.as_str())
@@ -308,7 +268,7 @@ mod tests {
 
     #[test]
     fn every_code_has_its_own_text_in_each_language() {
-        for lang in [Lang::En, Lang::Nl, Lang::Fr] {
+        for lang in [Language::En, Language::Nl, Language::Fr] {
             for code in ErrorCode::ALL {
                 assert!(
                     ERROR_TEXTS[lang as usize].contains_key(code.as_str()),
@@ -317,9 +277,9 @@ mod tests {
             }
         }
         for code in ErrorCode::ALL {
-            let en = error_message(code, Lang::En);
-            let nl = error_message(code, Lang::Nl);
-            let fr = error_message(code, Lang::Fr);
+            let en = error_message(code, Language::En);
+            let nl = error_message(code, Language::Nl);
+            let fr = error_message(code, Language::Fr);
             assert!(!en.is_empty() && !nl.is_empty() && !fr.is_empty());
             assert_ne!(en, nl, "{code} untranslated in nl");
             assert_ne!(en, fr, "{code} untranslated in fr");
@@ -328,17 +288,17 @@ mod tests {
 
     #[test]
     fn retry_after_names_the_seconds_in_each_language() {
-        for lang in [Lang::En, Lang::Nl, Lang::Fr] {
+        for lang in [Language::En, Language::Nl, Language::Fr] {
             assert!(retry_after(lang, 46).contains("46"));
         }
-        assert_ne!(retry_after(Lang::En, 1), retry_after(Lang::Nl, 1));
-        assert_ne!(retry_after(Lang::En, 1), retry_after(Lang::Fr, 1));
+        assert_ne!(retry_after(Language::En, 1), retry_after(Language::Nl, 1));
+        assert_ne!(retry_after(Language::En, 1), retry_after(Language::Fr, 1));
     }
 
     #[test]
     fn help_labels_are_translated_and_keep_their_placeholders() {
-        let en = help_labels(Lang::En);
-        for lang in [Lang::Nl, Lang::Fr] {
+        let en = help_labels(Language::En);
+        for lang in [Language::Nl, Language::Fr] {
             let l = help_labels(lang);
             assert_ne!(l.no_results, en.no_results);
             assert_ne!(l.updated, en.updated);
@@ -356,8 +316,8 @@ mod tests {
 
     #[test]
     fn account_labels_are_translated() {
-        let en = account_labels(Lang::En);
-        for lang in [Lang::Nl, Lang::Fr] {
+        let en = account_labels(Language::En);
+        for lang in [Language::Nl, Language::Fr] {
             let l = account_labels(lang);
             assert_ne!(l.signed_in_as, en.signed_in_as);
             assert_ne!(l.signed_out, en.signed_out);
@@ -369,8 +329,8 @@ mod tests {
 
     #[test]
     fn session_labels_are_translated_and_keep_their_placeholder() {
-        let en = session_labels(Lang::En);
-        for lang in [Lang::Nl, Lang::Fr] {
+        let en = session_labels(Language::En);
+        for lang in [Language::Nl, Language::Fr] {
             let l = session_labels(lang);
             for (a, b) in [
                 (l.device, en.device),
@@ -390,7 +350,7 @@ mod tests {
     #[test]
     fn session_ended_messages_name_the_reason_in_each_language() {
         use xwms_api::security::RevokeReason as R;
-        for lang in [Lang::En, Lang::Nl, Lang::Fr] {
+        for lang in [Language::En, Language::Nl, Language::Fr] {
             let general = error_message(&ErrorCode::SessionRevoked, lang);
             for reason in [
                 R::Removed,
@@ -408,23 +368,23 @@ mod tests {
             assert_eq!(session_ended_message(R::SignedOut, lang), general);
         }
         assert_ne!(
-            session_ended_message(R::NotMe, Lang::En),
-            session_ended_message(R::NotMe, Lang::Fr)
+            session_ended_message(R::NotMe, Language::En),
+            session_ended_message(R::NotMe, Language::Fr)
         );
     }
 
     #[test]
     fn locale_table() {
         for (loc, want) in [
-            ("nl_NL.UTF-8", Lang::Nl),
-            ("nl-BE", Lang::Nl),
-            ("fr_FR", Lang::Fr),
-            ("FR", Lang::Fr),
-            ("de_DE", Lang::En),
-            ("C", Lang::En),
-            ("", Lang::En),
+            ("nl_NL.UTF-8", Language::Nl),
+            ("nl-BE", Language::Nl),
+            ("fr_FR", Language::Fr),
+            ("FR", Language::Fr),
+            ("de_DE", Language::En),
+            ("C", Language::En),
+            ("", Language::En),
         ] {
-            assert_eq!(Lang::from_locale(loc), want, "{loc}");
+            assert_eq!(Language::from_tag(loc).unwrap_or_default(), want, "{loc}");
         }
     }
 }

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use url::Url;
 use xwms_api::ErrorCode;
+use xwms_api::Language;
 
 use crate::CoreError;
 
@@ -20,7 +21,7 @@ pub const MAX_URL_LEN: usize = 2048;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "lowercase")]
-pub enum Language {
+pub enum LanguageSetting {
     /// Follow the operating system's language.
     #[default]
     System,
@@ -29,7 +30,23 @@ pub enum Language {
     Fr,
 }
 
-impl Language {
+impl LanguageSetting {
+    /// The language to speak: the one chosen, or for `System` the OS locale (`LC_ALL`,
+    /// `LC_MESSAGES`, `LANG`; English when none is Dutch or French).
+    pub fn resolve(self) -> Language {
+        match self {
+            LanguageSetting::En => Language::En,
+            LanguageSetting::Nl => Language::Nl,
+            LanguageSetting::Fr => Language::Fr,
+            LanguageSetting::System => ["LC_ALL", "LC_MESSAGES", "LANG"]
+                .iter()
+                .filter_map(|k| std::env::var(k).ok())
+                .find(|v| !v.is_empty())
+                .and_then(|v| Language::from_tag(&v))
+                .unwrap_or_default(),
+        }
+    }
+
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "system" => Some(Self::System),
@@ -57,7 +74,7 @@ pub enum Theme {
 pub struct Settings {
     /// Base URL of the XWMS server, normalised by [`validate_server_url`].
     pub server_url: String,
-    pub language: Language,
+    pub language: LanguageSetting,
     pub theme: Theme,
 }
 
@@ -65,7 +82,7 @@ impl Default for Settings {
     fn default() -> Self {
         Self {
             server_url: DEFAULT_SERVER_URL.to_string(),
-            language: Language::System,
+            language: LanguageSetting::System,
             theme: Theme::System,
         }
     }
@@ -245,7 +262,7 @@ mod tests {
         let saved = store
             .save(&Settings {
                 server_url: "http://localhost:9000".into(),
-                language: Language::Nl,
+                language: LanguageSetting::Nl,
                 theme: Theme::Dark,
             })
             .unwrap();

@@ -11,9 +11,9 @@ use serde::{Deserialize, Serialize};
 use xwms_api::security::TwoFactorSetup;
 use xwms_api::ErrorCode;
 
-use crate::i18n::Lang;
 use crate::secret::Secret;
 use crate::CoreError;
+use xwms_api::Language;
 
 /// The QR code's smallest side in pixels (modules are whole pixels, so it comes out at this
 /// or a little more).
@@ -117,7 +117,7 @@ pub fn recovery_codes_text(
     codes: &[Secret],
     account: &str,
     generated_at: &str,
-    lang: Lang,
+    lang: Language,
 ) -> String {
     let t = recovery_text_labels(lang);
     let when =
@@ -154,23 +154,23 @@ struct RecoveryTextLabels {
     safe: &'static str,
 }
 
-fn recovery_text_labels(lang: Lang) -> RecoveryTextLabels {
+fn recovery_text_labels(lang: Language) -> RecoveryTextLabels {
     match lang {
-        Lang::En => RecoveryTextLabels {
+        Language::En => RecoveryTextLabels {
             title: "XWMS recovery codes for two-step verification",
             account: "Account: ",
             generated: "Generated: ",
             once: "Each code works once. Use one to sign in when you cannot use your authenticator app.",
             safe: "Keep them somewhere safe, apart from your devices. A new set makes these codes stop working.",
         },
-        Lang::Nl => RecoveryTextLabels {
+        Language::Nl => RecoveryTextLabels {
             title: "XWMS-herstelcodes voor verificatie in twee stappen",
             account: "Account: ",
             generated: "Aangemaakt: ",
             once: "Elke code werkt één keer. Gebruik er een om in te loggen als je je authenticator-app niet kunt gebruiken.",
             safe: "Bewaar ze op een veilige plek, los van je apparaten. Met een nieuwe set werken deze codes niet meer.",
         },
-        Lang::Fr => RecoveryTextLabels {
+        Language::Fr => RecoveryTextLabels {
             title: "Codes de récupération XWMS pour la validation en deux étapes",
             account: "Compte : ",
             generated: "Date : ",
@@ -358,7 +358,12 @@ mod tests {
         let codes: Vec<Secret> = (0..10)
             .map(|i| Secret::new(format!("ab{i}d-ef{i}h")))
             .collect();
-        let en = recovery_codes_text(&codes, "anna@example.com", "2026-12-02T07:48:30Z", Lang::En);
+        let en = recovery_codes_text(
+            &codes,
+            "anna@example.com",
+            "2026-12-02T07:48:30Z",
+            Language::En,
+        );
         assert!(en.starts_with("XWMS recovery codes"), "{en}");
         assert!(en.contains("Account: anna@example.com\n"), "{en}");
         assert!(en.contains("Generated: 2026-12-02 07:48 UTC\n"), "{en}");
@@ -372,12 +377,17 @@ mod tests {
             &codes,
             "anna@example.com",
             "2026-12-02T08:48:30+01:00",
-            Lang::Nl,
+            Language::Nl,
         );
         assert!(nl.contains("Elke code werkt één keer."), "{nl}");
         assert!(nl.contains("Aangemaakt: 2026-12-02 07:48 UTC"), "{nl}");
         assert!(nl.contains("veilige plek"), "{nl}");
-        let fr = recovery_codes_text(&codes, "anna@example.com", "2 déc. 2026 08:48", Lang::Fr);
+        let fr = recovery_codes_text(
+            &codes,
+            "anna@example.com",
+            "2 déc. 2026 08:48",
+            Language::Fr,
+        );
         assert!(fr.contains("Date : 2 déc. 2026 08:48"), "{fr}");
         assert!(fr.contains("ne fonctionne qu'une fois"), "{fr}");
         assert!(fr.contains("en lieu sûr"), "{fr}");

@@ -18,7 +18,7 @@
 //! and `sécurité`, which matters more here than the stemmer's finer accent rules.
 
 use rust_stemmers::{Algorithm, Stemmer};
-use xwms_api::help::HelpLang;
+use xwms_api::help::Language;
 
 use crate::synonyms;
 use crate::words::words;
@@ -46,7 +46,7 @@ impl Term {
 
 /// The analyser of one language. Cheap to build; holds its stemmer.
 pub struct Analyzer {
-    lang: HelpLang,
+    lang: Language,
     stemmer: Stemmer,
 }
 
@@ -59,11 +59,11 @@ impl std::fmt::Debug for Analyzer {
 }
 
 impl Analyzer {
-    pub fn new(lang: HelpLang) -> Self {
+    pub fn new(lang: Language) -> Self {
         let algorithm = match lang {
-            HelpLang::En => Algorithm::English,
-            HelpLang::Nl => Algorithm::Dutch,
-            HelpLang::Fr => Algorithm::French,
+            Language::En => Algorithm::English,
+            Language::Nl => Algorithm::Dutch,
+            Language::Fr => Algorithm::French,
         };
         Self {
             lang,
@@ -71,7 +71,7 @@ impl Analyzer {
         }
     }
 
-    pub fn lang(&self) -> HelpLang {
+    pub fn lang(&self) -> Language {
         self.lang
     }
 
@@ -127,11 +127,11 @@ fn keep(folded: &str) -> bool {
 }
 
 /// Stop words per language, folded and sorted (binary search).
-fn stop_words(lang: HelpLang) -> &'static [&'static str] {
+fn stop_words(lang: Language) -> &'static [&'static str] {
     match lang {
-        HelpLang::En => EN_STOP,
-        HelpLang::Nl => NL_STOP,
-        HelpLang::Fr => FR_STOP,
+        Language::En => EN_STOP,
+        Language::Nl => NL_STOP,
+        Language::Fr => FR_STOP,
     }
 }
 
@@ -162,7 +162,7 @@ mod tests {
     use super::*;
     use crate::words::{fold, MAX_WORD_CHARS};
 
-    fn texts(lang: HelpLang, text: &str) -> Vec<String> {
+    fn texts(lang: Language, text: &str) -> Vec<String> {
         Analyzer::new(lang)
             .terms(text)
             .into_iter()
@@ -185,36 +185,36 @@ mod tests {
 
     #[test]
     fn accented_and_plain_spelling_meet() {
-        for lang in HelpLang::ALL {
+        for lang in Language::ALL {
             assert_eq!(texts(lang, "sécurité"), texts(lang, "securite"));
         }
         assert_eq!(
-            texts(HelpLang::En, "passwords"),
-            texts(HelpLang::En, "password")
+            texts(Language::En, "passwords"),
+            texts(Language::En, "password")
         );
         assert_eq!(
-            texts(HelpLang::Nl, "wachtwoorden"),
-            texts(HelpLang::Nl, "wachtwoord")
+            texts(Language::Nl, "wachtwoorden"),
+            texts(Language::Nl, "wachtwoord")
         );
         assert_eq!(
-            texts(HelpLang::Fr, "sessions actives"),
-            texts(HelpLang::Fr, "session active")
+            texts(Language::Fr, "sessions actives"),
+            texts(Language::Fr, "session active")
         );
     }
 
     #[test]
     fn stop_words_and_single_letters_are_dropped() {
-        let words: Vec<String> = texts(HelpLang::En, "How do I reset my password?")
+        let words: Vec<String> = texts(Language::En, "How do I reset my password?")
             .into_iter()
             .filter(|t| !t.starts_with(CONCEPT_MARK))
             .collect();
         assert_eq!(words, ["reset", "password"]);
-        assert!(texts(HelpLang::Fr, "l'email").iter().all(|t| t != "l"));
+        assert!(texts(Language::Fr, "l'email").iter().all(|t| t != "l"));
     }
 
     #[test]
     fn long_and_strange_input_is_safe() {
-        let a = Analyzer::new(HelpLang::En);
+        let a = Analyzer::new(Language::En);
         let long = "x".repeat(10_000);
         let terms = a.terms(&long);
         assert_eq!(terms.len(), 1);

@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
 use serde::Deserialize;
-use xwms_api::help::{HelpArticle, HelpCategory, HelpLang};
+use xwms_api::help::{HelpArticle, HelpCategory, Language};
 
 use crate::markup;
 
@@ -63,26 +63,26 @@ pub struct ArticleSource {
 }
 
 impl CategorySource {
-    pub fn text(&self, lang: HelpLang) -> Option<&CategoryText> {
+    pub fn text(&self, lang: Language) -> Option<&CategoryText> {
         match lang {
-            HelpLang::En => self.en.as_ref(),
-            HelpLang::Nl => self.nl.as_ref(),
-            HelpLang::Fr => self.fr.as_ref(),
+            Language::En => self.en.as_ref(),
+            Language::Nl => self.nl.as_ref(),
+            Language::Fr => self.fr.as_ref(),
         }
     }
 }
 
 impl ArticleSource {
-    pub fn text(&self, lang: HelpLang) -> Option<&ArticleText> {
+    pub fn text(&self, lang: Language) -> Option<&ArticleText> {
         match lang {
-            HelpLang::En => self.en.as_ref(),
-            HelpLang::Nl => self.nl.as_ref(),
-            HelpLang::Fr => self.fr.as_ref(),
+            Language::En => self.en.as_ref(),
+            Language::Nl => self.nl.as_ref(),
+            Language::Fr => self.fr.as_ref(),
         }
     }
 
     /// The article in `lang` as the wire has it, at content `version`.
-    pub fn to_wire(&self, lang: HelpLang, version: u32) -> Option<HelpArticle> {
+    pub fn to_wire(&self, lang: Language, version: u32) -> Option<HelpArticle> {
         let t = self.text(lang)?;
         Some(HelpArticle {
             id: self.id.clone(),
@@ -240,7 +240,7 @@ impl Content {
             if !slugs_seen.insert(&c.slug) {
                 problems.push(format!("category {:?} is defined twice", c.slug));
             }
-            for lang in HelpLang::ALL {
+            for lang in Language::ALL {
                 match c.text(lang) {
                     None => problems.push(format!("category {}: no {lang} text", c.slug)),
                     Some(t) if t.title.trim().is_empty() || t.subtitle.trim().is_empty() => {
@@ -254,8 +254,8 @@ impl Content {
             }
         }
         let mut ids = HashSet::new();
-        let mut slugs: HashMap<(HelpLang, &str), &str> = HashMap::new();
-        let mut titles: HashMap<(HelpLang, String), &str> = HashMap::new();
+        let mut slugs: HashMap<(Language, &str), &str> = HashMap::new();
+        let mut titles: HashMap<(Language, String), &str> = HashMap::new();
         for a in &self.articles {
             let at = format!("{} ({})", a.id, a.file);
             if !valid_key(&a.id) {
@@ -267,7 +267,7 @@ impl Content {
             if !self.categories.iter().any(|c| c.slug == a.category) {
                 problems.push(format!("{at}: unknown category {:?}", a.category));
             }
-            for lang in HelpLang::ALL {
+            for lang in Language::ALL {
                 let Some(t) = a.text(lang) else {
                     problems.push(format!("{at}: no {lang} translation"));
                     continue;
@@ -314,16 +314,16 @@ impl Content {
 
     /// Every category in every language, with its article counts.
     pub fn wire_categories(&self) -> Vec<HelpCategory> {
-        let mut counts: BTreeMap<(&str, HelpLang), u32> = BTreeMap::new();
+        let mut counts: BTreeMap<(&str, Language), u32> = BTreeMap::new();
         for a in &self.articles {
-            for lang in HelpLang::ALL {
+            for lang in Language::ALL {
                 if a.text(lang).is_some() {
                     *counts.entry((a.category.as_str(), lang)).or_default() += 1;
                 }
             }
         }
         let mut out = Vec::new();
-        for lang in HelpLang::ALL {
+        for lang in Language::ALL {
             for c in &self.categories {
                 if let Some(t) = c.text(lang) {
                     out.push(HelpCategory {
@@ -342,7 +342,7 @@ impl Content {
 
     /// Every article in every language, at content `version`.
     pub fn wire_articles(&self, version: u32) -> Vec<HelpArticle> {
-        HelpLang::ALL
+        Language::ALL
             .iter()
             .flat_map(|lang| {
                 self.articles

@@ -20,7 +20,7 @@ pub mod words;
 
 use std::collections::BTreeMap;
 
-use xwms_api::help::{HelpArticle, HelpCategory, HelpLang, SearchHit};
+use xwms_api::help::{HelpArticle, HelpCategory, Language, SearchHit};
 
 pub use content::Content;
 pub use search::SearchIndex;
@@ -105,7 +105,7 @@ impl Catalog {
         &self.categories
     }
 
-    pub fn categories(&self, lang: HelpLang) -> Vec<HelpCategory> {
+    pub fn categories(&self, lang: Language) -> Vec<HelpCategory> {
         self.categories
             .iter()
             .filter(|c| c.lang == lang)
@@ -113,7 +113,7 @@ impl Catalog {
             .collect()
     }
 
-    pub fn category(&self, lang: HelpLang, slug: &str) -> Option<&HelpCategory> {
+    pub fn category(&self, lang: Language, slug: &str) -> Option<&HelpCategory> {
         self.categories
             .iter()
             .find(|c| c.lang == lang && c.slug == slug)
@@ -122,7 +122,7 @@ impl Catalog {
     /// The articles of a category, in order; with `tag`, only those carrying it.
     pub fn category_articles(
         &self,
-        lang: HelpLang,
+        lang: Language,
         slug: &str,
         tag: Option<&str>,
     ) -> Vec<&HelpArticle> {
@@ -134,7 +134,7 @@ impl Catalog {
     }
 
     /// The tags of a category's articles, the most used first.
-    pub fn category_tags(&self, lang: HelpLang, slug: &str) -> Vec<String> {
+    pub fn category_tags(&self, lang: Language, slug: &str) -> Vec<String> {
         let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
         for a in self.category_articles(lang, slug, None) {
             for t in &a.tags {
@@ -147,7 +147,7 @@ impl Catalog {
     }
 
     /// An article by id, or by its slug in `lang`.
-    pub fn article(&self, lang: HelpLang, key: &str) -> Option<&HelpArticle> {
+    pub fn article(&self, lang: Language, key: &str) -> Option<&HelpArticle> {
         self.articles
             .iter()
             .find(|a| a.lang == lang && a.id == key)
@@ -159,7 +159,7 @@ impl Catalog {
     }
 
     /// The articles marked popular, in order, at most `limit`.
-    pub fn popular(&self, lang: HelpLang, limit: usize) -> Vec<&HelpArticle> {
+    pub fn popular(&self, lang: Language, limit: usize) -> Vec<&HelpArticle> {
         self.articles
             .iter()
             .filter(|a| a.lang == lang && a.popular)
@@ -170,7 +170,7 @@ impl Catalog {
     /// Questions related to an article: the closest by the search engine (its question and
     /// tags as the query) within its category, then the others of the category that share
     /// the most tags or stand nearest in its order.
-    pub fn related(&self, lang: HelpLang, key: &str, limit: usize) -> Vec<&HelpArticle> {
+    pub fn related(&self, lang: Language, key: &str, limit: usize) -> Vec<&HelpArticle> {
         let Some(of) = self.article(lang, key) else {
             return Vec::new();
         };
@@ -195,7 +195,7 @@ impl Catalog {
     }
 
     /// The best `limit` (at most [`MAX_SEARCH_LIMIT`]) answers to `query` in `lang`.
-    pub fn search(&self, lang: HelpLang, query: &str, limit: usize) -> Vec<SearchHit> {
+    pub fn search(&self, lang: Language, query: &str, limit: usize) -> Vec<SearchHit> {
         self.index
             .search(lang, query, limit.min(MAX_SEARCH_LIMIT))
             .into_iter()

@@ -17,7 +17,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use xwms_api::help::HelpLang;
+use xwms_api::help::Language;
 
 use crate::analyze::{Analyzer, Term, CONCEPT_MARK};
 
@@ -39,7 +39,7 @@ const B: f32 = 0.6;
 /// What the index needs of a document.
 #[derive(Debug, Clone)]
 pub struct Document {
-    pub lang: HelpLang,
+    pub lang: Language,
     pub title: String,
     pub tags: Vec<String>,
     /// Plain text (links already reduced to their labels).
@@ -130,7 +130,7 @@ fn deletions(term: &str) -> Vec<String> {
 }
 
 impl LangIndex {
-    fn new(lang: HelpLang) -> Self {
+    fn new(lang: Language) -> Self {
         Self {
             analyzer: Analyzer::new(lang),
             docs: Vec::new(),
@@ -430,7 +430,7 @@ impl LangIndex {
 impl SearchIndex {
     /// Builds the index over `documents`; results name them by position in this list.
     pub fn build(documents: &[Document]) -> SearchIndex {
-        let mut langs: Vec<LangIndex> = HelpLang::ALL.iter().map(|l| LangIndex::new(*l)).collect();
+        let mut langs: Vec<LangIndex> = Language::ALL.iter().map(|l| LangIndex::new(*l)).collect();
         for (position, doc) in documents.iter().enumerate() {
             langs[doc.lang.index()].add(position, doc);
         }
@@ -452,7 +452,7 @@ impl SearchIndex {
     }
 
     /// The best `limit` documents of `lang` for `query`, best first. Ties keep build order.
-    pub fn search(&self, lang: HelpLang, query: &str, limit: usize) -> Vec<Match> {
+    pub fn search(&self, lang: Language, query: &str, limit: usize) -> Vec<Match> {
         if limit == 0 {
             return Vec::new();
         }
@@ -562,7 +562,7 @@ pub fn snippet(body: &str, mut hits: Vec<[u32; 2]>) -> (String, Vec<[u32; 2]>) {
 mod tests {
     use super::*;
 
-    fn doc(lang: HelpLang, title: &str, tags: &[&str], body: &str) -> Document {
+    fn doc(lang: Language, title: &str, tags: &[&str], body: &str) -> Document {
         Document {
             lang,
             title: title.into(),
@@ -574,25 +574,25 @@ mod tests {
     fn corpus() -> Vec<Document> {
         vec![
             doc(
-                HelpLang::En,
+                Language::En,
                 "How do I reset a forgotten password?",
                 &["password", "reset"],
                 "Open the login page, enter your email address, click Next, and choose the Forgot password option.",
             ),
             doc(
-                HelpLang::En,
+                Language::En,
                 "How do I turn on two-factor authentication?",
                 &["2fa", "security"],
                 "Go to your account page, open the Security tab, and follow the 2FA setup wizard.",
             ),
             doc(
-                HelpLang::En,
+                Language::En,
                 "Where can I see my active sessions?",
                 &["sessions", "devices"],
                 "Active sessions are listed in your account dashboard.",
             ),
             doc(
-                HelpLang::Fr,
+                Language::Fr,
                 "Comment réinitialiser mon mot de passe ?",
                 &["mot de passe"],
                 "Ouvrez la page de connexion et choisissez Mot de passe oublié.",
@@ -600,34 +600,34 @@ mod tests {
         ]
     }
 
-    fn top(index: &SearchIndex, lang: HelpLang, q: &str) -> Option<usize> {
+    fn top(index: &SearchIndex, lang: Language, q: &str) -> Option<usize> {
         index.search(lang, q, 3).first().map(|m| m.doc)
     }
 
     #[test]
     fn finds_by_words_synonyms_prefixes_and_typos() {
         let index = SearchIndex::build(&corpus());
-        assert_eq!(top(&index, HelpLang::En, "forgot password"), Some(0));
-        assert_eq!(top(&index, HelpLang::En, "MFA"), Some(1), "synonym");
+        assert_eq!(top(&index, Language::En, "forgot password"), Some(0));
+        assert_eq!(top(&index, Language::En, "MFA"), Some(1), "synonym");
         assert_eq!(
-            top(&index, HelpLang::En, "authenticator"),
+            top(&index, Language::En, "authenticator"),
             Some(1),
             "synonym"
         );
         assert_eq!(
-            top(&index, HelpLang::En, "sessio"),
+            top(&index, Language::En, "sessio"),
             Some(2),
             "prefix while typing"
         );
-        assert_eq!(top(&index, HelpLang::En, "pasword"), Some(0), "typo");
-        assert_eq!(top(&index, HelpLang::En, "logged in devices"), Some(2));
+        assert_eq!(top(&index, Language::En, "pasword"), Some(0), "typo");
+        assert_eq!(top(&index, Language::En, "logged in devices"), Some(2));
         assert_eq!(
-            top(&index, HelpLang::Fr, "mot de passe oublie"),
+            top(&index, Language::Fr, "mot de passe oublie"),
             Some(3),
             "no accents"
         );
         assert_eq!(
-            top(&index, HelpLang::Fr, "dashboard"),
+            top(&index, Language::Fr, "dashboard"),
             None,
             "other language"
         );
@@ -654,20 +654,20 @@ mod tests {
             "*",
             "'; DROP TABLE x;--",
         ] {
-            for lang in HelpLang::ALL {
+            for lang in Language::ALL {
                 let hits = index.search(lang, q, 10);
                 assert!(hits.len() <= 10);
             }
         }
-        assert!(index.search(HelpLang::En, "", 10).is_empty());
-        assert!(!index.search(HelpLang::En, &long, 10).is_empty());
-        assert!(index.search(HelpLang::En, "password", 0).is_empty());
+        assert!(index.search(Language::En, "", 10).is_empty());
+        assert!(!index.search(Language::En, &long, 10).is_empty());
+        assert!(index.search(Language::En, "password", 0).is_empty());
     }
 
     #[test]
     fn snippet_highlights_the_matched_words() {
         let index = SearchIndex::build(&corpus());
-        let hit = &index.search(HelpLang::En, "forgot password", 1)[0];
+        let hit = &index.search(Language::En, "forgot password", 1)[0];
         let chars: Vec<char> = hit.snippet.chars().collect();
         let words: Vec<String> = hit
             .highlights
@@ -687,8 +687,8 @@ mod tests {
     fn long_bodies_give_a_window_around_the_hits() {
         let filler = "Lorem ipsum dolor sit amet. ".repeat(20);
         let body = format!("{filler}Your recovery codes are shown once. {filler}");
-        let index = SearchIndex::build(&[doc(HelpLang::En, "Codes", &[], &body)]);
-        let hit = &index.search(HelpLang::En, "recovery codes", 1)[0];
+        let index = SearchIndex::build(&[doc(Language::En, "Codes", &[], &body)]);
+        let hit = &index.search(Language::En, "recovery codes", 1)[0];
         assert!(hit.snippet.starts_with("… "));
         assert!(hit.snippet.ends_with(" …"));
         assert!(hit.snippet.chars().count() <= SNIPPET_CHARS + 4);

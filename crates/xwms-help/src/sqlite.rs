@@ -3,15 +3,15 @@
 //! [`ARTICLE_COLUMNS`]; `tags` is a JSON array of strings.
 
 use rusqlite::{params, Connection, Row};
-use xwms_api::help::{HelpArticle, HelpLang};
+use xwms_api::help::{HelpArticle, Language};
 
 /// The columns of an article table, in the order [`article_from_row`] reads them.
 pub const ARTICLE_COLUMNS: &str =
     "id, lang, slug, category, title, body, tags, popular, ord, version";
 
 /// A language column's value.
-pub fn lang_from(text: String, column: usize) -> rusqlite::Result<HelpLang> {
-    HelpLang::parse(&text).ok_or_else(|| {
+pub fn lang_from(text: String, column: usize) -> rusqlite::Result<Language> {
+    Language::from_tag(&text).ok_or_else(|| {
         rusqlite::Error::FromSqlConversionFailure(
             column,
             rusqlite::types::Type::Text,

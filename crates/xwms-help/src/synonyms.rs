@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use xwms_api::help::HelpLang;
+use xwms_api::help::Language;
 
 use crate::words::Word;
 
@@ -621,21 +621,21 @@ const FR: Groups = &[
     ),
 ];
 
-fn groups(lang: HelpLang) -> Groups {
+fn groups(lang: Language) -> Groups {
     match lang {
-        HelpLang::En => EN,
-        HelpLang::Nl => NL,
-        HelpLang::Fr => FR,
+        Language::En => EN,
+        Language::Nl => NL,
+        Language::Fr => FR,
     }
 }
 
 /// Per language: last word of a phrase → (the phrase's words, concept).
 type PhraseTable = HashMap<&'static str, Vec<(Vec<&'static str>, &'static str)>>;
 
-fn table(lang: HelpLang) -> &'static PhraseTable {
+fn table(lang: Language) -> &'static PhraseTable {
     static TABLES: OnceLock<[PhraseTable; 3]> = OnceLock::new();
     let tables = TABLES.get_or_init(|| {
-        HelpLang::ALL.map(|lang| {
+        Language::ALL.map(|lang| {
             let mut t: PhraseTable = HashMap::new();
             for (concept, phrases) in groups(lang) {
                 for phrase in *phrases {
@@ -652,7 +652,7 @@ fn table(lang: HelpLang) -> &'static PhraseTable {
 
 /// The concepts whose phrase ends with `words[i]`, each with the phrase's length in words.
 /// A concept is given once even when several of its phrases end here.
-pub fn ending_at(lang: HelpLang, words: &[Word], i: usize) -> Vec<(usize, &'static str)> {
+pub fn ending_at(lang: Language, words: &[Word], i: usize) -> Vec<(usize, &'static str)> {
     let Some(candidates) = table(lang).get(words[i].folded.as_str()) else {
         return Vec::new();
     };
@@ -684,7 +684,7 @@ mod tests {
 
     #[test]
     fn phrases_are_written_folded() {
-        for lang in HelpLang::ALL {
+        for lang in Language::ALL {
             for (concept, phrases) in groups(lang) {
                 assert!(!concept.is_empty());
                 for p in *phrases {
@@ -699,11 +699,11 @@ mod tests {
     #[test]
     fn phrases_are_found_at_their_last_word() {
         let w = words("How do I log in with two-factor?");
-        let at = |i| ending_at(HelpLang::En, &w, i);
+        let at = |i| ending_at(Language::En, &w, i);
         assert_eq!(at(4), vec![(2, "signin")]); // "log in"
         assert_eq!(at(7), vec![(2, "2fa")]); // "two factor"
         assert!(at(0).is_empty());
         let w = words("mot de passe oublié");
-        assert_eq!(ending_at(HelpLang::Fr, &w, 2), vec![(3, "password")]);
+        assert_eq!(ending_at(Language::Fr, &w, 2), vec![(3, "password")]);
     }
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use serde::Deserialize;
-use xwms_api::help::HelpLang;
+use xwms_api::help::Language;
 use xwms_help::{Catalog, Content};
 
 fn content_dir() -> PathBuf {
@@ -80,7 +80,7 @@ struct Quality {
 
 #[derive(Deserialize)]
 struct Query {
-    lang: HelpLang,
+    lang: Language,
     q: String,
     expect: String,
 }
@@ -90,7 +90,7 @@ fn search_quality() {
     let text = std::fs::read_to_string(content_dir().join("search-quality.toml")).unwrap();
     let quality: Quality = toml::from_str(&text).unwrap();
     let catalog = Catalog::bundled(1);
-    let mut per_lang: BTreeMap<HelpLang, (usize, usize, usize)> = BTreeMap::new();
+    let mut per_lang: BTreeMap<Language, (usize, usize, usize)> = BTreeMap::new();
     let mut misses = Vec::new();
     for q in &quality.query {
         assert!(
@@ -140,30 +140,30 @@ fn search_quality() {
 #[test]
 fn catalog_lookups() {
     let catalog = Catalog::bundled(1);
-    let a = catalog.article(HelpLang::Nl, "forgot-password").unwrap();
+    let a = catalog.article(Language::Nl, "forgot-password").unwrap();
     assert_eq!(
-        catalog.article(HelpLang::Nl, &a.slug).unwrap().id,
+        catalog.article(Language::Nl, &a.slug).unwrap().id,
         "forgot-password"
     );
-    assert_eq!(catalog.categories(HelpLang::Fr).len(), 1);
+    assert_eq!(catalog.categories(Language::Fr).len(), 1);
     assert_eq!(
         catalog
-            .category_articles(HelpLang::En, "account-security", None)
+            .category_articles(Language::En, "account-security", None)
             .len(),
         50
     );
     let tag = &a.tags[0];
-    let tagged = catalog.category_articles(HelpLang::Nl, "account-security", Some(tag));
+    let tagged = catalog.category_articles(Language::Nl, "account-security", Some(tag));
     assert!(tagged.iter().all(|x| x.tags.contains(tag)) && !tagged.is_empty());
-    let related = catalog.related(HelpLang::En, "enable-2fa", 5);
+    let related = catalog.related(Language::En, "enable-2fa", 5);
     assert_eq!(related.len(), 5);
     assert!(related
         .iter()
-        .all(|r| r.id != "enable-2fa" && r.lang == HelpLang::En));
-    assert!(!catalog.popular(HelpLang::Fr, 10).is_empty());
+        .all(|r| r.id != "enable-2fa" && r.lang == Language::En));
+    assert!(!catalog.popular(Language::Fr, 10).is_empty());
     // Related by meaning: changing the password is next to forgetting it.
     let related: Vec<&str> = catalog
-        .related(HelpLang::En, "forgot-password", 3)
+        .related(Language::En, "forgot-password", 3)
         .iter()
         .map(|a| a.id.as_str())
         .collect();

@@ -24,7 +24,7 @@ use std::sync::{Arc, Mutex};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
-use xwms_api::help::{HelpArticle, HelpCategory, HelpDeleted, HelpLang, HelpSync};
+use xwms_api::help::{HelpArticle, HelpCategory, HelpDeleted, HelpSync, Language};
 use xwms_help::sqlite::{article_from_row, lang_from, upsert_article, ARTICLE_COLUMNS};
 use xwms_help::{Catalog, Content};
 
@@ -360,7 +360,7 @@ pub fn record_feedback(
 pub struct FeedbackVote<'a> {
     /// The article's id.
     pub id: &'a str,
-    pub lang: HelpLang,
+    pub lang: Language,
     pub helpful: bool,
     /// The client's installation id, when it sent one.
     pub installation: Option<&'a str>,
@@ -520,7 +520,7 @@ mod tests {
         let t0 = time::macros::datetime!(2026-05-06 07:00 UTC);
         let vote = |installation, helpful, ip| FeedbackVote {
             id: "a",
-            lang: HelpLang::En,
+            lang: Language::En,
             helpful,
             installation,
             ip,
@@ -559,7 +559,7 @@ mod tests {
         let t0 = time::macros::datetime!(2026-05-06 07:00 UTC);
         let vote = FeedbackVote {
             id: "a",
-            lang: HelpLang::En,
+            lang: Language::En,
             helpful: true,
             installation: Some("i1"),
             ip: "192.0.2.9",

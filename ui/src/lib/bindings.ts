@@ -68,17 +68,17 @@ export const commands = {
 	helpStatus: () => typedError<HelpStatus, IpcError>(__TAURI_INVOKE("help_status")),
 	/**  The person has read the help's notice (e.g. "the cache was rebuilt"). */
 	helpDismissNotice: () => __TAURI_INVOKE<void>("help_dismiss_notice"),
-	helpCategories: (lang: HelpLang) => __TAURI_INVOKE<HelpCategory[]>("help_categories", { lang }),
+	helpCategories: (lang: Language) => __TAURI_INVOKE<HelpCategory[]>("help_categories", { lang }),
 	/**  A category with its tags and its articles (only those with `tag` when given). */
-	helpCategory: (lang: HelpLang, slug: string, tag: string | null) => typedError<CategoryPage, IpcError>(__TAURI_INVOKE("help_category", { lang, slug, tag })),
-	helpPopular: (lang: HelpLang, limit: number) => __TAURI_INVOKE<HelpArticle[]>("help_popular", { lang, limit }),
+	helpCategory: (lang: Language, slug: string, tag: string | null) => typedError<CategoryPage, IpcError>(__TAURI_INVOKE("help_category", { lang, slug, tag })),
+	helpPopular: (lang: Language, limit: number) => __TAURI_INVOKE<HelpArticle[]>("help_popular", { lang, limit }),
 	/**  An article by id or by its slug in `lang`. */
-	helpArticle: (lang: HelpLang, key: string) => typedError<HelpArticleView, IpcError>(__TAURI_INVOKE("help_article", { lang, key })),
-	helpRelated: (lang: HelpLang, key: string, limit: number) => __TAURI_INVOKE<HelpArticle[]>("help_related", { lang, key, limit }),
+	helpArticle: (lang: Language, key: string) => typedError<HelpArticleView, IpcError>(__TAURI_INVOKE("help_article", { lang, key })),
+	helpRelated: (lang: Language, key: string, limit: number) => __TAURI_INVOKE<HelpArticle[]>("help_related", { lang, key, limit }),
 	/**  Any text is a query; an empty one gives no results. */
-	helpSearch: (lang: HelpLang, query: string, limit: number) => __TAURI_INVOKE<SearchHit[]>("help_search", { lang, query, limit }),
+	helpSearch: (lang: Language, query: string, limit: number) => __TAURI_INVOKE<SearchHit[]>("help_search", { lang, query, limit }),
 	/**  "Was this helpful?": queued at once (kept when offline), then sent when the server answers. */
-	helpFeedback: (lang: HelpLang, key: string, helpful: boolean) => typedError<null, IpcError>(__TAURI_INVOKE("help_feedback", { lang, key, helpful })),
+	helpFeedback: (lang: Language, key: string, helpful: boolean) => typedError<null, IpcError>(__TAURI_INVOKE("help_feedback", { lang, key, helpful })),
 	/**  Syncs the help with the server now. */
 	helpSync: () => typedError<SyncReport, IpcError>(__TAURI_INVOKE("help_sync")),
 	/**
@@ -420,7 +420,7 @@ export type ErrorData = {
 export type HelpArticle = {
 	/**  Stable id, shared by the article's translations. */
 	id: string,
-	lang: HelpLang,
+	lang: Language,
 	/**  URL slug in this language. */
 	slug: string,
 	/**  The category's slug. */
@@ -449,7 +449,7 @@ export type HelpArticleView = {
 /**  A category in one language. */
 export type HelpCategory = {
 	slug: string,
-	lang: HelpLang,
+	lang: Language,
 	title: string,
 	/**  One line under the title. */
 	subtitle: string,
@@ -463,9 +463,6 @@ export type HelpCategory = {
  *  `help-changed`.
  */
 export type HelpChanged = HelpStatus;
-
-/**  A language the help center is written in. */
-export type HelpLang = "en" | "nl" | "fr";
 
 /**  Something the person should know about the cache. */
 export type HelpNotice = 
@@ -497,7 +494,10 @@ export type HelpStatus = {
 /**  An error as it crosses IPC: exactly an [`ErrorBody`] (in TypeScript too). */
 export type IpcError = ErrorBody;
 
-export type Language = 
+/**  English, Dutch or French; on the wire `en`, `nl`, `fr`. */
+export type Language = "en" | "nl" | "fr";
+
+export type LanguageSetting = 
 /**  Follow the operating system's language. */
 "system" | "en" | "nl" | "fr";
 
@@ -578,7 +578,7 @@ export type RecoveryRequest = {
 /**  One search result. */
 export type SearchHit = {
 	id: string,
-	lang: HelpLang,
+	lang: Language,
 	slug: string,
 	category: string,
 	title: string,
@@ -736,7 +736,7 @@ export type SessionsRevoked = {
 export type Settings = {
 	/**  Base URL of the XWMS server, normalised by [`validate_server_url`]. */
 	server_url: string,
-	language: Language,
+	language: LanguageSetting,
 	theme: Theme,
 };
 

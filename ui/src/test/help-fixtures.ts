@@ -1,6 +1,6 @@
 // A tiny help center for the component tests: a fixture written for the tests (not the real
 // content in content/help, whose search is Rust's and tested there).
-import type { AnswerSpan, CategoryPage, HelpArticleView, HelpCategory, HelpLang, HelpStatus, SearchHit } from "$lib/ipc";
+import type { AnswerSpan, CategoryPage, HelpArticleView, HelpCategory, Language, HelpStatus, SearchHit } from "$lib/ipc";
 
 type Handlers = Record<string, (args: Record<string, unknown>) => unknown>;
 
@@ -13,7 +13,7 @@ const CATEGORIES: HelpCategory[] = [
 const link = (label: string, target: string): AnswerSpan => ({ kind: "link", label, target, external: target.startsWith("https://") });
 
 /** An article; its answer written as the Rust side hands it over (text and links), its body the markup. */
-function article(lang: HelpLang, id: string, title: string, spans: (string | AnswerSpan)[], tags: string[], order: number, popular = false): HelpArticleView {
+function article(lang: Language, id: string, title: string, spans: (string | AnswerSpan)[], tags: string[], order: number, popular = false): HelpArticleView {
   const answer = spans.map((s): AnswerSpan => (typeof s === "string" ? { kind: "text", text: s } : s));
   const body = answer.map((s) => (s.kind === "text" ? s.text : `[${s.label}](${s.target})`)).join("");
   return { id, lang, slug: id, category: "account-security", title, body, tags, popular, order, version: 1, answer };

@@ -23,9 +23,10 @@ use xwms_api::security::RealtimeEvent;
 use xwms_api::ErrorCode;
 
 use super::{AccountEvent, AccountSession};
-use crate::i18n::{self, Lang};
+use crate::i18n;
 use crate::realtime_socket::{Backoff, Incoming, RealtimeSocket, PING_INTERVAL, SILENCE_LIMIT};
 use crate::CoreError;
+use xwms_api::Language;
 
 /// The one running realtime task's claim on its session; released when the task ends or is
 /// aborted (dropped with its future).
@@ -242,7 +243,8 @@ impl AccountSession {
                 let mut slot = self.session.lock().await;
                 if slot.as_ref().is_some_and(|l| l.session_id == revoked) {
                     *slot = None;
-                    let lang = Lang::from_locale(self.language().as_deref().unwrap_or("en"));
+                    let lang = Language::from_tag(self.language().as_deref().unwrap_or("en"))
+                        .unwrap_or_default();
                     let error = CoreError::new(ErrorCode::SessionRevoked)
                         .with_message(i18n::session_ended_message(reason, lang))
                         .with_detail(format!("realtime: session revoked ({reason})"));

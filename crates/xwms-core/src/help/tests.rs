@@ -33,11 +33,11 @@ async fn first_run_offline_has_the_bundled_help() {
     assert_eq!(status.article_count, 150);
     assert_eq!(status.synced_at, None);
     assert_eq!(status.notice, None);
-    let hits = cache.search(HelpLang::Nl, "wachtwoord vergeten", 3);
+    let hits = cache.search(Language::Nl, "wachtwoord vergeten", 3);
     assert_eq!(hits[0].id, "forgot-password");
-    assert_eq!(cache.categories(HelpLang::Fr)[0].article_count, 50);
+    assert_eq!(cache.categories(Language::Fr)[0].article_count, 50);
     assert!(cache
-        .article(HelpLang::En, "no-such-article")
+        .article(Language::En, "no-such-article")
         .is_err_and(|e| e.code == ErrorCode::HelpNotFound));
     let err = cache.sync(&nowhere()).await.unwrap_err();
     assert_eq!(err.code, ErrorCode::Offline);
@@ -80,15 +80,15 @@ async fn sync_brings_changes_only_and_304_when_nothing_changed() {
     );
     assert_eq!(
         cache
-            .article(HelpLang::Nl, "forgot-password")
+            .article(Language::Nl, "forgot-password")
             .unwrap()
             .title,
         "Wachtwoord kwijt, wat nu?"
     );
-    assert!(cache.article(HelpLang::En, &gone.id).is_err());
+    assert!(cache.article(Language::En, &gone.id).is_err());
     assert_eq!(cache.status().unwrap().article_count, 147);
     assert_eq!(
-        cache.search(HelpLang::Nl, "wachtwoord kwijt", 1)[0].id,
+        cache.search(Language::Nl, "wachtwoord kwijt", 1)[0].id,
         "forgot-password"
     );
 
@@ -148,12 +148,12 @@ async fn feedback_given_offline_is_sent_when_back_online() {
     let dir = tempfile::tempdir().unwrap();
     let cache = HelpCache::open(dir.path()).unwrap();
     cache
-        .queue_feedback("enable-2fa", HelpLang::Fr, true)
+        .queue_feedback("enable-2fa", Language::Fr, true)
         .unwrap();
     // By slug too.
-    let slug = cache.article(HelpLang::En, "forgot-password").unwrap().slug;
-    cache.queue_feedback(&slug, HelpLang::En, false).unwrap();
-    assert!(cache.queue_feedback("nope", HelpLang::En, true).is_err());
+    let slug = cache.article(Language::En, "forgot-password").unwrap().slug;
+    cache.queue_feedback(&slug, Language::En, false).unwrap();
+    assert!(cache.queue_feedback("nope", Language::En, true).is_err());
 
     let err = cache.flush_feedback(&nowhere()).await.unwrap_err();
     assert_eq!(err.code, ErrorCode::Offline);
@@ -196,7 +196,7 @@ async fn feedback_given_offline_is_sent_when_back_online() {
         .unwrap();
     assert_eq!(installations, 1);
     cache
-        .queue_feedback("enable-2fa", HelpLang::Fr, true)
+        .queue_feedback("enable-2fa", Language::Fr, true)
         .unwrap();
     assert_eq!(cache.flush_feedback(&api(&server)).await.unwrap(), 1);
     let totals: (i64, i64) = conn
@@ -250,7 +250,7 @@ async fn the_syncer_follows_the_connection() {
     };
     assert_eq!(status.version, 2);
     assert_eq!(
-        cache.article(HelpLang::En, "create-account").unwrap().title,
+        cache.article(Language::En, "create-account").unwrap().title,
         "How do I open an XWMS account?"
     );
     task.abort();

@@ -64,7 +64,7 @@ pub use hashing::{HashCost, PasswordHasher};
 pub use recovery::LOST_OPTIONS;
 pub use sessions::Authenticated;
 pub use users::User;
-pub use validate::Language;
+pub use xwms_api::Language;
 
 /// What the server knows about the caller of a request.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

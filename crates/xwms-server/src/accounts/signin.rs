@@ -116,7 +116,7 @@ fn send_unlock_code(
     tx: &Transaction<'_>,
     ctx: &Ctx,
     user: &User,
-    language: validate::Language,
+    language: xwms_api::Language,
 ) -> rusqlite::Result<String> {
     let target = Target {
         user_id: Some(user.id.clone()),
@@ -141,7 +141,7 @@ fn mail_unlock_code(
     tx: &Transaction<'_>,
     ctx: &Ctx,
     user: &User,
-    language: validate::Language,
+    language: xwms_api::Language,
     code: String,
 ) -> rusqlite::Result<()> {
     let facts = MailFacts {

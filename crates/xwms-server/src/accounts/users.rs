@@ -4,8 +4,8 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 use time::OffsetDateTime;
 use xwms_api::auth::UserProfile;
 
-use super::validate::Language;
 use crate::clock::{from_millis, rfc3339, to_millis};
+use xwms_api::Language;
 
 /// One account.
 #[derive(Clone, PartialEq, Eq)]

@@ -22,51 +22,7 @@ pub const USER_AGENT_MAX_CHARS: usize = 512;
 /// The free-text details of a recovery request.
 pub const DETAILS_MAX_CHARS: usize = 4000;
 
-/// The languages mail and the account settings come in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum Language {
-    #[default]
-    En,
-    Nl,
-    Fr,
-}
-
-impl Language {
-    pub const ALL: [Language; 3] = [Language::En, Language::Nl, Language::Fr];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Language::En => "en",
-            Language::Nl => "nl",
-            Language::Fr => "fr",
-        }
-    }
-
-    pub fn parse(code: &str) -> Option<Language> {
-        Language::ALL.into_iter().find(|l| l.as_str() == code)
-    }
-
-    /// The first supported language of an `Accept-Language` header, by preference (`q`).
-    pub fn from_accept_language(header: &str) -> Option<Language> {
-        let mut choices: Vec<(f32, Language)> = header
-            .split(',')
-            .filter_map(|item| {
-                let mut parts = item.split(';');
-                let tag = parts.next()?.trim().to_ascii_lowercase();
-                let primary = tag.split(['-', '_']).next()?;
-                let language = Language::parse(primary)?;
-                let q = parts
-                    .find_map(|p| p.trim().strip_prefix("q="))
-                    .and_then(|q| q.trim().parse::<f32>().ok())
-                    .unwrap_or(1.0);
-                (q > 0.0).then_some((q, language))
-            })
-            .collect();
-        // Stable: equal weights keep the header's order.
-        choices.sort_by(|a, b| b.0.total_cmp(&a.0));
-        choices.first().map(|(_, language)| *language)
-    }
-}
+pub use xwms_api::Language;
 
 /// An email address as typed (trimmed) and its lookup key (lower-cased): addresses are unique
 /// without regard to case.

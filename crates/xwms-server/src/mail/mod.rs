@@ -11,7 +11,7 @@ use lettre::message::header::{ContentTransferEncoding, ContentType};
 use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::Message;
 
-use crate::accounts::validate::Language;
+use xwms_api::Language;
 
 pub mod outbox;
 pub(crate) mod templates;

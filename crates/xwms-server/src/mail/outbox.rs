@@ -310,11 +310,11 @@ impl Outbox {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::accounts::validate::Language;
     use crate::clock::ManualClock;
     use crate::mail::{render, MailError, MailFacts, MailFuture, MailKind};
     use std::sync::Mutex;
     use time::macros::datetime;
+    use xwms_api::Language;
 
     /// When a queued mail is next tried.
     fn next_attempt_at(conn: &Connection, id: i64) -> rusqlite::Result<OffsetDateTime> {

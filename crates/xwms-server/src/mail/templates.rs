@@ -7,7 +7,7 @@
 use time::OffsetDateTime;
 
 use super::MailKind;
-use crate::accounts::validate::Language;
+use xwms_api::Language;
 
 /// The facts a mail mentions; each kind uses some of them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
 use xwms_api::help::{
-    HelpArticle, HelpCategory, HelpFeedback, HelpFeedbackCounted, HelpLang, HelpSync, SearchHit,
+    HelpArticle, HelpCategory, HelpFeedback, HelpFeedbackCounted, HelpSync, Language, SearchHit,
 };
 use xwms_api::{Envelope, ErrorCode};
 
@@ -28,10 +28,10 @@ pub const INSTALLATION_ID_MAX_CHARS: usize = 100;
 
 type Params = Query<HashMap<String, String>>;
 
-fn lang(params: &HashMap<String, String>) -> Result<HelpLang, ApiError> {
+fn lang(params: &HashMap<String, String>) -> Result<Language, ApiError> {
     match params.get("lang") {
-        None => Ok(HelpLang::En),
-        Some(text) => HelpLang::parse(text)
+        None => Ok(Language::En),
+        Some(text) => Language::from_tag(text)
             .filter(|_| text.len() == 2)
             .ok_or_else(|| {
                 ApiError::with_message(ErrorCode::FieldInvalid, "`lang` must be en, nl or fr.")

@@ -249,7 +249,7 @@ fn language(object: &mut Object) {
 
 fn help_lang(object: &mut Object) {
     object.enum_values = Some(
-        xwms_api::help::HelpLang::ALL
+        xwms_api::help::Language::ALL
             .iter()
             .map(|l| l.as_str().into())
             .collect(),

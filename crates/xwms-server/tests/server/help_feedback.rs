@@ -168,7 +168,7 @@ async fn running_totals_match_a_recount() {
 #[tokio::test]
 #[ignore]
 async fn bench_help_feedback_vote_cost_stays_flat() {
-    use xwms_api::help::HelpLang;
+    use xwms_api::help::Language;
     use xwms_server::help::{record_feedback, FeedbackVote};
     let h = harness();
     let at = time::macros::datetime!(2026-05-06 07:00 UTC);
@@ -185,7 +185,7 @@ async fn bench_help_feedback_vote_cost_stays_flat() {
                     let (installation, ip) = (format!("installation-{n}"), format!("ip-{n}"));
                     let vote = FeedbackVote {
                         id: "enable-2fa",
-                        lang: HelpLang::En,
+                        lang: Language::En,
                         helpful: n % 3 != 0,
                         installation: Some(&installation),
                         ip: &ip,

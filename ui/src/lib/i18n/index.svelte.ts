@@ -1,7 +1,7 @@
 // Reactive translation state. `t()` and `locale()` read rune state, so any template or
 // `$derived` that calls them re-renders when the language changes.
 
-import type { Language } from "$lib/ipc";
+import type { LanguageSetting } from "$lib/ipc";
 import { en, type MessageKey, type Messages } from "./en";
 import { fr } from "./fr";
 import { nl } from "./nl";
@@ -30,7 +30,7 @@ function systemTag(): string | undefined {
   return typeof navigator === "undefined" ? undefined : navigator.language;
 }
 
-const state = $state<{ setting: Language; system: Locale }>({
+const state = $state<{ setting: LanguageSetting; system: Locale }>({
   setting: "system",
   system: matchLocale(systemTag()),
 });
@@ -41,7 +41,7 @@ export function locale(): Locale {
 }
 
 /** The language setting ("system" or a fixed language). */
-export function languageSetting(): Language {
+export function languageSetting(): LanguageSetting {
   return state.setting;
 }
 
@@ -49,7 +49,7 @@ function syncDocument(): void {
   if (typeof document !== "undefined") document.documentElement.lang = locale();
 }
 
-export function setLanguage(setting: Language): void {
+export function setLanguage(setting: LanguageSetting): void {
   state.setting = setting;
   syncDocument();
 }

@@ -310,7 +310,7 @@ async fn two_factor_enrolment_sign_in_with_totp_replay_refused_recovery_code_onc
         &fresh.codes,
         email,
         &fresh.generated_at,
-        crate::i18n::Lang::Nl,
+        xwms_api::Language::Nl,
     );
     assert!(fresh.codes.iter().all(|c| text.contains(c.expose())));
 
@@ -667,7 +667,7 @@ async fn realtime_brings_new_sign_ins_and_ends_a_revoked_session_at_once() {
         reason.message,
         crate::i18n::session_ended_message(
             xwms_api::security::RevokeReason::RemovedWithOthers,
-            crate::i18n::Lang::En
+            xwms_api::Language::En
         )
     );
     assert!(!laptop.session.is_signed_in().await);
