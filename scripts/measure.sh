@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Prints the foundation's numbers: clean release build time, release binary and .deb sizes,
 # cold start (window mapped, first paint) and idle memory 10 s after start, for XWMS Desktop
-# and for a hello-world Tauri app built the same way in the same run.
+# and for a hello-world Tauri app built the same way in the same run; under each run, where its
+# memory goes, per process and per kind of mapping (scripts/proc-mem.sh).
 #   scripts/measure.sh [--no-clean]   (--no-clean skips the slow clean-build timing)
 # Not a test: nothing here passes or fails on a number.
 set -euo pipefail
@@ -87,6 +88,7 @@ probe() {
       r=$(awk "/^Rss:/{print \$2}" /proc/$p/smaps_rollup); s=$(awk "/^Pss:/{print \$2}" /proc/$p/smaps_rollup)
       rss=$((rss + r)); pss=$((pss + s)); n=$((n + 1))
     done
+    scripts/proc-mem.sh "$pid" --malloc  # where it goes: per process, per kind of mapping
     echo "$mapped $painted $rss $pss $n"
     kill $pid; wait $pid 2>/dev/null || true
   ' _ "$1"  # bash -c: the first argument is $0, so the binary is passed after a placeholder
@@ -94,8 +96,10 @@ probe() {
 for name in app hello; do
   bin=$app; [ "$name" = hello ] && bin=$hello_bin
   for run in 1 2 3; do
-    read -r mapped painted rss pss n < <(probe "$bin" | tail -1)
+    out=$(probe "$bin")
+    read -r mapped painted rss pss n <<<"$(tail -1 <<<"$out")"
     printf '%-12s run %d: window mapped %5s ms, first paint %5s ms, idle after 10 s: RSS %6s KiB, PSS %6s KiB over %s processes\n' \
       "$name" "$run" "$mapped" "$painted" "$rss" "$pss" "$n"
+    head -n -1 <<<"$out" | grep -v '^SpiRegistry' || true  # (the a11y registry's hello)
   done
 done
