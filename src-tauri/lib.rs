@@ -55,9 +55,6 @@ pub fn run() {
         .invoke_handler(specta.invoke_handler())
         .setup(move |app| {
             specta.mount_events(app);
-            if let Some(window) = app.get_webview_window("main") {
-                software_rendering(&window);
-            }
             let data_dir = match &profile_override {
                 Some(dir) => PathBuf::from(dir),
                 None => app.path().app_data_dir()?,
@@ -120,25 +117,6 @@ pub fn run() {
                 }
             }
         });
-}
-
-/// Draws the page without WebKitGTK's accelerated compositing (Linux): the UI is forms and
-/// text, with no WebGL, video or 3D transforms, and compositing costs it ~100 MB more in the
-/// web process at idle (its layers' tiles and the GL painting caches; measured with
-/// `scripts/measure.sh` under software GL: 126 MB of private memory against 20 MB without).
-/// What is shown, and every feature, stays the same.
-fn software_rendering(window: &tauri::WebviewWindow) {
-    #[cfg(target_os = "linux")]
-    if let Err(e) = window.with_webview(|webview| {
-        use webkit2gtk::{HardwareAccelerationPolicy, SettingsExt, WebViewExt};
-        if let Some(settings) = webview.inner().settings() {
-            settings.set_hardware_acceleration_policy(HardwareAccelerationPolicy::Never);
-        }
-    }) {
-        log::warn!("could not set the web view's rendering: {e}");
-    }
-    #[cfg(not(target_os = "linux"))]
-    let _ = window;
 }
 
 /// The desktop notification for a sign-in from a new device or network.
