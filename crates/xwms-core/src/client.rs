@@ -48,12 +48,7 @@ pub enum ClientEvent {
 
 /// The language code (`en`, `nl`, `fr`) the server writes a person's mail in.
 pub fn mail_language(language: LanguageSetting) -> String {
-    match language.resolve() {
-        Language::En => "en",
-        Language::Nl => "nl",
-        Language::Fr => "fr",
-    }
-    .to_string()
+    language.resolve().as_str().to_string()
 }
 
 impl Drop for Client {
@@ -215,8 +210,8 @@ impl Client {
     }
 
     /// An API client for the current server (for one-off calls such as a help sync).
-    pub fn api(&self, product: &str) -> Result<crate::api_client::ApiClient, CoreError> {
-        crate::api_client::ApiClient::new(&self.settings().server_url, product)
+    fn api(&self) -> Result<crate::api_client::ApiClient, CoreError> {
+        crate::api_client::ApiClient::new(&self.settings().server_url, &self.product)
     }
 
     /// "Was this helpful?": queued in the offline help at once (so it is never lost), then
@@ -229,7 +224,7 @@ impl Client {
         helpful: bool,
     ) -> Result<(), CoreError> {
         self.help.queue_feedback(key, lang, helpful)?;
-        if let Ok(api) = self.api(&self.product) {
+        if let Ok(api) = self.api() {
             if let Err(e) = self.help.flush_feedback(&api).await {
                 tracing::info!(code = %e.code, "help feedback queued until online");
             }
@@ -239,7 +234,7 @@ impl Client {
 
     /// Syncs the offline help with the current server now.
     pub async fn help_sync(&self) -> Result<SyncReport, CoreError> {
-        let api = self.api(&self.product)?;
+        let api = self.api()?;
         self.help.sync(&api).await
     }
 
@@ -485,6 +480,23 @@ mod started {
         }
     }
 
+    /// Anna signed in on another installation (its own data folder and keychain) of `url`.
+    async fn signed_in_elsewhere(url: &str) -> (AccountSession, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let session = AccountSession::new(
+            url,
+            dir.path(),
+            identity(),
+            Arc::new(MemoryStore::default()),
+        )
+        .unwrap();
+        session
+            .sign_in(ANNA.email, Secret::new(ANNA.password))
+            .await
+            .unwrap();
+        (session, dir)
+    }
+
     /// The next `NewSignIn` on `events`, within 10 s; every other event is skipped.
     async fn next_alert(
         events: &mut broadcast::Receiver<ClientEvent>,
@@ -545,18 +557,7 @@ mod started {
         let mut others = Vec::new();
         let mut alerts = Vec::new();
         for _ in 0..3 {
-            let other_dir = tempfile::tempdir().unwrap();
-            let other = AccountSession::new(
-                &url,
-                other_dir.path(),
-                identity(),
-                Arc::new(MemoryStore::default()),
-            )
-            .unwrap();
-            other
-                .sign_in(ANNA.email, Secret::new(ANNA.password))
-                .await
-                .unwrap();
+            let (other, other_dir) = signed_in_elsewhere(&url).await;
             let id = other.session_id().await.unwrap();
             loop {
                 let alert = next_alert(&mut events).await;
@@ -611,18 +612,7 @@ mod started {
             .await
             .unwrap();
         let app_session = client.account().session_id().await.unwrap();
-        let other_dir = tempfile::tempdir().unwrap();
-        let other = AccountSession::new(
-            &old_url,
-            other_dir.path(),
-            identity(),
-            Arc::new(MemoryStore::default()),
-        )
-        .unwrap();
-        other
-            .sign_in(ANNA.email, Secret::new(ANNA.password))
-            .await
-            .unwrap();
+        let (other, _other_dir) = signed_in_elsewhere(&old_url).await;
 
         // Refused, with nothing changed: an address where nothing answers, one that is not XWMS.
         let free = std::net::TcpListener::bind("127.0.0.1:0")
