@@ -198,6 +198,28 @@ error_codes! {
     /// This address does not belong to an XWMS server.
     NotXwmsServer = "settings.not_xwms_server", 400, "This address does not belong to an XWMS server.";
     // Any code this version does not know decodes as this one.
+    /// No such conversation for this caller (another account's conversation answers the same).
+    ConversationNotFound = "support.not_found", 404, "This conversation does not exist or is not yours.";
+    /// A reply to a conversation resolved or closed more than 7 days ago.
+    ConversationClosed = "support.conversation_closed", 409, "This conversation was closed more than 7 days ago. Please start a new one.";
+    /// A message over 10,000 characters.
+    MessageTooLong = "support.message_too_long", 400, "The message is too long (at most 10,000 characters).";
+    /// A message with neither text nor attachments.
+    MessageEmpty = "support.message_empty", 400, "Write a message or attach a file.";
+    /// More messages than the per-account rate allows.
+    MessageRateLimited = "support.rate_limited", 429, "You are sending messages too quickly. Please wait a moment.";
+    /// An attachment over 5 MB.
+    AttachmentTooLarge = "support.attachment_too_large", 413, "The file is too large (at most 5 MB).";
+    /// An attachment that is not a PNG, JPEG or PDF by its content.
+    AttachmentType = "support.attachment_type", 415, "Only PNG and JPEG images and PDF files can be attached.";
+    /// An attachment id that is unknown, of another conversation, or already sent.
+    AttachmentNotFound = "support.attachment_not_found", 404, "This attachment does not exist (any more).";
+    /// Rating a conversation that is still open, or a rating outside 1–5.
+    RatingNotAllowed = "support.rating_not_allowed", 409, "You can rate a conversation once it is resolved or closed.";
+    /// A support-team route called by an account without the support role.
+    NotAgent = "support.not_agent", 403, "This is only for the support team.";
+    /// A guest token that is unknown or expired.
+    GuestAccessExpired = "support.guest_expired", 401, "This access to your case has expired. Ask for a new code.";
     @other Unknown = "unknown", 500, "Something went wrong.";
 }
 

@@ -91,6 +91,7 @@ mod language;
 pub mod password;
 mod secret;
 pub mod security;
+pub mod support;
 
 pub use envelope::{Envelope, Status};
 pub use error::{ErrorBody, ErrorCode};

@@ -47,7 +47,8 @@ pub mod paths {
     /// [`super::ApiClientIdentity`]: what an API client uses to check its credentials (and what
     /// records "last used").
     pub const CLIENT_IDENTITY: &str = "/api/client/identity";
-    /// `GET` WebSocket upgrade with `Authorization: Bearer <access token>`: the server sends
+    /// `GET` WebSocket upgrade with `Authorization: Bearer <access token>`, optionally
+    /// `?after=SEQ` to replay the support event log after that seq: the server sends
     /// [`super::RealtimeEvent`]s as JSON text frames.
     pub const REALTIME: &str = "/api/realtime";
 
@@ -450,6 +451,22 @@ pub enum RealtimeEvent {
     NewSignIn { event: SecurityEventInfo },
     /// The account's sessions, 2FA, credentials or timeline changed: refresh what is shown.
     SecurityChanged,
+    /// A change to one of the account's support conversations, from the event log: replayed
+    /// after the channel's `?after=SEQ`, then live. (Agents get every conversation's events.)
+    Support {
+        event: Box<crate::support::SupportEvent>,
+    },
+    /// Someone on the other side of a conversation is typing (expires after
+    /// `support::TYPING_EXPIRES_SECONDS`; never stored, never replayed).
+    SupportTyping {
+        conversation_id: String,
+        author: crate::support::MessageAuthor,
+    },
+    /// The `?after=SEQ` the channel was opened with is older than the log keeps: fetch the
+    /// conversation list (and any open conversation) again, then resume from its `last_seq`.
+    SupportReload,
+    /// How many agents have the app open changed (`support::SupportAvailability`).
+    SupportAvailability { agents_online: u32 },
 }
 
 #[cfg(test)]
