@@ -21,7 +21,23 @@ use xwms_core::account::AccountEvent;
 /// What the app tells the server it is.
 pub const PRODUCT: &str = "XWMS-Desktop";
 
+/// WebKitGTK paints the page with Skia on the CPU instead of through GL. Without a GPU
+/// (llvmpipe, as under Xvfb and in many VMs) GL painting is CPU work too, and its texture
+/// and glyph caches cost the web process about 65 MB: idle memory goes from ~1.45x a
+/// hello-world Tauri app to ~1.20x (README, "Measuring"). Compositing itself stays on, so
+/// scrolling and the WebDriver-driven window behave as before. Our screens are forms and
+/// lists, which CPU painting draws without visible cost; a person who wants GPU painting
+/// sets `WEBKIT_SKIA_ENABLE_CPU_RENDERING=0`, which this leaves alone.
+fn web_engine_defaults() {
+    #[cfg(target_os = "linux")]
+    if std::env::var_os("WEBKIT_SKIA_ENABLE_CPU_RENDERING").is_none() {
+        // Called first thing in `run`, before any thread exists, so no reader races the write.
+        std::env::set_var("WEBKIT_SKIA_ENABLE_CPU_RENDERING", "1");
+    }
+}
+
 pub fn run() {
+    web_engine_defaults();
     let specta = specta_builder();
     // Another profile (XWMS_DATA_DIR) is another instance: only the default profile is
     // single-instance, so two profiles can run side by side (tests, several accounts).
