@@ -398,6 +398,28 @@ export type ErrorCode =
 "settings.server_unreachable" | 
 /**  This address does not belong to an XWMS server. */
 "settings.not_xwms_server" | 
+/**  No such conversation for this caller (another account's conversation answers the same). */
+"support.not_found" | 
+/**  A reply to a conversation resolved or closed more than 7 days ago. */
+"support.conversation_closed" | 
+/**  A message over 10,000 characters. */
+"support.message_too_long" | 
+/**  A message with neither text nor attachments. */
+"support.message_empty" | 
+/**  More messages than the per-account rate allows. */
+"support.rate_limited" | 
+/**  An attachment over 5 MB. */
+"support.attachment_too_large" | 
+/**  An attachment that is not a PNG, JPEG or PDF by its content. */
+"support.attachment_type" | 
+/**  An attachment id that is unknown, of another conversation, or already sent. */
+"support.attachment_not_found" | 
+/**  Rating a conversation that is still open, or a rating outside 1–5. */
+"support.rating_not_allowed" | 
+/**  A support-team route called by an account without the support role. */
+"support.not_agent" | 
+/**  A guest token that is unknown or expired. */
+"support.guest_expired" | 
 /**  A code this client version does not know. */
 "unknown";
 

@@ -233,6 +233,11 @@ impl AccountSession {
                 self.emit(AccountEvent::SecurityChanged);
                 None
             }
+            // Support events: the support module's (this loop does not use them yet).
+            RealtimeEvent::Support { .. }
+            | RealtimeEvent::SupportTyping { .. }
+            | RealtimeEvent::SupportReload
+            | RealtimeEvent::SupportAvailability { .. } => None,
             RealtimeEvent::SessionRevoked {
                 session_id: revoked,
                 reason,
