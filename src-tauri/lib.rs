@@ -15,6 +15,7 @@ use xwms_core::client::{Client, ClientEvent};
 pub use commands::specta_builder;
 use events::{
     AccountChanged, ConnectionChanged, HelpChanged, NewSignIn, SecurityChanged, SessionEnded,
+    SupportChanged,
 };
 use xwms_core::account::AccountEvent;
 
@@ -109,6 +110,7 @@ pub fn run() {
                         Ok(ClientEvent::Account(AccountEvent::SecurityChanged)) => {
                             SecurityChanged.emit(&handle)
                         }
+                        Ok(ClientEvent::Support(update)) => SupportChanged(update).emit(&handle),
                         Err(RecvError::Lagged(n)) => {
                             log::warn!("{n} client events dropped");
                             Ok(())

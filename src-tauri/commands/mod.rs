@@ -23,6 +23,7 @@ use xwms_core::CoreError;
 
 use crate::events::{
     AccountChanged, ConnectionChanged, HelpChanged, NewSignIn, SecurityChanged, SessionEnded,
+    SupportChanged,
 };
 
 /// An error as it crosses IPC: exactly an [`ErrorBody`] (in TypeScript too).
@@ -63,7 +64,8 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             AccountChanged,
             HelpChanged,
             NewSignIn,
-            SecurityChanged
+            SecurityChanged,
+            SupportChanged
         ])
 }
 
