@@ -16,6 +16,7 @@ pub mod accounts;
 pub mod app;
 pub mod help;
 pub mod security;
+pub mod support;
 
 use serde::Serialize;
 use xwms_api::{ErrorBody, ErrorCode};

@@ -23,6 +23,7 @@
 //!   the list again. No polling while the channel is up.
 //! - **Offline reading.** The last conversation list and each conversation opened are cached
 //!   in the same file and shown, with their age, when the server cannot be reached.
+//! - Seqs and sizes cross to TypeScript as numbers (exact below 2^53).
 //! - Attachments are uploaded at once (they need the server), checked here first with the
 //!   server's limits (size, PNG/JPEG/PDF by content); their ids then travel with the message.
 
@@ -75,6 +76,7 @@ pub struct ShownMessage {
     pub client_msg_id: String,
     /// The server's id and seq, once sent.
     pub id: Option<String>,
+    #[cfg_attr(feature = "specta", specta(type = Option<f64>))]
     pub seq: Option<i64>,
     pub kind: MessageKind,
     pub author: MessageAuthor,
@@ -667,13 +669,24 @@ impl Support {
             CoreError::new(ErrorCode::AttachmentNotFound)
                 .with_detail(format!("{}: {e}", file.display()))
         })?;
-        let content_type = check_attachment(&bytes)?;
         let name = file
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "file".into());
+        self.attach_bytes(id, &name, bytes).await
+    }
+
+    /// Uploads `bytes` (a pasted image) as `name` to conversation `id`, checked like
+    /// [`Support::attach`].
+    pub async fn attach_bytes(
+        &self,
+        id: &str,
+        name: &str,
+        bytes: Vec<u8>,
+    ) -> Result<AttachmentInfo, CoreError> {
+        let content_type = check_attachment(&bytes)?;
         let name: String =
-            percent_encoding::utf8_percent_encode(&name, percent_encoding::NON_ALPHANUMERIC)
+            percent_encoding::utf8_percent_encode(name, percent_encoding::NON_ALPHANUMERIC)
                 .to_string();
         let path = format!(
             "{}?name={name}",
