@@ -45,3 +45,10 @@ pub struct SecurityChanged;
 /// or failed a message. Event name `support-changed`.
 #[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
 pub struct SupportChanged(pub SupportUpdate);
+
+/// The person clicked the notification of a support reply: the UI opens this conversation.
+/// Event name `support-open-conversation`.
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
+pub struct SupportOpenConversation {
+    pub conversation_id: String,
+}

@@ -24,7 +24,7 @@ use xwms_core::CoreError;
 
 use crate::events::{
     AccountChanged, ConnectionChanged, HelpChanged, NewSignIn, SecurityChanged, SessionEnded,
-    SupportChanged,
+    SupportChanged, SupportOpenConversation,
 };
 
 /// An error as it crosses IPC: exactly an [`ErrorBody`] (in TypeScript too).
@@ -66,7 +66,8 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             HelpChanged,
             NewSignIn,
             SecurityChanged,
-            SupportChanged
+            SupportChanged,
+            SupportOpenConversation
         ])
 }
 

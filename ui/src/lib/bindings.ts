@@ -176,6 +176,7 @@ export const events = {
 	securityChanged: makeEvent<SecurityChanged, SecurityChanged>("security-changed"),
 	sessionEnded: makeEvent<SessionEnded, SessionEnded>("session-ended"),
 	supportChanged: makeEvent<SupportChanged, SupportChanged>("support-changed"),
+	supportOpenConversation: makeEvent<SupportOpenConversation, SupportOpenConversation>("support-open-conversation"),
 };
 
 /* Types */
@@ -989,6 +990,14 @@ export type SupportMessage = {
 	attachments: AttachmentInfo[],
 	/**  RFC 3339, UTC. */
 	created_at: string,
+};
+
+/**
+ *  The person clicked the notification of a support reply: the UI opens this conversation.
+ *  Event name `support-open-conversation`.
+ */
+export type SupportOpenConversation = {
+	conversation_id: string,
 };
 
 /**  What a conversation is about; chosen by the person, used to route it in the queue. */
