@@ -307,7 +307,7 @@ impl Support {
     /// realtime channel the seq to resume from.
     pub fn open(data_dir: &Path, account: Arc<AccountSession>) -> Result<Self, CoreError> {
         let store = SupportStore::open(data_dir)?;
-        if let Some(seq) = store.last_seq(&account.server_url())? {
+        if let Some(seq) = store.last_seq(&scope(&account))? {
             account.reset_support_after(seq);
         }
         Ok(Self {
@@ -334,8 +334,11 @@ impl Support {
         let _ = self.updates.send(update);
     }
 
+    /// The scope of the rows in the store: this app's keychain service and the server, so
+    /// the command line (its own session, apart from the app's) never sends the app's outbox
+    /// with its session, nor the other way round.
     fn server(&self) -> String {
-        self.account.server_url()
+        scope(&self.account)
     }
 
     /// The server's id for `id` (a local id of a conversation created since), or `id`.
@@ -886,6 +889,30 @@ impl Support {
         });
     }
 
+    /// The server's id of the conversation started here as `local_id`, once created.
+    pub fn created_as(&self, local_id: &str) -> Result<Option<String>, CoreError> {
+        self.store.created_as(&self.server(), local_id)
+    }
+
+    /// The outbox item with this client id, while it is there (queued or failed).
+    pub fn outbox_item(&self, client_msg_id: &str) -> Result<Option<OutboxItem>, CoreError> {
+        Ok(self
+            .store
+            .outbox(&self.server())?
+            .into_iter()
+            .find(|i| i.client_msg_id == client_msg_id))
+    }
+
+    /// How many messages wait in the outbox (not failed) for this server.
+    pub fn queued_count(&self) -> Result<usize, CoreError> {
+        Ok(self
+            .store
+            .outbox(&self.server())?
+            .iter()
+            .filter(|i| i.failed.is_none())
+            .count())
+    }
+
     /// Whether the outbox holds messages that can still go (not failed) for this server.
     pub fn has_queued(&self) -> Result<bool, CoreError> {
         Ok(self
@@ -1045,6 +1072,10 @@ impl Support {
         }
         Ok(())
     }
+}
+
+fn scope(account: &AccountSession) -> String {
+    format!("{} {}", account.keychain_service(), account.server_url())
 }
 
 fn draft(item: &OutboxItem) -> MessageDraft {

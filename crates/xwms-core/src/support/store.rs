@@ -2,8 +2,8 @@
 //! messages not yet acknowledged by the server, the last event-log seq seen, and the last
 //! conversation list and conversations opened (shown read-only while offline).
 //!
-//! Every row belongs to one server (its normalised URL): the outbox of one server is never
-//! sent to another.
+//! Every row belongs to one scope (the app's keychain service and the server's normalised
+//! URL): the outbox of one server is never sent to another, nor by another app's session.
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
