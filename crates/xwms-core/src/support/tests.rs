@@ -347,7 +347,8 @@ mod live {
         assert_eq!(support.outbox_item(&item.client_msg_id).unwrap(), None);
     }
 
-    /// The next `Changed` update with a message, within 10 s.
+    /// The next `Changed` update with a text message, within 10 s ("agent joined" and the
+    /// like are skipped).
     async fn next_message(
         updates: &mut broadcast::Receiver<SupportUpdate>,
     ) -> Option<SupportMessage> {
@@ -356,7 +357,7 @@ mod live {
             match tokio::time::timeout_at(deadline, updates.recv()).await {
                 Err(_) => return None,
                 Ok(Ok(SupportUpdate::Changed { event })) => {
-                    if let Some(m) = event.message {
+                    if let Some(m) = event.message.filter(|m| m.kind == MessageKind::Text) {
                         return Some(m);
                     }
                 }
