@@ -328,6 +328,7 @@ impl Client {
             .set_language(Some(mail_language(saved.language)));
         if server_changed {
             self.account.set_server(&saved.server_url).await?;
+            self.support.server_changed()?;
         }
         Ok(saved)
     }

@@ -321,6 +321,14 @@ impl Support {
         })
     }
 
+    /// The account moved to another server: the realtime channel resumes from that server's
+    /// seq (or brings only new events when none is kept).
+    pub fn server_changed(&self) -> Result<(), CoreError> {
+        let seq = self.store.last_seq(&self.server())?.unwrap_or(-1);
+        self.account.reset_support_after(seq);
+        Ok(())
+    }
+
     pub fn store(&self) -> &SupportStore {
         &self.store
     }
