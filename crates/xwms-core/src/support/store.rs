@@ -48,7 +48,8 @@ pub struct OutboxItem {
     pub client_msg_id: String,
     /// The conversation it goes to; `None` while that conversation waits in the outbox too.
     pub conversation_id: Option<String>,
-    /// The local id (its first message's client id) of the queued conversation it waits for.
+    /// The local id (its first message's client id) of the conversation queued here that it
+    /// was written to (kept after the server created it).
     pub pending_conversation: Option<String>,
     /// Set for the first message of a conversation started here: it creates the conversation.
     pub new_conversation: Option<(SupportTopic, String)>,
@@ -60,12 +61,12 @@ pub struct OutboxItem {
 }
 
 impl OutboxItem {
-    /// The id the screens know its conversation by: the server's, or the local id of a
-    /// conversation still queued.
+    /// The id the screens first knew its conversation by: the local id of a conversation
+    /// queued here (even once created), else the server's.
     pub fn local_conversation_id(&self) -> String {
-        self.conversation_id
+        self.pending_conversation
             .clone()
-            .or_else(|| self.pending_conversation.clone())
+            .or_else(|| self.conversation_id.clone())
             .unwrap_or_else(|| self.client_msg_id.clone())
     }
 }
@@ -205,7 +206,7 @@ impl SupportStore {
         )
         .map_err(storage)?;
         tx.execute(
-            "UPDATE outbox SET conversation_id = ?2, pending_conversation = NULL
+            "UPDATE outbox SET conversation_id = ?2
              WHERE server = ?3 AND pending_conversation = ?1",
             params![local_id, conversation_id, server],
         )
@@ -373,7 +374,7 @@ mod tests {
         let left = store.outbox("s").unwrap();
         assert_eq!(left.len(), 2);
         assert_eq!(left[0].conversation_id.as_deref(), Some("conv-1"));
-        assert_eq!(left[0].pending_conversation, None);
+        assert_eq!(left[0].local_conversation_id(), "a");
         assert_eq!(
             store.created_as("s", "a").unwrap().as_deref(),
             Some("conv-1")

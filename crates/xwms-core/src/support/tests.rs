@@ -443,4 +443,102 @@ mod live {
             ["first", "live one", "missed one", "missed two", "live two"]
         );
     }
+
+    #[tokio::test]
+    async fn read_typing_close_rate_availability_and_deflection_reach_the_server() {
+        let live = Live::start().await;
+        let dir = tempfile::tempdir().unwrap();
+        let anna = signed_in(&live.url(), dir.path(), ANNA.email, ANNA.password).await;
+        let agent_dir = tempfile::tempdir().unwrap();
+        let agent = signed_in(&live.url(), agent_dir.path(), AGENT.email, AGENT.password).await;
+        let support = Support::open(dir.path(), Arc::clone(&anna)).unwrap();
+        let id = started(&support, "Calls").await;
+        let reply = agent_says(&agent, &id, "hello Anna").await;
+
+        let before = support.open_conversation(&id).await.unwrap();
+        assert_eq!(before.conversation.as_ref().unwrap().unread, 1);
+        support.mark_read(&id, reply.seq).await.unwrap();
+        let after = support.open_conversation(&id).await.unwrap();
+        let summary = after.conversation.unwrap();
+        assert_eq!((summary.unread, summary.last_read_seq), (0, reply.seq));
+
+        // Typing goes at most once every TYPING_EVERY_SECONDS per conversation.
+        assert!(support.typing(&id).await.unwrap());
+        assert!(!support.typing(&id).await.unwrap());
+        assert!(!support.typing(&id).await.unwrap());
+
+        assert!(
+            support.availability().await.unwrap().answer_within_days > 0,
+            "the availability answers"
+        );
+        support
+            .deflect("reset-password", Some(SupportTopic::Question))
+            .await
+            .unwrap();
+
+        let err = support.rate(&id, 5, "").await.unwrap_err();
+        assert_eq!(err.code, ErrorCode::RatingNotAllowed);
+        let closed = support.close(&id).await.unwrap();
+        assert_eq!(closed.status, xwms_api::support::ConversationStatus::Closed);
+        let rated = support.rate(&id, 4, "Quick answer").await.unwrap();
+        assert_eq!(rated.rating, Some(4));
+    }
+
+    /// The client's own background sender (started by `Client::start`) delivers what was
+    /// queued offline once the connection monitor sees the server again, without any call.
+    #[tokio::test]
+    async fn the_started_client_sends_the_outbox_when_the_server_comes_back() {
+        let mut live = Live::start().await;
+        let dir = tempfile::tempdir().unwrap();
+        let agent_dir = tempfile::tempdir().unwrap();
+        let agent = signed_in(&live.url(), agent_dir.path(), AGENT.email, AGENT.password).await;
+        let client = crate::client::Client::open_with_store(
+            dir.path(),
+            "test",
+            Some(&live.url()),
+            Arc::new(MemoryStore::default()),
+        )
+        .unwrap();
+        let mut events = client.start();
+        client
+            .account()
+            .sign_in(ANNA.email, Secret::new(ANNA.password))
+            .await
+            .unwrap();
+        let support = client.support();
+
+        live.stop().await;
+        let view = support
+            .start_conversation(SupportTopic::Question, "Background", "queued 1")
+            .unwrap();
+        support.send(&view.id, "queued 2", Vec::new()).unwrap();
+        live.restart().await;
+        client.connection().recheck();
+
+        let mut sent = Vec::new();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        while sent.len() < 2 {
+            match tokio::time::timeout_at(deadline, events.recv()).await {
+                Err(_) => panic!("only {sent:?} sent"),
+                Ok(Ok(crate::client::ClientEvent::Support(SupportUpdate::Outbox {
+                    state,
+                    local_id,
+                    conversation_id,
+                    ..
+                }))) => {
+                    assert_eq!(state, MessageState::Sent);
+                    assert_eq!(local_id, view.id);
+                    sent.push(conversation_id.unwrap());
+                }
+                Ok(_) => {}
+            }
+        }
+        assert_eq!(sent[0], sent[1]);
+        assert_eq!(
+            bodies(&on_server(&agent, &sent[0]).await),
+            ["queued 1", "queued 2"]
+        );
+        assert_eq!(support.queued_count().unwrap(), 0);
+        client.stop();
+    }
 }
