@@ -245,6 +245,20 @@ pub fn is_transient(code: &ErrorCode) -> bool {
     )
 }
 
+/// Whether the server could not be reached (or not properly): only then do the screens show
+/// the cached copy. Signed out is not offline: the copy is not shown then.
+pub fn is_offline(code: &ErrorCode) -> bool {
+    matches!(
+        code,
+        ErrorCode::Offline
+            | ErrorCode::Timeout
+            | ErrorCode::BadResponse
+            | ErrorCode::Unavailable
+            | ErrorCode::Internal
+            | ErrorCode::Busy
+    )
+}
+
 /// Checks a message's body and attachments with the server's limits.
 pub fn check_message(body: &str, attachments: usize) -> Result<(), CoreError> {
     if body.trim().is_empty() && attachments == 0 {
@@ -377,7 +391,7 @@ impl Support {
                 }
                 (list, None)
             }
-            Err(e) if is_transient(&e.code) => {
+            Err(e) if is_offline(&e.code) => {
                 match self.store.cache::<ConversationList>(&server, LIST_KEY)? {
                     Some((list, at)) => (list, Some(at)),
                     None if self.store.outbox(&server)?.is_empty() => return Err(e),
@@ -442,7 +456,7 @@ impl Support {
                     .put_cache(&server, &cache_key(&id), &detail, &now_rfc3339())?;
                 (detail, None)
             }
-            Err(e) if is_transient(&e.code) => {
+            Err(e) if is_offline(&e.code) => {
                 match self
                     .store
                     .cache::<ConversationDetail>(&server, &cache_key(&id))?

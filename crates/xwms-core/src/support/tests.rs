@@ -233,6 +233,13 @@ mod live {
         assert!(view.cached_at.is_none());
         assert!(view.messages.iter().all(|m| m.state == MessageState::Sent));
         assert_eq!(view.messages.len(), 4);
+
+        // Signed out, the copy on this computer is not shown.
+        anna.sign_out().await.unwrap();
+        let err = support.list().await.unwrap_err();
+        assert_eq!(err.code, ErrorCode::Unauthorized);
+        live.stop().await;
+        assert!(support.open_conversation(&id).await.is_err());
     }
 
     #[tokio::test]
