@@ -314,6 +314,8 @@ pub struct Support {
     /// When "typing" was last sent, per conversation.
     typing_sent: Mutex<HashMap<String, Instant>>,
     guest: Mutex<Option<GuestSlot>>,
+    /// The clock of the typing throttle (tests move it).
+    now: Arc<dyn Fn() -> Instant + Send + Sync>,
 }
 
 impl Support {
@@ -332,7 +334,14 @@ impl Support {
             updates: broadcast::channel(256).0,
             typing_sent: Mutex::new(HashMap::new()),
             guest: Mutex::new(None),
+            now: Arc::new(Instant::now),
         })
+    }
+
+    /// Replaces the clock of the typing throttle (tests).
+    pub fn with_clock(mut self, now: impl Fn() -> Instant + Send + Sync + 'static) -> Self {
+        self.now = Arc::new(now);
+        self
     }
 
     /// The account moved to another server: the realtime channel resumes from that server's
@@ -619,10 +628,14 @@ impl Support {
         {
             let mut sent = self.typing_sent.lock().expect("typing lock");
             let every = Duration::from_secs(u64::from(TYPING_EVERY_SECONDS));
-            if sent.get(&id).is_some_and(|at| at.elapsed() < every) {
+            let now = (self.now)();
+            if sent
+                .get(&id)
+                .is_some_and(|at| now.saturating_duration_since(*at) < every)
+            {
                 return Ok(false);
             }
-            sent.insert(id.clone(), Instant::now());
+            sent.insert(id.clone(), now);
         }
         let path = path_with_id(paths::TYPING, &id)?;
         self.account

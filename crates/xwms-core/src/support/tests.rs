@@ -470,9 +470,22 @@ mod live {
         assert_eq!((summary.unread, summary.last_read_seq), (0, reply.seq));
 
         // Typing goes at most once every TYPING_EVERY_SECONDS per conversation.
+        let start = Instant::now();
+        let offset = Arc::new(Mutex::new(Duration::ZERO));
+        let clock = Arc::clone(&offset);
+        let support = Support::open(dir.path(), Arc::clone(&anna))
+            .unwrap()
+            .with_clock(move || start + *clock.lock().unwrap());
+        let every = Duration::from_secs(u64::from(TYPING_EVERY_SECONDS));
         assert!(support.typing(&id).await.unwrap());
         assert!(!support.typing(&id).await.unwrap());
+        *offset.lock().unwrap() = every - Duration::from_millis(1);
         assert!(!support.typing(&id).await.unwrap());
+        // Three (clock) seconds on it goes out again: the server's own throttle, on real time,
+        // answers it, which proves the request left (the core's throttle answers Ok(false)).
+        *offset.lock().unwrap() = every;
+        let again = support.typing(&id).await.unwrap_err();
+        assert_eq!(again.code, ErrorCode::MessageRateLimited);
 
         assert!(
             support.availability().await.unwrap().answer_within_days > 0,
@@ -547,5 +560,62 @@ mod live {
         );
         assert_eq!(support.queued_count().unwrap(), 0);
         client.stop();
+    }
+
+    /// Typing from the other side arrives over the socket as `SupportUpdate::Typing`; a
+    /// `support_reload` fetches the list, resumes from its seq and tells the screens.
+    #[tokio::test]
+    async fn typing_arrives_live_and_a_reload_resumes_from_the_lists_seq() {
+        let live = Live::start().await;
+        let dir = tempfile::tempdir().unwrap();
+        let anna = signed_in(&live.url(), dir.path(), ANNA.email, ANNA.password).await;
+        let agent_dir = tempfile::tempdir().unwrap();
+        let agent = signed_in(&live.url(), agent_dir.path(), AGENT.email, AGENT.password).await;
+        let support = Arc::new(Support::open(dir.path(), Arc::clone(&anna)).unwrap());
+        let id = started(&support, "Typing").await;
+        let mut updates = support.subscribe();
+        let _realtime = tokio::spawn(Arc::clone(&anna).run_realtime());
+        let _events = tokio::spawn(Arc::clone(&support).run_events());
+        let mut open = anna.subscribe_realtime();
+        tokio::time::timeout(Duration::from_secs(10), open.wait_for(|c| *c))
+            .await
+            .unwrap()
+            .unwrap();
+
+        let path = path_with_id(paths::TYPING, &id).unwrap();
+        agent
+            .authed_send::<NoData>(Method::POST, &path, Some(b"{}".to_vec()))
+            .await
+            .unwrap();
+        let typing = tokio::time::timeout(Duration::from_secs(10), async {
+            loop {
+                if let Ok(SupportUpdate::Typing {
+                    conversation_id,
+                    author,
+                }) = updates.recv().await
+                {
+                    return (conversation_id, author);
+                }
+            }
+        })
+        .await
+        .expect("typing arrives");
+        assert_eq!(typing.0, id);
+        assert_eq!(typing.1.kind, AuthorKind::Agent);
+
+        agent_says(&agent, &id, "one").await;
+        support.apply(RealtimeEvent::SupportReload).await.unwrap();
+        let list: ConversationList = anna
+            .authed_send(Method::GET, paths::CONVERSATIONS, None)
+            .await
+            .unwrap();
+        assert_eq!(
+            support.store().last_seq(&support.server()).unwrap(),
+            Some(list.last_seq)
+        );
+        assert_eq!(anna.support_after(), Some(list.last_seq));
+        let reloaded =
+            std::iter::from_fn(|| updates.try_recv().ok()).any(|u| u == SupportUpdate::Reload);
+        assert!(reloaded);
     }
 }
