@@ -40,6 +40,41 @@ use crate::clock::{from_millis, rfc3339, to_millis};
 use crate::error::ApiError;
 use crate::random;
 
+/// A file's name, at most this many characters.
+const FILE_NAME_MAX_CHARS: usize = 200;
+
+/// The type of a file by its first bytes: PNG, JPEG or PDF only.
+pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("image/png")
+    } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some("image/jpeg")
+    } else if bytes.starts_with(b"%PDF-") {
+        Some("application/pdf")
+    } else {
+        None
+    }
+}
+
+/// A file name as stored: the last path segment, checked like other free text.
+fn file_name(raw: Option<&str>) -> Result<String, ApiError> {
+    let raw = raw.unwrap_or_default();
+    let last = raw.rsplit(['/', '\\']).next().unwrap_or_default();
+    let name = validate::free_text("name", last, FILE_NAME_MAX_CHARS)?;
+    if name.is_empty() || name == "." || name == ".." {
+        return Err(ApiError::field(ErrorCode::FieldRequired, "name"));
+    }
+    Ok(name)
+}
+
+/// An attachment to download.
+#[derive(Debug, Clone)]
+pub struct AttachmentFile {
+    pub file_name: String,
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+}
+
 /// Prefix of a conversation's reference (guest cases keep their `REC-` reference).
 pub const REFERENCE_PREFIX: &str = "SUP-";
 /// A rating's comment, at most this many characters.
@@ -1118,6 +1153,85 @@ impl Accounts {
             .map(|_| ())
         })
         .await
+    }
+
+    /// `POST /api/support/conversations/{id}/attachments?name=`: stores a PNG, JPEG or PDF
+    /// (checked by its bytes) for the caller to attach to a message.
+    pub async fn upload_attachment(
+        &self,
+        auth: &Authenticated,
+        id: &str,
+        name: Option<&str>,
+        bytes: Vec<u8>,
+    ) -> Result<AttachmentInfo, ApiError> {
+        if bytes.len() > xwms_api::support::ATTACHMENT_MAX_BYTES {
+            return Err(ApiError::new(ErrorCode::AttachmentTooLarge));
+        }
+        let content_type = sniff(&bytes).ok_or_else(|| ApiError::new(ErrorCode::AttachmentType))?;
+        let file_name = file_name(name)?;
+        let (auth, id) = (auth.clone(), id.to_owned());
+        self.write(move |tx, ctx| {
+            let (user, _, _) = match reach(tx, &auth, &id)? {
+                Ok(found) => found,
+                Err(err) => return Ok(Err(err)),
+            };
+            let attachment = random::id(ctx.random());
+            let size = bytes.len();
+            tx.execute(
+                "INSERT INTO support_attachments (id, conversation_id, uploader_id, file_name, content_type, size_bytes, bytes, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    attachment,
+                    id,
+                    user.id,
+                    file_name,
+                    content_type,
+                    i64::try_from(size).unwrap_or(i64::MAX),
+                    bytes,
+                    to_millis(ctx.now)
+                ],
+            )?;
+            Ok(Ok(AttachmentInfo {
+                id: attachment,
+                file_name,
+                content_type: content_type.to_owned(),
+                size_bytes: size as u64,
+            }))
+        })
+        .await?
+    }
+
+    /// `GET /api/support/conversations/{id}/attachments/{attachment_id}`: to the conversation's
+    /// participants (an attachment not sent yet: to its uploader only).
+    pub async fn attachment(
+        &self,
+        auth: &Authenticated,
+        id: &str,
+        attachment_id: &str,
+    ) -> Result<AttachmentFile, ApiError> {
+        let (auth, id, attachment_id) = (auth.clone(), id.to_owned(), attachment_id.to_owned());
+        self.read(move |conn, _| {
+            let (user, _, _) = match reach(conn, &auth, &id)? {
+                Ok(found) => found,
+                Err(err) => return Ok(Err(err)),
+            };
+            let file = conn
+                .query_row(
+                    "SELECT file_name, content_type, bytes FROM support_attachments
+                     WHERE id = ?1 AND conversation_id = ?2 AND (message_id IS NOT NULL OR uploader_id = ?3)",
+                    params![attachment_id, id, user.id],
+                    |row| {
+                        Ok(AttachmentFile {
+                            file_name: row.get(0)?,
+                            content_type: row.get(1)?,
+                            bytes: row.get(2)?,
+                        })
+                    },
+                )
+                .optional()?;
+            Ok(file.ok_or_else(|| ApiError::new(ErrorCode::AttachmentNotFound)))
+        })
+        .await?
     }
 
     /// Whether `user_id` belongs to the support team.

@@ -142,6 +142,14 @@ fn declared() -> Vec<(&'static str, UtoipaMethodRouter<AppState>)> {
         ("support_rating", routes!(support::rating)),
         ("support_availability", routes!(support::availability)),
         ("support_deflection", routes!(support::deflection)),
+        (
+            "support_attachment_upload",
+            routes!(support::upload_attachment),
+        ),
+        (
+            "support_attachment_download",
+            routes!(support::download_attachment),
+        ),
         ("agent_conversations", routes!(support::agent_conversations)),
     ]
 }

@@ -3,9 +3,12 @@
 
 use std::sync::Arc;
 
+use axum::http::Method;
 use serde_json::{json, Value};
 use xwms_api::security::RealtimeEvent;
-use xwms_api::support::{SupportChangeKind, MESSAGE_MAX_CHARS, SUBJECT_MAX_CHARS};
+use xwms_api::support::{
+    SupportChangeKind, ATTACHMENT_MAX_BYTES, MESSAGE_MAX_CHARS, SUBJECT_MAX_CHARS,
+};
 use xwms_api::ErrorCode;
 use xwms_testkit::{TestServer, TestServerOptions, AGENT, ANNA};
 
@@ -603,4 +606,98 @@ async fn the_agent_only_route_refuses_people_and_every_support_route_needs_a_tok
         let answer = h.call(route.method.clone(), &path, None).send().await;
         answer.err(ErrorCode::Unauthorized);
     }
+}
+
+const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
+
+#[tokio::test]
+async fn attachments_are_checked_by_content_and_size_and_served_only_to_participants() {
+    let h = harness();
+    let (person, agent) = person_and_agent(&h).await;
+    let id = start(&h, &person).await;
+    let upload = |name: &str, bytes: Vec<u8>, token: &str| {
+        h.call(
+            Method::POST,
+            &format!("{CONVERSATIONS}/{id}/attachments?name={name}"),
+            None,
+        )
+        .token(token)
+        .header("content-type", "image/png")
+        .raw(bytes)
+        .send()
+    };
+    // A text file named .png is refused: the type comes from the bytes.
+    upload("shot.png", b"hello, not a picture".to_vec(), &person)
+        .await
+        .err(ErrorCode::AttachmentType);
+    // Over 5 MB: 413 (the body limit of this route only is the attachment limit).
+    let mut big = PNG.to_vec();
+    big.resize(ATTACHMENT_MAX_BYTES + 1, 0);
+    upload("big.png", big, &person)
+        .await
+        .err(ErrorCode::AttachmentTooLarge);
+    // Exactly 5 MB is fine.
+    let mut max = PNG.to_vec();
+    max.resize(ATTACHMENT_MAX_BYTES, 7);
+    let stored = upload("max.png", max, &person).await;
+    stored.ok(200);
+    assert_eq!(stored.data()["content_type"], "image/png");
+    assert_eq!(stored.data()["size_bytes"], ATTACHMENT_MAX_BYTES as u64);
+    let pdf = upload("../../etc/report.pdf", b"%PDF-1.7 ...".to_vec(), &person).await;
+    pdf.ok(200);
+    assert_eq!(pdf.data()["file_name"], "report.pdf");
+    let attachment = pdf.data()["id"].as_str().unwrap().to_owned();
+    let file_path = format!("{CONVERSATIONS}/{id}/attachments/{attachment}");
+
+    // Not sent yet: only its uploader sees it; the agent cannot attach it to their message.
+    h.get_auth(&file_path, &agent)
+        .await
+        .err(ErrorCode::AttachmentNotFound);
+    h.post_auth(
+        &messages_path(&id),
+        &agent,
+        json!({"client_msg_id": uuid(60), "body": "", "attachment_ids": [attachment]}),
+    )
+    .await
+    .err(ErrorCode::AttachmentNotFound);
+    let sent = h
+        .post_auth(
+            &messages_path(&id),
+            &person,
+            json!({"client_msg_id": uuid(61), "body": "", "attachment_ids": [attachment]}),
+        )
+        .await;
+    sent.ok(200);
+    assert_eq!(sent.data()["attachments"][0]["id"], attachment.as_str());
+    // Once sent it cannot be attached again.
+    h.post_auth(
+        &messages_path(&id),
+        &person,
+        json!({"client_msg_id": uuid(62), "body": "again", "attachment_ids": [attachment]}),
+    )
+    .await
+    .err(ErrorCode::AttachmentNotFound);
+
+    let download = h.get_auth(&file_path, &agent).await;
+    assert_eq!(download.status, 200);
+    assert_eq!(download.headers["content-type"], "application/pdf");
+    assert!(download.headers["content-disposition"]
+        .to_str()
+        .unwrap()
+        .starts_with("attachment; filename=\"report.pdf\""));
+    assert_eq!(download.headers["x-content-type-options"], "nosniff");
+
+    // Another account: the attachment and its conversation do not exist.
+    let stranger = h
+        .signed_in("stranger@example.com")
+        .await
+        .access_token
+        .expose()
+        .to_owned();
+    h.get_auth(&file_path, &stranger)
+        .await
+        .err(ErrorCode::ConversationNotFound);
+    upload("x.png", PNG.to_vec(), &stranger)
+        .await
+        .err(ErrorCode::ConversationNotFound);
 }
