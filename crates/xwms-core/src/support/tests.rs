@@ -618,4 +618,44 @@ mod live {
             std::iter::from_fn(|| updates.try_recv().ok()).any(|u| u == SupportUpdate::Reload);
         assert!(reloaded);
     }
+
+    /// A picked file is checked here first (size, type by content), uploaded, and sent with a
+    /// message through the outbox.
+    #[tokio::test]
+    async fn attachments_are_checked_here_uploaded_and_sent_with_a_message() {
+        let live = Live::start().await;
+        let dir = tempfile::tempdir().unwrap();
+        let anna = signed_in(&live.url(), dir.path(), ANNA.email, ANNA.password).await;
+        let agent_dir = tempfile::tempdir().unwrap();
+        let agent = signed_in(&live.url(), agent_dir.path(), AGENT.email, AGENT.password).await;
+        let support = Support::open(dir.path(), Arc::clone(&anna)).unwrap();
+        let id = started(&support, "Files").await;
+        let files = tempfile::tempdir().unwrap();
+
+        let gif = files.path().join("picture.png");
+        std::fs::write(&gif, b"GIF89a not a png").unwrap();
+        let err = support.attach(&id, &gif).await.unwrap_err();
+        assert_eq!(
+            err.code,
+            ErrorCode::AttachmentType,
+            "judged by content, not name"
+        );
+        let big = files.path().join("big.pdf");
+        let mut bytes = b"%PDF-1.7\n".to_vec();
+        bytes.resize(ATTACHMENT_MAX_BYTES + 1, b' ');
+        std::fs::write(&big, &bytes).unwrap();
+        let err = support.attach(&id, &big).await.unwrap_err();
+        assert_eq!(err.code, ErrorCode::AttachmentTooLarge);
+
+        let pdf = files.path().join("bank statement.pdf");
+        std::fs::write(&pdf, b"%PDF-1.7\n%%EOF\n").unwrap();
+        let info = support.attach(&id, &pdf).await.unwrap();
+        assert_eq!(info.content_type, "application/pdf");
+        assert_eq!(info.file_name, "bank statement.pdf");
+        support.send(&id, "", vec![info.clone()]).unwrap();
+        assert_eq!(support.flush().await.unwrap(), 1);
+        let held = on_server(&agent, &id).await;
+        let last = held.messages.last().unwrap();
+        assert_eq!(last.attachments, vec![info]);
+    }
 }
