@@ -290,6 +290,43 @@ pub fn check_attachment(bytes: &[u8]) -> Result<&'static str, CoreError> {
     }
 }
 
+/// A file name from elsewhere as a safe stem for this computer: no folders, no dots at the
+/// start, no control or reserved characters, at most 100 characters; the extension comes
+/// from the content type, never from the name.
+pub fn safe_file_stem(file_name: &str) -> String {
+    let name = file_name.rsplit(['/', '\\']).next().unwrap_or("");
+    let stem = match name.rsplit_once('.') {
+        Some((stem, _)) if !stem.is_empty() => stem,
+        _ => name,
+    };
+    let cleaned: String = stem
+        .chars()
+        .map(|c| {
+            if c.is_control() || matches!(c, '<' | '>' | ':' | '"' | '|' | '?' | '*' | '/' | '\\') {
+                '_'
+            } else {
+                c
+            }
+        })
+        .take(100)
+        .collect();
+    let cleaned = cleaned.trim().trim_start_matches('.').trim().to_string();
+    if cleaned.is_empty() {
+        "attachment".to_string()
+    } else {
+        cleaned
+    }
+}
+
+/// The file extension for an attachment's (checked) content type.
+pub fn extension_for(content_type: &str) -> &'static str {
+    match content_type {
+        "image/png" => "png",
+        "image/jpeg" => "jpg",
+        _ => "pdf",
+    }
+}
+
 fn cache_key(conversation_id: &str) -> String {
     format!("conversation:{conversation_id}")
 }
@@ -731,6 +768,27 @@ impl Support {
             path_with_id(paths::ATTACHMENTS, &self.resolve(id)?)?
         );
         self.account.authed_upload(&path, bytes, content_type).await
+    }
+
+    /// The bytes of attachment `attachment_id` of conversation `id` (participants only),
+    /// checked again by content here: only a PNG, JPEG or PDF is handed on.
+    pub async fn download_attachment(
+        &self,
+        id: &str,
+        attachment_id: &str,
+    ) -> Result<(Vec<u8>, &'static str), CoreError> {
+        let path = path_with_id(paths::ATTACHMENT, &self.resolve(id)?)?;
+        let path = path.replace(
+            "{attachment_id}",
+            &percent_encoding::utf8_percent_encode(
+                attachment_id,
+                percent_encoding::NON_ALPHANUMERIC,
+            )
+            .to_string(),
+        );
+        let bytes = self.account.authed_bytes(&path).await?;
+        let content_type = check_attachment(&bytes)?;
+        Ok((bytes, content_type))
     }
 
     // ----- guest cases -----

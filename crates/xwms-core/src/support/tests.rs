@@ -46,6 +46,21 @@ fn local_checks_use_the_server_limits() {
 }
 
 #[test]
+fn a_saved_attachment_gets_a_safe_name_and_the_extension_of_its_content() {
+    assert_eq!(safe_file_stem("bank statement.pdf"), "bank statement");
+    assert_eq!(safe_file_stem("../../etc/passwd"), "passwd");
+    assert_eq!(safe_file_stem("C:\\Users\\x\\evil.exe"), "evil");
+    assert_eq!(safe_file_stem(".bashrc"), "bashrc");
+    assert_eq!(safe_file_stem("a<b>:c?.png"), "a_b__c_");
+    assert_eq!(safe_file_stem(""), "attachment");
+    assert_eq!(safe_file_stem("..."), "attachment");
+    assert_eq!(safe_file_stem(&"x".repeat(300)).chars().count(), 100);
+    assert_eq!(extension_for("image/png"), "png");
+    assert_eq!(extension_for("image/jpeg"), "jpg");
+    assert_eq!(extension_for("application/pdf"), "pdf");
+}
+
+#[test]
 fn transient_errors_leave_messages_queued_and_refusals_fail_them() {
     assert!(is_transient(&ErrorCode::Offline));
     assert!(is_transient(&ErrorCode::MessageRateLimited));
@@ -656,6 +671,9 @@ mod live {
         assert_eq!(support.flush().await.unwrap(), 1);
         let held = on_server(&agent, &id).await;
         let last = held.messages.last().unwrap();
-        assert_eq!(last.attachments, vec![info]);
+        assert_eq!(last.attachments, vec![info.clone()]);
+        let (bytes, content_type) = support.download_attachment(&id, &info.id).await.unwrap();
+        assert_eq!(bytes, b"%PDF-1.7\n%%EOF\n");
+        assert_eq!(content_type, "application/pdf");
     }
 }
