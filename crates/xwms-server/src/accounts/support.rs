@@ -1303,3 +1303,282 @@ impl Accounts {
         .await
     }
 }
+
+/// Prefix of a guest token.
+pub const GUEST_TOKEN_PREFIX: &str = "xwms_gt_";
+
+/// A random version-4 UUID (the client id of a message the server writes for a guest case).
+fn uuid(random: &dyn crate::random::Random) -> String {
+    let mut bytes = random::bytes::<16>(random);
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    let hex = hex::encode(bytes);
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}
+
+fn code_hash(conversation_id: &str, code: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(
+        format!("{conversation_id}:{code}").as_bytes(),
+    ))
+}
+
+/// The subject of a guest case, in the request's language.
+fn recovery_subject(language: Language) -> &'static str {
+    match language {
+        Language::En => "Account recovery",
+        Language::Nl => "Accountherstel",
+        Language::Fr => "Récupération de compte",
+    }
+}
+
+/// The first message of a guest case whose request gave no details.
+fn recovery_without_details(language: Language) -> &'static str {
+    match language {
+        Language::En => "I cannot sign in and ask for my account to be recovered.",
+        Language::Nl => "Ik kan niet inloggen en vraag om herstel van mijn account.",
+        Language::Fr => "Je ne peux pas me connecter et je demande la récupération de mon compte.",
+    }
+}
+
+/// Opens the guest case of a recovery request just filed (in its transaction).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn open_guest_case(
+    tx: &Transaction<'_>,
+    ctx: &Ctx,
+    recovery_id: i64,
+    reference: &str,
+    name: &str,
+    contact_email: &str,
+    language: Language,
+    details: &str,
+) -> rusqlite::Result<Result<Conversation, ApiError>> {
+    let body = if details.is_empty() {
+        recovery_without_details(language)
+    } else {
+        details
+    };
+    let draft = Draft {
+        client_msg_id: uuid(ctx.random()),
+        body: body.chars().take(MESSAGE_MAX_CHARS).collect(),
+        attachment_ids: vec![],
+    };
+    open_conversation(
+        tx,
+        ctx,
+        &Opening {
+            person: None,
+            person_name: name,
+            contact_email,
+            language,
+            topic: SupportTopic::AccountRecovery,
+            subject: recovery_subject(language),
+            reference: Some(reference),
+            recovery_id: Some(recovery_id),
+            draft: &draft,
+        },
+    )
+}
+
+/// The guest case a guest token opens; `auth.unauthorized` for an unknown token,
+/// `support.guest_expired` for an expired one.
+fn guest_case(
+    conn: &Connection,
+    token: &str,
+    now: OffsetDateTime,
+) -> rusqlite::Result<Result<Conversation, ApiError>> {
+    let found: Option<(String, i64)> = conn
+        .query_row(
+            "SELECT conversation_id, expires_at FROM support_guest_tokens WHERE token_hash = ?1",
+            [super::sessions::token_hash(token)],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .optional()?;
+    let Some((id, expires_at)) = found else {
+        return Ok(Err(ApiError::new(ErrorCode::Unauthorized)));
+    };
+    if from_millis(expires_at) <= now {
+        return Ok(Err(ApiError::new(ErrorCode::GuestAccessExpired)));
+    }
+    Ok(conversation(conn, &id)?.ok_or_else(|| ApiError::new(ErrorCode::Unauthorized)))
+}
+
+impl Accounts {
+    /// `POST /api/support/guest/code`: mails a code to the contact address of the guest case
+    /// with this reference, if there is one; the answer is the same either way.
+    pub async fn guest_code(
+        &self,
+        reference: &str,
+        client: &super::ClientMeta,
+    ) -> Result<(), ApiError> {
+        let reference = reference.trim().to_ascii_uppercase();
+        if reference.is_empty() || reference.chars().count() > 32 {
+            return Err(ApiError::field(ErrorCode::FieldInvalid, "reference"));
+        }
+        let limit_key = client.limit_key();
+        self.write(move |tx, ctx| {
+            for (scope, key) in [
+                (Scope::GuestCodePerAddress, limit_key.as_str()),
+                (Scope::GuestCodePerReference, reference.as_str()),
+            ] {
+                if let Some(wait) = limits::wait(tx, scope, key, ctx.now)? {
+                    return Ok(Err(ApiError::retry_after(ErrorCode::RateLimited, wait)));
+                }
+            }
+            let _ = limits::take(tx, Scope::GuestCodePerAddress, &limit_key, ctx.now)?;
+            let _ = limits::take(tx, Scope::GuestCodePerReference, &reference, ctx.now)?;
+            let case: Option<(String, String, String, String)> = tx
+                .query_row(
+                    "SELECT id, contact_email, person_name, language FROM support_conversations
+                     WHERE reference = ?1 AND guest = 1",
+                    [&reference],
+                    |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+                )
+                .optional()?;
+            let Some((id, contact, name, language)) = case else {
+                return Ok(Ok(()));
+            };
+            let code = random::six_digit_code(ctx.random());
+            let minutes = xwms_api::support::GUEST_CODE_MINUTES;
+            tx.execute(
+                "INSERT INTO support_guest_codes (conversation_id, code_hash, expires_at, created_at)
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![
+                    id,
+                    code_hash(&id, &code),
+                    to_millis(ctx.now + Duration::minutes(i64::from(minutes))),
+                    to_millis(ctx.now)
+                ],
+            )?;
+            let facts = crate::mail::MailFacts {
+                name,
+                code: Some(code),
+                minutes,
+                reference: reference.clone(),
+                ..crate::mail::MailFacts::default()
+            };
+            let language = Language::parse(&language).unwrap_or_default();
+            ctx.mail(tx, crate::mail::MailKind::SupportGuestCode, &contact, language, &facts)?;
+            Ok(Ok(()))
+        })
+        .await?
+    }
+
+    /// `POST /api/support/guest/access`: the reference and the newest mailed code open the case.
+    pub async fn guest_access(
+        &self,
+        reference: &str,
+        code: &str,
+    ) -> Result<xwms_api::support::GuestAccess, ApiError> {
+        let reference = reference.trim().to_ascii_uppercase();
+        let code = code.trim().to_owned();
+        self.write(move |tx, ctx| {
+            let incorrect = || Ok(Err(ApiError::field(ErrorCode::CodeIncorrect, "code")));
+            let id: Option<String> = tx
+                .query_row(
+                    "SELECT id FROM support_conversations WHERE reference = ?1 AND guest = 1",
+                    [&reference],
+                    |row| row.get(0),
+                )
+                .optional()?;
+            let Some(id) = id else {
+                return incorrect();
+            };
+            let newest: Option<(i64, String, u32)> = tx
+                .query_row(
+                    "SELECT id, code_hash, tries FROM support_guest_codes
+                     WHERE conversation_id = ?1 AND used = 0 AND expires_at > ?2
+                     ORDER BY created_at DESC, id DESC LIMIT 1",
+                    params![id, to_millis(ctx.now)],
+                    |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+                )
+                .optional()?;
+            let Some((code_id, hash, tries)) = newest else {
+                return incorrect();
+            };
+            if tries >= SUPPORT.guest_code_max_tries {
+                return Ok(Err(ApiError::new(ErrorCode::CodeTooManyAttempts)));
+            }
+            let right: bool = subtle::ConstantTimeEq::ct_eq(
+                code_hash(&id, &code).as_bytes(),
+                hash.as_bytes(),
+            )
+            .into();
+            if !right {
+                tx.execute(
+                    "UPDATE support_guest_codes SET tries = tries + 1 WHERE id = ?1",
+                    [code_id],
+                )?;
+                return incorrect();
+            }
+            tx.execute(
+                "UPDATE support_guest_codes SET used = 1 WHERE id = ?1",
+                [code_id],
+            )?;
+            let token = random::token(ctx.random(), GUEST_TOKEN_PREFIX);
+            let expires_at = ctx.now + SUPPORT.guest_token_lifetime;
+            tx.execute(
+                "INSERT INTO support_guest_tokens (token_hash, conversation_id, expires_at) VALUES (?1, ?2, ?3)",
+                params![super::sessions::token_hash(&token), id, to_millis(expires_at)],
+            )?;
+            let case = conversation(tx, &id)?.ok_or(rusqlite::Error::QueryReturnedNoRows)?;
+            Ok(Ok(xwms_api::support::GuestAccess {
+                token: xwms_api::Secret::new(token),
+                expires_at: rfc3339(expires_at),
+                conversation: detail(tx, &case, Side::Person, 0)?,
+            }))
+        })
+        .await?
+    }
+
+    /// `GET /api/support/guest/conversation?after=SEQ` with a guest token.
+    pub async fn guest_conversation(
+        &self,
+        token: &str,
+        after: i64,
+    ) -> Result<ConversationDetail, ApiError> {
+        let token = token.to_owned();
+        self.read(move |conn, now| {
+            Ok(match guest_case(conn, &token, now)? {
+                Ok(case) => Ok(detail(conn, &case, Side::Person, after)?),
+                Err(err) => Err(err),
+            })
+        })
+        .await?
+    }
+
+    /// `POST /api/support/guest/conversation/messages` with a guest token.
+    pub async fn guest_message(
+        &self,
+        token: &str,
+        draft: MessageDraft,
+    ) -> Result<SupportMessage, ApiError> {
+        let draft = check_draft(draft)?;
+        let token = token.to_owned();
+        self.write(move |tx, ctx| {
+            let case = match guest_case(tx, &token, ctx.now)? {
+                Ok(case) => case,
+                Err(err) => return Ok(Err(err)),
+            };
+            let name: String = tx.query_row(
+                "SELECT person_name FROM support_conversations WHERE id = ?1",
+                [&case.id],
+                |row| row.get(0),
+            )?;
+            let writer = Writer {
+                author_id: guest_author(&case.id),
+                side: Side::Person,
+                name,
+            };
+            send_in(tx, ctx, &case.id, &writer, &draft)
+        })
+        .await?
+    }
+}

@@ -11,11 +11,12 @@ use axum::Json;
 use serde::Deserialize;
 use xwms_api::support::{
     AttachmentInfo, ConversationDetail, ConversationList, ConversationSummary, DeflectionRequest,
-    MessageDraft, NewConversation, RatingRequest, ReadRequest, SupportAvailability, SupportMessage,
+    GuestAccess, GuestAccessRequest, GuestCodeRequest, MessageDraft, NewConversation,
+    RatingRequest, ReadRequest, SupportAvailability, SupportMessage,
 };
 use xwms_api::{Envelope, ErrorCode};
 
-use crate::accounts::Authenticated;
+use crate::accounts::{Authenticated, ClientMeta};
 use crate::error::{ApiError, DoneEnvelope, ErrorEnvelope};
 use crate::extract::ApiJson;
 use crate::AppState;
@@ -446,4 +447,115 @@ pub(super) async fn download_attachment(
     );
     headers.insert(CONTENT_DISPOSITION, disposition(&file.file_name));
     Ok(response)
+}
+
+/// The guest token of `Authorization: Bearer <token>`.
+fn guest_token(headers: &axum::http::HeaderMap) -> Result<String, ApiError> {
+    headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|t| t.trim().to_owned())
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| ApiError::new(ErrorCode::Unauthorized))
+}
+
+/// Ask for a code that opens a guest case (a recovery request filed without signing in).
+///
+/// Always the same answer: when a case has this reference, a 6-digit code (valid 30 minutes)
+/// is mailed to the contact address of its request, in the request's language. At most 5
+/// codes per reference and 10 per client address an hour.
+#[utoipa::path(
+    post,
+    path = "/api/support/guest/code",
+    tag = "support",
+    request_body = GuestCodeRequest,
+    responses(
+        (status = 200, description = "If the case exists, a code was mailed", body = DoneEnvelope),
+        (status = 400, description = "`field.invalid` (reference), `request.invalid`", body = ErrorEnvelope),
+        (status = 429, description = "`request.rate_limited` (`retry_after_seconds`)", body = ErrorEnvelope),
+    )
+)]
+pub(super) async fn guest_code(
+    State(state): State<AppState>,
+    client: ClientMeta,
+    ApiJson(req): ApiJson<GuestCodeRequest>,
+) -> Result<Json<Envelope<()>>, ApiError> {
+    state.accounts.guest_code(&req.reference, &client).await?;
+    Ok(done(
+        "If this case exists, a code was sent to the address on the request.",
+    ))
+}
+
+/// Open a guest case with its reference and the mailed code: a guest token for this one case
+/// (12 hours). A code allows 5 wrong tries.
+#[utoipa::path(
+    post,
+    path = "/api/support/guest/access",
+    tag = "support",
+    request_body = GuestAccessRequest,
+    responses(
+        (status = 200, description = "The guest token and the case", body = Envelope<GuestAccess>),
+        (status = 400, description = "`code.incorrect` (also for an unknown reference), `code.too_many_attempts`, `request.invalid`", body = ErrorEnvelope),
+    )
+)]
+pub(super) async fn guest_access(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<GuestAccessRequest>,
+) -> Result<Json<Envelope<GuestAccess>>, ApiError> {
+    let access = state
+        .accounts
+        .guest_access(&req.reference, req.code.expose())
+        .await?;
+    Ok(ok("Your case.", access))
+}
+
+/// The guest case, with its messages (only those after `?after=SEQ`).
+#[utoipa::path(
+    get,
+    path = "/api/support/guest/conversation",
+    tag = "support",
+    security(("guest" = [])),
+    params(("after" = Option<i64>, Query, description = "Only messages with a seq above this")),
+    responses(
+        (status = 200, description = "The case", body = Envelope<ConversationDetail>),
+        (status = 400, description = "`field.invalid` (after)", body = ErrorEnvelope),
+        (status = 401, description = "`auth.unauthorized`, `support.guest_expired`: ask for a new code", body = ErrorEnvelope),
+    )
+)]
+pub(super) async fn guest_conversation(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    Query(query): Query<AfterQuery>,
+) -> Result<Json<Envelope<ConversationDetail>>, ApiError> {
+    let token = guest_token(&headers)?;
+    let after = after_seq(query.after.as_deref())?;
+    let detail = state.accounts.guest_conversation(&token, after).await?;
+    Ok(ok("Your case.", detail))
+}
+
+/// Reply in the guest case, exactly once per `client_msg_id` (as a signed-in person does).
+#[utoipa::path(
+    post,
+    path = "/api/support/guest/conversation/messages",
+    tag = "support",
+    security(("guest" = [])),
+    request_body = MessageDraft,
+    responses(
+        (status = 200, description = "The stored message", body = Envelope<SupportMessage>),
+        (status = 400, description = "`field.invalid` (client_msg_id: a UUID; body), `support.message_too_long`, `support.message_empty`, `request.invalid`", body = ErrorEnvelope),
+        (status = 401, description = "`auth.unauthorized`, `support.guest_expired`: ask for a new code", body = ErrorEnvelope),
+        (status = 404, description = "`support.attachment_not_found`", body = ErrorEnvelope),
+        (status = 409, description = "`support.conversation_closed`", body = ErrorEnvelope),
+        (status = 429, description = "`support.rate_limited`", body = ErrorEnvelope),
+    )
+)]
+pub(super) async fn guest_message(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    ApiJson(draft): ApiJson<MessageDraft>,
+) -> Result<Json<Envelope<SupportMessage>>, ApiError> {
+    let token = guest_token(&headers)?;
+    let message = state.accounts.guest_message(&token, draft).await?;
+    Ok(ok("Sent.", message))
 }

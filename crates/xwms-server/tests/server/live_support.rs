@@ -701,3 +701,160 @@ async fn attachments_are_checked_by_content_and_size_and_served_only_to_particip
         .await
         .err(ErrorCode::ConversationNotFound);
 }
+
+#[tokio::test]
+async fn a_recovery_request_is_a_guest_case_opened_with_a_mailed_code() {
+    let h = harness();
+    let (_, agent) = person_and_agent(&h).await;
+    let filed = h
+        .call(
+            Method::POST,
+            xwms_api::auth::paths::RECOVERY_REQUEST,
+            Some(json!({
+                "email": "lost@example.com", "name": "Lena Lost", "contact_email": "lena@example.org",
+                "lost": ["password", "email_access"], "details": "My phone was stolen."
+            })),
+        )
+        .header("accept-language", "nl")
+        .send()
+        .await;
+    filed.ok(202);
+    let reference = filed.data()["reference"].as_str().unwrap().to_owned();
+    // In the agents' queue, as a guest case on the recovery topic with the details.
+    let queue = h.get_auth("/api/agent/conversations", &agent).await;
+    let case = &queue.data()["conversations"][0];
+    assert_eq!(case["reference"], reference.as_str());
+    assert_eq!(
+        (case["guest"].as_bool(), case["topic"].as_str()),
+        (Some(true), Some("account_recovery"))
+    );
+    assert_eq!(case["preview"], "My phone was stolen.");
+    let case_id = case["id"].as_str().unwrap().to_owned();
+    h.post_auth(
+        &messages_path(&case_id),
+        &agent,
+        draft(70, "Which device did you use last?"),
+    )
+    .await
+    .ok(200);
+
+    // The same answer for a reference that does not exist (and no mail).
+    h.post(
+        "/api/support/guest/code",
+        json!({"reference": "REC-ZZZZZZ"}),
+    )
+    .await
+    .ok(200);
+    h.post("/api/support/guest/code", json!({"reference": reference}))
+        .await
+        .ok(200);
+    let mail = h
+        .last_mail(
+            "lena@example.org",
+            xwms_server::mail::MailKind::SupportGuestCode,
+        )
+        .await
+        .expect("a code mailed to the request's contact address");
+    assert!(
+        mail.subject.contains(&reference) && mail.subject.contains("supportzaak"),
+        "in Dutch: {}",
+        mail.subject
+    );
+    let code = mail.code().unwrap();
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    h.post(
+        "/api/support/guest/access",
+        json!({"reference": reference, "code": wrong}),
+    )
+    .await
+    .err(ErrorCode::CodeIncorrect);
+    h.post(
+        "/api/support/guest/access",
+        json!({"reference": "REC-ZZZZZZ", "code": code}),
+    )
+    .await
+    .err(ErrorCode::CodeIncorrect);
+    let access = h
+        .post(
+            "/api/support/guest/access",
+            json!({"reference": reference, "code": code}),
+        )
+        .await;
+    access.ok(200);
+    let token = access.data()["token"].as_str().unwrap().to_owned();
+    let messages = access.data()["conversation"]["messages"]
+        .as_array()
+        .unwrap();
+    assert_eq!(
+        messages.last().unwrap()["body"],
+        "Which device did you use last?"
+    );
+    // The code worked once.
+    h.post(
+        "/api/support/guest/access",
+        json!({"reference": reference, "code": code}),
+    )
+    .await
+    .err(ErrorCode::CodeIncorrect);
+
+    // The guest reads and replies with the token only, exactly once per client id.
+    let reply = json!({"client_msg_id": uuid(71), "body": "My old laptop."});
+    let first = h
+        .post_auth(
+            "/api/support/guest/conversation/messages",
+            &token,
+            reply.clone(),
+        )
+        .await;
+    first.ok(200);
+    let again = h
+        .post_auth("/api/support/guest/conversation/messages", &token, reply)
+        .await;
+    assert_eq!(first.data()["seq"], again.data()["seq"]);
+    let seen = h.get_auth("/api/support/guest/conversation", &token).await;
+    assert_eq!(seen.data()["conversation"]["status"], "open");
+    assert_eq!(
+        seen.data()["messages"].as_array().unwrap().last().unwrap()["body"],
+        "My old laptop."
+    );
+    // An access token is not a guest token, and a guest token is not an access token.
+    h.get_auth("/api/support/guest/conversation", &agent)
+        .await
+        .err(ErrorCode::Unauthorized);
+    h.get_auth(CONVERSATIONS, &token)
+        .await
+        .err(ErrorCode::Unauthorized);
+    // 12 hours later the token has expired.
+    h.advance(12 * 3600);
+    h.get_auth("/api/support/guest/conversation", &token)
+        .await
+        .err(ErrorCode::GuestAccessExpired);
+}
+
+#[tokio::test]
+async fn guest_codes_are_limited_per_reference() {
+    let h = harness();
+    let max = xwms_server::accounts::policy::SUPPORT
+        .guest_codes_per_reference
+        .max;
+    for n in 0..max {
+        h.call(
+            Method::POST,
+            "/api/support/guest/code",
+            Some(json!({"reference": "REC-AAAAAA"})),
+        )
+        .peer(&format!("192.0.2.{}", n + 1))
+        .send()
+        .await
+        .ok(200);
+    }
+    h.call(
+        Method::POST,
+        "/api/support/guest/code",
+        Some(json!({"reference": "REC-AAAAAA"})),
+    )
+    .peer("192.0.2.200")
+    .send()
+    .await
+    .err(ErrorCode::RateLimited);
+}
