@@ -676,4 +676,79 @@ mod live {
         assert_eq!(bytes, b"%PDF-1.7\n%%EOF\n");
         assert_eq!(content_type, "application/pdf");
     }
+
+    /// A recovery request filed without signing in is a guest case: the reference and the
+    /// mailed code open it (read and reply) with no session; the token stays in the core.
+    #[tokio::test]
+    async fn a_guest_case_opens_with_the_reference_and_the_mailed_code() {
+        let live = Live::start().await;
+        let dir = tempfile::tempdir().unwrap();
+        let nobody = Arc::new(
+            AccountSession::new(
+                &live.url(),
+                dir.path(),
+                AppIdentity {
+                    app: "xwms-core-test".into(),
+                    keychain_service: "nl.xwms.test".into(),
+                },
+                Arc::new(MemoryStore::default()),
+            )
+            .unwrap(),
+        );
+        let filed = nobody
+            .file_recovery_request(&xwms_api::auth::RecoveryRequest {
+                email: "lost@example.com".into(),
+                name: "Lena Lost".into(),
+                contact_email: "lena@example.org".into(),
+                lost: vec!["password".into()],
+                details: "My phone was stolen.".into(),
+            })
+            .await
+            .unwrap();
+        let support = Support::open(dir.path(), Arc::clone(&nobody)).unwrap();
+        assert_eq!(
+            support.guest_conversation().await.unwrap_err().code,
+            ErrorCode::GuestAccessExpired,
+            "nothing open yet"
+        );
+        support.guest_code(&filed.reference).await.unwrap();
+        let server = live.server.as_ref().unwrap();
+        let code = server
+            .mailbox()
+            .wait_for_async(
+                "lena@example.org",
+                xwms_testkit::MailKind::SupportGuestCode,
+                0,
+                Duration::from_secs(10),
+            )
+            .await
+            .and_then(|m| xwms_testkit::find_code(&m.text))
+            .expect("a code mailed to the contact address");
+
+        let wrong = support
+            .guest_open(&filed.reference, Secret::new("000000"))
+            .await;
+        assert!(wrong.is_err());
+        let case = support
+            .guest_open(&format!(" {} ", filed.reference), Secret::new(code))
+            .await
+            .unwrap();
+        assert_eq!(case.reference, filed.reference);
+        assert!(case.conversation.conversation.guest);
+        assert_eq!(bodies(&case.conversation), ["My phone was stolen."]);
+        let reply = support.guest_send("It was an iPhone.", None).await.unwrap();
+        let again = support
+            .guest_send("It was an iPhone.", Some(reply.client_msg_id.clone()))
+            .await
+            .unwrap();
+        assert_eq!(
+            again.id, reply.id,
+            "a retry with the same client id is the same message"
+        );
+        let fresh = support.guest_conversation().await.unwrap();
+        assert_eq!(
+            bodies(&fresh),
+            ["My phone was stolen.", "It was an iPhone."]
+        );
+    }
 }
