@@ -24,6 +24,10 @@
 //! - **Offline reading.** The last conversation list and each conversation opened are cached
 //!   in the same file and shown, with their age, when the server cannot be reached.
 //! - Seqs and sizes cross to TypeScript as numbers (exact below 2^53).
+//! - **Signing out forgets**: when the session ends (signed out, ended by the server, another
+//!   server), what this app kept for that server (outbox, conversations, seq) is removed, so
+//!   the next person who signs in here never sends or sees it. A person who signs out with
+//!   messages still queued gives them up ([`Support::queued_count`] tells how many).
 //! - Attachments are uploaded at once (they need the server), checked here first with the
 //!   server's limits (size, PNG/JPEG/PDF by content); their ids then travel with the message.
 
@@ -1066,14 +1070,35 @@ impl Support {
 
     // ----- live updates -----
 
+    /// Forgets what is kept for the current scope: the outbox, the cached conversations and
+    /// the seq (see the module's rules: signing out forgets).
+    pub fn forget_account(&self) -> Result<(), CoreError> {
+        self.store.forget(&self.server())?;
+        self.account.reset_support_after(-1);
+        self.emit(SupportUpdate::Reload);
+        Ok(())
+    }
+
     /// Applies the support events of the realtime channel (replayed after the seq held, then
-    /// live), keeps the seq and the cache, and reports each as a [`SupportUpdate`]. Runs until
-    /// its task is aborted.
+    /// live), keeps the seq and the cache, and reports each as a [`SupportUpdate`]; forgets the
+    /// account's support data when its session ends. Runs until its task is aborted.
     pub async fn run_events(self: Arc<Self>) {
         use broadcast::error::RecvError;
         let mut events = self.account.subscribe_support();
+        let mut account = self.account.subscribe();
         loop {
-            match events.recv().await {
+            let next = tokio::select! {
+                next = events.recv() => next,
+                changed = account.recv() => {
+                    if let Ok(crate::account::AccountEvent::AccountChanged(None)) = changed {
+                        if let Err(e) = self.forget_account() {
+                            tracing::warn!(code = %e.code, "support data not forgotten");
+                        }
+                    }
+                    continue;
+                }
+            };
+            match next {
                 Ok(event) => {
                     if let Err(e) = self.apply(event).await {
                         tracing::warn!(code = %e.code, detail = ?e.detail, "support event not applied");

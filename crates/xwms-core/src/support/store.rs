@@ -345,6 +345,20 @@ impl SupportStore {
         Ok(())
     }
 
+    /// Removes everything kept for `server` (the scope): outbox, seq, cache.
+    pub fn forget(&self, server: &str) -> Result<(), CoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(storage)?;
+        for table in ["outbox", "created", "seq", "cache"] {
+            tx.execute(
+                &format!("DELETE FROM {table} WHERE server = ?1"),
+                params![server],
+            )
+            .map_err(storage)?;
+        }
+        tx.commit().map_err(storage)
+    }
+
     pub fn put_cache<T: serde::Serialize>(
         &self,
         server: &str,

@@ -751,4 +751,40 @@ mod live {
             ["My phone was stolen.", "It was an iPhone."]
         );
     }
+
+    /// Signing out forgets the queued messages and the cached conversations: the next person
+    /// to sign in here neither sends nor sees them.
+    #[tokio::test]
+    async fn signing_out_forgets_the_outbox_and_the_cached_conversations() {
+        let mut live = Live::start().await;
+        let dir = tempfile::tempdir().unwrap();
+        let anna = signed_in(&live.url(), dir.path(), ANNA.email, ANNA.password).await;
+        let support = Arc::new(Support::open(dir.path(), Arc::clone(&anna)).unwrap());
+        let _events = tokio::spawn(Arc::clone(&support).run_events());
+        let id = started(&support, "Private").await;
+        support.list().await.unwrap();
+        support.open_conversation(&id).await.unwrap();
+        live.stop().await;
+        support.send(&id, "not sent yet", Vec::new()).unwrap();
+        support
+            .start_conversation(SupportTopic::Other, "Also queued", "text")
+            .unwrap();
+        assert_eq!(support.queued_count().unwrap(), 2);
+
+        let mut updates = support.subscribe();
+        anna.sign_out().await.unwrap(); // offline: queued on the account's side
+        tokio::time::timeout(Duration::from_secs(10), async {
+            while updates.recv().await.ok() != Some(SupportUpdate::Reload) {}
+        })
+        .await
+        .expect("the support side hears of the sign-out");
+        assert_eq!(support.queued_count().unwrap(), 0);
+        assert_eq!(support.store().last_seq(&support.server()).unwrap(), None);
+        let cached: Option<(ConversationDetail, String)> = support
+            .store()
+            .cache(&support.server(), &cache_key(&id))
+            .unwrap();
+        assert!(cached.is_none());
+        assert_eq!(anna.support_after(), None);
+    }
 }
