@@ -1582,3 +1582,77 @@ impl Accounts {
         .await?
     }
 }
+
+/// How often the server looks for replies to mail ([`Accounts::mail_unseen_replies`]).
+pub const UNSEEN_MAIL_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
+impl Accounts {
+    /// Mails each person whose conversation has an agent reply they have not seen within
+    /// [`xwms_api::support::MAIL_UNSEEN_AFTER_MINUTES`]: once per burst (nothing more until they
+    /// have read up to what was mailed), with a link to the conversation in the app and, except
+    /// for security topics, a short preview. Returns how many mails were queued.
+    pub async fn mail_unseen_replies(&self) -> Result<usize, ApiError> {
+        self.write(|tx, ctx| {
+            let cutoff = ctx.now
+                - Duration::minutes(i64::from(xwms_api::support::MAIL_UNSEEN_AFTER_MINUTES));
+            let due: Vec<String> = tx
+                .prepare(
+                    "SELECT c.id FROM support_conversations c
+                     WHERE c.mailed_seq <= c.person_read_seq AND EXISTS (
+                         SELECT 1 FROM support_messages m WHERE m.conversation_id = c.id
+                             AND m.author_kind = 'agent' AND m.seq > c.person_read_seq
+                             AND m.created_at <= ?1)",
+                )?
+                .query_map([to_millis(cutoff)], |row| row.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            let mut mailed = 0;
+            for id in due {
+                let Some(case) = conversation(tx, &id)? else {
+                    continue;
+                };
+                let (newest, body): (i64, String) = tx.query_row(
+                    "SELECT seq, body FROM support_messages WHERE conversation_id = ?1
+                         AND author_kind = 'agent' ORDER BY seq DESC LIMIT 1",
+                    [&id],
+                    |row| Ok((row.get(0)?, row.get(1)?)),
+                )?;
+                tx.execute(
+                    "UPDATE support_conversations SET mailed_seq = ?1 WHERE id = ?2",
+                    params![newest, id],
+                )?;
+                let (to, name, language) = match &case.person_id {
+                    Some(person) => match users::by_id(tx, person)? {
+                        Some(user) => (user.email, user.name, user.language),
+                        None => continue,
+                    },
+                    None => tx.query_row(
+                        "SELECT contact_email, person_name FROM support_conversations WHERE id = ?1",
+                        [&id],
+                        |row| Ok((row.get(0)?, row.get(1)?, case.language)),
+                    )?,
+                };
+                let preview = if case.topic.is_security_sensitive() {
+                    String::new()
+                } else {
+                    let mut preview: String =
+                        body.chars().take(SUPPORT.mail_preview_chars).collect();
+                    if body.chars().count() > SUPPORT.mail_preview_chars {
+                        preview.push('…');
+                    }
+                    preview
+                };
+                let facts = crate::mail::MailFacts {
+                    name,
+                    reference: case.reference.clone(),
+                    link: format!("xwms://support/{id}"),
+                    preview,
+                    ..crate::mail::MailFacts::default()
+                };
+                ctx.mail(tx, crate::mail::MailKind::SupportReply, &to, language, &facts)?;
+                mailed += 1;
+            }
+            Ok(mailed)
+        })
+        .await
+    }
+}

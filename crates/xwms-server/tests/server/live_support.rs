@@ -858,3 +858,94 @@ async fn guest_codes_are_limited_per_reference() {
     .await
     .err(ErrorCode::RateLimited);
 }
+
+#[tokio::test]
+async fn an_unseen_reply_is_mailed_once_per_burst_and_without_text_for_security_topics() {
+    use xwms_server::mail::MailKind;
+    let h = harness();
+    let (person, agent) = person_and_agent(&h).await;
+    let id = start(&h, &person).await;
+    let mut security = new_conversation(2, "Someone changed my password");
+    security["topic"] = json!("security_report");
+    let secure = h.post_auth(CONVERSATIONS, &person, security).await;
+    let secure_id = secure.data()["conversation"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    h.post_auth(
+        &messages_path(&id),
+        &agent,
+        draft(80, "Try signing in again now"),
+    )
+    .await
+    .ok(200);
+    h.post_auth(
+        &messages_path(&secure_id),
+        &agent,
+        draft(81, "Your reset link is abc123"),
+    )
+    .await
+    .ok(200);
+    let accounts = &h.state.accounts;
+    h.advance(9 * 60);
+    assert_eq!(accounts.mail_unseen_replies().await.unwrap(), 0, "not yet");
+    h.advance(2 * 60);
+    assert_eq!(accounts.mail_unseen_replies().await.unwrap(), 2);
+    h.deliver().await;
+    let mails: Vec<_> = h
+        .mailbox
+        .to("person@example.com")
+        .into_iter()
+        .filter(|m| m.kind == MailKind::SupportReply.as_str())
+        .collect();
+    assert_eq!(mails.len(), 2);
+    let plain = mails
+        .iter()
+        .find(|m| m.text.contains(&format!("xwms://support/{id}")))
+        .expect("a link to the conversation");
+    assert!(
+        plain.text.contains("Try signing in again now"),
+        "{}",
+        plain.text
+    );
+    let secret = mails
+        .iter()
+        .find(|m| m.text.contains(&format!("xwms://support/{secure_id}")))
+        .expect("a link to the security conversation");
+    assert!(
+        !secret.text.contains("abc123") && !secret.html.contains("abc123"),
+        "{}",
+        secret.text
+    );
+
+    // Once: another reply in the same unseen burst is not mailed again.
+    assert_eq!(accounts.mail_unseen_replies().await.unwrap(), 0);
+    let token = h.sign_in("agent@example.com", PASSWORD).await.access_token;
+    h.post_auth(&messages_path(&id), token.expose(), draft(82, "Any luck?"))
+        .await
+        .ok(200);
+    h.advance(11 * 60);
+    assert_eq!(accounts.mail_unseen_replies().await.unwrap(), 0);
+    // Read, then a new reply goes unseen: a new mail.
+    let person = h.sign_in("person@example.com", PASSWORD).await.access_token;
+    let detail = h
+        .get_auth(&format!("{CONVERSATIONS}/{id}"), person.expose())
+        .await;
+    let last = detail.data()["conversation"]["last_seq"].as_i64().unwrap();
+    h.post_auth(
+        &format!("{CONVERSATIONS}/{id}/read"),
+        person.expose(),
+        json!({"last_read_seq": last}),
+    )
+    .await
+    .ok(200);
+    h.post_auth(
+        &messages_path(&id),
+        token.expose(),
+        draft(83, "Still there?"),
+    )
+    .await
+    .ok(200);
+    h.advance(11 * 60);
+    assert_eq!(accounts.mail_unseen_replies().await.unwrap(), 1);
+}
