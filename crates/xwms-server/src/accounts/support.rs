@@ -1656,3 +1656,124 @@ impl Accounts {
         .await
     }
 }
+
+/// One message of a demo conversation ([`seed_case`]): who (`None`: the service), what, when.
+pub(crate) struct SeedMessage {
+    pub side: Option<Side>,
+    pub kind: MessageKind,
+    pub body: &'static str,
+    pub ago: Duration,
+}
+
+/// A conversation as it would be after these messages (for the demo: `crate::demo`), with its
+/// events in the log. `unread_from_agent`: the person has not read the last agent message.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn seed_case(
+    tx: &Transaction<'_>,
+    random: &dyn crate::random::Random,
+    now: OffsetDateTime,
+    person: &User,
+    agent: &User,
+    topic: SupportTopic,
+    subject: &str,
+    status: ConversationStatus,
+    messages: &[SeedMessage],
+    unread_from_agent: bool,
+    rating: Option<u8>,
+) -> rusqlite::Result<String> {
+    let id = random::id(random);
+    let reference = random::reference(random, REFERENCE_PREFIX);
+    let start = messages.first().map_or(now, |m| now - m.ago);
+    tx.execute(
+        "INSERT INTO support_conversations (id, reference, person_id, person_name, contact_email, topic, subject, status, language, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'new', ?8, ?9, ?9)",
+        params![
+            id,
+            reference,
+            person.id,
+            person.name,
+            person.email,
+            topic.as_str(),
+            subject,
+            person.language.as_str(),
+            to_millis(start)
+        ],
+    )?;
+    let agent_writer = writer_for(agent, Side::Agent);
+    let (mut last_seq, mut last_agent_seq, mut before_last_agent) = (0, 0, 0);
+    for message in messages {
+        let at = now - message.ago;
+        tx.execute(
+            "INSERT INTO support_events (account_id, conversation_id, kind, created_at) VALUES (?1, ?2, 'message', ?3)",
+            params![person.id, id, to_millis(at)],
+        )?;
+        let seq = tx.last_insert_rowid();
+        let (author_id, author_kind, name, client_id) = match message.side {
+            Some(Side::Person) => (
+                person.id.clone(),
+                AuthorKind::Person,
+                person.name.clone(),
+                Some(uuid(random)),
+            ),
+            Some(Side::Agent) => (
+                agent.id.clone(),
+                AuthorKind::Agent,
+                agent_writer.name.clone(),
+                Some(uuid(random)),
+            ),
+            None => (
+                "system".to_owned(),
+                AuthorKind::System,
+                agent_writer.name.clone(),
+                None,
+            ),
+        };
+        tx.execute(
+            "INSERT INTO support_messages (id, conversation_id, seq, author_id, author_kind, author_name, client_msg_id, kind, body, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![
+                random::id(random),
+                id,
+                seq,
+                author_id,
+                author_kind.as_str(),
+                name,
+                client_id,
+                message.kind.as_str(),
+                message.body,
+                to_millis(at)
+            ],
+        )?;
+        if message.side == Some(Side::Agent) {
+            before_last_agent = last_seq;
+            last_agent_seq = seq;
+        }
+        last_seq = seq;
+    }
+    let person_read = if unread_from_agent && last_agent_seq > 0 {
+        before_last_agent
+    } else {
+        last_seq
+    };
+    let ended = matches!(
+        status,
+        ConversationStatus::Resolved | ConversationStatus::Closed
+    );
+    let updated = messages.last().map_or(now, |m| now - m.ago);
+    tx.execute(
+        "UPDATE support_conversations SET status = ?1, agent_name = ?2, person_read_seq = ?3,
+             agent_read_seq = ?4, last_seq = ?4, mailed_seq = ?4, closed_at = ?5, updated_at = ?6, rating = ?7
+         WHERE id = ?8",
+        params![
+            status.as_str(),
+            (last_agent_seq > 0).then(|| agent_writer.name.clone()),
+            person_read,
+            last_seq,
+            ended.then(|| to_millis(updated)),
+            to_millis(updated),
+            rating,
+            id
+        ],
+    )?;
+    Ok(id)
+}

@@ -949,3 +949,47 @@ async fn an_unseen_reply_is_mailed_once_per_burst_and_without_text_for_security_
     h.advance(11 * 60);
     assert_eq!(accounts.mail_unseen_replies().await.unwrap(), 1);
 }
+
+#[tokio::test]
+async fn the_demo_person_has_conversations_in_different_states() {
+    let server = TestServer::start();
+    let url = server.url();
+    let client = reqwest::Client::new();
+    let anna = sign_in_as(&client, &url, ANNA.email, ANNA.password).await;
+    let list: Value = client
+        .get(format!("{url}{CONVERSATIONS}"))
+        .bearer_auth(&anna)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let conversations = list["data"]["conversations"].as_array().unwrap();
+    let statuses: Vec<&str> = conversations
+        .iter()
+        .map(|c| c["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses[0], "waiting_for_you", "unread first: {statuses:?}");
+    assert!(
+        statuses.contains(&"resolved") && statuses.contains(&"new"),
+        "{statuses:?}"
+    );
+    assert_eq!(list["data"]["unread_total"], 1);
+    assert_eq!(conversations[0]["agent_name"], "XWMS");
+    // The agent sees them in the queue, and the event log replays them.
+    let agent = sign_in_as(&client, &url, AGENT.email, AGENT.password).await;
+    let queue: Value = client
+        .get(format!("{url}/api/agent/conversations"))
+        .bearer_auth(&agent)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(queue["data"]["conversations"].as_array().unwrap().len(), 3);
+    let mut socket = open_after(&url, &anna, 0).await;
+    let (seq, kind, _) = next_support(&mut socket).await;
+    assert_eq!((seq, kind), (1, SupportChangeKind::Message));
+}
