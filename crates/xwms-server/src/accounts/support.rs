@@ -1582,3 +1582,198 @@ impl Accounts {
         .await?
     }
 }
+
+/// How often the server looks for replies to mail ([`Accounts::mail_unseen_replies`]).
+pub const UNSEEN_MAIL_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
+impl Accounts {
+    /// Mails each person whose conversation has an agent reply they have not seen within
+    /// [`xwms_api::support::MAIL_UNSEEN_AFTER_MINUTES`]: once per burst (nothing more until they
+    /// have read up to what was mailed), with a link to the conversation in the app and, except
+    /// for security topics, a short preview. Returns how many mails were queued.
+    pub async fn mail_unseen_replies(&self) -> Result<usize, ApiError> {
+        self.write(|tx, ctx| {
+            let cutoff = ctx.now
+                - Duration::minutes(i64::from(xwms_api::support::MAIL_UNSEEN_AFTER_MINUTES));
+            let due: Vec<String> = tx
+                .prepare(
+                    "SELECT c.id FROM support_conversations c
+                     WHERE c.mailed_seq <= c.person_read_seq AND EXISTS (
+                         SELECT 1 FROM support_messages m WHERE m.conversation_id = c.id
+                             AND m.author_kind = 'agent' AND m.seq > c.person_read_seq
+                             AND m.created_at <= ?1)",
+                )?
+                .query_map([to_millis(cutoff)], |row| row.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            let mut mailed = 0;
+            for id in due {
+                let Some(case) = conversation(tx, &id)? else {
+                    continue;
+                };
+                let (newest, body): (i64, String) = tx.query_row(
+                    "SELECT seq, body FROM support_messages WHERE conversation_id = ?1
+                         AND author_kind = 'agent' ORDER BY seq DESC LIMIT 1",
+                    [&id],
+                    |row| Ok((row.get(0)?, row.get(1)?)),
+                )?;
+                tx.execute(
+                    "UPDATE support_conversations SET mailed_seq = ?1 WHERE id = ?2",
+                    params![newest, id],
+                )?;
+                let (to, name, language) = match &case.person_id {
+                    Some(person) => match users::by_id(tx, person)? {
+                        Some(user) => (user.email, user.name, user.language),
+                        None => continue,
+                    },
+                    None => tx.query_row(
+                        "SELECT contact_email, person_name FROM support_conversations WHERE id = ?1",
+                        [&id],
+                        |row| Ok((row.get(0)?, row.get(1)?, case.language)),
+                    )?,
+                };
+                let preview = if case.topic.is_security_sensitive() {
+                    String::new()
+                } else {
+                    let mut preview: String =
+                        body.chars().take(SUPPORT.mail_preview_chars).collect();
+                    if body.chars().count() > SUPPORT.mail_preview_chars {
+                        preview.push('…');
+                    }
+                    preview
+                };
+                let facts = crate::mail::MailFacts {
+                    name,
+                    reference: case.reference.clone(),
+                    link: format!("xwms://support/{id}"),
+                    preview,
+                    ..crate::mail::MailFacts::default()
+                };
+                ctx.mail(tx, crate::mail::MailKind::SupportReply, &to, language, &facts)?;
+                mailed += 1;
+            }
+            Ok(mailed)
+        })
+        .await
+    }
+}
+
+/// One message of a demo conversation ([`seed_case`]): who (`None`: the service), what, when.
+pub(crate) struct SeedMessage {
+    pub side: Option<Side>,
+    pub kind: MessageKind,
+    pub body: &'static str,
+    pub ago: Duration,
+}
+
+/// A conversation as it would be after these messages (for the demo: `crate::demo`), with its
+/// events in the log. `unread_from_agent`: the person has not read the last agent message.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn seed_case(
+    tx: &Transaction<'_>,
+    random: &dyn crate::random::Random,
+    now: OffsetDateTime,
+    person: &User,
+    agent: &User,
+    topic: SupportTopic,
+    subject: &str,
+    status: ConversationStatus,
+    messages: &[SeedMessage],
+    unread_from_agent: bool,
+    rating: Option<u8>,
+) -> rusqlite::Result<String> {
+    let id = random::id(random);
+    let reference = random::reference(random, REFERENCE_PREFIX);
+    let start = messages.first().map_or(now, |m| now - m.ago);
+    tx.execute(
+        "INSERT INTO support_conversations (id, reference, person_id, person_name, contact_email, topic, subject, status, language, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'new', ?8, ?9, ?9)",
+        params![
+            id,
+            reference,
+            person.id,
+            person.name,
+            person.email,
+            topic.as_str(),
+            subject,
+            person.language.as_str(),
+            to_millis(start)
+        ],
+    )?;
+    let agent_writer = writer_for(agent, Side::Agent);
+    let (mut last_seq, mut last_agent_seq, mut before_last_agent) = (0, 0, 0);
+    for message in messages {
+        let at = now - message.ago;
+        tx.execute(
+            "INSERT INTO support_events (account_id, conversation_id, kind, created_at) VALUES (?1, ?2, 'message', ?3)",
+            params![person.id, id, to_millis(at)],
+        )?;
+        let seq = tx.last_insert_rowid();
+        let (author_id, author_kind, name, client_id) = match message.side {
+            Some(Side::Person) => (
+                person.id.clone(),
+                AuthorKind::Person,
+                person.name.clone(),
+                Some(uuid(random)),
+            ),
+            Some(Side::Agent) => (
+                agent.id.clone(),
+                AuthorKind::Agent,
+                agent_writer.name.clone(),
+                Some(uuid(random)),
+            ),
+            None => (
+                "system".to_owned(),
+                AuthorKind::System,
+                agent_writer.name.clone(),
+                None,
+            ),
+        };
+        tx.execute(
+            "INSERT INTO support_messages (id, conversation_id, seq, author_id, author_kind, author_name, client_msg_id, kind, body, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![
+                random::id(random),
+                id,
+                seq,
+                author_id,
+                author_kind.as_str(),
+                name,
+                client_id,
+                message.kind.as_str(),
+                message.body,
+                to_millis(at)
+            ],
+        )?;
+        if message.side == Some(Side::Agent) {
+            before_last_agent = last_seq;
+            last_agent_seq = seq;
+        }
+        last_seq = seq;
+    }
+    let person_read = if unread_from_agent && last_agent_seq > 0 {
+        before_last_agent
+    } else {
+        last_seq
+    };
+    let ended = matches!(
+        status,
+        ConversationStatus::Resolved | ConversationStatus::Closed
+    );
+    let updated = messages.last().map_or(now, |m| now - m.ago);
+    tx.execute(
+        "UPDATE support_conversations SET status = ?1, agent_name = ?2, person_read_seq = ?3,
+             agent_read_seq = ?4, last_seq = ?4, mailed_seq = ?4, closed_at = ?5, updated_at = ?6, rating = ?7
+         WHERE id = ?8",
+        params![
+            status.as_str(),
+            (last_agent_seq > 0).then(|| agent_writer.name.clone()),
+            person_read,
+            last_seq,
+            ended.then(|| to_millis(updated)),
+            to_millis(updated),
+            rating,
+            id
+        ],
+    )?;
+    Ok(id)
+}

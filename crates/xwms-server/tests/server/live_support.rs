@@ -858,3 +858,138 @@ async fn guest_codes_are_limited_per_reference() {
     .await
     .err(ErrorCode::RateLimited);
 }
+
+#[tokio::test]
+async fn an_unseen_reply_is_mailed_once_per_burst_and_without_text_for_security_topics() {
+    use xwms_server::mail::MailKind;
+    let h = harness();
+    let (person, agent) = person_and_agent(&h).await;
+    let id = start(&h, &person).await;
+    let mut security = new_conversation(2, "Someone changed my password");
+    security["topic"] = json!("security_report");
+    let secure = h.post_auth(CONVERSATIONS, &person, security).await;
+    let secure_id = secure.data()["conversation"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    h.post_auth(
+        &messages_path(&id),
+        &agent,
+        draft(80, "Try signing in again now"),
+    )
+    .await
+    .ok(200);
+    h.post_auth(
+        &messages_path(&secure_id),
+        &agent,
+        draft(81, "Your reset link is abc123"),
+    )
+    .await
+    .ok(200);
+    let accounts = &h.state.accounts;
+    h.advance(9 * 60);
+    assert_eq!(accounts.mail_unseen_replies().await.unwrap(), 0, "not yet");
+    h.advance(2 * 60);
+    assert_eq!(accounts.mail_unseen_replies().await.unwrap(), 2);
+    h.deliver().await;
+    let mails: Vec<_> = h
+        .mailbox
+        .to("person@example.com")
+        .into_iter()
+        .filter(|m| m.kind == MailKind::SupportReply.as_str())
+        .collect();
+    assert_eq!(mails.len(), 2);
+    let plain = mails
+        .iter()
+        .find(|m| m.text.contains(&format!("xwms://support/{id}")))
+        .expect("a link to the conversation");
+    assert!(
+        plain.text.contains("Try signing in again now"),
+        "{}",
+        plain.text
+    );
+    let secret = mails
+        .iter()
+        .find(|m| m.text.contains(&format!("xwms://support/{secure_id}")))
+        .expect("a link to the security conversation");
+    assert!(
+        !secret.text.contains("abc123") && !secret.html.contains("abc123"),
+        "{}",
+        secret.text
+    );
+
+    // Once: another reply in the same unseen burst is not mailed again.
+    assert_eq!(accounts.mail_unseen_replies().await.unwrap(), 0);
+    let token = h.sign_in("agent@example.com", PASSWORD).await.access_token;
+    h.post_auth(&messages_path(&id), token.expose(), draft(82, "Any luck?"))
+        .await
+        .ok(200);
+    h.advance(11 * 60);
+    assert_eq!(accounts.mail_unseen_replies().await.unwrap(), 0);
+    // Read, then a new reply goes unseen: a new mail.
+    let person = h.sign_in("person@example.com", PASSWORD).await.access_token;
+    let detail = h
+        .get_auth(&format!("{CONVERSATIONS}/{id}"), person.expose())
+        .await;
+    let last = detail.data()["conversation"]["last_seq"].as_i64().unwrap();
+    h.post_auth(
+        &format!("{CONVERSATIONS}/{id}/read"),
+        person.expose(),
+        json!({"last_read_seq": last}),
+    )
+    .await
+    .ok(200);
+    h.post_auth(
+        &messages_path(&id),
+        token.expose(),
+        draft(83, "Still there?"),
+    )
+    .await
+    .ok(200);
+    h.advance(11 * 60);
+    assert_eq!(accounts.mail_unseen_replies().await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn the_demo_person_has_conversations_in_different_states() {
+    let server = TestServer::start();
+    let url = server.url();
+    let client = reqwest::Client::new();
+    let anna = sign_in_as(&client, &url, ANNA.email, ANNA.password).await;
+    let list: Value = client
+        .get(format!("{url}{CONVERSATIONS}"))
+        .bearer_auth(&anna)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let conversations = list["data"]["conversations"].as_array().unwrap();
+    let statuses: Vec<&str> = conversations
+        .iter()
+        .map(|c| c["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses[0], "waiting_for_you", "unread first: {statuses:?}");
+    assert!(
+        statuses.contains(&"resolved") && statuses.contains(&"new"),
+        "{statuses:?}"
+    );
+    assert_eq!(list["data"]["unread_total"], 1);
+    assert_eq!(conversations[0]["agent_name"], "XWMS");
+    // The agent sees them in the queue, and the event log replays them.
+    let agent = sign_in_as(&client, &url, AGENT.email, AGENT.password).await;
+    let queue: Value = client
+        .get(format!("{url}/api/agent/conversations"))
+        .bearer_auth(&agent)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(queue["data"]["conversations"].as_array().unwrap().len(), 3);
+    let mut socket = open_after(&url, &anna, 0).await;
+    let (seq, kind, _) = next_support(&mut socket).await;
+    assert_eq!((seq, kind), (1, SupportChangeKind::Message));
+}
