@@ -15,8 +15,10 @@ use xwms_core::client::{Client, ClientEvent};
 pub use commands::specta_builder;
 use events::{
     AccountChanged, ConnectionChanged, HelpChanged, NewSignIn, SecurityChanged, SessionEnded,
+    SupportChanged, SupportOpenConversation,
 };
 use xwms_core::account::AccountEvent;
+use xwms_core::support::SupportUpdate;
 
 /// What the app tells the server it is.
 pub const PRODUCT: &str = "XWMS-Desktop";
@@ -109,6 +111,12 @@ pub fn run() {
                         Ok(ClientEvent::Account(AccountEvent::SecurityChanged)) => {
                             SecurityChanged.emit(&handle)
                         }
+                        Ok(ClientEvent::Support(update)) => {
+                            if let SupportUpdate::Changed { event } = &update {
+                                show_support_reply(&handle, event);
+                            }
+                            SupportChanged(update).emit(&handle)
+                        }
                         Err(RecvError::Lagged(n)) => {
                             log::warn!("{n} client events dropped");
                             Ok(())
@@ -148,5 +156,144 @@ fn show_new_sign_in(app: &tauri::AppHandle, event: &xwms_api::security::Security
     let (title, body) = xwms_core::alert::new_sign_in_text(lang, event);
     if let Err(e) = app.notification().builder().title(title).body(body).show() {
         log::warn!("could not show the new sign-in notification: {e}");
+    }
+}
+
+/// The desktop notification for a support reply that arrives while the window is not focused:
+/// the agent's name and a short preview (none for security topics; the text is the core's,
+/// `xwms_core::support::text`). Clicking it opens the conversation:
+/// - Linux: notify-rust with a default action; a thread waits for `ActionInvoked` on D-Bus,
+///   then focuses the window and sends `support-open-conversation` to the UI.
+/// - Windows and macOS: the notification plugin, which cannot report a click on desktop; the
+///   notification only tells, and the conversation is first in the support list (unread).
+fn show_support_reply(app: &tauri::AppHandle, event: &xwms_api::support::SupportEvent) {
+    let focused = app
+        .get_webview_window("main")
+        .and_then(|w| w.is_focused().ok())
+        .unwrap_or(false);
+    if focused {
+        return;
+    }
+    let lang = app.state::<Client>().settings().language.resolve();
+    let Some(note) = xwms_core::support::text::reply_notification(event, lang) else {
+        return;
+    };
+    #[cfg(target_os = "linux")]
+    {
+        let app = app.clone();
+        // The D-Bus calls and the wait block: their own thread, which ends when the
+        // notification is clicked or closed.
+        std::thread::spawn(move || {
+            let conversation_id = note.conversation_id.clone();
+            let shown = notify_clickable(
+                &note.title,
+                &note.body,
+                |_| {},
+                move || {
+                    if let Some(window) = app.get_webview_window("main") {
+                        let _ = window.unminimize();
+                        let _ = window.show();
+                        let _ = window.set_focus();
+                    }
+                    let open = SupportOpenConversation { conversation_id };
+                    if let Err(e) = open.emit(&app) {
+                        log::warn!("could not open the conversation: {e}");
+                    }
+                },
+            );
+            if let Err(e) = shown {
+                log::warn!("could not show the support notification: {e}");
+            }
+        });
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        use tauri_plugin_notification::NotificationExt;
+        if let Err(e) = app
+            .notification()
+            .builder()
+            .title(note.title)
+            .body(note.body)
+            .show()
+        {
+            log::warn!("could not show the support notification: {e}");
+        }
+    }
+}
+
+/// Shows a desktop notification whose click (its default action) calls `on_click`, over
+/// D-Bus with notify-rust; `on_shown` gets its id. Blocks until it is clicked or closed.
+#[cfg(target_os = "linux")]
+fn notify_clickable(
+    title: &str,
+    body: &str,
+    on_shown: impl FnOnce(u32),
+    on_click: impl FnOnce(),
+) -> Result<(), String> {
+    let handle = notify_rust::Notification::new()
+        .appname("XWMS Desktop")
+        .summary(title)
+        .body(body)
+        .action("default", title)
+        .show()
+        .map_err(|e| e.to_string())?;
+    on_shown(handle.id());
+    handle.wait_for_action(|action| {
+        if action == "default" {
+            on_click();
+        }
+    });
+    Ok(())
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use std::sync::mpsc;
+    use std::time::{Duration, Instant};
+
+    /// The notification reaches the notification server on the session bus, and its
+    /// `ActionInvoked(id, "default")` signal (what a click sends; here from `dbus-send`)
+    /// calls the click handler.
+    #[test]
+    #[ignore = "needs a D-Bus session with a notification server; run in scripts/desktop-session.sh"]
+    fn clicking_the_notification_calls_its_handler() {
+        let (shown_tx, shown) = mpsc::channel();
+        let (clicked_tx, clicked) = mpsc::channel();
+        std::thread::spawn(move || {
+            super::notify_clickable(
+                "Sam",
+                "Your mail should arrive now.",
+                move |id| shown_tx.send(id).unwrap(),
+                move || clicked_tx.send(()).unwrap(),
+            )
+            .unwrap();
+        });
+        let id = shown
+            .recv_timeout(Duration::from_secs(10))
+            .expect("the notification server accepted it");
+        assert!(id > 0);
+        // The listener registers its match rule just after `show`: send until it hears.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let status = std::process::Command::new("dbus-send")
+                .args([
+                    "--session",
+                    "--type=signal",
+                    "/org/freedesktop/Notifications",
+                    "org.freedesktop.Notifications.ActionInvoked",
+                    &format!("uint32:{id}"),
+                    "string:default",
+                ])
+                .status()
+                .unwrap();
+            assert!(status.success());
+            if clicked.recv_timeout(Duration::from_millis(200)).is_ok() {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the click never reached the handler"
+            );
+        }
     }
 }

@@ -170,8 +170,10 @@ pub async fn send(state: &AppState, request: Request<Body>) -> Answer {
         .await
         .unwrap()
         .to_vec();
-    // Every answer is JSON but `304 Not Modified`, which has no body at all.
-    let body = if status == StatusCode::NOT_MODIFIED && bytes.is_empty() {
+    // Every answer is JSON but `304 Not Modified`, which has no body at all, and a download
+    // (`Content-Disposition: attachment`), whose bytes are in `bytes`.
+    let download = headers.contains_key(axum::http::header::CONTENT_DISPOSITION);
+    let body = if (status == StatusCode::NOT_MODIFIED && bytes.is_empty()) || download {
         Value::Null
     } else {
         serde_json::from_slice(&bytes)
@@ -481,6 +483,22 @@ pub fn valid_body(path: &str) -> Value {
         p if p == sp::TWO_FACTOR_DISABLE => json!({"password": PASSWORD, "code": "123456"}),
         p if p == sp::API_CLIENTS || p == sp::API_CLIENT => json!({"name": "Script"}),
         p if p == xwms_api::help::paths::FEEDBACK => json!({"helpful": true, "lang": "en"}),
+        p if p == xwms_api::support::paths::CONVERSATIONS => json!({
+            "topic": "question", "subject": "S",
+            "message": {"client_msg_id": "00000000-0000-4000-8000-000000000001", "body": "B"}
+        }),
+        p if p == xwms_api::support::paths::MESSAGES
+            || p == xwms_api::support::paths::GUEST_MESSAGES =>
+        {
+            json!({"client_msg_id": "00000000-0000-4000-8000-000000000002", "body": "B"})
+        }
+        p if p == xwms_api::support::paths::READ => json!({"last_read_seq": 1}),
+        p if p == xwms_api::support::paths::RATING => json!({"rating": 5}),
+        p if p == xwms_api::support::paths::DEFLECTIONS => json!({"article_id": "a"}),
+        p if p == xwms_api::support::paths::GUEST_CODE => json!({"reference": "REC-AAAAAA"}),
+        p if p == xwms_api::support::paths::GUEST_ACCESS => {
+            json!({"reference": "REC-AAAAAA", "code": "123456"})
+        }
         _ => json!({}),
     }
 }
@@ -505,5 +523,13 @@ pub fn takes_body(method: &Method, path: &str) -> bool {
     let document: Value = serde_json::from_str(&xwms_server::openapi_json()).unwrap();
     document["paths"][path][method.as_str().to_lowercase()]
         .get("requestBody")
+        .is_some()
+}
+
+/// Whether the route at `method path` reads a JSON body (an upload reads raw bytes).
+pub fn takes_json(method: &Method, path: &str) -> bool {
+    let document: Value = serde_json::from_str(&xwms_server::openapi_json()).unwrap();
+    document["paths"][path][method.as_str().to_lowercase()]["requestBody"]["content"]
+        .get("application/json")
         .is_some()
 }
