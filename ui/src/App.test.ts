@@ -73,7 +73,8 @@ describe("App", () => {
     mockBackend();
     render(App);
     for (const [hash, title] of [
-      ["#/contact", "Support"],
+      // Contact starts a conversation: signed out, sign-in comes first.
+      ["#/contact", "Sign in"],
       ["#/login", "Sign in"],
       ["#/signup", "Create your XWMS account"],
       ["#/sign", "Sign in"],

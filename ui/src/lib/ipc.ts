@@ -123,7 +123,7 @@ function isResult(value: unknown): value is Result<unknown, unknown> {
  * `Result`; one that cannot fail comes back as the plain value; either way, and also when the
  * call throws, the caller gets a `Result<T, AppError>`.
  */
-async function settle<T>(call: () => Promise<T | Result<T, unknown>>): Promise<Result<T, AppError>> {
+export async function settle<T>(call: () => Promise<T | Result<T, unknown>>): Promise<Result<T, AppError>> {
   try {
     const r = await call();
     if (isResult(r)) {
