@@ -62,8 +62,8 @@ class SupportStore {
     this.loading ??= (async () => {
       try {
         const r = await supportIpc.conversations();
-        if (r.status === "ok") this.apply(r.data);
-        else this.loadError = r.error;
+        if (r.status === "error") this.loadError = r.error;
+        else if (r.data) this.apply(r.data);
       } finally {
         this.loading = null;
       }
@@ -89,7 +89,7 @@ class SupportStore {
 
   async loadAvailability(): Promise<void> {
     const r = await supportIpc.availability();
-    if (r.status === "ok") this.availability = r.data;
+    if (r.status === "ok" && r.data) this.availability = r.data;
   }
 
   setTyping(conversationId: string, name: string, now = Date.now()): void {
