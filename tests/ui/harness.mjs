@@ -736,6 +736,139 @@ function installIpcMock(init) {
     },
   };
 
+  // ---- Live support, in memory (a stand-in for the Rust side's support commands) ---------
+  // Conversations from `init.support.conversations` (ConversationDetail objects); sending
+  // stores the message at once when online (seq from one counter, like the server's event
+  // log), and keeps it in the outbox ("sending") while offline. `support_send` with a body
+  // of "fail" plays a refused message (outbox state "failed") that Retry delivers.
+  const supportInit = init.support ?? {};
+  let supportSeq = 100;
+  const conversations = new Map((supportInit.conversations ?? []).map((d) => [d.conversation.id, structuredClone(d)]));
+  const outbox = [];
+  const deflections = [];
+  let agentsOnline = supportInit.agentsOnline ?? 1;
+  const supportSummary = (d) => {
+    const c = d.conversation;
+    const text = d.messages.filter((m) => m.kind === "text");
+    c.preview = (text.at(-1)?.body ?? "").slice(0, 120);
+    c.last_seq = d.messages.at(-1)?.seq ?? c.last_seq;
+    c.unread = d.messages.filter((m) => m.author.kind !== "person" && m.kind === "text" && m.seq > c.last_read_seq).length;
+    return structuredClone(c);
+  };
+  const supportConversation = (id) => conversations.get(id) ?? fail("support.not_found");
+  const supportChanged = (id) => emit("support-changed", { conversation_id: id });
+  function storeMessage(d, clientMsgId, body, author = { kind: "person", name: ANNA_NAME }) {
+    const m = {
+      id: `msg_${++supportSeq}`,
+      conversation_id: d.conversation.id,
+      seq: supportSeq,
+      client_msg_id: clientMsgId,
+      kind: "text",
+      author,
+      body,
+      attachments: [],
+      created_at: iso(),
+    };
+    d.messages.push(m);
+    d.conversation.updated_at = m.created_at;
+    if (author.kind === "person" && ["resolved", "closed"].includes(d.conversation.status)) d.conversation.status = "open";
+    else if (author.kind === "person" && d.conversation.status === "waiting_for_you") d.conversation.status = "open";
+    return m;
+  }
+  const ANNA_NAME = "Anna de Vries";
+  const supportCommands = {
+    support_conversations() {
+      const list = [...conversations.values()].map(supportSummary);
+      list.sort((a, b) => Number(b.unread > 0) - Number(a.unread > 0) || Date.parse(b.updated_at) - Date.parse(a.updated_at));
+      const cached_at = connection.status === "online" ? null : (supportInit.cachedAt ?? iso());
+      return { conversations: list, unread_total: list.reduce((n, c) => n + c.unread, 0), last_seq: supportSeq, cached_at };
+    },
+    support_conversation({ id }) {
+      const d = supportConversation(id);
+      supportSummary(d);
+      return { ...structuredClone(d), pending: structuredClone(outbox.filter((p) => p.conversation_id === id)) };
+    },
+    support_availability: () => ({ agents_online: agentsOnline, answer_within_days: 2 }),
+    support_start({ topic, subject, body }) {
+      const id = `conv_${++supportSeq}`;
+      const d = {
+        conversation: {
+          id, reference: `SUP-${supportSeq}X`, topic, subject, status: "new", language: "en", created_at: iso(), updated_at: iso(),
+          last_seq: 0, preview: "", unread: 0, last_read_seq: 0, other_last_read_seq: 0, agent_name: null, rating: null,
+          reopen_until: null, guest: false,
+        },
+        messages: [],
+      };
+      conversations.set(id, d);
+      storeMessage(d, `client-${supportSeq}`, body);
+      supportChanged(id);
+      return { ...structuredClone(d), conversation: supportSummary(d) };
+    },
+    support_send({ conversationId, body }) {
+      const d = supportConversation(conversationId);
+      const p = { client_msg_id: `client-${++supportSeq}`, conversation_id: conversationId, body, attachments: [], state: "sending", created_at: iso() };
+      if (body === "fail") {
+        outbox.push({ ...p, state: "failed" });
+        return { ...p, state: "failed" };
+      }
+      if (connection.status !== "online") {
+        outbox.push(p);
+        return p;
+      }
+      storeMessage(d, p.client_msg_id, body);
+      setTimeout(() => supportChanged(conversationId), 0);
+      return p;
+    },
+    support_retry({ clientMsgId }) {
+      const i = outbox.findIndex((p) => p.client_msg_id === clientMsgId);
+      if (i === -1) return null;
+      const [p] = outbox.splice(i, 1);
+      storeMessage(supportConversation(p.conversation_id), p.client_msg_id, "Delivered on retry");
+      setTimeout(() => supportChanged(p.conversation_id), 0);
+      return null;
+    },
+    support_mark_read({ id, seq }) {
+      supportConversation(id).conversation.last_read_seq = seq;
+      return null;
+    },
+    support_typing: () => null,
+    support_close({ id }) {
+      const d = supportConversation(id);
+      d.conversation.status = "closed";
+      d.conversation.reopen_until = new Date(now() + 7 * 86400000).toISOString();
+      d.messages.push({ id: `msg_${++supportSeq}`, conversation_id: id, seq: supportSeq, client_msg_id: "", kind: "closed", author: { kind: "system", name: "" }, body: "", attachments: [], created_at: iso() });
+      return supportSummary(d);
+    },
+    support_rate({ id, rating }) {
+      const d = supportConversation(id);
+      d.conversation.rating = rating;
+      return supportSummary(d);
+    },
+    support_deflect({ articleId, topic }) {
+      deflections.push({ articleId, topic });
+      return null;
+    },
+    support_guest_code: () => null,
+    support_guest_open({ reference, code }) {
+      const d = [...conversations.values()].find((x) => x.conversation.reference === reference);
+      if (!d || code !== "123456") fail("code.invalid");
+      return { expires_at: new Date(now() + 3600000).toISOString(), conversation: structuredClone(d) };
+    },
+    support_guest_conversation() {
+      const d = [...conversations.values()].find((x) => x.conversation.guest) ?? fail("support.guest_expired");
+      return structuredClone(d);
+    },
+    support_guest_send({ body }) {
+      const d = [...conversations.values()].find((x) => x.conversation.guest) ?? fail("support.guest_expired");
+      return storeMessage(d, `client-${++supportSeq}`, body);
+    },
+  };
+  const supportAgentSays = (id, body, name = "Sam") => {
+    const m = storeMessage(supportConversation(id), "", body, { kind: "agent", name });
+    supportChanged(id);
+    return m;
+  };
+
   function transformCallback(callback, once = false) {
     const id = window.crypto.getRandomValues(new Uint32Array(1))[0];
     callbacks.set(id, (data) => {
@@ -831,6 +964,7 @@ function installIpcMock(init) {
         if (Object.hasOwn(accountCommands, cmd)) return accountCommands[cmd](args);
         if (Object.hasOwn(helpCommands, cmd)) return helpCommands[cmd](args);
         if (Object.hasOwn(securityCommands, cmd)) return securityCommands[cmd](args);
+        if (Object.hasOwn(supportCommands, cmd)) return supportCommands[cmd](args);
         throw { code: "request.invalid", message: `unknown command ${cmd}` };
     }
   }
@@ -895,6 +1029,22 @@ function installIpcMock(init) {
       securityChanged();
     },
     sessions: () => structuredClone(sessions),
+    support: {
+      deflections,
+      outbox: () => structuredClone(outbox),
+      conversation: (id) => structuredClone(conversations.get(id) ?? null),
+      agentSays: supportAgentSays,
+      agentReads(id) {
+        const d = supportConversation(id);
+        d.conversation.other_last_read_seq = supportSeq;
+        supportChanged(id);
+      },
+      typing: (id, name = "Sam") => emit("support-typing", { conversation_id: id, name }),
+      setAgentsOnline(n) {
+        agentsOnline = n;
+        emit("support-availability", { agents_online: n });
+      },
+    },
     help: {
       feedback: helpFeedback,
       status: () => structuredClone(helpStatus),
@@ -924,6 +1074,7 @@ export async function openApp(browser, baseUrl, options = {}) {
     otherSessions = 2,
     helpStatus = {},
     helpFixture = HELP_FIXTURE,
+    support = {},
     hash = "",
     colorScheme = "light",
     locale = "en-US",
@@ -958,6 +1109,7 @@ export async function openApp(browser, baseUrl, options = {}) {
     restoreError,
     otherSessions,
     help: { fixture: helpFixture, status: { ...HELP_STATUS, ...helpStatus } },
+    support,
   });
   await page.goto(`${baseUrl}/${hash}`);
   // The app is ready once it has subscribed to connection changes and loaded settings.

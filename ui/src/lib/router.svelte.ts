@@ -36,9 +36,13 @@ export const SIGNED_IN_SCREENS: ReadonlySet<Screen> = new Set<Screen>([
   "security",
   "sessions",
   "api-credentials",
-  "support-new",
-  "support-conversation",
 ]);
+
+/**
+ * Support screens that need a signed-in person; signed out, the Support home says so (and
+ * offers signing in, or following a recovery case without an account).
+ */
+export const SUPPORT_SIGNED_IN_SCREENS: ReadonlySet<Screen> = new Set<Screen>(["support-new", "support-conversation"]);
 
 /** Screens of the sign-in family: shown in the sign-in layout, part of the Account section. */
 export const AUTH_SCREENS: ReadonlySet<Screen> = new Set<Screen>([
@@ -198,6 +202,11 @@ export function routeParamExact(): string | null {
   if (!match?.param) return null;
   const raw = state.hash.replace(/^#/, "").split(/[?#]/)[0]?.replace(/\/+$/, "") ?? "";
   return decodeSegment(raw.slice(raw.lastIndexOf("/") + 1)) ?? match.param;
+}
+
+/** The current location as a `#/...` link, query included. */
+export function currentHref(): string {
+  return state.hash;
 }
 
 /** A value from the current location's query (`?tag=...`), or null. */

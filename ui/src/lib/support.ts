@@ -216,7 +216,7 @@ export function topicForHelp(...keys: (string | null | undefined)[]): SupportTop
   if (/delet/.test(k)) return "account_deletion";
   if (/suspen|ban|block/.test(k)) return "suspension_appeal";
   if (/recover|verif|lost|locked/.test(k)) return "account_recovery";
-  if (/unauthori|hack|phish|vulnerab|security/.test(k)) return "security_report";
+  if (/unauthori|hack|phish|vulnerab|suspicious/.test(k)) return "security_report";
   if (/mail/.test(k)) return "mail_not_arriving";
   return "question";
 }
