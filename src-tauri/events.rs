@@ -6,6 +6,7 @@ use xwms_api::security::SecurityEventInfo;
 use xwms_api::ErrorBody;
 use xwms_core::connection::ConnectionState;
 use xwms_core::help::HelpStatus;
+use xwms_core::support::SupportUpdate;
 
 /// The server went online or offline, or its facts changed. Event name `connection-changed`.
 #[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
@@ -38,3 +39,16 @@ pub struct NewSignIn(pub SecurityEventInfo);
 /// device): screens showing them refresh. Event name `security-changed`.
 #[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
 pub struct SecurityChanged;
+
+/// Live support: a conversation changed (a message, a status, a read marker), someone on the
+/// other side types, the lists were reloaded, agents came online or went, or the outbox sent
+/// or failed a message. Event name `support-changed`.
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
+pub struct SupportChanged(pub SupportUpdate);
+
+/// The person clicked the notification of a support reply: the UI opens this conversation.
+/// Event name `support-open-conversation`.
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
+pub struct SupportOpenConversation {
+    pub conversation_id: String,
+}

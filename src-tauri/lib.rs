@@ -15,8 +15,10 @@ use xwms_core::client::{Client, ClientEvent};
 pub use commands::specta_builder;
 use events::{
     AccountChanged, ConnectionChanged, HelpChanged, NewSignIn, SecurityChanged, SessionEnded,
+    SupportChanged, SupportOpenConversation,
 };
 use xwms_core::account::AccountEvent;
+use xwms_core::support::SupportUpdate;
 
 /// What the app tells the server it is.
 pub const PRODUCT: &str = "XWMS-Desktop";
@@ -109,6 +111,12 @@ pub fn run() {
                         Ok(ClientEvent::Account(AccountEvent::SecurityChanged)) => {
                             SecurityChanged.emit(&handle)
                         }
+                        Ok(ClientEvent::Support(update)) => {
+                            if let SupportUpdate::Changed { event } = &update {
+                                show_support_reply(&handle, event);
+                            }
+                            SupportChanged(update).emit(&handle)
+                        }
                         Err(RecvError::Lagged(n)) => {
                             log::warn!("{n} client events dropped");
                             Ok(())
@@ -148,5 +156,71 @@ fn show_new_sign_in(app: &tauri::AppHandle, event: &xwms_api::security::Security
     let (title, body) = xwms_core::alert::new_sign_in_text(lang, event);
     if let Err(e) = app.notification().builder().title(title).body(body).show() {
         log::warn!("could not show the new sign-in notification: {e}");
+    }
+}
+
+/// The desktop notification for a support reply that arrives while the window is not focused:
+/// the agent's name and a short preview (none for security topics; the text is the core's,
+/// `xwms_core::support::text`). Clicking it opens the conversation:
+/// - Linux: notify-rust with a default action; a thread waits for `ActionInvoked` on D-Bus,
+///   then focuses the window and sends `support-open-conversation` to the UI.
+/// - Windows and macOS: the notification plugin, which cannot report a click on desktop; the
+///   notification only tells, and the conversation is first in the support list (unread).
+fn show_support_reply(app: &tauri::AppHandle, event: &xwms_api::support::SupportEvent) {
+    let focused = app
+        .get_webview_window("main")
+        .and_then(|w| w.is_focused().ok())
+        .unwrap_or(false);
+    if focused {
+        return;
+    }
+    let lang = app.state::<Client>().settings().language.resolve();
+    let Some(note) = xwms_core::support::text::reply_notification(event, lang) else {
+        return;
+    };
+    #[cfg(target_os = "linux")]
+    {
+        let app = app.clone();
+        // The D-Bus call and the wait block: their own thread, which ends when the
+        // notification is clicked or closed.
+        std::thread::spawn(move || {
+            let shown = notify_rust::Notification::new()
+                .appname("XWMS Desktop")
+                .summary(&note.title)
+                .body(&note.body)
+                .action("default", &note.title)
+                .show();
+            match shown {
+                Ok(handle) => handle.wait_for_action(|action| {
+                    if action == "default" {
+                        if let Some(window) = app.get_webview_window("main") {
+                            let _ = window.unminimize();
+                            let _ = window.show();
+                            let _ = window.set_focus();
+                        }
+                        let open = SupportOpenConversation {
+                            conversation_id: note.conversation_id.clone(),
+                        };
+                        if let Err(e) = open.emit(&app) {
+                            log::warn!("could not open the conversation: {e}");
+                        }
+                    }
+                }),
+                Err(e) => log::warn!("could not show the support notification: {e}"),
+            }
+        });
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        use tauri_plugin_notification::NotificationExt;
+        if let Err(e) = app
+            .notification()
+            .builder()
+            .title(note.title)
+            .body(note.body)
+            .show()
+        {
+            log::warn!("could not show the support notification: {e}");
+        }
     }
 }

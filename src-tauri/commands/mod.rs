@@ -16,6 +16,7 @@ pub mod accounts;
 pub mod app;
 pub mod help;
 pub mod security;
+pub mod support;
 
 use serde::Serialize;
 use xwms_api::{ErrorBody, ErrorCode};
@@ -23,6 +24,7 @@ use xwms_core::CoreError;
 
 use crate::events::{
     AccountChanged, ConnectionChanged, HelpChanged, NewSignIn, SecurityChanged, SessionEnded,
+    SupportChanged, SupportOpenConversation,
 };
 
 /// An error as it crosses IPC: exactly an [`ErrorBody`] (in TypeScript too).
@@ -63,7 +65,9 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             AccountChanged,
             HelpChanged,
             NewSignIn,
-            SecurityChanged
+            SecurityChanged,
+            SupportChanged,
+            SupportOpenConversation
         ])
 }
 

@@ -176,6 +176,7 @@ wire! {
         pub file_name: String,
         /// `image/png`, `image/jpeg` or `application/pdf` (checked by content, not by name).
         pub content_type: String,
+        #[cfg_attr(feature = "specta", specta(type = f64))]
         pub size_bytes: u64,
     }
 }
@@ -185,6 +186,7 @@ wire! {
         pub id: String,
         pub conversation_id: String,
         /// The seq of the event that stored it: increasing within a conversation.
+        #[cfg_attr(feature = "specta", specta(type = f64))]
         pub seq: i64,
         /// The client id it was sent with (empty for system messages).
         pub client_msg_id: String,
@@ -213,14 +215,17 @@ wire! {
         /// RFC 3339, UTC: the last message or status change.
         pub updated_at: String,
         /// The seq of the conversation's newest event.
+        #[cfg_attr(feature = "specta", specta(type = f64))]
         pub last_seq: i64,
         /// The first characters of the newest text message.
         pub preview: String,
         /// Messages from the other side after the caller's read marker.
         pub unread: u32,
         /// The caller's read marker.
+        #[cfg_attr(feature = "specta", specta(type = f64))]
         pub last_read_seq: i64,
         /// The other side's read marker: the caller's messages up to it were seen ("Seen").
+        #[cfg_attr(feature = "specta", specta(type = f64))]
         pub other_last_read_seq: i64,
         /// The agent who joined, if one has.
         pub agent_name: Option<String>,
@@ -248,6 +253,7 @@ wire! {
         /// Sum of `unread`, for the sidebar's count.
         pub unread_total: u32,
         /// The newest seq of the caller's event log: resume the realtime channel after it.
+        #[cfg_attr(feature = "specta", specta(type = f64))]
         pub last_seq: i64,
     }
 }
@@ -281,6 +287,7 @@ wire! {
 wire! {
     #[serde(deny_unknown_fields)]
     pub struct ReadRequest {
+        #[cfg_attr(feature = "specta", specta(type = f64))]
         pub last_read_seq: i64,
     }
 }
@@ -356,6 +363,7 @@ wire_enum! {
 wire! {
     /// One entry of the event log, as the realtime channel sends it.
     pub struct SupportEvent {
+        #[cfg_attr(feature = "specta", specta(type = f64))]
         pub seq: i64,
         pub conversation_id: String,
         pub kind: SupportChangeKind,

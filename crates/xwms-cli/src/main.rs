@@ -15,6 +15,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use xwms_api::auth::UserProfile;
 use xwms_api::help::Language;
 use xwms_api::security::{SecondFactorMethod, SessionInfo};
+use xwms_api::support::{AuthorKind, MessageKind, SupportTopic};
 use xwms_api::ErrorCode;
 use xwms_core::account::{AccountSession, AppIdentity, SignInOutcome};
 use xwms_core::api_client::ApiClient;
@@ -23,6 +24,7 @@ use xwms_core::help::HelpCache;
 use xwms_core::i18n;
 use xwms_core::secret::Secret;
 use xwms_core::settings::{default_data_dir, Settings, SettingsStore};
+use xwms_core::support::{MessageState, Support};
 use xwms_core::token_store::{TokenStore, CLI_SERVICE};
 use xwms_core::CoreError;
 
@@ -88,6 +90,17 @@ enum Command {
         #[command(subcommand)]
         command: SessionsCommand,
     },
+    /// Live support: your conversations with the support team.
+    ///
+    /// Messages go through the same durable outbox as the app's (support.sqlite3 in the data
+    /// folder, apart from the app's session): `send` and `new` write the message there first,
+    /// then send it and wait for the server's acknowledgement. When the server cannot be
+    /// reached the message stays queued (exit code 0) and goes out with the next
+    /// `xwms support` command; `--wait` keeps trying until it is delivered instead.
+    Support {
+        #[command(subcommand)]
+        command: SupportCommand,
+    },
     /// Show the signed-in account.
     Whoami {
         /// Server URL (default: XWMS_SERVER_URL, else the app's saved server).
@@ -149,6 +162,67 @@ enum SessionsCommand {
         password_stdin: bool,
     },
 }
+
+#[derive(Debug, Subcommand)]
+enum SupportCommand {
+    /// Your conversations, unread first: id, reference, status, unread messages, subject.
+    List {
+        /// Server URL (default: XWMS_SERVER_URL, else the app's saved server).
+        #[arg(long, env = "XWMS_SERVER_URL", value_name = "URL")]
+        server: Option<String>,
+        /// Print {conversations, queued, unread_total, cached_at} as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// One conversation with its messages, oldest first.
+    Show {
+        id: String,
+        /// Server URL (default: XWMS_SERVER_URL, else the app's saved server).
+        #[arg(long, env = "XWMS_SERVER_URL", value_name = "URL")]
+        server: Option<String>,
+        /// Print {id, conversation, messages: [{client_msg_id, state, body, ...}]} as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Send a message to a conversation (at most 10,000 characters).
+    Send {
+        id: String,
+        text: String,
+        /// Server URL (default: XWMS_SERVER_URL, else the app's saved server).
+        #[arg(long, env = "XWMS_SERVER_URL", value_name = "URL")]
+        server: Option<String>,
+        /// Keep trying until the server acknowledged it (instead of leaving it queued).
+        #[arg(long)]
+        wait: bool,
+    },
+    /// Start a conversation; prints its id.
+    New {
+        #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(TOPICS))]
+        topic: String,
+        /// At most 200 characters.
+        #[arg(long)]
+        subject: String,
+        /// The first message.
+        text: String,
+        /// Server URL (default: XWMS_SERVER_URL, else the app's saved server).
+        #[arg(long, env = "XWMS_SERVER_URL", value_name = "URL")]
+        server: Option<String>,
+        /// Keep trying until the server acknowledged it (instead of leaving it queued).
+        #[arg(long)]
+        wait: bool,
+    },
+}
+
+/// The topics `xwms support new --topic` accepts (the wire names).
+const TOPICS: [&str; 7] = [
+    "question",
+    "account_recovery",
+    "account_deletion",
+    "suspension_appeal",
+    "security_report",
+    "mail_not_arriving",
+    "other",
+];
 
 #[derive(Debug, Subcommand)]
 enum HelpCommand {
@@ -232,6 +306,17 @@ fn main() -> ExitCode {
             Command::Help { command } => {
                 let cache = HelpCache::open(&data_dir)?;
                 help(&cache, command, lang, &server_of).await
+            }
+            Command::Support { command } => {
+                let server = match &command {
+                    SupportCommand::List { server, .. }
+                    | SupportCommand::Show { server, .. }
+                    | SupportCommand::Send { server, .. }
+                    | SupportCommand::New { server, .. } => server.clone(),
+                };
+                let account = Arc::new(account(&server_of(server), &data_dir, &settings)?);
+                let _ = account.send_pending_sign_outs().await;
+                support(account, &data_dir, command, lang).await
             }
             Command::Whoami { server, json } => {
                 let account = account(&server_of(server), &data_dir, &settings)?;
@@ -340,6 +425,169 @@ async fn help(
         }
     }
     Ok(())
+}
+
+async fn support(
+    account: Arc<AccountSession>,
+    data_dir: &Path,
+    command: SupportCommand,
+    lang: Language,
+) -> Result<(), Failure> {
+    let labels = i18n::support_labels(lang);
+    // Offline, a saved session is kept and messages are queued; signed out is an error.
+    let timezone = match account.restore_session().await {
+        Ok(Some(user)) => user.timezone,
+        Ok(None) => return Err(CoreError::new(ErrorCode::Unauthorized).into()),
+        Err(e) if xwms_core::support::is_transient(&e.code) && account.is_signed_in().await => {
+            "UTC".to_string()
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let support = Support::open(data_dir, Arc::clone(&account))?;
+    // What earlier commands left queued goes first (the outbox keeps the order).
+    let _ = support.flush().await;
+    match command {
+        SupportCommand::List { json, .. } => {
+            let home = support.list().await?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&home).expect("list serialises")
+                );
+                return Ok(());
+            }
+            if let Some(at) = &home.cached_at {
+                println!(
+                    "{}",
+                    labels
+                        .offline_copy
+                        .replace("{at}", &local_time(at, &timezone))
+                );
+            }
+            if home.conversations.is_empty() && home.queued.is_empty() {
+                println!("{}", labels.no_conversations);
+            }
+            for c in &home.conversations {
+                let unread = if c.unread > 0 {
+                    format!("  ({} {})", c.unread, labels.unread)
+                } else {
+                    String::new()
+                };
+                println!(
+                    "{}  {}  {}  {}{unread}",
+                    c.id,
+                    c.reference,
+                    c.status.as_str(),
+                    c.subject
+                );
+            }
+            for q in &home.queued {
+                println!("{}  -  {}  {}", q.local_id, labels.sending, q.subject);
+            }
+        }
+        SupportCommand::Show { id, json, .. } => {
+            let view = support.open_conversation(&id).await?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&view).expect("conversation serialises")
+                );
+                return Ok(());
+            }
+            if let Some(at) = &view.cached_at {
+                println!(
+                    "{}",
+                    labels
+                        .offline_copy
+                        .replace("{at}", &local_time(at, &timezone))
+                );
+            }
+            if let Some(c) = &view.conversation {
+                println!("{}  {}  {}", c.reference, c.status.as_str(), c.subject);
+            } else if let Some(q) = &view.queued {
+                println!("{}  {}", labels.sending, q.subject);
+            }
+            println!();
+            for m in &view.messages {
+                let author = match m.author.kind {
+                    AuthorKind::Person => labels.you.to_string(),
+                    _ => m.author.name.clone(),
+                };
+                let state = match m.state {
+                    MessageState::Sent => String::new(),
+                    MessageState::Sending => format!("  [{}]", labels.sending),
+                    MessageState::Failed => format!(
+                        "  [{}: {}]",
+                        labels.failed,
+                        m.error.as_ref().map(|e| e.code.as_str()).unwrap_or("")
+                    ),
+                };
+                let body = match m.kind {
+                    MessageKind::Text => m.body.clone(),
+                    other => format!("({})", other.as_str()),
+                };
+                println!(
+                    "[{}] {author}: {body}{state}",
+                    local_time(&m.created_at, &timezone)
+                );
+            }
+        }
+        SupportCommand::Send { id, text, wait, .. } => {
+            let message = support.send(&id, &text, Vec::new())?;
+            deliver(&support, &message.client_msg_id, wait, &labels).await?;
+        }
+        SupportCommand::New {
+            topic,
+            subject,
+            text,
+            wait,
+            ..
+        } => {
+            let view =
+                support.start_conversation(SupportTopic::from_wire(&topic), &subject, &text)?;
+            deliver(&support, &view.id, wait, &labels).await?;
+            if let Some(id) = support.created_as(&view.id)? {
+                println!("{}", labels.started.replace("{id}", &id));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Sends the outbox until the message `client_msg_id` was acknowledged; without `wait`, one
+/// pass (offline it stays queued and this says so).
+async fn deliver(
+    support: &Support,
+    client_msg_id: &str,
+    wait: bool,
+    labels: &i18n::SupportLabels,
+) -> Result<(), Failure> {
+    let backoff = xwms_core::realtime_socket::Backoff::default();
+    let mut failures = 0;
+    loop {
+        let result = support.flush().await;
+        match support.outbox_item(client_msg_id)? {
+            None => {
+                println!(
+                    "{}",
+                    labels.sent.replace("{n}", &result.unwrap_or(1).to_string())
+                );
+                return Ok(());
+            }
+            Some(item) => {
+                if let Some(error) = item.failed {
+                    return Err(CoreError::new(error.code).into());
+                }
+            }
+        }
+        if !wait {
+            let n = support.queued_count()?;
+            println!("{}", labels.queued.replace("{n}", &n.to_string()));
+            return Ok(());
+        }
+        tokio::time::sleep(backoff.delay_now(failures)).await;
+        failures = failures.saturating_add(1);
+    }
 }
 
 /// An answer for the terminal: a link shows its label and, when it differs, its target.

@@ -206,6 +206,11 @@ pub struct AccountSession {
     outbox_nudge: tokio::sync::Notify,
     /// Whether sign-outs may wait in the queue (true until the queue was first read).
     sign_outs_waiting: std::sync::atomic::AtomicBool,
+    /// Where the realtime channel resumes the support event log (`?after=SEQ`; negative:
+    /// not known, the channel brings only new events). Kept by [`crate::support`].
+    support_after: std::sync::atomic::AtomicI64,
+    /// The support events the realtime channel brings, for [`crate::support`].
+    support_events: broadcast::Sender<xwms_api::security::RealtimeEvent>,
     now: Now,
 }
 
@@ -244,6 +249,8 @@ impl AccountSession {
             outbox: tokio::sync::Mutex::new(()),
             outbox_nudge: tokio::sync::Notify::new(),
             sign_outs_waiting: std::sync::atomic::AtomicBool::new(true),
+            support_after: std::sync::atomic::AtomicI64::new(-1),
+            support_events: broadcast::channel(256).0,
             now: Arc::new(OffsetDateTime::now_utc),
         })
     }
@@ -278,7 +285,7 @@ impl AccountSession {
         self.session_changes.send_modify(|n| *n = n.wrapping_add(1));
     }
 
-    fn api(&self) -> ApiClient {
+    pub(crate) fn api(&self) -> ApiClient {
         self.api.read().expect("api lock").clone()
     }
 
@@ -552,7 +559,45 @@ impl AccountSession {
         }
     }
 
-    async fn authed_send<T: DeserializeOwned>(
+    /// The support event log's resume point for the next realtime connection.
+    pub(crate) fn set_support_after(&self, seq: i64) {
+        self.support_after
+            .fetch_max(seq, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Forgets the support resume point (another account or server).
+    pub(crate) fn reset_support_after(&self, seq: i64) {
+        self.support_after
+            .store(seq, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    pub(crate) fn support_after(&self) -> Option<i64> {
+        let seq = self.support_after.load(std::sync::atomic::Ordering::SeqCst);
+        (seq >= 0).then_some(seq)
+    }
+
+    /// The support events of the realtime channel (`Support*` variants only).
+    pub(crate) fn subscribe_support(
+        &self,
+    ) -> broadcast::Receiver<xwms_api::security::RealtimeEvent> {
+        self.support_events.subscribe()
+    }
+
+    /// An authenticated upload of raw bytes with their content type (never retried).
+    pub(crate) async fn authed_upload<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        bytes: Vec<u8>,
+        content_type: &str,
+    ) -> Result<T, CoreError> {
+        self.authed(|api, token| {
+            let bytes = bytes.clone();
+            async move { api.upload(path, bytes, content_type, &token).await }
+        })
+        .await
+    }
+
+    pub(crate) async fn authed_send<T: DeserializeOwned>(
         &self,
         method: Method,
         path: &str,

@@ -162,6 +162,34 @@ impl ApiClient {
         self.request(Method::PATCH, path, Some(body), bearer).await
     }
 
+    /// A POST of raw bytes (a file) with their content type and a bearer token. Never
+    /// retried automatically.
+    pub async fn upload<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        bytes: Vec<u8>,
+        content_type: &str,
+        bearer: &Secret,
+    ) -> Result<T, CoreError> {
+        let url = self.url(path)?;
+        let mut value = HeaderValue::from_str(&format!("Bearer {}", bearer.expose()))
+            .map_err(|_| CoreError::new(ErrorCode::Unauthorized))?;
+        value.set_sensitive(true);
+        let response = self
+            .http
+            .post(url)
+            .header(reqwest::header::ACCEPT, "application/json")
+            .header(reqwest::header::AUTHORIZATION, value)
+            .header(reqwest::header::CONTENT_TYPE, content_type)
+            .body(bytes)
+            .send()
+            .await
+            .map_err(|e| transport_error(&e))?;
+        let status = response.status();
+        let body = response.bytes().await.map_err(|e| transport_error(&e))?;
+        decode_envelope(status, &body)
+    }
+
     /// Sends one request with an already serialised JSON body; only GET is retried (on
     /// transport failures and 502, 503, 504).
     pub(crate) async fn request<T: DeserializeOwned>(

@@ -15,6 +15,7 @@ use crate::files::SavedFiles;
 use crate::help::{HelpCache, HelpStatus, HelpSyncer, SyncReport};
 use crate::secret::Secret;
 use crate::settings::{validate_server_url, LanguageSetting, Settings, SettingsStore};
+use crate::support::{Support, SupportUpdate};
 use crate::token_store::{SecretStore, TokenStore, DEFAULT_SERVICE};
 use crate::CoreError;
 use xwms_api::ErrorCode;
@@ -26,6 +27,7 @@ pub struct Client {
     connection: Arc<ConnectionMonitor>,
     account: Arc<AccountSession>,
     help: Arc<HelpCache>,
+    support: Arc<Support>,
     product: String,
     /// Everything the background work reports, as one stream ([`Client::start`]).
     events: broadcast::Sender<ClientEvent>,
@@ -44,6 +46,8 @@ pub enum ClientEvent {
     Account(AccountEvent),
     /// The offline help changed.
     Help(HelpStatus),
+    /// A support conversation changed, someone types, or the outbox sent or failed a message.
+    Support(SupportUpdate),
 }
 
 /// The language code (`en`, `nl`, `fr`) the server writes a person's mail in.
@@ -98,7 +102,7 @@ impl Client {
         }
         let connection =
             ConnectionMonitor::new(&settings.server_url, product, PollPolicy::default())?;
-        let account = AccountSession::new(
+        let account = Arc::new(AccountSession::new(
             &settings.server_url,
             data_dir,
             AppIdentity {
@@ -106,16 +110,18 @@ impl Client {
                 keychain_service: DEFAULT_SERVICE.to_string(),
             },
             secrets,
-        )?;
+        )?);
         account.set_language(Some(mail_language(settings.language)));
         let help = Arc::new(HelpCache::open(data_dir)?);
+        let support = Arc::new(Support::open(data_dir, Arc::clone(&account))?);
         let (events, _) = broadcast::channel(64);
         Ok(Self {
             store,
             settings: Mutex::new(settings),
             connection,
-            account: Arc::new(account),
+            account,
             help,
+            support,
             product: product.to_string(),
             events,
             started: AtomicBool::new(false),
@@ -152,7 +158,11 @@ impl Client {
             .push(runtime.spawn(
                 Arc::clone(&self.account).run_sign_out_outbox(Arc::clone(&self.connection)),
             ));
-        // One stream out of the three sources.
+        tasks.push(
+            runtime.spawn(Arc::clone(&self.support).run_outbox(Arc::clone(&self.connection))),
+        );
+        tasks.push(runtime.spawn(Arc::clone(&self.support).run_events()));
+        // One stream out of the four sources.
         let (events, mut changes) = (self.events.clone(), self.connection.subscribe());
         tasks.push(runtime.spawn(async move {
             while changes.changed().await.is_ok() {
@@ -186,6 +196,19 @@ impl Client {
                 }
             }
         }));
+        let (events, mut support) = (self.events.clone(), self.support.subscribe());
+        tasks.push(runtime.spawn(async move {
+            use broadcast::error::RecvError;
+            loop {
+                match support.recv().await {
+                    Ok(update) => {
+                        let _ = events.send(ClientEvent::Support(update));
+                    }
+                    Err(RecvError::Lagged(n)) => tracing::warn!("{n} support updates dropped"),
+                    Err(RecvError::Closed) => break,
+                }
+            }
+        }));
         receiver
     }
 
@@ -202,6 +225,11 @@ impl Client {
     /// [`Client::start`]).
     pub fn account(&self) -> &Arc<AccountSession> {
         &self.account
+    }
+
+    /// Live support: conversations, the outbox, guest cases.
+    pub fn support(&self) -> &Arc<Support> {
+        &self.support
     }
 
     /// The help center, offline first.
@@ -300,6 +328,7 @@ impl Client {
             .set_language(Some(mail_language(saved.language)));
         if server_changed {
             self.account.set_server(&saved.server_url).await?;
+            self.support.server_changed()?;
         }
         Ok(saved)
     }

@@ -44,6 +44,62 @@ pub fn info_labels(lang: Language) -> InfoLabels {
     }
 }
 
+/// Texts of `xwms support`.
+pub struct SupportLabels {
+    pub no_conversations: &'static str,
+    pub unread: &'static str,
+    /// A message still in the outbox.
+    pub sending: &'static str,
+    pub failed: &'static str,
+    pub you: &'static str,
+    /// `{n}` messages sent.
+    pub sent: &'static str,
+    /// `{n}` messages left in the outbox because the server cannot be reached.
+    pub queued: &'static str,
+    /// `{id}`: the new conversation's id.
+    pub started: &'static str,
+    /// Shown above a list or conversation from the copy on this computer; `{at}` its time.
+    pub offline_copy: &'static str,
+}
+
+pub fn support_labels(lang: Language) -> SupportLabels {
+    match lang {
+        Language::En => SupportLabels {
+            no_conversations: "You have no support conversations.",
+            unread: "unread",
+            sending: "sending",
+            failed: "not sent",
+            you: "You",
+            sent: "Sent ({n}).",
+            queued: "The server cannot be reached: {n} message(s) wait in the outbox and are sent by the next xwms support command or by the app.",
+            started: "Conversation started: {id}",
+            offline_copy: "Offline: the copy from {at}.",
+        },
+        Language::Nl => SupportLabels {
+            no_conversations: "U hebt geen gesprekken met support.",
+            unread: "ongelezen",
+            sending: "wordt verzonden",
+            failed: "niet verzonden",
+            you: "U",
+            sent: "Verzonden ({n}).",
+            queued: "De server is niet bereikbaar: {n} bericht(en) wachten in de outbox en worden verzonden bij het volgende xwms support-commando of door de app.",
+            started: "Gesprek gestart: {id}",
+            offline_copy: "Offline: de kopie van {at}.",
+        },
+        Language::Fr => SupportLabels {
+            no_conversations: "Vous n'avez aucune conversation avec le support.",
+            unread: "non lu(s)",
+            sending: "en cours d'envoi",
+            failed: "non envoyé",
+            you: "Vous",
+            sent: "Envoyé ({n}).",
+            queued: "Le serveur est injoignable : {n} message(s) attendent dans la boîte d'envoi et partiront avec la prochaine commande xwms support ou avec l'application.",
+            started: "Conversation ouverte : {id}",
+            offline_copy: "Hors ligne : la copie du {at}.",
+        },
+    }
+}
+
 /// Texts of `xwms help`.
 pub struct HelpLabels {
     pub no_results: &'static str,

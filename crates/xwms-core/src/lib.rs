@@ -13,6 +13,8 @@
 //! - [`realtime_socket`]: the realtime channel's WebSocket, which brings session ends,
 //!   new-sign-in alerts and security changes without polling (what the session does with them:
 //!   `account/live_updates.rs`).
+//! - [`support::Support`]: live support conversations, the offline outbox that delivers each
+//!   message exactly once (SQLite), catch-up from the event log's seq, guest cases.
 //! - [`two_factor_setup`]: the 2FA enrolment as shown (QR code rendered here), the
 //!   recovery-codes file (the 2FA calls themselves: `account/security.rs`).
 
@@ -29,6 +31,7 @@ pub mod links;
 pub mod realtime_socket;
 pub mod secret;
 pub mod settings;
+pub mod support;
 pub mod token_store;
 pub mod two_factor_setup;
 

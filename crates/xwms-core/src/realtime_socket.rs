@@ -108,8 +108,13 @@ impl RealtimeSocket {
         base: &Url,
         token: &Secret,
         user_agent: &str,
+        support_after: Option<i64>,
     ) -> Result<RealtimeSocket, CoreError> {
-        let url = realtime_url(base)?;
+        let mut url = realtime_url(base)?;
+        if let Some(seq) = support_after {
+            // Replays the support events after `seq` first (crate::support).
+            url.set_query(Some(&format!("after={seq}")));
+        }
         let mut request = url
             .as_str()
             .into_client_request()

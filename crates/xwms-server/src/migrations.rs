@@ -88,7 +88,119 @@ pub const MIGRATIONS: &[Migration] = &[
         // `policy::REAUTH.window`. Sessions from before have none (they must re-authenticate).
         sql: "ALTER TABLE sessions ADD COLUMN reauthenticated_at INTEGER;",
     },
+    Migration {
+        version: 11,
+        name: "live_support",
+        sql: LIVE_SUPPORT,
+    },
 ];
+
+/// Migration 11: live support (issue 11, `crate::accounts::support`).
+///
+/// - `users.role`: `user`, `agent` or `admin`; agents (and admins) read and answer every
+///   conversation. Accounts that were agents (`is_agent`) become `agent`.
+/// - `support_conversations`: one per case; `person_id` is NULL for a guest case (a recovery
+///   request filed without signing in, `recovery_id`). Read markers of both sides, the newest
+///   seq, and the seq up to which an unseen reply was mailed.
+/// - `support_events`: the event log. `seq` only grows (AUTOINCREMENT never reuses a pruned
+///   seq); `account_id` is the conversation's person (NULL for a guest case). Written in the
+///   same transaction as the change; pruned after `support::LOG_KEEP_DAYS` (the highest pruned
+///   seq is kept in `server_meta` as `support_pruned_seq`).
+/// - `support_messages`: `UNIQUE (author_id, client_msg_id)` makes sending exactly once (system
+///   messages have no client id). `author_id` is the account, or `guest:<conversation id>`.
+/// - `support_attachments`: the bytes, with the uploader and, once sent, the message.
+/// - `support_guest_codes` / `support_guest_tokens`: hashed, expiring; `support_deflections`:
+///   counts per article and topic.
+const LIVE_SUPPORT: &str = "
+ALTER TABLE users ADD COLUMN role TEXT NOT NULL DEFAULT 'user' CHECK (role IN ('user', 'agent', 'admin'));
+UPDATE users SET role = 'agent' WHERE is_agent = 1;
+
+CREATE TABLE support_conversations (
+    id                TEXT PRIMARY KEY NOT NULL,
+    reference         TEXT NOT NULL UNIQUE,
+    person_id         TEXT REFERENCES users (id) ON DELETE CASCADE,
+    recovery_id       INTEGER REFERENCES recovery_requests (id) ON DELETE SET NULL,
+    person_name       TEXT NOT NULL,
+    contact_email     TEXT NOT NULL,
+    topic             TEXT NOT NULL,
+    subject           TEXT NOT NULL,
+    status            TEXT NOT NULL,
+    language          TEXT NOT NULL,
+    guest             INTEGER NOT NULL DEFAULT 0 CHECK (guest IN (0, 1)),
+    agent_name        TEXT,
+    rating            INTEGER CHECK (rating BETWEEN 1 AND 5),
+    rating_comment    TEXT NOT NULL DEFAULT '',
+    person_read_seq   INTEGER NOT NULL DEFAULT 0,
+    agent_read_seq    INTEGER NOT NULL DEFAULT 0,
+    last_seq          INTEGER NOT NULL DEFAULT 0,
+    mailed_seq        INTEGER NOT NULL DEFAULT 0,
+    closed_at         INTEGER,
+    created_at        INTEGER NOT NULL,
+    updated_at        INTEGER NOT NULL
+) STRICT;
+CREATE INDEX support_conversations_person ON support_conversations (person_id, updated_at);
+
+CREATE TABLE support_events (
+    seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+    account_id      TEXT,
+    conversation_id TEXT NOT NULL,
+    kind            TEXT NOT NULL,
+    created_at      INTEGER NOT NULL
+);
+CREATE INDEX support_events_account ON support_events (account_id, seq);
+
+CREATE TABLE support_messages (
+    id              TEXT PRIMARY KEY NOT NULL,
+    conversation_id TEXT NOT NULL REFERENCES support_conversations (id) ON DELETE CASCADE,
+    seq             INTEGER NOT NULL,
+    author_id       TEXT NOT NULL,
+    author_kind     TEXT NOT NULL,
+    author_name     TEXT NOT NULL,
+    client_msg_id   TEXT,
+    kind            TEXT NOT NULL,
+    body            TEXT NOT NULL,
+    created_at      INTEGER NOT NULL,
+    UNIQUE (author_id, client_msg_id)
+) STRICT;
+CREATE INDEX support_messages_conversation ON support_messages (conversation_id, seq);
+
+CREATE TABLE support_attachments (
+    id              TEXT PRIMARY KEY NOT NULL,
+    conversation_id TEXT NOT NULL REFERENCES support_conversations (id) ON DELETE CASCADE,
+    uploader_id     TEXT NOT NULL,
+    message_id      TEXT REFERENCES support_messages (id) ON DELETE CASCADE,
+    file_name       TEXT NOT NULL,
+    content_type    TEXT NOT NULL,
+    size_bytes      INTEGER NOT NULL,
+    bytes           BLOB NOT NULL,
+    created_at      INTEGER NOT NULL
+) STRICT;
+CREATE INDEX support_attachments_message ON support_attachments (message_id);
+
+CREATE TABLE support_guest_codes (
+    id              INTEGER PRIMARY KEY,
+    conversation_id TEXT NOT NULL REFERENCES support_conversations (id) ON DELETE CASCADE,
+    code_hash       TEXT NOT NULL,
+    tries           INTEGER NOT NULL DEFAULT 0,
+    used            INTEGER NOT NULL DEFAULT 0 CHECK (used IN (0, 1)),
+    expires_at      INTEGER NOT NULL,
+    created_at      INTEGER NOT NULL
+) STRICT;
+CREATE INDEX support_guest_codes_conversation ON support_guest_codes (conversation_id, created_at);
+
+CREATE TABLE support_guest_tokens (
+    token_hash      TEXT PRIMARY KEY NOT NULL,
+    conversation_id TEXT NOT NULL REFERENCES support_conversations (id) ON DELETE CASCADE,
+    expires_at      INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE support_deflections (
+    article_id TEXT NOT NULL,
+    topic      TEXT NOT NULL,
+    count      INTEGER NOT NULL,
+    PRIMARY KEY (article_id, topic)
+) STRICT;
+";
 
 /// Migration 5: sign-in defences that hold under concurrency and abuse (issue 9).
 ///

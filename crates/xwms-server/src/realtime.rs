@@ -24,6 +24,7 @@ use xwms_api::security::RealtimeEvent;
 use crate::accounts::live_sessions::{Push, Registration};
 use crate::accounts::policy::REALTIME;
 use crate::accounts::sessions::SessionStatus;
+use crate::accounts::support::Replay;
 use crate::accounts::{Accounts, Authenticated};
 
 /// WebSocket close code when the session ended (application range 4000-4999).
@@ -84,13 +85,19 @@ fn ended_frame(session_id: &str, status: SessionStatus) -> Option<Option<Realtim
 
 /// Serves one upgraded connection of `auth`'s session, registered before the upgrade as
 /// `registration`, until the session ends or either side closes.
+///
+/// With `after` (`?after=SEQ`), the support events after it are replayed right after `ready`;
+/// live support events already replayed (seq at or below the last replayed) are dropped.
 pub async fn serve(
     mut socket: WebSocket,
     auth: Authenticated,
     accounts: Arc<Accounts>,
     registration: (Registration, mpsc::Receiver<Push>),
+    after: Option<i64>,
 ) {
     let (_registration, mut queue) = registration;
+    let mut replay = after;
+    let mut replayed_through = i64::MIN;
     // The session may have ended between the token check and the registration.
     let mut status = Some(accounts.session_status(&auth.session_id).await);
     let mut first = Some(RealtimeEvent::Ready {
@@ -111,8 +118,27 @@ pub async fn serve(
                 return;
             }
         }
+        if let Some(after) = replay.take() {
+            // The connection was registered before this read, so anything committed after it
+            // is in the queue too and is dropped there by its seq.
+            let frames = match accounts.support_replay(&auth.user_id, after).await {
+                Ok(Replay::Events { events, last_seq }) => {
+                    replayed_through = last_seq;
+                    events
+                }
+                Ok(Replay::Reload) | Err(_) => vec![RealtimeEvent::SupportReload],
+            };
+            for frame in &frames {
+                if !send(&mut socket, text(frame)).await {
+                    return;
+                }
+            }
+        }
         tokio::select! {
             push = queue.recv() => match push {
+                Some(Push::Event(RealtimeEvent::Support { event })) if event.seq <= replayed_through => {
+                    tracing::trace!(seq = event.seq, "support event already replayed");
+                }
                 Some(Push::Event(event)) => {
                     if !send(&mut socket, text(&event)).await {
                         return;

@@ -131,6 +131,40 @@ export const commands = {
 	regenerateApiClientSecret: (id: string) => typedError<ApiClientSecret, IpcError>(__TAURI_INVOKE("regenerate_api_client_secret", { id })),
 	/**  Deletes an API client; its credentials stop working at once. */
 	deleteApiClient: (id: string) => typedError<null, IpcError>(__TAURI_INVOKE("delete_api_client", { id })),
+	/**  My conversations (unread first) and those queued here; offline, the last copy. */
+	supportList: () => typedError<SupportHome, IpcError>(__TAURI_INVOKE("support_list")),
+	/**  One conversation with its messages (sent, sending, failed); offline, the last copy. */
+	supportOpen: (id: string) => typedError<ConversationView, IpcError>(__TAURI_INVOKE("support_open", { id })),
+	/**  Starts a conversation (queued first; works offline). */
+	supportStart: (topic: SupportTopic, subject: string, body: string) => typedError<ConversationView, IpcError>(__TAURI_INVOKE("support_start", { topic, subject, body })),
+	/**  Sends a message (queued first; works offline) with attachments uploaded before. */
+	supportSend: (id: string, body: string, attachments: AttachmentInfo[]) => typedError<ShownMessage, IpcError>(__TAURI_INVOKE("support_send", { id, body, attachments })),
+	/**  Puts a failed message back in the queue. */
+	supportRetry: (clientMsgId: string) => typedError<null, IpcError>(__TAURI_INVOKE("support_retry", { clientMsgId })),
+	/**  Removes a failed message from the outbox. */
+	supportDiscard: (clientMsgId: string) => typedError<null, IpcError>(__TAURI_INVOKE("support_discard", { clientMsgId })),
+	/**  The person has seen the conversation up to `seq`. */
+	supportMarkRead: (id: string, seq: number | null) => typedError<null, IpcError>(__TAURI_INVOKE("support_mark_read", { id, seq })),
+	/**  The person types (sent at most every 3 s; more calls return at once). */
+	supportTyping: (id: string) => typedError<boolean, IpcError>(__TAURI_INVOKE("support_typing", { id })),
+	supportClose: (id: string) => typedError<ConversationSummary, IpcError>(__TAURI_INVOKE("support_close", { id })),
+	supportRate: (id: string, rating: number, comment: string) => typedError<ConversationSummary, IpcError>(__TAURI_INVOKE("support_rate", { id, rating, comment })),
+	/**  Whether an agent is online now. */
+	supportAvailability: () => typedError<SupportAvailability, IpcError>(__TAURI_INVOKE("support_availability")),
+	/**  "This answered it": a suggested help article answered the question. */
+	supportDeflect: (articleId: string, topic: SupportTopic | null) => typedError<null, IpcError>(__TAURI_INVOKE("support_deflect", { articleId, topic })),
+	/**  Uploads a picked file (PNG, JPEG, PDF, at most 5 MB) to the conversation. */
+	supportAttach: (id: string, path: string) => typedError<AttachmentInfo, IpcError>(__TAURI_INVOKE("support_attach", { id, path })),
+	/**  Uploads a pasted image to the conversation. */
+	supportAttachPasted: (id: string, name: string, bytes: number[]) => typedError<AttachmentInfo, IpcError>(__TAURI_INVOKE("support_attach_pasted", { id, name, bytes })),
+	/**  Mails a code for the guest case with this reference (always the same answer). */
+	supportGuestCode: (reference: string) => typedError<null, IpcError>(__TAURI_INVOKE("support_guest_code", { reference })),
+	/**  Opens the guest case with its reference and the mailed code. */
+	supportGuestOpen: (reference: string, code: Secret) => typedError<GuestCase, IpcError>(__TAURI_INVOKE("support_guest_open", { reference, code })),
+	/**  The open guest case, fresh. */
+	supportGuestConversation: () => typedError<ConversationDetail, IpcError>(__TAURI_INVOKE("support_guest_conversation")),
+	/**  Replies in the open guest case; `client_msg_id` (from a failed try) makes a retry harmless. */
+	supportGuestSend: (body: string, clientMsgId: string | null) => typedError<SupportMessage, IpcError>(__TAURI_INVOKE("support_guest_send", { body, clientMsgId })),
 };
 
 /** Events */
@@ -141,6 +175,8 @@ export const events = {
 	newSignIn: makeEvent<NewSignIn, NewSignIn>("new-sign-in"),
 	securityChanged: makeEvent<SecurityChanged, SecurityChanged>("security-changed"),
 	sessionEnded: makeEvent<SessionEnded, SessionEnded>("session-ended"),
+	supportChanged: makeEvent<SupportChanged, SupportChanged>("support-changed"),
+	supportOpenConversation: makeEvent<SupportOpenConversation, SupportOpenConversation>("support-open-conversation"),
 };
 
 /* Types */
@@ -202,6 +238,23 @@ export type ApiClientUpdate = {
 	enabled?: boolean | null,
 };
 
+export type AttachmentInfo = {
+	id: string,
+	file_name: string,
+	/**  `image/png`, `image/jpeg` or `application/pdf` (checked by content, not by name). */
+	content_type: string,
+	size_bytes: number | null,
+};
+
+/**  Who wrote a message. */
+export type AuthorKind = 
+/**  The person the conversation belongs to (signed in or as a guest). */
+"person" | 
+/**  Someone of the support team. */
+"agent" | 
+/**  The service itself: status changes such as "an agent joined". */
+"system" | "unknown";
+
 /**  A category page: the category, its tags (most used first) and its articles. */
 export type CategoryPage = {
 	category: HelpCategory,
@@ -238,6 +291,64 @@ export type ConnectionState = {
 export type ConnectionStatus = 
 /**  Not checked yet. */
 "unknown" | "online" | "offline";
+
+export type ConversationDetail = {
+	conversation: ConversationSummary,
+	/**  In seq order; only those after `?after=SEQ` when it was given. */
+	messages: SupportMessage[],
+};
+
+/**  Where a conversation stands (see the module documentation for the transitions). */
+export type ConversationStatus = "new" | "open" | "waiting_for_you" | "resolved" | "closed" | "unknown";
+
+export type ConversationSummary = {
+	id: string,
+	/**  What the person quotes: `SUP-…`, or the `REC-…` reference of a recovery request. */
+	reference: string,
+	topic: SupportTopic,
+	subject: string,
+	status: ConversationStatus,
+	/**  The language the person wrote in (and gets mail in). */
+	language: Language,
+	/**  RFC 3339, UTC. */
+	created_at: string,
+	/**  RFC 3339, UTC: the last message or status change. */
+	updated_at: string,
+	/**  The seq of the conversation's newest event. */
+	last_seq: number | null,
+	/**  The first characters of the newest text message. */
+	preview: string,
+	/**  Messages from the other side after the caller's read marker. */
+	unread: number,
+	/**  The caller's read marker. */
+	last_read_seq: number | null,
+	/**  The other side's read marker: the caller's messages up to it were seen ("Seen"). */
+	other_last_read_seq: number | null,
+	/**  The agent who joined, if one has. */
+	agent_name: string | null,
+	/**  1–5, once rated. */
+	rating: number | null,
+	/**  Until when a reply reopens it (RFC 3339), when resolved or closed. */
+	reopen_until: string | null,
+	/**  Whether this is a guest case (a recovery request filed without signing in). */
+	guest: boolean,
+};
+
+/**  One conversation as its screen shows it. */
+export type ConversationView = {
+	/**
+	 *  The id to use for this conversation from now on: the server's, or the local id while
+	 *  it is queued.
+	 */
+	id: string,
+	/**  `None` while the conversation itself is queued. */
+	conversation: ConversationSummary | null,
+	queued: QueuedConversation | null,
+	/**  In order: the server's messages, then those in the outbox. */
+	messages: ShownMessage[],
+	/**  Set when shown from the copy of that moment (offline). */
+	cached_at: string | null,
+};
 
 /**
  *  What kind of device a session is on ([`SessionInfo::device_type`]), derived from its app
@@ -438,6 +549,14 @@ export type ErrorData = {
 	challenge_id?: string | null,
 };
 
+/**  A guest case opened with its reference and mailed code (no sign-in). */
+export type GuestCase = {
+	reference: string,
+	/**  RFC 3339: when the access ends (ask for a new code then). */
+	expires_at: string,
+	conversation: ConversationDetail,
+};
+
 /**  An article in one language. */
 export type HelpArticle = {
 	/**  Stable id, shared by the article's translations. */
@@ -523,6 +642,26 @@ export type LanguageSetting =
 /**  Follow the operating system's language. */
 "system" | "en" | "nl" | "fr";
 
+export type MessageAuthor = {
+	kind: AuthorKind,
+	/**  The display name: the person's name, or the agent's first name. */
+	name: string,
+};
+
+/**  What a message is: text, or a change shown in the conversation's flow. */
+export type MessageKind = "text" | 
+/**  An agent joined the conversation (`author.name` is the agent). */
+"agent_joined" | "resolved" | "closed" | "reopened" | "unknown";
+
+/**  Where a message shown stands. */
+export type MessageState = 
+/**  In the outbox: written here, not yet acknowledged (also while offline). */
+"sending" | 
+/**  Stored by the server. */
+"sent" | 
+/**  Refused by the server for a reason sending again will not fix (`error` says which). */
+"failed";
+
 /**
  *  A sign-in to the account from a device or network never seen before (the realtime channel
  *  tells every other session). The UI shows an alert with "This was me" / "Not me"; the app
@@ -559,6 +698,17 @@ export type ProfileUpdate = {
 	timezone?: string | null,
 	region?: string | null,
 	language?: string | null,
+};
+
+/**  A conversation started here that the server has not created yet. */
+export type QueuedConversation = {
+	/**  Its local id: the client id of its first message. */
+	local_id: string,
+	topic: SupportTopic,
+	subject: string,
+	created_at: string,
+	state: MessageState,
+	error: ErrorBody | null,
 };
 
 /**
@@ -762,12 +912,120 @@ export type Settings = {
 	theme: Theme,
 };
 
+/**  A message as the conversation screen shows it: the server's, or one still in the outbox. */
+export type ShownMessage = {
+	client_msg_id: string,
+	/**  The server's id and seq, once sent. */
+	id: string | null,
+	seq: number | null,
+	kind: MessageKind,
+	author: MessageAuthor,
+	body: string,
+	attachments: AttachmentInfo[],
+	/**  RFC 3339: when the server stored it, or when it was written here. */
+	created_at: string,
+	state: MessageState,
+	/**  Why it failed. */
+	error: ErrorBody | null,
+};
+
 /**  The answer to a correct email and password, as the app sees it. */
 export type SignInOutcome = 
 /**  Signed in; the session is saved in the keychain. */
 { result: "signed_in"; account: UserProfile } | 
 /**  A second factor is needed first (the challenge stays in the core). */
 { result: "second_factor"; methods: SecondFactorMethod[] };
+
+export type SupportAvailability = {
+	/**  Agents with the app open now. */
+	agents_online: number,
+	/**  Working days within which a question is answered when no agent is online. */
+	answer_within_days: number,
+};
+
+/**  What changed in a support event (see [`crate::security::RealtimeEvent::Support`]). */
+export type SupportChangeKind = "message" | "status" | "read" | "unknown";
+
+/**
+ *  Live support: a conversation changed (a message, a status, a read marker), someone on the
+ *  other side types, the lists were reloaded, agents came online or went, or the outbox sent
+ *  or failed a message. Event name `support-changed`.
+ */
+export type SupportChanged = SupportUpdate;
+
+/**  One entry of the event log, as the realtime channel sends it. */
+export type SupportEvent = {
+	seq: number | null,
+	conversation_id: string,
+	kind: SupportChangeKind,
+	/**  For `message`: the new message. */
+	message: SupportMessage | null,
+	/**  The conversation as it is after the change (status, counts, read markers). */
+	conversation: ConversationSummary,
+};
+
+/**  The support home: the conversations, and those still queued here. */
+export type SupportHome = {
+	conversations: ConversationSummary[],
+	queued: QueuedConversation[],
+	unread_total: number,
+	/**
+	 *  Set when the server could not be reached: the list is the copy from this moment
+	 *  (RFC 3339), read-only.
+	 */
+	cached_at: string | null,
+};
+
+export type SupportMessage = {
+	id: string,
+	conversation_id: string,
+	/**  The seq of the event that stored it: increasing within a conversation. */
+	seq: number | null,
+	/**  The client id it was sent with (empty for system messages). */
+	client_msg_id: string,
+	kind: MessageKind,
+	author: MessageAuthor,
+	/**  Plain text; never HTML. Empty for other kinds than `text`. */
+	body: string,
+	attachments: AttachmentInfo[],
+	/**  RFC 3339, UTC. */
+	created_at: string,
+};
+
+/**
+ *  The person clicked the notification of a support reply: the UI opens this conversation.
+ *  Event name `support-open-conversation`.
+ */
+export type SupportOpenConversation = {
+	conversation_id: string,
+};
+
+/**  What a conversation is about; chosen by the person, used to route it in the queue. */
+export type SupportTopic = "question" | 
+/**  Recovering an account or proving ownership when the self-service steps fail. */
+"account_recovery" | "account_deletion" | "suspension_appeal" | 
+/**
+ *  A security problem: an unauthorised change, a suspicious mail, a vulnerability.
+ *  Mail about these conversations never contains message text.
+ */
+"security_report" | "mail_not_arriving" | "other" | "unknown";
+
+/**  What the support side reports (forwarded to the UI as `ClientEvent::Support`). */
+export type SupportUpdate = 
+/**  A conversation changed (a message, a status, a read marker), live or replayed. */
+{ type: "changed"; event: SupportEvent } | 
+/**  The other side is typing (show it for `TYPING_EXPIRES_SECONDS`). */
+{ type: "typing"; conversation_id: string; author: MessageAuthor } | 
+/**  Too much was missed: the lists were fetched again; screens fetch what they show. */
+{ type: "reload" } | 
+/**  How many agents are online changed. */
+{ type: "availability"; agents_online: number } | 
+/**
+ *  A message of the outbox was sent or failed. `conversation_id` is the server's id of its
+ *  conversation; `local_id` the id it was queued under (the same unless the conversation
+ *  was queued too).
+ */
+{ type: "outbox"; client_msg_id: string; local_id: string; conversation_id: string | null; state: MessageState; error: ErrorBody | null };
 
 /**  What one sync did. */
 export type SyncReport = {

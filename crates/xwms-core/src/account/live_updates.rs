@@ -142,10 +142,11 @@ impl AccountSession {
         changes: &mut watch::Receiver<u64>,
     ) -> Ended {
         let agent = crate::api_client::user_agent(&self.identity.app);
+        let after = self.support_after();
         let connected = self
             .authed(|api, token| {
                 let agent = agent.clone();
-                async move { RealtimeSocket::connect(api.base_url(), &token, &agent).await }
+                async move { RealtimeSocket::connect(api.base_url(), &token, &agent, after).await }
             })
             .await;
         let mut socket = match connected {
@@ -233,11 +234,18 @@ impl AccountSession {
                 self.emit(AccountEvent::SecurityChanged);
                 None
             }
-            // Support events: the support module's (this loop does not use them yet).
-            RealtimeEvent::Support { .. }
+            // Support events: the support module's (crate::support applies them).
+            event @ (RealtimeEvent::Support { .. }
             | RealtimeEvent::SupportTyping { .. }
             | RealtimeEvent::SupportReload
-            | RealtimeEvent::SupportAvailability { .. } => None,
+            | RealtimeEvent::SupportAvailability { .. }) => {
+                if let RealtimeEvent::Support { event } = &event {
+                    // Resume after it next time even if nobody applies it (no support task).
+                    self.set_support_after(event.seq);
+                }
+                let _ = self.support_events.send(event);
+                None
+            }
             RealtimeEvent::SessionRevoked {
                 session_id: revoked,
                 reason,

@@ -23,6 +23,8 @@ pub struct Pruned {
     pub mail: usize,
     pub challenges: usize,
     pub rate_events: usize,
+    /// Support events older than `support::LOG_KEEP_DAYS`, expired guest codes and tokens.
+    pub support: usize,
 }
 
 pub fn prune(conn: &Connection, now: OffsetDateTime) -> rusqlite::Result<Pruned> {
@@ -43,6 +45,15 @@ pub fn prune(conn: &Connection, now: OffsetDateTime) -> rusqlite::Result<Pruned>
         )?,
         challenges: super::two_factor::prune_challenges(conn, now)?,
         rate_events: super::limits::prune(conn, now)?,
+        support: super::support::prune_events(conn, now)?
+            + conn.execute(
+                "DELETE FROM support_guest_codes WHERE expires_at < ?1",
+                [dead],
+            )?
+            + conn.execute(
+                "DELETE FROM support_guest_tokens WHERE expires_at < ?1",
+                [dead],
+            )?,
     })
 }
 

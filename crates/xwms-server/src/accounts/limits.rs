@@ -11,7 +11,7 @@ use rusqlite::{params, Connection};
 use time::OffsetDateTime;
 use xwms_api::ErrorCode;
 
-use super::policy::{WindowLimit, PER_ADDRESS, UNVERIFIED_MAIL};
+use super::policy::{WindowLimit, PER_ADDRESS, SUPPORT, UNVERIFIED_MAIL};
 use super::{Accounts, ClientMeta};
 use crate::clock::{from_millis, to_millis};
 use crate::error::ApiError;
@@ -35,6 +35,12 @@ pub enum Scope {
     UnverifiedMail,
     /// A mail to an address without a verified account, for the whole server.
     UnverifiedMailGlobal,
+    /// A new support message, per account.
+    SupportMessage,
+    /// A guest code mailed, per case reference.
+    GuestCodePerReference,
+    /// A guest code mailed, per client address.
+    GuestCodePerAddress,
 }
 
 impl Scope {
@@ -45,6 +51,9 @@ impl Scope {
             Scope::NewPassword => "new_password",
             Scope::UnverifiedMail => "unverified_mail",
             Scope::UnverifiedMailGlobal => "unverified_mail_global",
+            Scope::SupportMessage => "support_message",
+            Scope::GuestCodePerReference => "guest_code_reference",
+            Scope::GuestCodePerAddress => "guest_code_address",
         }
     }
 
@@ -55,15 +64,21 @@ impl Scope {
             Scope::NewPassword => PER_ADDRESS.new_passwords,
             Scope::UnverifiedMail => UNVERIFIED_MAIL.per_address,
             Scope::UnverifiedMailGlobal => UNVERIFIED_MAIL.global,
+            Scope::SupportMessage => SUPPORT.messages_per_account,
+            Scope::GuestCodePerReference => SUPPORT.guest_codes_per_reference,
+            Scope::GuestCodePerAddress => SUPPORT.guest_codes_per_address,
         }
     }
 
-    const ALL: [Scope; 5] = [
+    const ALL: [Scope; 8] = [
         Scope::PasswordCheck,
         Scope::SignUp,
         Scope::NewPassword,
         Scope::UnverifiedMail,
         Scope::UnverifiedMailGlobal,
+        Scope::SupportMessage,
+        Scope::GuestCodePerReference,
+        Scope::GuestCodePerAddress,
     ];
 }
 

@@ -39,6 +39,13 @@ pub enum Notice {
         session_id: String,
         event: Box<SecurityEventInfo>,
     },
+    /// A support event (or typing): `for_person` to the conversation's person (none for a
+    /// guest case), `for_agents` to every agent's connections (`None`: agents hear nothing).
+    Support {
+        person_id: Option<String>,
+        for_person: Option<Box<RealtimeEvent>>,
+        for_agents: Option<Box<RealtimeEvent>>,
+    },
 }
 
 /// A frame for one connection.
@@ -52,6 +59,8 @@ pub enum Push {
 struct Connection {
     id: u64,
     session_id: String,
+    /// A member of the support team: hears every support event.
+    agent: bool,
     queue: mpsc::Sender<Push>,
 }
 
@@ -76,13 +85,37 @@ pub struct Registration {
 impl Drop for Registration {
     fn drop(&mut self) {
         let mut by_user = self.live.lock();
+        let before = agents_online(&by_user);
         if let Some(connections) = by_user.get_mut(&self.user_id) {
             connections.retain(|c| c.id != self.id);
             if connections.is_empty() {
                 by_user.remove(&self.user_id);
             }
         }
+        announce_availability(&mut by_user, before);
     }
+}
+
+/// Agents with at least one connection.
+fn agents_online(by_user: &HashMap<String, Vec<Connection>>) -> u32 {
+    let online = by_user
+        .values()
+        .filter(|connections| connections.iter().any(|c| c.agent))
+        .count();
+    u32::try_from(online).unwrap_or(u32::MAX)
+}
+
+/// Tells everyone connected how many agents are online, when that changed from `before`.
+fn announce_availability(by_user: &mut HashMap<String, Vec<Connection>>, before: u32) {
+    let now = agents_online(by_user);
+    if now == before {
+        return;
+    }
+    let push = Push::Event(RealtimeEvent::SupportAvailability { agents_online: now });
+    for connections in by_user.values_mut() {
+        connections.retain(|c| deliver(c, push.clone()));
+    }
+    by_user.retain(|_, connections| !connections.is_empty());
 }
 
 impl LiveSessions {
@@ -102,7 +135,19 @@ impl LiveSessions {
         user_id: &str,
         session_id: &str,
     ) -> Result<(Registration, mpsc::Receiver<Push>), TooManySockets> {
+        self.connect_as(user_id, session_id, false)
+    }
+
+    /// [`LiveSessions::connect`] for a person (`agent` false) or a member of the support team,
+    /// whose connections hear every support event and count in [`LiveSessions::agents_online`].
+    pub fn connect_as(
+        self: &Arc<Self>,
+        user_id: &str,
+        session_id: &str,
+        agent: bool,
+    ) -> Result<(Registration, mpsc::Receiver<Push>), TooManySockets> {
         let mut by_user = self.lock();
+        let before = agents_online(&by_user);
         let connections = by_user.entry(user_id.to_owned()).or_default();
         let of_session = connections
             .iter()
@@ -121,8 +166,10 @@ impl LiveSessions {
         connections.push(Connection {
             id,
             session_id: session_id.to_owned(),
+            agent,
             queue,
         });
+        announce_availability(&mut by_user, before);
         drop(by_user);
         let registration = Registration {
             live: Arc::clone(self),
@@ -130,6 +177,11 @@ impl LiveSessions {
             id,
         };
         Ok((registration, receiver))
+    }
+
+    /// Agents with the app open (a realtime connection) now.
+    pub fn agents_online(&self) -> u32 {
+        agents_online(&self.lock())
     }
 
     /// How many connections are registered.
@@ -176,6 +228,28 @@ impl LiveSessions {
                 Notice::SecurityChanged { user_id } => {
                     if !changed.contains(user_id) {
                         changed.push(user_id.clone());
+                    }
+                }
+                Notice::Support {
+                    person_id,
+                    for_person,
+                    for_agents,
+                } => {
+                    for (user_id, connections) in by_user.iter_mut() {
+                        let own = person_id.as_ref() == Some(user_id);
+                        connections.retain(|c| {
+                            let event = if own {
+                                for_person
+                            } else if c.agent {
+                                for_agents
+                            } else {
+                                &None
+                            };
+                            match event {
+                                Some(event) => deliver(c, Push::Event(event.as_ref().clone())),
+                                None => true,
+                            }
+                        });
                     }
                 }
                 Notice::NewSignIn {

@@ -59,10 +59,12 @@ mod password;
 mod recovery;
 mod signin;
 mod signup;
+pub(crate) mod support;
 
 pub use hashing::{HashCost, PasswordHasher};
 pub use recovery::LOST_OPTIONS;
 pub use sessions::Authenticated;
+pub use support::prune_events as support_prune_events;
 pub use users::User;
 pub use xwms_api::Language;
 
@@ -127,6 +129,8 @@ pub struct Accounts {
     second_factor: Arc<dyn SecondFactor>,
     live: Arc<LiveSessions>,
     keys: Arc<SecretKeys>,
+    /// When each author last said "typing" in each conversation (never stored).
+    typing: support::TypingGate,
 }
 
 /// What a write transaction may use besides the connection.
@@ -268,6 +272,7 @@ impl Accounts {
             second_factor,
             live,
             keys,
+            typing: support::TypingGate::default(),
         }
     }
 
@@ -288,8 +293,9 @@ impl Accounts {
         self.clock.now()
     }
 
-    /// Runs `work` in one transaction, then wakes the mail sender and tells connected sessions
-    /// what the committed transaction changed (nothing when it rolled back).
+    /// Runs `work` in one transaction (`BEGIN IMMEDIATE`, as [`Store::transaction`]), tells
+    /// connected sessions what the committed transaction changed (nothing when it rolled back),
+    /// then wakes the mail sender.
     async fn write<R, F>(&self, work: F) -> Result<R, ApiError>
     where
         R: Send + 'static,
@@ -303,10 +309,23 @@ impl Accounts {
             keys: Arc::clone(&self.keys),
             notices: Arc::clone(&notices),
         };
-        let result = self.store.transaction(move |tx| work(tx, &ctx)).await?;
+        let live = Arc::clone(&self.live);
+        // Published while the store is still held, so connections hear committed changes in
+        // commit order (the support event log's seq order: no client sees seq 6 before 5).
+        let result = self
+            .store
+            .call(move |conn| {
+                let tx =
+                    conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+                let result = work(&tx, &ctx)?;
+                tx.commit()?;
+                let notices =
+                    std::mem::take(&mut *notices.lock().unwrap_or_else(|p| p.into_inner()));
+                live.publish(notices);
+                Ok(result)
+            })
+            .await?;
         self.outbox.wake();
-        let notices = std::mem::take(&mut *notices.lock().unwrap_or_else(|p| p.into_inner()));
-        self.live.publish(notices);
         Ok(result)
     }
 

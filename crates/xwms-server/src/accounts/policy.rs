@@ -786,6 +786,50 @@ impl NetworkPolicy {
 /// Working days within which support answers a recovery request.
 pub const RECOVERY_ANSWER_WITHIN_DAYS: u32 = 2;
 
+/// Live support (`accounts::support`; the contract's numbers are in `xwms_api::support`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SupportPolicy {
+    /// New messages per account (an agent counts like anyone): `support.rate_limited`. A
+    /// person types a few a minute; an outbox catching up after a day offline sends a burst.
+    /// Sending an already stored client id again does not count.
+    pub messages_per_account: WindowLimit,
+    /// Least time between two "typing" signals of one author in one conversation (clients send
+    /// one every `TYPING_EVERY_SECONDS` = 3 s; a second of slack for timer jitter).
+    pub typing_min_interval: Duration,
+    /// Guest codes mailed per case reference (`request.rate_limited`)...
+    pub guest_codes_per_reference: WindowLimit,
+    /// ... and per client address.
+    pub guest_codes_per_address: WindowLimit,
+    /// Wrong tries of one guest code before it is dead.
+    pub guest_code_max_tries: u32,
+    /// How long a guest token opens its case.
+    pub guest_token_lifetime: Duration,
+    /// Characters of a message shown in the "unseen reply" mail (not for security topics).
+    pub mail_preview_chars: usize,
+    /// Working days within which a question is answered when no agent is online.
+    pub answer_within_days: u32,
+}
+
+pub const SUPPORT: SupportPolicy = SupportPolicy {
+    messages_per_account: WindowLimit {
+        max: 120,
+        window: Duration::minutes(10),
+    },
+    typing_min_interval: Duration::seconds(2),
+    guest_codes_per_reference: WindowLimit {
+        max: 5,
+        window: Duration::hours(1),
+    },
+    guest_codes_per_address: WindowLimit {
+        max: 10,
+        window: Duration::hours(1),
+    },
+    guest_code_max_tries: 5,
+    guest_token_lifetime: Duration::hours(12),
+    mail_preview_chars: 140,
+    answer_within_days: 2,
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,6 +7,11 @@ use xwms_api::auth::UserProfile;
 use crate::clock::{from_millis, rfc3339, to_millis};
 use xwms_api::Language;
 
+/// `users.role` of a person.
+pub const ROLE_USER: &str = "user";
+/// `users.role` of a support agent: reads and answers every support conversation.
+pub const ROLE_AGENT: &str = "agent";
+
 /// One account.
 #[derive(Clone, PartialEq, Eq)]
 pub struct User {
@@ -22,6 +27,7 @@ pub struct User {
     pub timezone: String,
     pub region: String,
     pub language: Language,
+    /// `role` is `agent` or `admin`: a member of the support team.
     pub is_agent: bool,
     pub created_at: OffsetDateTime,
 }
@@ -55,7 +61,7 @@ impl User {
 }
 
 const COLUMNS: &str = "id, name, username, email, email_key, email_verified, password_hash, \
-                       timezone, region, language, is_agent, created_at";
+                       timezone, region, language, role, created_at";
 
 fn from_row(row: &Row<'_>) -> rusqlite::Result<User> {
     let language: String = row.get(9)?;
@@ -70,7 +76,7 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<User> {
         timezone: row.get(7)?,
         region: row.get(8)?,
         language: Language::parse(&language).unwrap_or_default(),
-        is_agent: row.get(10)?,
+        is_agent: row.get::<_, String>(10)? != ROLE_USER,
         created_at: from_millis(row.get(11)?),
     })
 }
@@ -111,7 +117,7 @@ pub fn insert(conn: &Connection, user: &User) -> rusqlite::Result<()> {
             user.timezone,
             user.region,
             user.language.as_str(),
-            user.is_agent,
+            if user.is_agent { ROLE_AGENT } else { ROLE_USER },
             to_millis(user.created_at),
         ],
     )

@@ -21,6 +21,7 @@ mod info;
 mod openapi;
 mod rules;
 mod security;
+mod support;
 
 /// One route the server answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -128,6 +129,20 @@ fn declared() -> Vec<(&'static str, UtoipaMethodRouter<AppState>)> {
         ("help_feedback", routes!(help::feedback)),
         ("help_search", routes!(help::search)),
         ("help_sync", routes!(help::sync)),
+        ("support_conversations", routes!(support::conversations)),
+        (
+            "support_conversation_create",
+            routes!(support::create_conversation),
+        ),
+        ("support_conversation", routes!(support::conversation)),
+        ("support_message_send", routes!(support::send_message)),
+        ("support_read", routes!(support::read)),
+        ("support_typing", routes!(support::typing)),
+        ("support_close", routes!(support::close)),
+        ("support_rating", routes!(support::rating)),
+        ("support_availability", routes!(support::availability)),
+        ("support_deflection", routes!(support::deflection)),
+        ("agent_conversations", routes!(support::agent_conversations)),
     ]
 }
 
@@ -148,6 +163,7 @@ pub const OPENAPI_PATH: &str = "/api/openapi.json";
         (name = "security", description = "The security center: two-step verification, sessions, the security timeline with new-sign-in alerts, API credentials and the realtime channel (bearer access token)"),
         (name = "clients", description = "For API clients: checking their credentials (HTTP Basic)"),
         (name = "help", description = "The help center: categories, articles, search, delta sync and feedback (no sign-in)"),
+        (name = "support", description = "Live support: conversations with the support team, exactly-once messages, attachments, guest cases (bearer access token; guest routes: a guest token)"),
     ),
     // Sent as WebSocket frames by `/api/realtime`, not as an HTTP body.
     components(schemas(xwms_api::security::RealtimeEvent)),

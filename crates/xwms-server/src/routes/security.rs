@@ -86,6 +86,11 @@ pub(super) async fn security_overview(
 }
 
 #[derive(Debug, Deserialize)]
+pub(super) struct RealtimeQuery {
+    after: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
 pub(super) struct EventsQuery {
     before: Option<String>,
     limit: Option<String>,
@@ -544,6 +549,12 @@ pub(super) async fn client_identity(
 /// code 4001). `new_sign_in` and `security_changed` tell the page to show an alert or refresh.
 /// The server pings every 25 seconds. A session may hold 5 sockets at once and an account 20;
 /// a frame or message from the client over 16 KiB closes the socket.
+///
+/// Live support: with `?after=SEQ` the channel first replays, after `ready`, the support events
+/// of the caller's event log after `SEQ` in seq order (the support team: every event), then
+/// sends new ones as they happen, with no gap and no duplicate between the two; when `SEQ` is
+/// older than the log keeps (30 days) it sends `support_reload` instead. `support_typing` and
+/// `support_availability` are never replayed.
 #[utoipa::path(
     get,
     path = "/api/realtime",
@@ -554,10 +565,11 @@ pub(super) async fn client_identity(
         ("Upgrade" = String, Header, pattern = "^[Ww]eb[Ss]ocket$", description = "`websocket`"),
         ("Sec-WebSocket-Version" = String, Header, pattern = "^13$", description = "`13`"),
         ("Sec-WebSocket-Key" = String, Header, description = "16 random bytes in base64"),
+        ("after" = Option<i64>, Query, description = "Replay the support events after this seq first"),
     ),
     responses(
         (status = 101, description = "Switching to the WebSocket protocol (no body); each text frame is then a `RealtimeEvent` (JSON)"),
-        (status = 400, description = "`request.invalid`: not a WebSocket upgrade request", body = ErrorEnvelope),
+        (status = 400, description = "`request.invalid`: not a WebSocket upgrade request; `field.invalid` (after)", body = ErrorEnvelope),
         (status = 401, description = "`auth.unauthorized`, `auth.session_expired`, `auth.session_revoked`", body = ErrorEnvelope),
         (status = 429, description = "`realtime.too_many_sockets`: the session already has 5 sockets open, or the account 20", body = ErrorEnvelope),
     )
@@ -565,13 +577,21 @@ pub(super) async fn client_identity(
 pub(super) async fn realtime(
     State(state): State<AppState>,
     auth: Authenticated,
+    Query(query): Query<RealtimeQuery>,
     upgrade: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
+    let after = query
+        .after
+        .as_deref()
+        .map(|raw| super::support::after_seq(Some(raw)))
+        .transpose()?;
+    let agent = state.accounts.is_agent(&auth.user_id).await?;
     // Registered before the upgrade, so sockets opened at the same time count too; an upgrade
-    // that fails or never completes drops the registration.
+    // that fails or never completes drops the registration. Registered before the support
+    // replay too, so no event falls between the replay and the live ones.
     let registration = state
         .live
-        .connect(&auth.user_id, &auth.session_id)
+        .connect_as(&auth.user_id, &auth.session_id, agent)
         .map_err(|_| ApiError::new(ErrorCode::RealtimeTooManySockets))?;
     let upgrade = upgrade.map_err(|rejection| {
         ApiError::with_message(ErrorCode::InvalidRequest, rejection.body_text())
@@ -581,5 +601,7 @@ pub(super) async fn realtime(
     Ok(upgrade
         .max_frame_size(limit)
         .max_message_size(limit)
-        .on_upgrade(move |socket| crate::realtime::serve(socket, auth, accounts, registration)))
+        .on_upgrade(move |socket| {
+            crate::realtime::serve(socket, auth, accounts, registration, after)
+        }))
 }

@@ -11,6 +11,7 @@ mod hashing_limits;
 mod help;
 mod help_feedback;
 mod limits;
+mod live_support;
 mod mail;
 mod mail_once;
 mod notices;

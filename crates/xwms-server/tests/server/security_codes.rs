@@ -476,6 +476,15 @@ async fn every_documented_security_center_error_code_is_produced() {
     cov.send(Method::GET, paths::REALTIME, Some(&plain_token), None)
         .await
         .err(ErrorCode::InvalidRequest);
+    cov.send_to(
+        Method::GET,
+        paths::REALTIME,
+        &format!("{}?after=-1", paths::REALTIME),
+        Some(&plain_token),
+        None,
+    )
+    .await
+    .err_field(ErrorCode::FieldInvalid, "after");
     // ... and with the session's sockets all taken (counted before the upgrade).
     let session_id = plain.session_id.clone();
     let user_id: String = h

@@ -481,6 +481,22 @@ pub fn valid_body(path: &str) -> Value {
         p if p == sp::TWO_FACTOR_DISABLE => json!({"password": PASSWORD, "code": "123456"}),
         p if p == sp::API_CLIENTS || p == sp::API_CLIENT => json!({"name": "Script"}),
         p if p == xwms_api::help::paths::FEEDBACK => json!({"helpful": true, "lang": "en"}),
+        p if p == xwms_api::support::paths::CONVERSATIONS => json!({
+            "topic": "question", "subject": "S",
+            "message": {"client_msg_id": "00000000-0000-4000-8000-000000000001", "body": "B"}
+        }),
+        p if p == xwms_api::support::paths::MESSAGES
+            || p == xwms_api::support::paths::GUEST_MESSAGES =>
+        {
+            json!({"client_msg_id": "00000000-0000-4000-8000-000000000002", "body": "B"})
+        }
+        p if p == xwms_api::support::paths::READ => json!({"last_read_seq": 1}),
+        p if p == xwms_api::support::paths::RATING => json!({"rating": 5}),
+        p if p == xwms_api::support::paths::DEFLECTIONS => json!({"article_id": "a"}),
+        p if p == xwms_api::support::paths::GUEST_CODE => json!({"reference": "REC-AAAAAA"}),
+        p if p == xwms_api::support::paths::GUEST_ACCESS => {
+            json!({"reference": "REC-AAAAAA", "code": "123456"})
+        }
         _ => json!({}),
     }
 }

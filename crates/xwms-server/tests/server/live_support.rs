@@ -1,0 +1,606 @@
+//! Live support (issue 11): conversations, exactly-once messages, status rules, the event log
+//! replayed over a real WebSocket, typing, limits and who may see what.
+
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+use xwms_api::security::RealtimeEvent;
+use xwms_api::support::{SupportChangeKind, MESSAGE_MAX_CHARS, SUBJECT_MAX_CHARS};
+use xwms_api::ErrorCode;
+use xwms_testkit::{TestServer, TestServerOptions, AGENT, ANNA};
+
+use crate::realtime::{next, Frame, Socket};
+use crate::support::{harness, Harness, PASSWORD};
+
+const CONVERSATIONS: &str = "/api/support/conversations";
+
+fn uuid(n: u32) -> String {
+    format!("00000000-0000-4000-8000-{n:012x}")
+}
+
+fn new_conversation(client_id: u32, text: &str) -> Value {
+    json!({
+        "topic": "question",
+        "subject": "Cannot change my address",
+        "message": {"client_msg_id": uuid(client_id), "body": text},
+    })
+}
+
+fn draft(client_id: u32, text: &str) -> Value {
+    json!({"client_msg_id": uuid(client_id), "body": text})
+}
+
+/// A signed-in person and a signed-in agent on one harness.
+async fn person_and_agent(h: &Harness) -> (String, String) {
+    let person = h.signed_in("person@example.com").await.access_token;
+    h.verified_user("agent@example.com", PASSWORD).await;
+    h.query(|c| {
+        c.execute(
+            "UPDATE users SET role = 'agent' WHERE email_key = 'agent@example.com'",
+            [],
+        )
+    })
+    .await;
+    let agent = h.sign_in("agent@example.com", PASSWORD).await.access_token;
+    (person.expose().to_owned(), agent.expose().to_owned())
+}
+
+async fn start(h: &Harness, token: &str) -> String {
+    let answer = h
+        .post_auth(
+            CONVERSATIONS,
+            token,
+            new_conversation(1, "Hello, I need help"),
+        )
+        .await;
+    answer.ok(200);
+    answer.data()["conversation"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+fn messages_path(id: &str) -> String {
+    format!("{CONVERSATIONS}/{id}/messages")
+}
+
+#[tokio::test]
+async fn two_hundred_parallel_identical_sends_store_one_message_also_after_a_restart() {
+    let h = harness();
+    let (person, _) = person_and_agent(&h).await;
+    let id = start(&h, &person).await;
+    let h = Arc::new(h);
+    let mut tasks = vec![];
+    for _ in 0..200 {
+        let (h, person, id) = (Arc::clone(&h), person.clone(), id.clone());
+        tasks.push(tokio::spawn(async move {
+            let answer = h
+                .post_auth(&messages_path(&id), &person, draft(7, "Are you there?"))
+                .await;
+            answer.ok(200);
+            (
+                answer.data()["id"].as_str().unwrap().to_owned(),
+                answer.data()["seq"].as_i64().unwrap(),
+            )
+        }));
+    }
+    let mut answers = vec![];
+    for task in tasks {
+        answers.push(task.await.unwrap());
+    }
+    answers.dedup();
+    assert_eq!(answers.len(), 1, "every answer names the same message");
+    let rows: i64 = h
+        .query(|c| {
+            c.query_row(
+                "SELECT count(*) FROM support_messages WHERE body = 'Are you there?'",
+                [],
+                |r| r.get(0),
+            )
+        })
+        .await;
+    assert_eq!(rows, 1);
+    let events: i64 = h
+        .query(|c| c.query_row("SELECT count(*) FROM support_events", [], |r| r.get(0)))
+        .await;
+    assert_eq!(events, 2, "the first message and this one");
+
+    // A restart on the same file: the repeat still answers the stored message.
+    let h = Arc::into_inner(h).unwrap().reopen();
+    let person = h
+        .sign_in("person@example.com", PASSWORD)
+        .await
+        .access_token
+        .expose()
+        .to_owned();
+    let again = h
+        .post_auth(&messages_path(&id), &person, draft(7, "Are you there?"))
+        .await;
+    again.ok(200);
+    assert_eq!(
+        (
+            again.data()["id"].as_str().unwrap(),
+            again.data()["seq"].as_i64().unwrap()
+        ),
+        (answers[0].0.as_str(), answers[0].1)
+    );
+    // Creating the conversation again with its first message's client id creates nothing.
+    let created = h
+        .post_auth(
+            CONVERSATIONS,
+            &person,
+            new_conversation(1, "Hello, I need help"),
+        )
+        .await;
+    created.ok(200);
+    assert_eq!(created.data()["conversation"]["id"], id.as_str());
+    let list = h.get_auth(CONVERSATIONS, &person).await;
+    assert_eq!(list.data()["conversations"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn someone_elses_conversation_does_not_exist_for_them() {
+    let h = harness();
+    let (person, agent) = person_and_agent(&h).await;
+    let id = start(&h, &person).await;
+    let stranger = h
+        .signed_in("stranger@example.com")
+        .await
+        .access_token
+        .expose()
+        .to_owned();
+    let base = format!("{CONVERSATIONS}/{id}");
+    h.get_auth(&base, &stranger)
+        .await
+        .err(ErrorCode::ConversationNotFound);
+    h.post_auth(&messages_path(&id), &stranger, draft(9, "hi"))
+        .await
+        .err(ErrorCode::ConversationNotFound);
+    for action in ["read", "close", "typing"] {
+        h.post_auth(
+            &format!("{base}/{action}"),
+            &stranger,
+            json!({"last_read_seq": 1}),
+        )
+        .await
+        .err(ErrorCode::ConversationNotFound);
+    }
+    h.post_auth(&format!("{base}/rating"), &stranger, json!({"rating": 5}))
+        .await
+        .err(ErrorCode::ConversationNotFound);
+    let theirs = h.get_auth(CONVERSATIONS, &stranger).await;
+    assert_eq!(theirs.data()["conversations"], json!([]));
+    // The agent sees it, in the same route and in the agent list; the person gets 403 there.
+    h.get_auth(&base, &agent).await.ok(200);
+    let all = h.get_auth("/api/agent/conversations", &agent).await;
+    assert_eq!(all.data()["conversations"][0]["id"], id.as_str());
+    h.get_auth("/api/agent/conversations", &person)
+        .await
+        .err(ErrorCode::NotAgent);
+}
+
+#[tokio::test]
+async fn limits_and_their_codes() {
+    let h = harness();
+    let (person, _) = person_and_agent(&h).await;
+    let id = start(&h, &person).await;
+    let path = messages_path(&id);
+    h.post_auth(
+        &path,
+        &person,
+        json!({"client_msg_id": "not-a-uuid", "body": "x"}),
+    )
+    .await
+    .err_field(ErrorCode::FieldInvalid, "client_msg_id");
+    h.post_auth(&path, &person, draft(2, &"a".repeat(MESSAGE_MAX_CHARS + 1)))
+        .await
+        .err(ErrorCode::MessageTooLong);
+    h.post_auth(&path, &person, draft(2, &"a".repeat(MESSAGE_MAX_CHARS)))
+        .await
+        .ok(200);
+    h.post_auth(&path, &person, draft(3, "   "))
+        .await
+        .err(ErrorCode::MessageEmpty);
+    let mut long_subject = new_conversation(4, "hi");
+    long_subject["subject"] = json!("s".repeat(SUBJECT_MAX_CHARS + 1));
+    h.post_auth(CONVERSATIONS, &person, long_subject)
+        .await
+        .err_field(ErrorCode::FieldTooLong, "subject");
+    h.post_auth(
+        &path,
+        &person,
+        json!({"client_msg_id": uuid(5), "body": "", "attachment_ids": ["nope"]}),
+    )
+    .await
+    .err(ErrorCode::AttachmentNotFound);
+
+    // The per-account rate: the window fills (2 sent so far), then 429; a repeat of a stored
+    // client id still answers the stored message.
+    let max = xwms_server::accounts::policy::SUPPORT
+        .messages_per_account
+        .max;
+    for n in 2..max {
+        h.post_auth(&path, &person, draft(100 + n, "more"))
+            .await
+            .ok(200);
+    }
+    let refused = h
+        .post_auth(&path, &person, draft(99_999, "one too many"))
+        .await;
+    refused.err(ErrorCode::MessageRateLimited);
+    assert!(refused.retry_after().is_some());
+    h.post_auth(&path, &person, draft(102, "more"))
+        .await
+        .ok(200);
+    let stored: i64 = h
+        .query(|c| {
+            c.query_row(
+                "SELECT count(*) FROM support_messages WHERE body = 'one too many'",
+                [],
+                |r| r.get(0),
+            )
+        })
+        .await;
+    assert_eq!(stored, 0, "a refused message is not stored");
+}
+
+#[tokio::test]
+async fn status_follows_the_replies_and_a_reply_reopens_within_seven_days() {
+    let h = harness();
+    let (person, agent) = person_and_agent(&h).await;
+    let id = start(&h, &person).await;
+    let base = format!("{CONVERSATIONS}/{id}");
+    let status = |a: &crate::support::Answer| a.data()["conversation"]["status"].clone();
+    assert_eq!(status(&h.get_auth(&base, &person).await), "new");
+
+    h.post_auth(&messages_path(&id), &agent, draft(50, "Happy to help"))
+        .await
+        .ok(200);
+    let detail = h.get_auth(&base, &person).await;
+    assert_eq!(status(&detail), "waiting_for_you");
+    assert_eq!(detail.data()["conversation"]["agent_name"], "Test");
+    assert_eq!(detail.data()["conversation"]["unread"], 1);
+    let kinds: Vec<&str> = detail.data()["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["text", "agent_joined", "text"]);
+    let seqs: Vec<i64> = detail.data()["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["seq"].as_i64().unwrap())
+        .collect();
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
+    // ?after=SEQ gives only what came later.
+    let later = h
+        .get_auth(&format!("{base}?after={}", seqs[1]), &person)
+        .await;
+    assert_eq!(later.data()["messages"].as_array().unwrap().len(), 1);
+
+    // Read marker: unread drops to 0; the agent sees "Seen".
+    let last = detail.data()["conversation"]["last_seq"].as_i64().unwrap();
+    h.post_auth(
+        &format!("{base}/read"),
+        &person,
+        json!({"last_read_seq": last}),
+    )
+    .await
+    .ok(200);
+    let detail = h.get_auth(&base, &person).await;
+    assert_eq!(detail.data()["conversation"]["unread"], 0);
+    let seen = h.get_auth(&base, &agent).await;
+    assert_eq!(seen.data()["conversation"]["other_last_read_seq"], last);
+
+    h.post_auth(&messages_path(&id), &person, draft(51, "Thanks"))
+        .await
+        .ok(200);
+    assert_eq!(status(&h.get_auth(&base, &person).await), "open");
+
+    // Rating before the end is refused; the agent resolves; the person rates.
+    h.post_auth(&format!("{base}/rating"), &person, json!({"rating": 5}))
+        .await
+        .err(ErrorCode::RatingNotAllowed);
+    let resolved = h
+        .post_auth(&format!("{base}/close"), &agent, json!({}))
+        .await;
+    assert_eq!(resolved.data()["status"], "resolved");
+    h.post_auth(&format!("{base}/rating"), &person, json!({"rating": 6}))
+        .await
+        .err_field(ErrorCode::FieldInvalid, "rating");
+    let rated = h
+        .post_auth(&format!("{base}/rating"), &person, json!({"rating": 4}))
+        .await;
+    assert_eq!(rated.data()["rating"], 4);
+
+    // Six days later a reply reopens it.
+    h.advance(6 * 86_400);
+    let person = h
+        .sign_in("person@example.com", PASSWORD)
+        .await
+        .access_token
+        .expose()
+        .to_owned();
+    h.post_auth(&messages_path(&id), &person, draft(52, "One more thing"))
+        .await
+        .ok(200);
+    let detail = h.get_auth(&base, &person).await;
+    assert_eq!(status(&detail), "open");
+    let kinds: Vec<&str> = detail.data()["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        &kinds[kinds.len() - 3..],
+        ["resolved", "reopened", "text"],
+        "{kinds:?}"
+    );
+
+    // Closed by the person, and 8 days later a reply is refused.
+    let closed = h
+        .post_auth(&format!("{base}/close"), &person, json!({}))
+        .await;
+    assert_eq!(closed.data()["status"], "closed");
+    assert!(closed.data()["reopen_until"].is_string());
+    h.advance(8 * 86_400);
+    let person = h.sign_in("person@example.com", PASSWORD).await.access_token;
+    h.post_auth(&messages_path(&id), person.expose(), draft(53, "Hello?"))
+        .await
+        .err(ErrorCode::ConversationClosed);
+}
+
+#[tokio::test]
+async fn typing_reaches_the_other_side_is_not_stored_and_is_limited() {
+    let h = harness();
+    let (person, agent) = person_and_agent(&h).await;
+    let id = start(&h, &person).await;
+    let agent_id: String = h
+        .query(|c| {
+            c.query_row(
+                "SELECT id FROM users WHERE email_key = 'agent@example.com'",
+                [],
+                |r| r.get(0),
+            )
+        })
+        .await;
+    let (_registration, mut agent_queue) = h
+        .state
+        .live
+        .connect_as(&agent_id, "agent-session", true)
+        .unwrap();
+    let events_before: i64 = h
+        .query(|c| c.query_row("SELECT count(*) FROM support_events", [], |r| r.get(0)))
+        .await;
+    let typing = format!("{CONVERSATIONS}/{id}/typing");
+    h.post_auth(&typing, &person, json!({})).await.ok(200);
+    let mut heard = vec![];
+    while let Ok(push) = agent_queue.try_recv() {
+        heard.push(format!("{push:?}"));
+    }
+    assert!(
+        heard
+            .iter()
+            .any(|text| text.contains("SupportTyping") && text.contains(&id)),
+        "the agent hears typing: {heard:?}"
+    );
+    // Again at once: refused; two seconds later: fine.
+    h.post_auth(&typing, &person, json!({}))
+        .await
+        .err(ErrorCode::MessageRateLimited);
+    h.advance(2);
+    h.post_auth(&typing, &person, json!({})).await.ok(200);
+    let events_after: i64 = h
+        .query(|c| c.query_row("SELECT count(*) FROM support_events", [], |r| r.get(0)))
+        .await;
+    assert_eq!(events_before, events_after, "typing is never stored");
+    // Availability counts the agent's connection.
+    let available = h.get_auth("/api/support/availability", &agent).await;
+    assert_eq!(available.data()["agents_online"], 1);
+}
+
+async fn sign_in_as(client: &reqwest::Client, url: &str, email: &str, password: &str) -> String {
+    let answer: Value = client
+        .post(format!("{url}/api/auth/signin"))
+        .json(
+            &json!({"email": email, "password": password, "device": crate::support::device(email)}),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    answer["data"]["access_token"].as_str().unwrap().to_owned()
+}
+
+/// Opens `/api/realtime?after=SEQ`.
+async fn connect_after(url: &str, token: &str, after: i64) -> Socket {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let ws_url = format!(
+        "{}/api/realtime?after={after}",
+        url.replacen("http://", "ws://", 1)
+    );
+    let mut request = ws_url.into_client_request().unwrap();
+    request
+        .headers_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    tokio_tungstenite::connect_async(request).await.unwrap().0
+}
+
+async fn open_after(url: &str, token: &str, after: i64) -> Socket {
+    let mut socket = connect_after(url, token, after).await;
+    match next(&mut socket).await {
+        Frame::Event(event) if matches!(*event, RealtimeEvent::Ready { .. }) => {}
+        other => panic!("expected ready, got {other:?}"),
+    }
+    socket
+}
+
+async fn post(client: &reqwest::Client, url: &str, token: &str, path: &str, body: Value) -> Value {
+    client
+        .post(format!("{url}{path}"))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// The next support event's (seq, kind).
+async fn next_support(socket: &mut Socket) -> (i64, SupportChangeKind, Option<String>) {
+    loop {
+        match next(socket).await {
+            Frame::Event(event) => match *event {
+                RealtimeEvent::Support { event } => {
+                    return (
+                        event.seq,
+                        event.kind,
+                        event.message.map(|m| m.client_msg_id),
+                    )
+                }
+                RealtimeEvent::SupportReload => panic!("unexpected reload"),
+                _ => continue,
+            },
+            Frame::Closed(code) => panic!("closed: {code:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_realtime_channel_replays_after_a_seq_without_gap_or_duplicate() {
+    let clock = xwms_server::ManualClock::new(crate::support::NOW);
+    let server = TestServer::start_with(TestServerOptions {
+        clock: Arc::new(clock.clone()),
+        ..TestServerOptions::default()
+    });
+    // The realtime module's `connect` appends the path to this base.
+    let url = server.url();
+    let client = reqwest::Client::new();
+    let anna = sign_in_as(&client, &url, ANNA.email, ANNA.password).await;
+    let agent = sign_in_as(&client, &url, AGENT.email, AGENT.password).await;
+    let created = post(
+        &client,
+        &url,
+        &anna,
+        CONVERSATIONS,
+        new_conversation(1, "Hi"),
+    )
+    .await;
+    let id = created["data"]["conversation"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let first_seq = created["data"]["conversation"]["last_seq"]
+        .as_i64()
+        .unwrap();
+    for n in 0..3 {
+        post(
+            &client,
+            &url,
+            &agent,
+            &messages_path(&id),
+            draft(200 + n, "reply"),
+        )
+        .await;
+    }
+    // Anna missed those: resume after the first seq.
+    let mut socket = open_after(&url, &anna, first_seq).await;
+    let mut seen = vec![];
+    // agent_joined + 3 replies were missed.
+    for _ in 0..4 {
+        seen.push(next_support(&mut socket).await);
+    }
+    // Live events, sent while (and after) the replay ran, with no duplicate.
+    for n in 0..3 {
+        post(
+            &client,
+            &url,
+            &agent,
+            &messages_path(&id),
+            draft(300 + n, "live"),
+        )
+        .await;
+    }
+    for _ in 0..3 {
+        seen.push(next_support(&mut socket).await);
+    }
+    let seqs: Vec<i64> = seen.iter().map(|s| s.0).collect();
+    assert!(
+        seqs.windows(2).all(|w| w[0] < w[1]),
+        "in order, no duplicate: {seqs:?}"
+    );
+    let ids: Vec<String> = seen.iter().filter_map(|s| s.2.clone()).collect();
+    let expected: Vec<String> = [200, 201, 202, 300, 301, 302]
+        .into_iter()
+        .map(uuid)
+        .collect();
+    let text_ids: Vec<String> = ids.into_iter().filter(|i| !i.is_empty()).collect();
+    assert_eq!(text_ids, expected, "no gap");
+    // Everything replayed from the log matches the log: no event between them was skipped.
+    let all: Vec<i64> = rusqlite::Connection::open(xwms_testkit::database_path(&server.data_dir()))
+        .unwrap()
+        .prepare("SELECT seq FROM support_events WHERE seq > ?1 ORDER BY seq")
+        .unwrap()
+        .query_map([first_seq], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(seqs, all);
+    drop(socket);
+
+    // 31 days later the log has been pruned: resuming from an old seq says "reload".
+    clock.advance(time::Duration::days(31));
+    {
+        let conn =
+            rusqlite::Connection::open(xwms_testkit::database_path(&server.data_dir())).unwrap();
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .unwrap();
+        let removed =
+            xwms_server::accounts::support_prune_events(&conn, clock_now(&clock)).unwrap();
+        assert!(removed > 0);
+    }
+    let anna = sign_in_as(&client, &url, ANNA.email, ANNA.password).await;
+    let mut socket = connect_after(&url, &anna, first_seq).await;
+    let mut reload = false;
+    for _ in 0..2 {
+        if let Frame::Event(event) = next(&mut socket).await {
+            reload |= *event == RealtimeEvent::SupportReload;
+        }
+    }
+    assert!(reload, "an old seq gets support_reload");
+}
+
+fn clock_now(clock: &xwms_server::ManualClock) -> time::OffsetDateTime {
+    use xwms_server::Clock;
+    clock.now()
+}
+
+#[tokio::test]
+async fn the_agent_only_route_refuses_people_and_every_support_route_needs_a_token() {
+    let h = harness();
+    let (person, _) = person_and_agent(&h).await;
+    h.get_auth("/api/agent/conversations", &person)
+        .await
+        .err(ErrorCode::NotAgent);
+    for route in xwms_server::ROUTES.iter() {
+        if !route.path.starts_with("/api/support/") && !route.path.starts_with("/api/agent/") {
+            continue;
+        }
+        if route.path.starts_with("/api/support/guest/") {
+            continue;
+        }
+        let path = route
+            .path
+            .replace("{id}", "x")
+            .replace("{attachment_id}", "y");
+        let answer = h.call(route.method.clone(), &path, None).send().await;
+        answer.err(ErrorCode::Unauthorized);
+    }
+}
