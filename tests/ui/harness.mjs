@@ -756,7 +756,13 @@ function installIpcMock(init) {
     return structuredClone(c);
   };
   const supportConversation = (id) => conversations.get(id) ?? fail("support.not_found");
-  const supportChanged = (id) => emit("support-changed", { conversation_id: id });
+  const supportChanged = (id) => {
+    const d = conversations.get(id);
+    emit("support-changed", { type: "changed", event: { seq: supportSeq, conversation_id: id, kind: "message", message: null, conversation: d ? supportSummary(d) : null } });
+  };
+  const outboxChanged = (p, state) =>
+    emit("support-changed", { type: "outbox", client_msg_id: p.client_msg_id, local_id: p.conversation_id, conversation_id: p.conversation_id, state, error: null });
+  const sent = (m) => ({ ...structuredClone(m), state: "sent", error: null });
   function storeMessage(d, clientMsgId, body, author = { kind: "person", name: ANNA_NAME }) {
     const m = {
       id: `msg_${++supportSeq}`,
@@ -777,16 +783,25 @@ function installIpcMock(init) {
   }
   const ANNA_NAME = "Anna de Vries";
   const supportCommands = {
-    support_conversations() {
+    support_list() {
       const list = [...conversations.values()].map(supportSummary);
       list.sort((a, b) => Number(b.unread > 0) - Number(a.unread > 0) || Date.parse(b.updated_at) - Date.parse(a.updated_at));
       const cached_at = connection.status === "online" ? null : (supportInit.cachedAt ?? iso());
-      return { conversations: list, unread_total: list.reduce((n, c) => n + c.unread, 0), last_seq: supportSeq, cached_at };
+      return { conversations: list, queued: [], unread_total: list.reduce((n, c) => n + c.unread, 0), cached_at };
     },
-    support_conversation({ id }) {
+    support_open({ id }) {
       const d = supportConversation(id);
-      supportSummary(d);
-      return { ...structuredClone(d), pending: structuredClone(outbox.filter((p) => p.conversation_id === id)) };
+      const pending = outbox.filter((p) => p.conversation_id === id).map((p) => ({
+        client_msg_id: p.client_msg_id, id: null, seq: null, kind: "text", author: { kind: "person", name: ANNA_NAME },
+        body: p.body, attachments: [], created_at: p.created_at, state: p.state, error: p.state === "failed" ? { code: "support.rate_limited", message: "" } : null,
+      }));
+      return {
+        id,
+        conversation: supportSummary(d),
+        queued: null,
+        messages: [...d.messages.map(sent), ...pending],
+        cached_at: connection.status === "online" ? null : (supportInit.cachedAt ?? iso()),
+      };
     },
     support_availability: () => ({ agents_online: agentsOnline, answer_within_days: 2 }),
     support_start({ topic, subject, body }) {
@@ -802,36 +817,48 @@ function installIpcMock(init) {
       conversations.set(id, d);
       storeMessage(d, `client-${supportSeq}`, body);
       supportChanged(id);
-      return { ...structuredClone(d), conversation: supportSummary(d) };
+      return { id, conversation: supportSummary(d), queued: null, messages: d.messages.map(sent), cached_at: null };
     },
-    support_send({ conversationId, body }) {
-      const d = supportConversation(conversationId);
-      const p = { client_msg_id: `client-${++supportSeq}`, conversation_id: conversationId, body, attachments: [], state: "sending", created_at: iso() };
+    support_send({ id, body, attachments }) {
+      const d = supportConversation(id);
+      const p = { client_msg_id: `client-${++supportSeq}`, conversation_id: id, body, attachments: [], state: "sending", created_at: iso() };
+      const shownP = (state) => ({ client_msg_id: p.client_msg_id, id: null, seq: null, kind: "text", author: { kind: "person", name: ANNA_NAME }, body, attachments: attachments ?? [], created_at: p.created_at, state, error: null });
       if (body === "fail") {
         outbox.push({ ...p, state: "failed" });
-        return { ...p, state: "failed" };
+        setTimeout(() => outboxChanged(p, "failed"), 0);
+        return shownP("sending");
       }
       if (connection.status !== "online") {
         outbox.push(p);
-        return p;
+        return shownP("sending");
       }
-      storeMessage(d, p.client_msg_id, body);
-      setTimeout(() => supportChanged(conversationId), 0);
-      return p;
+      const m = storeMessage(d, p.client_msg_id, body);
+      m.attachments = attachments ?? [];
+      setTimeout(() => outboxChanged(p, "sent"), 0);
+      return shownP("sending");
+    },
+    support_attach_pasted({ name, bytes }) {
+      if (bytes.length > 5 * 1024 * 1024) fail("support.attachment_too_large");
+      return { id: `att_${++supportSeq}`, file_name: name, content_type: "image/png", size_bytes: bytes.length };
+    },
+    support_discard({ clientMsgId }) {
+      const i = outbox.findIndex((p) => p.client_msg_id === clientMsgId);
+      if (i !== -1) outbox.splice(i, 1);
+      return null;
     },
     support_retry({ clientMsgId }) {
       const i = outbox.findIndex((p) => p.client_msg_id === clientMsgId);
       if (i === -1) return null;
       const [p] = outbox.splice(i, 1);
       storeMessage(supportConversation(p.conversation_id), p.client_msg_id, "Delivered on retry");
-      setTimeout(() => supportChanged(p.conversation_id), 0);
+      setTimeout(() => outboxChanged(p, "sent"), 0);
       return null;
     },
     support_mark_read({ id, seq }) {
       supportConversation(id).conversation.last_read_seq = seq;
       return null;
     },
-    support_typing: () => null,
+    support_typing: () => true,
     support_close({ id }) {
       const d = supportConversation(id);
       d.conversation.status = "closed";
@@ -852,15 +879,15 @@ function installIpcMock(init) {
     support_guest_open({ reference, code }) {
       const d = [...conversations.values()].find((x) => x.conversation.reference === reference);
       if (!d || code !== "123456") fail("code.invalid");
-      return { expires_at: new Date(now() + 3600000).toISOString(), conversation: structuredClone(d) };
+      return { reference, expires_at: new Date(now() + 3600000).toISOString(), conversation: structuredClone(d) };
     },
     support_guest_conversation() {
       const d = [...conversations.values()].find((x) => x.conversation.guest) ?? fail("support.guest_expired");
       return structuredClone(d);
     },
-    support_guest_send({ body }) {
+    support_guest_send({ body, clientMsgId: args_clientMsgId }) {
       const d = [...conversations.values()].find((x) => x.conversation.guest) ?? fail("support.guest_expired");
-      return storeMessage(d, `client-${++supportSeq}`, body);
+      return structuredClone(storeMessage(d, String(args_clientMsgId ?? `client-${++supportSeq}`), body));
     },
   };
   const supportAgentSays = (id, body, name = "Sam") => {
@@ -1039,10 +1066,10 @@ function installIpcMock(init) {
         d.conversation.other_last_read_seq = supportSeq;
         supportChanged(id);
       },
-      typing: (id, name = "Sam") => emit("support-typing", { conversation_id: id, name }),
+      typing: (id, name = "Sam") => emit("support-changed", { type: "typing", conversation_id: id, author: { kind: "agent", name } }),
       setAgentsOnline(n) {
         agentsOnline = n;
-        emit("support-availability", { agents_online: n });
+        emit("support-changed", { type: "availability", agents_online: n });
       },
     },
     help: {

@@ -114,6 +114,22 @@ describe("support", () => {
       await page.click(tid("support-retry"));
       await page.waitForFunction(() => document.body.textContent?.includes("Delivered on retry"));
       assert.equal(await page.locator(tid("support-pending")).count(), 0);
+      // Attach by the picker (a text file is refused with a clear error) and by pasting.
+      await page.setInputFiles(tid("support-reply-picker"), { name: "notes.txt", mimeType: "text/plain", buffer: Buffer.from("hi") });
+      await waitText(page, tid("support-reply-error"), "Only PNG and JPEG images and PDF files can be attached.");
+      await page.setInputFiles(tid("support-reply-picker"), { name: "screen.png", mimeType: "image/png", buffer: Buffer.from([137, 80, 78, 71]) });
+      await page.evaluate(() => {
+        const data = new DataTransfer();
+        data.items.add(new File([new Uint8Array([255, 216, 255])], "", { type: "image/jpeg" }));
+        document.querySelector('[data-testid="support-reply"]').dispatchEvent(new ClipboardEvent("paste", { clipboardData: data, bubbles: true, cancelable: true }));
+      });
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid="support-reply-files"] li').length === 2);
+      await page.fill(tid("support-reply"), "Two screenshots");
+      await page.click(tid("support-reply-send"));
+      await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="support-message"]')].some((e) => e.textContent?.includes("screen.png") && e.textContent?.includes("pasted.jpg")));
+      const uploads = await page.evaluate(() => window.__TEST_IPC__.calls.filter((c) => c.cmd === "support_attach_pasted").map((c) => [c.args.name, c.args.bytes.length]));
+      assert.deepEqual(uploads, [["screen.png", 4], ["pasted.jpg", 3]]);
+
       // Marked read while on screen.
       const reads = await page.evaluate(() => window.__TEST_IPC__.calls.filter((c) => c.cmd === "support_mark_read").map((c) => c.args.id));
       assert.ok(reads.includes("conv_mail"), `marked read: ${reads}`);

@@ -1,6 +1,6 @@
 // The words for support topics and statuses, in the current language.
 import { t, type MessageKey } from "$lib/i18n/index.svelte";
-import type { ConversationStatus, SupportTopic } from "$lib/support";
+import type { ConversationStatus, SupportTopic } from "$lib/ipc";
 
 const TOPIC_KEYS: Record<SupportTopic, MessageKey> = {
   question: "support.topic.question",

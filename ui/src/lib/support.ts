@@ -1,27 +1,10 @@
-// Live support as the screens use it: the wire types of `xwms_api::support` (one copy, the
-// same names and fields), the support commands of the Rust side, its support events, and the
-// few pure rules the screens share (order, "Seen", link splitting, attachment checks).
-//
-// The commands go through the same `invoke` the generated bindings use, each settled into a
-// `Result` like every other call in `$lib/ipc`.
+// Live support as the screens use it: the few rules the screens share (order, "Seen", link
+// splitting, attachment checks, drafts, links). The commands and types are the generated
+// ones (`ipc.supportList`, `ConversationView`, ...), from `$lib/ipc`.
 
-import { invoke } from "@tauri-apps/api/core";
-import { listen } from "@tauri-apps/api/event";
-import { settle, type Result } from "$lib/ipc";
-import type { Language } from "$lib/ipc";
+import type { AttachmentInfo, ConversationSummary, ShownMessage, SupportMessage, SupportTopic } from "$lib/ipc";
 
-export type SupportTopic =
-  | "question"
-  | "account_recovery"
-  | "account_deletion"
-  | "suspension_appeal"
-  | "security_report"
-  | "mail_not_arriving"
-  | "other"
-  | "unknown";
-export type ConversationStatus = "new" | "open" | "waiting_for_you" | "resolved" | "closed" | "unknown";
-export type AuthorKind = "person" | "agent" | "system" | "unknown";
-export type MessageKind = "text" | "agent_joined" | "resolved" | "closed" | "reopened" | "unknown";
+export type { SupportTopic };
 
 /** The seven topics a person chooses from, in the order the form offers them. */
 export const TOPICS: readonly SupportTopic[] = [
@@ -34,68 +17,7 @@ export const TOPICS: readonly SupportTopic[] = [
   "other",
 ];
 
-export type AttachmentInfo = { id: string; file_name: string; content_type: string; size_bytes: number };
-export type SupportMessage = {
-  id: string;
-  conversation_id: string;
-  seq: number;
-  client_msg_id: string;
-  kind: MessageKind;
-  author: { kind: AuthorKind; name: string };
-  body: string;
-  attachments: AttachmentInfo[];
-  created_at: string;
-};
-export type ConversationSummary = {
-  id: string;
-  reference: string;
-  topic: SupportTopic;
-  subject: string;
-  status: ConversationStatus;
-  language: Language;
-  created_at: string;
-  updated_at: string;
-  last_seq: number;
-  preview: string;
-  unread: number;
-  last_read_seq: number;
-  other_last_read_seq: number;
-  agent_name: string | null;
-  rating: number | null;
-  reopen_until: string | null;
-  guest: boolean;
-};
-
-/** A message written here and not yet acknowledged by the server (the outbox). */
-export type OutboxState = "sending" | "failed";
-export type PendingMessage = {
-  client_msg_id: string;
-  conversation_id: string;
-  body: string;
-  attachments: AttachmentInfo[];
-  state: OutboxState;
-  created_at: string;
-};
-
-export type ConversationDetail = {
-  conversation: ConversationSummary;
-  messages: SupportMessage[];
-  /** Messages still in the outbox (queued offline, or refused and waiting for Retry). */
-  pending?: PendingMessage[];
-};
-export type ConversationList = {
-  conversations: ConversationSummary[];
-  unread_total: number;
-  last_seq: number;
-  /** When the list came from the local copy (offline): when it was last fetched. */
-  cached_at?: string | null;
-};
-export type SupportAvailability = { agents_online: number; answer_within_days: number };
-export type GuestAccess = { expires_at: string; conversation: ConversationDetail };
-
-/** A file to attach, as the person picked or pasted it. */
-export type AttachmentUpload = { file_name: string; content_type: string; bytes: number[] };
-
+// The limits of `xwms_api::support`.
 export const ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024;
 export const ATTACHMENT_TYPES: readonly string[] = ["image/png", "image/jpeg", "application/pdf"];
 export const ATTACHMENTS_PER_MESSAGE = 5;
@@ -103,59 +25,16 @@ export const MESSAGE_MAX_CHARS = 10_000;
 export const SUBJECT_MAX_CHARS = 200;
 export const TYPING_EVERY_MS = 3_000;
 export const TYPING_EXPIRES_MS = 8_000;
-export const REOPEN_WITHIN_DAYS = 7;
 
-function call<T>(cmd: string, args?: Record<string, unknown>): Promise<Result<T>> {
-  return settle(() => invoke<T>(cmd, args));
+/** A message as the guest case has it (all stored by the server), shown like the others. */
+export function shown(m: SupportMessage): ShownMessage {
+  return { ...m, id: m.id, seq: m.seq, state: "sent", error: null };
 }
 
-/** The support commands of the Rust side. */
-export const supportIpc = {
-  conversations: () => call<ConversationList>("support_conversations"),
-  conversation: (id: string) => call<ConversationDetail>("support_conversation", { id }),
-  start: (topic: SupportTopic, subject: string, body: string, attachments: AttachmentUpload[]) =>
-    call<ConversationDetail>("support_start", { topic, subject, body, attachments }),
-  send: (conversationId: string, body: string, attachments: AttachmentUpload[]) =>
-    call<PendingMessage | SupportMessage>("support_send", { conversationId, body, attachments }),
-  retry: (clientMsgId: string) => call<null>("support_retry", { clientMsgId }),
-  markRead: (id: string, seq: number) => call<null>("support_mark_read", { id, seq }),
-  typing: (id: string) => call<null>("support_typing", { id }),
-  close: (id: string) => call<ConversationSummary>("support_close", { id }),
-  rate: (id: string, rating: number, comment: string) => call<ConversationSummary>("support_rate", { id, rating, comment }),
-  availability: () => call<SupportAvailability>("support_availability"),
-  deflect: (articleId: string, topic: SupportTopic | null) => call<null>("support_deflect", { articleId, topic }),
-  guestCode: (reference: string) => call<null>("support_guest_code", { reference }),
-  guestOpen: (reference: string, code: string) => call<GuestAccess>("support_guest_open", { reference, code }),
-  guestConversation: () => call<ConversationDetail>("support_guest_conversation"),
-  guestSend: (body: string) => call<PendingMessage | SupportMessage>("support_guest_send", { body }),
-};
-
-// ---- Events ----------------------------------------------------------------------------------
-
-/** `support-changed`: a conversation changed (a message, a status, a read marker, the outbox). */
-export type SupportChanged = { conversation_id?: string | null };
-/** `support-typing`: someone on the other side is typing in this conversation. */
-export type SupportTyping = { conversation_id: string; name: string };
-/** `support-open`: the person clicked a notification: open this conversation. */
-export type SupportOpen = { conversation_id: string };
-
-async function subscribe<T>(name: string, handler: (payload: T) => void): Promise<() => void> {
-  try {
-    const stop = await listen<T>(name, (e) => handler(e.payload));
-    return () => {
-      void Promise.resolve(stop()).catch(() => {});
-    };
-  } catch {
-    return () => {};
-  }
+/** A new client id for a message (kept until the server acknowledged it). */
+export function newClientMsgId(): string {
+  return crypto.randomUUID();
 }
-
-export const supportEvents = {
-  onChanged: (h: (p: SupportChanged) => void) => subscribe("support-changed", h),
-  onTyping: (h: (p: SupportTyping) => void) => subscribe("support-typing", h),
-  onAvailability: (h: (p: { agents_online: number }) => void) => subscribe("support-availability", h),
-  onOpen: (h: (p: SupportOpen) => void) => subscribe("support-open", h),
-};
 
 // ---- Rules the screens share ------------------------------------------------------------------
 
@@ -167,11 +46,13 @@ export function sortConversations(list: ConversationSummary[]): ConversationSumm
   });
 }
 
-/** The id of the person's last message the other side has read ("Seen" goes under it). */
-export function seenMessageId(messages: SupportMessage[], otherLastReadSeq: number): string | null {
+/** The client id of the person's last message the other side has read ("Seen" goes under it). */
+export function seenMessageId(messages: ShownMessage[], otherLastReadSeq: number | null): string | null {
   let seen: string | null = null;
   for (const m of messages) {
-    if (m.kind === "text" && m.author.kind === "person" && m.seq <= otherLastReadSeq) seen = m.id;
+    if (m.kind === "text" && m.author.kind === "person" && m.seq !== null && m.seq <= (otherLastReadSeq ?? 0)) {
+      seen = m.client_msg_id;
+    }
   }
   return seen;
 }
@@ -204,11 +85,14 @@ export function attachmentProblem(file: { type: string; size: number }): Attachm
   return null;
 }
 
-/** Reads a picked or pasted file into what `support_send` takes. */
-export async function toUpload(file: File): Promise<AttachmentUpload> {
+/** A picked or pasted file's name and bytes, as `support_attach_pasted` takes them. */
+export async function fileBytes(file: File): Promise<{ name: string; bytes: number[] }> {
   const bytes = new Uint8Array(await file.arrayBuffer());
-  return { file_name: file.name || "pasted.png", content_type: file.type, bytes: Array.from(bytes) };
+  const ext = file.type === "application/pdf" ? "pdf" : file.type === "image/jpeg" ? "jpg" : "png";
+  return { name: file.name || `pasted.${ext}`, bytes: Array.from(bytes) };
 }
+
+export type { AttachmentInfo, ConversationSummary };
 
 /** The topic a help article's "Contact support" starts with, from its category and id. */
 export function topicForHelp(...keys: (string | null | undefined)[]): SupportTopic {

@@ -1,5 +1,5 @@
 // Support conversations as the Rust side hands them to the UI (`xwms_api::support` types).
-import type { ConversationDetail, ConversationSummary, SupportMessage } from "$lib/support";
+import type { ConversationSummary, ConversationView, ShownMessage } from "$lib/ipc";
 
 export function conversation(overrides: Partial<ConversationSummary> = {}): ConversationSummary {
   return {
@@ -24,10 +24,9 @@ export function conversation(overrides: Partial<ConversationSummary> = {}): Conv
   };
 }
 
-export function message(seq: number, overrides: Partial<SupportMessage> = {}): SupportMessage {
+export function message(seq: number, overrides: Partial<ShownMessage> = {}): ShownMessage {
   return {
     id: `msg_${seq}`,
-    conversation_id: "conv_mail",
     seq,
     client_msg_id: `client-${seq}`,
     kind: "text",
@@ -35,6 +34,8 @@ export function message(seq: number, overrides: Partial<SupportMessage> = {}): S
     body: `Message ${seq}`,
     attachments: [],
     created_at: `2026-11-25T08:${String(seq).padStart(2, "0")}:00Z`,
+    state: "sent",
+    error: null,
     ...overrides,
   };
 }
@@ -42,9 +43,13 @@ export function message(seq: number, overrides: Partial<SupportMessage> = {}): S
 const sam = { kind: "agent" as const, name: "Sam" };
 
 /** A conversation: Anna asked, Sam joined and answered, Anna replied. */
-export function detail(overrides: Partial<ConversationSummary> = {}, extra: SupportMessage[] = []): ConversationDetail {
+export function detail(overrides: Partial<ConversationSummary> = {}, extra: ShownMessage[] = []): ConversationView {
+  const c = conversation(overrides);
   return {
-    conversation: conversation(overrides),
+    id: c.id,
+    conversation: c,
+    queued: null,
+    cached_at: null,
     messages: [
       message(10, { body: "I signed up but the mail with the code never came." }),
       message(11, { kind: "agent_joined", author: sam, body: "", client_msg_id: "" }),

@@ -9,7 +9,7 @@ import { setLanguage } from "$lib/i18n/index.svelte";
 import { account } from "$lib/stores/account.svelte";
 import { connection } from "$lib/stores/connection.svelte";
 import { support } from "$lib/stores/support.svelte";
-import { seenMessageId, splitLinks, TYPING_EXPIRES_MS, type PendingMessage } from "$lib/support";
+import { seenMessageId, splitLinks, TYPING_EXPIRES_MS } from "$lib/support";
 import SupportConversationScreen from "./SupportConversationScreen.svelte";
 import SupportGuestScreen from "./SupportGuestScreen.svelte";
 import SupportNewScreen from "./SupportNewScreen.svelte";
@@ -33,12 +33,12 @@ afterEach(() => {
 });
 
 const text = (el: Element | null | undefined) => el?.textContent?.replace(/\s+/g, " ").trim();
-const listResult = (extra: Record<string, unknown> = {}) => ({ conversations: LIST, unread_total: 2, last_seq: 40, ...extra });
+const listResult = (extra: Record<string, unknown> = {}) => ({ conversations: LIST, queued: [], unread_total: 2, cached_at: null, ...extra });
 const hit = (id: string, title: string) => ({ id, lang: "en", slug: id, category: "mail", title, snippet: "", highlights: [], score: 1 });
 
 describe("support home", () => {
   it("lists unread conversations first, then the newest, with topic, status and preview; the sidebar counts unread", async () => {
-    mockBackend({ support_conversations: () => listResult(), support_availability: () => ({ agents_online: 1, answer_within_days: 2 }) });
+    mockBackend({ support_list: () => listResult(), support_availability: () => ({ agents_online: 1, answer_within_days: 2 }) });
     render(SupportScreen);
     await waitFor(() => expect(screen.queryAllByTestId("support-row")).toHaveLength(3));
     const rows = screen.getAllByTestId("support-row");
@@ -68,7 +68,7 @@ describe("support home", () => {
 
   it("offline: the local copy shows with its age, and a new conversation can still be written", async () => {
     const calls = mockBackend({
-      support_conversations: () => listResult({ cached_at: new Date(Date.now() - 5 * 60_000).toISOString() }),
+      support_list: () => listResult({ cached_at: new Date(Date.now() - 5 * 60_000).toISOString() }),
       connection_state: () => offline(),
     });
     connection.apply(offline());
@@ -78,7 +78,7 @@ describe("support home", () => {
     expect(screen.getAllByTestId("support-row")).toHaveLength(3);
     expect(screen.getByTestId("support-new")).toBeTruthy();
     expect(screen.queryByTestId("support-availability")).toBeNull();
-    expect(calls.some((c) => c.cmd === "support_conversations")).toBe(true);
+    expect(calls.some((c) => c.cmd === "support_list")).toBe(true);
   });
 });
 
@@ -141,7 +141,6 @@ describe("new conversation", () => {
       topic: "account_deletion",
       subject: "Delete my account",
       body: "Please delete it.",
-      attachments: [],
     });
     expect(localStorage.getItem("xwms.support.draft")).toBeNull();
   });
@@ -158,7 +157,7 @@ describe("new conversation", () => {
 
 describe("conversation", () => {
   async function open(d = detail(), handlers: Record<string, (a: Record<string, unknown>) => unknown> = {}) {
-    const calls = mockBackend({ support_conversation: () => d, ...handlers });
+    const calls = mockBackend({ support_open: () => d, ...handlers });
     stop = await support.start();
     await goTo("#/support/conversation/conv_mail");
     render(SupportConversationScreen);
@@ -209,7 +208,8 @@ describe("conversation", () => {
     // The rule itself: only the person's text messages, the last one at or before the marker.
     const msgs = detail().messages;
     expect(seenMessageId(msgs, 0)).toBeNull();
-    expect(seenMessageId(msgs, 13)).toBe("msg_13");
+    expect(seenMessageId(msgs, 13)).toBe("client-13");
+    expect(seenMessageId([...msgs, message(20, { seq: null, state: "sending" })], 99)).toBe("client-13");
   });
 
   it("marks the conversation read up to its newest seq while on screen", async () => {
@@ -219,10 +219,10 @@ describe("conversation", () => {
 
   it("shows who is typing, until the signal expires", async () => {
     await open();
-    await emit("support-typing", { conversation_id: "conv_mail", name: "Sam" });
+    await emit("support-changed", { type: "typing", conversation_id: "conv_mail", author: { kind: "agent", name: "Sam" } });
     expect(text(await screen.findByTestId("support-typing"))).toBe("Sam is typing…");
     // Typing elsewhere is not shown here.
-    await emit("support-typing", { conversation_id: "conv_other", name: "Kim" });
+    await emit("support-changed", { type: "typing", conversation_id: "conv_other", author: { kind: "agent", name: "Kim" } });
     expect(text(screen.getByTestId("support-typing"))).toBe("Sam is typing…");
 
     vi.useFakeTimers();
@@ -236,29 +236,21 @@ describe("conversation", () => {
   });
 
   it("shows a message as sending, then as sent; a failed one offers Retry", async () => {
-    let d = detail();
-    const failed: PendingMessage = {
+    const failed = message(0, {
+      id: null,
+      seq: null,
       client_msg_id: "client-failed",
-      conversation_id: "conv_mail",
       body: "This one was refused",
-      attachments: [],
       state: "failed",
-      created_at: "2026-11-25T08:20:00Z",
-    };
-    d = { ...d, pending: [failed] };
+      error: { code: "support.rate_limited", message: "" },
+    });
+    let d = detail({}, [failed]);
     const calls = await open(d, {
-      support_conversation: () => d,
-      support_send: (a) => ({
-        client_msg_id: "client-new",
-        conversation_id: "conv_mail",
-        body: a.body,
-        attachments: [],
-        state: "sending",
-        created_at: "2026-11-25T08:21:00Z",
-      }),
+      support_open: () => d,
+      support_send: (a) => message(0, { id: null, seq: null, client_msg_id: "client-new", body: String(a.body), state: "sending" }),
       support_retry: () => null,
     });
-    expect(text(screen.getByTestId("support-failed"))).toContain("Not sent.");
+    expect(text(screen.getByTestId("support-failed"))).toContain("You are sending messages too quickly.");
 
     await fireEvent.click(screen.getByTestId("support-retry"));
     expect(calls.find((c) => c.cmd === "support_retry")?.args).toEqual({ clientMsgId: "client-failed" });
@@ -266,17 +258,38 @@ describe("conversation", () => {
     await fireEvent.input(screen.getByTestId("support-reply"), { target: { value: "Still nothing" } });
     await fireEvent.click(screen.getByTestId("support-reply-send"));
     await waitFor(() => expect(screen.getAllByTestId("support-sending").length).toBeGreaterThan(0));
-    expect(calls.find((c) => c.cmd === "support_send")?.args).toEqual({ conversationId: "conv_mail", body: "Still nothing", attachments: [] });
+    expect(calls.find((c) => c.cmd === "support_send")?.args).toEqual({ id: "conv_mail", body: "Still nothing", attachments: [] });
     expect((screen.getByTestId("support-reply") as HTMLTextAreaElement).value).toBe("");
 
-    // The server stored both: they show as sent messages, the outbox entries are gone.
+    // The server stored both: they show as sent messages, nothing is left in the outbox.
     d = detail({}, [
       message(15, { client_msg_id: "client-failed", body: "This one was refused" }),
       message(16, { client_msg_id: "client-new", body: "Still nothing" }),
     ]);
-    await emit("support-changed", { conversation_id: "conv_mail" });
+    await emit("support-changed", { type: "outbox", client_msg_id: "client-new", local_id: "conv_mail", conversation_id: "conv_mail", state: "sent", error: null });
     await waitFor(() => expect(screen.queryAllByTestId("support-pending")).toHaveLength(0));
     expect(screen.getAllByTestId("support-message")).toHaveLength(5);
+  });
+
+  it("a conversation started offline shows under its local id, then under the server's", async () => {
+    let created = false;
+    const queuedView = {
+      id: "local-1",
+      conversation: null,
+      queued: { local_id: "local-1", topic: "question", subject: "Written offline", created_at: "2026-11-25T08:00:00Z", state: "sending", error: null },
+      messages: [message(0, { id: null, seq: null, client_msg_id: "local-1", body: "Hello from the train", state: "sending" })],
+      cached_at: null,
+    };
+    mockBackend({ support_open: () => (created ? detail({ id: "conv_srv", subject: "Written offline" }) : queuedView) });
+    stop = await support.start();
+    await goTo("#/support/conversation/local-1");
+    render(SupportConversationScreen);
+    expect(text(await screen.findByTestId("support-status"))).toBe("Waiting to send");
+    expect(screen.getAllByTestId("support-sending")).toHaveLength(1);
+    created = true;
+    await emit("support-changed", { type: "outbox", client_msg_id: "local-1", local_id: "local-1", conversation_id: "conv_srv", state: "sent", error: null });
+    await waitFor(() => expect(window.location.hash).toBe("#/support/conversation/conv_srv"));
+    expect(text(screen.getByTestId("support-status"))).toBe("Waiting for you");
   });
 
   it("keeps the reply when sending is refused, and across leaving the screen", async () => {
@@ -325,10 +338,11 @@ describe("conversation", () => {
 
 describe("guest case", () => {
   it("opens a recovery case with its reference and the mailed code, then replies", async () => {
-    const guest = detail({ id: "conv_rec", reference: "REC-7K2M9Q", topic: "account_recovery", guest: true });
+    const v = detail({ id: "conv_rec", reference: "REC-7K2M9Q", topic: "account_recovery", guest: true });
+    const guest = { conversation: v.conversation!, messages: v.messages.map(({ state: _s, error: _e, ...m }) => ({ ...m, conversation_id: "conv_rec", id: m.id!, seq: m.seq! })) };
     const calls = mockBackend({
       support_guest_code: () => null,
-      support_guest_open: () => ({ expires_at: "2026-11-25T09:00:00Z", conversation: guest }),
+      support_guest_open: () => ({ reference: "REC-7K2M9Q", expires_at: "2026-11-25T09:00:00Z", conversation: guest }),
       support_guest_conversation: () => guest,
       support_guest_send: (a) => message(30, { body: String(a.body) }),
     });
@@ -345,7 +359,8 @@ describe("guest case", () => {
     expect(calls.find((c) => c.cmd === "support_guest_open")?.args).toEqual({ reference: "REC-7K2M9Q", code: "123456" });
     await fireEvent.input(screen.getByTestId("support-guest-reply"), { target: { value: "Here is my ID" } });
     await fireEvent.click(screen.getByTestId("support-guest-reply-send"));
-    await waitFor(() => expect(calls.find((c) => c.cmd === "support_guest_send")?.args).toEqual({ body: "Here is my ID" }));
+    await waitFor(() => expect(calls.find((c) => c.cmd === "support_guest_send")?.args).toMatchObject({ body: "Here is my ID" }));
+    expect(String(calls.find((c) => c.cmd === "support_guest_send")?.args.clientMsgId)).toMatch(/^[0-9a-f-]{36}$/);
   });
 
   it("says so when the code is wrong", async () => {
@@ -365,7 +380,7 @@ describe("languages", () => {
   it("renders every support screen in Dutch and French without missing texts", async () => {
     for (const lang of ["nl", "fr"] as const) {
       setLanguage(lang);
-      mockBackend({ support_conversations: () => listResult(), support_conversation: () => detail({ status: "resolved", reopen_until: "2099-01-01T00:00:00Z" }) });
+      mockBackend({ support_list: () => listResult(), support_open: () => detail({ status: "resolved", reopen_until: "2099-01-01T00:00:00Z" }) });
       const home = render(SupportScreen);
       await waitFor(() => expect(screen.queryAllByTestId("support-row")).toHaveLength(3));
       const html = document.body.textContent ?? "";
@@ -396,7 +411,7 @@ describe("rules", () => {
   it("a notification click opens the conversation", async () => {
     mockBackend();
     stop = await support.start();
-    await emit("support-open", { conversation_id: "conv_mail" });
+    await emit("support-open-conversation", { conversation_id: "conv_mail" });
     await waitFor(() => expect(window.location.hash).toBe("#/support/conversation/conv_mail"));
     expect(conversation().id).toBe("conv_mail");
   });

@@ -3,22 +3,16 @@
 // counter the open conversation reloads on. The Rust side keeps the conversations (and a
 // local copy for offline use) and sends `support-changed` after every change it sees.
 
-import type { AppError } from "$lib/ipc";
-import {
-  sortConversations,
-  supportEvents,
-  supportIpc,
-  TYPING_EXPIRES_MS,
-  conversationHref,
-  type ConversationList,
-  type ConversationSummary,
-  type SupportAvailability,
-} from "$lib/support";
+import { ipc } from "$lib/ipc";
+import type { AppError, ConversationSummary, QueuedConversation, SupportAvailability, SupportHome, SupportUpdate } from "$lib/ipc";
+import { conversationHref, sortConversations, TYPING_EXPIRES_MS } from "$lib/support";
 
 type Typing = { name: string; until: number };
 
 class SupportStore {
   conversations = $state<ConversationSummary[]>([]);
+  /** Conversations started here and not yet created on the server (offline, or refused). */
+  queued = $state<QueuedConversation[]>([]);
   unreadTotal = $state(0);
   /** True once a list was read (from the server or the local copy). */
   loaded = $state(false);
@@ -40,28 +34,51 @@ class SupportStore {
   /** Listens to the support events; returns the function that stops. */
   async start(): Promise<() => void> {
     const stops = await Promise.all([
-      supportEvents.onChanged((p) => {
-        this.changedId = p?.conversation_id ?? null;
-        if (p?.conversation_id) this.clearTyping(p.conversation_id);
-        this.changes += 1;
-        void this.load();
-      }),
-      supportEvents.onTyping((p) => this.setTyping(p.conversation_id, p.name)),
-      supportEvents.onAvailability((p) => {
-        this.availability = { answer_within_days: this.availability?.answer_within_days ?? 2, agents_online: p.agents_online };
-      }),
-      supportEvents.onOpen((p) => {
+      ipc.onSupportChanged((update) => this.handle(update)),
+      ipc.onSupportOpenConversation((p) => {
         location.hash = conversationHref(p.conversation_id);
       }),
     ]);
     return () => stops.forEach((stop) => stop());
   }
 
+  /** One `support-changed` update. */
+  handle(update: SupportUpdate): void {
+    switch (update.type) {
+      case "typing":
+        this.setTyping(update.conversation_id, update.author.name);
+        return;
+      case "availability":
+        this.availability = { answer_within_days: this.availability?.answer_within_days ?? 2, agents_online: update.agents_online };
+        return;
+      case "changed":
+        this.changed(update.event.conversation_id);
+        this.clearTyping(update.event.conversation_id);
+        return;
+      case "outbox": {
+        // A queued conversation was created: it changed ids, every screen looks again.
+        const same = !update.conversation_id || update.conversation_id === update.local_id;
+        this.changed(same ? update.local_id : null);
+        return;
+      }
+      case "reload":
+        this.changed(null);
+        return;
+    }
+  }
+
+  /** A conversation changed (null: any may have): the list and the open one are read again. */
+  changed(conversationId: string | null): void {
+    this.changedId = conversationId;
+    this.changes += 1;
+    void this.load();
+  }
+
   /** Reads the conversation list (the local copy when offline). */
   load(): Promise<void> {
     this.loading ??= (async () => {
       try {
-        const r = await supportIpc.conversations();
+        const r = await ipc.supportList();
         if (r.status === "error") this.loadError = r.error;
         else if (r.data) this.apply(r.data);
       } finally {
@@ -71,8 +88,9 @@ class SupportStore {
     return this.loading;
   }
 
-  apply(list: ConversationList): void {
+  apply(list: SupportHome): void {
     this.conversations = sortConversations(list.conversations);
+    this.queued = list.queued;
     this.unreadTotal = list.unread_total;
     this.fromCache = Boolean(list.cached_at);
     this.fetchedAt = list.cached_at ?? new Date().toISOString();
@@ -88,7 +106,7 @@ class SupportStore {
   }
 
   async loadAvailability(): Promise<void> {
-    const r = await supportIpc.availability();
+    const r = await ipc.supportAvailability();
     if (r.status === "ok" && r.data) this.availability = r.data;
   }
 
@@ -119,6 +137,7 @@ class SupportStore {
     this.timers.forEach((t) => clearTimeout(t));
     this.timers.clear();
     this.conversations = [];
+    this.queued = [];
     this.unreadTotal = 0;
     this.loaded = false;
     this.fetchedAt = null;
