@@ -94,13 +94,16 @@ export async function fileBytes(file: File): Promise<{ name: string; bytes: numb
 
 export type { AttachmentInfo, ConversationSummary };
 
-/** The topic a help article's "Contact support" starts with, from its category and id. */
-export function topicForHelp(...keys: (string | null | undefined)[]): SupportTopic {
-  const k = keys.filter(Boolean).join(" ").toLowerCase();
+/**
+ * The topic a help article's "Contact support" starts with, from the article's id (English
+ * and the same in every language: `delete-account`, `appeal-suspension`, ...).
+ */
+export function topicForHelp(articleId: string): SupportTopic {
+  const k = articleId.toLowerCase();
   if (/delet/.test(k)) return "account_deletion";
-  if (/suspen|ban|block/.test(k)) return "suspension_appeal";
-  if (/recover|verif|lost|locked/.test(k)) return "account_recovery";
-  if (/unauthori|hack|phish|vulnerab|suspicious/.test(k)) return "security_report";
+  if (/suspen|appeal/.test(k)) return "suspension_appeal";
+  if (/recover|verif/.test(k)) return "account_recovery";
+  if (/compromis|security-issue|vulnerab|unauthori|phish/.test(k)) return "security_report";
   if (/mail/.test(k)) return "mail_not_arriving";
   return "question";
 }

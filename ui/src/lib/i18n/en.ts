@@ -441,10 +441,10 @@ export const en = {
   "support.rated": "You rated this conversation {rating} out of 5. Thank you.",
 
   "agent.title": "Agent",
-  "agent.lead": "Tools for XWMS support staff: answer support tickets and help people with their accounts.",
+  "agent.lead": "For XWMS support staff.",
   "agent.aboutHeading": "What this section covers",
-  "agent.point1": "Open support tickets, newest first, with the conversation so far.",
-  "agent.point2": "Replies are sent to the person in their own support conversation.",
+  "agent.point1": "Answering conversations in the app (agent mode) is not part of this version.",
+  "agent.point2": "Until it is, the support team reads and answers conversations through the XWMS API with a support account; people see those replies in Support.",
 
   "settings.title": "Settings",
   "settings.lead": "Choose the XWMS server, the language and the appearance of XWMS Desktop.",

@@ -9,7 +9,7 @@ import { setLanguage } from "$lib/i18n/index.svelte";
 import { account } from "$lib/stores/account.svelte";
 import { connection } from "$lib/stores/connection.svelte";
 import { support } from "$lib/stores/support.svelte";
-import { seenMessageId, splitLinks, TYPING_EXPIRES_MS } from "$lib/support";
+import { seenMessageId, splitLinks, topicForHelp, TYPING_EXPIRES_MS } from "$lib/support";
 import SupportConversationScreen from "./SupportConversationScreen.svelte";
 import SupportGuestScreen from "./SupportGuestScreen.svelte";
 import SupportNewScreen from "./SupportNewScreen.svelte";
@@ -400,6 +400,31 @@ describe("languages", () => {
 });
 
 describe("rules", () => {
+  it("Contact support in a help answer starts on the answer's topic", () => {
+    const topics = Object.fromEntries(
+      [
+        "recover-account",
+        "account-compromised",
+        "delete-account",
+        "change-username",
+        "emails-not-arriving",
+        "recovery-request-support",
+        "appeal-suspension",
+        "report-security-issue",
+      ].map((id) => [id, topicForHelp(id)]),
+    );
+    expect(topics).toEqual({
+      "recover-account": "account_recovery",
+      "account-compromised": "security_report",
+      "delete-account": "account_deletion",
+      "change-username": "question",
+      "emails-not-arriving": "mail_not_arriving",
+      "recovery-request-support": "account_recovery",
+      "appeal-suspension": "suspension_appeal",
+      "report-security-issue": "security_report",
+    });
+  });
+
   it("splits web links out of plain text and leaves everything else as text", () => {
     expect(splitLinks("See https://a.example/x. Or javascript:alert(1) <a href=y>")).toEqual([
       { kind: "text", text: "See " },
