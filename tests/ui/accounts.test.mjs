@@ -282,6 +282,7 @@ describe("recover account", () => {
       await waitText(page, h1, "Recover your account");
       await screenshot(page, "account-recover-en-light");
       assert.equal(await page.getAttribute(tid("recover-choice-mailbox"), "href"), "#/forgot-password");
+      assert.equal(await page.getAttribute(tid("recover-choice-follow"), "href"), "#/support/guest");
       await page.click(tid("recover-choice-lost"));
       await waitText(page, h1, "Ask support to recover your account");
 

@@ -597,6 +597,8 @@ export const en = {
   "recover.mailboxHint": "Choose a new password with a code we mail you. This is the fastest way.",
   "recover.lost": "I lost access to my mailbox or my second factor",
   "recover.lostHint": "Ask the support team to confirm that the account is yours and restore your access.",
+  "recover.follow": "I already asked support",
+  "recover.followHint": "Follow your request and reply to the support team, with its reference and a code we mail you.",
 
   "recovery.title": "Ask support to recover your account",
   "recovery.lead": "Give as much detail as you can: the support team uses it to confirm that the account is yours.",

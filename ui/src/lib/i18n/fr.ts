@@ -558,6 +558,8 @@ export const fr = {
   "recover.mailboxHint": "Choisissez un nouveau mot de passe avec un code envoyé par e-mail. C'est le plus rapide.",
   "recover.lost": "J'ai perdu l'accès à ma boîte mail ou à mon second facteur",
   "recover.lostHint": "Demandez à l'équipe d'assistance de confirmer que le compte est le vôtre et de rétablir votre accès.",
+  "recover.follow": "J'ai déjà contacté l'assistance",
+  "recover.followHint": "Suivez votre demande et répondez à l'assistance, avec sa référence et un code que nous vous envoyons par e-mail.",
   "recovery.title": "Demander à l'assistance de récupérer votre compte",
   "recovery.lead": "Donnez autant de détails que possible : l'équipe d'assistance s'en sert pour confirmer que le compte est le vôtre.",
   "recovery.email": "Adresse e-mail du compte",

@@ -558,6 +558,8 @@ export const nl = {
   "recover.mailboxHint": "Kies een nieuw wachtwoord met een code die we u mailen. Dit is de snelste weg.",
   "recover.lost": "Ik heb geen toegang meer tot mijn mailbox of mijn tweede factor",
   "recover.lostHint": "Vraag het supportteam om na te gaan dat het account van u is en uw toegang te herstellen.",
+  "recover.follow": "Ik heb het supportteam al gevraagd",
+  "recover.followHint": "Volg uw aanvraag en antwoord het supportteam, met het kenmerk en een code die we u mailen.",
   "recovery.title": "Vraag support om uw account te herstellen",
   "recovery.lead": "Geef zo veel mogelijk details: het supportteam gebruikt ze om na te gaan dat het account van u is.",
   "recovery.email": "E-mailadres van het account",
