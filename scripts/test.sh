@@ -25,7 +25,7 @@ step "UI type check" npm run check
 step "Rust tests" cargo test --workspace --locked
 step "abuse suite (release xwms-server on loopback)" scripts/abuse.sh
 step "API fuzzing (schemathesis, all checks)" scripts/schemathesis.sh
-step "OS keychain (Secret Service): core + CLI" scripts/desktop-session.sh cargo test -p xwms-core -p xwms-cli --locked --tests -- --ignored
+step "desktop session (Secret Service, notifications): core + CLI + app" scripts/desktop-session.sh cargo test -p xwms-core -p xwms-cli -p xwms-desktop --locked --tests -- --ignored
 step "UI component tests" npm run test:unit
 step "UI browser tests (Chromium)" npm run test:ui
 step "app + installers (.deb, .rpm)" npx tauri build --bundles deb,rpm

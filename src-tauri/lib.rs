@@ -181,32 +181,28 @@ fn show_support_reply(app: &tauri::AppHandle, event: &xwms_api::support::Support
     #[cfg(target_os = "linux")]
     {
         let app = app.clone();
-        // The D-Bus call and the wait block: their own thread, which ends when the
+        // The D-Bus calls and the wait block: their own thread, which ends when the
         // notification is clicked or closed.
         std::thread::spawn(move || {
-            let shown = notify_rust::Notification::new()
-                .appname("XWMS Desktop")
-                .summary(&note.title)
-                .body(&note.body)
-                .action("default", &note.title)
-                .show();
-            match shown {
-                Ok(handle) => handle.wait_for_action(|action| {
-                    if action == "default" {
-                        if let Some(window) = app.get_webview_window("main") {
-                            let _ = window.unminimize();
-                            let _ = window.show();
-                            let _ = window.set_focus();
-                        }
-                        let open = SupportOpenConversation {
-                            conversation_id: note.conversation_id.clone(),
-                        };
-                        if let Err(e) = open.emit(&app) {
-                            log::warn!("could not open the conversation: {e}");
-                        }
+            let conversation_id = note.conversation_id.clone();
+            let shown = notify_clickable(
+                &note.title,
+                &note.body,
+                |_| {},
+                move || {
+                    if let Some(window) = app.get_webview_window("main") {
+                        let _ = window.unminimize();
+                        let _ = window.show();
+                        let _ = window.set_focus();
                     }
-                }),
-                Err(e) => log::warn!("could not show the support notification: {e}"),
+                    let open = SupportOpenConversation { conversation_id };
+                    if let Err(e) = open.emit(&app) {
+                        log::warn!("could not open the conversation: {e}");
+                    }
+                },
+            );
+            if let Err(e) = shown {
+                log::warn!("could not show the support notification: {e}");
             }
         });
     }
@@ -221,6 +217,83 @@ fn show_support_reply(app: &tauri::AppHandle, event: &xwms_api::support::Support
             .show()
         {
             log::warn!("could not show the support notification: {e}");
+        }
+    }
+}
+
+/// Shows a desktop notification whose click (its default action) calls `on_click`, over
+/// D-Bus with notify-rust; `on_shown` gets its id. Blocks until it is clicked or closed.
+#[cfg(target_os = "linux")]
+fn notify_clickable(
+    title: &str,
+    body: &str,
+    on_shown: impl FnOnce(u32),
+    on_click: impl FnOnce(),
+) -> Result<(), String> {
+    let handle = notify_rust::Notification::new()
+        .appname("XWMS Desktop")
+        .summary(title)
+        .body(body)
+        .action("default", title)
+        .show()
+        .map_err(|e| e.to_string())?;
+    on_shown(handle.id());
+    handle.wait_for_action(|action| {
+        if action == "default" {
+            on_click();
+        }
+    });
+    Ok(())
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use std::sync::mpsc;
+    use std::time::{Duration, Instant};
+
+    /// The notification reaches the notification server on the session bus, and its
+    /// `ActionInvoked(id, "default")` signal (what a click sends; here from `dbus-send`)
+    /// calls the click handler.
+    #[test]
+    #[ignore = "needs a D-Bus session with a notification server; run in scripts/desktop-session.sh"]
+    fn clicking_the_notification_calls_its_handler() {
+        let (shown_tx, shown) = mpsc::channel();
+        let (clicked_tx, clicked) = mpsc::channel();
+        std::thread::spawn(move || {
+            super::notify_clickable(
+                "Sam",
+                "Your mail should arrive now.",
+                move |id| shown_tx.send(id).unwrap(),
+                move || clicked_tx.send(()).unwrap(),
+            )
+            .unwrap();
+        });
+        let id = shown
+            .recv_timeout(Duration::from_secs(10))
+            .expect("the notification server accepted it");
+        assert!(id > 0);
+        // The listener registers its match rule just after `show`: send until it hears.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let status = std::process::Command::new("dbus-send")
+                .args([
+                    "--session",
+                    "--type=signal",
+                    "/org/freedesktop/Notifications",
+                    "org.freedesktop.Notifications.ActionInvoked",
+                    &format!("uint32:{id}"),
+                    "string:default",
+                ])
+                .status()
+                .unwrap();
+            assert!(status.success());
+            if clicked.recv_timeout(Duration::from_millis(200)).is_ok() {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the click never reached the handler"
+            );
         }
     }
 }

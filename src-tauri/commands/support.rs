@@ -3,16 +3,17 @@
 
 use std::path::PathBuf;
 
-use tauri::State;
+use tauri::{AppHandle, Manager, State};
 use xwms_api::support::{
     AttachmentInfo, ConversationDetail, ConversationSummary, SupportAvailability, SupportMessage,
     SupportTopic,
 };
+use xwms_api::ErrorCode;
 use xwms_core::client::Client;
 use xwms_core::secret::Secret;
 use xwms_core::support::{ConversationView, GuestCase, ShownMessage, SupportHome};
 
-use super::IpcResult;
+use super::{IpcError, IpcResult};
 
 /// My conversations (unread first) and those queued here; offline, the last copy.
 #[tauri::command]
@@ -141,6 +142,29 @@ pub async fn support_attach_pasted(
     bytes: Vec<u8>,
 ) -> IpcResult<AttachmentInfo> {
     Ok(client.support().attach_bytes(&id, &name, bytes).await?)
+}
+
+/// Saves an attachment of the conversation to the Downloads folder (a new file; the type
+/// checked by content). Returns its path ("Show in folder" reveals it).
+#[tauri::command]
+#[specta::specta]
+pub async fn support_save_attachment(
+    app: AppHandle,
+    id: String,
+    attachment_id: String,
+    file_name: String,
+) -> IpcResult<String> {
+    let dir = app.path().download_dir().map_err(|e| {
+        IpcError::logged(
+            ErrorCode::FileSaveFailed,
+            format!("no downloads folder: {e}"),
+        )
+    })?;
+    let path = app
+        .state::<Client>()
+        .save_support_attachment(&dir, &id, &attachment_id, &file_name)
+        .await?;
+    Ok(path.to_string_lossy().into_owned())
 }
 
 /// Mails a code for the guest case with this reference (always the same answer).

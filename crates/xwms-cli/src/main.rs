@@ -296,10 +296,12 @@ fn main() -> ExitCode {
                 login(&account, email, password_stdin, lang).await
             }
             Command::Logout { server } => {
-                let account = account(&server_of(server), &data_dir, &settings)?;
+                let account = Arc::new(account(&server_of(server), &data_dir, &settings)?);
                 // Sign-outs that could not reach their server before go out now.
                 let _ = account.send_pending_sign_outs().await;
                 account.sign_out().await?;
+                // Signing out forgets this session's support data here (outbox, cache).
+                Support::open(&data_dir, Arc::clone(&account))?.forget_account()?;
                 println!("{}", i18n::account_labels(lang).signed_out);
                 Ok(())
             }

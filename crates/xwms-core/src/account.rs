@@ -583,6 +583,12 @@ impl AccountSession {
         self.support_events.subscribe()
     }
 
+    /// An authenticated download of a file's bytes.
+    pub(crate) async fn authed_bytes(&self, path: &str) -> Result<Vec<u8>, CoreError> {
+        self.authed(|api, token| async move { api.get_bytes(path, &token).await })
+            .await
+    }
+
     /// An authenticated upload of raw bytes with their content type (never retried).
     pub(crate) async fn authed_upload<T: DeserializeOwned>(
         &self,

@@ -162,6 +162,27 @@ impl ApiClient {
         self.request(Method::PATCH, path, Some(body), bearer).await
     }
 
+    /// A GET of a file with a bearer token: its bytes, or the error envelope's code.
+    pub async fn get_bytes(&self, path: &str, bearer: &Secret) -> Result<Vec<u8>, CoreError> {
+        let url = self.url(path)?;
+        let mut value = HeaderValue::from_str(&format!("Bearer {}", bearer.expose()))
+            .map_err(|_| CoreError::new(ErrorCode::Unauthorized))?;
+        value.set_sensitive(true);
+        let response = self
+            .http
+            .get(url)
+            .header(reqwest::header::AUTHORIZATION, value)
+            .send()
+            .await
+            .map_err(|e| transport_error(&e))?;
+        let status = response.status();
+        let body = response.bytes().await.map_err(|e| transport_error(&e))?;
+        if status.is_success() {
+            return Ok(body.to_vec());
+        }
+        decode_envelope::<NoData>(status, &body).and(Err(CoreError::new(ErrorCode::BadResponse)))
+    }
+
     /// A POST of raw bytes (a file) with their content type and a bearer token. Never
     /// retried automatically.
     pub async fn upload<T: DeserializeOwned>(

@@ -292,6 +292,27 @@ impl Client {
             })
     }
 
+    /// Saves attachment `attachment_id` of conversation `id` as a new file in `dir` (the
+    /// Downloads folder): named after `file_name` (made safe), with the extension of its
+    /// checked content type; a taken name gets a suffix. "Show in folder" reveals it.
+    pub async fn save_support_attachment(
+        &self,
+        dir: &Path,
+        id: &str,
+        attachment_id: &str,
+        file_name: &str,
+    ) -> Result<std::path::PathBuf, CoreError> {
+        let (bytes, content_type) = self.support.download_attachment(id, attachment_id).await?;
+        let stem = crate::support::safe_file_stem(file_name);
+        let extension = crate::support::extension_for(content_type);
+        self.saved_files
+            .save_new_as(dir, &stem, extension, &bytes)
+            .map_err(|e| {
+                CoreError::new(ErrorCode::FileSaveFailed)
+                    .with_detail(format!("could not save in {}: {e}", dir.display()))
+            })
+    }
+
     /// Whether the app saved the file at `path` in this run ("Show in folder" reveals only
     /// those).
     pub fn saved_file(&self, path: &Path) -> bool {

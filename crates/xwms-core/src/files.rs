@@ -14,7 +14,18 @@ impl SavedFiles {
     /// `<stem>-2.txt`, `<stem>-3.txt` … when that name is taken: an existing file is never
     /// overwritten. On Unix the file is readable by its owner only (0600): it holds secrets.
     pub fn save_new(&self, dir: &Path, stem: &str, contents: &[u8]) -> std::io::Result<PathBuf> {
-        let path = write_new_file(dir, stem, contents)?;
+        self.save_new_as(dir, stem, "txt", contents)
+    }
+
+    /// [`SavedFiles::save_new`] with another extension (`pdf`, `png`, …).
+    pub fn save_new_as(
+        &self,
+        dir: &Path,
+        stem: &str,
+        extension: &str,
+        contents: &[u8],
+    ) -> std::io::Result<PathBuf> {
+        let path = write_new_file(dir, stem, extension, contents)?;
         self.0.lock().expect("saved files lock").push(path.clone());
         Ok(path)
     }
@@ -29,13 +40,18 @@ impl SavedFiles {
     }
 }
 
-fn write_new_file(dir: &Path, stem: &str, contents: &[u8]) -> std::io::Result<PathBuf> {
+fn write_new_file(
+    dir: &Path,
+    stem: &str,
+    extension: &str,
+    contents: &[u8],
+) -> std::io::Result<PathBuf> {
     std::fs::create_dir_all(dir)?;
     for n in 1..1000 {
         let name = if n == 1 {
-            format!("{stem}.txt")
+            format!("{stem}.{extension}")
         } else {
-            format!("{stem}-{n}.txt")
+            format!("{stem}-{n}.{extension}")
         };
         let path = dir.join(name);
         let mut options = std::fs::OpenOptions::new();

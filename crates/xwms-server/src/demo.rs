@@ -205,6 +205,85 @@ fn seed_security(
     Ok(())
 }
 
+/// Anna's support conversations: one waiting for her (an unread agent reply), one resolved and
+/// rated, one new (no agent yet).
+fn seed_support(
+    tx: &rusqlite::Transaction<'_>,
+    random: &dyn Random,
+    now: OffsetDateTime,
+    anna: &User,
+    agent: &User,
+) -> rusqlite::Result<()> {
+    use crate::accounts::support::{seed_case, SeedMessage, Side};
+    use xwms_api::support::{ConversationStatus, MessageKind, SupportTopic};
+    let said = |side, body, ago| SeedMessage {
+        side: Some(side),
+        kind: MessageKind::Text,
+        body,
+        ago,
+    };
+    let service = |kind, ago| SeedMessage {
+        side: None,
+        kind,
+        body: "",
+        ago,
+    };
+    seed_case(
+        tx,
+        random,
+        now,
+        anna,
+        agent,
+        SupportTopic::Question,
+        "Cannot change my email address",
+        ConversationStatus::WaitingForYou,
+        &[
+            said(Side::Person, "I want to use my new work address, but the confirmation code never arrives. What can I do?", Duration::days(2)),
+            service(MessageKind::AgentJoined, Duration::hours(30)),
+            said(Side::Agent, "Thank you for waiting. Could you check your spam folder, and tell me whether the new address ends in @example.org? Then I can look at the delivery log.", Duration::hours(30)),
+        ],
+        true,
+        None,
+    )?;
+    seed_case(
+        tx,
+        random,
+        now,
+        anna,
+        agent,
+        SupportTopic::MailNotArriving,
+        "Security notices do not arrive",
+        ConversationStatus::Resolved,
+        &[
+            said(Side::Person, "I no longer get mail about new sign-ins.", Duration::days(6)),
+            service(MessageKind::AgentJoined, Duration::days(5)),
+            said(Side::Agent, "Your mail provider rejected our messages for a day. They arrive again now; could you check?", Duration::days(5)),
+            said(Side::Person, "Yes, they arrive again. Thank you!", Duration::days(4)),
+            service(MessageKind::Resolved, Duration::days(3)),
+        ],
+        false,
+        Some(5),
+    )?;
+    seed_case(
+        tx,
+        random,
+        now,
+        anna,
+        agent,
+        SupportTopic::AccountDeletion,
+        "Delete my old account",
+        ConversationStatus::New,
+        &[said(
+            Side::Person,
+            "I have a second account from years ago (anna.devries@example.net). Can you delete it?",
+            Duration::hours(2),
+        )],
+        false,
+        None,
+    )?;
+    Ok(())
+}
+
 /// Seeds the demo data that is missing (`users` from [`users_for`]) and records when the demo
 /// was first seeded.
 pub fn seed(
@@ -214,14 +293,22 @@ pub fn seed(
     users: &[User],
 ) -> rusqlite::Result<Seeded> {
     let tx = conn.transaction()?;
+    let mut new_anna = None;
     for user in users {
         if users::by_email_key(&tx, &user.email_key)?.is_none() {
             users::insert(&tx, user)?;
             users::record_password_rule(&tx, &user.id, true)?;
             if user.email_key == Email::key_of(ANNA.email) {
                 seed_security(&tx, random, now, user)?;
+                new_anna = Some(user.clone());
             }
         }
+    }
+    if let (Some(anna), Some(agent)) = (
+        new_anna,
+        users::by_email_key(&tx, &Email::key_of(AGENT.email))?,
+    ) {
+        seed_support(&tx, random, now, &anna, &agent)?;
     }
     let inserted = tx.execute(
         "INSERT INTO server_meta (key, value) VALUES ('demo_seeded_at', ?1) ON CONFLICT (key) DO NOTHING",

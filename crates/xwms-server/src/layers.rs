@@ -7,7 +7,8 @@
 //!    rejections, the body limit's 413) becomes an [`xwms_api::Envelope`] with the code for its
 //!    status, so no client ever sees plain text;
 //! 4. panics become `500 server.internal` with a generic message; the detail is logged;
-//! 5. request bodies over [`BODY_LIMIT`] are refused with 413, and a body must arrive within
+//! 5. request bodies over [`BODY_LIMIT`] ([`ATTACHMENT_BODY_LIMIT`] for an attachment upload)
+//!    are refused with 413, and a body must arrive within
 //!    [`CONNECTIONS`]`.body_read_timeout` (a body trickled in byte by byte cannot hold a
 //!    connection and a handler for long).
 
@@ -19,7 +20,6 @@ use axum::http::{HeaderValue, Request, Response};
 use axum::response::IntoResponse;
 use axum::Router;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::RequestBodyTimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
@@ -32,6 +32,47 @@ use crate::error::{code_for_status, ApiError};
 /// The largest request body the server reads.
 pub const BODY_LIMIT: usize = 64 * 1024;
 
+/// The largest body of an attachment upload (`POST /api/support/conversations/{id}/attachments`,
+/// the only route with a larger limit).
+pub const ATTACHMENT_BODY_LIMIT: usize = xwms_api::support::ATTACHMENT_MAX_BYTES;
+
+/// Whether `method path` is an attachment upload.
+fn is_attachment_upload(method: &axum::http::Method, path: &str) -> bool {
+    let segments: Vec<&str> = path.split('/').collect();
+    method == axum::http::Method::POST
+        && matches!(
+            segments.as_slice(),
+            ["", "api", "support", "conversations", id, "attachments"] if !id.is_empty()
+        )
+}
+
+/// Refuses a body over the route's limit ([`BODY_LIMIT`], or [`ATTACHMENT_BODY_LIMIT`] for an
+/// upload) with 413: at once when `Content-Length` says so, else when reading passes the limit.
+async fn limit_body(request: Request<Body>, next: axum::middleware::Next) -> Response<Body> {
+    let upload = is_attachment_upload(request.method(), request.uri().path());
+    let limit = if upload {
+        ATTACHMENT_BODY_LIMIT
+    } else {
+        BODY_LIMIT
+    };
+    let declared = request
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limit as u64) {
+        let code = if upload {
+            ErrorCode::AttachmentTooLarge
+        } else {
+            ErrorCode::PayloadTooLarge
+        };
+        return ApiError::new(code).into_response();
+    }
+    let (parts, body) = request.into_parts();
+    let body = Body::new(http_body_util::Limited::new(body, limit));
+    next.run(Request::from_parts(parts, body)).await
+}
+
 /// How much of a plain-text rejection is kept as the message of a `request.invalid` error.
 const DETAIL_LIMIT: usize = 1024;
 
@@ -39,7 +80,10 @@ const DETAIL_LIMIT: usize = 1024;
 /// fallbacks, so unknown routes and wrong methods pass through the same layers.
 pub(crate) fn apply<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S> {
     router
-        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        // axum's own 2 MB default for body extractors would cut uploads short; the limit is
+        // [`limit_body`]'s, per route.
+        .layer(axum::extract::DefaultBodyLimit::disable())
+        .layer(axum::middleware::from_fn(limit_body))
         // Outside the limit, so the limit's error is what the body reports first.
         .layer(RequestBodyTimeoutLayer::new(CONNECTIONS.body_read_timeout))
         .layer(CatchPanicLayer::custom(answer_panic))

@@ -141,6 +141,7 @@ impl Server {
         let mail_task = tokio::spawn(Arc::clone(&self.state.outbox).run());
         let housekeeping_task =
             tokio::spawn(housekeeping(store.clone(), Arc::clone(&self.state.clock)));
+        let support_mail_task = tokio::spawn(support_mail(Arc::clone(&self.state.accounts)));
         crate::connections::serve(
             self.listener,
             app(self.state),
@@ -151,8 +152,10 @@ impl Server {
         .await;
         mail_task.abort();
         housekeeping_task.abort();
+        support_mail_task.abort();
         let _ = mail_task.await;
         let _ = housekeeping_task.await;
+        let _ = support_mail_task.await;
         store.close();
         tracing::info!("stopped");
         Ok(())
@@ -199,6 +202,18 @@ async fn housekeeping(store: Store, clock: Arc<dyn Clock>) {
             Err(err) => tracing::warn!(error = %err, "pruning expired records failed"),
         }
         tokio::time::sleep(HOUSEKEEPING_INTERVAL).await;
+    }
+}
+
+/// Mails support replies a person has not seen in time (`accounts::support`).
+async fn support_mail(accounts: Arc<accounts::Accounts>) {
+    loop {
+        match accounts.mail_unseen_replies().await {
+            Ok(0) => {}
+            Ok(mailed) => tracing::info!(mailed, "mailed unseen support replies"),
+            Err(err) => tracing::warn!(error = ?err, "mailing unseen support replies failed"),
+        }
+        tokio::time::sleep(accounts::support::UNSEEN_MAIL_EVERY).await;
     }
 }
 

@@ -157,6 +157,11 @@ export const commands = {
 	supportAttach: (id: string, path: string) => typedError<AttachmentInfo, IpcError>(__TAURI_INVOKE("support_attach", { id, path })),
 	/**  Uploads a pasted image to the conversation. */
 	supportAttachPasted: (id: string, name: string, bytes: number[]) => typedError<AttachmentInfo, IpcError>(__TAURI_INVOKE("support_attach_pasted", { id, name, bytes })),
+	/**
+	 *  Saves an attachment of the conversation to the Downloads folder (a new file; the type
+	 *  checked by content). Returns its path ("Show in folder" reveals it).
+	 */
+	supportSaveAttachment: (id: string, attachmentId: string, fileName: string) => typedError<string, IpcError>(__TAURI_INVOKE("support_save_attachment", { id, attachmentId, fileName })),
 	/**  Mails a code for the guest case with this reference (always the same answer). */
 	supportGuestCode: (reference: string) => typedError<null, IpcError>(__TAURI_INVOKE("support_guest_code", { reference })),
 	/**  Opens the guest case with its reference and the mailed code. */

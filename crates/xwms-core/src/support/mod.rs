@@ -24,6 +24,10 @@
 //! - **Offline reading.** The last conversation list and each conversation opened are cached
 //!   in the same file and shown, with their age, when the server cannot be reached.
 //! - Seqs and sizes cross to TypeScript as numbers (exact below 2^53).
+//! - **Signing out forgets**: when the session ends (signed out, ended by the server, another
+//!   server), what this app kept for that server (outbox, conversations, seq) is removed, so
+//!   the next person who signs in here never sends or sees it. A person who signs out with
+//!   messages still queued gives them up ([`Support::queued_count`] tells how many).
 //! - Attachments are uploaded at once (they need the server), checked here first with the
 //!   server's limits (size, PNG/JPEG/PDF by content); their ids then travel with the message.
 
@@ -245,6 +249,20 @@ pub fn is_transient(code: &ErrorCode) -> bool {
     )
 }
 
+/// Whether the server could not be reached (or not properly): only then do the screens show
+/// the cached copy. Signed out is not offline: the copy is not shown then.
+pub fn is_offline(code: &ErrorCode) -> bool {
+    matches!(
+        code,
+        ErrorCode::Offline
+            | ErrorCode::Timeout
+            | ErrorCode::BadResponse
+            | ErrorCode::Unavailable
+            | ErrorCode::Internal
+            | ErrorCode::Busy
+    )
+}
+
 /// Checks a message's body and attachments with the server's limits.
 pub fn check_message(body: &str, attachments: usize) -> Result<(), CoreError> {
     if body.trim().is_empty() && attachments == 0 {
@@ -276,6 +294,43 @@ pub fn check_attachment(bytes: &[u8]) -> Result<&'static str, CoreError> {
     }
 }
 
+/// A file name from elsewhere as a safe stem for this computer: no folders, no dots at the
+/// start, no control or reserved characters, at most 100 characters; the extension comes
+/// from the content type, never from the name.
+pub fn safe_file_stem(file_name: &str) -> String {
+    let name = file_name.rsplit(['/', '\\']).next().unwrap_or("");
+    let stem = match name.rsplit_once('.') {
+        Some((stem, _)) if !stem.is_empty() => stem,
+        _ => name,
+    };
+    let cleaned: String = stem
+        .chars()
+        .map(|c| {
+            if c.is_control() || matches!(c, '<' | '>' | ':' | '"' | '|' | '?' | '*' | '/' | '\\') {
+                '_'
+            } else {
+                c
+            }
+        })
+        .take(100)
+        .collect();
+    let cleaned = cleaned.trim().trim_start_matches('.').trim().to_string();
+    if cleaned.is_empty() {
+        "attachment".to_string()
+    } else {
+        cleaned
+    }
+}
+
+/// The file extension for an attachment's (checked) content type.
+pub fn extension_for(content_type: &str) -> &'static str {
+    match content_type {
+        "image/png" => "png",
+        "image/jpeg" => "jpg",
+        _ => "pdf",
+    }
+}
+
 fn cache_key(conversation_id: &str) -> String {
     format!("conversation:{conversation_id}")
 }
@@ -300,6 +355,8 @@ pub struct Support {
     /// When "typing" was last sent, per conversation.
     typing_sent: Mutex<HashMap<String, Instant>>,
     guest: Mutex<Option<GuestSlot>>,
+    /// The clock of the typing throttle (tests move it).
+    now: Arc<dyn Fn() -> Instant + Send + Sync>,
 }
 
 impl Support {
@@ -318,7 +375,14 @@ impl Support {
             updates: broadcast::channel(256).0,
             typing_sent: Mutex::new(HashMap::new()),
             guest: Mutex::new(None),
+            now: Arc::new(Instant::now),
         })
+    }
+
+    /// Replaces the clock of the typing throttle (tests).
+    pub fn with_clock(mut self, now: impl Fn() -> Instant + Send + Sync + 'static) -> Self {
+        self.now = Arc::new(now);
+        self
     }
 
     /// The account moved to another server: the realtime channel resumes from that server's
@@ -377,7 +441,7 @@ impl Support {
                 }
                 (list, None)
             }
-            Err(e) if is_transient(&e.code) => {
+            Err(e) if is_offline(&e.code) => {
                 match self.store.cache::<ConversationList>(&server, LIST_KEY)? {
                     Some((list, at)) => (list, Some(at)),
                     None if self.store.outbox(&server)?.is_empty() => return Err(e),
@@ -442,7 +506,7 @@ impl Support {
                     .put_cache(&server, &cache_key(&id), &detail, &now_rfc3339())?;
                 (detail, None)
             }
-            Err(e) if is_transient(&e.code) => {
+            Err(e) if is_offline(&e.code) => {
                 match self
                     .store
                     .cache::<ConversationDetail>(&server, &cache_key(&id))?
@@ -605,10 +669,14 @@ impl Support {
         {
             let mut sent = self.typing_sent.lock().expect("typing lock");
             let every = Duration::from_secs(u64::from(TYPING_EVERY_SECONDS));
-            if sent.get(&id).is_some_and(|at| at.elapsed() < every) {
+            let now = (self.now)();
+            if sent
+                .get(&id)
+                .is_some_and(|at| now.saturating_duration_since(*at) < every)
+            {
                 return Ok(false);
             }
-            sent.insert(id.clone(), Instant::now());
+            sent.insert(id.clone(), now);
         }
         let path = path_with_id(paths::TYPING, &id)?;
         self.account
@@ -704,6 +772,27 @@ impl Support {
             path_with_id(paths::ATTACHMENTS, &self.resolve(id)?)?
         );
         self.account.authed_upload(&path, bytes, content_type).await
+    }
+
+    /// The bytes of attachment `attachment_id` of conversation `id` (participants only),
+    /// checked again by content here: only a PNG, JPEG or PDF is handed on.
+    pub async fn download_attachment(
+        &self,
+        id: &str,
+        attachment_id: &str,
+    ) -> Result<(Vec<u8>, &'static str), CoreError> {
+        let path = path_with_id(paths::ATTACHMENT, &self.resolve(id)?)?;
+        let path = path.replace(
+            "{attachment_id}",
+            &percent_encoding::utf8_percent_encode(
+                attachment_id,
+                percent_encoding::NON_ALPHANUMERIC,
+            )
+            .to_string(),
+        );
+        let bytes = self.account.authed_bytes(&path).await?;
+        let content_type = check_attachment(&bytes)?;
+        Ok((bytes, content_type))
     }
 
     // ----- guest cases -----
@@ -981,14 +1070,35 @@ impl Support {
 
     // ----- live updates -----
 
+    /// Forgets what is kept for the current scope: the outbox, the cached conversations and
+    /// the seq (see the module's rules: signing out forgets).
+    pub fn forget_account(&self) -> Result<(), CoreError> {
+        self.store.forget(&self.server())?;
+        self.account.reset_support_after(-1);
+        self.emit(SupportUpdate::Reload);
+        Ok(())
+    }
+
     /// Applies the support events of the realtime channel (replayed after the seq held, then
-    /// live), keeps the seq and the cache, and reports each as a [`SupportUpdate`]. Runs until
-    /// its task is aborted.
+    /// live), keeps the seq and the cache, and reports each as a [`SupportUpdate`]; forgets the
+    /// account's support data when its session ends. Runs until its task is aborted.
     pub async fn run_events(self: Arc<Self>) {
         use broadcast::error::RecvError;
         let mut events = self.account.subscribe_support();
+        let mut account = self.account.subscribe();
         loop {
-            match events.recv().await {
+            let next = tokio::select! {
+                next = events.recv() => next,
+                changed = account.recv() => {
+                    if let Ok(crate::account::AccountEvent::AccountChanged(None)) = changed {
+                        if let Err(e) = self.forget_account() {
+                            tracing::warn!(code = %e.code, "support data not forgotten");
+                        }
+                    }
+                    continue;
+                }
+            };
+            match next {
                 Ok(event) => {
                     if let Err(e) = self.apply(event).await {
                         tracing::warn!(code = %e.code, detail = ?e.detail, "support event not applied");

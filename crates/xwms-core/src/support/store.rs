@@ -71,6 +71,36 @@ impl OutboxItem {
     }
 }
 
+/// Why opening the store failed.
+enum Opening {
+    /// Not a database, corrupt, or a schema this app does not know: moved aside.
+    Unreadable(String),
+    Failed(CoreError),
+}
+
+impl From<rusqlite::Error> for Opening {
+    fn from(e: rusqlite::Error) -> Self {
+        use rusqlite::ffi::ErrorCode as Sqlite;
+        match &e {
+            rusqlite::Error::SqliteFailure(f, _)
+                if matches!(f.code, Sqlite::NotADatabase | Sqlite::DatabaseCorrupt) =>
+            {
+                Opening::Unreadable(e.to_string())
+            }
+            _ => Opening::Failed(storage(e)),
+        }
+    }
+}
+
+impl Opening {
+    fn into_error(self) -> CoreError {
+        match self {
+            Opening::Unreadable(detail) => storage(detail),
+            Opening::Failed(e) => e,
+        }
+    }
+}
+
 pub struct SupportStore {
     conn: Mutex<Connection>,
     path: PathBuf,
@@ -81,32 +111,57 @@ fn storage(e: impl std::fmt::Display) -> CoreError {
 }
 
 impl SupportStore {
+    /// Opens (or creates) the store. A file that is not a readable support store (corrupt,
+    /// or from a newer version) is moved aside as `support.sqlite3.corrupt` and a new one is
+    /// made, so the app always starts.
     pub fn open(data_dir: &Path) -> Result<Self, CoreError> {
         std::fs::create_dir_all(data_dir).map_err(storage)?;
         let path = data_dir.join(STORE_FILE);
-        let conn = Connection::open(&path).map_err(storage)?;
+        match Self::open_at(&path) {
+            Ok(store) => Ok(store),
+            Err(Opening::Unreadable(detail)) => {
+                tracing::warn!(%detail, "support store unreadable: moved aside");
+                let aside = data_dir.join(format!("{STORE_FILE}.corrupt"));
+                std::fs::rename(&path, &aside).map_err(storage)?;
+                for suffix in ["-wal", "-shm"] {
+                    let _ = std::fs::remove_file(data_dir.join(format!("{STORE_FILE}{suffix}")));
+                }
+                Self::open_at(&path).map_err(Opening::into_error)
+            }
+            // Locked, no space, no permission: the file may be fine; it is left alone.
+            Err(Opening::Failed(e)) => Err(e),
+        }
+    }
+
+    fn open_at(path: &Path) -> Result<Self, Opening> {
+        let conn = Connection::open(path).map_err(Opening::from)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))
-            .map_err(storage)?;
+            .map_err(Opening::from)?;
         conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(storage)?;
+            .map_err(Opening::from)?;
         // FULL, not NORMAL: in WAL mode NORMAL may lose the last commits on a power cut, and
         // a commit here is the promise "your message will be sent". A person sends a few
         // messages a minute, so one fsync each costs nothing anyone notices.
         conn.pragma_update(None, "synchronous", "FULL")
-            .map_err(storage)?;
+            .map_err(Opening::from)?;
         let version: i64 = conn
             .pragma_query_value(None, "user_version", |r| r.get(0))
-            .map_err(storage)?;
+            .map_err(Opening::from)?;
+        if version < 0 || version as usize > MIGRATIONS.len() {
+            return Err(Opening::Unreadable(format!(
+                "schema version {version} is not one this app knows"
+            )));
+        }
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
             conn.execute_batch(&format!(
                 "BEGIN; {sql} PRAGMA user_version = {}; COMMIT;",
                 i + 1
             ))
-            .map_err(storage)?;
+            .map_err(Opening::from)?;
         }
         Ok(Self {
             conn: Mutex::new(conn),
-            path,
+            path: path.to_path_buf(),
         })
     }
 
@@ -290,6 +345,20 @@ impl SupportStore {
         Ok(())
     }
 
+    /// Removes everything kept for `server` (the scope): outbox, seq, cache.
+    pub fn forget(&self, server: &str) -> Result<(), CoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(storage)?;
+        for table in ["outbox", "created", "seq", "cache"] {
+            tx.execute(
+                &format!("DELETE FROM {table} WHERE server = ?1"),
+                params![server],
+            )
+            .map_err(storage)?;
+        }
+        tx.commit().map_err(storage)
+    }
+
     pub fn put_cache<T: serde::Serialize>(
         &self,
         server: &str,
@@ -384,5 +453,19 @@ mod tests {
         store.note_seq("s", 4).unwrap();
         assert_eq!(store.last_seq("s").unwrap(), Some(10));
         assert_eq!(store.last_seq("other").unwrap(), None);
+    }
+
+    #[test]
+    fn an_unreadable_file_is_moved_aside_and_a_new_store_made() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join(STORE_FILE),
+            b"this is not a database, just junk...",
+        )
+        .unwrap();
+        let store = SupportStore::open(dir.path()).unwrap();
+        store.queue("s", &item("a", Some("c"), None)).unwrap();
+        assert_eq!(store.outbox("s").unwrap().len(), 1);
+        assert!(dir.path().join("support.sqlite3.corrupt").exists());
     }
 }

@@ -46,6 +46,21 @@ fn local_checks_use_the_server_limits() {
 }
 
 #[test]
+fn a_saved_attachment_gets_a_safe_name_and_the_extension_of_its_content() {
+    assert_eq!(safe_file_stem("bank statement.pdf"), "bank statement");
+    assert_eq!(safe_file_stem("../../etc/passwd"), "passwd");
+    assert_eq!(safe_file_stem("C:\\Users\\x\\evil.exe"), "evil");
+    assert_eq!(safe_file_stem(".bashrc"), "bashrc");
+    assert_eq!(safe_file_stem("a<b>:c?.png"), "a_b__c_");
+    assert_eq!(safe_file_stem(""), "attachment");
+    assert_eq!(safe_file_stem("..."), "attachment");
+    assert_eq!(safe_file_stem(&"x".repeat(300)).chars().count(), 100);
+    assert_eq!(extension_for("image/png"), "png");
+    assert_eq!(extension_for("image/jpeg"), "jpg");
+    assert_eq!(extension_for("application/pdf"), "pdf");
+}
+
+#[test]
 fn transient_errors_leave_messages_queued_and_refusals_fail_them() {
     assert!(is_transient(&ErrorCode::Offline));
     assert!(is_transient(&ErrorCode::MessageRateLimited));
@@ -233,6 +248,13 @@ mod live {
         assert!(view.cached_at.is_none());
         assert!(view.messages.iter().all(|m| m.state == MessageState::Sent));
         assert_eq!(view.messages.len(), 4);
+
+        // Signed out, the copy on this computer is not shown.
+        anna.sign_out().await.unwrap();
+        let err = support.list().await.unwrap_err();
+        assert_eq!(err.code, ErrorCode::Unauthorized);
+        live.stop().await;
+        assert!(support.open_conversation(&id).await.is_err());
     }
 
     #[tokio::test]
@@ -463,9 +485,22 @@ mod live {
         assert_eq!((summary.unread, summary.last_read_seq), (0, reply.seq));
 
         // Typing goes at most once every TYPING_EVERY_SECONDS per conversation.
+        let start = Instant::now();
+        let offset = Arc::new(Mutex::new(Duration::ZERO));
+        let clock = Arc::clone(&offset);
+        let support = Support::open(dir.path(), Arc::clone(&anna))
+            .unwrap()
+            .with_clock(move || start + *clock.lock().unwrap());
+        let every = Duration::from_secs(u64::from(TYPING_EVERY_SECONDS));
         assert!(support.typing(&id).await.unwrap());
         assert!(!support.typing(&id).await.unwrap());
+        *offset.lock().unwrap() = every - Duration::from_millis(1);
         assert!(!support.typing(&id).await.unwrap());
+        // Three (clock) seconds on it goes out again: the server's own throttle, on real time,
+        // answers it, which proves the request left (the core's throttle answers Ok(false)).
+        *offset.lock().unwrap() = every;
+        let again = support.typing(&id).await.unwrap_err();
+        assert_eq!(again.code, ErrorCode::MessageRateLimited);
 
         assert!(
             support.availability().await.unwrap().answer_within_days > 0,
@@ -540,5 +575,261 @@ mod live {
         );
         assert_eq!(support.queued_count().unwrap(), 0);
         client.stop();
+    }
+
+    /// Typing from the other side arrives over the socket as `SupportUpdate::Typing`; a
+    /// `support_reload` fetches the list, resumes from its seq and tells the screens.
+    #[tokio::test]
+    async fn typing_arrives_live_and_a_reload_resumes_from_the_lists_seq() {
+        let live = Live::start().await;
+        let dir = tempfile::tempdir().unwrap();
+        let anna = signed_in(&live.url(), dir.path(), ANNA.email, ANNA.password).await;
+        let agent_dir = tempfile::tempdir().unwrap();
+        let agent = signed_in(&live.url(), agent_dir.path(), AGENT.email, AGENT.password).await;
+        let support = Arc::new(Support::open(dir.path(), Arc::clone(&anna)).unwrap());
+        let id = started(&support, "Typing").await;
+        let mut updates = support.subscribe();
+        let _realtime = tokio::spawn(Arc::clone(&anna).run_realtime());
+        let _events = tokio::spawn(Arc::clone(&support).run_events());
+        let mut open = anna.subscribe_realtime();
+        tokio::time::timeout(Duration::from_secs(10), open.wait_for(|c| *c))
+            .await
+            .unwrap()
+            .unwrap();
+
+        let path = path_with_id(paths::TYPING, &id).unwrap();
+        agent
+            .authed_send::<NoData>(Method::POST, &path, Some(b"{}".to_vec()))
+            .await
+            .unwrap();
+        let typing = tokio::time::timeout(Duration::from_secs(10), async {
+            loop {
+                if let Ok(SupportUpdate::Typing {
+                    conversation_id,
+                    author,
+                }) = updates.recv().await
+                {
+                    return (conversation_id, author);
+                }
+            }
+        })
+        .await
+        .expect("typing arrives");
+        assert_eq!(typing.0, id);
+        assert_eq!(typing.1.kind, AuthorKind::Agent);
+
+        agent_says(&agent, &id, "one").await;
+        support.apply(RealtimeEvent::SupportReload).await.unwrap();
+        let list: ConversationList = anna
+            .authed_send(Method::GET, paths::CONVERSATIONS, None)
+            .await
+            .unwrap();
+        assert_eq!(
+            support.store().last_seq(&support.server()).unwrap(),
+            Some(list.last_seq)
+        );
+        assert_eq!(anna.support_after(), Some(list.last_seq));
+        let reloaded =
+            std::iter::from_fn(|| updates.try_recv().ok()).any(|u| u == SupportUpdate::Reload);
+        assert!(reloaded);
+    }
+
+    /// A picked file is checked here first (size, type by content), uploaded, and sent with a
+    /// message through the outbox.
+    #[tokio::test]
+    async fn attachments_are_checked_here_uploaded_and_sent_with_a_message() {
+        let live = Live::start().await;
+        let dir = tempfile::tempdir().unwrap();
+        let anna = signed_in(&live.url(), dir.path(), ANNA.email, ANNA.password).await;
+        let agent_dir = tempfile::tempdir().unwrap();
+        let agent = signed_in(&live.url(), agent_dir.path(), AGENT.email, AGENT.password).await;
+        let support = Support::open(dir.path(), Arc::clone(&anna)).unwrap();
+        let id = started(&support, "Files").await;
+        let files = tempfile::tempdir().unwrap();
+
+        let gif = files.path().join("picture.png");
+        std::fs::write(&gif, b"GIF89a not a png").unwrap();
+        let err = support.attach(&id, &gif).await.unwrap_err();
+        assert_eq!(
+            err.code,
+            ErrorCode::AttachmentType,
+            "judged by content, not name"
+        );
+        let big = files.path().join("big.pdf");
+        let mut bytes = b"%PDF-1.7\n".to_vec();
+        bytes.resize(ATTACHMENT_MAX_BYTES + 1, b' ');
+        std::fs::write(&big, &bytes).unwrap();
+        let err = support.attach(&id, &big).await.unwrap_err();
+        assert_eq!(err.code, ErrorCode::AttachmentTooLarge);
+
+        let pdf = files.path().join("bank statement.pdf");
+        std::fs::write(&pdf, b"%PDF-1.7\n%%EOF\n").unwrap();
+        let info = support.attach(&id, &pdf).await.unwrap();
+        assert_eq!(info.content_type, "application/pdf");
+        assert_eq!(info.file_name, "bank statement.pdf");
+        support.send(&id, "", vec![info.clone()]).unwrap();
+        assert_eq!(support.flush().await.unwrap(), 1);
+        let held = on_server(&agent, &id).await;
+        let last = held.messages.last().unwrap();
+        assert_eq!(last.attachments, vec![info.clone()]);
+        let (bytes, content_type) = support.download_attachment(&id, &info.id).await.unwrap();
+        assert_eq!(bytes, b"%PDF-1.7\n%%EOF\n");
+        assert_eq!(content_type, "application/pdf");
+    }
+
+    /// A recovery request filed without signing in is a guest case: the reference and the
+    /// mailed code open it (read and reply) with no session; the token stays in the core.
+    #[tokio::test]
+    async fn a_guest_case_opens_with_the_reference_and_the_mailed_code() {
+        let live = Live::start().await;
+        let dir = tempfile::tempdir().unwrap();
+        let nobody = Arc::new(
+            AccountSession::new(
+                &live.url(),
+                dir.path(),
+                AppIdentity {
+                    app: "xwms-core-test".into(),
+                    keychain_service: "nl.xwms.test".into(),
+                },
+                Arc::new(MemoryStore::default()),
+            )
+            .unwrap(),
+        );
+        let filed = nobody
+            .file_recovery_request(&xwms_api::auth::RecoveryRequest {
+                email: "lost@example.com".into(),
+                name: "Lena Lost".into(),
+                contact_email: "lena@example.org".into(),
+                lost: vec!["password".into()],
+                details: "My phone was stolen.".into(),
+            })
+            .await
+            .unwrap();
+        let support = Support::open(dir.path(), Arc::clone(&nobody)).unwrap();
+        assert_eq!(
+            support.guest_conversation().await.unwrap_err().code,
+            ErrorCode::GuestAccessExpired,
+            "nothing open yet"
+        );
+        support.guest_code(&filed.reference).await.unwrap();
+        let server = live.server.as_ref().unwrap();
+        let code = server
+            .mailbox()
+            .wait_for_async(
+                "lena@example.org",
+                xwms_testkit::MailKind::SupportGuestCode,
+                0,
+                Duration::from_secs(10),
+            )
+            .await
+            .and_then(|m| xwms_testkit::find_code(&m.text))
+            .expect("a code mailed to the contact address");
+
+        let wrong = support
+            .guest_open(&filed.reference, Secret::new("000000"))
+            .await;
+        assert!(wrong.is_err());
+        let case = support
+            .guest_open(&format!(" {} ", filed.reference), Secret::new(code))
+            .await
+            .unwrap();
+        assert_eq!(case.reference, filed.reference);
+        assert!(case.conversation.conversation.guest);
+        assert_eq!(bodies(&case.conversation), ["My phone was stolen."]);
+        let reply = support.guest_send("It was an iPhone.", None).await.unwrap();
+        let again = support
+            .guest_send("It was an iPhone.", Some(reply.client_msg_id.clone()))
+            .await
+            .unwrap();
+        assert_eq!(
+            again.id, reply.id,
+            "a retry with the same client id is the same message"
+        );
+        let fresh = support.guest_conversation().await.unwrap();
+        assert_eq!(
+            bodies(&fresh),
+            ["My phone was stolen.", "It was an iPhone."]
+        );
+    }
+
+    /// Signing out forgets the queued messages and the cached conversations: the next person
+    /// to sign in here neither sends nor sees them.
+    #[tokio::test]
+    async fn signing_out_forgets_the_outbox_and_the_cached_conversations() {
+        let mut live = Live::start().await;
+        let dir = tempfile::tempdir().unwrap();
+        let anna = signed_in(&live.url(), dir.path(), ANNA.email, ANNA.password).await;
+        let support = Arc::new(Support::open(dir.path(), Arc::clone(&anna)).unwrap());
+        let _events = tokio::spawn(Arc::clone(&support).run_events());
+        let id = started(&support, "Private").await;
+        support.list().await.unwrap();
+        support.open_conversation(&id).await.unwrap();
+        live.stop().await;
+        support.send(&id, "not sent yet", Vec::new()).unwrap();
+        support
+            .start_conversation(SupportTopic::Other, "Also queued", "text")
+            .unwrap();
+        assert_eq!(support.queued_count().unwrap(), 2);
+
+        let mut updates = support.subscribe();
+        anna.sign_out().await.unwrap(); // offline: queued on the account's side
+        tokio::time::timeout(Duration::from_secs(10), async {
+            while updates.recv().await.ok() != Some(SupportUpdate::Reload) {}
+        })
+        .await
+        .expect("the support side hears of the sign-out");
+        assert_eq!(support.queued_count().unwrap(), 0);
+        assert_eq!(support.store().last_seq(&support.server()).unwrap(), None);
+        let cached: Option<(ConversationDetail, String)> = support
+            .store()
+            .cache(&support.server(), &cache_key(&id))
+            .unwrap();
+        assert!(cached.is_none());
+        assert_eq!(anna.support_after(), None);
+    }
+
+    /// The app keeps running while the server restarts: the socket comes back by itself,
+    /// resumes after the seq it holds, and every message arrives exactly once, with no reload.
+    #[tokio::test]
+    async fn a_running_app_reconnects_after_a_server_restart_and_misses_nothing() {
+        let mut live = Live::start().await;
+        let dir = tempfile::tempdir().unwrap();
+        let anna = signed_in(&live.url(), dir.path(), ANNA.email, ANNA.password).await;
+        let agent_dir = tempfile::tempdir().unwrap();
+        let agent = signed_in(&live.url(), agent_dir.path(), AGENT.email, AGENT.password).await;
+        let support = Arc::new(Support::open(dir.path(), Arc::clone(&anna)).unwrap());
+        let id = started(&support, "Restart").await;
+        support.list().await.unwrap();
+        let mut updates = support.subscribe();
+        let _realtime = tokio::spawn(Arc::clone(&anna).run_realtime_with(Backoff {
+            first: Duration::from_millis(50),
+            max: Duration::from_millis(200),
+        }));
+        let _events = tokio::spawn(Arc::clone(&support).run_events());
+        let mut open = anna.subscribe_realtime();
+        tokio::time::timeout(Duration::from_secs(10), open.wait_for(|c| *c))
+            .await
+            .unwrap()
+            .unwrap();
+        agent_says(&agent, &id, "before").await;
+        assert_eq!(next_message(&mut updates).await.unwrap().body, "before");
+
+        live.restart().await;
+        // Sent while the app may still be reconnecting: replayed or live, once.
+        agent_says(&agent, &id, "during").await;
+        tokio::time::timeout(Duration::from_secs(10), open.wait_for(|c| *c))
+            .await
+            .unwrap()
+            .unwrap();
+        agent_says(&agent, &id, "after").await;
+        let mut got = Vec::new();
+        while got.len() < 2 {
+            got.push(next_message(&mut updates).await.expect("delivered").body);
+        }
+        assert_eq!(
+            got,
+            ["during", "after"],
+            "each once, in order, nothing older"
+        );
     }
 }

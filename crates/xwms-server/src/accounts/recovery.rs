@@ -92,6 +92,14 @@ impl Accounts {
                     limit_key
                 ],
             )?;
+            // The request is a guest case in the support queue too (followed with the reference
+            // and a mailed code, `support::Accounts::guest_access`).
+            let recovery_id = tx.last_insert_rowid();
+            if let Err(err) = super::support::open_guest_case(
+                tx, ctx, recovery_id, &reference, &name, &contact.address, language, &details,
+            )? {
+                return Ok(Err(err));
+            }
             let facts = MailFacts {
                 name: name.clone(),
                 reference: reference.clone(),

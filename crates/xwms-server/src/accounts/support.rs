@@ -40,6 +40,41 @@ use crate::clock::{from_millis, rfc3339, to_millis};
 use crate::error::ApiError;
 use crate::random;
 
+/// A file's name, at most this many characters.
+const FILE_NAME_MAX_CHARS: usize = 200;
+
+/// The type of a file by its first bytes: PNG, JPEG or PDF only.
+pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("image/png")
+    } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some("image/jpeg")
+    } else if bytes.starts_with(b"%PDF-") {
+        Some("application/pdf")
+    } else {
+        None
+    }
+}
+
+/// A file name as stored: the last path segment, checked like other free text.
+fn file_name(raw: Option<&str>) -> Result<String, ApiError> {
+    let raw = raw.unwrap_or_default();
+    let last = raw.rsplit(['/', '\\']).next().unwrap_or_default();
+    let name = validate::free_text("name", last, FILE_NAME_MAX_CHARS)?;
+    if name.is_empty() || name == "." || name == ".." {
+        return Err(ApiError::field(ErrorCode::FieldRequired, "name"));
+    }
+    Ok(name)
+}
+
+/// An attachment to download.
+#[derive(Debug, Clone)]
+pub struct AttachmentFile {
+    pub file_name: String,
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+}
+
 /// Prefix of a conversation's reference (guest cases keep their `REC-` reference).
 pub const REFERENCE_PREFIX: &str = "SUP-";
 /// A rating's comment, at most this many characters.
@@ -1120,6 +1155,85 @@ impl Accounts {
         .await
     }
 
+    /// `POST /api/support/conversations/{id}/attachments?name=`: stores a PNG, JPEG or PDF
+    /// (checked by its bytes) for the caller to attach to a message.
+    pub async fn upload_attachment(
+        &self,
+        auth: &Authenticated,
+        id: &str,
+        name: Option<&str>,
+        bytes: Vec<u8>,
+    ) -> Result<AttachmentInfo, ApiError> {
+        if bytes.len() > xwms_api::support::ATTACHMENT_MAX_BYTES {
+            return Err(ApiError::new(ErrorCode::AttachmentTooLarge));
+        }
+        let content_type = sniff(&bytes).ok_or_else(|| ApiError::new(ErrorCode::AttachmentType))?;
+        let file_name = file_name(name)?;
+        let (auth, id) = (auth.clone(), id.to_owned());
+        self.write(move |tx, ctx| {
+            let (user, _, _) = match reach(tx, &auth, &id)? {
+                Ok(found) => found,
+                Err(err) => return Ok(Err(err)),
+            };
+            let attachment = random::id(ctx.random());
+            let size = bytes.len();
+            tx.execute(
+                "INSERT INTO support_attachments (id, conversation_id, uploader_id, file_name, content_type, size_bytes, bytes, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    attachment,
+                    id,
+                    user.id,
+                    file_name,
+                    content_type,
+                    i64::try_from(size).unwrap_or(i64::MAX),
+                    bytes,
+                    to_millis(ctx.now)
+                ],
+            )?;
+            Ok(Ok(AttachmentInfo {
+                id: attachment,
+                file_name,
+                content_type: content_type.to_owned(),
+                size_bytes: size as u64,
+            }))
+        })
+        .await?
+    }
+
+    /// `GET /api/support/conversations/{id}/attachments/{attachment_id}`: to the conversation's
+    /// participants (an attachment not sent yet: to its uploader only).
+    pub async fn attachment(
+        &self,
+        auth: &Authenticated,
+        id: &str,
+        attachment_id: &str,
+    ) -> Result<AttachmentFile, ApiError> {
+        let (auth, id, attachment_id) = (auth.clone(), id.to_owned(), attachment_id.to_owned());
+        self.read(move |conn, _| {
+            let (user, _, _) = match reach(conn, &auth, &id)? {
+                Ok(found) => found,
+                Err(err) => return Ok(Err(err)),
+            };
+            let file = conn
+                .query_row(
+                    "SELECT file_name, content_type, bytes FROM support_attachments
+                     WHERE id = ?1 AND conversation_id = ?2 AND (message_id IS NOT NULL OR uploader_id = ?3)",
+                    params![attachment_id, id, user.id],
+                    |row| {
+                        Ok(AttachmentFile {
+                            file_name: row.get(0)?,
+                            content_type: row.get(1)?,
+                            bytes: row.get(2)?,
+                        })
+                    },
+                )
+                .optional()?;
+            Ok(file.ok_or_else(|| ApiError::new(ErrorCode::AttachmentNotFound)))
+        })
+        .await?
+    }
+
     /// Whether `user_id` belongs to the support team.
     pub async fn is_agent(&self, user_id: &str) -> Result<bool, ApiError> {
         let user_id = user_id.to_owned();
@@ -1188,4 +1302,478 @@ impl Accounts {
         })
         .await
     }
+}
+
+/// Prefix of a guest token.
+pub const GUEST_TOKEN_PREFIX: &str = "xwms_gt_";
+
+/// A random version-4 UUID (the client id of a message the server writes for a guest case).
+fn uuid(random: &dyn crate::random::Random) -> String {
+    let mut bytes = random::bytes::<16>(random);
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    let hex = hex::encode(bytes);
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}
+
+fn code_hash(conversation_id: &str, code: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(
+        format!("{conversation_id}:{code}").as_bytes(),
+    ))
+}
+
+/// The subject of a guest case, in the request's language.
+fn recovery_subject(language: Language) -> &'static str {
+    match language {
+        Language::En => "Account recovery",
+        Language::Nl => "Accountherstel",
+        Language::Fr => "Récupération de compte",
+    }
+}
+
+/// The first message of a guest case whose request gave no details.
+fn recovery_without_details(language: Language) -> &'static str {
+    match language {
+        Language::En => "I cannot sign in and ask for my account to be recovered.",
+        Language::Nl => "Ik kan niet inloggen en vraag om herstel van mijn account.",
+        Language::Fr => "Je ne peux pas me connecter et je demande la récupération de mon compte.",
+    }
+}
+
+/// Opens the guest case of a recovery request just filed (in its transaction).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn open_guest_case(
+    tx: &Transaction<'_>,
+    ctx: &Ctx,
+    recovery_id: i64,
+    reference: &str,
+    name: &str,
+    contact_email: &str,
+    language: Language,
+    details: &str,
+) -> rusqlite::Result<Result<Conversation, ApiError>> {
+    let body = if details.is_empty() {
+        recovery_without_details(language)
+    } else {
+        details
+    };
+    let draft = Draft {
+        client_msg_id: uuid(ctx.random()),
+        body: body.chars().take(MESSAGE_MAX_CHARS).collect(),
+        attachment_ids: vec![],
+    };
+    open_conversation(
+        tx,
+        ctx,
+        &Opening {
+            person: None,
+            person_name: name,
+            contact_email,
+            language,
+            topic: SupportTopic::AccountRecovery,
+            subject: recovery_subject(language),
+            reference: Some(reference),
+            recovery_id: Some(recovery_id),
+            draft: &draft,
+        },
+    )
+}
+
+/// The guest case a guest token opens; `auth.unauthorized` for an unknown token,
+/// `support.guest_expired` for an expired one.
+fn guest_case(
+    conn: &Connection,
+    token: &str,
+    now: OffsetDateTime,
+) -> rusqlite::Result<Result<Conversation, ApiError>> {
+    let found: Option<(String, i64)> = conn
+        .query_row(
+            "SELECT conversation_id, expires_at FROM support_guest_tokens WHERE token_hash = ?1",
+            [super::sessions::token_hash(token)],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .optional()?;
+    let Some((id, expires_at)) = found else {
+        return Ok(Err(ApiError::new(ErrorCode::Unauthorized)));
+    };
+    if from_millis(expires_at) <= now {
+        return Ok(Err(ApiError::new(ErrorCode::GuestAccessExpired)));
+    }
+    Ok(conversation(conn, &id)?.ok_or_else(|| ApiError::new(ErrorCode::Unauthorized)))
+}
+
+impl Accounts {
+    /// `POST /api/support/guest/code`: mails a code to the contact address of the guest case
+    /// with this reference, if there is one; the answer is the same either way.
+    pub async fn guest_code(
+        &self,
+        reference: &str,
+        client: &super::ClientMeta,
+    ) -> Result<(), ApiError> {
+        let reference = reference.trim().to_ascii_uppercase();
+        if reference.is_empty() || reference.chars().count() > 32 {
+            return Err(ApiError::field(ErrorCode::FieldInvalid, "reference"));
+        }
+        let limit_key = client.limit_key();
+        self.write(move |tx, ctx| {
+            for (scope, key) in [
+                (Scope::GuestCodePerAddress, limit_key.as_str()),
+                (Scope::GuestCodePerReference, reference.as_str()),
+            ] {
+                if let Some(wait) = limits::wait(tx, scope, key, ctx.now)? {
+                    return Ok(Err(ApiError::retry_after(ErrorCode::RateLimited, wait)));
+                }
+            }
+            let _ = limits::take(tx, Scope::GuestCodePerAddress, &limit_key, ctx.now)?;
+            let _ = limits::take(tx, Scope::GuestCodePerReference, &reference, ctx.now)?;
+            let case: Option<(String, String, String, String)> = tx
+                .query_row(
+                    "SELECT id, contact_email, person_name, language FROM support_conversations
+                     WHERE reference = ?1 AND guest = 1",
+                    [&reference],
+                    |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+                )
+                .optional()?;
+            let Some((id, contact, name, language)) = case else {
+                return Ok(Ok(()));
+            };
+            let code = random::six_digit_code(ctx.random());
+            let minutes = xwms_api::support::GUEST_CODE_MINUTES;
+            tx.execute(
+                "INSERT INTO support_guest_codes (conversation_id, code_hash, expires_at, created_at)
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![
+                    id,
+                    code_hash(&id, &code),
+                    to_millis(ctx.now + Duration::minutes(i64::from(minutes))),
+                    to_millis(ctx.now)
+                ],
+            )?;
+            let facts = crate::mail::MailFacts {
+                name,
+                code: Some(code),
+                minutes,
+                reference: reference.clone(),
+                ..crate::mail::MailFacts::default()
+            };
+            let language = Language::parse(&language).unwrap_or_default();
+            ctx.mail(tx, crate::mail::MailKind::SupportGuestCode, &contact, language, &facts)?;
+            Ok(Ok(()))
+        })
+        .await?
+    }
+
+    /// `POST /api/support/guest/access`: the reference and the newest mailed code open the case.
+    pub async fn guest_access(
+        &self,
+        reference: &str,
+        code: &str,
+    ) -> Result<xwms_api::support::GuestAccess, ApiError> {
+        let reference = reference.trim().to_ascii_uppercase();
+        let code = code.trim().to_owned();
+        self.write(move |tx, ctx| {
+            let incorrect = || Ok(Err(ApiError::field(ErrorCode::CodeIncorrect, "code")));
+            let id: Option<String> = tx
+                .query_row(
+                    "SELECT id FROM support_conversations WHERE reference = ?1 AND guest = 1",
+                    [&reference],
+                    |row| row.get(0),
+                )
+                .optional()?;
+            let Some(id) = id else {
+                return incorrect();
+            };
+            let newest: Option<(i64, String, u32)> = tx
+                .query_row(
+                    "SELECT id, code_hash, tries FROM support_guest_codes
+                     WHERE conversation_id = ?1 AND used = 0 AND expires_at > ?2
+                     ORDER BY created_at DESC, id DESC LIMIT 1",
+                    params![id, to_millis(ctx.now)],
+                    |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+                )
+                .optional()?;
+            let Some((code_id, hash, tries)) = newest else {
+                return incorrect();
+            };
+            if tries >= SUPPORT.guest_code_max_tries {
+                return Ok(Err(ApiError::new(ErrorCode::CodeTooManyAttempts)));
+            }
+            let right: bool = subtle::ConstantTimeEq::ct_eq(
+                code_hash(&id, &code).as_bytes(),
+                hash.as_bytes(),
+            )
+            .into();
+            if !right {
+                tx.execute(
+                    "UPDATE support_guest_codes SET tries = tries + 1 WHERE id = ?1",
+                    [code_id],
+                )?;
+                return incorrect();
+            }
+            tx.execute(
+                "UPDATE support_guest_codes SET used = 1 WHERE id = ?1",
+                [code_id],
+            )?;
+            let token = random::token(ctx.random(), GUEST_TOKEN_PREFIX);
+            let expires_at = ctx.now + SUPPORT.guest_token_lifetime;
+            tx.execute(
+                "INSERT INTO support_guest_tokens (token_hash, conversation_id, expires_at) VALUES (?1, ?2, ?3)",
+                params![super::sessions::token_hash(&token), id, to_millis(expires_at)],
+            )?;
+            let case = conversation(tx, &id)?.ok_or(rusqlite::Error::QueryReturnedNoRows)?;
+            Ok(Ok(xwms_api::support::GuestAccess {
+                token: xwms_api::Secret::new(token),
+                expires_at: rfc3339(expires_at),
+                conversation: detail(tx, &case, Side::Person, 0)?,
+            }))
+        })
+        .await?
+    }
+
+    /// `GET /api/support/guest/conversation?after=SEQ` with a guest token.
+    pub async fn guest_conversation(
+        &self,
+        token: &str,
+        after: i64,
+    ) -> Result<ConversationDetail, ApiError> {
+        let token = token.to_owned();
+        self.read(move |conn, now| {
+            Ok(match guest_case(conn, &token, now)? {
+                Ok(case) => Ok(detail(conn, &case, Side::Person, after)?),
+                Err(err) => Err(err),
+            })
+        })
+        .await?
+    }
+
+    /// `POST /api/support/guest/conversation/messages` with a guest token.
+    pub async fn guest_message(
+        &self,
+        token: &str,
+        draft: MessageDraft,
+    ) -> Result<SupportMessage, ApiError> {
+        let draft = check_draft(draft)?;
+        let token = token.to_owned();
+        self.write(move |tx, ctx| {
+            let case = match guest_case(tx, &token, ctx.now)? {
+                Ok(case) => case,
+                Err(err) => return Ok(Err(err)),
+            };
+            let name: String = tx.query_row(
+                "SELECT person_name FROM support_conversations WHERE id = ?1",
+                [&case.id],
+                |row| row.get(0),
+            )?;
+            let writer = Writer {
+                author_id: guest_author(&case.id),
+                side: Side::Person,
+                name,
+            };
+            send_in(tx, ctx, &case.id, &writer, &draft)
+        })
+        .await?
+    }
+}
+
+/// How often the server looks for replies to mail ([`Accounts::mail_unseen_replies`]).
+pub const UNSEEN_MAIL_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
+impl Accounts {
+    /// Mails each person whose conversation has an agent reply they have not seen within
+    /// [`xwms_api::support::MAIL_UNSEEN_AFTER_MINUTES`]: once per burst (nothing more until they
+    /// have read up to what was mailed), with a link to the conversation in the app and, except
+    /// for security topics, a short preview. Returns how many mails were queued.
+    pub async fn mail_unseen_replies(&self) -> Result<usize, ApiError> {
+        self.write(|tx, ctx| {
+            let cutoff = ctx.now
+                - Duration::minutes(i64::from(xwms_api::support::MAIL_UNSEEN_AFTER_MINUTES));
+            let due: Vec<String> = tx
+                .prepare(
+                    "SELECT c.id FROM support_conversations c
+                     WHERE c.mailed_seq <= c.person_read_seq AND EXISTS (
+                         SELECT 1 FROM support_messages m WHERE m.conversation_id = c.id
+                             AND m.author_kind = 'agent' AND m.seq > c.person_read_seq
+                             AND m.created_at <= ?1)",
+                )?
+                .query_map([to_millis(cutoff)], |row| row.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            let mut mailed = 0;
+            for id in due {
+                let Some(case) = conversation(tx, &id)? else {
+                    continue;
+                };
+                let (newest, body): (i64, String) = tx.query_row(
+                    "SELECT seq, body FROM support_messages WHERE conversation_id = ?1
+                         AND author_kind = 'agent' ORDER BY seq DESC LIMIT 1",
+                    [&id],
+                    |row| Ok((row.get(0)?, row.get(1)?)),
+                )?;
+                tx.execute(
+                    "UPDATE support_conversations SET mailed_seq = ?1 WHERE id = ?2",
+                    params![newest, id],
+                )?;
+                let (to, name, language) = match &case.person_id {
+                    Some(person) => match users::by_id(tx, person)? {
+                        Some(user) => (user.email, user.name, user.language),
+                        None => continue,
+                    },
+                    None => tx.query_row(
+                        "SELECT contact_email, person_name FROM support_conversations WHERE id = ?1",
+                        [&id],
+                        |row| Ok((row.get(0)?, row.get(1)?, case.language)),
+                    )?,
+                };
+                let preview = if case.topic.is_security_sensitive() {
+                    String::new()
+                } else {
+                    let mut preview: String =
+                        body.chars().take(SUPPORT.mail_preview_chars).collect();
+                    if body.chars().count() > SUPPORT.mail_preview_chars {
+                        preview.push('…');
+                    }
+                    preview
+                };
+                let facts = crate::mail::MailFacts {
+                    name,
+                    reference: case.reference.clone(),
+                    link: format!("xwms://support/{id}"),
+                    preview,
+                    ..crate::mail::MailFacts::default()
+                };
+                ctx.mail(tx, crate::mail::MailKind::SupportReply, &to, language, &facts)?;
+                mailed += 1;
+            }
+            Ok(mailed)
+        })
+        .await
+    }
+}
+
+/// One message of a demo conversation ([`seed_case`]): who (`None`: the service), what, when.
+pub(crate) struct SeedMessage {
+    pub side: Option<Side>,
+    pub kind: MessageKind,
+    pub body: &'static str,
+    pub ago: Duration,
+}
+
+/// A conversation as it would be after these messages (for the demo: `crate::demo`), with its
+/// events in the log. `unread_from_agent`: the person has not read the last agent message.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn seed_case(
+    tx: &Transaction<'_>,
+    random: &dyn crate::random::Random,
+    now: OffsetDateTime,
+    person: &User,
+    agent: &User,
+    topic: SupportTopic,
+    subject: &str,
+    status: ConversationStatus,
+    messages: &[SeedMessage],
+    unread_from_agent: bool,
+    rating: Option<u8>,
+) -> rusqlite::Result<String> {
+    let id = random::id(random);
+    let reference = random::reference(random, REFERENCE_PREFIX);
+    let start = messages.first().map_or(now, |m| now - m.ago);
+    tx.execute(
+        "INSERT INTO support_conversations (id, reference, person_id, person_name, contact_email, topic, subject, status, language, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'new', ?8, ?9, ?9)",
+        params![
+            id,
+            reference,
+            person.id,
+            person.name,
+            person.email,
+            topic.as_str(),
+            subject,
+            person.language.as_str(),
+            to_millis(start)
+        ],
+    )?;
+    let agent_writer = writer_for(agent, Side::Agent);
+    let (mut last_seq, mut last_agent_seq, mut before_last_agent) = (0, 0, 0);
+    for message in messages {
+        let at = now - message.ago;
+        tx.execute(
+            "INSERT INTO support_events (account_id, conversation_id, kind, created_at) VALUES (?1, ?2, 'message', ?3)",
+            params![person.id, id, to_millis(at)],
+        )?;
+        let seq = tx.last_insert_rowid();
+        let (author_id, author_kind, name, client_id) = match message.side {
+            Some(Side::Person) => (
+                person.id.clone(),
+                AuthorKind::Person,
+                person.name.clone(),
+                Some(uuid(random)),
+            ),
+            Some(Side::Agent) => (
+                agent.id.clone(),
+                AuthorKind::Agent,
+                agent_writer.name.clone(),
+                Some(uuid(random)),
+            ),
+            None => (
+                "system".to_owned(),
+                AuthorKind::System,
+                agent_writer.name.clone(),
+                None,
+            ),
+        };
+        tx.execute(
+            "INSERT INTO support_messages (id, conversation_id, seq, author_id, author_kind, author_name, client_msg_id, kind, body, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![
+                random::id(random),
+                id,
+                seq,
+                author_id,
+                author_kind.as_str(),
+                name,
+                client_id,
+                message.kind.as_str(),
+                message.body,
+                to_millis(at)
+            ],
+        )?;
+        if message.side == Some(Side::Agent) {
+            before_last_agent = last_seq;
+            last_agent_seq = seq;
+        }
+        last_seq = seq;
+    }
+    let person_read = if unread_from_agent && last_agent_seq > 0 {
+        before_last_agent
+    } else {
+        last_seq
+    };
+    let ended = matches!(
+        status,
+        ConversationStatus::Resolved | ConversationStatus::Closed
+    );
+    let updated = messages.last().map_or(now, |m| now - m.ago);
+    tx.execute(
+        "UPDATE support_conversations SET status = ?1, agent_name = ?2, person_read_seq = ?3,
+             agent_read_seq = ?4, last_seq = ?4, mailed_seq = ?4, closed_at = ?5, updated_at = ?6, rating = ?7
+         WHERE id = ?8",
+        params![
+            status.as_str(),
+            (last_agent_seq > 0).then(|| agent_writer.name.clone()),
+            person_read,
+            last_seq,
+            ended.then(|| to_millis(updated)),
+            to_millis(updated),
+            rating,
+            id
+        ],
+    )?;
+    Ok(id)
 }

@@ -71,10 +71,15 @@ pub enum MailKind {
     ApiClientSecretRegenerated,
     /// A code to sign in on an installation the person named "Not me" earlier.
     ConfirmDeviceCode,
+    /// A code that opens a guest support case (sent to the recovery request's contact address).
+    SupportGuestCode,
+    /// Support replied and the person has not seen it (a link to the conversation; no message
+    /// text for security topics).
+    SupportReply,
 }
 
 impl MailKind {
-    pub const ALL: [MailKind; 22] = [
+    pub const ALL: [MailKind; 24] = [
         MailKind::VerifyEmail,
         MailKind::AccountExists,
         MailKind::UnlockCode,
@@ -97,6 +102,8 @@ impl MailKind {
         MailKind::ApiClientCreated,
         MailKind::ApiClientSecretRegenerated,
         MailKind::ConfirmDeviceCode,
+        MailKind::SupportGuestCode,
+        MailKind::SupportReply,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -123,6 +130,8 @@ impl MailKind {
             MailKind::ApiClientCreated => "api_client_created",
             MailKind::ApiClientSecretRegenerated => "api_client_secret_regenerated",
             MailKind::ConfirmDeviceCode => "confirm_device_code",
+            MailKind::SupportGuestCode => "support_guest_code",
+            MailKind::SupportReply => "support_reply",
         }
     }
 
@@ -135,6 +144,7 @@ impl MailKind {
                 | MailKind::ResetCode
                 | MailKind::EmailChangeCode
                 | MailKind::ConfirmDeviceCode
+                | MailKind::SupportGuestCode
         )
     }
 }

@@ -36,6 +36,10 @@ pub struct MailFacts {
     pub client_name: String,
     /// An API client's public id (`xwms_ci_…`).
     pub client_id: String,
+    /// Where the app opens what the mail is about (`xwms://support/<conversation id>`).
+    pub link: String,
+    /// The first characters of a message (empty: the mail does not quote it).
+    pub preview: String,
 }
 
 /// Whether a mail client could turn `text` into a link: it holds a scheme (`://`), `www.`, an
@@ -120,6 +124,16 @@ pub(crate) fn format_when(at: OffsetDateTime, timezone: &str) -> String {
     }
 }
 
+/// A support reply: what happened, the quoted preview (or why there is none), the link.
+fn reply_blocks(said: String, preview: &str, withheld: &str, open: String) -> Vec<Block> {
+    let quoted = if preview.is_empty() {
+        P(withheld.to_owned())
+    } else {
+        P(format!("\u{201C}{preview}\u{201D}"))
+    };
+    vec![P(said), quoted, P(open)]
+}
+
 fn content(kind: MailKind, language: Language, f: &MailFacts) -> (String, Vec<Block>) {
     let code = || Code(f.code.clone().unwrap_or_default());
     let (m, email, when, ip, failures, reference, days, left) = (
@@ -132,6 +146,7 @@ fn content(kind: MailKind, language: Language, f: &MailFacts) -> (String, Vec<Bl
         f.days,
         f.codes_left,
     );
+    let (link, preview) = (&f.link, &f.preview);
     let device = &shown_or(&f.device, hidden(language));
     let client = &client_text(language, &f.client_name, &f.client_id);
     use Language::{En, Fr, Nl};
@@ -200,6 +215,41 @@ fn content(kind: MailKind, language: Language, f: &MailFacts) -> (String, Vec<Bl
             code(),
             P(format!("Le code est valable {m} minutes. Si ce n'est pas vous, ne communiquez ce code à personne et changez votre mot de passe : la personne qui a essayé le connaît.")),
         ]),
+
+        (SupportGuestCode, En) => (format!("Your code to open your support case {reference}"), vec![
+            P(format!("Enter this code in XWMS to open your support case {reference} without signing in:")),
+            code(),
+            P(format!("The code is valid for {m} minutes. If you did not ask for it, you can ignore this mail.")),
+        ]),
+        (SupportGuestCode, Nl) => (format!("Uw code om uw supportzaak {reference} te openen"), vec![
+            P(format!("Voer deze code in XWMS in om uw supportzaak {reference} te openen zonder in te loggen:")),
+            code(),
+            P(format!("De code is {m} minuten geldig. Heeft u er niet om gevraagd? Dan kunt u deze e-mail negeren.")),
+        ]),
+        (SupportGuestCode, Fr) => (format!("Votre code pour ouvrir votre demande d'assistance {reference}"), vec![
+            P(format!("Saisissez ce code dans XWMS pour ouvrir votre demande d'assistance {reference} sans vous connecter :")),
+            code(),
+            P(format!("Le code est valable {m} minutes. Si vous ne l'avez pas demandé, vous pouvez ignorer ce message.")),
+        ]),
+
+        (SupportReply, En) => (format!("New reply from XWMS support ({reference})"), reply_blocks(
+            format!("XWMS support replied in your conversation {reference}."),
+            preview,
+            "For your security, this mail does not contain the reply.",
+            format!("Read it and answer in the XWMS app: {link}"),
+        )),
+        (SupportReply, Nl) => (format!("Nieuw antwoord van XWMS-support ({reference})"), reply_blocks(
+            format!("XWMS-support heeft geantwoord in uw gesprek {reference}."),
+            preview,
+            "Voor uw veiligheid staat het antwoord niet in deze e-mail.",
+            format!("Lees het en antwoord in de XWMS-app: {link}"),
+        )),
+        (SupportReply, Fr) => (format!("Nouvelle réponse du support XWMS ({reference})"), reply_blocks(
+            format!("Le support XWMS a répondu dans votre conversation {reference}."),
+            preview,
+            "Pour votre sécurité, ce message ne contient pas la réponse.",
+            format!("Lisez-la et répondez dans l'application XWMS : {link}"),
+        )),
 
         (ResetCode, En) => ("Your XWMS password reset code".into(), vec![
             P("Someone (hopefully you) asked to reset the password of your XWMS account. Enter this code in XWMS to choose a new password:".into()),
@@ -563,6 +613,24 @@ mod tests {
             codes_left: 3,
             client_name: "deploy bot".into(),
             client_id: "xwms_ci_abc".into(),
+            link: "xwms://support/c0ffee".into(),
+            preview: "Please try again now.".into(),
+        }
+    }
+
+    #[test]
+    fn a_support_reply_links_to_the_app_and_quotes_only_when_allowed() {
+        for language in Language::ALL {
+            let r = render(MailKind::SupportReply, language, &facts());
+            assert!(r.text.contains("xwms://support/c0ffee"), "{}", r.text);
+            assert!(r.text.contains("Please try again now."), "{}", r.text);
+            let withheld = MailFacts {
+                preview: String::new(),
+                ..facts()
+            };
+            let r = render(MailKind::SupportReply, language, &withheld);
+            assert!(!r.text.contains("Please try again now."), "{}", r.text);
+            assert!(r.text.contains("xwms://support/c0ffee"), "{}", r.text);
         }
     }
 

@@ -142,7 +142,22 @@ fn declared() -> Vec<(&'static str, UtoipaMethodRouter<AppState>)> {
         ("support_rating", routes!(support::rating)),
         ("support_availability", routes!(support::availability)),
         ("support_deflection", routes!(support::deflection)),
+        (
+            "support_attachment_upload",
+            routes!(support::upload_attachment),
+        ),
+        (
+            "support_attachment_download",
+            routes!(support::download_attachment),
+        ),
         ("agent_conversations", routes!(support::agent_conversations)),
+        ("support_guest_code", routes!(support::guest_code)),
+        ("support_guest_access", routes!(support::guest_access)),
+        (
+            "support_guest_conversation",
+            routes!(support::guest_conversation),
+        ),
+        ("support_guest_message", routes!(support::guest_message)),
     ]
 }
 
@@ -184,6 +199,17 @@ impl Modify for BearerAuth {
                     .scheme(HttpAuthScheme::Bearer)
                     .description(Some(
                         "An access token from /api/auth/signin or /api/auth/refresh (valid 15 minutes)",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "guest",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "A guest token from /api/support/guest/access: opens one support case (valid 12 hours)",
                     ))
                     .build(),
             ),

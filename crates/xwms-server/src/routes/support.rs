@@ -1,16 +1,22 @@
 //! `/api/support/...` and `/api/agent/...`: live support (the contract is
 //! `xwms_api::support`). Thin: each handler unpacks the request and calls one `Accounts` method.
 
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, Query, State};
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use xwms_api::support::{
-    ConversationDetail, ConversationList, ConversationSummary, DeflectionRequest, MessageDraft,
-    NewConversation, RatingRequest, ReadRequest, SupportAvailability, SupportMessage,
+    AttachmentInfo, ConversationDetail, ConversationList, ConversationSummary, DeflectionRequest,
+    GuestAccess, GuestAccessRequest, GuestCodeRequest, MessageDraft, NewConversation,
+    RatingRequest, ReadRequest, SupportAvailability, SupportMessage,
 };
 use xwms_api::{Envelope, ErrorCode};
 
-use crate::accounts::Authenticated;
+use crate::accounts::{Authenticated, ClientMeta};
 use crate::error::{ApiError, DoneEnvelope, ErrorEnvelope};
 use crate::extract::ApiJson;
 use crate::AppState;
@@ -327,4 +333,229 @@ pub(super) async fn agent_conversations(
 ) -> Result<Json<Envelope<ConversationList>>, ApiError> {
     let list = state.accounts.agent_conversations(&auth).await?;
     Ok(ok("Every conversation.", list))
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct NameQuery {
+    name: Option<String>,
+}
+
+/// Upload a file to attach to a message: the raw bytes as the body, `?name=` its file name.
+///
+/// PNG, JPEG and PDF only, checked by the file's first bytes (not its name or `Content-Type`);
+/// at most 5 MB. Attach it by naming its id in the next message's `attachment_ids`.
+#[utoipa::path(
+    post,
+    path = "/api/support/conversations/{id}/attachments",
+    tag = "support",
+    security(("bearer" = [])),
+    params(
+        ("id" = String, Path, description = "The conversation id"),
+        ("name" = String, Query, description = "The file's name"),
+    ),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The file's bytes"),
+    responses(
+        (status = 200, description = "Stored, not sent yet", body = Envelope<AttachmentInfo>),
+        (status = 400, description = "`field.required`, `field.too_long`, `field.invalid` (name)", body = ErrorEnvelope),
+        (status = 401, description = "`auth.unauthorized`, `auth.session_expired`, `auth.session_revoked`", body = ErrorEnvelope),
+        (status = 404, description = "`support.not_found`", body = ErrorEnvelope),
+        (status = 413, description = "`support.attachment_too_large`", body = ErrorEnvelope),
+        (status = 415, description = "`support.attachment_type`", body = ErrorEnvelope),
+    )
+)]
+pub(super) async fn upload_attachment(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Path(id): Path<String>,
+    Query(query): Query<NameQuery>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Envelope<AttachmentInfo>>, ApiError> {
+    let bytes = body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(ErrorCode::AttachmentTooLarge)
+        } else {
+            ApiError::with_message(ErrorCode::InvalidRequest, rejection.body_text())
+        }
+    })?;
+    let info = state
+        .accounts
+        .upload_attachment(&auth, &id, query.name.as_deref(), bytes.to_vec())
+        .await?;
+    Ok(ok("Uploaded.", info))
+}
+
+/// `attachment; filename="ascii"; filename*=UTF-8''percent-encoded`.
+fn disposition(file_name: &str) -> HeaderValue {
+    let ascii: String = file_name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ' ') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let encoded: String = file_name
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_') {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    HeaderValue::from_str(&format!(
+        "attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static("attachment"))
+}
+
+/// Download an attachment (to the conversation's participants), always as a download:
+/// `Content-Disposition: attachment`, `X-Content-Type-Options: nosniff`.
+#[utoipa::path(
+    get,
+    path = "/api/support/conversations/{id}/attachments/{attachment_id}",
+    tag = "support",
+    security(("bearer" = [])),
+    params(
+        ("id" = String, Path, description = "The conversation id"),
+        ("attachment_id" = String, Path, description = "The attachment id"),
+    ),
+    responses(
+        (status = 200, description = "The file (`image/png`, `image/jpeg` or `application/pdf`)", content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 401, description = "`auth.unauthorized`, `auth.session_expired`, `auth.session_revoked`", body = ErrorEnvelope),
+        (status = 404, description = "`support.not_found`, `support.attachment_not_found`", body = ErrorEnvelope),
+    )
+)]
+pub(super) async fn download_attachment(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Path((id, attachment_id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let file = state
+        .accounts
+        .attachment(&auth, &id, &attachment_id)
+        .await?;
+    let mut response = file.bytes.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_str(&file.content_type)
+            .unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream")),
+    );
+    headers.insert(CONTENT_DISPOSITION, disposition(&file.file_name));
+    Ok(response)
+}
+
+/// The guest token of `Authorization: Bearer <token>`.
+fn guest_token(headers: &axum::http::HeaderMap) -> Result<String, ApiError> {
+    headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|t| t.trim().to_owned())
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| ApiError::new(ErrorCode::Unauthorized))
+}
+
+/// Ask for a code that opens a guest case (a recovery request filed without signing in).
+///
+/// Always the same answer: when a case has this reference, a 6-digit code (valid 30 minutes)
+/// is mailed to the contact address of its request, in the request's language. At most 5
+/// codes per reference and 10 per client address an hour.
+#[utoipa::path(
+    post,
+    path = "/api/support/guest/code",
+    tag = "support",
+    request_body = GuestCodeRequest,
+    responses(
+        (status = 200, description = "If the case exists, a code was mailed", body = DoneEnvelope),
+        (status = 400, description = "`field.invalid` (reference), `request.invalid`", body = ErrorEnvelope),
+        (status = 429, description = "`request.rate_limited` (`retry_after_seconds`)", body = ErrorEnvelope),
+    )
+)]
+pub(super) async fn guest_code(
+    State(state): State<AppState>,
+    client: ClientMeta,
+    ApiJson(req): ApiJson<GuestCodeRequest>,
+) -> Result<Json<Envelope<()>>, ApiError> {
+    state.accounts.guest_code(&req.reference, &client).await?;
+    Ok(done(
+        "If this case exists, a code was sent to the address on the request.",
+    ))
+}
+
+/// Open a guest case with its reference and the mailed code: a guest token for this one case
+/// (12 hours). A code allows 5 wrong tries.
+#[utoipa::path(
+    post,
+    path = "/api/support/guest/access",
+    tag = "support",
+    request_body = GuestAccessRequest,
+    responses(
+        (status = 200, description = "The guest token and the case", body = Envelope<GuestAccess>),
+        (status = 400, description = "`code.incorrect` (also for an unknown reference), `code.too_many_attempts`, `request.invalid`", body = ErrorEnvelope),
+    )
+)]
+pub(super) async fn guest_access(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<GuestAccessRequest>,
+) -> Result<Json<Envelope<GuestAccess>>, ApiError> {
+    let access = state
+        .accounts
+        .guest_access(&req.reference, req.code.expose())
+        .await?;
+    Ok(ok("Your case.", access))
+}
+
+/// The guest case, with its messages (only those after `?after=SEQ`).
+#[utoipa::path(
+    get,
+    path = "/api/support/guest/conversation",
+    tag = "support",
+    security(("guest" = [])),
+    params(("after" = Option<i64>, Query, description = "Only messages with a seq above this")),
+    responses(
+        (status = 200, description = "The case", body = Envelope<ConversationDetail>),
+        (status = 400, description = "`field.invalid` (after)", body = ErrorEnvelope),
+        (status = 401, description = "`auth.unauthorized`, `support.guest_expired`: ask for a new code", body = ErrorEnvelope),
+    )
+)]
+pub(super) async fn guest_conversation(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    Query(query): Query<AfterQuery>,
+) -> Result<Json<Envelope<ConversationDetail>>, ApiError> {
+    let token = guest_token(&headers)?;
+    let after = after_seq(query.after.as_deref())?;
+    let detail = state.accounts.guest_conversation(&token, after).await?;
+    Ok(ok("Your case.", detail))
+}
+
+/// Reply in the guest case, exactly once per `client_msg_id` (as a signed-in person does).
+#[utoipa::path(
+    post,
+    path = "/api/support/guest/conversation/messages",
+    tag = "support",
+    security(("guest" = [])),
+    request_body = MessageDraft,
+    responses(
+        (status = 200, description = "The stored message", body = Envelope<SupportMessage>),
+        (status = 400, description = "`field.invalid` (client_msg_id: a UUID; body), `support.message_too_long`, `support.message_empty`, `request.invalid`", body = ErrorEnvelope),
+        (status = 401, description = "`auth.unauthorized`, `support.guest_expired`: ask for a new code", body = ErrorEnvelope),
+        (status = 404, description = "`support.attachment_not_found`", body = ErrorEnvelope),
+        (status = 409, description = "`support.conversation_closed`", body = ErrorEnvelope),
+        (status = 429, description = "`support.rate_limited`", body = ErrorEnvelope),
+    )
+)]
+pub(super) async fn guest_message(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    ApiJson(draft): ApiJson<MessageDraft>,
+) -> Result<Json<Envelope<SupportMessage>>, ApiError> {
+    let token = guest_token(&headers)?;
+    let message = state.accounts.guest_message(&token, draft).await?;
+    Ok(ok("Sent.", message))
 }

@@ -7,7 +7,7 @@ use xwms_api::ErrorCode;
 use xwms_server::layers::BODY_LIMIT;
 use xwms_server::ROUTES;
 
-use crate::support::{device, harness, takes_body, valid_body, Harness, PASSWORD};
+use crate::support::{device, harness, takes_json, valid_body, Harness, PASSWORD};
 
 /// Counts of every table a request could write to.
 async fn footprint(h: &Harness) -> Vec<i64> {
@@ -48,7 +48,7 @@ async fn malformed_bodies_are_request_invalid_on_every_route_and_write_nothing()
         .to_owned();
     let before = footprint(&h).await;
     // Every route that reads a body (the document says which).
-    for route in ROUTES.iter().filter(|r| takes_body(&r.method, r.path)) {
+    for route in ROUTES.iter().filter(|r| takes_json(&r.method, r.path)) {
         let valid = valid_body(route.path);
         let first_key = valid.as_object().and_then(|o| o.keys().next().cloned());
         let mut cases: Vec<(String, Vec<u8>, Option<String>)> = vec![

@@ -3,9 +3,12 @@
 
 use std::sync::Arc;
 
+use axum::http::Method;
 use serde_json::{json, Value};
 use xwms_api::security::RealtimeEvent;
-use xwms_api::support::{SupportChangeKind, MESSAGE_MAX_CHARS, SUBJECT_MAX_CHARS};
+use xwms_api::support::{
+    SupportChangeKind, ATTACHMENT_MAX_BYTES, MESSAGE_MAX_CHARS, SUBJECT_MAX_CHARS,
+};
 use xwms_api::ErrorCode;
 use xwms_testkit::{TestServer, TestServerOptions, AGENT, ANNA};
 
@@ -603,4 +606,390 @@ async fn the_agent_only_route_refuses_people_and_every_support_route_needs_a_tok
         let answer = h.call(route.method.clone(), &path, None).send().await;
         answer.err(ErrorCode::Unauthorized);
     }
+}
+
+const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
+
+#[tokio::test]
+async fn attachments_are_checked_by_content_and_size_and_served_only_to_participants() {
+    let h = harness();
+    let (person, agent) = person_and_agent(&h).await;
+    let id = start(&h, &person).await;
+    let upload = |name: &str, bytes: Vec<u8>, token: &str| {
+        h.call(
+            Method::POST,
+            &format!("{CONVERSATIONS}/{id}/attachments?name={name}"),
+            None,
+        )
+        .token(token)
+        .header("content-type", "image/png")
+        .raw(bytes)
+        .send()
+    };
+    // A text file named .png is refused: the type comes from the bytes.
+    upload("shot.png", b"hello, not a picture".to_vec(), &person)
+        .await
+        .err(ErrorCode::AttachmentType);
+    // Over 5 MB: 413 (the body limit of this route only is the attachment limit).
+    let mut big = PNG.to_vec();
+    big.resize(ATTACHMENT_MAX_BYTES + 1, 0);
+    upload("big.png", big, &person)
+        .await
+        .err(ErrorCode::AttachmentTooLarge);
+    // Exactly 5 MB is fine.
+    let mut max = PNG.to_vec();
+    max.resize(ATTACHMENT_MAX_BYTES, 7);
+    let stored = upload("max.png", max, &person).await;
+    stored.ok(200);
+    assert_eq!(stored.data()["content_type"], "image/png");
+    assert_eq!(stored.data()["size_bytes"], ATTACHMENT_MAX_BYTES as u64);
+    let pdf = upload("../../etc/report.pdf", b"%PDF-1.7 ...".to_vec(), &person).await;
+    pdf.ok(200);
+    assert_eq!(pdf.data()["file_name"], "report.pdf");
+    let attachment = pdf.data()["id"].as_str().unwrap().to_owned();
+    let file_path = format!("{CONVERSATIONS}/{id}/attachments/{attachment}");
+
+    // Not sent yet: only its uploader sees it; the agent cannot attach it to their message.
+    h.get_auth(&file_path, &agent)
+        .await
+        .err(ErrorCode::AttachmentNotFound);
+    h.post_auth(
+        &messages_path(&id),
+        &agent,
+        json!({"client_msg_id": uuid(60), "body": "", "attachment_ids": [attachment]}),
+    )
+    .await
+    .err(ErrorCode::AttachmentNotFound);
+    let sent = h
+        .post_auth(
+            &messages_path(&id),
+            &person,
+            json!({"client_msg_id": uuid(61), "body": "", "attachment_ids": [attachment]}),
+        )
+        .await;
+    sent.ok(200);
+    assert_eq!(sent.data()["attachments"][0]["id"], attachment.as_str());
+    // Once sent it cannot be attached again.
+    h.post_auth(
+        &messages_path(&id),
+        &person,
+        json!({"client_msg_id": uuid(62), "body": "again", "attachment_ids": [attachment]}),
+    )
+    .await
+    .err(ErrorCode::AttachmentNotFound);
+
+    let download = h.get_auth(&file_path, &agent).await;
+    assert_eq!(download.status, 200);
+    assert_eq!(download.headers["content-type"], "application/pdf");
+    assert!(download.headers["content-disposition"]
+        .to_str()
+        .unwrap()
+        .starts_with("attachment; filename=\"report.pdf\""));
+    assert_eq!(download.headers["x-content-type-options"], "nosniff");
+
+    // Another account: the attachment and its conversation do not exist.
+    let stranger = h
+        .signed_in("stranger@example.com")
+        .await
+        .access_token
+        .expose()
+        .to_owned();
+    h.get_auth(&file_path, &stranger)
+        .await
+        .err(ErrorCode::ConversationNotFound);
+    upload("x.png", PNG.to_vec(), &stranger)
+        .await
+        .err(ErrorCode::ConversationNotFound);
+}
+
+#[tokio::test]
+async fn a_recovery_request_is_a_guest_case_opened_with_a_mailed_code() {
+    let h = harness();
+    let (_, agent) = person_and_agent(&h).await;
+    let filed = h
+        .call(
+            Method::POST,
+            xwms_api::auth::paths::RECOVERY_REQUEST,
+            Some(json!({
+                "email": "lost@example.com", "name": "Lena Lost", "contact_email": "lena@example.org",
+                "lost": ["password", "email_access"], "details": "My phone was stolen."
+            })),
+        )
+        .header("accept-language", "nl")
+        .send()
+        .await;
+    filed.ok(202);
+    let reference = filed.data()["reference"].as_str().unwrap().to_owned();
+    // In the agents' queue, as a guest case on the recovery topic with the details.
+    let queue = h.get_auth("/api/agent/conversations", &agent).await;
+    let case = &queue.data()["conversations"][0];
+    assert_eq!(case["reference"], reference.as_str());
+    assert_eq!(
+        (case["guest"].as_bool(), case["topic"].as_str()),
+        (Some(true), Some("account_recovery"))
+    );
+    assert_eq!(case["preview"], "My phone was stolen.");
+    let case_id = case["id"].as_str().unwrap().to_owned();
+    h.post_auth(
+        &messages_path(&case_id),
+        &agent,
+        draft(70, "Which device did you use last?"),
+    )
+    .await
+    .ok(200);
+
+    // The same answer for a reference that does not exist (and no mail).
+    h.post(
+        "/api/support/guest/code",
+        json!({"reference": "REC-ZZZZZZ"}),
+    )
+    .await
+    .ok(200);
+    h.post("/api/support/guest/code", json!({"reference": reference}))
+        .await
+        .ok(200);
+    let mail = h
+        .last_mail(
+            "lena@example.org",
+            xwms_server::mail::MailKind::SupportGuestCode,
+        )
+        .await
+        .expect("a code mailed to the request's contact address");
+    assert!(
+        mail.subject.contains(&reference) && mail.subject.contains("supportzaak"),
+        "in Dutch: {}",
+        mail.subject
+    );
+    let code = mail.code().unwrap();
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    h.post(
+        "/api/support/guest/access",
+        json!({"reference": reference, "code": wrong}),
+    )
+    .await
+    .err(ErrorCode::CodeIncorrect);
+    h.post(
+        "/api/support/guest/access",
+        json!({"reference": "REC-ZZZZZZ", "code": code}),
+    )
+    .await
+    .err(ErrorCode::CodeIncorrect);
+    let access = h
+        .post(
+            "/api/support/guest/access",
+            json!({"reference": reference, "code": code}),
+        )
+        .await;
+    access.ok(200);
+    let token = access.data()["token"].as_str().unwrap().to_owned();
+    let messages = access.data()["conversation"]["messages"]
+        .as_array()
+        .unwrap();
+    assert_eq!(
+        messages.last().unwrap()["body"],
+        "Which device did you use last?"
+    );
+    // The code worked once.
+    h.post(
+        "/api/support/guest/access",
+        json!({"reference": reference, "code": code}),
+    )
+    .await
+    .err(ErrorCode::CodeIncorrect);
+
+    // The guest reads and replies with the token only, exactly once per client id.
+    let reply = json!({"client_msg_id": uuid(71), "body": "My old laptop."});
+    let first = h
+        .post_auth(
+            "/api/support/guest/conversation/messages",
+            &token,
+            reply.clone(),
+        )
+        .await;
+    first.ok(200);
+    let again = h
+        .post_auth("/api/support/guest/conversation/messages", &token, reply)
+        .await;
+    assert_eq!(first.data()["seq"], again.data()["seq"]);
+    let seen = h.get_auth("/api/support/guest/conversation", &token).await;
+    assert_eq!(seen.data()["conversation"]["status"], "open");
+    assert_eq!(
+        seen.data()["messages"].as_array().unwrap().last().unwrap()["body"],
+        "My old laptop."
+    );
+    // An access token is not a guest token, and a guest token is not an access token.
+    h.get_auth("/api/support/guest/conversation", &agent)
+        .await
+        .err(ErrorCode::Unauthorized);
+    h.get_auth(CONVERSATIONS, &token)
+        .await
+        .err(ErrorCode::Unauthorized);
+    // 12 hours later the token has expired.
+    h.advance(12 * 3600);
+    h.get_auth("/api/support/guest/conversation", &token)
+        .await
+        .err(ErrorCode::GuestAccessExpired);
+}
+
+#[tokio::test]
+async fn guest_codes_are_limited_per_reference() {
+    let h = harness();
+    let max = xwms_server::accounts::policy::SUPPORT
+        .guest_codes_per_reference
+        .max;
+    for n in 0..max {
+        h.call(
+            Method::POST,
+            "/api/support/guest/code",
+            Some(json!({"reference": "REC-AAAAAA"})),
+        )
+        .peer(&format!("192.0.2.{}", n + 1))
+        .send()
+        .await
+        .ok(200);
+    }
+    h.call(
+        Method::POST,
+        "/api/support/guest/code",
+        Some(json!({"reference": "REC-AAAAAA"})),
+    )
+    .peer("192.0.2.200")
+    .send()
+    .await
+    .err(ErrorCode::RateLimited);
+}
+
+#[tokio::test]
+async fn an_unseen_reply_is_mailed_once_per_burst_and_without_text_for_security_topics() {
+    use xwms_server::mail::MailKind;
+    let h = harness();
+    let (person, agent) = person_and_agent(&h).await;
+    let id = start(&h, &person).await;
+    let mut security = new_conversation(2, "Someone changed my password");
+    security["topic"] = json!("security_report");
+    let secure = h.post_auth(CONVERSATIONS, &person, security).await;
+    let secure_id = secure.data()["conversation"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    h.post_auth(
+        &messages_path(&id),
+        &agent,
+        draft(80, "Try signing in again now"),
+    )
+    .await
+    .ok(200);
+    h.post_auth(
+        &messages_path(&secure_id),
+        &agent,
+        draft(81, "Your reset link is abc123"),
+    )
+    .await
+    .ok(200);
+    let accounts = &h.state.accounts;
+    h.advance(9 * 60);
+    assert_eq!(accounts.mail_unseen_replies().await.unwrap(), 0, "not yet");
+    h.advance(2 * 60);
+    assert_eq!(accounts.mail_unseen_replies().await.unwrap(), 2);
+    h.deliver().await;
+    let mails: Vec<_> = h
+        .mailbox
+        .to("person@example.com")
+        .into_iter()
+        .filter(|m| m.kind == MailKind::SupportReply.as_str())
+        .collect();
+    assert_eq!(mails.len(), 2);
+    let plain = mails
+        .iter()
+        .find(|m| m.text.contains(&format!("xwms://support/{id}")))
+        .expect("a link to the conversation");
+    assert!(
+        plain.text.contains("Try signing in again now"),
+        "{}",
+        plain.text
+    );
+    let secret = mails
+        .iter()
+        .find(|m| m.text.contains(&format!("xwms://support/{secure_id}")))
+        .expect("a link to the security conversation");
+    assert!(
+        !secret.text.contains("abc123") && !secret.html.contains("abc123"),
+        "{}",
+        secret.text
+    );
+
+    // Once: another reply in the same unseen burst is not mailed again.
+    assert_eq!(accounts.mail_unseen_replies().await.unwrap(), 0);
+    let token = h.sign_in("agent@example.com", PASSWORD).await.access_token;
+    h.post_auth(&messages_path(&id), token.expose(), draft(82, "Any luck?"))
+        .await
+        .ok(200);
+    h.advance(11 * 60);
+    assert_eq!(accounts.mail_unseen_replies().await.unwrap(), 0);
+    // Read, then a new reply goes unseen: a new mail.
+    let person = h.sign_in("person@example.com", PASSWORD).await.access_token;
+    let detail = h
+        .get_auth(&format!("{CONVERSATIONS}/{id}"), person.expose())
+        .await;
+    let last = detail.data()["conversation"]["last_seq"].as_i64().unwrap();
+    h.post_auth(
+        &format!("{CONVERSATIONS}/{id}/read"),
+        person.expose(),
+        json!({"last_read_seq": last}),
+    )
+    .await
+    .ok(200);
+    h.post_auth(
+        &messages_path(&id),
+        token.expose(),
+        draft(83, "Still there?"),
+    )
+    .await
+    .ok(200);
+    h.advance(11 * 60);
+    assert_eq!(accounts.mail_unseen_replies().await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn the_demo_person_has_conversations_in_different_states() {
+    let server = TestServer::start();
+    let url = server.url();
+    let client = reqwest::Client::new();
+    let anna = sign_in_as(&client, &url, ANNA.email, ANNA.password).await;
+    let list: Value = client
+        .get(format!("{url}{CONVERSATIONS}"))
+        .bearer_auth(&anna)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let conversations = list["data"]["conversations"].as_array().unwrap();
+    let statuses: Vec<&str> = conversations
+        .iter()
+        .map(|c| c["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses[0], "waiting_for_you", "unread first: {statuses:?}");
+    assert!(
+        statuses.contains(&"resolved") && statuses.contains(&"new"),
+        "{statuses:?}"
+    );
+    assert_eq!(list["data"]["unread_total"], 1);
+    assert_eq!(conversations[0]["agent_name"], "XWMS");
+    // The agent sees them in the queue, and the event log replays them.
+    let agent = sign_in_as(&client, &url, AGENT.email, AGENT.password).await;
+    let queue: Value = client
+        .get(format!("{url}/api/agent/conversations"))
+        .bearer_auth(&agent)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(queue["data"]["conversations"].as_array().unwrap().len(), 3);
+    let mut socket = open_after(&url, &anna, 0).await;
+    let (seq, kind, _) = next_support(&mut socket).await;
+    assert_eq!((seq, kind), (1, SupportChangeKind::Message));
 }

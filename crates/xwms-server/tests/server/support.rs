@@ -170,8 +170,10 @@ pub async fn send(state: &AppState, request: Request<Body>) -> Answer {
         .await
         .unwrap()
         .to_vec();
-    // Every answer is JSON but `304 Not Modified`, which has no body at all.
-    let body = if status == StatusCode::NOT_MODIFIED && bytes.is_empty() {
+    // Every answer is JSON but `304 Not Modified`, which has no body at all, and a download
+    // (`Content-Disposition: attachment`), whose bytes are in `bytes`.
+    let download = headers.contains_key(axum::http::header::CONTENT_DISPOSITION);
+    let body = if (status == StatusCode::NOT_MODIFIED && bytes.is_empty()) || download {
         Value::Null
     } else {
         serde_json::from_slice(&bytes)
@@ -521,5 +523,13 @@ pub fn takes_body(method: &Method, path: &str) -> bool {
     let document: Value = serde_json::from_str(&xwms_server::openapi_json()).unwrap();
     document["paths"][path][method.as_str().to_lowercase()]
         .get("requestBody")
+        .is_some()
+}
+
+/// Whether the route at `method path` reads a JSON body (an upload reads raw bytes).
+pub fn takes_json(method: &Method, path: &str) -> bool {
+    let document: Value = serde_json::from_str(&xwms_server::openapi_json()).unwrap();
+    document["paths"][path][method.as_str().to_lowercase()]["requestBody"]["content"]
+        .get("application/json")
         .is_some()
 }
