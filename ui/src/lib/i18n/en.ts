@@ -422,6 +422,7 @@ export const en = {
   "support.failed": "Not sent.",
   "support.discard": "Remove",
   "support.refresh": "Refresh",
+  "support.saveFile": "Save",
   "support.retry": "Retry",
   "support.typing": "{name} is typing…",
   "support.reply": "Your reply",

@@ -399,6 +399,7 @@ export const fr = {
   "support.failed": "Non envoyé.",
   "support.discard": "Retirer",
   "support.refresh": "Actualiser",
+  "support.saveFile": "Enregistrer",
   "support.retry": "Réessayer",
   "support.typing": "{name} écrit…",
   "support.reply": "Votre réponse",

@@ -399,6 +399,7 @@ export const nl = {
   "support.failed": "Niet verstuurd.",
   "support.discard": "Verwijderen",
   "support.refresh": "Vernieuwen",
+  "support.saveFile": "Opslaan",
   "support.retry": "Opnieuw proberen",
   "support.typing": "{name} typt…",
   "support.reply": "Uw antwoord",

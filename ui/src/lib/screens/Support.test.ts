@@ -301,6 +301,16 @@ describe("conversation", () => {
     expect(localStorage.getItem("xwms.support.reply.conv_mail")).toBe("My long story");
   });
 
+  it("saves an attachment to Downloads and shows where", async () => {
+    const withFile = detail({}, [
+      message(20, { author: { kind: "agent", name: "Sam" }, body: "The form", attachments: [{ id: "att_1", file_name: "form.pdf", content_type: "application/pdf", size_bytes: 2048 }] }),
+    ]);
+    const calls = await open(withFile, { support_save_attachment: (a) => `/home/anna/Downloads/${String(a.fileName)}` });
+    await fireEvent.click(screen.getByTestId("support-attachment-save"));
+    expect(text(await screen.findByTestId("support-attachment-saved"))).toBe("Saved to /home/anna/Downloads/form.pdf.");
+    expect(calls.find((c) => c.cmd === "support_save_attachment")?.args).toEqual({ id: "conv_mail", attachmentId: "att_1", fileName: "form.pdf" });
+  });
+
   it("refuses other file types and files over 5 MB with a clear error", async () => {
     await open();
     const picker = screen.getByTestId("support-reply-picker") as HTMLInputElement;
