@@ -181,8 +181,9 @@ describe("support", () => {
   });
 
   it("offline: the list shows its age and a message waits in the outbox", async () => {
-    await withApp({ ...signedIn, connection: offlineState(), hash: "#/support" }, async ({ page }) => {
-      await page.waitForSelector(tid("support-offline"));
+    await withApp({ ...signedIn, support: { ...signedIn.support, cachedAt: at(5) }, connection: offlineState(), hash: "#/support" }, async ({ page }) => {
+      await waitText(page, tid("support-offline"), "You are offline. This is your list as it was 5 minutes ago; new messages are sent when the connection is back.");
+      await screenshot(page, "support-home-offline-en-light");
       await page.click(`${tid("support-row")}[data-id="conv_mail"]`);
       await page.fill(tid("support-reply"), "Written on the train");
       await page.click(tid("support-reply-send"));
@@ -202,6 +203,7 @@ describe("support", () => {
       await page.fill(tid("support-guest-code"), "123456");
       await page.click(tid("support-guest-open"));
       await waitText(page, tid("support-guest-title"), "Account recovery");
+      await screenshot(page, "support-guest-en-light");
       await page.fill(tid("support-guest-reply"), "I can send a photo of my ID.");
       await page.click(tid("support-guest-reply-send"));
       await page.waitForFunction(() => document.body.textContent?.includes("I can send a photo of my ID."));
