@@ -145,6 +145,28 @@ describe("new conversation", () => {
     expect(localStorage.getItem("xwms.support.draft")).toBeNull();
   });
 
+  it("offline, the question is queued and its conversation opens under its local id", async () => {
+    const queued = {
+      id: "local-9",
+      conversation: null,
+      queued: { local_id: "local-9", topic: "question", subject: "On the train", created_at: "2026-11-25T08:00:00Z", state: "sending", error: null },
+      messages: [],
+      cached_at: null,
+    };
+    const calls = mockBackend({ support_start: () => queued, connection_state: () => offline() });
+    connection.apply(offline());
+    await goTo("#/support/new");
+    render(SupportNewScreen);
+    expect(text(screen.getByTestId("support-new-offline"))).toContain("Your question is kept and sent to support as soon as the connection is back.");
+    expect(text(screen.getByTestId("support-body-send"))).toBe("Send when online");
+    await fireEvent.change(screen.getByTestId("support-topic"), { target: { value: "question" } });
+    await fireEvent.input(screen.getByTestId("support-subject"), { target: { value: "On the train" } });
+    await fireEvent.input(screen.getByTestId("support-body"), { target: { value: "Hello" } });
+    await fireEvent.click(screen.getByTestId("support-body-send"));
+    await waitFor(() => expect(window.location.hash).toBe("#/support/conversation/local-9"));
+    expect(calls.filter((c) => c.cmd === "support_start")).toHaveLength(1);
+  });
+
   it("asks for a topic and a subject before sending", async () => {
     const calls = mockBackend();
     await goTo("#/support/new");
@@ -290,6 +312,13 @@ describe("conversation", () => {
     await emit("support-changed", { type: "outbox", client_msg_id: "local-1", local_id: "local-1", conversation_id: "conv_srv", state: "sent", error: null });
     await waitFor(() => expect(window.location.hash).toBe("#/support/conversation/conv_srv"));
     expect(text(screen.getByTestId("support-status"))).toBe("Waiting for you");
+  });
+
+  it("says 'typing' to the other side at most every 3 seconds", async () => {
+    const calls = await open(detail(), { support_typing: () => true });
+    const box = screen.getByTestId("support-reply");
+    for (const value of ["H", "He", "Hel", "Hell", "Hello"]) await fireEvent.input(box, { target: { value } });
+    expect(calls.filter((c) => c.cmd === "support_typing")).toEqual([{ cmd: "support_typing", args: { id: "conv_mail" } }]);
   });
 
   it("keeps the reply when sending is refused, and across leaving the screen", async () => {
