@@ -138,7 +138,7 @@ describe("sign-up to sign-out", () => {
         tid("profile-username-error"),
         "This username is reserved. Please contact support for the available options. Contact support",
       );
-      assert.equal(await page.getAttribute(tid("profile-contact-support"), "href"), "#/support");
+      assert.equal(await page.getAttribute(tid("profile-contact-support"), "href"), "#/support/new?topic=question");
       assert.equal(await value(page, "profile-name"), "Bram J. Jansen");
       assert.equal(await value(page, "profile-username"), "admin");
       assert.equal(await focused(page), "profile-username");
@@ -282,6 +282,7 @@ describe("recover account", () => {
       await waitText(page, h1, "Recover your account");
       await screenshot(page, "account-recover-en-light");
       assert.equal(await page.getAttribute(tid("recover-choice-mailbox"), "href"), "#/forgot-password");
+      assert.equal(await page.getAttribute(tid("recover-choice-follow"), "href"), "#/support/guest");
       await page.click(tid("recover-choice-lost"));
       await waitText(page, h1, "Ask support to recover your account");
 
@@ -310,8 +311,10 @@ describe("recover account", () => {
       assert.deepEqual(steps, [
         "The support team replies to anna.devries@elders.example within 3 working days.",
         "They will never ask for your password or for a code we sent you.",
-        "Keep your reference REC-7K2M9Q and quote it when you write to support.",
+        "Keep your reference REC-7K2M9Q: with it and a code we mail you, you follow your case and reply to the support team here in the app.",
       ]);
+      // The reference opens the guest case (support.test.mjs follows it further).
+      assert.equal(await page.getAttribute(tid("recovery-follow-case"), "href"), "#/support/guest?reference=REC-7K2M9Q");
       const filed = await page.evaluate(() => window.__TEST_IPC__.recoveryRequests);
       assert.deepEqual(filed, [
         {

@@ -736,6 +736,166 @@ function installIpcMock(init) {
     },
   };
 
+  // ---- Live support, in memory (a stand-in for the Rust side's support commands) ---------
+  // Conversations from `init.support.conversations` (ConversationDetail objects); sending
+  // stores the message at once when online (seq from one counter, like the server's event
+  // log), and keeps it in the outbox ("sending") while offline. `support_send` with a body
+  // of "fail" plays a refused message (outbox state "failed") that Retry delivers.
+  const supportInit = init.support ?? {};
+  let supportSeq = 100;
+  const conversations = new Map((supportInit.conversations ?? []).map((d) => [d.conversation.id, structuredClone(d)]));
+  const outbox = [];
+  const deflections = [];
+  let agentsOnline = supportInit.agentsOnline ?? 1;
+  const supportSummary = (d) => {
+    const c = d.conversation;
+    const text = d.messages.filter((m) => m.kind === "text");
+    c.preview = (text.at(-1)?.body ?? "").slice(0, 120);
+    c.last_seq = d.messages.at(-1)?.seq ?? c.last_seq;
+    c.unread = d.messages.filter((m) => m.author.kind !== "person" && m.kind === "text" && m.seq > c.last_read_seq).length;
+    return structuredClone(c);
+  };
+  const supportConversation = (id) => conversations.get(id) ?? fail("support.not_found");
+  const supportChanged = (id) => {
+    const d = conversations.get(id);
+    emit("support-changed", { type: "changed", event: { seq: supportSeq, conversation_id: id, kind: "message", message: null, conversation: d ? supportSummary(d) : null } });
+  };
+  const outboxChanged = (p, state) =>
+    emit("support-changed", { type: "outbox", client_msg_id: p.client_msg_id, local_id: p.conversation_id, conversation_id: p.conversation_id, state, error: null });
+  const sent = (m) => ({ ...structuredClone(m), state: "sent", error: null });
+  function storeMessage(d, clientMsgId, body, author = { kind: "person", name: ANNA_NAME }) {
+    const m = {
+      id: `msg_${++supportSeq}`,
+      conversation_id: d.conversation.id,
+      seq: supportSeq,
+      client_msg_id: clientMsgId,
+      kind: "text",
+      author,
+      body,
+      attachments: [],
+      created_at: iso(),
+    };
+    d.messages.push(m);
+    d.conversation.updated_at = m.created_at;
+    if (author.kind === "person" && ["resolved", "closed"].includes(d.conversation.status)) d.conversation.status = "open";
+    else if (author.kind === "person" && d.conversation.status === "waiting_for_you") d.conversation.status = "open";
+    return m;
+  }
+  const ANNA_NAME = "Anna de Vries";
+  const supportCommands = {
+    support_list() {
+      const list = [...conversations.values()].map(supportSummary);
+      list.sort((a, b) => Number(b.unread > 0) - Number(a.unread > 0) || Date.parse(b.updated_at) - Date.parse(a.updated_at));
+      const cached_at = connection.status === "online" ? null : (supportInit.cachedAt ?? iso());
+      return { conversations: list, queued: [], unread_total: list.reduce((n, c) => n + c.unread, 0), cached_at };
+    },
+    support_open({ id }) {
+      const d = supportConversation(id);
+      const pending = outbox.filter((p) => p.conversation_id === id).map((p) => ({
+        client_msg_id: p.client_msg_id, id: null, seq: null, kind: "text", author: { kind: "person", name: ANNA_NAME },
+        body: p.body, attachments: [], created_at: p.created_at, state: p.state, error: p.state === "failed" ? { code: "support.rate_limited", message: "" } : null,
+      }));
+      return {
+        id,
+        conversation: supportSummary(d),
+        queued: null,
+        messages: [...d.messages.map(sent), ...pending],
+        cached_at: connection.status === "online" ? null : (supportInit.cachedAt ?? iso()),
+      };
+    },
+    support_availability: () => ({ agents_online: agentsOnline, answer_within_days: 2 }),
+    support_start({ topic, subject, body }) {
+      const id = `conv_${++supportSeq}`;
+      const d = {
+        conversation: {
+          id, reference: `SUP-${supportSeq}X`, topic, subject, status: "new", language: "en", created_at: iso(), updated_at: iso(),
+          last_seq: 0, preview: "", unread: 0, last_read_seq: 0, other_last_read_seq: 0, agent_name: null, rating: null,
+          reopen_until: null, guest: false,
+        },
+        messages: [],
+      };
+      conversations.set(id, d);
+      storeMessage(d, `client-${supportSeq}`, body);
+      supportChanged(id);
+      return { id, conversation: supportSummary(d), queued: null, messages: d.messages.map(sent), cached_at: null };
+    },
+    support_send({ id, body, attachments }) {
+      const d = supportConversation(id);
+      const p = { client_msg_id: `client-${++supportSeq}`, conversation_id: id, body, attachments: [], state: "sending", created_at: iso() };
+      const shownP = (state) => ({ client_msg_id: p.client_msg_id, id: null, seq: null, kind: "text", author: { kind: "person", name: ANNA_NAME }, body, attachments: attachments ?? [], created_at: p.created_at, state, error: null });
+      if (body === "fail") {
+        outbox.push({ ...p, state: "failed" });
+        setTimeout(() => outboxChanged(p, "failed"), 0);
+        return shownP("sending");
+      }
+      if (connection.status !== "online") {
+        outbox.push(p);
+        return shownP("sending");
+      }
+      const m = storeMessage(d, p.client_msg_id, body);
+      m.attachments = attachments ?? [];
+      setTimeout(() => outboxChanged(p, "sent"), 0);
+      return shownP("sending");
+    },
+    support_attach_pasted({ name, bytes }) {
+      if (bytes.length > 5 * 1024 * 1024) fail("support.attachment_too_large");
+      return { id: `att_${++supportSeq}`, file_name: name, content_type: "image/png", size_bytes: bytes.length };
+    },
+    support_discard({ clientMsgId }) {
+      const i = outbox.findIndex((p) => p.client_msg_id === clientMsgId);
+      if (i !== -1) outbox.splice(i, 1);
+      return null;
+    },
+    support_retry({ clientMsgId }) {
+      const i = outbox.findIndex((p) => p.client_msg_id === clientMsgId);
+      if (i === -1) return null;
+      const [p] = outbox.splice(i, 1);
+      storeMessage(supportConversation(p.conversation_id), p.client_msg_id, "Delivered on retry");
+      setTimeout(() => outboxChanged(p, "sent"), 0);
+      return null;
+    },
+    support_mark_read({ id, seq }) {
+      supportConversation(id).conversation.last_read_seq = seq;
+      return null;
+    },
+    support_typing: () => true,
+    support_close({ id }) {
+      const d = supportConversation(id);
+      d.conversation.status = "closed";
+      d.conversation.reopen_until = new Date(now() + 7 * 86400000).toISOString();
+      d.messages.push({ id: `msg_${++supportSeq}`, conversation_id: id, seq: supportSeq, client_msg_id: "", kind: "closed", author: { kind: "system", name: "" }, body: "", attachments: [], created_at: iso() });
+      return supportSummary(d);
+    },
+    support_rate({ id, rating }) {
+      const d = supportConversation(id);
+      d.conversation.rating = rating;
+      return supportSummary(d);
+    },
+    support_deflect({ articleId, topic }) {
+      deflections.push({ articleId, topic });
+      return null;
+    },
+    support_guest_code: () => null,
+    support_guest_open({ reference, code }) {
+      const d = [...conversations.values()].find((x) => x.conversation.reference === reference);
+      if (!d || code !== "123456") fail("code.invalid");
+      return { reference, expires_at: new Date(now() + 3600000).toISOString(), conversation: structuredClone(d) };
+    },
+    support_guest_conversation() {
+      const d = [...conversations.values()].find((x) => x.conversation.guest) ?? fail("support.guest_expired");
+      return structuredClone(d);
+    },
+    support_guest_send({ body, clientMsgId: args_clientMsgId }) {
+      const d = [...conversations.values()].find((x) => x.conversation.guest) ?? fail("support.guest_expired");
+      return structuredClone(storeMessage(d, String(args_clientMsgId ?? `client-${++supportSeq}`), body));
+    },
+  };
+  const supportAgentSays = (id, body, name = "Sam") => {
+    const m = storeMessage(supportConversation(id), "", body, { kind: "agent", name });
+    supportChanged(id);
+    return m;
+  };
+
   function transformCallback(callback, once = false) {
     const id = window.crypto.getRandomValues(new Uint32Array(1))[0];
     callbacks.set(id, (data) => {
@@ -831,6 +991,7 @@ function installIpcMock(init) {
         if (Object.hasOwn(accountCommands, cmd)) return accountCommands[cmd](args);
         if (Object.hasOwn(helpCommands, cmd)) return helpCommands[cmd](args);
         if (Object.hasOwn(securityCommands, cmd)) return securityCommands[cmd](args);
+        if (Object.hasOwn(supportCommands, cmd)) return supportCommands[cmd](args);
         throw { code: "request.invalid", message: `unknown command ${cmd}` };
     }
   }
@@ -895,6 +1056,22 @@ function installIpcMock(init) {
       securityChanged();
     },
     sessions: () => structuredClone(sessions),
+    support: {
+      deflections,
+      outbox: () => structuredClone(outbox),
+      conversation: (id) => structuredClone(conversations.get(id) ?? null),
+      agentSays: supportAgentSays,
+      agentReads(id) {
+        const d = supportConversation(id);
+        d.conversation.other_last_read_seq = supportSeq;
+        supportChanged(id);
+      },
+      typing: (id, name = "Sam") => emit("support-changed", { type: "typing", conversation_id: id, author: { kind: "agent", name } }),
+      setAgentsOnline(n) {
+        agentsOnline = n;
+        emit("support-changed", { type: "availability", agents_online: n });
+      },
+    },
     help: {
       feedback: helpFeedback,
       status: () => structuredClone(helpStatus),
@@ -924,6 +1101,7 @@ export async function openApp(browser, baseUrl, options = {}) {
     otherSessions = 2,
     helpStatus = {},
     helpFixture = HELP_FIXTURE,
+    support = {},
     hash = "",
     colorScheme = "light",
     locale = "en-US",
@@ -958,6 +1136,7 @@ export async function openApp(browser, baseUrl, options = {}) {
     restoreError,
     otherSessions,
     help: { fixture: helpFixture, status: { ...HELP_STATUS, ...helpStatus } },
+    support,
   });
   await page.goto(`${baseUrl}/${hash}`);
   // The app is ready once it has subscribed to connection changes and loaded settings.

@@ -91,8 +91,10 @@ describe("help search", () => {
       assert.deepEqual(await current(page), ["nav-security"]);
       await page.goBack();
       await waitText(page, tid("help-article-title"), "How do I change my password?");
+      // "/support" in an answer starts a conversation, on the answer's topic.
       await page.click(`${tid("help-link")}[data-target="/support"]`);
-      await waitText(page, h1, "Support");
+      await waitText(page, h1, "New conversation");
+      assert.equal(await hash(page), "#/support/new?topic=question");
       assert.deepEqual(await current(page), ["nav-support"]);
       await page.goBack();
       await waitText(page, tid("help-article-title"), "How do I change my password?");

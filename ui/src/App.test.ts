@@ -73,6 +73,7 @@ describe("App", () => {
     mockBackend();
     render(App);
     for (const [hash, title] of [
+      // Contact starts a conversation: signed out, Support says that needs an account.
       ["#/contact", "Support"],
       ["#/login", "Sign in"],
       ["#/signup", "Create your XWMS account"],

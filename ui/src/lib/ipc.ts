@@ -14,6 +14,8 @@ import type {
   HelpStatus,
   SecondFactorMethod,
   SecurityEventInfo,
+  SupportOpenConversation,
+  SupportUpdate,
   UserProfile,
 } from "./bindings";
 
@@ -57,6 +59,20 @@ export type {
   Reauthenticated,
   SessionsRevoked,
   Settings,
+  AttachmentInfo,
+  ConversationDetail,
+  ConversationStatus,
+  ConversationSummary,
+  ConversationView,
+  GuestCase,
+  MessageState,
+  QueuedConversation,
+  ShownMessage,
+  SupportAvailability,
+  SupportHome,
+  SupportMessage,
+  SupportTopic,
+  SupportUpdate,
   SignInOutcome,
   SyncReport,
   Theme,
@@ -123,7 +139,7 @@ function isResult(value: unknown): value is Result<unknown, unknown> {
  * `Result`; one that cannot fail comes back as the plain value; either way, and also when the
  * call throws, the caller gets a `Result<T, AppError>`.
  */
-async function settle<T>(call: () => Promise<T | Result<T, unknown>>): Promise<Result<T, AppError>> {
+export async function settle<T>(call: () => Promise<T | Result<T, unknown>>): Promise<Result<T, AppError>> {
   try {
     const r = await call();
     if (isResult(r)) {
@@ -224,6 +240,19 @@ export function onSecurityChanged(handler: () => void): Promise<Unlisten> {
 }
 
 /**
+ * `support-changed`: a support conversation changed, someone types, the lists were reloaded,
+ * availability changed, or the outbox sent or failed a message.
+ */
+export function onSupportChanged(handler: (update: SupportUpdate) => void): Promise<Unlisten> {
+  return subscribe(events.supportChanged, handler);
+}
+
+/** `support-open-conversation`: the person clicked a support reply's notification. */
+export function onSupportOpenConversation(handler: (open: SupportOpenConversation) => void): Promise<Unlisten> {
+  return subscribe(events.supportOpenConversation, handler);
+}
+
+/**
  * The IPC surface as the screens use it: `ipc.signIn(email, password)`, `ipc.onNewSignIn(…)`.
  */
 export const ipc = {
@@ -234,6 +263,8 @@ export const ipc = {
   onAccountChanged,
   onNewSignIn,
   onSecurityChanged,
+  onSupportChanged,
+  onSupportOpenConversation,
   METHOD_TOTP,
   METHOD_RECOVERY_CODE,
   METHOD_EMAIL_CODE,

@@ -14,6 +14,9 @@ export type Screen =
   | "sessions"
   | "api-credentials"
   | "support"
+  | "support-new"
+  | "support-conversation"
+  | "support-guest"
   | "agent"
   | "settings"
   // Signing in and getting back in.
@@ -35,6 +38,12 @@ export const SIGNED_IN_SCREENS: ReadonlySet<Screen> = new Set<Screen>([
   "api-credentials",
 ]);
 
+/**
+ * Support screens that need a signed-in person; signed out, the Support home says so (and
+ * offers signing in, or following a recovery case without an account).
+ */
+export const SUPPORT_SIGNED_IN_SCREENS: ReadonlySet<Screen> = new Set<Screen>(["support-new", "support-conversation"]);
+
 /** Screens of the sign-in family: shown in the sign-in layout, part of the Account section. */
 export const AUTH_SCREENS: ReadonlySet<Screen> = new Set<Screen>([
   "sign",
@@ -51,8 +60,12 @@ export const AUTH_SCREENS: ReadonlySet<Screen> = new Set<Screen>([
 /** Screens that belong to the Help section: the sidebar's Help item stays current on them. */
 export const HELP_SCREENS: ReadonlySet<Screen> = new Set<Screen>(["help", "help-category", "help-article", "terms", "privacy"]);
 
+/** Screens that belong to the Support section. */
+export const SUPPORT_SCREENS: ReadonlySet<Screen> = new Set<Screen>(["support", "support-new", "support-conversation", "support-guest"]);
+
 /** The sidebar item a screen belongs to (itself for most screens). */
 export function sectionOf(screen: Screen): Screen {
+  if (SUPPORT_SCREENS.has(screen)) return "support";
   return HELP_SCREENS.has(screen) ? "help" : screen;
 }
 
@@ -70,6 +83,8 @@ export const ROUTES: Readonly<Record<string, Screen>> = {
   "/api-credentials": "api-credentials",
   "/account/api-credentials": "api-credentials",
   "/support": "support",
+  "/support/new": "support-new",
+  "/support/guest": "support-guest",
   "/agent": "agent",
   "/settings": "settings",
   // XWMS route names: /sign is the entry point (with "Recover account" on its left side),
@@ -85,8 +100,8 @@ export const ROUTES: Readonly<Record<string, Screen>> = {
   "/recover": "recover",
   "/recovery-request": "recovery-request",
   "/second-factor": "second-factor",
-  // Contact goes to support.
-  "/contact": "support",
+  // Contact starts a conversation with support.
+  "/contact": "support-new",
   // XWMS publishes its terms and privacy statement on its website; these screens say so and
   // open them in the system browser.
   "/terms": "terms",
@@ -97,6 +112,7 @@ export const ROUTES: Readonly<Record<string, Screen>> = {
 const PARAM_ROUTES: readonly { prefix: string; screen: Screen }[] = [
   { prefix: "/help/category/", screen: "help-category" },
   { prefix: "/help/article/", screen: "help-article" },
+  { prefix: "/support/conversation/", screen: "support-conversation" },
 ];
 
 /** The path part of a location hash: `#/sessions?x=1` → `/sessions`. */
@@ -139,7 +155,13 @@ export function screenFor(path: string): Screen | undefined {
 }
 
 /** Screens reached with a parameter have no link of their own: their link goes to Help. */
-const SCREEN_PATHS: Partial<Record<Screen, string>> = { "help-category": "/help", "help-article": "/help" };
+const SCREEN_PATHS: Partial<Record<Screen, string>> = {
+  "help-category": "/help",
+  "help-article": "/help",
+  "support-new": "/support/new",
+  "support-guest": "/support/guest",
+  "support-conversation": "/support",
+};
 
 export function hrefFor(screen: Screen): string {
   return `#${SCREEN_PATHS[screen] ?? `/${screen}`}`;
@@ -170,9 +192,21 @@ export function currentScreen(): Screen | undefined {
   return match?.screen;
 }
 
-/** The current route's parameter: the category slug or the article id. */
+/** The current route's parameter: the category slug, the article id, the conversation id. */
 export function routeParam(): string | null {
   return match?.param ?? null;
+}
+
+/** The current route's parameter as written (conversation ids keep their case). */
+export function routeParamExact(): string | null {
+  if (!match?.param) return null;
+  const raw = state.hash.replace(/^#/, "").split(/[?#]/)[0]?.replace(/\/+$/, "") ?? "";
+  return decodeSegment(raw.slice(raw.lastIndexOf("/") + 1)) ?? match.param;
+}
+
+/** The current location as a `#/...` link, query included. */
+export function currentHref(): string {
+  return state.hash;
 }
 
 /** A value from the current location's query (`?tag=...`), or null. */

@@ -64,7 +64,7 @@ describe("Help home", () => {
     await waitFor(() => expect(screen.getByTestId("help-no-results")).toBeTruthy());
     const none = screen.getByTestId("help-no-results");
     expect(text(none)).toContain("No answers found for “zebra crossing”.");
-    expect(none.querySelector("a")?.getAttribute("href")).toBe("#/support");
+    expect(none.querySelector("a")?.getAttribute("href")).toBe("#/support/new");
   });
 
   it("moves through the results with the arrow keys, opens with Enter and clears with Escape", async () => {
