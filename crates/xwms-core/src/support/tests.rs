@@ -496,11 +496,14 @@ mod live {
         assert!(!support.typing(&id).await.unwrap());
         *offset.lock().unwrap() = every - Duration::from_millis(1);
         assert!(!support.typing(&id).await.unwrap());
-        // Three (clock) seconds on it goes out again: the server's own throttle, on real time,
-        // answers it, which proves the request left (the core's throttle answers Ok(false)).
+        // Three (clock) seconds on it goes out again: the core's throttle would answer
+        // Ok(false); the server answers Ok(true), or refuses it with its own throttle (on real
+        // time) when this test ran faster than that. Either proves the request left.
         *offset.lock().unwrap() = every;
-        let again = support.typing(&id).await.unwrap_err();
-        assert_eq!(again.code, ErrorCode::MessageRateLimited);
+        match support.typing(&id).await {
+            Ok(sent) => assert!(sent, "the core throttled a typing signal after 3 s"),
+            Err(e) => assert_eq!(e.code, ErrorCode::MessageRateLimited),
+        }
 
         assert!(
             support.availability().await.unwrap().answer_within_days > 0,
