@@ -478,9 +478,9 @@ fn env_number<T: std::str::FromStr>(name: &str, default: T) -> T {
 
 /// 6. Live support chat (`scripts/bench-support.sh`): `XWMS_BENCH_CLIENTS` people (default
 ///    1,000), each with a conversation and a realtime socket, and one agent socket (which hears
-///    every event). One round: the agents answer every conversation at once (delivery measured
-///    at each person's socket), then every person writes at once (measured at the agent's
-///    socket): send → arrival p50/p95/max per direction. With `XWMS_SOAK_MINUTES=M`, rounds
+///    every event). A round: the agents answer every conversation (delivery measured at each
+///    person's socket), then every person writes (measured at the agent's socket), with 1, 10,
+///    then all messages in flight at once: send → arrival p50/p95/max per direction. With `XWMS_SOAK_MINUTES=M`, rounds
 ///    repeat every 6 s for M minutes, and every message is counted by client id on its
 ///    receiving socket and in the store: lost and doubled.
 #[tokio::test(flavor = "multi_thread")]
@@ -612,7 +612,7 @@ async fn bench_support_chat_delivery() {
     let connect_time = connect_start.elapsed();
 
     // Sends one message per conversation, all at once: (client id, sent at) of each.
-    let send_round = |from_agents: bool| {
+    let send_round = |from_agents: bool, in_flight: usize| {
         let (pool, url, next_id) = (Arc::clone(&pool), url.clone(), Arc::clone(&next_id));
         let sends: Vec<_> = conversations
             .iter()
@@ -639,8 +639,10 @@ async fn bench_support_chat_delivery() {
                     (id, sent)
                 }
             })
-            .collect();
-        futures_util::future::join_all(sends)
+            .collect::<Vec<_>>();
+        futures_util::stream::iter(sends)
+            .buffer_unordered(in_flight)
+            .collect::<Vec<_>>()
     };
     let settle = |sent: Vec<(String, Instant)>| {
         let arrivals = Arc::clone(&arrivals);
@@ -691,20 +693,29 @@ async fn bench_support_chat_delivery() {
         people + 1,
         connect_time.as_secs_f64()
     );
-    let (to_people, lost_a, doubled_a) = settle(send_round(true).await).await;
-    report("agent → person", &to_people);
-    let (to_agent, lost_b, doubled_b) = settle(send_round(false).await).await;
-    report("person → agent", &to_agent);
-    let (mut sent_total, mut lost, mut doubled) =
-        (2 * people, lost_a + lost_b, doubled_a + doubled_b);
+    let (mut sent_total, mut lost, mut doubled) = (0, 0, 0);
+    // One message in flight at a time (each one's own latency, every socket connected), then
+    // 10, then every client at the same moment.
+    for in_flight in [1, 10, people] {
+        let (to_people, lost_a, doubled_a) = settle(send_round(true, in_flight).await).await;
+        report(
+            &format!("agent → person, {in_flight} in flight"),
+            &to_people,
+        );
+        let (to_agent, lost_b, doubled_b) = settle(send_round(false, in_flight).await).await;
+        report(&format!("person → agent, {in_flight} in flight"), &to_agent);
+        sent_total += 2 * people;
+        lost += lost_a + lost_b;
+        doubled += doubled_a + doubled_b;
+    }
 
     if soak_minutes > 0.0 {
         let end = Instant::now() + Duration::from_secs_f64(soak_minutes * 60.0);
         let mut all = vec![];
         while Instant::now() < end {
             let round = Instant::now();
-            let (a, la, da) = settle(send_round(true).await).await;
-            let (b, lb, db) = settle(send_round(false).await).await;
+            let (a, la, da) = settle(send_round(true, people).await).await;
+            let (b, lb, db) = settle(send_round(false, people).await).await;
             sent_total += 2 * people;
             lost += la + lb;
             doubled += da + db;
