@@ -612,8 +612,10 @@ async fn bench_support_chat_delivery() {
     let connect_time = connect_start.elapsed();
 
     // Sends one message per conversation, all at once: (client id, sent at) of each.
+    let retries = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let send_round = |from_agents: bool, in_flight: usize| {
         let (pool, url, next_id) = (Arc::clone(&pool), url.clone(), Arc::clone(&next_id));
+        let retries = Arc::clone(&retries);
         let sends: Vec<_> = conversations
             .iter()
             .enumerate()
@@ -626,15 +628,30 @@ async fn bench_support_chat_delivery() {
                 let client = pool.next();
                 let path = format!("{url}/api/support/conversations/{conversation}/messages");
                 let id = uuid(next_id.fetch_add(1, std::sync::atomic::Ordering::SeqCst));
+                let retries = Arc::clone(&retries);
                 async move {
                     let sent = Instant::now();
-                    let response = client
-                        .post(path)
-                        .bearer_auth(&token)
-                        .json(&json!({"client_msg_id": id, "body": "bench message"}))
-                        .send()
-                        .await
-                        .unwrap();
+                    // A keep-alive connection the server closed as it was reused fails the
+                    // request; sending again with the same client id is safe (exactly once),
+                    // as the app's outbox does.
+                    let mut tries = 0;
+                    let response = loop {
+                        match client
+                            .post(&path)
+                            .bearer_auth(&token)
+                            .json(&json!({"client_msg_id": id, "body": "bench message"}))
+                            .send()
+                            .await
+                        {
+                            Ok(response) => break response,
+                            Err(err) if tries < 3 => {
+                                tries += 1;
+                                retries.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                                tracing::debug!(%err, "sending again");
+                            }
+                            Err(err) => panic!("{err}"),
+                        }
+                    };
                     assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
                     (id, sent)
                 }
@@ -737,6 +754,7 @@ async fn bench_support_chat_delivery() {
         )
         .unwrap();
     println!(
-        "BENCH support: {sent_total} messages sent (+{people} first messages); lost on the sockets {lost}, doubled on the sockets {doubled}; in the store {rows} rows, {distinct} distinct client ids"
+        "BENCH support: {sent_total} messages sent (+{people} first messages; {} sent again after a connection error); lost on the sockets {lost}, doubled on the sockets {doubled}; in the store {rows} rows, {distinct} distinct client ids",
+        retries.load(std::sync::atomic::Ordering::SeqCst)
     );
 }
