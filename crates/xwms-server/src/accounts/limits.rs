@@ -37,6 +37,8 @@ pub enum Scope {
     UnverifiedMailGlobal,
     /// A new support message, per account.
     SupportMessage,
+    /// A new support message of a support agent, per account.
+    SupportAgentMessage,
     /// A guest code mailed, per case reference.
     GuestCodePerReference,
     /// A guest code mailed, per client address.
@@ -52,6 +54,7 @@ impl Scope {
             Scope::UnverifiedMail => "unverified_mail",
             Scope::UnverifiedMailGlobal => "unverified_mail_global",
             Scope::SupportMessage => "support_message",
+            Scope::SupportAgentMessage => "support_agent_message",
             Scope::GuestCodePerReference => "guest_code_reference",
             Scope::GuestCodePerAddress => "guest_code_address",
         }
@@ -65,18 +68,20 @@ impl Scope {
             Scope::UnverifiedMail => UNVERIFIED_MAIL.per_address,
             Scope::UnverifiedMailGlobal => UNVERIFIED_MAIL.global,
             Scope::SupportMessage => SUPPORT.messages_per_account,
+            Scope::SupportAgentMessage => SUPPORT.agent_messages_per_account,
             Scope::GuestCodePerReference => SUPPORT.guest_codes_per_reference,
             Scope::GuestCodePerAddress => SUPPORT.guest_codes_per_address,
         }
     }
 
-    const ALL: [Scope; 8] = [
+    const ALL: [Scope; 9] = [
         Scope::PasswordCheck,
         Scope::SignUp,
         Scope::NewPassword,
         Scope::UnverifiedMail,
         Scope::UnverifiedMailGlobal,
         Scope::SupportMessage,
+        Scope::SupportAgentMessage,
         Scope::GuestCodePerReference,
         Scope::GuestCodePerAddress,
     ];

@@ -161,7 +161,11 @@ impl LiveSessions {
             }
             return Err(TooManySockets);
         }
-        let (queue, receiver) = mpsc::channel(REALTIME.queue);
+        let (queue, receiver) = mpsc::channel(if agent {
+            REALTIME.agent_queue
+        } else {
+            REALTIME.queue
+        });
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         connections.push(Connection {
             id,

@@ -604,6 +604,9 @@ pub struct RealtimePolicy {
     /// Frames waiting for one slow connection; when full, the connection is closed (the
     /// client reconnects and refreshes).
     pub queue: usize,
+    /// The same for a support agent's connection, which hears every support event of every
+    /// conversation (a burst of messages from many people at once must not drop it).
+    pub agent_queue: usize,
     /// Open sockets per session; one more is refused before the upgrade with
     /// `429 realtime.too_many_sockets` (a client needs one; a few allow reconnects overlapping).
     pub max_sockets_per_session: usize,
@@ -617,6 +620,7 @@ pub struct RealtimePolicy {
 pub const REALTIME: RealtimePolicy = RealtimePolicy {
     keep_alive: std::time::Duration::from_secs(25),
     queue: 32,
+    agent_queue: 4096,
     max_sockets_per_session: 5,
     max_sockets_per_account: 20,
     max_inbound_bytes: 16 * 1024,
@@ -793,6 +797,8 @@ pub struct SupportPolicy {
     /// person types a few a minute; an outbox catching up after a day offline sends a burst.
     /// Sending an already stored client id again does not count.
     pub messages_per_account: WindowLimit,
+    /// The same for a support agent, who answers many people at once (bounds a runaway script).
+    pub agent_messages_per_account: WindowLimit,
     /// Least time between two "typing" signals of one author in one conversation (clients send
     /// one every `TYPING_EVERY_SECONDS` = 3 s; a second of slack for timer jitter).
     pub typing_min_interval: Duration,
@@ -813,6 +819,10 @@ pub struct SupportPolicy {
 pub const SUPPORT: SupportPolicy = SupportPolicy {
     messages_per_account: WindowLimit {
         max: 120,
+        window: Duration::minutes(10),
+    },
+    agent_messages_per_account: WindowLimit {
+        max: 10_000,
         window: Duration::minutes(10),
     },
     typing_min_interval: Duration::seconds(2),

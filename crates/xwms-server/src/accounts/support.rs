@@ -642,10 +642,14 @@ pub(crate) fn send_in(
             ));
         }
     }
-    if let Some(wait) = limits::wait(tx, Scope::SupportMessage, &writer.author_id, ctx.now)? {
+    let scope = match writer.side {
+        Side::Person => Scope::SupportMessage,
+        Side::Agent => Scope::SupportAgentMessage,
+    };
+    if let Some(wait) = limits::wait(tx, scope, &writer.author_id, ctx.now)? {
         return refuse(ApiError::retry_after(ErrorCode::MessageRateLimited, wait));
     }
-    let _ = limits::take(tx, Scope::SupportMessage, &writer.author_id, ctx.now)?;
+    let _ = limits::take(tx, scope, &writer.author_id, ctx.now)?;
     if ended {
         system_message(
             tx,

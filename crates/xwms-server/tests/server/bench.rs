@@ -467,3 +467,294 @@ async fn bench_resident_memory_over_ten_bursts_of_200_parallel_sign_ins() {
         rows.join("\n  ")
     );
 }
+
+/// A number from the environment, else `default`.
+fn env_number<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// 6. Live support chat (`scripts/bench-support.sh`): `XWMS_BENCH_CLIENTS` people (default
+///    1,000), each with a conversation and a realtime socket, and one agent socket (which hears
+///    every event). A round: the agents answer every conversation (delivery measured at each
+///    person's socket), then every person writes (measured at the agent's socket), with 1, 10,
+///    then all messages in flight at once: send → arrival p50/p95/max per direction. With `XWMS_SOAK_MINUTES=M`, rounds
+///    repeat every 6 s for M minutes, and every message is counted by client id on its
+///    receiving socket and in the store: lost and doubled.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "benchmark: run with --release -- --ignored --nocapture"]
+async fn bench_support_chat_delivery() {
+    use futures_util::StreamExt;
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    use tokio_tungstenite::tungstenite::Message;
+    use xwms_server::accounts::sessions;
+    use xwms_server::accounts::ClientMeta;
+
+    let people: usize = env_number("XWMS_BENCH_CLIENTS", 1000);
+    let soak_minutes: f64 = env_number("XWMS_SOAK_MINUTES", 0.0);
+    // Each agent stays far below its message limit during a soak.
+    let agents = people.div_ceil(50).max(1);
+    let server = TestServer::start_with(TestServerOptions {
+        demo: false,
+        ..TestServerOptions::default()
+    });
+    let url = server.url();
+    let db = xwms_testkit::database_path(&server.data_dir());
+
+    // Accounts and sessions straight in the store (sign-ins are not what is measured).
+    let (person_tokens, agent_tokens): (Vec<String>, Vec<String>) =
+        tokio::task::spawn_blocking(move || {
+            let mut conn = rusqlite::Connection::open(db).unwrap();
+            conn.busy_timeout(Duration::from_secs(10)).unwrap();
+            let tx = conn.transaction().unwrap();
+            let now = time::OffsetDateTime::now_utc();
+            let client = ClientMeta {
+                ip: "127.0.0.1".into(),
+                user_agent: "bench".into(),
+                language: None,
+            };
+            let open = |n: usize, role: &str| {
+                let id = format!("bench-{role}-{n}");
+                tx.execute(
+                    "INSERT INTO users (id, name, email, email_key, email_verified, password_hash, role, created_at)
+                     VALUES (?1, ?2, ?3, ?3, 1, 'x', ?4, 0)",
+                    rusqlite::params![id, format!("Bench {role} {n}"), format!("{id}@example.com"), role],
+                )
+                .unwrap();
+                sessions::open(
+                    &tx,
+                    &OsRandom,
+                    now,
+                    &id,
+                    &crate::support::device_info(&id),
+                    &client,
+                )
+                .unwrap()
+                .access_token
+            };
+            let people: Vec<String> = (0..people).map(|n| open(n, "user")).collect();
+            let agents: Vec<String> = (0..agents).map(|n| open(n, "agent")).collect();
+            tx.commit().unwrap();
+            (people, agents)
+        })
+        .await
+        .unwrap();
+
+    let pool = Arc::new(ClientPool::new(3, 50));
+    let uuid = |n: u64| format!("00000000-0000-4000-8000-{n:012x}");
+    let next_id = Arc::new(std::sync::atomic::AtomicU64::new(1));
+
+    // One conversation per person.
+    let mut conversations = vec![];
+    for chunk in person_tokens.chunks(100) {
+        let creating: Vec<_> = chunk
+            .iter()
+            .map(|token| {
+                let (client, url, token) = (pool.next(), url.clone(), token.clone());
+                let id = uuid(next_id.fetch_add(1, std::sync::atomic::Ordering::SeqCst));
+                async move {
+                    let answer: serde_json::Value = client
+                        .post(format!("{url}/api/support/conversations"))
+                        .bearer_auth(&token)
+                        .json(&json!({"topic": "question", "subject": "Bench", "message": {"client_msg_id": id, "body": "Hello"}}))
+                        .send()
+                        .await
+                        .unwrap()
+                        .json()
+                        .await
+                        .unwrap();
+                    answer["data"]["conversation"]["id"].as_str().unwrap().to_owned()
+                }
+            })
+            .collect();
+        conversations.extend(futures_util::future::join_all(creating).await);
+    }
+
+    // Arrivals by client id at the socket that should receive it.
+    let arrivals: Arc<Mutex<HashMap<String, Vec<Instant>>>> = Arc::default();
+    let ws_base = url.replacen("http://", "ws://", 1);
+    let listen = |token: String, hear: &'static str| {
+        let (arrivals, ws_base) = (Arc::clone(&arrivals), ws_base.clone());
+        async move {
+            let mut request = format!("{ws_base}/api/realtime")
+                .into_client_request()
+                .unwrap();
+            request
+                .headers_mut()
+                .insert("authorization", format!("Bearer {token}").parse().unwrap());
+            let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+            let _ready = socket.next().await;
+            tokio::spawn(async move {
+                while let Some(Ok(message)) = socket.next().await {
+                    let Message::Text(text) = message else {
+                        continue;
+                    };
+                    let at = Instant::now();
+                    let frame: serde_json::Value = serde_json::from_str(text.as_str()).unwrap();
+                    let message = &frame["event"]["message"];
+                    if frame["type"] == "support" && message["author"]["kind"] == hear {
+                        let id = message["client_msg_id"].as_str().unwrap().to_owned();
+                        arrivals.lock().unwrap().entry(id).or_default().push(at);
+                    }
+                }
+            });
+        }
+    };
+    let connect_start = Instant::now();
+    for chunk in person_tokens.chunks(50) {
+        futures_util::future::join_all(chunk.iter().map(|t| listen(t.clone(), "agent"))).await;
+    }
+    listen(agent_tokens[0].clone(), "person").await;
+    let connect_time = connect_start.elapsed();
+
+    // Sends one message per conversation, all at once: (client id, sent at) of each.
+    let retries = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let send_round = |from_agents: bool, in_flight: usize| {
+        let (pool, url, next_id) = (Arc::clone(&pool), url.clone(), Arc::clone(&next_id));
+        let retries = Arc::clone(&retries);
+        let sends: Vec<_> = conversations
+            .iter()
+            .enumerate()
+            .map(|(i, conversation)| {
+                let token = if from_agents {
+                    agent_tokens[i % agent_tokens.len()].clone()
+                } else {
+                    person_tokens[i].clone()
+                };
+                let client = pool.next();
+                let path = format!("{url}/api/support/conversations/{conversation}/messages");
+                let id = uuid(next_id.fetch_add(1, std::sync::atomic::Ordering::SeqCst));
+                let retries = Arc::clone(&retries);
+                async move {
+                    let sent = Instant::now();
+                    // A keep-alive connection the server closed as it was reused fails the
+                    // request; sending again with the same client id is safe (exactly once),
+                    // as the app's outbox does.
+                    let mut tries = 0;
+                    let response = loop {
+                        match client
+                            .post(&path)
+                            .bearer_auth(&token)
+                            .json(&json!({"client_msg_id": id, "body": "bench message"}))
+                            .send()
+                            .await
+                        {
+                            Ok(response) => break response,
+                            Err(err) if tries < 3 => {
+                                tries += 1;
+                                retries.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                                tracing::debug!(%err, "sending again");
+                            }
+                            Err(err) => panic!("{err}"),
+                        }
+                    };
+                    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+                    (id, sent)
+                }
+            })
+            .collect::<Vec<_>>();
+        futures_util::stream::iter(sends)
+            .buffer_unordered(in_flight)
+            .collect::<Vec<_>>()
+    };
+    let settle = |sent: Vec<(String, Instant)>| {
+        let arrivals = Arc::clone(&arrivals);
+        async move {
+            let deadline = Instant::now() + Duration::from_secs(30);
+            loop {
+                let done = {
+                    let arrivals = arrivals.lock().unwrap();
+                    sent.iter().all(|(id, _)| arrivals.contains_key(id))
+                };
+                if done || Instant::now() > deadline {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            let arrivals = arrivals.lock().unwrap();
+            let mut latencies = vec![];
+            let (mut lost, mut doubled) = (0, 0);
+            for (id, at) in &sent {
+                match arrivals.get(id) {
+                    None => lost += 1,
+                    Some(times) => {
+                        doubled += times.len() - 1;
+                        latencies.push(times[0] - *at);
+                    }
+                }
+            }
+            latencies.sort_unstable();
+            (latencies, lost, doubled)
+        }
+    };
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let report = |label: &str, latencies: &[Duration]| {
+        if latencies.is_empty() {
+            println!("BENCH support {label}: nothing arrived");
+            return;
+        }
+        println!(
+            "BENCH support {label}: {} messages, send → arrival p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms",
+            latencies.len(),
+            ms(percentile(latencies, 0.50)),
+            ms(percentile(latencies, 0.95)),
+            ms(*latencies.last().unwrap()),
+        );
+    };
+    println!(
+        "BENCH support: {people} people and {agents} agents, {} sockets connected in {:.2} s",
+        people + 1,
+        connect_time.as_secs_f64()
+    );
+    let (mut sent_total, mut lost, mut doubled) = (0, 0, 0);
+    // One message in flight at a time (each one's own latency, every socket connected), then
+    // 10, then every client at the same moment.
+    for in_flight in [1, 10, people] {
+        let (to_people, lost_a, doubled_a) = settle(send_round(true, in_flight).await).await;
+        report(
+            &format!("agent → person, {in_flight} in flight"),
+            &to_people,
+        );
+        let (to_agent, lost_b, doubled_b) = settle(send_round(false, in_flight).await).await;
+        report(&format!("person → agent, {in_flight} in flight"), &to_agent);
+        sent_total += 2 * people;
+        lost += lost_a + lost_b;
+        doubled += doubled_a + doubled_b;
+    }
+
+    if soak_minutes > 0.0 {
+        let end = Instant::now() + Duration::from_secs_f64(soak_minutes * 60.0);
+        let mut all = vec![];
+        while Instant::now() < end {
+            let round = Instant::now();
+            let (a, la, da) = settle(send_round(true, people).await).await;
+            let (b, lb, db) = settle(send_round(false, people).await).await;
+            sent_total += 2 * people;
+            lost += la + lb;
+            doubled += da + db;
+            all.extend(a);
+            all.extend(b);
+            tokio::time::sleep(Duration::from_secs(6).saturating_sub(round.elapsed())).await;
+        }
+        all.sort_unstable();
+        report(&format!("soak {soak_minutes} min"), &all);
+    }
+    // The store holds each client id once.
+    let db = xwms_testkit::database_path(&server.data_dir());
+    let (rows, distinct): (i64, i64) = rusqlite::Connection::open(db)
+        .unwrap()
+        .query_row(
+            "SELECT count(*), count(DISTINCT author_id || client_msg_id) FROM support_messages WHERE client_msg_id IS NOT NULL",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    println!(
+        "BENCH support: {sent_total} messages sent (+{people} first messages; {} sent again after a connection error); lost on the sockets {lost}, doubled on the sockets {doubled}; in the store {rows} rows, {distinct} distinct client ids",
+        retries.load(std::sync::atomic::Ordering::SeqCst)
+    );
+}

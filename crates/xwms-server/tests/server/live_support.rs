@@ -993,3 +993,46 @@ async fn the_demo_person_has_conversations_in_different_states() {
     let (seq, kind, _) = next_support(&mut socket).await;
     assert_eq!((seq, kind), (1, SupportChangeKind::Message));
 }
+
+#[tokio::test]
+async fn the_message_rate_holds_under_hundreds_of_parallel_sends() {
+    let h = harness();
+    let (person, _) = person_and_agent(&h).await;
+    let id = start(&h, &person).await;
+    let max = xwms_server::accounts::policy::SUPPORT
+        .messages_per_account
+        .max;
+    let h = Arc::new(h);
+    let mut tasks = vec![];
+    for n in 0..200 {
+        let (h, person, id) = (Arc::clone(&h), person.clone(), id.clone());
+        tasks.push(tokio::spawn(async move {
+            h.post_auth(&messages_path(&id), &person, draft(1_000 + n, "burst"))
+                .await
+        }));
+    }
+    let (mut accepted, mut limited) = (0, 0);
+    for task in tasks {
+        let answer = task.await.unwrap();
+        match answer.status.as_u16() {
+            200 => accepted += 1,
+            429 => {
+                answer.err(ErrorCode::MessageRateLimited);
+                limited += 1;
+            }
+            other => panic!("{other}: {}", answer.body),
+        }
+    }
+    // The first message of the conversation counted too.
+    assert_eq!((accepted, limited), (max - 1, 200 - (max - 1)));
+    let stored: i64 = h
+        .query(|c| {
+            c.query_row(
+                "SELECT count(*) FROM support_messages WHERE body = 'burst'",
+                [],
+                |r| r.get(0),
+            )
+        })
+        .await;
+    assert_eq!(stored, i64::from(max - 1));
+}
