@@ -123,6 +123,16 @@ function appProcesses(dataDir) {
   return pids;
 }
 
+/** Kills every app process of `dataDir` at once with `signal` (a crash: `SIGKILL`). */
+export async function killApps(dataDir, signal = "SIGKILL") {
+  for (const pid of appProcesses(dataDir)) {
+    try { process.kill(pid, signal); } catch { /* already gone */ }
+  }
+  for (let i = 0; i < 50 && appProcesses(dataDir).length > 0; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /** Ends every app process of `dataDir` still running (after `quit()`, which may leave one). */
 export async function stopApps(dataDir) {
   for (const signal of ["SIGTERM", "SIGKILL"]) {

@@ -809,7 +809,7 @@ function installIpcMock(init) {
       const d = {
         conversation: {
           id, reference: `SUP-${supportSeq}X`, topic, subject, status: "new", language: "en", created_at: iso(), updated_at: iso(),
-          last_seq: 0, preview: "", unread: 0, last_read_seq: 0, other_last_read_seq: 0, agent_name: null, rating: null,
+          last_seq: 0, preview: "", unread: 0, last_read_seq: 0, other_last_read_seq: 0, viewer: "person", agent_name: null, rating: null,
           reopen_until: null, guest: false,
         },
         messages: [],

@@ -28,6 +28,7 @@ function summary(overrides) {
     unread: 0,
     last_read_seq: 0,
     other_last_read_seq: 0,
+    viewer: "person",
     agent_name: "Sam",
     rating: null,
     reopen_until: null,

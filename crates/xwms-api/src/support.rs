@@ -235,6 +235,10 @@ wire! {
         pub reopen_until: Option<String>,
         /// Whether this is a guest case (a recovery request filed without signing in).
         pub guest: bool,
+        /// The side the caller is on: `person`, or `agent` for the support team (who use the
+        /// same routes until agent mode exists). `last_read_seq`, `unread` and "You" are this
+        /// side's; `other_last_read_seq` is the other side's.
+        pub viewer: AuthorKind,
     }
 }
 

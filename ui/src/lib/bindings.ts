@@ -337,6 +337,12 @@ export type ConversationSummary = {
 	reopen_until: string | null,
 	/**  Whether this is a guest case (a recovery request filed without signing in). */
 	guest: boolean,
+	/**
+	 *  The side the caller is on: `person`, or `agent` for the support team (who use the
+	 *  same routes until agent mode exists). `last_read_seq`, `unread` and "You" are this
+	 *  side's; `other_last_read_seq` is the other side's.
+	 */
+	viewer: AuthorKind,
 };
 
 /**  One conversation as its screen shows it. */

@@ -21,6 +21,7 @@ import type {
 
 export type {
   AnswerSpan,
+  AuthorKind,
   ApiClientInfo,
   ApiClientList,
   ApiClientSecret,

@@ -2,7 +2,7 @@
 // splitting, attachment checks, drafts, links). The commands and types are the generated
 // ones (`ipc.supportList`, `ConversationView`, ...), from `$lib/ipc`.
 
-import type { AttachmentInfo, ConversationSummary, ShownMessage, SupportMessage, SupportTopic } from "$lib/ipc";
+import type { AttachmentInfo, AuthorKind, ConversationSummary, ShownMessage, SupportMessage, SupportTopic } from "$lib/ipc";
 
 export type { SupportTopic };
 
@@ -46,11 +46,18 @@ export function sortConversations(list: ConversationSummary[]): ConversationSumm
   });
 }
 
-/** The client id of the person's last message the other side has read ("Seen" goes under it). */
-export function seenMessageId(messages: ShownMessage[], otherLastReadSeq: number | null): string | null {
+/**
+ * The client id of the viewer's last message the other side has read ("Seen" goes under it).
+ * The viewer is the person, or an agent answering through the same screens.
+ */
+export function seenMessageId(
+  messages: ShownMessage[],
+  otherLastReadSeq: number | null,
+  viewer: AuthorKind = "person",
+): string | null {
   let seen: string | null = null;
   for (const m of messages) {
-    if (m.kind === "text" && m.author.kind === "person" && m.seq !== null && m.seq <= (otherLastReadSeq ?? 0)) {
+    if (m.kind === "text" && m.author.kind === viewer && m.seq !== null && m.seq <= (otherLastReadSeq ?? 0)) {
       seen = m.client_msg_id;
     }
   }

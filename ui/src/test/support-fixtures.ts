@@ -16,6 +16,7 @@ export function conversation(overrides: Partial<ConversationSummary> = {}): Conv
     unread: 0,
     last_read_seq: 14,
     other_last_read_seq: 0,
+    viewer: "person",
     agent_name: "Sam",
     rating: null,
     reopen_until: null,

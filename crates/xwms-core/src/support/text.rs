@@ -23,7 +23,11 @@ pub fn reply_notification(event: &SupportEvent, lang: Language) -> Option<ReplyN
         return None;
     }
     let message = event.message.as_ref()?;
-    if message.author.kind != AuthorKind::Agent || message.kind != MessageKind::Text {
+    // Only the other side's text: an agent's reply for the person, the person's message for
+    // an agent; never one's own (the agent's window hears its own replies too).
+    let from_other_side = message.author.kind != event.conversation.viewer
+        && matches!(message.author.kind, AuthorKind::Agent | AuthorKind::Person);
+    if !from_other_side || message.kind != MessageKind::Text {
         return None;
     }
     let name = message.author.name.trim();
@@ -87,6 +91,7 @@ mod tests {
             rating: None,
             reopen_until: None,
             guest: false,
+            viewer: AuthorKind::Person,
         };
         SupportEvent {
             seq: 3,
@@ -140,5 +145,18 @@ mod tests {
             Language::En
         )
         .is_none());
+    }
+
+    #[test]
+    fn an_agents_window_is_not_told_of_its_own_reply_but_of_the_persons() {
+        let mut own = event(SupportTopic::Question, AuthorKind::Agent, "my reply");
+        own.conversation.viewer = AuthorKind::Agent;
+        assert!(reply_notification(&own, Language::En).is_none());
+        let mut theirs = event(SupportTopic::Question, AuthorKind::Person, "thanks");
+        theirs.conversation.viewer = AuthorKind::Agent;
+        assert_eq!(
+            reply_notification(&theirs, Language::En).unwrap().body,
+            "thanks"
+        );
     }
 }

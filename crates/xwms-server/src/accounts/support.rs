@@ -276,6 +276,10 @@ pub(crate) fn summary(
         rating: conversation.rating,
         reopen_until: reopen_until(conversation).map(rfc3339),
         guest: conversation.guest,
+        viewer: match side {
+            Side::Person => AuthorKind::Person,
+            Side::Agent => AuthorKind::Agent,
+        },
     })
 }
 
@@ -1013,7 +1017,16 @@ impl Accounts {
                 Side::Person => ("person_read_seq", conversation.person_read_seq),
                 Side::Agent => ("agent_read_seq", conversation.agent_read_seq),
             };
-            let to = last_read_seq.min(conversation.last_seq);
+            // A marker counts messages, never other events: clamped to the newest message, a
+            // read marker sent after the other side's read event (whose seq is newer than any
+            // message) moves nothing and writes no event. Otherwise two open windows would
+            // answer each other's read events with new ones for ever.
+            let newest_message: i64 = tx.query_row(
+                "SELECT COALESCE(MAX(seq), 0) FROM support_messages WHERE conversation_id = ?1",
+                params![id],
+                |row| row.get(0),
+            )?;
+            let to = last_read_seq.min(newest_message);
             if to <= current {
                 return Ok(Ok(()));
             }

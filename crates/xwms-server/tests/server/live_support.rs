@@ -296,6 +296,25 @@ async fn status_follows_the_replies_and_a_reply_reopens_within_seven_days() {
     assert_eq!(detail.data()["conversation"]["unread"], 0);
     let seen = h.get_auth(&base, &agent).await;
     assert_eq!(seen.data()["conversation"]["other_last_read_seq"], last);
+    // Read events are not messages: a marker up to the newest seq (a read event) moves nothing
+    // and logs nothing, so two open windows never answer each other's read events for ever.
+    let now_last = |d: &serde_json::Value| d["conversation"]["last_seq"].as_i64().unwrap();
+    let read_event_seq = now_last(h.get_auth(&base, &person).await.data());
+    assert!(read_event_seq > last, "the read marker is an event");
+    for who in [&agent, &person, &agent] {
+        h.post_auth(
+            &format!("{base}/read"),
+            who,
+            json!({"last_read_seq": read_event_seq}),
+        )
+        .await
+        .ok(200);
+    }
+    assert_eq!(
+        now_last(h.get_auth(&base, &person).await.data()),
+        read_event_seq,
+        "a read marker past the newest message wrote an event"
+    );
 
     h.post_auth(&messages_path(&id), &person, draft(51, "Thanks"))
         .await

@@ -234,6 +234,14 @@ describe("conversation", () => {
     expect(seenMessageId([...msgs, message(20, { seq: null, state: "sending" })], 99)).toBe("client-13");
   });
 
+  it("from an agent's side, 'You' and 'Seen' are the agent's messages, not the person's", async () => {
+    await open(detail({ viewer: "agent", other_last_read_seq: 12 }));
+    const authors = screen.getAllByTestId("support-message-author").map((a) => text(a));
+    expect(authors).toEqual(["Anna de Vries", "You", "Anna de Vries"]);
+    expect(screen.getByTestId("support-seen").closest("li")?.getAttribute("data-seq")).toBe("12");
+    expect(seenMessageId(detail().messages, 13, "agent")).toBe("client-12");
+  });
+
   it("marks the conversation read up to its newest seq while on screen", async () => {
     const calls = await open(detail({ last_seq: 16, last_read_seq: 12, unread: 1 }), { support_mark_read: () => null });
     await waitFor(() => expect(calls.find((c) => c.cmd === "support_mark_read")?.args).toEqual({ id: "conv_mail", seq: 16 }));
