@@ -159,7 +159,8 @@ fn show_new_sign_in(app: &tauri::AppHandle, event: &xwms_api::security::Security
     }
 }
 
-/// The desktop notification for a support reply that arrives while the window is not focused:
+/// The desktop notification for a support reply that arrives while the window is not focused
+/// or shows another screen (`Support::notify_reply`):
 /// the agent's name and a short preview (none for security topics; the text is the core's,
 /// `xwms_core::support::text`). Clicking it opens the conversation:
 /// - Linux: notify-rust with a default action; a thread waits for `ActionInvoked` on D-Bus,
@@ -171,7 +172,11 @@ fn show_support_reply(app: &tauri::AppHandle, event: &xwms_api::support::Support
         .get_webview_window("main")
         .and_then(|w| w.is_focused().ok())
         .unwrap_or(false);
-    if focused {
+    if !app
+        .state::<Client>()
+        .support()
+        .notify_reply(&event.conversation_id, focused)
+    {
         return;
     }
     let lang = app.state::<Client>().settings().language.resolve();

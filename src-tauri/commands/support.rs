@@ -76,6 +76,14 @@ pub async fn support_mark_read(client: State<'_, Client>, id: String, seq: f64) 
     Ok(client.support().mark_read(&id, seq as i64).await?)
 }
 
+/// The window shows conversation `id` now, or none (`null`): a reply there needs no desktop
+/// notification while the window is focused.
+#[tauri::command]
+#[specta::specta]
+pub fn support_viewing(client: State<'_, Client>, id: Option<String>) {
+    client.support().set_viewing(id);
+}
+
 /// The person types (sent at most every 3 s; more calls return at once).
 #[tauri::command]
 #[specta::specta]

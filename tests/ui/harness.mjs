@@ -859,6 +859,7 @@ function installIpcMock(init) {
       return null;
     },
     support_typing: () => true,
+    support_viewing: () => null,
     support_close({ id }) {
       const d = supportConversation(id);
       d.conversation.status = "closed";

@@ -145,6 +145,11 @@ export const commands = {
 	supportDiscard: (clientMsgId: string) => typedError<null, IpcError>(__TAURI_INVOKE("support_discard", { clientMsgId })),
 	/**  The person has seen the conversation up to `seq`. */
 	supportMarkRead: (id: string, seq: number | null) => typedError<null, IpcError>(__TAURI_INVOKE("support_mark_read", { id, seq })),
+	/**
+	 *  The window shows conversation `id` now, or none (`null`): a reply there needs no desktop
+	 *  notification while the window is focused.
+	 */
+	supportViewing: (id: string | null) => __TAURI_INVOKE<void>("support_viewing", { id }),
 	/**  The person types (sent at most every 3 s; more calls return at once). */
 	supportTyping: (id: string) => typedError<boolean, IpcError>(__TAURI_INVOKE("support_typing", { id })),
 	supportClose: (id: string) => typedError<ConversationSummary, IpcError>(__TAURI_INVOKE("support_close", { id })),

@@ -355,6 +355,8 @@ pub struct Support {
     /// When "typing" was last sent, per conversation.
     typing_sent: Mutex<HashMap<String, Instant>>,
     guest: Mutex<Option<GuestSlot>>,
+    /// The conversation the app's window shows now, if any (see [`Support::set_viewing`]).
+    viewing: Mutex<Option<String>>,
     /// The clock of the typing throttle (tests move it).
     now: Arc<dyn Fn() -> Instant + Send + Sync>,
 }
@@ -375,6 +377,7 @@ impl Support {
             updates: broadcast::channel(256).0,
             typing_sent: Mutex::new(HashMap::new()),
             guest: Mutex::new(None),
+            viewing: Mutex::new(None),
             now: Arc::new(Instant::now),
         })
     }
@@ -664,6 +667,20 @@ impl Support {
 
     /// "The person is typing": sent at most once every [`TYPING_EVERY_SECONDS`] per
     /// conversation (more calls in between return at once); true when it was sent.
+    /// The window shows conversation `id` now (`None`: no conversation).
+    pub fn set_viewing(&self, id: Option<String>) {
+        *self.viewing.lock().expect("viewing lock") = id;
+    }
+
+    /// Whether a reply in conversation `id` needs a desktop notification: not when the window
+    /// is focused and shows that very conversation; yes when it is not focused, or when the
+    /// person is looking at another screen (a reply should not wait until they come back to
+    /// Support).
+    pub fn notify_reply(&self, id: &str, window_focused: bool) -> bool {
+        let viewing = self.viewing.lock().expect("viewing lock");
+        !(window_focused && viewing.as_deref() == Some(id))
+    }
+
     pub async fn typing(&self, id: &str) -> Result<bool, CoreError> {
         let id = self.resolve(id)?;
         {

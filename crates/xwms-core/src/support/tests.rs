@@ -492,6 +492,18 @@ mod live {
             .unwrap()
             .with_clock(move || start + *clock.lock().unwrap());
         let every = Duration::from_secs(u64::from(TYPING_EVERY_SECONDS));
+
+        // A reply is notified unless the focused window shows that very conversation.
+        support.set_viewing(Some(id.clone()));
+        assert!(!support.notify_reply(&id, true));
+        assert!(support.notify_reply(&id, false), "window not focused");
+        assert!(
+            support.notify_reply("another", true),
+            "another conversation on screen"
+        );
+        support.set_viewing(None);
+        assert!(support.notify_reply(&id, true), "another screen");
+
         assert!(support.typing(&id).await.unwrap());
         assert!(!support.typing(&id).await.unwrap());
         *offset.lock().unwrap() = every - Duration::from_millis(1);
