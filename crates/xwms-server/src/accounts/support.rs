@@ -41,7 +41,9 @@ use crate::error::ApiError;
 use crate::random;
 
 /// A file's name, at most this many characters.
-const FILE_NAME_MAX_CHARS: usize = 200;
+pub(crate) const FILE_NAME_MAX_CHARS: usize = 200;
+/// A case reference as typed (`SUP-…`, `REC-…`), at most this many characters.
+pub(crate) const REFERENCE_MAX_CHARS: usize = 32;
 
 /// The type of a file by its first bytes: PNG, JPEG or PDF only.
 pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
@@ -80,7 +82,7 @@ pub const REFERENCE_PREFIX: &str = "SUP-";
 /// A rating's comment, at most this many characters.
 pub const RATING_COMMENT_MAX_CHARS: usize = 2_000;
 /// An article id of a deflection, at most this many characters.
-const ARTICLE_ID_MAX_CHARS: usize = 200;
+pub(crate) const ARTICLE_ID_MAX_CHARS: usize = 200;
 /// The preview of a conversation in lists, at most this many characters.
 const PREVIEW_CHARS: usize = 120;
 /// `server_meta` key: the highest seq pruned from the event log.
@@ -1436,7 +1438,7 @@ impl Accounts {
         client: &super::ClientMeta,
     ) -> Result<(), ApiError> {
         let reference = reference.trim().to_ascii_uppercase();
-        if reference.is_empty() || reference.chars().count() > 32 {
+        if reference.is_empty() || reference.chars().count() > REFERENCE_MAX_CHARS {
             return Err(ApiError::field(ErrorCode::FieldInvalid, "reference"));
         }
         let limit_key = client.limit_key();

@@ -16,12 +16,18 @@ use utoipa::Modify;
 use xwms_api::security::SecondFactorMethod;
 
 use crate::accounts::policy::{API_CLIENTS, TIMELINE};
+use crate::accounts::support::{
+    ARTICLE_ID_MAX_CHARS, FILE_NAME_MAX_CHARS, RATING_COMMENT_MAX_CHARS, REFERENCE_MAX_CHARS,
+};
 use crate::accounts::validate::{
     self, Language, DETAILS_MAX_CHARS, DEVICE_FIELD_MAX_CHARS, EMAIL_MAX_CHARS, NAME_MAX_CHARS,
     REGIONS, USERNAME_MAX_CHARS, USERNAME_MIN_CHARS,
 };
 use crate::accounts::LOST_OPTIONS;
 use crate::routes::help::INSTALLATION_ID_MAX_CHARS;
+use xwms_api::support::{
+    SupportTopic, ATTACHMENTS_PER_MESSAGE, MESSAGE_MAX_CHARS, SUBJECT_MAX_CHARS,
+};
 
 /// A rule written into one string (or string-or-null) schema.
 type Rule = fn(&mut Object);
@@ -58,6 +64,16 @@ const BODY_RULES: &[(&str, &str, Rule)] = &[
     ("ApiClientCreate", "name", api_client_name),
     ("ApiClientUpdate", "name", api_client_name),
     ("HelpFeedback", "installation_id", installation_id),
+    ("NewConversation", "topic", support_topic),
+    ("NewConversation", "subject", support_subject),
+    ("MessageDraft", "client_msg_id", client_msg_id),
+    ("MessageDraft", "body", message_body),
+    ("RatingRequest", "rating", rating),
+    ("RatingRequest", "comment", rating_comment),
+    ("DeflectionRequest", "article_id", article_id),
+    ("DeflectionRequest", "topic", support_topic),
+    ("GuestCodeRequest", "reference", case_reference),
+    ("GuestAccessRequest", "reference", case_reference),
 ];
 
 /// `(path, query parameter, rule)` for every checked query parameter.
@@ -71,6 +87,14 @@ const QUERY_RULES: &[(&str, &str, Rule)] = &[
     ("/api/help/search", "limit", help_limit),
     ("/api/account/security/events", "before", event_before),
     ("/api/account/security/events", "limit", timeline_limit),
+    ("/api/support/conversations/{id}", "after", seq_after),
+    ("/api/support/guest/conversation", "after", seq_after),
+    ("/api/realtime", "after", seq_after),
+    (
+        "/api/support/conversations/{id}/attachments",
+        "name",
+        file_name,
+    ),
 ];
 
 /// Writes [`BODY_RULES`] and [`QUERY_RULES`] into the document.
@@ -88,6 +112,14 @@ impl Modify for InputRules {
                 panic!("{component} has no property {property}");
             };
             *field = RefOr::T(Schema::Object(ruled(field, *rule)));
+        }
+        if let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut("MessageDraft") {
+            if let Some(RefOr::T(Schema::Array(ids))) = object.properties.get_mut("attachment_ids")
+            {
+                ids.max_items = Some(ATTACHMENTS_PER_MESSAGE);
+            } else {
+                panic!("MessageDraft.attachment_ids is not an array");
+            }
         }
         // `lost`: a non-empty list of the known losses, each at most once in effect.
         if let Some(RefOr::T(Schema::Object(object))) =
@@ -109,10 +141,11 @@ impl Modify for InputRules {
                 .paths
                 .get_mut(*path)
                 .unwrap_or_else(|| panic!("no path {path} for an input rule"));
-            let operation: &mut Operation = item
-                .get
-                .as_mut()
-                .unwrap_or_else(|| panic!("no GET {path} for an input rule"));
+            let operation: &mut Operation = match (item.get.as_mut(), item.post.as_mut()) {
+                (Some(get), _) => get,
+                (None, Some(post)) => post,
+                (None, None) => panic!("no GET or POST {path} for an input rule"),
+            };
             let parameter = operation
                 .parameters
                 .iter_mut()
@@ -317,6 +350,66 @@ fn integer_range(object: &mut Object, min: u64, max: u64) {
 }
 
 /// An event id: a positive whole number.
+fn support_topic(object: &mut Object) {
+    object.format = None;
+    object.enum_values = Some(
+        SupportTopic::ALL
+            .iter()
+            .filter(|t| **t != SupportTopic::Unknown)
+            .map(|t| t.as_str().into())
+            .collect(),
+    );
+}
+
+fn support_subject(object: &mut Object) {
+    label(object, SUBJECT_MAX_CHARS);
+}
+
+fn client_msg_id(object: &mut Object) {
+    object.pattern = Some(
+        "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$".to_owned(),
+    );
+}
+
+/// Free text with line breaks, as `validate::free_text` takes it (empty is
+/// `support.message_empty` unless files are attached, over the limit `support.message_too_long`).
+fn multiline(object: &mut Object, max_chars: usize) {
+    object.max_length = Some(max_chars);
+    object.pattern = Some(format!(
+        "^[^{}]*$",
+        validate::forbidden_class(&['\t', '\n', '\r'])
+    ));
+}
+
+fn message_body(object: &mut Object) {
+    multiline(object, MESSAGE_MAX_CHARS);
+}
+
+fn rating_comment(object: &mut Object) {
+    multiline(object, RATING_COMMENT_MAX_CHARS);
+}
+
+fn rating(object: &mut Object) {
+    object.format = None;
+    integer_range(object, 1, 5);
+}
+
+fn article_id(object: &mut Object) {
+    label(object, ARTICLE_ID_MAX_CHARS);
+}
+
+fn case_reference(object: &mut Object) {
+    label(object, REFERENCE_MAX_CHARS);
+}
+
+fn file_name(object: &mut Object) {
+    label(object, FILE_NAME_MAX_CHARS);
+}
+
+fn seq_after(object: &mut Object) {
+    object.pattern = Some("^(0|[1-9][0-9]{0,17})$".to_owned());
+}
+
 fn event_before(object: &mut Object) {
     object.pattern = Some("^[1-9][0-9]{0,17}$".to_owned());
 }
