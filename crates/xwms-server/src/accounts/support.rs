@@ -58,15 +58,16 @@ pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
     }
 }
 
-/// A file name as stored: the last path segment, checked like other free text.
+/// A file name as stored. The whole name is checked as the OpenAPI document states it (one
+/// line of 1 to 200 characters, `routes::rules`), then only its last path segment is kept; a
+/// name that is all path (`a/`, `..`) is stored as `attachment`.
 fn file_name(raw: Option<&str>) -> Result<String, ApiError> {
-    let raw = raw.unwrap_or_default();
-    let last = raw.rsplit(['/', '\\']).next().unwrap_or_default();
-    let name = validate::free_text("name", last, FILE_NAME_MAX_CHARS)?;
-    if name.is_empty() || name == "." || name == ".." {
-        return Err(ApiError::field(ErrorCode::FieldRequired, "name"));
-    }
-    Ok(name)
+    let raw = validate::label("name", raw.unwrap_or_default(), FILE_NAME_MAX_CHARS)?;
+    let last = raw.rsplit(['/', '\\']).next().unwrap_or_default().trim();
+    Ok(match last {
+        "" | "." | ".." => "attachment".to_owned(),
+        name => name.to_owned(),
+    })
 }
 
 /// An attachment to download.
@@ -938,7 +939,7 @@ impl Accounts {
         if req.topic == SupportTopic::Unknown {
             return Err(ApiError::field(ErrorCode::FieldInvalid, "topic"));
         }
-        let subject = validate::free_text("subject", &req.subject, SUBJECT_MAX_CHARS)?;
+        let subject = validate::label("subject", &req.subject, SUBJECT_MAX_CHARS)?;
         if subject.is_empty() {
             return Err(ApiError::field(ErrorCode::FieldRequired, "subject"));
         }
@@ -1152,7 +1153,7 @@ impl Accounts {
 
     /// `POST /api/support/deflections`: a help article answered the question.
     pub async fn record_deflection(&self, req: DeflectionRequest) -> Result<(), ApiError> {
-        let article = validate::free_text("article_id", &req.article_id, ARTICLE_ID_MAX_CHARS)?;
+        let article = validate::label("article_id", &req.article_id, ARTICLE_ID_MAX_CHARS)?;
         if article.is_empty() {
             return Err(ApiError::field(ErrorCode::FieldRequired, "article_id"));
         }
@@ -1437,10 +1438,9 @@ impl Accounts {
         reference: &str,
         client: &super::ClientMeta,
     ) -> Result<(), ApiError> {
-        let reference = reference.trim().to_ascii_uppercase();
-        if reference.is_empty() || reference.chars().count() > REFERENCE_MAX_CHARS {
-            return Err(ApiError::field(ErrorCode::FieldInvalid, "reference"));
-        }
+        // One line, as the document states it (`routes::rules`).
+        let reference =
+            validate::label("reference", reference, REFERENCE_MAX_CHARS)?.to_ascii_uppercase();
         let limit_key = client.limit_key();
         self.write(move |tx, ctx| {
             for (scope, key) in [
