@@ -292,6 +292,7 @@ wire! {
     #[serde(deny_unknown_fields)]
     pub struct ReadRequest {
         #[cfg_attr(feature = "specta", specta(type = f64))]
+        #[serde(deserialize_with = "integral::i64")]
         pub last_read_seq: i64,
     }
 }
@@ -300,6 +301,7 @@ wire! {
     #[serde(deny_unknown_fields)]
     pub struct RatingRequest {
         /// 1 (poor) to 5 (excellent).
+        #[serde(deserialize_with = "integral::u8")]
         pub rating: u8,
         /// Optional, at most 2,000 characters.
         #[serde(default)]
@@ -378,9 +380,47 @@ wire! {
     }
 }
 
+/// Whole numbers as JSON allows them: `3` and `3.0` are the same integer (JSON Schema says
+/// so, and some encoders write the second); `3.5` or out of range is refused.
+mod integral {
+    use serde::{de::Error, Deserialize, Deserializer};
+
+    fn whole<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i128, D::Error> {
+        let value = serde_json::Number::deserialize(deserializer)?;
+        if let Some(n) = value.as_i64() {
+            return Ok(i128::from(n));
+        }
+        if let Some(n) = value.as_u64() {
+            return Ok(i128::from(n));
+        }
+        match value.as_f64() {
+            Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Ok(f as i128),
+            _ => Err(D::Error::custom("expected a whole number")),
+        }
+    }
+
+    pub fn i64<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+        i64::try_from(whole(deserializer)?).map_err(|_| D::Error::custom("out of range"))
+    }
+
+    pub fn u8<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u8, D::Error> {
+        u8::try_from(whole(deserializer)?).map_err(|_| D::Error::custom("out of range"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn whole_numbers_may_be_written_with_a_zero_fraction() {
+        let read: ReadRequest = serde_json::from_str(r#"{"last_read_seq": 64395.0}"#).unwrap();
+        assert_eq!(read.last_read_seq, 64395);
+        let rating: RatingRequest = serde_json::from_str(r#"{"rating": 3.0}"#).unwrap();
+        assert_eq!(rating.rating, 3);
+        assert!(serde_json::from_str::<RatingRequest>(r#"{"rating": 3.5}"#).is_err());
+        assert!(serde_json::from_str::<RatingRequest>(r#"{"rating": 300}"#).is_err());
+    }
 
     #[test]
     fn security_topics_keep_message_text_out_of_mail() {
