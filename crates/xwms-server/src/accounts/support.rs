@@ -1329,18 +1329,9 @@ pub const GUEST_TOKEN_PREFIX: &str = "xwms_gt_";
 
 /// A random version-4 UUID (the client id of a message the server writes for a guest case).
 fn uuid(random: &dyn crate::random::Random) -> String {
-    let mut bytes = random::bytes::<16>(random);
-    bytes[6] = (bytes[6] & 0x0f) | 0x40;
-    bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    let hex = hex::encode(bytes);
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
+    uuid::Builder::from_random_bytes(random::bytes::<16>(random))
+        .into_uuid()
+        .to_string()
 }
 
 fn code_hash(conversation_id: &str, code: &str) -> String {
