@@ -9,7 +9,8 @@ APT_PACKAGES=(
   libwebkit2gtk-4.1-dev libxdo-dev libssl-dev libayatana-appindicator3-dev librsvg2-dev
   xvfb xauth x11-utils webkit2gtk-driver
   dbus dbus-x11 gnome-keyring libsecret-tools keyutils
-  chromium rpm zbar-tools imagemagick wrk dunst python3-venv
+  chromium rpm cpio zbar-tools imagemagick wrk dunst python3-venv
+  xdg-utils desktop-file-utils
 )
 
 sudo_() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }

@@ -46,9 +46,9 @@ pub struct SecurityChanged;
 #[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
 pub struct SupportChanged(pub SupportUpdate);
 
-/// The person clicked the notification of a support reply: the UI opens this conversation.
-/// Event name `support-open-conversation`.
+/// A screen should open: an `xwms://` link was handed to the app (a mail, a browser, the
+/// start arguments) or a support reply's notification was clicked. The UI then asks for it
+/// with `take_app_link`, which hands each link out once: a link that arrives before the UI
+/// listens (a cold start) is not lost, and none opens twice. Event name `app-link-opened`.
 #[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
-pub struct SupportOpenConversation {
-    pub conversation_id: String,
-}
+pub struct AppLinkOpened;

@@ -4,20 +4,25 @@
 //! No rule of the product lives here.
 
 mod commands;
+#[cfg(target_os = "linux")]
+mod desktop_entry;
 mod events;
 
 use std::path::PathBuf;
+use std::sync::Mutex;
 
-use tauri::Manager;
+use tauri::{AppHandle, Manager};
+use tauri_plugin_deep_link::DeepLinkExt;
 use tauri_specta::Event;
 use xwms_core::client::{Client, ClientEvent};
 
 pub use commands::specta_builder;
 use events::{
-    AccountChanged, ConnectionChanged, HelpChanged, NewSignIn, SecurityChanged, SessionEnded,
-    SupportChanged, SupportOpenConversation,
+    AccountChanged, AppLinkOpened, ConnectionChanged, HelpChanged, NewSignIn, SecurityChanged,
+    SessionEnded, SupportChanged,
 };
 use xwms_core::account::AccountEvent;
+use xwms_core::links::AppLink;
 use xwms_core::support::SupportUpdate;
 
 /// What the app tells the server it is.
@@ -38,24 +43,139 @@ fn web_engine_defaults() {
     }
 }
 
+/// The screen an `xwms://` link or a notification click asked for, until the UI takes it
+/// (`take_app_link`).
+#[derive(Default)]
+pub struct PendingLink(Mutex<Option<AppLink>>);
+
+impl PendingLink {
+    /// The link asked for last, once.
+    pub fn take(&self) -> Option<AppLink> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).take()
+    }
+
+    fn set(&self, link: AppLink) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(link);
+    }
+}
+
+fn show_main_window(app: &AppHandle) {
+    if let Some(window) = app.get_webview_window("main") {
+        let _ = window.unminimize();
+        let _ = window.show();
+        let _ = window.set_focus();
+    }
+}
+
+/// Brings the window forward and has the UI open `link`.
+fn open_app_link(app: &AppHandle, link: AppLink) {
+    app.state::<PendingLink>().set(link);
+    show_main_window(app);
+    if let Err(e) = AppLinkOpened.emit(app) {
+        log::warn!("could not ask the window to open a link: {e}");
+    }
+}
+
+/// Links the operating system handed to the app: those the core reads as an [`AppLink`] open
+/// their screen; anything else (a page can make a browser hand over any `xwms:` text) is
+/// only logged, by its error code, and opens nothing.
+fn open_url_links(app: &AppHandle, urls: &[url::Url]) {
+    for url in urls {
+        match xwms_core::links::app_link(url.as_str()) {
+            Ok(link) => open_app_link(app, link),
+            Err(e) => log::warn!("ignored an {} link: {}", url.scheme(), e.code),
+        }
+    }
+}
+
+/// One window per profile. A second start of the same profile (a click on an `xwms://` link
+/// starts the program again) hands its arguments, and so the link, to the running window and
+/// exits. The default profile uses the app's identifier; another profile (`XWMS_DATA_DIR`,
+/// as tests and a second account use) gets its own D-Bus name on Linux, so two profiles run
+/// side by side. Elsewhere the plugin cannot tell profiles apart: another profile is then not
+/// single-instance, and a link opens a window of the default profile.
+fn single_instance(
+    identifier: &str,
+    profile: Option<&std::ffi::OsStr>,
+) -> Option<tauri::plugin::TauriPlugin<tauri::Wry>> {
+    let plugin = tauri_plugin_single_instance::Builder::new()
+        .callback(|app, _args, _cwd| show_main_window(app));
+    match profile {
+        None => Some(plugin.build()),
+        #[cfg(target_os = "linux")]
+        Some(dir) => {
+            use std::hash::{Hash, Hasher};
+            let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| PathBuf::from(dir));
+            let mut hasher = std::hash::DefaultHasher::new();
+            dir.hash(&mut hasher);
+            let id = format!("{identifier}.Profile_{:016x}", hasher.finish());
+            Some(plugin.dbus_id(id).build())
+        }
+        #[cfg(not(target_os = "linux"))]
+        Some(_) => {
+            let _ = identifier;
+            None
+        }
+    }
+}
+
+/// Makes this program the handler of `xwms://` links, so the link in a support mail opens the
+/// app. A deb or rpm package declares the scheme in its own desktop entry (`Exec=… %u`), so a
+/// program under `/usr` leaves it to the package; elsewhere (an AppImage, a build run by
+/// `scripts/run.sh`) the app writes the current user's entry ([`desktop_entry`]). On Windows
+/// the deep-link plugin writes the current user's registry (the installers do the same).
+/// Runs beside the start: it calls `xdg-mime`.
+fn register_app_scheme(app: &AppHandle) {
+    #[cfg(target_os = "linux")]
+    {
+        let program = match app.env().appimage {
+            Some(appimage) => PathBuf::from(appimage),
+            None => match std::env::current_exe() {
+                Ok(exe) if exe.starts_with("/usr/") => return,
+                Ok(exe) => exe,
+                Err(_) => return,
+            },
+        };
+        let Ok(data) = app.path().data_dir() else {
+            return;
+        };
+        let name = app.config().product_name.clone().unwrap_or_default();
+        std::thread::spawn(move || {
+            let applications = data.join("applications");
+            let scheme = xwms_core::links::APP_SCHEME;
+            if let Err(e) = desktop_entry::register(&applications, &name, &program, scheme) {
+                log::warn!("could not register the xwms:// links: {e}");
+            }
+        });
+    }
+    #[cfg(windows)]
+    {
+        let app = app.clone();
+        std::thread::spawn(move || {
+            if let Err(e) = app.deep_link().register_all() {
+                log::warn!("could not register the xwms:// links: {e}");
+            }
+        });
+    }
+    #[cfg(not(any(target_os = "linux", windows)))]
+    let _ = app;
+}
+
 pub fn run() {
     web_engine_defaults();
     let specta = specta_builder();
-    // Another profile (XWMS_DATA_DIR) is another instance: only the default profile is
-    // single-instance, so two profiles can run side by side (tests, several accounts).
+    let context = tauri::generate_context!();
+    // Another profile (XWMS_DATA_DIR) is another instance (`single_instance`).
     let profile_override = std::env::var_os("XWMS_DATA_DIR").filter(|d| !d.is_empty());
 
-    let mut builder = tauri::Builder::default();
-    if profile_override.is_none() {
-        builder = builder.plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
-            if let Some(window) = app.get_webview_window("main") {
-                let _ = window.unminimize();
-                let _ = window.show();
-                let _ = window.set_focus();
-            }
-        }));
+    let mut builder = tauri::Builder::default().manage(PendingLink::default());
+    // First: a second start must hand over its link and exit before anything else runs.
+    if let Some(plugin) = single_instance(&context.config().identifier, profile_override.as_deref())
+    {
+        builder = builder.plugin(plugin);
     }
     builder
+        .plugin(tauri_plugin_deep_link::init())
         .plugin(
             tauri_plugin_log::Builder::new()
                 .level(log::LevelFilter::Info)
@@ -73,6 +193,14 @@ pub fn run() {
         .invoke_handler(specta.invoke_handler())
         .setup(move |app| {
             specta.mount_events(app);
+            let handle = app.handle().clone();
+            app.deep_link()
+                .on_open_url(move |event| open_url_links(&handle, &event.urls()));
+            // Started by a link (a cold start): the UI takes it once it is up.
+            if let Ok(Some(urls)) = app.deep_link().get_current() {
+                open_url_links(app.handle(), &urls);
+            }
+            register_app_scheme(app.handle());
             let data_dir = match &profile_override {
                 Some(dir) => PathBuf::from(dir),
                 None => app.path().app_data_dir()?,
@@ -131,7 +259,7 @@ pub fn run() {
             app.manage(client);
             Ok(())
         })
-        .build(tauri::generate_context!())
+        .build(context)
         .expect("error while building XWMS Desktop")
         .run(|app, event| {
             if let tauri::RunEvent::Exit = event {
@@ -164,9 +292,12 @@ fn show_new_sign_in(app: &tauri::AppHandle, event: &xwms_api::security::Security
 /// the agent's name and a short preview (none for security topics; the text is the core's,
 /// `xwms_core::support::text`). Clicking it opens the conversation:
 /// - Linux: notify-rust with a default action; a thread waits for `ActionInvoked` on D-Bus,
-///   then focuses the window and sends `support-open-conversation` to the UI.
-/// - Windows and macOS: the notification plugin, which cannot report a click on desktop; the
-///   notification only tells, and the conversation is first in the support list (unread).
+///   then focuses the window and has the UI open the conversation (`open_app_link`).
+/// - Windows: a toast (tauri-winrt-notification, what the notification plugin uses there)
+///   whose `Activated` handler does the same while the app runs. Checked by compiling for
+///   Windows, not yet run on a Windows machine (README).
+/// - macOS: the notification plugin, which cannot report a click there; the notification
+///   only tells, and the conversation is first in the support list (unread).
 fn show_support_reply(app: &tauri::AppHandle, event: &xwms_api::support::SupportEvent) {
     let focused = app
         .get_webview_window("main")
@@ -194,24 +325,48 @@ fn show_support_reply(app: &tauri::AppHandle, event: &xwms_api::support::Support
                 &note.title,
                 &note.body,
                 |_| {},
-                move || {
-                    if let Some(window) = app.get_webview_window("main") {
-                        let _ = window.unminimize();
-                        let _ = window.show();
-                        let _ = window.set_focus();
-                    }
-                    let open = SupportOpenConversation { conversation_id };
-                    if let Err(e) = open.emit(&app) {
-                        log::warn!("could not open the conversation: {e}");
-                    }
-                },
+                move || open_app_link(&app, AppLink::SupportConversation { conversation_id }),
             );
             if let Err(e) = shown {
                 log::warn!("could not show the support notification: {e}");
             }
         });
     }
-    #[cfg(not(target_os = "linux"))]
+    #[cfg(windows)]
+    {
+        use tauri_winrt_notification::Toast;
+        // An installed app has its identifier as AppUserModelID (the installers set it); a
+        // program run from a build folder has none, so it borrows PowerShell's, as the
+        // notification plugin does.
+        let installed = std::env::current_exe().is_ok_and(|exe| {
+            !exe.parent()
+                .is_some_and(|dir| dir.ends_with("target/debug") || dir.ends_with("target/release"))
+        });
+        let app_id = if installed {
+            app.config().identifier.clone()
+        } else {
+            Toast::POWERSHELL_APP_ID.to_owned()
+        };
+        let app = app.clone();
+        let conversation_id = note.conversation_id.clone();
+        let shown = Toast::new(&app_id)
+            .title(&note.title)
+            .text1(&note.body)
+            .on_activated(move |_action| {
+                open_app_link(
+                    &app,
+                    AppLink::SupportConversation {
+                        conversation_id: conversation_id.clone(),
+                    },
+                );
+                Ok(())
+            })
+            .show();
+        if let Err(e) = shown {
+            log::warn!("could not show the support notification: {e}");
+        }
+    }
+    #[cfg(not(any(target_os = "linux", windows)))]
     {
         use tauri_plugin_notification::NotificationExt;
         if let Err(e) = app

@@ -5,9 +5,11 @@ use tauri_plugin_opener::OpenerExt;
 use xwms_api::ErrorCode;
 use xwms_core::client::Client;
 use xwms_core::connection::ConnectionState;
+use xwms_core::links::AppLink;
 use xwms_core::settings::Settings;
 
 use super::{IpcError, IpcResult};
+use crate::PendingLink;
 
 /// The saved settings.
 #[tauri::command]
@@ -55,4 +57,12 @@ pub fn open_external(app: AppHandle, url: String) -> IpcResult<()> {
     app.opener()
         .open_url(url.as_str(), None::<&str>)
         .map_err(|e| IpcError::logged(ErrorCode::Internal, format!("opener: {e}")))
+}
+
+/// The screen an `xwms://` link or a notification click asked for, once (then `null` until
+/// the next one); the UI calls it at start and on `app-link-opened`.
+#[tauri::command]
+#[specta::specta]
+pub fn take_app_link(pending: State<'_, PendingLink>) -> Option<AppLink> {
+    pending.take()
 }

@@ -23,8 +23,8 @@ use xwms_api::{ErrorBody, ErrorCode};
 use xwms_core::CoreError;
 
 use crate::events::{
-    AccountChanged, ConnectionChanged, HelpChanged, NewSignIn, SecurityChanged, SessionEnded,
-    SupportChanged, SupportOpenConversation,
+    AccountChanged, AppLinkOpened, ConnectionChanged, HelpChanged, NewSignIn, SecurityChanged,
+    SessionEnded, SupportChanged,
 };
 
 /// An error as it crosses IPC: exactly an [`ErrorBody`] (in TypeScript too).
@@ -67,7 +67,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             NewSignIn,
             SecurityChanged,
             SupportChanged,
-            SupportOpenConversation
+            AppLinkOpened
         ])
 }
 

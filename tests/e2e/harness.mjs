@@ -107,7 +107,7 @@ export async function startServer({ dataDir, port = 0, args = [], env = {} } = {
  * The app processes started with this data folder (XWMS_DATA_DIR), found through /proc, so a
  * test can make sure none outlives it.
  */
-function appProcesses(dataDir) {
+export function appProcesses(dataDir) {
   const pids = [];
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;

@@ -3,13 +3,13 @@
 // notification observed on D-Bus (dunst) and clicked by sending ActionInvoked with dbus-send; the
 // offline outbox surviving kill -9 of the app, counted on the server.
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import {
-  ARTIFACTS, By, click, fill, go, killApps, launchApp, screenshot, shown, startDriver, startMailbox,
+  appProcesses, ARTIFACTS, By, click, fill, go, killApps, launchApp, screenshot, shown, startDriver, startMailbox,
   startServer, waitShown,
 } from "./harness.mjs";
 
@@ -165,6 +165,40 @@ test("a person starts a conversation; the agent in the other window sees it, typ
   await waitShown(appB, "support-seen", 20000);
   await screenshot(appA, join(ARTIFACTS, "support-person.png"));
   await screenshot(appB, join(ARTIFACTS, "support-agent.png"));
+});
+
+test("the xwms:// link of the reply mail, opened as a mail client would (xdg-open), opens the conversation in the running window", async () => {
+  // The app registered itself as the scheme's handler at start (a desktop entry in this
+  // session's XDG folders, found by xdg-mime).
+  const handler = () => spawnSync("xdg-mime", ["query", "default", "x-scheme-handler/xwms"], { encoding: "utf8" }).stdout.trim();
+  await appA.wait(async () => handler() !== "", 15000, "the app did not register xwms://");
+  assert.equal(handler(), "xwms-desktop-handler.desktop");
+
+  await go(appA, "/help");
+  await waitShown(appA, "help-sync");
+  // The link as the unseen-reply mail writes it (the server's tests check the mail).
+  const opened = spawnSync("xdg-open", [`xwms://support/${conversationId}`], {
+    env: { ...process.env, ...env(dataA) }, encoding: "utf8", timeout: 30000,
+  });
+  assert.equal(opened.status, 0, `xdg-open: ${opened.stderr}`);
+  await waitShown(appA, "support-thread", 15000);
+  await waitForBody(appA, "spam folder");
+  assert.equal(decodeURIComponent((await appA.executeScript("return location.hash")).split("/").pop()), conversationId);
+  // The second start handed the link over and exited: still one app for this profile.
+  await appA.wait(async () => appProcesses(dataA).length === 1, 10000, "a second app stayed up");
+
+  // A link that is not one of ours opens nothing and leaves the window where it is.
+  await go(appA, "/help");
+  await waitShown(appA, "help-sync");
+  const hostile = spawnSync("xdg-open", ["xwms://account/delete?confirm=1"], {
+    env: { ...process.env, ...env(dataA) }, encoding: "utf8", timeout: 30000,
+  });
+  assert.equal(hostile.status, 0, `xdg-open: ${hostile.stderr}`);
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.equal(await appA.executeScript("return location.hash"), "#/help");
+  assert.equal(appProcesses(dataA).length, 1);
+  await go(appA, `/support/conversation/${conversationId}`);
+  await waitShown(appA, "support-thread", 15000);
 });
 
 test("kill -9 of the app with 5 messages in its offline outbox: after a restart all 5 reach the server once, in order", async () => {

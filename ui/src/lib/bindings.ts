@@ -64,6 +64,11 @@ export const commands = {
 	checkConnection: () => __TAURI_INVOKE<ConnectionState>("check_connection"),
 	/**  Opens a web or mail link in the system browser or mail client (never inside the app). */
 	openExternal: (url: string) => typedError<null, IpcError>(__TAURI_INVOKE("open_external", { url })),
+	/**
+	 *  The screen an `xwms://` link or a notification click asked for, once (then `null` until
+	 *  the next one); the UI calls it at start and on `app-link-opened`.
+	 */
+	takeAppLink: () => __TAURI_INVOKE<AppLink | null>("take_app_link"),
 	/**  The offline help's version, source, last sync and notice. */
 	helpStatus: () => typedError<HelpStatus, IpcError>(__TAURI_INVOKE("help_status")),
 	/**  The person has read the help's notice (e.g. "the cache was rebuilt"). */
@@ -180,13 +185,13 @@ export const commands = {
 /** Events */
 export const events = {
 	accountChanged: makeEvent<AccountChanged, AccountChanged>("account-changed"),
+	appLinkOpened: makeEvent<AppLinkOpened, AppLinkOpened>("app-link-opened"),
 	connectionChanged: makeEvent<ConnectionChanged, ConnectionChanged>("connection-changed"),
 	helpChanged: makeEvent<HelpChanged, HelpChanged>("help-changed"),
 	newSignIn: makeEvent<NewSignIn, NewSignIn>("new-sign-in"),
 	securityChanged: makeEvent<SecurityChanged, SecurityChanged>("security-changed"),
 	sessionEnded: makeEvent<SessionEnded, SessionEnded>("session-ended"),
 	supportChanged: makeEvent<SupportChanged, SupportChanged>("support-changed"),
-	supportOpenConversation: makeEvent<SupportOpenConversation, SupportOpenConversation>("support-open-conversation"),
 };
 
 /* Types */
@@ -247,6 +252,28 @@ export type ApiClientUpdate = {
 	name?: string | null,
 	enabled?: boolean | null,
 };
+
+/**
+ *  Where an `xwms://` link opens the app. A link only *opens a screen*: whatever a web page or
+ *  a mail makes the system hand to the app, it never signs in, sends, changes or deletes
+ *  anything, and the screen it opens checks access as if the person had navigated there.
+ */
+export type AppLink = 
+/**
+ *  `xwms://support/<conversation id>`: a support conversation (the unseen-reply mail,
+ *  a reply notification).
+ */
+{ type: "support_conversation"; conversation_id: string } | 
+/**  `xwms://help/<article id>`: a help article (support's answers quote them). */
+{ type: "help_article"; article_id: string };
+
+/**
+ *  A screen should open: an `xwms://` link was handed to the app (a mail, a browser, the
+ *  start arguments) or a support reply's notification was clicked. The UI then asks for it
+ *  with `take_app_link`, which hands each link out once: a link that arrives before the UI
+ *  listens (a cold start) is not lost, and none opens twice. Event name `app-link-opened`.
+ */
+export type AppLinkOpened = null;
 
 export type AttachmentInfo = {
 	id: string,
@@ -1006,14 +1033,6 @@ export type SupportMessage = {
 	attachments: AttachmentInfo[],
 	/**  RFC 3339, UTC. */
 	created_at: string,
-};
-
-/**
- *  The person clicked the notification of a support reply: the UI opens this conversation.
- *  Event name `support-open-conversation`.
- */
-export type SupportOpenConversation = {
-	conversation_id: string,
 };
 
 /**  What a conversation is about; chosen by the person, used to route it in the queue. */

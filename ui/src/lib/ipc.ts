@@ -14,13 +14,13 @@ import type {
   HelpStatus,
   SecondFactorMethod,
   SecurityEventInfo,
-  SupportOpenConversation,
   SupportUpdate,
   UserProfile,
 } from "./bindings";
 
 export type {
   AnswerSpan,
+  AppLink,
   AuthorKind,
   ApiClientInfo,
   ApiClientList,
@@ -248,9 +248,12 @@ export function onSupportChanged(handler: (update: SupportUpdate) => void): Prom
   return subscribe(events.supportChanged, handler);
 }
 
-/** `support-open-conversation`: the person clicked a support reply's notification. */
-export function onSupportOpenConversation(handler: (open: SupportOpenConversation) => void): Promise<Unlisten> {
-  return subscribe(events.supportOpenConversation, handler);
+/**
+ * `app-link-opened`: an `xwms://` link or a support notification asks for a screen; take it
+ * with `takeAppLink` (see `$lib/app-links`).
+ */
+export function onAppLinkOpened(handler: () => void): Promise<Unlisten> {
+  return subscribe(events.appLinkOpened, () => handler());
 }
 
 /**
@@ -265,7 +268,7 @@ export const ipc = {
   onNewSignIn,
   onSecurityChanged,
   onSupportChanged,
-  onSupportOpenConversation,
+  onAppLinkOpened,
   METHOD_TOTP,
   METHOD_RECOVERY_CODE,
   METHOD_EMAIL_CODE,

@@ -9,6 +9,8 @@ import { setLanguage } from "$lib/i18n/index.svelte";
 import { account } from "$lib/stores/account.svelte";
 import { connection } from "$lib/stores/connection.svelte";
 import { support } from "$lib/stores/support.svelte";
+import { startAppLinks } from "$lib/app-links";
+import type { AppLink } from "$lib/ipc";
 import { seenMessageId, splitLinks, topicForHelp, TYPING_EXPIRES_MS } from "$lib/support";
 import SupportConversationScreen from "./SupportConversationScreen.svelte";
 import SupportGuestScreen from "./SupportGuestScreen.svelte";
@@ -480,11 +482,20 @@ describe("rules", () => {
     ]);
   });
 
-  it("a notification click opens the conversation", async () => {
-    mockBackend();
-    stop = await support.start();
-    await emit("support-open-conversation", { conversation_id: "conv_mail" });
+  it("a notification click or an xwms:// link opens its screen, once, also when it came before the window listened", async () => {
+    const waiting: AppLink[] = [{ type: "help_article", article_id: "forgot-password" }];
+    const calls = mockBackend({ take_app_link: () => waiting.shift() ?? null });
+    window.location.hash = "#/help";
+    // A cold start: the link was waiting before the UI listened.
+    stop = await startAppLinks();
+    expect(window.location.hash).toBe("#/help/article/forgot-password");
+    waiting.push({ type: "support_conversation", conversation_id: "conv_mail" });
+    await emit("app-link-opened", null);
     await waitFor(() => expect(window.location.hash).toBe("#/support/conversation/conv_mail"));
-    expect(conversation().id).toBe("conv_mail");
+    // Taken once: a second event with nothing waiting moves nothing.
+    window.location.hash = "#/help";
+    await emit("app-link-opened", null);
+    await waitFor(() => expect(calls.filter((c) => c.cmd === "take_app_link")).toHaveLength(3));
+    expect(window.location.hash).toBe("#/help");
   });
 });

@@ -5,7 +5,7 @@
 
 import { ipc } from "$lib/ipc";
 import type { AppError, ConversationSummary, QueuedConversation, SupportAvailability, SupportHome, SupportUpdate } from "$lib/ipc";
-import { conversationHref, sortConversations, TYPING_EXPIRES_MS } from "$lib/support";
+import { sortConversations, TYPING_EXPIRES_MS } from "$lib/support";
 
 type Typing = { name: string; until: number };
 
@@ -33,13 +33,7 @@ class SupportStore {
 
   /** Listens to the support events; returns the function that stops. */
   async start(): Promise<() => void> {
-    const stops = await Promise.all([
-      ipc.onSupportChanged((update) => this.handle(update)),
-      ipc.onSupportOpenConversation((p) => {
-        location.hash = conversationHref(p.conversation_id);
-      }),
-    ]);
-    return () => stops.forEach((stop) => stop());
+    return ipc.onSupportChanged((update) => this.handle(update));
   }
 
   /** One `support-changed` update. */
