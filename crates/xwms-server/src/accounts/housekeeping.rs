@@ -23,7 +23,8 @@ pub struct Pruned {
     pub mail: usize,
     pub challenges: usize,
     pub rate_events: usize,
-    /// Support events older than `support::LOG_KEEP_DAYS`, expired guest codes and tokens.
+    /// Support events older than `support::LOG_KEEP_DAYS`, expired guest codes and tokens,
+    /// uploads never bound within `support::UPLOAD_KEEP_HOURS`.
     pub support: usize,
 }
 
@@ -46,6 +47,7 @@ pub fn prune(conn: &Connection, now: OffsetDateTime) -> rusqlite::Result<Pruned>
         challenges: super::two_factor::prune_challenges(conn, now)?,
         rate_events: super::limits::prune(conn, now)?,
         support: super::support::prune_events(conn, now)?
+            + super::support::prune_uploads(conn, now)?
             + conn.execute(
                 "DELETE FROM support_guest_codes WHERE expires_at < ?1",
                 [dead],
