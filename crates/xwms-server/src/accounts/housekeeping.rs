@@ -119,4 +119,25 @@ mod tests {
         );
         assert_eq!(prune(&conn, now).unwrap(), Pruned::default());
     }
+
+    #[test]
+    fn prunes_uploads_never_bound_within_a_day() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        crate::migrations::run(&mut conn).unwrap();
+        conn.execute_batch("PRAGMA foreign_keys = OFF").unwrap();
+        let now = datetime!(2026-05-06 07:00 UTC);
+        for (id, age) in [("old", 25), ("fresh", 23)] {
+            conn.execute(
+                "INSERT INTO support_uploads (id, account_id, file_name, content_type, size_bytes, bytes, created_at)
+                 VALUES (?1, 'u', 'a.png', 'image/png', 1, x'00', ?2)",
+                params![id, to_millis(now - Duration::hours(age))],
+            )
+            .unwrap();
+        }
+        assert_eq!(prune(&conn, now).unwrap().support, 1);
+        let left: String = conn
+            .query_row("SELECT id FROM support_uploads", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(left, "fresh");
+    }
 }
