@@ -86,7 +86,7 @@ pub(super) async fn conversations(
     request_body = NewConversation,
     responses(
         (status = 200, description = "The conversation with its first message", body = Envelope<ConversationDetail>),
-        (status = 400, description = "`field.required`, `field.too_long`, `field.invalid` (topic, subject, client_msg_id: a UUID), `support.message_too_long`, `support.message_empty`, `request.invalid`", body = ErrorEnvelope),
+        (status = 400, description = "`field.required`, `field.too_long`, `field.invalid` (topic, subject, client_msg_id: a UUID, attachment_ids: at most 5), `support.message_too_long`, `support.message_empty`, `request.invalid`", body = ErrorEnvelope),
         (status = 401, description = "`auth.unauthorized`, `auth.session_expired`, `auth.session_revoked`", body = ErrorEnvelope),
         (status = 404, description = "`support.attachment_not_found`", body = ErrorEnvelope),
         (status = 429, description = "`support.rate_limited` (`retry_after_seconds`)", body = ErrorEnvelope),
