@@ -29,7 +29,8 @@ pub async fn support_open(client: State<'_, Client>, id: String) -> IpcResult<Co
     Ok(client.support().open_conversation(&id).await?)
 }
 
-/// Starts a conversation (queued first; works offline).
+/// Starts a conversation (queued first; works offline) with files uploaded before by
+/// `support_attach_new_pasted`.
 #[tauri::command]
 #[specta::specta]
 pub fn support_start(
@@ -37,10 +38,11 @@ pub fn support_start(
     topic: SupportTopic,
     subject: String,
     body: String,
+    attachments: Vec<AttachmentInfo>,
 ) -> IpcResult<ConversationView> {
     Ok(client
         .support()
-        .start_conversation(topic, &subject, &body)?)
+        .start_conversation(topic, &subject, &body, attachments)?)
 }
 
 /// Sends a message (queued first; works offline) with attachments uploaded before.
@@ -150,6 +152,18 @@ pub async fn support_attach_pasted(
     bytes: Vec<u8>,
 ) -> IpcResult<AttachmentInfo> {
     Ok(client.support().attach_bytes(&id, &name, bytes).await?)
+}
+
+/// Uploads a picked or pasted file for a conversation not started yet (it goes with
+/// `support_start`).
+#[tauri::command]
+#[specta::specta]
+pub async fn support_attach_new_pasted(
+    client: State<'_, Client>,
+    name: String,
+    bytes: Vec<u8>,
+) -> IpcResult<AttachmentInfo> {
+    Ok(client.support().attach_new_bytes(&name, bytes).await?)
 }
 
 /// Saves an attachment of the conversation to the Downloads folder (a new file; the type

@@ -804,7 +804,7 @@ function installIpcMock(init) {
       };
     },
     support_availability: () => ({ agents_online: agentsOnline, answer_within_days: 2 }),
-    support_start({ topic, subject, body }) {
+    support_start({ topic, subject, body, attachments }) {
       const id = `conv_${++supportSeq}`;
       const d = {
         conversation: {
@@ -815,7 +815,7 @@ function installIpcMock(init) {
         messages: [],
       };
       conversations.set(id, d);
-      storeMessage(d, `client-${supportSeq}`, body);
+      storeMessage(d, `client-${supportSeq}`, body).attachments = attachments ?? [];
       supportChanged(id);
       return { id, conversation: supportSummary(d), queued: null, messages: d.messages.map(sent), cached_at: null };
     },
@@ -840,6 +840,10 @@ function installIpcMock(init) {
     support_attach_pasted({ name, bytes }) {
       if (bytes.length > 5 * 1024 * 1024) fail("support.attachment_too_large");
       return { id: `att_${++supportSeq}`, file_name: name, content_type: "image/png", size_bytes: bytes.length };
+    },
+    support_attach_new_pasted({ name, bytes }) {
+      if (bytes.length > 5 * 1024 * 1024) fail("support.attachment_too_large");
+      return { id: `upload_${++supportSeq}`, file_name: name, content_type: "image/png", size_bytes: bytes.length };
     },
     support_discard({ clientMsgId }) {
       const i = outbox.findIndex((p) => p.client_msg_id === clientMsgId);

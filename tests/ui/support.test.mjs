@@ -172,8 +172,24 @@ describe("support", () => {
       assert.equal(await page.inputValue(tid("support-subject")), "", "the deflected draft is gone");
       await page.fill(tid("support-subject"), "Delete my account");
       await page.fill(tid("support-body"), "Please delete my account and my data.");
+      // Files by the picker and by pasting, as in a reply; one removed before sending.
+      await page.setInputFiles(tid("support-body-picker"), [
+        { name: "error.png", mimeType: "image/png", buffer: Buffer.from([137, 80, 78, 71]) },
+        { name: "wrong.png", mimeType: "image/png", buffer: Buffer.from([137, 80, 78, 71]) },
+      ]);
+      await page.evaluate(() => {
+        const data = new DataTransfer();
+        data.items.add(new File([new Uint8Array([255, 216, 255])], "", { type: "image/jpeg" }));
+        document.querySelector('[data-testid="support-body"]').dispatchEvent(new ClipboardEvent("paste", { clipboardData: data, bubbles: true, cancelable: true }));
+      });
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid="support-body-files"] li').length === 3);
+      await page.click('[aria-label="Remove wrong.png"]');
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid="support-body-files"] li').length === 2);
       await page.click(tid("support-body-send"));
       await waitText(page, tid("support-subject-title"), "Delete my account");
+      await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="support-message"]')].some((e) => e.textContent?.includes("error.png") && e.textContent?.includes("pasted.jpg")));
+      const newUploads = await page.evaluate(() => window.__TEST_IPC__.calls.filter((c) => c.cmd === "support_attach_new_pasted").map((c) => [c.args.name, c.args.bytes.length]));
+      assert.deepEqual(newUploads, [["error.png", 4], ["pasted.jpg", 3]]);
       await waitText(page, tid("support-status"), "New");
       await page.click(tid("nav-support"));
       await page.waitForSelector(tid("support-row"));

@@ -214,6 +214,9 @@ error_codes! {
     AttachmentType = "support.attachment_type", 415, "Only PNG and JPEG images and PDF files can be attached.";
     /// An attachment id that is unknown, of another conversation, or already sent.
     AttachmentNotFound = "support.attachment_not_found", 404, "This attachment does not exist (any more).";
+    /// More uploads waiting for a new conversation than an account may keep
+    /// (`support::UPLOADS_PENDING_MAX` files or `support::UPLOADS_PENDING_MAX_BYTES` bytes).
+    UploadsFull = "support.uploads_full", 409, "Too many files are waiting to be sent. Start your conversation with the files already added, or try again tomorrow.";
     /// Rating a conversation that is still open, or a rating outside 1–5.
     RatingNotAllowed = "support.rating_not_allowed", 409, "You can rate a conversation once it is resolved or closed.";
     /// A support-team route called by an account without the support role.

@@ -54,6 +54,12 @@ pub mod paths {
     pub const ATTACHMENTS: &str = "/api/support/conversations/{id}/attachments";
     /// `GET` → the file, `Content-Disposition: attachment`, to the conversation's participants.
     pub const ATTACHMENT: &str = "/api/support/conversations/{id}/attachments/{attachment_id}";
+    /// `POST` the file's bytes like [`ATTACHMENTS`] → [`super::AttachmentInfo`]: an upload of
+    /// the caller's not bound to any conversation yet, for the first message of a new one
+    /// ([`super::NewConversation`]'s `message.attachment_ids`). Kept for
+    /// [`super::UPLOAD_KEEP_HOURS`]; at most [`super::UPLOADS_PENDING_MAX`] files and
+    /// [`super::UPLOADS_PENDING_MAX_BYTES`] bytes wait per account.
+    pub const UPLOADS: &str = "/api/support/attachments";
     /// `GET` → [`super::SupportAvailability`]: whether an agent is online now.
     pub const AVAILABILITY: &str = "/api/support/availability";
     /// `POST` [`super::DeflectionRequest`] → no data: a suggested help article answered the
@@ -82,6 +88,13 @@ pub const SUBJECT_MAX_CHARS: usize = 200;
 pub const ATTACHMENT_MAX_BYTES: usize = 5 * 1024 * 1024;
 /// Attachments per message.
 pub const ATTACHMENTS_PER_MESSAGE: usize = 5;
+/// An upload not bound to a conversation ([`paths::UPLOADS`]) can be bound for this many
+/// hours; then it is pruned.
+pub const UPLOAD_KEEP_HOURS: u32 = 24;
+/// Uploads waiting to be bound, per account, at most this many files…
+pub const UPLOADS_PENDING_MAX: usize = 15;
+/// …and at most this many bytes together (two full messages).
+pub const UPLOADS_PENDING_MAX_BYTES: usize = 2 * ATTACHMENTS_PER_MESSAGE * ATTACHMENT_MAX_BYTES;
 /// A reply within this many days of resolving or closing reopens the conversation.
 pub const REOPEN_WITHIN_DAYS: u32 = 7;
 /// A client sends "typing" at most this often while the person types.
@@ -271,7 +284,9 @@ wire! {
         pub client_msg_id: String,
         /// 1 to [`MESSAGE_MAX_CHARS`] characters (may be empty when it has attachments).
         pub body: String,
-        /// Ids of attachments uploaded to this conversation and not yet sent.
+        /// Ids of attachments uploaded to this conversation and not yet sent; for the first
+        /// message of a [`NewConversation`], ids of the caller's uploads to [`paths::UPLOADS`]
+        /// not bound yet (they become this message's attachments).
         #[serde(default)]
         pub attachment_ids: Vec<String>,
     }
@@ -283,7 +298,8 @@ wire! {
         pub topic: SupportTopic,
         /// 1 to [`SUBJECT_MAX_CHARS`] characters.
         pub subject: String,
-        /// The first message; its client id also makes creating the conversation idempotent.
+        /// The first message; its client id also makes creating the conversation idempotent
+        /// (sent again, the uploads it named stay bound once, to the first message).
         pub message: MessageDraft,
     }
 }

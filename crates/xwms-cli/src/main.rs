@@ -545,8 +545,12 @@ async fn support(
             wait,
             ..
         } => {
-            let view =
-                support.start_conversation(SupportTopic::from_wire(&topic), &subject, &text)?;
+            let view = support.start_conversation(
+                SupportTopic::from_wire(&topic),
+                &subject,
+                &text,
+                Vec::new(),
+            )?;
             deliver(&support, &view.id, wait, &labels).await?;
             if let Some(id) = support.created_as(&view.id)? {
                 println!("{}", labels.started.replace("{id}", &id));

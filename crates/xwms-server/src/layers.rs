@@ -32,18 +32,18 @@ use crate::error::{code_for_status, ApiError};
 /// The largest request body the server reads.
 pub const BODY_LIMIT: usize = 64 * 1024;
 
-/// The largest body of an attachment upload (`POST /api/support/conversations/{id}/attachments`,
-/// the only route with a larger limit).
+/// The largest body of an attachment upload (`POST /api/support/conversations/{id}/attachments`
+/// and `POST /api/support/attachments`, the only routes with a larger limit).
 pub const ATTACHMENT_BODY_LIMIT: usize = xwms_api::support::ATTACHMENT_MAX_BYTES;
 
 /// Whether `method path` is an attachment upload.
 fn is_attachment_upload(method: &axum::http::Method, path: &str) -> bool {
     let segments: Vec<&str> = path.split('/').collect();
     method == axum::http::Method::POST
-        && matches!(
+        && (matches!(
             segments.as_slice(),
             ["", "api", "support", "conversations", id, "attachments"] if !id.is_empty()
-        )
+        ) || matches!(segments.as_slice(), ["", "api", "support", "attachments"]))
 }
 
 /// Refuses a body over the route's limit ([`BODY_LIMIT`], or [`ATTACHMENT_BODY_LIMIT`] for an

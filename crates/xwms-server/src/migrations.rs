@@ -93,6 +93,24 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "live_support",
         sql: LIVE_SUPPORT,
     },
+    Migration {
+        version: 12,
+        name: "support_uploads",
+        // Files uploaded before their conversation exists (`POST /api/support/attachments`),
+        // owned by the account and bound to nothing yet. Starting a conversation moves the
+        // ones its first message names into `support_attachments` (same id) in the same
+        // transaction; the rest is pruned after `support::UPLOAD_KEEP_HOURS`.
+        sql: "CREATE TABLE support_uploads (
+              id           TEXT PRIMARY KEY NOT NULL,
+              account_id   TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+              file_name    TEXT NOT NULL,
+              content_type TEXT NOT NULL,
+              size_bytes   INTEGER NOT NULL,
+              bytes        BLOB NOT NULL,
+              created_at   INTEGER NOT NULL
+          ) STRICT;
+          CREATE INDEX support_uploads_account ON support_uploads (account_id, created_at);",
+    },
 ];
 
 /// Migration 11: live support (issue 11, `crate::accounts::support`).

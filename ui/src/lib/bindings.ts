@@ -140,8 +140,11 @@ export const commands = {
 	supportList: () => typedError<SupportHome, IpcError>(__TAURI_INVOKE("support_list")),
 	/**  One conversation with its messages (sent, sending, failed); offline, the last copy. */
 	supportOpen: (id: string) => typedError<ConversationView, IpcError>(__TAURI_INVOKE("support_open", { id })),
-	/**  Starts a conversation (queued first; works offline). */
-	supportStart: (topic: SupportTopic, subject: string, body: string) => typedError<ConversationView, IpcError>(__TAURI_INVOKE("support_start", { topic, subject, body })),
+	/**
+	 *  Starts a conversation (queued first; works offline) with files uploaded before by
+	 *  `support_attach_new_pasted`.
+	 */
+	supportStart: (topic: SupportTopic, subject: string, body: string, attachments: AttachmentInfo[]) => typedError<ConversationView, IpcError>(__TAURI_INVOKE("support_start", { topic, subject, body, attachments })),
 	/**  Sends a message (queued first; works offline) with attachments uploaded before. */
 	supportSend: (id: string, body: string, attachments: AttachmentInfo[]) => typedError<ShownMessage, IpcError>(__TAURI_INVOKE("support_send", { id, body, attachments })),
 	/**  Puts a failed message back in the queue. */
@@ -167,6 +170,11 @@ export const commands = {
 	supportAttach: (id: string, path: string) => typedError<AttachmentInfo, IpcError>(__TAURI_INVOKE("support_attach", { id, path })),
 	/**  Uploads a pasted image to the conversation. */
 	supportAttachPasted: (id: string, name: string, bytes: number[]) => typedError<AttachmentInfo, IpcError>(__TAURI_INVOKE("support_attach_pasted", { id, name, bytes })),
+	/**
+	 *  Uploads a picked or pasted file for a conversation not started yet (it goes with
+	 *  `support_start`).
+	 */
+	supportAttachNewPasted: (name: string, bytes: number[]) => typedError<AttachmentInfo, IpcError>(__TAURI_INVOKE("support_attach_new_pasted", { name, bytes })),
 	/**
 	 *  Saves an attachment of the conversation to the Downloads folder (a new file; the type
 	 *  checked by content). Returns its path ("Show in folder" reveals it).
@@ -568,6 +576,11 @@ export type ErrorCode =
 "support.attachment_type" | 
 /**  An attachment id that is unknown, of another conversation, or already sent. */
 "support.attachment_not_found" | 
+/**
+ *  More uploads waiting for a new conversation than an account may keep
+ *  (`support::UPLOADS_PENDING_MAX` files or `support::UPLOADS_PENDING_MAX_BYTES` bytes).
+ */
+"support.uploads_full" | 
 /**  Rating a conversation that is still open, or a rating outside 1–5. */
 "support.rating_not_allowed" | 
 /**  A support-team route called by an account without the support role. */

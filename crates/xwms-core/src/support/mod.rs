@@ -30,6 +30,9 @@
 //!   messages still queued gives them up ([`Support::queued_count`] tells how many).
 //! - Attachments are uploaded at once (they need the server), checked here first with the
 //!   server's limits (size, PNG/JPEG/PDF by content); their ids then travel with the message.
+//!   Files for a conversation not started yet are uploaded the same way, bound to nothing
+//!   ([`Support::attach_new`]), and travel with the queued start; the server binds them to its
+//!   first message (it keeps them [`xwms_api::support::UPLOAD_KEEP_HOURS`] hours).
 
 pub mod store;
 pub mod text;
@@ -591,11 +594,13 @@ impl Support {
     /// Starts a conversation: queued like a message (offline too) and created by the sender.
     /// The view's `id` is the local id until the server names it (see
     /// [`SupportUpdate::Outbox`]).
+    /// `attachments` are uploads of [`Support::attach_new`]: they go with the first message.
     pub fn start_conversation(
         &self,
         topic: SupportTopic,
         subject: &str,
         body: &str,
+        attachments: Vec<AttachmentInfo>,
     ) -> Result<ConversationView, CoreError> {
         let subject = subject.trim();
         if subject.is_empty() {
@@ -604,7 +609,7 @@ impl Support {
         if subject.chars().count() > SUBJECT_MAX_CHARS {
             return Err(CoreError::new(ErrorCode::FieldTooLong).with_detail("subject"));
         }
-        check_message(body, 0)?;
+        check_message(body, attachments.len())?;
         let id = new_client_id();
         let item = OutboxItem {
             ord: 0,
@@ -613,7 +618,7 @@ impl Support {
             pending_conversation: None,
             new_conversation: Some((topic, subject.to_string())),
             body: body.to_string(),
-            attachments: Vec::new(),
+            attachments,
             created_at: now_rfc3339(),
             failed: None,
         };
@@ -742,22 +747,28 @@ impl Support {
     /// PNG, JPEG or PDF by content). Needs the server; the answer's id goes with
     /// [`Support::send`].
     pub async fn attach(&self, id: &str, file: &Path) -> Result<AttachmentInfo, CoreError> {
-        let meta = std::fs::metadata(file).map_err(|e| {
-            CoreError::new(ErrorCode::AttachmentNotFound)
-                .with_detail(format!("{}: {e}", file.display()))
-        })?;
-        if meta.len() > ATTACHMENT_MAX_BYTES as u64 {
-            return Err(CoreError::new(ErrorCode::AttachmentTooLarge));
-        }
-        let bytes = std::fs::read(file).map_err(|e| {
-            CoreError::new(ErrorCode::AttachmentNotFound)
-                .with_detail(format!("{}: {e}", file.display()))
-        })?;
-        let name = file
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "file".into());
+        let (name, bytes) = read_attachment(file)?;
         self.attach_bytes(id, &name, bytes).await
+    }
+
+    /// Uploads the file at `path` for a conversation not started yet, checked like
+    /// [`Support::attach`]. Needs the server; the answer goes with
+    /// [`Support::start_conversation`], which binds it to the first message.
+    pub async fn attach_new(&self, file: &Path) -> Result<AttachmentInfo, CoreError> {
+        let (name, bytes) = read_attachment(file)?;
+        self.attach_new_bytes(&name, bytes).await
+    }
+
+    /// Uploads `bytes` (a picked or pasted file) as `name` for a conversation not started yet.
+    pub async fn attach_new_bytes(
+        &self,
+        name: &str,
+        bytes: Vec<u8>,
+    ) -> Result<AttachmentInfo, CoreError> {
+        let content_type = check_attachment(&bytes)?;
+        self.account
+            .authed_upload(&with_name(paths::UPLOADS, name), bytes, content_type)
+            .await
     }
 
     /// Uploads `bytes` (a pasted image) as `name` to conversation `id`, checked like
@@ -769,13 +780,7 @@ impl Support {
         bytes: Vec<u8>,
     ) -> Result<AttachmentInfo, CoreError> {
         let content_type = check_attachment(&bytes)?;
-        let name: String =
-            percent_encoding::utf8_percent_encode(name, percent_encoding::NON_ALPHANUMERIC)
-                .to_string();
-        let path = format!(
-            "{}?name={name}",
-            path_with_id(paths::ATTACHMENTS, &self.resolve(id)?)?
-        );
+        let path = with_name(&path_with_id(paths::ATTACHMENTS, &self.resolve(id)?)?, name);
         self.account.authed_upload(&path, bytes, content_type).await
     }
 
@@ -1199,6 +1204,30 @@ impl Support {
 
 fn scope(account: &AccountSession) -> String {
     format!("{} {}", account.keychain_service(), account.server_url())
+}
+
+/// A picked file's name and bytes, refused before reading when over the size limit.
+fn read_attachment(file: &Path) -> Result<(String, Vec<u8>), CoreError> {
+    let unreadable = |e: std::io::Error| {
+        CoreError::new(ErrorCode::AttachmentNotFound)
+            .with_detail(format!("{}: {e}", file.display()))
+    };
+    let meta = std::fs::metadata(file).map_err(unreadable)?;
+    if meta.len() > ATTACHMENT_MAX_BYTES as u64 {
+        return Err(CoreError::new(ErrorCode::AttachmentTooLarge));
+    }
+    let bytes = std::fs::read(file).map_err(unreadable)?;
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "file".into());
+    Ok((name, bytes))
+}
+
+/// An upload route with the file's name as `?name=`.
+fn with_name(path: &str, name: &str) -> String {
+    let name = percent_encoding::utf8_percent_encode(name, percent_encoding::NON_ALPHANUMERIC);
+    format!("{path}?name={name}")
 }
 
 fn draft(item: &OutboxItem) -> MessageDraft {

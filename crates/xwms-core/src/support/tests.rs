@@ -189,7 +189,7 @@ mod live {
     /// A conversation started through the outbox while online; its server id.
     async fn started(support: &Support, subject: &str) -> String {
         let view = support
-            .start_conversation(SupportTopic::Question, subject, "first")
+            .start_conversation(SupportTopic::Question, subject, "first", Vec::new())
             .unwrap();
         assert_eq!(view.messages[0].state, MessageState::Sending);
         assert_eq!(support.flush().await.unwrap(), 1);
@@ -268,7 +268,7 @@ mod live {
 
         live.stop().await;
         let view = support
-            .start_conversation(SupportTopic::MailNotArriving, "No mail", "one")
+            .start_conversation(SupportTopic::MailNotArriving, "No mail", "one", Vec::new())
             .unwrap();
         support.send(&view.id, "two", Vec::new()).unwrap();
         assert!(support.flush().await.is_err());
@@ -559,7 +559,7 @@ mod live {
 
         live.stop().await;
         let view = support
-            .start_conversation(SupportTopic::Question, "Background", "queued 1")
+            .start_conversation(SupportTopic::Question, "Background", "queued 1", Vec::new())
             .unwrap();
         support.send(&view.id, "queued 2", Vec::new()).unwrap();
         live.restart().await;
@@ -692,6 +692,99 @@ mod live {
         assert_eq!(content_type, "application/pdf");
     }
 
+    /// Files for a conversation not started yet are checked here, uploaded bound to nothing,
+    /// and go with the queued start: the server binds them to the first message, once, also
+    /// when the start is sent again after a lost answer.
+    #[tokio::test]
+    async fn a_new_conversation_carries_files_uploaded_before_it_exists() {
+        let live = Live::start().await;
+        let dir = tempfile::tempdir().unwrap();
+        let anna = signed_in(&live.url(), dir.path(), ANNA.email, ANNA.password).await;
+        let agent_dir = tempfile::tempdir().unwrap();
+        let agent = signed_in(&live.url(), agent_dir.path(), AGENT.email, AGENT.password).await;
+        let support = Support::open(dir.path(), Arc::clone(&anna)).unwrap();
+        let files = tempfile::tempdir().unwrap();
+
+        let gif = files.path().join("error.png");
+        std::fs::write(&gif, b"GIF89a not a png").unwrap();
+        assert_eq!(
+            support.attach_new(&gif).await.unwrap_err().code,
+            ErrorCode::AttachmentType
+        );
+        let big = files.path().join("big.png");
+        let mut bytes = b"\x89PNG\r\n\x1a\n".to_vec();
+        bytes.resize(ATTACHMENT_MAX_BYTES + 1, 0);
+        std::fs::write(&big, &bytes).unwrap();
+        assert_eq!(
+            support.attach_new(&big).await.unwrap_err().code,
+            ErrorCode::AttachmentTooLarge
+        );
+        let six = vec![
+            AttachmentInfo {
+                id: "x".into(),
+                file_name: "x.png".into(),
+                content_type: "image/png".into(),
+                size_bytes: 1,
+            };
+            ATTACHMENTS_PER_MESSAGE + 1
+        ];
+        assert!(support
+            .start_conversation(SupportTopic::Question, "Too many", "text", six)
+            .is_err());
+
+        let shot = files.path().join("error shot.png");
+        std::fs::write(&shot, b"\x89PNG\r\n\x1a\nscreen").unwrap();
+        let picked = support.attach_new(&shot).await.unwrap();
+        assert_eq!(picked.file_name, "error shot.png");
+        let pasted = support
+            .attach_new_bytes("pasted.pdf", b"%PDF-1.7\n%%EOF\n".to_vec())
+            .await
+            .unwrap();
+        let view = support
+            .start_conversation(
+                SupportTopic::Question,
+                "The app shows an error",
+                "Here is the screenshot of the error.",
+                vec![picked.clone(), pasted.clone()],
+            )
+            .unwrap();
+        assert_eq!(
+            view.messages[0].attachments,
+            vec![picked.clone(), pasted.clone()],
+            "shown with the queued message"
+        );
+        let queued = support.outbox_item(&view.id).unwrap().unwrap();
+        assert_eq!(support.flush().await.unwrap(), 1);
+        let id = support.created_as(&view.id).unwrap().expect("created");
+        let held = on_server(&agent, &id).await;
+        let mut sent = held.messages[0].attachments.clone();
+        sent.sort_by(|a, b| a.file_name.cmp(&b.file_name));
+        assert_eq!(sent, vec![picked.clone(), pasted.clone()]);
+        let (bytes, content_type) = support.download_attachment(&id, &picked.id).await.unwrap();
+        assert_eq!(bytes, b"\x89PNG\r\n\x1a\nscreen");
+        assert_eq!(content_type, "image/png");
+
+        // The answer was lost and the start goes again: the same conversation, bound once.
+        let again = NewConversation {
+            topic: SupportTopic::Question,
+            subject: "The app shows an error".into(),
+            message: draft(&queued),
+        };
+        let answer: ConversationDetail = anna
+            .authed_send(
+                Method::POST,
+                paths::CONVERSATIONS,
+                Some(to_json(&again).unwrap()),
+            )
+            .await
+            .unwrap();
+        assert_eq!(answer.conversation.id, id);
+        assert_eq!(
+            on_server(&agent, &id).await.messages.len(),
+            held.messages.len()
+        );
+    }
+
     /// A recovery request filed without signing in is a guest case: the reference and the
     /// mailed code open it (read and reply) with no session; the token stays in the core.
     #[tokio::test]
@@ -782,7 +875,7 @@ mod live {
         live.stop().await;
         support.send(&id, "not sent yet", Vec::new()).unwrap();
         support
-            .start_conversation(SupportTopic::Other, "Also queued", "text")
+            .start_conversation(SupportTopic::Other, "Also queued", "text", Vec::new())
             .unwrap();
         assert_eq!(support.queued_count().unwrap(), 2);
 

@@ -23,7 +23,8 @@ pub struct Pruned {
     pub mail: usize,
     pub challenges: usize,
     pub rate_events: usize,
-    /// Support events older than `support::LOG_KEEP_DAYS`, expired guest codes and tokens.
+    /// Support events older than `support::LOG_KEEP_DAYS`, expired guest codes and tokens,
+    /// uploads never bound within `support::UPLOAD_KEEP_HOURS`.
     pub support: usize,
 }
 
@@ -46,6 +47,7 @@ pub fn prune(conn: &Connection, now: OffsetDateTime) -> rusqlite::Result<Pruned>
         challenges: super::two_factor::prune_challenges(conn, now)?,
         rate_events: super::limits::prune(conn, now)?,
         support: super::support::prune_events(conn, now)?
+            + super::support::prune_uploads(conn, now)?
             + conn.execute(
                 "DELETE FROM support_guest_codes WHERE expires_at < ?1",
                 [dead],
@@ -116,5 +118,26 @@ mod tests {
             GuardState::default()
         );
         assert_eq!(prune(&conn, now).unwrap(), Pruned::default());
+    }
+
+    #[test]
+    fn prunes_uploads_never_bound_within_a_day() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        crate::migrations::run(&mut conn).unwrap();
+        conn.execute_batch("PRAGMA foreign_keys = OFF").unwrap();
+        let now = datetime!(2026-05-06 07:00 UTC);
+        for (id, age) in [("old", 25), ("fresh", 23)] {
+            conn.execute(
+                "INSERT INTO support_uploads (id, account_id, file_name, content_type, size_bytes, bytes, created_at)
+                 VALUES (?1, 'u', 'a.png', 'image/png', 1, x'00', ?2)",
+                params![id, to_millis(now - Duration::hours(age))],
+            )
+            .unwrap();
+        }
+        assert_eq!(prune(&conn, now).unwrap().support, 1);
+        let left: String = conn
+            .query_row("SELECT id FROM support_uploads", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(left, "fresh");
     }
 }

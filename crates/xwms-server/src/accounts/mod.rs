@@ -65,6 +65,7 @@ pub use hashing::{HashCost, PasswordHasher};
 pub use recovery::LOST_OPTIONS;
 pub use sessions::Authenticated;
 pub use support::prune_events as support_prune_events;
+pub use support::prune_uploads as support_prune_uploads;
 pub use users::User;
 pub use xwms_api::Language;
 

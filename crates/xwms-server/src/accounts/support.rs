@@ -25,8 +25,9 @@ use xwms_api::support::{
     AttachmentInfo, AuthorKind, ConversationDetail, ConversationList, ConversationStatus,
     ConversationSummary, DeflectionRequest, MessageAuthor, MessageDraft, MessageKind,
     NewConversation, RatingRequest, SupportAvailability, SupportChangeKind, SupportEvent,
-    SupportMessage, SupportTopic, ATTACHMENTS_PER_MESSAGE, LOG_KEEP_DAYS, MESSAGE_MAX_CHARS,
-    REOPEN_WITHIN_DAYS, SUBJECT_MAX_CHARS,
+    SupportMessage, SupportTopic, ATTACHMENTS_PER_MESSAGE, ATTACHMENT_MAX_BYTES, LOG_KEEP_DAYS,
+    MESSAGE_MAX_CHARS, REOPEN_WITHIN_DAYS, SUBJECT_MAX_CHARS, UPLOADS_PENDING_MAX,
+    UPLOADS_PENDING_MAX_BYTES, UPLOAD_KEEP_HOURS,
 };
 use xwms_api::{ErrorCode, Language};
 
@@ -68,6 +69,54 @@ fn file_name(raw: Option<&str>) -> Result<String, ApiError> {
         "" | "." | ".." => "attachment".to_owned(),
         name => name.to_owned(),
     })
+}
+
+/// A file's checks before it is stored, the same for every upload route: at most 5 MB, a PNG,
+/// JPEG or PDF by its bytes, and its name. Answers the stored name and the content type.
+fn checked_file(name: Option<&str>, bytes: &[u8]) -> Result<(String, &'static str), ApiError> {
+    if bytes.len() > ATTACHMENT_MAX_BYTES {
+        return Err(ApiError::new(ErrorCode::AttachmentTooLarge));
+    }
+    let content_type = sniff(bytes).ok_or_else(|| ApiError::new(ErrorCode::AttachmentType))?;
+    Ok((file_name(name)?, content_type))
+}
+
+/// Uploads older than this are neither counted, nor bound, and are pruned.
+fn upload_keep() -> Duration {
+    Duration::hours(i64::from(UPLOAD_KEEP_HOURS))
+}
+
+/// Moves the uploads of `account_id` named in `ids` (and still kept) into
+/// `support_attachments` of `conversation_id`, not sent yet, under the same ids. Ids that are
+/// not such an upload are left alone; sending the message then refuses them.
+fn bind_uploads(
+    tx: &Transaction<'_>,
+    ctx: &Ctx,
+    conversation_id: &str,
+    account_id: &str,
+    ids: &[String],
+) -> rusqlite::Result<()> {
+    let since = to_millis(ctx.now - upload_keep());
+    for upload in ids {
+        let moved = tx.execute(
+            "INSERT INTO support_attachments (id, conversation_id, uploader_id, file_name, content_type, size_bytes, bytes, created_at)
+             SELECT id, ?1, account_id, file_name, content_type, size_bytes, bytes, created_at
+             FROM support_uploads WHERE id = ?2 AND account_id = ?3 AND created_at >= ?4",
+            params![conversation_id, upload, account_id, since],
+        )?;
+        if moved > 0 {
+            tx.execute("DELETE FROM support_uploads WHERE id = ?1", [upload])?;
+        }
+    }
+    Ok(())
+}
+
+/// Removes uploads never bound within [`UPLOAD_KEEP_HOURS`].
+pub fn prune_uploads(conn: &Connection, now: OffsetDateTime) -> rusqlite::Result<usize> {
+    conn.execute(
+        "DELETE FROM support_uploads WHERE created_at < ?1",
+        [to_millis(now - upload_keep())],
+    )
 }
 
 /// An attachment to download.
@@ -781,10 +830,18 @@ pub(crate) fn open_conversation(
             conversation(tx, &existing)?.ok_or(rusqlite::Error::QueryReturnedNoRows)?
         ));
     }
+    // The person's uploads the first message names become this conversation's attachments; a
+    // refused message rolls the move back, so they stay theirs to start with again.
+    tx.execute_batch("SAVEPOINT bind_uploads")?;
+    if let Some(person) = opening.person {
+        bind_uploads(tx, ctx, &id, &person.id, &opening.draft.attachment_ids)?;
+    }
     if let Err(err) = send_in(tx, ctx, &id, &writer, opening.draft)? {
+        tx.execute_batch("ROLLBACK TO bind_uploads; RELEASE bind_uploads")?;
         tx.execute("DELETE FROM support_conversations WHERE id = ?1", [&id])?;
         return Ok(Err(err));
     }
+    tx.execute_batch("RELEASE bind_uploads")?;
     Ok(Ok(
         conversation(tx, &id)?.ok_or(rusqlite::Error::QueryReturnedNoRows)?
     ))
@@ -1184,11 +1241,7 @@ impl Accounts {
         name: Option<&str>,
         bytes: Vec<u8>,
     ) -> Result<AttachmentInfo, ApiError> {
-        if bytes.len() > xwms_api::support::ATTACHMENT_MAX_BYTES {
-            return Err(ApiError::new(ErrorCode::AttachmentTooLarge));
-        }
-        let content_type = sniff(&bytes).ok_or_else(|| ApiError::new(ErrorCode::AttachmentType))?;
-        let file_name = file_name(name)?;
+        let (file_name, content_type) = checked_file(name, &bytes)?;
         let (auth, id) = (auth.clone(), id.to_owned());
         self.write(move |tx, ctx| {
             let (user, _, _) = match reach(tx, &auth, &id)? {
@@ -1213,6 +1266,58 @@ impl Accounts {
             )?;
             Ok(Ok(AttachmentInfo {
                 id: attachment,
+                file_name,
+                content_type: content_type.to_owned(),
+                size_bytes: size as u64,
+            }))
+        })
+        .await?
+    }
+
+    /// `POST /api/support/attachments?name=`: stores a file like
+    /// [`Accounts::upload_attachment`], owned by the caller and bound to no conversation yet,
+    /// for the first message of a new one. Refused with `support.uploads_full` when the caller
+    /// already has [`UPLOADS_PENDING_MAX`] files or [`UPLOADS_PENDING_MAX_BYTES`] bytes waiting.
+    pub async fn upload_pending(
+        &self,
+        auth: &Authenticated,
+        name: Option<&str>,
+        bytes: Vec<u8>,
+    ) -> Result<AttachmentInfo, ApiError> {
+        let (file_name, content_type) = checked_file(name, &bytes)?;
+        let auth = auth.clone();
+        self.write(move |tx, ctx| {
+            let user = caller(tx, &auth)?;
+            let (count, total): (i64, i64) = tx.query_row(
+                "SELECT count(*), coalesce(sum(size_bytes), 0) FROM support_uploads
+                 WHERE account_id = ?1 AND created_at >= ?2",
+                params![user.id, to_millis(ctx.now - upload_keep())],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )?;
+            let size = bytes.len();
+            let count = usize::try_from(count).unwrap_or(usize::MAX);
+            let total = usize::try_from(total).unwrap_or(usize::MAX);
+            if count >= UPLOADS_PENDING_MAX
+                || total.saturating_add(size) > UPLOADS_PENDING_MAX_BYTES
+            {
+                return Ok(Err(ApiError::new(ErrorCode::UploadsFull)));
+            }
+            let upload = random::id(ctx.random());
+            tx.execute(
+                "INSERT INTO support_uploads (id, account_id, file_name, content_type, size_bytes, bytes, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    upload,
+                    user.id,
+                    file_name,
+                    content_type,
+                    i64::try_from(size).unwrap_or(i64::MAX),
+                    bytes,
+                    to_millis(ctx.now)
+                ],
+            )?;
+            Ok(Ok(AttachmentInfo {
+                id: upload,
                 file_name,
                 content_type: content_type.to_owned(),
                 size_bytes: size as u64,

@@ -150,6 +150,7 @@ fn declared() -> Vec<(&'static str, UtoipaMethodRouter<AppState>)> {
             "support_attachment_download",
             routes!(support::download_attachment),
         ),
+        ("support_upload", routes!(support::upload_pending)),
         ("agent_conversations", routes!(support::agent_conversations)),
         ("support_guest_code", routes!(support::guest_code)),
         ("support_guest_access", routes!(support::guest_access)),

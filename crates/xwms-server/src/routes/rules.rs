@@ -95,6 +95,7 @@ const QUERY_RULES: &[(&str, &str, Rule)] = &[
         "name",
         file_name,
     ),
+    ("/api/support/attachments", "name", file_name),
 ];
 
 /// Writes [`BODY_RULES`] and [`QUERY_RULES`] into the document.

@@ -74,6 +74,10 @@ pub(super) async fn conversations(
 ///
 /// Idempotent on the first message's `client_msg_id`: sending the same request again answers
 /// the conversation it created and creates nothing.
+///
+/// `message.attachment_ids` names your uploads to `POST /api/support/attachments` (at most 5);
+/// they become the first message's attachments. An id that is not your upload, already bound
+/// or older than 24 hours is refused (`support.attachment_not_found`).
 #[utoipa::path(
     post,
     path = "/api/support/conversations",
@@ -82,7 +86,7 @@ pub(super) async fn conversations(
     request_body = NewConversation,
     responses(
         (status = 200, description = "The conversation with its first message", body = Envelope<ConversationDetail>),
-        (status = 400, description = "`field.required`, `field.too_long`, `field.invalid` (topic, subject, client_msg_id: a UUID), `support.message_too_long`, `support.message_empty`, `request.invalid`", body = ErrorEnvelope),
+        (status = 400, description = "`field.required`, `field.too_long`, `field.invalid` (topic, subject, client_msg_id: a UUID, attachment_ids: at most 5), `support.message_too_long`, `support.message_empty`, `request.invalid`", body = ErrorEnvelope),
         (status = 401, description = "`auth.unauthorized`, `auth.session_expired`, `auth.session_revoked`", body = ErrorEnvelope),
         (status = 404, description = "`support.attachment_not_found`", body = ErrorEnvelope),
         (status = 429, description = "`support.rate_limited` (`retry_after_seconds`)", body = ErrorEnvelope),
@@ -370,16 +374,60 @@ pub(super) async fn upload_attachment(
     Query(query): Query<NameQuery>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Envelope<AttachmentInfo>>, ApiError> {
-    let bytes = body.map_err(|rejection| {
+    let bytes = upload_body(body)?;
+    let info = state
+        .accounts
+        .upload_attachment(&auth, &id, query.name.as_deref(), bytes.to_vec())
+        .await?;
+    Ok(ok("Uploaded.", info))
+}
+
+/// An upload's body, or why it could not be read (over the limit: `support.attachment_too_large`).
+fn upload_body(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
+    body.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::new(ErrorCode::AttachmentTooLarge)
         } else {
             ApiError::with_message(ErrorCode::InvalidRequest, rejection.body_text())
         }
-    })?;
+    })
+}
+
+/// Upload a file for a conversation you are about to start: the raw bytes as the body, `?name=`
+/// its file name.
+///
+/// Checked like an upload to a conversation (PNG, JPEG or PDF by the first bytes, at most
+/// 5 MB). The file is yours and bound to nothing until you start a conversation whose first
+/// message names its id in `message.attachment_ids`; then it is that message's attachment.
+/// Kept for 24 hours; at most 15 files and 50 MB wait per account (`support.uploads_full`).
+#[utoipa::path(
+    post,
+    path = "/api/support/attachments",
+    tag = "support",
+    security(("bearer" = [])),
+    params(
+        ("name" = String, Query, description = "The file's name"),
+    ),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The file's bytes"),
+    responses(
+        (status = 200, description = "Stored, bound to no conversation yet", body = Envelope<AttachmentInfo>),
+        (status = 400, description = "`field.required`, `field.too_long`, `field.invalid` (name)", body = ErrorEnvelope),
+        (status = 401, description = "`auth.unauthorized`, `auth.session_expired`, `auth.session_revoked`", body = ErrorEnvelope),
+        (status = 409, description = "`support.uploads_full`", body = ErrorEnvelope),
+        (status = 413, description = "`support.attachment_too_large`", body = ErrorEnvelope),
+        (status = 415, description = "`support.attachment_type`", body = ErrorEnvelope),
+    )
+)]
+pub(super) async fn upload_pending(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Query(query): Query<NameQuery>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Envelope<AttachmentInfo>>, ApiError> {
+    let bytes = upload_body(body)?;
     let info = state
         .accounts
-        .upload_attachment(&auth, &id, query.name.as_deref(), bytes.to_vec())
+        .upload_pending(&auth, query.name.as_deref(), bytes.to_vec())
         .await?;
     Ok(ok("Uploaded.", info))
 }

@@ -12,6 +12,7 @@ mod help;
 mod help_feedback;
 mod limits;
 mod live_support;
+mod live_support_uploads;
 mod mail;
 mod mail_once;
 mod notices;

@@ -391,6 +391,7 @@ export const en = {
   "support.start": "Send to support",
   "support.queueSend": "Send when online",
   "support.newOffline": "You are offline. Your question is kept and sent to support as soon as the connection is back.",
+  "support.attachOnline": "Files can be attached once you are online again.",
   "support.leaveQuestion.one": "No one of the support team is online right now. Leave your question: you get the answer by mail and here in the app, within {count} working day.",
   "support.leaveQuestion.other": "No one of the support team is online right now. Leave your question: you get the answer by mail and here in the app, within {count} working days.",
   "support.suggestHeading": "These help articles may answer your question",

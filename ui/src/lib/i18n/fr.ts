@@ -368,6 +368,7 @@ export const fr = {
   "support.start": "Envoyer à l'assistance",
   "support.queueSend": "Envoyer une fois en ligne",
   "support.newOffline": "Vous êtes hors ligne. Votre question est conservée et sera envoyée à l'assistance dès le retour de la connexion.",
+  "support.attachOnline": "Vous pourrez joindre des fichiers dès que vous serez de nouveau en ligne.",
   "support.leaveQuestion.one": "Personne de l'équipe d'assistance n'est en ligne pour le moment. Laissez votre question : vous recevrez la réponse par e-mail et ici dans l'application, sous {count} jour ouvré.",
   "support.leaveQuestion.other": "Personne de l'équipe d'assistance n'est en ligne pour le moment. Laissez votre question : vous recevrez la réponse par e-mail et ici dans l'application, sous {count} jours ouvrés.",
   "support.suggestHeading": "Ces articles d'aide répondent peut-être à votre question",

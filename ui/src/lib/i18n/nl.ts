@@ -368,6 +368,7 @@ export const nl = {
   "support.start": "Versturen naar support",
   "support.queueSend": "Versturen zodra u online bent",
   "support.newOffline": "U bent offline. Uw vraag wordt bewaard en naar het supportteam gestuurd zodra de verbinding terug is.",
+  "support.attachOnline": "U kunt bestanden toevoegen zodra u weer online bent.",
   "support.leaveQuestion.one": "Er is nu niemand van het supportteam online. Laat uw vraag achter: u krijgt het antwoord per mail en hier in de app, binnen {count} werkdag.",
   "support.leaveQuestion.other": "Er is nu niemand van het supportteam online. Laat uw vraag achter: u krijgt het antwoord per mail en hier in de app, binnen {count} werkdagen.",
   "support.suggestHeading": "Deze helpartikelen beantwoorden uw vraag misschien",

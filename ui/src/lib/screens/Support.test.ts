@@ -143,8 +143,106 @@ describe("new conversation", () => {
       topic: "account_deletion",
       subject: "Delete my account",
       body: "Please delete it.",
+      attachments: [],
     });
     expect(localStorage.getItem("xwms.support.draft")).toBeNull();
+  });
+
+  const PNG_BYTES = [137, 80, 78, 71, 13, 10, 26, 10];
+  // jsdom's File has no arrayBuffer(); the app's webview has.
+  const png = (name: string) =>
+    Object.assign(new File([new Uint8Array(PNG_BYTES)], name, { type: "image/png" }), {
+      arrayBuffer: async () => new Uint8Array(PNG_BYTES).buffer,
+    });
+  const uploaded = (name: string) => ({ id: `up_${name}`, file_name: name, content_type: "image/png", size_bytes: 8 });
+  async function writeQuestion(): Promise<void> {
+    await fireEvent.change(screen.getByTestId("support-topic"), { target: { value: "question" } });
+    await fireEvent.input(screen.getByTestId("support-subject"), { target: { value: "An error" } });
+    await fireEvent.input(screen.getByTestId("support-body"), { target: { value: "Here is the screenshot of the error." } });
+  }
+
+  it("attaches files by picker or paste, lists them removable, and starts the conversation with them", async () => {
+    const calls = mockBackend({
+      support_attach_new_pasted: (a) => uploaded(String(a.name)),
+      support_start: () => detail({ id: "conv_files" }),
+    });
+    await goTo("#/support/new");
+    render(SupportNewScreen);
+    await writeQuestion();
+    await fireEvent.change(screen.getByTestId("support-body-picker"), { target: { files: [png("error.png"), png("other.png")] } });
+    await fireEvent.paste(screen.getByTestId("support-body"), { clipboardData: { files: [png("")] } });
+    const list = screen.getByTestId("support-body-files");
+    expect(within(list).getAllByRole("listitem").map(text)).toEqual(["error.png", "other.png", "Pasted image"]);
+    await fireEvent.click(screen.getByRole("button", { name: "Remove other.png" }));
+    expect(within(list).getAllByRole("listitem").map(text)).toEqual(["error.png", "Pasted image"]);
+    // Nothing is uploaded before Send.
+    expect(calls.some((c) => c.cmd === "support_attach_new_pasted")).toBe(false);
+
+    await fireEvent.click(screen.getByTestId("support-body-send"));
+    await waitFor(() => expect(window.location.hash).toBe("#/support/conversation/conv_files"));
+    const sent = calls.filter((c) => c.cmd === "support_attach_new_pasted");
+    expect(sent.map((c) => c.args.name)).toEqual(["error.png", "pasted.png"]);
+    expect(sent[0]?.args.bytes).toEqual(PNG_BYTES);
+    expect(calls.filter((c) => c.cmd === "support_start").at(-1)?.args).toEqual({
+      topic: "question",
+      subject: "An error",
+      body: "Here is the screenshot of the error.",
+      attachments: [uploaded("error.png"), uploaded("pasted.png")],
+    });
+  });
+
+  it("keeps what was written when an upload is refused, says why in the person's language, and uploads nothing twice", async () => {
+    setLanguage("nl");
+    let refuse: string | null = "support.attachment_type";
+    const calls = mockBackend({
+      support_attach_new_pasted: (a) => {
+        if (refuse && a.name === "second.png") return refusal(refuse)();
+        return uploaded(String(a.name));
+      },
+      support_start: () => detail({ id: "conv_nl" }),
+    });
+    await goTo("#/support/new");
+    render(SupportNewScreen);
+    await writeQuestion();
+    await fireEvent.change(screen.getByTestId("support-body-picker"), { target: { files: [png("first.png"), png("second.png")] } });
+    await fireEvent.click(screen.getByTestId("support-body-send"));
+    expect(text(await screen.findByTestId("support-body-error"))).toBe("U kunt alleen PNG- en JPEG-afbeeldingen en pdf-bestanden toevoegen.");
+    expect((screen.getByTestId("support-body") as HTMLTextAreaElement).value).toBe("Here is the screenshot of the error.");
+    expect((screen.getByTestId("support-subject") as HTMLInputElement).value).toBe("An error");
+    expect(within(screen.getByTestId("support-body-files")).getAllByRole("listitem")).toHaveLength(2);
+    expect(calls.some((c) => c.cmd === "support_start")).toBe(false);
+
+    refuse = "support.uploads_full";
+    await fireEvent.click(screen.getByTestId("support-body-send"));
+    await waitFor(() =>
+      expect(text(screen.getByTestId("support-body-error"))).toBe(
+        "Er wachten te veel bestanden om verstuurd te worden. Start uw gesprek met de bestanden die u al hebt toegevoegd, of probeer het morgen opnieuw.",
+      ),
+    );
+
+    refuse = null;
+    await fireEvent.click(screen.getByTestId("support-body-send"));
+    await waitFor(() => expect(window.location.hash).toBe("#/support/conversation/conv_nl"));
+    const names = calls.filter((c) => c.cmd === "support_attach_new_pasted").map((c) => c.args.name);
+    expect(names.filter((n) => n === "first.png"), "uploaded once, reused after the refusal").toHaveLength(1);
+    expect(calls.filter((c) => c.cmd === "support_start").at(-1)?.args.attachments).toEqual([uploaded("first.png"), uploaded("second.png")]);
+  });
+
+  it("a message of files only may have no text", async () => {
+    const calls = mockBackend({
+      support_attach_new_pasted: (a) => uploaded(String(a.name)),
+      support_start: () => detail({ id: "conv_only" }),
+    });
+    await goTo("#/support/new");
+    render(SupportNewScreen);
+    await fireEvent.change(screen.getByTestId("support-topic"), { target: { value: "question" } });
+    await fireEvent.input(screen.getByTestId("support-subject"), { target: { value: "Screenshot" } });
+    await fireEvent.click(screen.getByTestId("support-body-send"));
+    expect(text(await screen.findByTestId("support-body-error"))).toBe("Write a message or attach a file.");
+    await fireEvent.change(screen.getByTestId("support-body-picker"), { target: { files: [png("only.png")] } });
+    await fireEvent.click(screen.getByTestId("support-body-send"));
+    await waitFor(() => expect(window.location.hash).toBe("#/support/conversation/conv_only"));
+    expect(calls.filter((c) => c.cmd === "support_start").at(-1)?.args.attachments).toEqual([uploaded("only.png")]);
   });
 
   it("offline, the question is queued and its conversation opens under its local id", async () => {
@@ -161,6 +259,9 @@ describe("new conversation", () => {
     render(SupportNewScreen);
     expect(text(screen.getByTestId("support-new-offline"))).toContain("Your question is kept and sent to support as soon as the connection is back.");
     expect(text(screen.getByTestId("support-body-send"))).toBe("Send when online");
+    // Files need the server, like a reply's: no picker offline, and the screen says so.
+    expect(screen.queryByTestId("support-body-attach")).toBeNull();
+    expect(text(screen.getByTestId("support-new-offline"))).toContain("Files can be attached once you are online again.");
     await fireEvent.change(screen.getByTestId("support-topic"), { target: { value: "question" } });
     await fireEvent.input(screen.getByTestId("support-subject"), { target: { value: "On the train" } });
     await fireEvent.input(screen.getByTestId("support-body"), { target: { value: "Hello" } });
