@@ -890,6 +890,13 @@ function installIpcMock(init) {
       const d = [...conversations.values()].find((x) => x.conversation.guest) ?? fail("support.guest_expired");
       return structuredClone(storeMessage(d, String(args_clientMsgId ?? `client-${++supportSeq}`), body));
     },
+    support_guest_mark_read({ seq }) {
+      const d = [...conversations.values()].find((x) => x.conversation.guest) ?? fail("support.guest_expired");
+      d.conversation.last_read_seq = Math.max(d.conversation.last_read_seq, Math.min(Number(seq), d.conversation.last_seq));
+      return null;
+    },
+    support_guest_typing: () => true,
+    support_guest_leave: () => null,
   };
   const supportAgentSays = (id, body, name = "Sam") => {
     const m = storeMessage(supportConversation(id), "", body, { kind: "agent", name });
