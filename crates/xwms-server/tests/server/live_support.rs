@@ -1497,3 +1497,81 @@ async fn an_unseen_reply_is_mailed_to_a_guest_again_after_they_read() {
         "once per burst"
     );
 }
+
+#[tokio::test]
+async fn hundreds_of_parallel_guest_reads_and_typings_write_one_event_and_send_one_signal() {
+    let h = harness();
+    let (_, agent) = person_and_agent(&h).await;
+    let (case_id, guest, _) = guest_case_on(&h).await;
+    let reply = h
+        .post_auth(&messages_path(&case_id), &agent, draft(30, "Hello"))
+        .await;
+    reply.ok(200);
+    let seq = reply.data()["seq"].as_i64().unwrap();
+    let events_before: i64 = h
+        .query(|c| c.query_row("SELECT count(*) FROM support_events", [], |r| r.get(0)))
+        .await;
+    let h = Arc::new(h);
+    let mut tasks = vec![];
+    for n in 0..300 {
+        let (h, guest) = (Arc::clone(&h), guest.clone());
+        tasks.push(tokio::spawn(async move {
+            if n % 2 == 0 {
+                let answer = h
+                    .post_auth(
+                        "/api/support/guest/conversation/read",
+                        &guest,
+                        json!({"last_read_seq": seq}),
+                    )
+                    .await;
+                answer.ok(200);
+                None
+            } else {
+                let answer = h
+                    .post_auth("/api/support/guest/conversation/typing", &guest, json!({}))
+                    .await;
+                Some(answer.status)
+            }
+        }));
+    }
+    let mut typing = vec![];
+    for task in tasks {
+        if let Some(status) = task.await.unwrap() {
+            typing.push(status);
+        }
+    }
+    assert_eq!(
+        typing.iter().filter(|s| **s == 200).count(),
+        1,
+        "one typing signal within the interval: {typing:?}"
+    );
+    assert!(typing.iter().all(|s| *s == 200 || *s == 429));
+    let events_after: i64 = h
+        .query(|c| c.query_row("SELECT count(*) FROM support_events", [], |r| r.get(0)))
+        .await;
+    assert_eq!(
+        events_after,
+        events_before + 1,
+        "one read event, however many reads"
+    );
+}
+
+#[tokio::test]
+async fn a_guest_token_holds_at_most_five_sockets() {
+    let server = TestServer::start();
+    let url = server.url();
+    let client = reqwest::Client::new();
+    let (_, guest, _) =
+        open_guest_case_over_http(&server, &client, "nobody@example.com", "nobody@example.org")
+            .await;
+    let mut held = vec![];
+    for _ in 0..xwms_server::accounts::policy::REALTIME.max_sockets_per_session {
+        held.push(connect_guest(&url, &guest, None).await.unwrap());
+    }
+    let (status, body) = refused_guest(&url, &guest).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (429, Some("realtime.too_many_sockets"))
+    );
+    drop(held);
+}
