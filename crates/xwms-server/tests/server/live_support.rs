@@ -1230,7 +1230,36 @@ async fn a_guest_socket_hears_its_case_only_never_the_accounts_other_conversatio
         json!({}),
     )
     .await;
-    let _other_device = sign_in_as(&client, &url, ANNA.email, ANNA.password).await;
+    // Anna's own socket is the control: the security event does happen, to her account.
+    let mut control = crate::realtime::connect(&url, Some(&anna)).await.unwrap();
+    assert!(
+        matches!(next(&mut control).await, Frame::Event(e) if matches!(*e, RealtimeEvent::Ready { .. }))
+    );
+    let other_device: Value = client
+        .post(format!("{url}/api/auth/signin"))
+        .json(&json!({"email": ANNA.email, "password": ANNA.password,
+            "device": crate::support::device("anna-second-computer")}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(other_device["status"], "success", "{other_device}");
+    loop {
+        match next(&mut control).await {
+            Frame::Event(e)
+                if matches!(
+                    *e,
+                    RealtimeEvent::NewSignIn { .. } | RealtimeEvent::SecurityChanged
+                ) =>
+            {
+                break
+            }
+            Frame::Event(_) => continue,
+            Frame::Closed(code) => panic!("the control socket closed: {code:?}"),
+        }
+    }
 
     // What must reach the guest: the agent typing and replying in the case.
     let typing = post(
