@@ -226,3 +226,24 @@ pub async fn support_guest_send(
 ) -> IpcResult<SupportMessage> {
     Ok(client.support().guest_send(&body, client_msg_id).await?)
 }
+
+/// The guest has seen the open case up to `seq` (the agent sees "Seen").
+#[tauri::command]
+#[specta::specta]
+pub async fn support_guest_mark_read(client: State<'_, Client>, seq: f64) -> IpcResult<()> {
+    Ok(client.support().guest_mark_read(seq as i64).await?)
+}
+
+/// The guest is typing (sent at most every 3 seconds; true when it went out).
+#[tauri::command]
+#[specta::specta]
+pub async fn support_guest_typing(client: State<'_, Client>) -> IpcResult<bool> {
+    Ok(client.support().guest_typing().await?)
+}
+
+/// The guest leaves the case: its live channel closes and the access is forgotten.
+#[tauri::command]
+#[specta::specta]
+pub fn support_guest_leave(client: State<'_, Client>) {
+    client.support().guest_leave();
+}

@@ -756,9 +756,9 @@ function installIpcMock(init) {
     return structuredClone(c);
   };
   const supportConversation = (id) => conversations.get(id) ?? fail("support.not_found");
-  const supportChanged = (id) => {
+  const supportChanged = (id, message = null) => {
     const d = conversations.get(id);
-    emit("support-changed", { type: "changed", event: { seq: supportSeq, conversation_id: id, kind: "message", message: null, conversation: d ? supportSummary(d) : null } });
+    emit("support-changed", { type: "changed", event: { seq: supportSeq, conversation_id: id, kind: message ? "message" : "read", message, conversation: d ? supportSummary(d) : null } });
   };
   const outboxChanged = (p, state) =>
     emit("support-changed", { type: "outbox", client_msg_id: p.client_msg_id, local_id: p.conversation_id, conversation_id: p.conversation_id, state, error: null });
@@ -894,10 +894,18 @@ function installIpcMock(init) {
       const d = [...conversations.values()].find((x) => x.conversation.guest) ?? fail("support.guest_expired");
       return structuredClone(storeMessage(d, String(args_clientMsgId ?? `client-${++supportSeq}`), body));
     },
+    support_guest_mark_read({ seq }) {
+      const d = [...conversations.values()].find((x) => x.conversation.guest) ?? fail("support.guest_expired");
+      d.conversation.last_read_seq = Math.max(d.conversation.last_read_seq, Math.min(Number(seq), d.conversation.last_seq));
+      return null;
+    },
+    support_guest_typing: () => true,
+    support_guest_leave: () => null,
   };
   const supportAgentSays = (id, body, name = "Sam") => {
     const m = storeMessage(supportConversation(id), "", body, { kind: "agent", name });
-    supportChanged(id);
+    // As the core reports it: the stored message travels with the event.
+    supportChanged(id, structuredClone(m));
     return m;
   };
 

@@ -224,6 +224,12 @@ describe("support", () => {
       await page.fill(tid("support-guest-reply"), "I can send a photo of my ID.");
       await page.click(tid("support-guest-reply-send"));
       await page.waitForFunction(() => document.body.textContent?.includes("I can send a photo of my ID."));
+      // Live: the agent's typing and reply arrive without a reload, and there is no Refresh.
+      await page.evaluate(() => window.__TEST_IPC__.support.typing("conv_rec"));
+      await waitText(page, tid("support-typing"), "Sam is typing…");
+      await page.evaluate(() => window.__TEST_IPC__.support.agentSays("conv_rec", "Thanks, we are checking it."));
+      await page.waitForFunction(() => document.body.textContent?.includes("Thanks, we are checking it."));
+      assert.equal(await page.locator(tid("support-guest-refresh")).count(), 0);
     });
   });
 

@@ -78,6 +78,15 @@ pub mod paths {
     pub const GUEST_CONVERSATION: &str = "/api/support/guest/conversation";
     /// `POST` [`super::MessageDraft`] with the guest token → [`super::SupportMessage`].
     pub const GUEST_MESSAGES: &str = "/api/support/guest/conversation/messages";
+    /// `POST` [`super::ReadRequest`] with the guest token → no data: the guest has seen the case
+    /// up to that seq (the same rule as [`READ`]).
+    pub const GUEST_READ: &str = "/api/support/guest/conversation/read";
+    /// `POST` with the guest token → no data: the guest is typing (as [`TYPING`]).
+    pub const GUEST_TYPING: &str = "/api/support/guest/conversation/typing";
+    /// `GET ?after=SEQ` WebSocket with the guest token: the realtime channel of that one case
+    /// (its `support` events, the agents' `support_typing` in it, `support_availability`;
+    /// nothing else). The first frame is `ready` with the case's conversation id.
+    pub const GUEST_REALTIME: &str = "/api/support/guest/realtime";
 }
 
 /// A message's body, at most this many characters.

@@ -285,6 +285,11 @@ impl AccountSession {
         self.session_changes.send_modify(|n| *n = n.wrapping_add(1));
     }
 
+    /// The app's name as the server records it (its User-Agent product).
+    pub(crate) fn app_name(&self) -> &str {
+        &self.identity.app
+    }
+
     pub(crate) fn api(&self) -> ApiClient {
         self.api.read().expect("api lock").clone()
     }

@@ -73,8 +73,14 @@ impl Backoff {
 
 /// The channel's URL for the server at `base`: `ws://` for `http://`, `wss://` for `https://`.
 pub fn realtime_url(base: &Url) -> Result<Url, CoreError> {
+    channel_url(base, paths::REALTIME)
+}
+
+/// The URL of the WebSocket at `path` (`/api/realtime`, or a guest case's channel) of the
+/// server at `base`.
+pub fn channel_url(base: &Url, path: &str) -> Result<Url, CoreError> {
     let mut url = base
-        .join(paths::REALTIME.trim_start_matches('/'))
+        .join(path.trim_start_matches('/'))
         .map_err(|e| CoreError::new(ErrorCode::InvalidUrl).with_detail(e.to_string()))?;
     let scheme = match base.scheme() {
         "http" => "ws",
@@ -110,7 +116,19 @@ impl RealtimeSocket {
         user_agent: &str,
         support_after: Option<i64>,
     ) -> Result<RealtimeSocket, CoreError> {
-        let mut url = realtime_url(base)?;
+        Self::connect_to(base, paths::REALTIME, token, user_agent, support_after).await
+    }
+
+    /// [`RealtimeSocket::connect`] to the channel at `path` (a guest case's:
+    /// `xwms_api::support::paths::GUEST_REALTIME`, with the guest token).
+    pub(crate) async fn connect_to(
+        base: &Url,
+        path: &str,
+        token: &Secret,
+        user_agent: &str,
+        support_after: Option<i64>,
+    ) -> Result<RealtimeSocket, CoreError> {
+        let mut url = channel_url(base, path)?;
         if let Some(seq) = support_after {
             // Replays the support events after `seq` first (crate::support).
             url.set_query(Some(&format!("after={seq}")));

@@ -83,14 +83,64 @@ fn ended_frame(session_id: &str, status: SessionStatus) -> Option<Option<Realtim
     }
 }
 
-/// Serves one upgraded connection of `auth`'s session, registered before the upgrade as
-/// `registration`, until the session ends or either side closes.
+/// Whose socket it is: a signed-in session, or a guest token of one support case.
+#[derive(Debug, Clone)]
+pub enum Listener {
+    /// `GET /api/realtime` with an access token.
+    Session(Authenticated),
+    /// `GET /api/support/guest/realtime` with a guest token: hears only its case's support
+    /// events, typing and agent availability (registered under the case's guest key).
+    Guest {
+        token: String,
+        conversation_id: String,
+    },
+}
+
+impl Listener {
+    /// The id `ready` names: the session, or for a guest the case's conversation.
+    fn ready_id(&self) -> String {
+        match self {
+            Listener::Session(auth) => auth.session_id.clone(),
+            Listener::Guest {
+                conversation_id, ..
+            } => conversation_id.clone(),
+        }
+    }
+
+    /// Whether the session (or the guest token) still holds.
+    async fn status(&self, accounts: &Accounts) -> SessionStatus {
+        match self {
+            Listener::Session(auth) => accounts.session_status(&auth.session_id).await,
+            Listener::Guest { token, .. } => match accounts.guest_case_id(token).await {
+                Ok(_) => SessionStatus::Active,
+                Err(_) => SessionStatus::Ended,
+            },
+        }
+    }
+
+    /// The support events after `after` this listener may hear.
+    async fn replay(&self, accounts: &Accounts, after: i64) -> Vec<RealtimeEvent> {
+        let replay = match self {
+            Listener::Session(auth) => accounts.support_replay(&auth.user_id, after).await,
+            Listener::Guest {
+                conversation_id, ..
+            } => accounts.guest_replay(conversation_id, after).await,
+        };
+        match replay {
+            Ok(Replay::Events { events, .. }) => events,
+            Ok(Replay::Reload) | Err(_) => vec![RealtimeEvent::SupportReload],
+        }
+    }
+}
+
+/// Serves one upgraded connection of `listener`, registered before the upgrade as
+/// `registration`, until the session (or guest token) ends or either side closes.
 ///
 /// With `after` (`?after=SEQ`), the support events after it are replayed right after `ready`;
 /// live support events already replayed (seq at or below the last replayed) are dropped.
 pub async fn serve(
     mut socket: WebSocket,
-    auth: Authenticated,
+    listener: Listener,
     accounts: Arc<Accounts>,
     registration: (Registration, mpsc::Receiver<Push>),
     after: Option<i64>,
@@ -98,15 +148,16 @@ pub async fn serve(
     let (_registration, mut queue) = registration;
     let mut replay = after;
     let mut replayed_through = i64::MIN;
+    let ready_id = listener.ready_id();
     // The session may have ended between the token check and the registration.
-    let mut status = Some(accounts.session_status(&auth.session_id).await);
+    let mut status = Some(listener.status(&accounts).await);
     let mut first = Some(RealtimeEvent::Ready {
-        session_id: auth.session_id.clone(),
+        session_id: ready_id.clone(),
     });
     let mut keep_alive = tokio::time::interval(REALTIME.keep_alive);
     keep_alive.tick().await;
     loop {
-        if let Some(ended) = status.take().and_then(|s| ended_frame(&auth.session_id, s)) {
+        if let Some(ended) = status.take().and_then(|s| ended_frame(&ready_id, s)) {
             if let Some(frame) = ended {
                 send(&mut socket, text(&frame)).await;
             }
@@ -121,13 +172,14 @@ pub async fn serve(
         if let Some(after) = replay.take() {
             // The connection was registered before this read, so anything committed after it
             // is in the queue too and is dropped there by its seq.
-            let frames = match accounts.support_replay(&auth.user_id, after).await {
-                Ok(Replay::Events { events, last_seq }) => {
-                    replayed_through = last_seq;
-                    events
-                }
-                Ok(Replay::Reload) | Err(_) => vec![RealtimeEvent::SupportReload],
-            };
+            let frames = listener.replay(&accounts, after).await;
+            replayed_through = frames
+                .iter()
+                .filter_map(|frame| match frame {
+                    RealtimeEvent::Support { event } => Some(event.seq),
+                    _ => None,
+                })
+                .fold(after, i64::max);
             for frame in &frames {
                 if !send(&mut socket, text(frame)).await {
                     return;
@@ -164,7 +216,7 @@ pub async fn serve(
                 if !send(&mut socket, Message::Ping(Default::default())).await {
                     return;
                 }
-                status = Some(accounts.session_status(&auth.session_id).await);
+                status = Some(listener.status(&accounts).await);
             }
         }
     }

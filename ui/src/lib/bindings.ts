@@ -188,6 +188,12 @@ export const commands = {
 	supportGuestConversation: () => typedError<ConversationDetail, IpcError>(__TAURI_INVOKE("support_guest_conversation")),
 	/**  Replies in the open guest case; `client_msg_id` (from a failed try) makes a retry harmless. */
 	supportGuestSend: (body: string, clientMsgId: string | null) => typedError<SupportMessage, IpcError>(__TAURI_INVOKE("support_guest_send", { body, clientMsgId })),
+	/**  The guest has seen the open case up to `seq` (the agent sees "Seen"). */
+	supportGuestMarkRead: (seq: number | null) => typedError<null, IpcError>(__TAURI_INVOKE("support_guest_mark_read", { seq })),
+	/**  The guest is typing (sent at most every 3 seconds; true when it went out). */
+	supportGuestTyping: () => typedError<boolean, IpcError>(__TAURI_INVOKE("support_guest_typing")),
+	/**  The guest leaves the case: its live channel closes and the access is forgotten. */
+	supportGuestLeave: () => __TAURI_INVOKE<void>("support_guest_leave"),
 };
 
 /** Events */
@@ -1068,6 +1074,13 @@ export type SupportUpdate =
 { type: "reload" } | 
 /**  How many agents are online changed. */
 { type: "availability"; agents_online: number } | 
+/**
+ *  The live channel of the open guest case opened (`true`) or dropped (`false`: the core
+ *  reconnects by itself, with backoff; the screen may offer "try again").
+ */
+{ type: "guest_connection"; connected: boolean } | 
+/**  The open guest case closed for good (`support.guest_expired`: ask for a new code). */
+{ type: "guest_ended"; error: ErrorBody } | 
 /**
  *  A message of the outbox was sent or failed. `conversation_id` is the server's id of its
  *  conversation; `local_id` the id it was queued under (the same unless the conversation

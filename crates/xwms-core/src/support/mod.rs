@@ -58,7 +58,7 @@ use xwms_api::{ErrorBody, ErrorCode};
 use crate::account::AccountSession;
 use crate::api_client::{path_with_id, to_json, NoData};
 use crate::connection::{now_rfc3339, ConnectionMonitor, ConnectionStatus};
-use crate::realtime_socket::Backoff;
+use crate::realtime_socket::{Backoff, Incoming, RealtimeSocket, PING_INTERVAL, SILENCE_LIMIT};
 use crate::secret::Secret;
 use crate::CoreError;
 pub use store::{OutboxItem, SupportStore};
@@ -202,6 +202,11 @@ pub enum SupportUpdate {
     Reload,
     /// How many agents are online changed.
     Availability { agents_online: u32 },
+    /// The live channel of the open guest case opened (`true`) or dropped (`false`: the core
+    /// reconnects by itself, with backoff; the screen may offer "try again").
+    GuestConnection { connected: bool },
+    /// The open guest case closed for good (`support.guest_expired`: ask for a new code).
+    GuestEnded { error: ErrorBody },
     /// A message of the outbox was sent or failed. `conversation_id` is the server's id of its
     /// conversation; `local_id` the id it was queued under (the same unless the conversation
     /// was queued too).
@@ -332,6 +337,21 @@ const LIST_KEY: &str = "list";
 struct GuestSlot {
     reference: String,
     token: Secret,
+    conversation_id: String,
+    /// The newest seq of the case applied here: its live channel resumes after it.
+    last_seq: i64,
+    /// Which opening this is (a live task of an earlier one ends).
+    generation: u64,
+    /// The task holding the case's live channel.
+    live: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for GuestSlot {
+    fn drop(&mut self) {
+        if let Some(live) = self.live.take() {
+            live.abort();
+        }
+    }
 }
 
 /// The person's support conversations with the account's server.
@@ -346,6 +366,10 @@ pub struct Support {
     /// When "typing" was last sent, per conversation.
     typing_sent: Mutex<HashMap<String, Instant>>,
     guest: Mutex<Option<GuestSlot>>,
+    /// Counts guest cases opened (see [`GuestSlot::generation`]).
+    guest_openings: std::sync::atomic::AtomicU64,
+    /// The wait between reconnections of a guest case's live channel (tests shorten it).
+    guest_backoff: Backoff,
     /// The conversation the app's window shows now, if any (see [`Support::set_viewing`]).
     viewing: Mutex<Option<String>>,
     /// The clock of the typing throttle (tests move it).
@@ -368,9 +392,17 @@ impl Support {
             updates: broadcast::channel(256).0,
             typing_sent: Mutex::new(HashMap::new()),
             guest: Mutex::new(None),
+            guest_openings: std::sync::atomic::AtomicU64::new(0),
+            guest_backoff: Backoff::default(),
             viewing: Mutex::new(None),
             now: Arc::new(Instant::now),
         })
+    }
+
+    /// Replaces the wait between reconnections of a guest case's live channel (tests).
+    pub fn with_guest_backoff(mut self, backoff: Backoff) -> Self {
+        self.guest_backoff = backoff;
+        self
     }
 
     /// Replaces the clock of the typing throttle (tests).
@@ -668,25 +700,27 @@ impl Support {
     /// Whether a reply in conversation `id` needs a desktop notification: not when the window
     /// is focused and shows that very conversation; yes when it is not focused, or when the
     /// person is looking at another screen (a reply should not wait until they come back to
-    /// Support).
+    /// Support). Never for the open guest case: its screen shows the reply live, and a click
+    /// could only open a conversation that needs a sign-in (the unseen-reply mail tells the
+    /// guest who went away).
     pub fn notify_reply(&self, id: &str, window_focused: bool) -> bool {
+        if self
+            .guest
+            .lock()
+            .expect("guest lock")
+            .as_ref()
+            .is_some_and(|g| g.conversation_id == id)
+        {
+            return false;
+        }
         let viewing = self.viewing.lock().expect("viewing lock");
         !(window_focused && viewing.as_deref() == Some(id))
     }
 
     pub async fn typing(&self, id: &str) -> Result<bool, CoreError> {
         let id = self.resolve(id)?;
-        {
-            let mut sent = self.typing_sent.lock().expect("typing lock");
-            let every = Duration::from_secs(u64::from(TYPING_EVERY_SECONDS));
-            let now = (self.now)();
-            if sent
-                .get(&id)
-                .is_some_and(|at| now.saturating_duration_since(*at) < every)
-            {
-                return Ok(false);
-            }
-            sent.insert(id.clone(), now);
+        if !self.typing_due(&id) {
+            return Ok(false);
         }
         let path = path_with_id(paths::TYPING, &id)?;
         self.account
@@ -823,8 +857,14 @@ impl Support {
     }
 
     /// Opens the case with its reference and the mailed code (no sign-in); the access stays
-    /// in the core until it expires or another case is opened.
-    pub async fn guest_open(&self, reference: &str, code: Secret) -> Result<GuestCase, CoreError> {
+    /// in the core until it expires, another case is opened or [`Support::guest_leave`].
+    /// While it is open, its live channel is held ([`Support::run_guest`]): replies, status,
+    /// "Seen" and typing arrive as [`SupportUpdate`]s, as for a signed-in person.
+    pub async fn guest_open(
+        self: &Arc<Self>,
+        reference: &str,
+        code: Secret,
+    ) -> Result<GuestCase, CoreError> {
         let reference = reference.trim().to_string();
         let access: GuestAccess = self
             .account
@@ -838,15 +878,39 @@ impl Support {
                 None,
             )
             .await?;
-        *self.guest.lock().expect("guest lock") = Some(GuestSlot {
-            reference: reference.clone(),
-            token: access.token.clone(),
-        });
+        let generation = self
+            .guest_openings
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+            + 1;
+        {
+            let mut slot = self.guest.lock().expect("guest lock");
+            *slot = Some(GuestSlot {
+                reference: reference.clone(),
+                token: access.token.clone(),
+                conversation_id: access.conversation.conversation.id.clone(),
+                last_seq: access.conversation.conversation.last_seq,
+                generation,
+                live: None,
+            });
+            if let Some(slot) = slot.as_mut() {
+                slot.live = Some(tokio::spawn(Arc::clone(self).run_guest(generation)));
+            }
+        }
         Ok(GuestCase {
             reference,
             expires_at: access.expires_at,
             conversation: access.conversation,
         })
+    }
+
+    /// The guest leaves the case: its live channel closes and the access is forgotten.
+    pub fn guest_leave(&self) {
+        self.guest.lock().expect("guest lock").take();
+    }
+
+    /// Whether a guest case is open here.
+    pub fn guest_is_open(&self) -> bool {
+        self.guest.lock().expect("guest lock").is_some()
     }
 
     fn guest_token(&self) -> Result<(String, Secret), CoreError> {
@@ -861,10 +925,194 @@ impl Support {
     /// The open guest case, fresh.
     pub async fn guest_conversation(&self) -> Result<ConversationDetail, CoreError> {
         let (_, token) = self.guest_token()?;
-        self.account
+        let detail: ConversationDetail = self
+            .account
             .api()
             .get_authed(paths::GUEST_CONVERSATION, &token)
             .await
+            .inspect_err(|e| self.guest_refused(e))?;
+        self.guest_seen_seq(&detail.conversation.id, detail.conversation.last_seq);
+        Ok(detail)
+    }
+
+    /// The guest has seen the case up to `seq` (the same rule as [`Support::mark_read`]).
+    pub async fn guest_mark_read(&self, seq: i64) -> Result<(), CoreError> {
+        let (_, token) = self.guest_token()?;
+        let body = ReadRequest { last_read_seq: seq };
+        self.account
+            .api()
+            .post::<_, NoData>(paths::GUEST_READ, &body, Some(&token))
+            .await
+            .inspect_err(|e| self.guest_refused(e))
+            .map(drop)
+    }
+
+    /// "The guest is typing": sent at most once every [`TYPING_EVERY_SECONDS`] (more calls in
+    /// between return at once); true when it was sent.
+    pub async fn guest_typing(&self) -> Result<bool, CoreError> {
+        let (_, token) = self.guest_token()?;
+        let conversation_id = self
+            .guest
+            .lock()
+            .expect("guest lock")
+            .as_ref()
+            .map(|g| g.conversation_id.clone())
+            .unwrap_or_default();
+        if !self.typing_due(&format!("guest:{conversation_id}")) {
+            return Ok(false);
+        }
+        self.account
+            .api()
+            .post::<_, NoData>(paths::GUEST_TYPING, &serde_json::json!({}), Some(&token))
+            .await
+            .inspect_err(|e| self.guest_refused(e))?;
+        Ok(true)
+    }
+
+    /// Whether a typing signal for `key` may go now (then it counts as sent).
+    fn typing_due(&self, key: &str) -> bool {
+        let mut sent = self.typing_sent.lock().expect("typing lock");
+        let every = Duration::from_secs(u64::from(TYPING_EVERY_SECONDS));
+        let now = (self.now)();
+        if sent
+            .get(key)
+            .is_some_and(|at| now.saturating_duration_since(*at) < every)
+        {
+            return false;
+        }
+        sent.insert(key.to_string(), now);
+        true
+    }
+
+    /// A guest call refused because the access ended: the case closes here and the screen
+    /// is told ([`SupportUpdate::GuestEnded`]).
+    fn guest_refused(&self, e: &CoreError) {
+        if matches!(
+            e.code,
+            ErrorCode::GuestAccessExpired | ErrorCode::Unauthorized
+        ) && self.guest.lock().expect("guest lock").take().is_some()
+        {
+            self.emit(SupportUpdate::GuestEnded { error: e.to_body() });
+        }
+    }
+
+    /// Notes that the guest case `conversation_id` is known here up to `seq`.
+    fn guest_seen_seq(&self, conversation_id: &str, seq: i64) {
+        if let Some(slot) = self.guest.lock().expect("guest lock").as_mut() {
+            if slot.conversation_id == conversation_id {
+                slot.last_seq = slot.last_seq.max(seq);
+            }
+        }
+    }
+
+    /// Holds the live channel of guest case opening `generation` until it is left, replaced
+    /// or its access ends: reconnects with backoff and resumes after the last seq applied
+    /// (no polling while it is up), and reports its events as [`SupportUpdate`]s.
+    async fn run_guest(self: Arc<Self>, generation: u64) {
+        let agent = crate::api_client::user_agent(self.account.app_name());
+        let mut failures: u32 = 0;
+        // What the screen was told last.
+        let mut connected: Option<bool> = None;
+        loop {
+            let current = self
+                .guest
+                .lock()
+                .expect("guest lock")
+                .as_ref()
+                .filter(|g| g.generation == generation)
+                .map(|g| (g.token.clone(), g.last_seq));
+            let Some((token, after)) = current else {
+                return;
+            };
+            let base = self.account.api().base_url().clone();
+            match RealtimeSocket::connect_to(
+                &base,
+                paths::GUEST_REALTIME,
+                &token,
+                &agent,
+                Some(after),
+            )
+            .await
+            {
+                Err(e)
+                    if matches!(
+                        e.code,
+                        ErrorCode::GuestAccessExpired | ErrorCode::Unauthorized
+                    ) =>
+                {
+                    self.guest_refused(&e);
+                    return;
+                }
+                Err(e) => {
+                    tracing::debug!(code = %e.code, "guest case: live channel not connected");
+                }
+                Ok(mut socket) => {
+                    let mut ping = tokio::time::interval(PING_INTERVAL);
+                    ping.reset();
+                    let mut last_heard = tokio::time::Instant::now();
+                    loop {
+                        tokio::select! {
+                            incoming = socket.next() => {
+                                last_heard = tokio::time::Instant::now();
+                                match incoming {
+                                    Incoming::Closed => break,
+                                    Incoming::Other => {}
+                                    Incoming::Event(event) => {
+                                        if matches!(*event, RealtimeEvent::Ready { .. }) {
+                                            failures = 0;
+                                            connected = Some(true);
+                                            self.emit(SupportUpdate::GuestConnection { connected: true });
+                                        } else if let Err(e) = self.apply_guest(*event).await {
+                                            tracing::warn!(code = %e.code, "guest case: event not applied");
+                                        }
+                                    }
+                                }
+                            }
+                            _ = ping.tick() => {
+                                if last_heard.elapsed() > SILENCE_LIMIT || socket.ping().await.is_err() {
+                                    break;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            // Dropped, or not reached (told once, not at every try).
+            if connected != Some(false) {
+                connected = Some(false);
+                self.emit(SupportUpdate::GuestConnection { connected: false });
+            }
+            let wait = self.guest_backoff.delay_now(failures);
+            failures = failures.saturating_add(1);
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// Applies one event of the guest case's live channel.
+    async fn apply_guest(&self, event: RealtimeEvent) -> Result<(), CoreError> {
+        match event {
+            RealtimeEvent::Support { event } => {
+                self.guest_seen_seq(&event.conversation_id, event.seq);
+                self.emit(SupportUpdate::Changed { event });
+            }
+            RealtimeEvent::SupportTyping {
+                conversation_id,
+                author,
+            } => self.emit(SupportUpdate::Typing {
+                conversation_id,
+                author,
+            }),
+            RealtimeEvent::SupportAvailability { agents_online } => {
+                self.emit(SupportUpdate::Availability { agents_online })
+            }
+            RealtimeEvent::SupportReload => {
+                // Too much was missed: the case is read again and resumes from its seq.
+                self.guest_conversation().await?;
+                self.emit(SupportUpdate::Reload);
+            }
+            _ => {}
+        }
+        Ok(())
     }
 
     /// Replies in the open guest case (sent at once, with a client id, so a retry of the same
@@ -885,6 +1133,7 @@ impl Support {
             .api()
             .post(paths::GUEST_MESSAGES, &draft, Some(&token))
             .await
+            .inspect_err(|e| self.guest_refused(e))
     }
 
     // ----- the outbox sender -----

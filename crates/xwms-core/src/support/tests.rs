@@ -813,7 +813,7 @@ mod live {
             })
             .await
             .unwrap();
-        let support = Support::open(dir.path(), Arc::clone(&nobody)).unwrap();
+        let support = Arc::new(Support::open(dir.path(), Arc::clone(&nobody)).unwrap());
         assert_eq!(
             support.guest_conversation().await.unwrap_err().code,
             ErrorCode::GuestAccessExpired,
@@ -857,6 +857,153 @@ mod live {
         assert_eq!(
             bodies(&fresh),
             ["My phone was stolen.", "It was an iPhone."]
+        );
+    }
+
+    /// The updates up to and including the first that `until` accepts (within 20 s).
+    async fn updates_until(
+        updates: &mut broadcast::Receiver<SupportUpdate>,
+        until: impl Fn(&SupportUpdate) -> bool,
+    ) -> Vec<SupportUpdate> {
+        let mut seen = vec![];
+        loop {
+            let update = tokio::time::timeout(Duration::from_secs(20), updates.recv())
+                .await
+                .unwrap_or_else(|_| panic!("no such update within 20 s; saw {seen:?}"))
+                .expect("the updates channel");
+            let done = until(&update);
+            seen.push(update);
+            if done {
+                return seen;
+            }
+        }
+    }
+
+    /// An open guest case holds its live channel: the agent's typing and reply arrive as
+    /// the same updates a signed-in person gets, the guest's read marker makes "Seen" for the
+    /// agent, and after the server restarts the channel reconnects and resumes after the
+    /// last seq (the next reply arrives, nothing arrives twice), with no polling.
+    #[tokio::test]
+    async fn a_guest_case_hears_the_agents_reply_typing_and_seen_live() {
+        let mut live = Live::start().await;
+        let dir = tempfile::tempdir().unwrap();
+        let nobody = Arc::new(
+            AccountSession::new(
+                &live.url(),
+                dir.path(),
+                AppIdentity {
+                    app: "xwms-core-test".into(),
+                    keychain_service: "nl.xwms.test".into(),
+                },
+                Arc::new(MemoryStore::default()),
+            )
+            .unwrap(),
+        );
+        let filed = nobody
+            .file_recovery_request(&xwms_api::auth::RecoveryRequest {
+                email: "lost@example.com".into(),
+                name: "Lena Lost".into(),
+                contact_email: "lena@example.org".into(),
+                lost: vec!["password".into()],
+                details: "My phone was stolen.".into(),
+            })
+            .await
+            .unwrap();
+        let support = Arc::new(
+            Support::open(dir.path(), Arc::clone(&nobody))
+                .unwrap()
+                .with_guest_backoff(Backoff {
+                    first: Duration::from_millis(50),
+                    max: Duration::from_millis(200),
+                }),
+        );
+        let mut updates = support.subscribe();
+        support.guest_code(&filed.reference).await.unwrap();
+        let code = live
+            .server
+            .as_ref()
+            .unwrap()
+            .mailbox()
+            .wait_for_async(
+                "lena@example.org",
+                xwms_testkit::MailKind::SupportGuestCode,
+                0,
+                Duration::from_secs(10),
+            )
+            .await
+            .and_then(|m| xwms_testkit::find_code(&m.text))
+            .expect("a code");
+        let case = support
+            .guest_open(&filed.reference, Secret::new(code))
+            .await
+            .unwrap();
+        let case_id = case.conversation.conversation.id.clone();
+        updates_until(&mut updates, |u| {
+            *u == SupportUpdate::GuestConnection { connected: true }
+        })
+        .await;
+
+        let agent_dir = tempfile::tempdir().unwrap();
+        let agent = signed_in(&live.url(), agent_dir.path(), AGENT.email, AGENT.password).await;
+        agent
+            .authed_send::<NoData>(
+                Method::POST,
+                &path_with_id(paths::TYPING, &case_id).unwrap(),
+                Some(b"{}".to_vec()),
+            )
+            .await
+            .unwrap();
+        let reply = agent_says(&agent, &case_id, "Which phone was it?").await;
+        let seen = updates_until(&mut updates, |u| {
+            matches!(u, SupportUpdate::Changed { event }
+                if event.message.as_ref().is_some_and(|m| m.id == reply.id))
+        })
+        .await;
+        assert!(
+            seen.iter().any(
+                |u| matches!(u, SupportUpdate::Typing { conversation_id, author }
+                if *conversation_id == case_id && author.kind == AuthorKind::Agent)
+            ),
+            "the agent's typing: {seen:?}"
+        );
+        // The guest views it: "Seen" for the agent.
+        support.guest_mark_read(reply.seq).await.unwrap();
+        assert_eq!(
+            on_server(&agent, &case_id)
+                .await
+                .conversation
+                .other_last_read_seq,
+            reply.seq
+        );
+        // The guest's typing goes out once per interval.
+        assert!(support.guest_typing().await.unwrap());
+        assert!(!support.guest_typing().await.unwrap(), "throttled");
+
+        // The server restarts: the channel drops, reconnects and resumes after the last seq.
+        live.restart().await;
+        updates_until(&mut updates, |u| {
+            *u == SupportUpdate::GuestConnection { connected: true }
+        })
+        .await;
+        let next = agent_says(&agent, &case_id, "Are you still there?").await;
+        let after = updates_until(&mut updates, |u| {
+            matches!(u, SupportUpdate::Changed { event }
+                if event.message.as_ref().is_some_and(|m| m.id == next.id))
+        })
+        .await;
+        for update in &after {
+            if let SupportUpdate::Changed { event } = update {
+                assert_eq!(event.conversation_id, case_id);
+                assert!(event.seq > reply.seq, "nothing twice: {after:?}");
+            }
+        }
+
+        // Leaving the case closes its channel and forgets the access.
+        support.guest_leave();
+        assert!(!support.guest_is_open());
+        assert_eq!(
+            support.guest_conversation().await.unwrap_err().code,
+            ErrorCode::GuestAccessExpired
         );
     }
 

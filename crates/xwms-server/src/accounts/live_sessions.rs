@@ -39,8 +39,10 @@ pub enum Notice {
         session_id: String,
         event: Box<SecurityEventInfo>,
     },
-    /// A support event (or typing): `for_person` to the conversation's person (none for a
-    /// guest case), `for_agents` to every agent's connections (`None`: agents hear nothing).
+    /// A support event (or typing): `for_person` to the connections registered under
+    /// `person_id` (the conversation's person, or for a guest case its guest key
+    /// `guest:<conversation id>`), `for_agents` to every agent's connections (`None`: agents
+    /// hear nothing).
     Support {
         person_id: Option<String>,
         for_person: Option<Box<RealtimeEvent>>,

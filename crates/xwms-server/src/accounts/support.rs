@@ -262,9 +262,24 @@ fn writer_for(user: &User, side: Side) -> Writer {
     }
 }
 
-/// The author id a guest writes under in their case.
+/// The author id a guest writes under in their case; also the key its realtime
+/// connections are registered under (`LiveSessions`), which no account id can be.
 pub(crate) fn guest_author(conversation_id: &str) -> String {
     format!("guest:{conversation_id}")
+}
+
+/// The "session" a guest token's realtime sockets count under (its hash, never the token).
+pub(crate) fn guest_socket_id(token: &str) -> String {
+    format!("guest-token:{}", super::sessions::token_hash(token))
+}
+
+/// Who hears the person's side of `conversation` live: its account, or for a guest case the
+/// guest connections of that one case.
+fn audience(conversation: &Conversation) -> String {
+    match &conversation.person_id {
+        Some(person) => person.clone(),
+        None => guest_author(&conversation.id),
+    }
 }
 
 fn reopen_until(conversation: &Conversation) -> Option<OffsetDateTime> {
@@ -487,7 +502,7 @@ fn announce(
         })
     };
     ctx.notify(Notice::Support {
-        person_id: conversation.person_id.clone(),
+        person_id: Some(audience(&conversation)),
         for_person: Some(Box::new(event(Side::Person)?)),
         for_agents: Some(Box::new(event(Side::Agent)?)),
     });
@@ -928,6 +943,41 @@ fn reach(
     })
 }
 
+/// Moves `side`'s read marker of `conversation` to `last_read_seq` (never back) and announces
+/// it; the same rule for a signed-in person, an agent and a guest.
+fn mark_read(
+    tx: &Transaction<'_>,
+    ctx: &Ctx,
+    conversation: &Conversation,
+    side: Side,
+    last_read_seq: i64,
+) -> rusqlite::Result<()> {
+    let id = &conversation.id;
+    let (marker, current) = match side {
+        Side::Person => ("person_read_seq", conversation.person_read_seq),
+        Side::Agent => ("agent_read_seq", conversation.agent_read_seq),
+    };
+    // A marker counts messages, never other events: clamped to the newest message, a
+    // read marker sent after the other side's read event (whose seq is newer than any
+    // message) moves nothing and writes no event. Otherwise two open windows would
+    // answer each other's read events with new ones for ever.
+    let newest_message: i64 = tx.query_row(
+        "SELECT COALESCE(MAX(seq), 0) FROM support_messages WHERE conversation_id = ?1",
+        params![id],
+        |row| row.get(0),
+    )?;
+    let to = last_read_seq.min(newest_message);
+    if to <= current {
+        return Ok(());
+    }
+    tx.execute(
+        &format!("UPDATE support_conversations SET {marker} = ?1 WHERE id = ?2"),
+        params![to, id],
+    )?;
+    let seq = append_event(tx, conversation, SupportChangeKind::Read, ctx.now)?;
+    announce(tx, ctx, id, seq, SupportChangeKind::Read)
+}
+
 fn list(conn: &Connection, user: &User, all: bool) -> rusqlite::Result<ConversationList> {
     let rows: Vec<Conversation> = if all {
         conn.prepare_cached(&format!(
@@ -1073,29 +1123,7 @@ impl Accounts {
                 Ok(found) => found,
                 Err(err) => return Ok(Err(err)),
             };
-            let (marker, current) = match side {
-                Side::Person => ("person_read_seq", conversation.person_read_seq),
-                Side::Agent => ("agent_read_seq", conversation.agent_read_seq),
-            };
-            // A marker counts messages, never other events: clamped to the newest message, a
-            // read marker sent after the other side's read event (whose seq is newer than any
-            // message) moves nothing and writes no event. Otherwise two open windows would
-            // answer each other's read events with new ones for ever.
-            let newest_message: i64 = tx.query_row(
-                "SELECT COALESCE(MAX(seq), 0) FROM support_messages WHERE conversation_id = ?1",
-                params![id],
-                |row| row.get(0),
-            )?;
-            let to = last_read_seq.min(newest_message);
-            if to <= current {
-                return Ok(Ok(()));
-            }
-            tx.execute(
-                &format!("UPDATE support_conversations SET {marker} = ?1 WHERE id = ?2"),
-                params![to, id],
-            )?;
-            let seq = append_event(tx, &conversation, SupportChangeKind::Read, ctx.now)?;
-            announce(tx, ctx, &id, seq, SupportChangeKind::Read)?;
+            mark_read(tx, ctx, &conversation, side, last_read_seq)?;
             Ok(Ok(()))
         })
         .await?
@@ -1174,26 +1202,34 @@ impl Accounts {
         let (user, conversation, side) = self
             .read(move |conn, _| reach(conn, &auth2, &id2))
             .await??;
-        let writer = writer_for(&user, side);
-        if !self.typing.admit(&writer.author_id, id, self.now()) {
+        self.tell_typing(&conversation, &writer_for(&user, side))
+    }
+
+    /// Tells the other side of `conversation` that `writer` is typing (at most one signal per
+    /// [`SUPPORT`]`.typing_min_interval`); stores nothing.
+    fn tell_typing(&self, conversation: &Conversation, writer: &Writer) -> Result<(), ApiError> {
+        if !self
+            .typing
+            .admit(&writer.author_id, &conversation.id, self.now())
+        {
             return Err(ApiError::retry_after(ErrorCode::MessageRateLimited, 1));
         }
         let event = RealtimeEvent::SupportTyping {
             conversation_id: conversation.id.clone(),
             author: MessageAuthor {
-                kind: match side {
+                kind: match writer.side {
                     Side::Person => AuthorKind::Person,
                     Side::Agent => AuthorKind::Agent,
                 },
-                name: writer.name,
+                name: writer.name.clone(),
             },
         };
-        let (for_person, for_agents) = match side {
+        let (for_person, for_agents) = match writer.side {
             Side::Person => (None, Some(Box::new(event))),
             Side::Agent => (Some(Box::new(event)), None),
         };
         self.live.publish(vec![Notice::Support {
-            person_id: conversation.person_id,
+            person_id: Some(audience(conversation)),
             for_person,
             for_agents,
         }]);
@@ -1395,38 +1431,79 @@ impl Accounts {
                 })?
                 .collect::<rusqlite::Result<_>>()?
             };
-            let mut summaries: HashMap<String, ConversationSummary> = HashMap::new();
-            let mut events = vec![];
-            let mut last_seq = after;
-            for (seq, conversation_id, kind) in rows {
-                let kind = SupportChangeKind::from_wire(&kind);
-                if !summaries.contains_key(&conversation_id) {
-                    let Some(row) = conversation(conn, &conversation_id)? else {
-                        continue;
-                    };
-                    let side = side_of(&row, &user).unwrap_or(Side::Agent);
-                    summaries.insert(conversation_id.clone(), summary(conn, &row, side)?);
-                }
-                let message = if kind == SupportChangeKind::Message {
-                    message_by_seq(conn, seq)?
-                } else {
-                    None
-                };
-                events.push(RealtimeEvent::Support {
-                    event: Box::new(SupportEvent {
-                        seq,
-                        conversation_id: conversation_id.clone(),
-                        kind,
-                        message,
-                        conversation: summaries[&conversation_id].clone(),
-                    }),
-                });
-                last_seq = seq;
-            }
-            Ok(Replay::Events { events, last_seq })
+            replay_events(conn, rows, after, |row| {
+                side_of(row, &user).unwrap_or(Side::Agent)
+            })
         })
         .await
     }
+
+    /// What the guest socket of case `conversation_id` opened with `?after=SEQ` replays: the
+    /// events of that one case only.
+    pub async fn guest_replay(
+        &self,
+        conversation_id: &str,
+        after: i64,
+    ) -> Result<Replay, ApiError> {
+        let conversation_id = conversation_id.to_owned();
+        self.read(move |conn, _| {
+            if after < pruned_seq(conn)? {
+                return Ok(Replay::Reload);
+            }
+            let rows: Vec<(i64, String, String)> = conn
+                .prepare_cached(
+                    "SELECT seq, conversation_id, kind FROM support_events
+                     WHERE conversation_id = ?1 AND seq > ?2 ORDER BY seq",
+                )?
+                .query_map(params![conversation_id, after], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })?
+                .collect::<rusqlite::Result<_>>()?;
+            replay_events(conn, rows, after, |_| Side::Person)
+        })
+        .await
+    }
+}
+
+/// The replayed frames of the log rows `(seq, conversation id, kind)` after `after`, each
+/// conversation as `side_for` it sees it.
+fn replay_events(
+    conn: &Connection,
+    rows: Vec<(i64, String, String)>,
+    after: i64,
+    side_for: impl Fn(&Conversation) -> Side,
+) -> rusqlite::Result<Replay> {
+    let mut summaries: HashMap<String, ConversationSummary> = HashMap::new();
+    let mut events = vec![];
+    let mut last_seq = after;
+    for (seq, conversation_id, kind) in rows {
+        let kind = SupportChangeKind::from_wire(&kind);
+        if !summaries.contains_key(&conversation_id) {
+            let Some(row) = conversation(conn, &conversation_id)? else {
+                continue;
+            };
+            summaries.insert(
+                conversation_id.clone(),
+                summary(conn, &row, side_for(&row))?,
+            );
+        }
+        let message = if kind == SupportChangeKind::Message {
+            message_by_seq(conn, seq)?
+        } else {
+            None
+        };
+        events.push(RealtimeEvent::Support {
+            event: Box::new(SupportEvent {
+                seq,
+                conversation_id: conversation_id.clone(),
+                kind,
+                message,
+                conversation: summaries[&conversation_id].clone(),
+            }),
+        });
+        last_seq = seq;
+    }
+    Ok(Replay::Events { events, last_seq })
 }
 
 /// Prefix of a guest token.
@@ -1695,6 +1772,55 @@ impl Accounts {
             send_in(tx, ctx, &case.id, &writer, &draft)
         })
         .await?
+    }
+
+    /// `POST /api/support/guest/conversation/read` with a guest token: the same rule as a
+    /// signed-in person's read marker.
+    pub async fn guest_read(&self, token: &str, last_read_seq: i64) -> Result<(), ApiError> {
+        let token = token.to_owned();
+        self.write(move |tx, ctx| {
+            let case = match guest_case(tx, &token, ctx.now)? {
+                Ok(case) => case,
+                Err(err) => return Ok(Err(err)),
+            };
+            mark_read(tx, ctx, &case, Side::Person, last_read_seq)?;
+            Ok(Ok(()))
+        })
+        .await?
+    }
+
+    /// `POST /api/support/guest/conversation/typing` with a guest token: the agents hear it.
+    pub async fn guest_typing(&self, token: &str) -> Result<(), ApiError> {
+        let token = token.to_owned();
+        let (case, name) = self
+            .read(move |conn, now| {
+                Ok(match guest_case(conn, &token, now)? {
+                    Ok(case) => {
+                        let name: String = conn.query_row(
+                            "SELECT person_name FROM support_conversations WHERE id = ?1",
+                            [&case.id],
+                            |row| row.get(0),
+                        )?;
+                        Ok((case, name))
+                    }
+                    Err(err) => Err(err),
+                })
+            })
+            .await??;
+        let writer = Writer {
+            author_id: guest_author(&case.id),
+            side: Side::Person,
+            name,
+        };
+        self.tell_typing(&case, &writer)
+    }
+
+    /// The case a guest token opens now (for its realtime socket): its conversation id, or
+    /// `auth.unauthorized` / `support.guest_expired` as on the other guest routes.
+    pub async fn guest_case_id(&self, token: &str) -> Result<String, ApiError> {
+        let token = token.to_owned();
+        self.read(move |conn, now| Ok(guest_case(conn, &token, now)?.map(|case| case.id)))
+            .await?
     }
 }
 

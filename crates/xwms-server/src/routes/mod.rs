@@ -159,6 +159,9 @@ fn declared() -> Vec<(&'static str, UtoipaMethodRouter<AppState>)> {
             routes!(support::guest_conversation),
         ),
         ("support_guest_message", routes!(support::guest_message)),
+        ("support_guest_read", routes!(support::guest_read)),
+        ("support_guest_typing", routes!(support::guest_typing)),
+        ("support_guest_realtime", routes!(support::guest_realtime)),
     ]
 }
 

@@ -90,6 +90,7 @@ const QUERY_RULES: &[(&str, &str, Rule)] = &[
     ("/api/support/conversations/{id}", "after", seq_after),
     ("/api/support/guest/conversation", "after", seq_after),
     ("/api/realtime", "after", seq_after),
+    ("/api/support/guest/realtime", "after", seq_after),
     (
         "/api/support/conversations/{id}/attachments",
         "name",

@@ -602,6 +602,12 @@ pub(super) async fn realtime(
         .max_frame_size(limit)
         .max_message_size(limit)
         .on_upgrade(move |socket| {
-            crate::realtime::serve(socket, auth, accounts, registration, after)
+            crate::realtime::serve(
+                socket,
+                crate::realtime::Listener::Session(auth),
+                accounts,
+                registration,
+                after,
+            )
         }))
 }

@@ -3,6 +3,7 @@
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
+use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{Path, Query, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::http::{HeaderValue, StatusCode};
@@ -606,4 +607,120 @@ pub(super) async fn guest_message(
     let token = guest_token(&headers)?;
     let message = state.accounts.guest_message(&token, draft).await?;
     Ok(ok("Sent.", message))
+}
+
+/// The guest has seen the case up to `last_read_seq`: the same rule as a signed-in person's
+/// read marker (clamped to the newest message, never moves back, no event when nothing moves).
+#[utoipa::path(
+    post,
+    path = "/api/support/guest/conversation/read",
+    tag = "support",
+    security(("guest" = [])),
+    request_body = ReadRequest,
+    responses(
+        (status = 200, description = "Marked", body = DoneEnvelope),
+        (status = 400, description = "`request.invalid`", body = ErrorEnvelope),
+        (status = 401, description = "`auth.unauthorized`, `support.guest_expired`: ask for a new code", body = ErrorEnvelope),
+    )
+)]
+pub(super) async fn guest_read(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    ApiJson(req): ApiJson<ReadRequest>,
+) -> Result<Json<Envelope<()>>, ApiError> {
+    let token = guest_token(&headers)?;
+    state.accounts.guest_read(&token, req.last_read_seq).await?;
+    Ok(done("Marked as read."))
+}
+
+/// The guest is typing: the support team hears `support_typing` on the realtime channel.
+/// Never stored; at most one signal every 2 seconds.
+#[utoipa::path(
+    post,
+    path = "/api/support/guest/conversation/typing",
+    tag = "support",
+    security(("guest" = [])),
+    responses(
+        (status = 200, description = "Told", body = DoneEnvelope),
+        (status = 401, description = "`auth.unauthorized`, `support.guest_expired`: ask for a new code", body = ErrorEnvelope),
+        (status = 429, description = "`support.rate_limited`: sent too often", body = ErrorEnvelope),
+    )
+)]
+pub(super) async fn guest_typing(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+) -> Result<Json<Envelope<()>>, ApiError> {
+    let token = guest_token(&headers)?;
+    state.accounts.guest_typing(&token).await?;
+    Ok(done("Typing."))
+}
+
+/// The realtime channel of a guest case: a WebSocket of `RealtimeEvent` JSON text frames, as
+/// `/api/realtime`, for the guest token's one case only.
+///
+/// The guest token is checked before the upgrade. The first frame is `ready` (its
+/// `session_id` is the case's conversation id); then only that case's `support` events
+/// (messages, status, read markers), the support team's `support_typing` in it and
+/// `support_availability`; never another conversation's events nor anything of an account's
+/// security. With `?after=SEQ` the case's events after `SEQ` are replayed first, with no gap
+/// and no duplicate (`support_reload` when `SEQ` is older than the log keeps). When the token
+/// expires the server closes the socket (close code 4001). The server pings every 25 seconds;
+/// a token may hold 5 sockets at once.
+#[utoipa::path(
+    get,
+    path = "/api/support/guest/realtime",
+    tag = "support",
+    security(("guest" = [])),
+    params(
+        ("Connection" = String, Header, pattern = "^[Uu]pgrade$", description = "`Upgrade`: a WebSocket handshake (RFC 6455)"),
+        ("Upgrade" = String, Header, pattern = "^[Ww]eb[Ss]ocket$", description = "`websocket`"),
+        ("Sec-WebSocket-Version" = String, Header, pattern = "^13$", description = "`13`"),
+        ("Sec-WebSocket-Key" = String, Header, description = "16 random bytes in base64"),
+        ("after" = Option<i64>, Query, description = "Replay the case's support events after this seq first"),
+    ),
+    responses(
+        (status = 101, description = "Switching to the WebSocket protocol (no body); each text frame is then a `RealtimeEvent` (JSON)"),
+        (status = 400, description = "`request.invalid`: not a WebSocket upgrade request; `field.invalid` (after)", body = ErrorEnvelope),
+        (status = 401, description = "`auth.unauthorized`, `support.guest_expired`: ask for a new code", body = ErrorEnvelope),
+        (status = 429, description = "`realtime.too_many_sockets`: the token already has 5 sockets open", body = ErrorEnvelope),
+    )
+)]
+pub(super) async fn guest_realtime(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    Query(query): Query<AfterQuery>,
+    upgrade: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
+) -> Result<Response, ApiError> {
+    let token = guest_token(&headers)?;
+    let after = query
+        .after
+        .as_deref()
+        .map(|raw| after_seq(Some(raw)))
+        .transpose()?;
+    let conversation_id = state.accounts.guest_case_id(&token).await?;
+    // Registered under the case's guest key (which no account id can be), one "session" per
+    // token, before the upgrade and before the replay (see `routes::security::realtime`).
+    let registration = state
+        .live
+        .connect_as(
+            &crate::accounts::support::guest_author(&conversation_id),
+            &crate::accounts::support::guest_socket_id(&token),
+            false,
+        )
+        .map_err(|_| ApiError::new(ErrorCode::RealtimeTooManySockets))?;
+    let upgrade = upgrade.map_err(|rejection| {
+        ApiError::with_message(ErrorCode::InvalidRequest, rejection.body_text())
+    })?;
+    let accounts = state.accounts.clone();
+    let limit = crate::accounts::policy::REALTIME.max_inbound_bytes;
+    let listener = crate::realtime::Listener::Guest {
+        token,
+        conversation_id,
+    };
+    Ok(upgrade
+        .max_frame_size(limit)
+        .max_message_size(limit)
+        .on_upgrade(move |socket| {
+            crate::realtime::serve(socket, listener, accounts, registration, after)
+        }))
 }

@@ -1055,3 +1055,552 @@ async fn the_message_rate_holds_under_hundreds_of_parallel_sends() {
         .await;
     assert_eq!(stored, i64::from(max - 1));
 }
+
+/// Opens the guest channel `/api/support/guest/realtime` (with `?after=SEQ`); the refusal's
+/// status and body when it is refused.
+async fn connect_guest(url: &str, token: &str, after: Option<i64>) -> Result<Socket, (u16, Value)> {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let query = after.map(|a| format!("?after={a}")).unwrap_or_default();
+    let ws_url = format!(
+        "{}{}{query}",
+        url.replacen("http://", "ws://", 1),
+        xwms_api::support::paths::GUEST_REALTIME
+    );
+    let mut request = ws_url.into_client_request().unwrap();
+    request
+        .headers_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    match tokio_tungstenite::connect_async(request).await {
+        Ok((socket, _)) => Ok(socket),
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => Err((
+            response.status().as_u16(),
+            response
+                .body()
+                .as_ref()
+                .map(|b| serde_json::from_slice(b).unwrap_or(Value::Null))
+                .unwrap_or(Value::Null),
+        )),
+        Err(other) => panic!("connecting failed: {other}"),
+    }
+}
+
+/// The refusal (status, body) of a guest channel opened with `token`.
+async fn refused_guest(url: &str, token: &str) -> (u16, Value) {
+    match connect_guest(url, token, None).await {
+        Ok(_) => panic!("a guest channel with {token} was opened"),
+        Err(refusal) => refusal,
+    }
+}
+
+/// Every frame up to and including the support message with client id `until`.
+async fn frames_until(socket: &mut Socket, until: &str) -> Vec<RealtimeEvent> {
+    let mut frames = vec![];
+    loop {
+        match next(socket).await {
+            Frame::Event(event) => {
+                let last = matches!(&*event, RealtimeEvent::Support { event }
+                    if event.message.as_ref().is_some_and(|m| m.client_msg_id == until));
+                frames.push(*event);
+                if last {
+                    return frames;
+                }
+            }
+            Frame::Closed(code) => panic!("closed ({code:?}) after {frames:?}"),
+        }
+    }
+}
+
+/// Files a recovery request for `email` over HTTP and opens its guest case with the mailed
+/// code: (case id, guest token, last seq).
+async fn open_guest_case_over_http(
+    server: &TestServer,
+    client: &reqwest::Client,
+    email: &str,
+    contact: &str,
+) -> (String, String, i64) {
+    let url = server.url();
+    let filed: Value = client
+        .post(format!("{url}{}", xwms_api::auth::paths::RECOVERY_REQUEST))
+        .json(&json!({
+            "email": email, "name": "Anna Guest", "contact_email": contact,
+            "lost": ["password"], "details": "I lost my phone."
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let reference = filed["data"]["reference"].as_str().unwrap().to_owned();
+    let since = server.mailbox().to(contact).len();
+    client
+        .post(format!("{url}/api/support/guest/code"))
+        .json(&json!({"reference": reference}))
+        .send()
+        .await
+        .unwrap();
+    let code = server
+        .wait_for_code(
+            contact,
+            xwms_server::mail::MailKind::SupportGuestCode,
+            since,
+        )
+        .expect("a guest code");
+    let access: Value = client
+        .post(format!("{url}/api/support/guest/access"))
+        .json(&json!({"reference": reference, "code": code}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let data = &access["data"];
+    (
+        data["conversation"]["conversation"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned(),
+        data["token"].as_str().unwrap().to_owned(),
+        data["conversation"]["conversation"]["last_seq"]
+            .as_i64()
+            .unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn a_guest_socket_hears_its_case_only_never_the_accounts_other_conversations_or_security() {
+    let clock = xwms_server::ManualClock::new(crate::support::NOW);
+    let server = TestServer::start_with(TestServerOptions {
+        clock: Arc::new(clock.clone()),
+        ..TestServerOptions::default()
+    });
+    let url = server.url();
+    let client = reqwest::Client::new();
+    let agent = sign_in_as(&client, &url, AGENT.email, AGENT.password).await;
+    // Anna cannot sign in on this computer: she files a recovery request for her own account.
+    let (case_id, guest, first_seq) =
+        open_guest_case_over_http(&server, &client, ANNA.email, "anna.home@example.org").await;
+
+    // A bad token and an access token are refused with the guest routes' codes.
+    let (status, body) = refused_guest(&url, "xwms_gt_not-a-token").await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (401, Some("auth.unauthorized"))
+    );
+    let (status, _) = refused_guest(&url, &agent).await;
+    assert_eq!(status, 401);
+
+    let mut socket = connect_guest(&url, &guest, Some(first_seq)).await.unwrap();
+    assert_eq!(
+        next(&mut socket).await,
+        Frame::Event(Box::new(RealtimeEvent::Ready {
+            session_id: case_id.clone()
+        }))
+    );
+
+    // Everything that must NOT reach the guest: Anna's own signed-in conversation (a message,
+    // the agent's reply and typing in it) and security events of her account (a new sign-in).
+    let anna = sign_in_as(&client, &url, ANNA.email, ANNA.password).await;
+    let created = post(
+        &client,
+        &url,
+        &anna,
+        CONVERSATIONS,
+        new_conversation(900, "Private"),
+    )
+    .await;
+    let private_id = created["data"]["conversation"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    post(
+        &client,
+        &url,
+        &agent,
+        &messages_path(&private_id),
+        draft(901, "Private reply"),
+    )
+    .await;
+    post(
+        &client,
+        &url,
+        &agent,
+        &format!("{CONVERSATIONS}/{private_id}/typing"),
+        json!({}),
+    )
+    .await;
+    // Anna's own socket is the control: the security event does happen, to her account.
+    let mut control = crate::realtime::connect(&url, Some(&anna)).await.unwrap();
+    assert!(
+        matches!(next(&mut control).await, Frame::Event(e) if matches!(*e, RealtimeEvent::Ready { .. }))
+    );
+    let other_device: Value = client
+        .post(format!("{url}/api/auth/signin"))
+        .json(&json!({"email": ANNA.email, "password": ANNA.password,
+            "device": crate::support::device("anna-second-computer")}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(other_device["status"], "success", "{other_device}");
+    loop {
+        match next(&mut control).await {
+            Frame::Event(e)
+                if matches!(
+                    *e,
+                    RealtimeEvent::NewSignIn { .. } | RealtimeEvent::SecurityChanged
+                ) =>
+            {
+                break
+            }
+            Frame::Event(_) => continue,
+            Frame::Closed(code) => panic!("the control socket closed: {code:?}"),
+        }
+    }
+
+    // What must reach the guest: the agent typing and replying in the case.
+    let typing = post(
+        &client,
+        &url,
+        &agent,
+        &format!("{CONVERSATIONS}/{case_id}/typing"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(typing["status"], "success", "{typing}");
+    let sent = post(
+        &client,
+        &url,
+        &agent,
+        &messages_path(&case_id),
+        draft(902, "We can help"),
+    )
+    .await;
+    assert_eq!(sent["status"], "success", "{sent}");
+
+    let check = |frames: &[RealtimeEvent]| {
+        let mut heard_reply = false;
+        for frame in frames {
+            match frame {
+                RealtimeEvent::Support { event } => {
+                    assert_eq!(
+                        event.conversation_id, case_id,
+                        "another conversation: {frame:?}"
+                    );
+                    assert_eq!(event.conversation.id, case_id);
+                    heard_reply |= event
+                        .message
+                        .as_ref()
+                        .is_some_and(|m| m.body == "We can help");
+                }
+                RealtimeEvent::SupportTyping {
+                    conversation_id, ..
+                } => {
+                    assert_eq!(conversation_id, &case_id, "typing elsewhere: {frame:?}");
+                }
+                RealtimeEvent::SupportAvailability { .. } => {}
+                other => panic!("a guest socket must not hear {other:?}"),
+            }
+        }
+        assert!(heard_reply, "the agent's reply: {frames:?}");
+    };
+    let frames = frames_until(&mut socket, &uuid(902)).await;
+    check(&frames);
+    assert!(
+        frames.iter().any(|f| matches!(f, RealtimeEvent::SupportTyping { author, .. } if author.kind == xwms_api::support::AuthorKind::Agent)),
+        "the agent's typing: {frames:?}"
+    );
+    drop(socket);
+
+    // Reconnecting after the first seq replays the case's events only, in order.
+    let mut again = connect_guest(&url, &guest, Some(first_seq)).await.unwrap();
+    assert!(
+        matches!(next(&mut again).await, Frame::Event(e) if matches!(*e, RealtimeEvent::Ready { .. }))
+    );
+    let replayed = frames_until(&mut again, &uuid(902)).await;
+    check(&replayed);
+    let seqs: Vec<i64> = replayed
+        .iter()
+        .filter_map(|f| match f {
+            RealtimeEvent::Support { event } => Some(event.seq),
+            _ => None,
+        })
+        .collect();
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
+    drop(again);
+
+    // Twelve hours on, the token opens nothing: the same code as the other guest routes.
+    clock.advance(time::Duration::hours(12));
+    let (status, body) = refused_guest(&url, &guest).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (401, Some("support.guest_expired"))
+    );
+}
+
+/// A recovery request's guest case on the harness: (case id, guest token, contact address).
+async fn guest_case_on(h: &Harness) -> (String, String, &'static str) {
+    let contact = "lena@example.org";
+    let filed = h
+        .post(
+            xwms_api::auth::paths::RECOVERY_REQUEST,
+            json!({
+                "email": "lost@example.com", "name": "Lena Lost", "contact_email": contact,
+                "lost": ["password"], "details": "My phone was stolen."
+            }),
+        )
+        .await;
+    filed.ok(202);
+    let reference = filed.data()["reference"].as_str().unwrap().to_owned();
+    h.post("/api/support/guest/code", json!({"reference": reference}))
+        .await
+        .ok(200);
+    let code = h
+        .last_mail(contact, xwms_server::mail::MailKind::SupportGuestCode)
+        .await
+        .unwrap()
+        .code()
+        .unwrap();
+    let access = h
+        .post(
+            "/api/support/guest/access",
+            json!({"reference": reference, "code": code}),
+        )
+        .await;
+    access.ok(200);
+    (
+        access.data()["conversation"]["conversation"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned(),
+        access.data()["token"].as_str().unwrap().to_owned(),
+        contact,
+    )
+}
+
+#[tokio::test]
+async fn the_guest_read_marker_clamps_shows_seen_and_guest_typing_reaches_the_agents() {
+    let h = harness();
+    let (_, agent) = person_and_agent(&h).await;
+    let (case_id, guest, _) = guest_case_on(&h).await;
+    let reply = h
+        .post_auth(&messages_path(&case_id), &agent, draft(10, "Which device?"))
+        .await;
+    reply.ok(200);
+    let reply_seq = reply.data()["seq"].as_i64().unwrap();
+    let case_path = format!("{CONVERSATIONS}/{case_id}");
+    let seen_by_guest = |answer: &crate::support::Answer| {
+        answer.data()["conversation"]["other_last_read_seq"]
+            .as_i64()
+            .unwrap()
+    };
+    assert!(seen_by_guest(&h.get_auth(&case_path, &agent).await) < reply_seq);
+    let events = || async {
+        h.query(|c| {
+            c.query_row("SELECT count(*) FROM support_events", [], |r| {
+                r.get::<_, i64>(0)
+            })
+        })
+        .await
+    };
+    let read = "/api/support/guest/conversation/read";
+    // Far beyond the newest message: clamped to it.
+    let before = events().await;
+    h.post_auth(read, &guest, json!({"last_read_seq": reply_seq + 1000}))
+        .await
+        .ok(200);
+    assert_eq!(events().await, before + 1, "one read event");
+    assert_eq!(
+        seen_by_guest(&h.get_auth(&case_path, &agent).await),
+        reply_seq,
+        "the agent sees \"Seen\" up to the newest message, not beyond"
+    );
+    let mine = h.get_auth("/api/support/guest/conversation", &guest).await;
+    assert_eq!(mine.data()["conversation"]["last_read_seq"], reply_seq);
+    assert_eq!(mine.data()["conversation"]["unread"], 0);
+    // Nothing moves: no event (also back, and again after the read event's newer seq).
+    let before = events().await;
+    for to in [reply_seq, reply_seq - 1, reply_seq + 5] {
+        h.post_auth(read, &guest, json!({"last_read_seq": to}))
+            .await
+            .ok(200);
+    }
+    assert_eq!(events().await, before, "nothing moved, nothing written");
+    // Same refusals as the other guest routes.
+    h.post_auth(read, &agent, json!({"last_read_seq": 1}))
+        .await
+        .err(ErrorCode::Unauthorized);
+
+    // Guest typing: the agents hear it, it is limited and never stored.
+    let agent_id: String = h
+        .query(|c| {
+            c.query_row(
+                "SELECT id FROM users WHERE email_key = 'agent@example.com'",
+                [],
+                |r| r.get(0),
+            )
+        })
+        .await;
+    let (_registration, mut agent_queue) = h
+        .state
+        .live
+        .connect_as(&agent_id, "agent-session", true)
+        .unwrap();
+    let typing = "/api/support/guest/conversation/typing";
+    let before = events().await;
+    h.post_auth(typing, &guest, json!({})).await.ok(200);
+    let mut heard = vec![];
+    while let Ok(push) = agent_queue.try_recv() {
+        heard.push(format!("{push:?}"));
+    }
+    assert!(
+        heard
+            .iter()
+            .any(|t| t.contains("SupportTyping") && t.contains(&case_id) && t.contains("Lena")),
+        "the agent hears the guest typing: {heard:?}"
+    );
+    h.post_auth(typing, &guest, json!({}))
+        .await
+        .err(ErrorCode::MessageRateLimited);
+    assert_eq!(events().await, before, "typing is never stored");
+    h.advance(12 * 3600);
+    h.post_auth(typing, &guest, json!({}))
+        .await
+        .err(ErrorCode::GuestAccessExpired);
+    h.post_auth(read, &guest, json!({"last_read_seq": 1}))
+        .await
+        .err(ErrorCode::GuestAccessExpired);
+}
+
+#[tokio::test]
+async fn an_unseen_reply_is_mailed_to_a_guest_again_after_they_read() {
+    use xwms_server::mail::MailKind;
+    let h = harness();
+    let (_, agent) = person_and_agent(&h).await;
+    let (case_id, guest, contact) = guest_case_on(&h).await;
+    let accounts = &h.state.accounts;
+    let replies = |h: &Harness| {
+        h.mailbox
+            .to(contact)
+            .into_iter()
+            .filter(|m| m.kind == MailKind::SupportReply.as_str())
+            .count()
+    };
+    h.post_auth(&messages_path(&case_id), &agent, draft(20, "First answer"))
+        .await
+        .ok(200);
+    h.advance(11 * 60);
+    assert_eq!(accounts.mail_unseen_replies().await.unwrap(), 1);
+    h.deliver().await;
+    assert_eq!(replies(&h), 1);
+    // The guest views the case: their read marker moves.
+    let last = h
+        .get_auth("/api/support/guest/conversation", &guest)
+        .await
+        .data()["conversation"]["last_seq"]
+        .as_i64()
+        .unwrap();
+    h.post_auth(
+        "/api/support/guest/conversation/read",
+        &guest,
+        json!({"last_read_seq": last}),
+    )
+    .await
+    .ok(200);
+    // A second reply goes unseen: a second mail, to the request's contact address.
+    h.post_auth(&messages_path(&case_id), &agent, draft(21, "Second answer"))
+        .await
+        .ok(200);
+    h.advance(9 * 60);
+    assert_eq!(accounts.mail_unseen_replies().await.unwrap(), 0, "not yet");
+    h.advance(2 * 60);
+    assert_eq!(accounts.mail_unseen_replies().await.unwrap(), 1);
+    h.deliver().await;
+    assert_eq!(replies(&h), 2);
+    assert_eq!(
+        accounts.mail_unseen_replies().await.unwrap(),
+        0,
+        "once per burst"
+    );
+}
+
+#[tokio::test]
+async fn hundreds_of_parallel_guest_reads_and_typings_write_one_event_and_send_one_signal() {
+    let h = harness();
+    let (_, agent) = person_and_agent(&h).await;
+    let (case_id, guest, _) = guest_case_on(&h).await;
+    let reply = h
+        .post_auth(&messages_path(&case_id), &agent, draft(30, "Hello"))
+        .await;
+    reply.ok(200);
+    let seq = reply.data()["seq"].as_i64().unwrap();
+    let events_before: i64 = h
+        .query(|c| c.query_row("SELECT count(*) FROM support_events", [], |r| r.get(0)))
+        .await;
+    let h = Arc::new(h);
+    let mut tasks = vec![];
+    for n in 0..300 {
+        let (h, guest) = (Arc::clone(&h), guest.clone());
+        tasks.push(tokio::spawn(async move {
+            if n % 2 == 0 {
+                let answer = h
+                    .post_auth(
+                        "/api/support/guest/conversation/read",
+                        &guest,
+                        json!({"last_read_seq": seq}),
+                    )
+                    .await;
+                answer.ok(200);
+                None
+            } else {
+                let answer = h
+                    .post_auth("/api/support/guest/conversation/typing", &guest, json!({}))
+                    .await;
+                Some(answer.status)
+            }
+        }));
+    }
+    let mut typing = vec![];
+    for task in tasks {
+        if let Some(status) = task.await.unwrap() {
+            typing.push(status);
+        }
+    }
+    assert_eq!(
+        typing.iter().filter(|s| **s == 200).count(),
+        1,
+        "one typing signal within the interval: {typing:?}"
+    );
+    assert!(typing.iter().all(|s| *s == 200 || *s == 429));
+    let events_after: i64 = h
+        .query(|c| c.query_row("SELECT count(*) FROM support_events", [], |r| r.get(0)))
+        .await;
+    assert_eq!(
+        events_after,
+        events_before + 1,
+        "one read event, however many reads"
+    );
+}
+
+#[tokio::test]
+async fn a_guest_token_holds_at_most_five_sockets() {
+    let server = TestServer::start();
+    let url = server.url();
+    let client = reqwest::Client::new();
+    let (_, guest, _) =
+        open_guest_case_over_http(&server, &client, "nobody@example.com", "nobody@example.org")
+            .await;
+    let mut held = vec![];
+    for _ in 0..xwms_server::accounts::policy::REALTIME.max_sockets_per_session {
+        held.push(connect_guest(&url, &guest, None).await.unwrap());
+    }
+    let (status, body) = refused_guest(&url, &guest).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (429, Some("realtime.too_many_sockets"))
+    );
+    drop(held);
+}

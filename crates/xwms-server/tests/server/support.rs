@@ -492,7 +492,9 @@ pub fn valid_body(path: &str) -> Value {
         {
             json!({"client_msg_id": "00000000-0000-4000-8000-000000000002", "body": "B"})
         }
-        p if p == xwms_api::support::paths::READ => json!({"last_read_seq": 1}),
+        p if p == xwms_api::support::paths::READ || p == xwms_api::support::paths::GUEST_READ => {
+            json!({"last_read_seq": 1})
+        }
         p if p == xwms_api::support::paths::RATING => json!({"rating": 5}),
         p if p == xwms_api::support::paths::DEFLECTIONS => json!({"article_id": "a"}),
         p if p == xwms_api::support::paths::GUEST_CODE => json!({"reference": "REC-AAAAAA"}),

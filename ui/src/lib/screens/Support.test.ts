@@ -511,6 +511,80 @@ describe("guest case", () => {
     await fireEvent.click(screen.getByTestId("support-guest-reply-send"));
     await waitFor(() => expect(calls.find((c) => c.cmd === "support_guest_send")?.args).toMatchObject({ body: "Here is my ID" }));
     expect(String(calls.find((c) => c.cmd === "support_guest_send")?.args.clientMsgId)).toMatch(/^[0-9a-f-]{36}$/);
+    // Shown at once, without reading the case again: the live channel brings what changes.
+    expect(text(await screen.findByText("Here is my ID"))).toBe("Here is my ID");
+    expect(calls.some((c) => c.cmd === "support_guest_conversation")).toBe(false);
+    expect(screen.queryByTestId("support-guest-refresh")).toBeNull();
+  });
+
+  /** A guest case opened on screen: (calls, the case as the server answered it). */
+  async function openGuest(handlers: Record<string, (a: Record<string, unknown>) => unknown> = {}) {
+    const v = detail({ id: "conv_rec", reference: "REC-7K2M9Q", topic: "account_recovery", guest: true, last_seq: 13, last_read_seq: 13 });
+    const guest = { conversation: v.conversation!, messages: v.messages.map(({ state: _s, error: _e, ...m }) => ({ ...m, conversation_id: "conv_rec", id: m.id!, seq: m.seq! })) };
+    const calls = mockBackend({
+      support_guest_code: () => null,
+      support_guest_open: () => ({ reference: "REC-7K2M9Q", expires_at: "2026-11-25T09:00:00Z", conversation: guest }),
+      support_guest_conversation: () => guest,
+      support_guest_mark_read: () => null,
+      support_guest_typing: () => true,
+      ...handlers,
+    });
+    account.setProfile(null);
+    await goTo("#/support/guest?reference=REC-7K2M9Q");
+    render(SupportGuestScreen);
+    await fireEvent.click(screen.getByTestId("support-guest-send-code"));
+    await fireEvent.input(await screen.findByTestId("support-guest-code"), { target: { value: "123456" } });
+    await fireEvent.click(screen.getByTestId("support-guest-open"));
+    await screen.findByTestId("support-guest-title");
+    return { calls, guest };
+  }
+
+  it("shows the agent's reply, typing and Seen live, marks the case read, and never reloads for them", async () => {
+    const { calls, guest } = await openGuest();
+    await emit("support-changed", { type: "guest_connection", connected: true });
+    await emit("support-changed", { type: "typing", conversation_id: "conv_rec", author: { kind: "agent", name: "Sam" } });
+    expect(text(await screen.findByTestId("support-typing"))).toBe("Sam is typing…");
+    // Another conversation's typing and changes are not this case's.
+    await emit("support-changed", {
+      type: "changed",
+      event: { seq: 39, conversation_id: "conv_other", kind: "message", message: { ...guest.messages[2], id: "msg_other", seq: 39, body: "Not for you", conversation_id: "conv_other" }, conversation: { ...guest.conversation, id: "conv_other", last_seq: 39 } },
+    });
+    const reply = { ...guest.messages[2], id: "msg_40", seq: 40, client_msg_id: "client-40", body: "We found your account." };
+    await emit("support-changed", {
+      type: "changed",
+      event: { seq: 40, conversation_id: "conv_rec", kind: "message", message: reply, conversation: { ...guest.conversation, last_seq: 40, unread: 1 } },
+    });
+    expect(text(await screen.findByText("We found your account."))).toBe("We found your account.");
+    expect(screen.queryByText("Not for you")).toBeNull();
+    await waitFor(() => expect(screen.queryByTestId("support-typing")).toBeNull());
+    // On screen: read up to the newest seq.
+    await waitFor(() => expect(calls.find((c) => c.cmd === "support_guest_mark_read")?.args).toEqual({ seq: 40 }));
+    // The agent read the guest's message: "Seen" under it.
+    expect(screen.queryByTestId("support-seen")).toBeNull();
+    await emit("support-changed", {
+      type: "changed",
+      event: { seq: 41, conversation_id: "conv_rec", kind: "read", message: null, conversation: { ...guest.conversation, last_seq: 41, last_read_seq: 40, other_last_read_seq: 40 } },
+    });
+    expect((await screen.findByTestId("support-seen")).closest("li")?.getAttribute("data-seq")).toBe("13");
+    // Typing in the reply box tells the agent (at most every 3 s).
+    await fireEvent.input(screen.getByTestId("support-guest-reply"), { target: { value: "T" } });
+    await fireEvent.input(screen.getByTestId("support-guest-reply"), { target: { value: "Th" } });
+    await waitFor(() => expect(calls.filter((c) => c.cmd === "support_guest_typing")).toHaveLength(1));
+    expect(calls.some((c) => c.cmd === "support_guest_conversation")).toBe(false);
+  });
+
+  it("offers Try again only while the live channel is down, and asks for a new code when the access ends", async () => {
+    const { calls } = await openGuest();
+    expect(screen.queryByTestId("support-guest-try-again")).toBeNull();
+    await emit("support-changed", { type: "guest_connection", connected: false });
+    await screen.findByTestId("support-guest-live-paused");
+    await fireEvent.click(screen.getByTestId("support-guest-try-again"));
+    await waitFor(() => expect(calls.filter((c) => c.cmd === "support_guest_conversation")).toHaveLength(1));
+    await emit("support-changed", { type: "guest_connection", connected: true });
+    await waitFor(() => expect(screen.queryByTestId("support-guest-live-paused")).toBeNull());
+    await emit("support-changed", { type: "guest_ended", error: { code: "support.guest_expired", message: "" } });
+    expect(await screen.findByTestId("support-guest-error")).toBeTruthy();
+    expect(screen.getByTestId("support-guest-code-form")).toBeTruthy();
   });
 
   it("says so when the code is wrong", async () => {
