@@ -221,6 +221,8 @@ error_codes! {
     RatingNotAllowed = "support.rating_not_allowed", 409, "You can rate a conversation once it is resolved or closed.";
     /// A support-team route called by an account without the support role.
     NotAgent = "support.not_agent", 403, "This is only for the support team.";
+    /// A support-team route that only an admin may use, called by an agent.
+    AdminOnly = "agent.admin_only", 403, "Only an administrator can do this.";
     /// A guest token that is unknown or expired.
     GuestAccessExpired = "support.guest_expired", 401, "This access to your case has expired. Ask for a new code.";
     @other Unknown = "unknown", 500, "Something went wrong.";

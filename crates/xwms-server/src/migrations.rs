@@ -111,7 +111,43 @@ pub const MIGRATIONS: &[Migration] = &[
           ) STRICT;
           CREATE INDEX support_uploads_account ON support_uploads (account_id, created_at);",
     },
+    Migration {
+        version: 13,
+        name: "agent_actions",
+        sql: AGENT_ACTIONS,
+    },
 ];
+
+/// Migration `agent_actions`: the support team's audit log (issue 12,
+/// `crate::accounts::agent_actions`).
+///
+/// - `agent_audit`: one row per action of an agent, written in the transaction of the action.
+///   Append-only: triggers refuse every UPDATE and DELETE. Ids are kept as plain text (no
+///   foreign keys), so a record outlives the accounts and conversations it names.
+const AGENT_ACTIONS: &str = "
+CREATE TABLE agent_audit (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    at              INTEGER NOT NULL,
+    agent_id        TEXT NOT NULL,
+    agent_name      TEXT NOT NULL,
+    action          TEXT NOT NULL,
+    account_id      TEXT,
+    conversation_id TEXT,
+    reason          TEXT NOT NULL DEFAULT '',
+    details         TEXT NOT NULL DEFAULT '{}'
+) STRICT;
+CREATE INDEX agent_audit_conversation ON agent_audit (conversation_id, id);
+CREATE INDEX agent_audit_account ON agent_audit (account_id, at);
+CREATE INDEX agent_audit_at ON agent_audit (at);
+CREATE TRIGGER agent_audit_no_update BEFORE UPDATE ON agent_audit
+BEGIN
+    SELECT RAISE(ABORT, 'agent_audit is append-only');
+END;
+CREATE TRIGGER agent_audit_no_delete BEFORE DELETE ON agent_audit
+BEGIN
+    SELECT RAISE(ABORT, 'agent_audit is append-only');
+END;
+";
 
 /// Migration 11: live support (issue 11, `crate::accounts::support`).
 ///

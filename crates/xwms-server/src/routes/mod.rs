@@ -14,6 +14,7 @@ use utoipa_axum::routes;
 use crate::AppState;
 
 mod account;
+mod agent_actions;
 pub mod auth;
 mod health;
 pub mod help;
@@ -162,6 +163,8 @@ fn declared() -> Vec<(&'static str, UtoipaMethodRouter<AppState>)> {
         ("support_guest_read", routes!(support::guest_read)),
         ("support_guest_typing", routes!(support::guest_typing)),
         ("support_guest_realtime", routes!(support::guest_realtime)),
+        ("agent_audit", routes!(agent_actions::audit)),
+        ("agent_context", routes!(agent_actions::context)),
     ]
 }
 
@@ -183,6 +186,7 @@ pub const OPENAPI_PATH: &str = "/api/openapi.json";
         (name = "clients", description = "For API clients: checking their credentials (HTTP Basic)"),
         (name = "help", description = "The help center: categories, articles, search, delta sync and feedback (no sign-in)"),
         (name = "support", description = "Live support: conversations with the support team, exactly-once messages, attachments, guest cases (bearer access token; guest routes: a guest token)"),
+        (name = "agent", description = "Agent mode: the audit log, the requester's context and account actions of the support team (bearer access token of an agent or admin)"),
     ),
     // Sent as WebSocket frames by `/api/realtime`, not as an HTTP body.
     components(schemas(xwms_api::security::RealtimeEvent)),

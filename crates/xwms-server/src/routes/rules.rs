@@ -97,6 +97,8 @@ const QUERY_RULES: &[(&str, &str, Rule)] = &[
         file_name,
     ),
     ("/api/support/attachments", "name", file_name),
+    ("/api/agent/audit", "since", date_time),
+    ("/api/agent/audit", "limit", audit_limit),
 ];
 
 /// Writes [`BODY_RULES`] and [`QUERY_RULES`] into the document.
@@ -343,6 +345,19 @@ fn help_limit(object: &mut Object) {
 
 fn timeline_limit(object: &mut Object) {
     integer_range(object, 1, u64::from(TIMELINE.max_limit));
+}
+
+fn audit_limit(object: &mut Object) {
+    integer_range(
+        object,
+        1,
+        u64::from(xwms_api::agent_actions::AUDIT_LIMIT_MAX),
+    );
+}
+
+/// An RFC 3339 date and time.
+fn date_time(object: &mut Object) {
+    object.format = Some(SchemaFormat::KnownFormat(KnownFormat::DateTime));
 }
 
 fn integer_range(object: &mut Object, min: u64, max: u64) {

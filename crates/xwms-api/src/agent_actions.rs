@@ -1,0 +1,184 @@
+//! Agent mode: the audit log, the requester's context and the account actions of the support
+//! team (issue 12). Ours to define (xwms-contract.md); the server documents it in its OpenAPI
+//! document.
+//!
+//! - **Who.** Every route needs `Authorization: Bearer <access token>` of an account with the
+//!   support role (`users.role` `agent` or `admin`); anyone else gets `403 support.not_agent`.
+//!   Reading the audit log across cases (`?account=`, `?since=`, or no filter) is for admins
+//!   only: an agent gets `403 agent.admin_only`.
+//! - **Audit.** Every action (and every look at a requester's context) writes one
+//!   [`AuditRecord`] in the same transaction as the action itself: there is no action without
+//!   its record and no record without its action. Records are append-only: the database refuses
+//!   to change or delete them.
+//! - **Reasons.** Every account action takes a [`ActionReason::reason`] of
+//!   1..=[`REASON_MAX_CHARS`] characters; it is kept in the audit record.
+
+use serde::{Deserialize, Serialize};
+
+use crate::support::{ConversationStatus, SupportTopic};
+
+/// Route paths, one place for server and clients. `{id}` is a conversation id, `{user_id}` an
+/// account id (XWMS's `sub`).
+pub mod paths {
+    /// `GET ?conversation=ID` → [`super::AuditList`]: the records of one case (agents);
+    /// `GET ?account=USER_ID&since=RFC3339&limit=N` → [`super::AuditList`]: any records (admins).
+    pub const AUDIT: &str = "/api/agent/audit";
+    /// `GET` → [`super::RequesterContext`]: who is asking (writes a `context.viewed` record).
+    pub const CONTEXT: &str = "/api/agent/conversations/{id}/context";
+    /// `POST` [`super::ActionReason`] → [`super::ActionDone`]: lifts every sign-in lock of the
+    /// account; the owner can sign in again at once.
+    pub const UNLOCK: &str = "/api/agent/accounts/{user_id}/unlock";
+}
+
+/// A reason, at most this many characters (and at least one that is not white space).
+pub const REASON_MAX_CHARS: usize = 500;
+/// Audit records per page, at most (and the default).
+pub const AUDIT_LIMIT_MAX: u32 = 500;
+/// Sign-ins and security events shown in a requester's context.
+pub const CONTEXT_RECENT: usize = 10;
+
+wire_enum! {
+    /// What an audit record records.
+    pub enum AuditAction {
+        /// An agent opened the requester's context of a conversation.
+        ContextViewed = "context.viewed",
+        /// An agent lifted the sign-in locks of an account.
+        AccountUnlocked = "account.unlocked",
+        @other Unknown = "unknown",
+    }
+}
+
+wire! {
+    /// One action of the support team, as recorded.
+    pub struct AuditRecord {
+        /// Increasing over the whole log.
+        pub id: i64,
+        /// RFC 3339.
+        pub at: String,
+        pub agent_id: String,
+        pub agent_name: String,
+        pub action: AuditAction,
+        /// The account acted on, if any.
+        pub account_id: Option<String>,
+        /// The conversation the action belongs to, if any.
+        pub conversation_id: Option<String>,
+        /// The agent's reason ('' for a look, which needs none).
+        pub reason: String,
+        /// Facts of the action, name → value.
+        pub details: std::collections::BTreeMap<String, String>,
+    }
+}
+
+wire! {
+    pub struct AuditList {
+        /// Oldest first.
+        pub records: Vec<AuditRecord>,
+    }
+}
+
+wire! {
+    /// The body of an account action.
+    pub struct ActionReason {
+        /// Why, for the audit log: 1..=[`REASON_MAX_CHARS`] characters.
+        pub reason: String,
+    }
+}
+
+wire! {
+    /// The answer of an account action.
+    pub struct ActionDone {
+        /// The audit record written with the action.
+        pub audit_id: i64,
+    }
+}
+
+wire! {
+    /// A sign-in of the requester: when, on what, from where.
+    pub struct SignInFact {
+        /// RFC 3339.
+        pub at: String,
+        pub device_name: String,
+        pub device_os: String,
+        pub app: String,
+        pub ip: String,
+        /// The session was ended (signed out, removed, revoked).
+        pub ended: bool,
+    }
+}
+
+wire! {
+    /// A security event of the requester's account (the kinds of the security timeline).
+    pub struct SecurityFact {
+        /// RFC 3339.
+        pub at: String,
+        pub kind: String,
+        pub ip: String,
+    }
+}
+
+wire! {
+    /// Another conversation of the same requester.
+    pub struct OtherConversation {
+        pub id: String,
+        pub subject: String,
+        pub topic: SupportTopic,
+        pub status: ConversationStatus,
+    }
+}
+
+wire! {
+    /// The account behind a conversation.
+    pub struct AccountContext {
+        pub user_id: String,
+        pub name: String,
+        pub email: String,
+        pub email_verified: bool,
+        pub two_factor: bool,
+        /// Some sign-in budget of the address is locked now.
+        pub locked: bool,
+        /// When the longest timed lock ends (RFC 3339); `None` when not locked or locked until
+        /// the mailbox proves itself.
+        pub locked_until: Option<String>,
+        /// RFC 3339.
+        pub created_at: String,
+        pub account_age_days: i64,
+        /// Newest first, at most [`CONTEXT_RECENT`].
+        pub recent_sign_ins: Vec<SignInFact>,
+        /// Newest first, at most [`CONTEXT_RECENT`].
+        pub security_events: Vec<SecurityFact>,
+        /// The account's other conversations, newest first.
+        pub other_conversations: Vec<OtherConversation>,
+    }
+}
+
+wire! {
+    /// What a recovery request (the origin of a guest case) says.
+    pub struct RecoveryFacts {
+        pub reference: String,
+        /// The address the requester says is theirs.
+        pub email: String,
+        pub name: String,
+        /// Where the requester is reached.
+        pub contact_email: String,
+        /// `password`, `second_factor`, `email_access`.
+        pub lost: Vec<String>,
+        pub details: String,
+        pub ip: String,
+        /// RFC 3339.
+        pub created_at: String,
+        pub status: String,
+    }
+}
+
+wire! {
+    /// Who is asking in a conversation.
+    pub struct RequesterContext {
+        pub conversation_id: String,
+        /// A guest case: a recovery request filed without signing in.
+        pub guest: bool,
+        /// For a guest case: the recovery request.
+        pub recovery: Option<RecoveryFacts>,
+        /// The account: the signed-in person's, or the one a recovery request names (if any).
+        pub account: Option<AccountContext>,
+    }
+}

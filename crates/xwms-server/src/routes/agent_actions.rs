@@ -1,0 +1,120 @@
+//! `/api/agent/...` of agent mode's actions (the contract is `xwms_api::agent_actions`): the
+//! audit log, the requester's context and the account actions. Thin: each handler unpacks the
+//! request and calls one `Accounts` method.
+
+use axum::extract::{Path, Query, State};
+use axum::Json;
+use serde::Deserialize;
+use time::OffsetDateTime;
+use xwms_api::agent_actions::{AuditList, RequesterContext, AUDIT_LIMIT_MAX};
+use xwms_api::{Envelope, ErrorCode};
+
+use crate::accounts::agent_actions::AuditFilter;
+use crate::accounts::Authenticated;
+use crate::error::{ApiError, ErrorEnvelope};
+use crate::AppState;
+
+fn ok<T>(message: &str, data: T) -> Json<Envelope<T>> {
+    Json(Envelope::success(message, data))
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct AuditQuery {
+    conversation: Option<String>,
+    account: Option<String>,
+    since: Option<String>,
+    limit: Option<String>,
+}
+
+/// `?since=`: an RFC 3339 date and time.
+pub(crate) fn since_of(raw: Option<&str>) -> Result<Option<OffsetDateTime>, ApiError> {
+    raw.map(|raw| {
+        OffsetDateTime::parse(raw, &time::format_description::well_known::Rfc3339).map_err(|_| {
+            ApiError::with_message(
+                ErrorCode::FieldInvalid,
+                "`since` must be a date and time in RFC 3339 form.",
+            )
+            .with_field("since")
+        })
+    })
+    .transpose()
+}
+
+/// `?limit=`: 1 to [`AUDIT_LIMIT_MAX`].
+fn limit_of(raw: Option<&str>) -> Result<Option<u32>, ApiError> {
+    raw.map(|raw| {
+        raw.parse::<u32>()
+            .ok()
+            .filter(|l| (1..=AUDIT_LIMIT_MAX).contains(l))
+            .ok_or_else(|| {
+                ApiError::with_message(
+                    ErrorCode::FieldInvalid,
+                    format!("`limit` must be a whole number from 1 to {AUDIT_LIMIT_MAX}."),
+                )
+                .with_field("limit")
+            })
+    })
+    .transpose()
+}
+
+/// The support team's audit log, oldest first. With `conversation`, the records of that case
+/// (any agent); without it, records across cases (admins only).
+#[utoipa::path(
+    get,
+    path = "/api/agent/audit",
+    tag = "agent",
+    security(("bearer" = [])),
+    params(
+        ("conversation" = Option<String>, Query, description = "A conversation id: only the records of that case (any agent)"),
+        ("account" = Option<String>, Query, description = "An account id: only records about that account"),
+        ("since" = Option<String>, Query, description = "RFC 3339: only records made at or after this time"),
+        ("limit" = Option<u32>, Query, description = "1 to 500; default 500"),
+    ),
+    responses(
+        (status = 200, description = "The records, oldest first", body = Envelope<AuditList>),
+        (status = 400, description = "`field.invalid` (since, limit)", body = ErrorEnvelope),
+        (status = 401, description = "`auth.unauthorized`, `auth.session_expired`, `auth.session_revoked`", body = ErrorEnvelope),
+        (status = 403, description = "`support.not_agent`; `agent.admin_only` (no `conversation`, and the caller is not an admin)", body = ErrorEnvelope),
+        (status = 404, description = "`support.not_found` (no conversation with that id)", body = ErrorEnvelope),
+    )
+)]
+pub(super) async fn audit(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Query(query): Query<AuditQuery>,
+) -> Result<Json<Envelope<AuditList>>, ApiError> {
+    let filter = AuditFilter {
+        since: since_of(query.since.as_deref())?,
+        limit: limit_of(query.limit.as_deref())?,
+        conversation: query.conversation,
+        account: query.account,
+    };
+    let list = state.accounts.agent_audit(&auth, filter).await?;
+    Ok(ok("The audit log.", list))
+}
+
+/// Who is asking in a conversation: the account (verified address, two-step verification,
+/// lock, age, recent sign-ins and security events, other conversations) or, for a guest case,
+/// the recovery request and the account it names. Every look is written to the audit log
+/// (`context.viewed`).
+#[utoipa::path(
+    get,
+    path = "/api/agent/conversations/{id}/context",
+    tag = "agent",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The conversation id")),
+    responses(
+        (status = 200, description = "The requester's context", body = Envelope<RequesterContext>),
+        (status = 401, description = "`auth.unauthorized`, `auth.session_expired`, `auth.session_revoked`", body = ErrorEnvelope),
+        (status = 403, description = "`support.not_agent`", body = ErrorEnvelope),
+        (status = 404, description = "`support.not_found`", body = ErrorEnvelope),
+    )
+)]
+pub(super) async fn context(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Path(id): Path<String>,
+) -> Result<Json<Envelope<RequesterContext>>, ApiError> {
+    let context = state.accounts.requester_context(&auth, &id).await?;
+    Ok(ok("The requester's context.", context))
+}

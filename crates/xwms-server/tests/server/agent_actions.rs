@@ -1,0 +1,317 @@
+//! Agent mode's actions (issue 12): the append-only audit log (written with the action, read
+//! per case by agents and across cases by admins, exported by the CLI), the requester's
+//! context, and the account actions with their reasons, audit records and mails.
+
+use serde_json::{json, Value};
+use xwms_api::ErrorCode;
+
+use crate::support::{harness, Harness, PASSWORD};
+
+const CONVERSATIONS: &str = "/api/support/conversations";
+
+/// A verified, signed-in account with `role`; its access token and id.
+async fn member(h: &Harness, email: &'static str, role: &'static str) -> (String, String) {
+    h.verified_user(email, PASSWORD).await;
+    h.query(move |c| {
+        c.execute(
+            "UPDATE users SET role = ?1 WHERE email_key = ?2",
+            [role, email],
+        )
+    })
+    .await;
+    let token = h.sign_in(email, PASSWORD).await.access_token;
+    (token.expose().to_owned(), user_id(h, email).await)
+}
+
+async fn user_id(h: &Harness, email: &'static str) -> String {
+    h.query(move |c| {
+        c.query_row("SELECT id FROM users WHERE email_key = ?1", [email], |r| {
+            r.get(0)
+        })
+    })
+    .await
+}
+
+async fn start(h: &Harness, token: &str, client: u32, subject: &str) -> String {
+    let answer = h
+        .post_auth(
+            CONVERSATIONS,
+            token,
+            json!({
+                "topic": "question",
+                "subject": subject,
+                "message": {"client_msg_id": format!("00000000-0000-4000-8000-{client:012x}"), "body": "Hello"},
+            }),
+        )
+        .await;
+    answer.ok(200);
+    answer.data()["conversation"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+fn context_path(id: &str) -> String {
+    format!("/api/agent/conversations/{id}/context")
+}
+
+async fn audit_count(h: &Harness) -> i64 {
+    h.query(|c| c.query_row("SELECT count(*) FROM agent_audit", [], |r| r.get(0)))
+        .await
+}
+
+/// Tries to change or remove every audit row; the database must refuse both.
+async fn assert_append_only(h: &Harness) {
+    let before = audit_count(h).await;
+    assert!(before > 0, "there are audit rows to protect");
+    for sql in [
+        "UPDATE agent_audit SET reason = 'changed'",
+        "UPDATE agent_audit SET agent_id = 'someone-else' WHERE id = (SELECT min(id) FROM agent_audit)",
+        "DELETE FROM agent_audit",
+        "DELETE FROM agent_audit WHERE id = (SELECT max(id) FROM agent_audit)",
+    ] {
+        let refused = h
+            .query(move |c| Ok(c.execute(sql, []).map_err(|e| e.to_string())))
+            .await;
+        let err = refused.expect_err(sql);
+        assert!(err.contains("append-only"), "{sql}: {err}");
+    }
+    assert_eq!(audit_count(h).await, before);
+    let changed: i64 = h
+        .query(|c| {
+            c.query_row(
+                "SELECT count(*) FROM agent_audit WHERE reason = 'changed'",
+                [],
+                |r| r.get(0),
+            )
+        })
+        .await;
+    assert_eq!(changed, 0);
+}
+
+#[tokio::test]
+async fn context_shows_the_account_and_is_audited_and_the_log_is_append_only() {
+    let h = harness();
+    let person = h.signed_in("person@example.com").await.access_token;
+    let person = person.expose().to_owned();
+    let person_id = user_id(&h, "person@example.com").await;
+    let (agent, agent_id) = member(&h, "agent@example.com", "agent").await;
+    let (admin, _) = member(&h, "admin@example.com", "admin").await;
+    let first = start(&h, &person, 1, "First question").await;
+    let second = start(&h, &person, 2, "Second question").await;
+
+    // A person may not look.
+    h.get_auth(&context_path(&first), &person)
+        .await
+        .err(ErrorCode::NotAgent);
+    h.get_auth(&context_path("no-such-conversation"), &agent)
+        .await
+        .err(ErrorCode::ConversationNotFound);
+    assert_eq!(audit_count(&h).await, 0, "refused looks write nothing");
+
+    let answer = h.get_auth(&context_path(&first), &agent).await;
+    answer.ok(200);
+    let data = answer.data();
+    assert_eq!(data["conversation_id"], first.as_str());
+    assert_eq!(data["guest"], false);
+    assert!(data["recovery"].is_null());
+    let account = &data["account"];
+    assert_eq!(account["user_id"], person_id.as_str());
+    assert_eq!(account["email"], "person@example.com");
+    assert_eq!(account["email_verified"], true);
+    assert_eq!(account["two_factor"], false);
+    assert_eq!(account["locked"], false);
+    assert_eq!(account["account_age_days"], 0);
+    let sign_ins = account["recent_sign_ins"].as_array().unwrap();
+    assert_eq!(sign_ins.len(), 1);
+    assert_eq!(sign_ins[0]["ended"], false);
+    assert!(!sign_ins[0]["device_name"].as_str().unwrap().is_empty());
+    let others = account["other_conversations"].as_array().unwrap();
+    assert_eq!(others.len(), 1, "{others:?}");
+    assert_eq!(others[0]["id"], second.as_str());
+    assert_eq!(others[0]["subject"], "Second question");
+    assert_eq!(others[0]["status"], "new");
+
+    // A lock shows with its end.
+    h.query(|c| {
+        c.execute(
+            "INSERT INTO sign_in_guards (email_key, budget, failures, locked_until) VALUES ('person@example.com', '', 5, 1893456000000)",
+            [],
+        )
+    })
+    .await;
+    let answer = h.get_auth(&context_path(&first), &agent).await;
+    assert_eq!(answer.data()["account"]["locked"], true);
+    assert_eq!(
+        answer.data()["account"]["locked_until"],
+        "2030-01-01T00:00:00Z"
+    );
+
+    // Two looks, two records, in this case's log; an agent reads them, a person does not.
+    let log = h
+        .get_auth(&format!("/api/agent/audit?conversation={first}"), &agent)
+        .await;
+    log.ok(200);
+    let records = log.data()["records"].as_array().unwrap().clone();
+    assert_eq!(records.len(), 2);
+    for record in &records {
+        assert_eq!(record["action"], "context.viewed");
+        assert_eq!(record["agent_id"], agent_id.as_str());
+        assert_eq!(record["agent_name"], "Test Person");
+        assert_eq!(record["account_id"], person_id.as_str());
+        assert_eq!(record["conversation_id"], first.as_str());
+        assert_eq!(record["at"], "2026-05-06T07:11:09Z");
+    }
+    h.get_auth(&format!("/api/agent/audit?conversation={second}"), &agent)
+        .await
+        .ok(200);
+    h.get_auth(&format!("/api/agent/audit?conversation={first}"), &person)
+        .await
+        .err(ErrorCode::NotAgent);
+    h.get_auth("/api/agent/audit?conversation=nope", &agent)
+        .await
+        .err(ErrorCode::ConversationNotFound);
+
+    // Across cases: admins only.
+    for query in ["", "?account=x", "?since=2026-01-01T00:00:00Z"] {
+        h.get_auth(&format!("/api/agent/audit{query}"), &agent)
+            .await
+            .err(ErrorCode::AdminOnly);
+    }
+    let all = h
+        .get_auth(&format!("/api/agent/audit?account={person_id}"), &admin)
+        .await;
+    all.ok(200);
+    assert_eq!(all.data()["records"].as_array().unwrap().len(), 2);
+    let none = h
+        .get_auth("/api/agent/audit?since=2026-05-07T00:00:00Z", &admin)
+        .await;
+    assert_eq!(none.data()["records"].as_array().unwrap().len(), 0);
+    let one = h.get_auth("/api/agent/audit?limit=1", &admin).await;
+    assert_eq!(one.data()["records"].as_array().unwrap().len(), 1);
+    for bad in ["since=yesterday", "limit=0", "limit=501", "limit=x"] {
+        let answer = h.get_auth(&format!("/api/agent/audit?{bad}"), &admin).await;
+        answer.err_field(ErrorCode::FieldInvalid, bad.split('=').next().unwrap());
+    }
+
+    assert_append_only(&h).await;
+}
+
+#[tokio::test]
+async fn a_guest_case_shows_the_recovery_request_and_the_account_it_names() {
+    let h = harness();
+    h.verified_user("anna@example.com", PASSWORD).await;
+    let anna_id = user_id(&h, "anna@example.com").await;
+    let (agent, _) = member(&h, "agent@example.com", "agent").await;
+    let answer = h
+        .post(
+            "/api/auth/recovery-requests",
+            json!({
+                "email": "anna@example.com", "name": "Anna", "contact_email": "anna.private@example.org",
+                "lost": ["password", "second_factor"], "details": "Lost my phone",
+            }),
+        )
+        .await;
+    answer.ok(202);
+    let reference = answer.data()["reference"].as_str().unwrap().to_owned();
+    let case: String = h
+        .query(move |c| {
+            c.query_row(
+                "SELECT id FROM support_conversations WHERE reference = ?1",
+                [reference],
+                |r| r.get(0),
+            )
+        })
+        .await;
+    let answer = h.get_auth(&context_path(&case), &agent).await;
+    answer.ok(200);
+    let data: &Value = answer.data();
+    assert_eq!(data["guest"], true);
+    assert_eq!(data["recovery"]["email"], "anna@example.com");
+    assert_eq!(
+        data["recovery"]["contact_email"],
+        "anna.private@example.org"
+    );
+    assert_eq!(
+        data["recovery"]["lost"],
+        json!(["password", "second_factor"])
+    );
+    assert_eq!(data["recovery"]["details"], "Lost my phone");
+    assert_eq!(data["account"]["user_id"], anna_id.as_str());
+
+    // A request naming no account: the request only.
+    let answer = h
+        .post(
+            "/api/auth/recovery-requests",
+            json!({
+                "email": "nobody@example.com", "name": "Nobody", "contact_email": "nobody@example.org",
+                "lost": ["password"], "details": "",
+            }),
+        )
+        .await;
+    let reference = answer.data()["reference"].as_str().unwrap().to_owned();
+    let case: String = h
+        .query(move |c| {
+            c.query_row(
+                "SELECT id FROM support_conversations WHERE reference = ?1",
+                [reference],
+                |r| r.get(0),
+            )
+        })
+        .await;
+    let answer = h.get_auth(&context_path(&case), &agent).await;
+    assert_eq!(answer.data()["recovery"]["email"], "nobody@example.com");
+    assert!(answer.data()["account"].is_null());
+    let log = h
+        .get_auth(&format!("/api/agent/audit?conversation={case}"), &agent)
+        .await;
+    let records = log.data()["records"].as_array().unwrap();
+    assert_eq!(records.len(), 1);
+    assert!(records[0]["account_id"].is_null());
+}
+
+#[tokio::test]
+async fn audit_export_prints_json_lines_since_a_time() {
+    let h = harness();
+    let person = h.signed_in("person@example.com").await.access_token;
+    let (agent, _) = member(&h, "agent@example.com", "agent").await;
+    let first = start(&h, person.expose(), 1, "One").await;
+    h.get_auth(&context_path(&first), &agent).await.ok(200);
+    h.advance(600);
+    h.get_auth(&context_path(&first), &agent).await.ok(200);
+    let dir = h.dir.path().to_owned();
+    let export = |since: &str| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_xwms-server"));
+        for var in xwms_server::config::env::ALL_SETTINGS {
+            command.env_remove(var);
+        }
+        command
+            .args(["audit", "export", "--since", since, "--data-dir"])
+            .arg(&dir)
+            .output()
+            .unwrap()
+    };
+    let all = export("2026-01-01T00:00:00Z");
+    assert!(
+        all.status.success(),
+        "{}",
+        String::from_utf8_lossy(&all.stderr)
+    );
+    let lines: Vec<Value> = String::from_utf8(all.stdout)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["action"], "context.viewed");
+    assert_eq!(lines[0]["conversation_id"], first.as_str());
+    assert!(lines[0]["id"].as_i64() < lines[1]["id"].as_i64());
+
+    let later = export("2026-05-06T07:15:00Z");
+    let text = String::from_utf8(later.stdout).unwrap();
+    assert_eq!(text.lines().count(), 1, "{text}");
+
+    let bad = export("yesterday");
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("RFC 3339"));
+}
