@@ -78,9 +78,13 @@ wire! {
 
 wire! {
     /// The body of an account action.
+    #[serde(deny_unknown_fields)]
     pub struct ActionReason {
-        /// Why, for the audit log: 1..=[`REASON_MAX_CHARS`] characters.
+        /// Why, for the audit log: 1..=[`REASON_MAX_CHARS`] characters (trimmed), one line.
         pub reason: String,
+        /// The conversation the action answers, if any: the record joins that case's log.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub conversation_id: Option<String>,
     }
 }
 

@@ -12,16 +12,19 @@ use std::collections::BTreeMap;
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use time::OffsetDateTime;
 use xwms_api::agent_actions::{
-    AccountContext, AuditAction, AuditList, AuditRecord, OtherConversation, RecoveryFacts,
-    RequesterContext, SecurityFact, SignInFact, AUDIT_LIMIT_MAX, CONTEXT_RECENT,
+    AccountContext, ActionDone, ActionReason, AuditAction, AuditList, AuditRecord,
+    OtherConversation, RecoveryFacts, RequesterContext, SecurityFact, SignInFact, AUDIT_LIMIT_MAX,
+    CONTEXT_RECENT, REASON_MAX_CHARS,
 };
 use xwms_api::support::{ConversationStatus, SupportTopic};
 use xwms_api::ErrorCode;
 
-use super::{support, two_factor, users};
-use super::{Accounts, Authenticated};
+use super::events::{self, Kind};
+use super::{support, two_factor, users, validate};
+use super::{Accounts, Authenticated, Ctx};
 use crate::clock::{from_millis, rfc3339, to_millis};
 use crate::error::ApiError;
+use crate::mail::{MailFacts, MailKind};
 
 /// `users.role` of an administrator (a member of the support team who may also read the whole
 /// audit log).
@@ -381,5 +384,112 @@ impl Accounts {
             }))
         })
         .await?
+    }
+}
+
+/// An action's reason: 1..=[`REASON_MAX_CHARS`] characters after trimming, one line
+/// (`field.required`, `field.too_long`, `field.invalid` about `reason`).
+pub fn reason(raw: &str) -> Result<String, ApiError> {
+    validate::label("reason", raw, REASON_MAX_CHARS)
+}
+
+/// What an account action did, for its audit record.
+pub(crate) struct Done {
+    pub action: AuditAction,
+    pub details: BTreeMap<String, String>,
+}
+
+/// The work of one account action on `user` in the action's transaction.
+type Work = Box<
+    dyn FnOnce(&Transaction<'_>, &Ctx, &users::User) -> rusqlite::Result<Result<Done, ApiError>>
+        + Send,
+>;
+
+impl Accounts {
+    /// Runs an account action: the caller must be an agent, `user_id` an account and the
+    /// conversation (if named) exist; `work` and its audit record commit together.
+    pub(crate) async fn account_action(
+        &self,
+        auth: &Authenticated,
+        user_id: &str,
+        req: ActionReason,
+        work: Work,
+    ) -> Result<ActionDone, ApiError> {
+        let reason = reason(&req.reason)?;
+        let (auth, user_id, conversation_id) =
+            (auth.clone(), user_id.to_owned(), req.conversation_id);
+        self.write(move |tx, ctx| {
+            let agent = match agent_of(tx, &auth)? {
+                Ok(agent) => agent,
+                Err(err) => return Ok(Err(err)),
+            };
+            let Some(user) = users::by_id(tx, &user_id)? else {
+                return Ok(Err(ApiError::new(ErrorCode::NotFound)));
+            };
+            if let Some(id) = &conversation_id {
+                if !conversation_exists(tx, id)? {
+                    return Ok(Err(ApiError::new(ErrorCode::ConversationNotFound)));
+                }
+            }
+            let done = match work(tx, ctx, &user)? {
+                Ok(done) => done,
+                Err(err) => return Ok(Err(err)),
+            };
+            let audit_id = record(
+                tx,
+                ctx.now,
+                &agent,
+                &Entry {
+                    action: done.action,
+                    account_id: Some(&user.id),
+                    conversation_id: conversation_id.as_deref(),
+                    reason: &reason,
+                    details: done.details,
+                },
+            )?;
+            Ok(Ok(ActionDone { audit_id }))
+        })
+        .await?
+    }
+
+    /// `POST /api/agent/accounts/{user_id}/unlock`: lifts every sign-in lock of the account
+    /// (as the mailed unlock code does: failures forgotten, the unusual-activity window closed),
+    /// records `account_unlocked` on the person's timeline and mails them.
+    pub async fn agent_unlock(
+        &self,
+        auth: &Authenticated,
+        user_id: &str,
+        req: ActionReason,
+    ) -> Result<ActionDone, ApiError> {
+        self.account_action(
+            auth,
+            user_id,
+            req,
+            Box::new(|tx, ctx, user| {
+                let was_locked = super::guard::any_locked(tx, &user.email_key, ctx.now)?;
+                super::guard::clear(tx, &user.email_key)?;
+                events::record(
+                    tx,
+                    &user.id,
+                    Kind::AccountUnlocked,
+                    "",
+                    ctx.now,
+                    serde_json::json!({ "by": "support" }),
+                )?;
+                ctx.security_changed(&user.id);
+                ctx.notice(
+                    tx,
+                    MailKind::AccountUnlockedBySupport,
+                    user,
+                    "",
+                    MailFacts::default(),
+                )?;
+                Ok(Ok(Done {
+                    action: AuditAction::AccountUnlocked,
+                    details: BTreeMap::from([("was_locked".to_owned(), was_locked.to_string())]),
+                }))
+            }),
+        )
+        .await
     }
 }

@@ -76,10 +76,16 @@ pub enum MailKind {
     /// Support replied and the person has not seen it (a link to the conversation; no message
     /// text for security topics).
     SupportReply,
+    /// The support team lifted the sign-in locks of the account.
+    AccountUnlockedBySupport,
+    /// The support team suspended the account (with the reason and how to appeal).
+    AccountSuspended,
+    /// The support team lifted the account's suspension.
+    SuspensionLifted,
 }
 
 impl MailKind {
-    pub const ALL: [MailKind; 24] = [
+    pub const ALL: [MailKind; 27] = [
         MailKind::VerifyEmail,
         MailKind::AccountExists,
         MailKind::UnlockCode,
@@ -104,6 +110,9 @@ impl MailKind {
         MailKind::ConfirmDeviceCode,
         MailKind::SupportGuestCode,
         MailKind::SupportReply,
+        MailKind::AccountUnlockedBySupport,
+        MailKind::AccountSuspended,
+        MailKind::SuspensionLifted,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -132,6 +141,9 @@ impl MailKind {
             MailKind::ConfirmDeviceCode => "confirm_device_code",
             MailKind::SupportGuestCode => "support_guest_code",
             MailKind::SupportReply => "support_reply",
+            MailKind::AccountUnlockedBySupport => "account_unlocked_by_support",
+            MailKind::AccountSuspended => "account_suspended",
+            MailKind::SuspensionLifted => "suspension_lifted",
         }
     }
 

@@ -6,12 +6,15 @@ use axum::extract::{Path, Query, State};
 use axum::Json;
 use serde::Deserialize;
 use time::OffsetDateTime;
-use xwms_api::agent_actions::{AuditList, RequesterContext, AUDIT_LIMIT_MAX};
+use xwms_api::agent_actions::{
+    ActionDone, ActionReason, AuditList, RequesterContext, AUDIT_LIMIT_MAX,
+};
 use xwms_api::{Envelope, ErrorCode};
 
 use crate::accounts::agent_actions::AuditFilter;
 use crate::accounts::Authenticated;
 use crate::error::{ApiError, ErrorEnvelope};
+use crate::extract::ApiJson;
 use crate::AppState;
 
 fn ok<T>(message: &str, data: T) -> Json<Envelope<T>> {
@@ -117,4 +120,31 @@ pub(super) async fn context(
 ) -> Result<Json<Envelope<RequesterContext>>, ApiError> {
     let context = state.accounts.requester_context(&auth, &id).await?;
     Ok(ok("The requester's context.", context))
+}
+
+/// Lifts every sign-in lock of the account: its owner can sign in again at once. The owner is
+/// mailed; the action is audited with its reason.
+#[utoipa::path(
+    post,
+    path = "/api/agent/accounts/{user_id}/unlock",
+    tag = "agent",
+    security(("bearer" = [])),
+    params(("user_id" = String, Path, description = "The account id")),
+    request_body = ActionReason,
+    responses(
+        (status = 200, description = "Unlocked (also when it was not locked)", body = Envelope<ActionDone>),
+        (status = 400, description = "`field.required`, `field.too_long`, `field.invalid` (reason), `request.invalid`", body = ErrorEnvelope),
+        (status = 401, description = "`auth.unauthorized`, `auth.session_expired`, `auth.session_revoked`", body = ErrorEnvelope),
+        (status = 403, description = "`support.not_agent`", body = ErrorEnvelope),
+        (status = 404, description = "`request.not_found` (no such account), `support.not_found` (no such conversation)", body = ErrorEnvelope),
+    )
+)]
+pub(super) async fn unlock(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Path(user_id): Path<String>,
+    ApiJson(req): ApiJson<ActionReason>,
+) -> Result<Json<Envelope<ActionDone>>, ApiError> {
+    let done = state.accounts.agent_unlock(&auth, &user_id, req).await?;
+    Ok(ok("The account is unlocked.", done))
 }

@@ -165,6 +165,7 @@ fn declared() -> Vec<(&'static str, UtoipaMethodRouter<AppState>)> {
         ("support_guest_realtime", routes!(support::guest_realtime)),
         ("agent_audit", routes!(agent_actions::audit)),
         ("agent_context", routes!(agent_actions::context)),
+        ("agent_unlock", routes!(agent_actions::unlock)),
     ]
 }
 

@@ -74,6 +74,7 @@ const BODY_RULES: &[(&str, &str, Rule)] = &[
     ("DeflectionRequest", "topic", support_topic),
     ("GuestCodeRequest", "reference", case_reference),
     ("GuestAccessRequest", "reference", case_reference),
+    ("ActionReason", "reason", action_reason),
 ];
 
 /// `(path, query parameter, rule)` for every checked query parameter.
@@ -345,6 +346,11 @@ fn help_limit(object: &mut Object) {
 
 fn timeline_limit(object: &mut Object) {
     integer_range(object, 1, u64::from(TIMELINE.max_limit));
+}
+
+/// What `accounts::agent_actions::reason` accepts.
+fn action_reason(object: &mut Object) {
+    label(object, xwms_api::agent_actions::REASON_MAX_CHARS);
 }
 
 fn audit_limit(object: &mut Object) {

@@ -4,6 +4,7 @@
 
 use serde_json::{json, Value};
 use xwms_api::ErrorCode;
+use xwms_server::mail::MailKind;
 
 use crate::support::{harness, Harness, PASSWORD};
 
@@ -314,4 +315,105 @@ async fn audit_export_prints_json_lines_since_a_time() {
     let bad = export("yesterday");
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("RFC 3339"));
+}
+
+fn unlock_path(user_id: &str) -> String {
+    format!("/api/agent/accounts/{user_id}/unlock")
+}
+
+#[tokio::test]
+async fn unlock_needs_an_agent_and_a_reason_lifts_the_lock_at_once_and_is_audited() {
+    let h = harness();
+    h.verified_user("person@example.com", PASSWORD).await;
+    let person_id = user_id(&h, "person@example.com").await;
+    // Ten wrong passwords lock the account; then even the right one is refused.
+    for _ in 0..10 {
+        h.advance(61);
+        h.sign_in_answer("person@example.com", "Wrong-Password-1")
+            .await;
+    }
+    h.sign_in_answer("person@example.com", PASSWORD)
+        .await
+        .err(ErrorCode::Locked);
+    let (agent, agent_id) = member(&h, "agent@example.com", "agent").await;
+    let (user, _) = member(&h, "user@example.com", "user").await;
+    let before_mail = h.mailbox.count();
+
+    let body = |reason: &str| json!({ "reason": reason });
+    h.post_auth(&unlock_path(&person_id), &user, body("Verified by phone"))
+        .await
+        .err(ErrorCode::NotAgent);
+    h.post_auth(&unlock_path(&person_id), &agent, body(""))
+        .await
+        .err_field(ErrorCode::FieldRequired, "reason");
+    h.post_auth(&unlock_path(&person_id), &agent, body("   "))
+        .await
+        .err_field(ErrorCode::FieldRequired, "reason");
+    h.post_auth(&unlock_path(&person_id), &agent, body(&"x".repeat(501)))
+        .await
+        .err_field(ErrorCode::FieldTooLong, "reason");
+    h.post_auth(&unlock_path(&person_id), &agent, body("line\u{7}bell"))
+        .await
+        .err_field(ErrorCode::FieldInvalid, "reason");
+    h.post_auth(&unlock_path(&person_id), &agent, json!({}))
+        .await
+        .err(ErrorCode::InvalidRequest);
+    h.post_auth(&unlock_path("no-such-account"), &agent, body("Checked"))
+        .await
+        .err(ErrorCode::NotFound);
+    h.post_auth(
+        &unlock_path(&person_id),
+        &agent,
+        json!({"reason": "Checked", "conversation_id": "nope"}),
+    )
+    .await
+    .err(ErrorCode::ConversationNotFound);
+    assert_eq!(audit_count(&h).await, 0, "a refused action writes nothing");
+    h.sign_in_answer("person@example.com", PASSWORD)
+        .await
+        .err(ErrorCode::Locked);
+
+    let answer = h
+        .post_auth(
+            &unlock_path(&person_id),
+            &agent,
+            body(&format!("  {}  ", "y".repeat(500))),
+        )
+        .await;
+    answer.ok(200);
+    let audit_id = answer.data()["audit_id"].as_i64().unwrap();
+    // The owner signs in again right away.
+    h.sign_in("person@example.com", PASSWORD).await;
+
+    let mail = h
+        .last_mail("person@example.com", MailKind::AccountUnlockedBySupport)
+        .await
+        .expect("the owner is told");
+    assert!(mail.text.contains("lifted the lock"), "{}", mail.text);
+    assert!(h.mailbox.count() > before_mail);
+    let (action, agent_of, account, reason, details): (String, String, String, String, String) = h
+        .query(move |c| {
+            c.query_row(
+                "SELECT action, agent_id, account_id, reason, details FROM agent_audit WHERE id = ?1",
+                [audit_id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            )
+        })
+        .await;
+    assert_eq!(action, "account.unlocked");
+    assert_eq!(agent_of, agent_id);
+    assert_eq!(account, person_id);
+    assert_eq!(reason, "y".repeat(500), "stored trimmed");
+    assert_eq!(details, r#"{"was_locked":"true"}"#);
+    let unlocked: i64 = h
+        .query(move |c| {
+            c.query_row(
+                "SELECT count(*) FROM security_events WHERE user_id = ?1 AND kind = 'account_unlocked'",
+                [person_id],
+                |r| r.get(0),
+            )
+        })
+        .await;
+    assert_eq!(unlocked, 1);
+    assert_append_only(&h).await;
 }

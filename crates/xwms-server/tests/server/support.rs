@@ -501,6 +501,7 @@ pub fn valid_body(path: &str) -> Value {
         p if p == xwms_api::support::paths::GUEST_ACCESS => {
             json!({"reference": "REC-AAAAAA", "code": "123456"})
         }
+        p if p.starts_with("/api/agent/accounts/") => json!({"reason": "Checked"}),
         _ => json!({}),
     }
 }
