@@ -28,6 +28,20 @@ pub mod paths {
     /// `POST` [`super::ActionReason`] → [`super::ActionDone`]: lifts every sign-in lock of the
     /// account; the owner can sign in again at once.
     pub const UNLOCK: &str = "/api/agent/accounts/{user_id}/unlock";
+    /// `POST` [`super::SuspendRequest`] → [`super::ActionDone`]: suspends the account (every
+    /// session ends; sign-in and every authenticated route answer `403 auth.suspended`).
+    pub const SUSPEND: &str = "/api/agent/accounts/{user_id}/suspend";
+    /// `POST` [`super::ActionReason`] → [`super::ActionDone`]: lifts the suspension.
+    pub const LIFT_SUSPENSION: &str = "/api/agent/accounts/{user_id}/suspension/lift";
+    /// `POST` [`super::ActionReason`] → [`super::ActionDone`]: an appeal was reviewed and the
+    /// suspension stays (the person is told).
+    pub const KEEP_SUSPENSION: &str = "/api/agent/accounts/{user_id}/suspension/keep";
+    /// `POST` [`crate::support::MessageDraft`] with `Authorization: Bearer <appeal token>` →
+    /// [`crate::support::GuestAccess`]: a suspended person's appeal. The appeal token comes
+    /// with `auth.suspended` at sign-in (only after the right password); the answer opens the
+    /// appeal as a guest case (topic `suspension_appeal`) on the guest routes. A second appeal
+    /// while one is open adds the message to it.
+    pub const APPEALS: &str = "/api/support/appeals";
 }
 
 /// A reason, at most this many characters (and at least one that is not white space).
@@ -44,6 +58,12 @@ wire_enum! {
         ContextViewed = "context.viewed",
         /// An agent lifted the sign-in locks of an account.
         AccountUnlocked = "account.unlocked",
+        /// An agent suspended an account (`details.reason_code`).
+        AccountSuspended = "account.suspended",
+        /// An agent lifted a suspension.
+        SuspensionLifted = "suspension.lifted",
+        /// An agent reviewed an appeal and kept the suspension.
+        SuspensionKept = "suspension.kept",
         @other Unknown = "unknown",
     }
 }
@@ -184,5 +204,31 @@ wire! {
         pub recovery: Option<RecoveryFacts>,
         /// The account: the signed-in person's, or the one a recovery request names (if any).
         pub account: Option<AccountContext>,
+    }
+}
+
+wire_enum! {
+    /// Why an account is suspended; told to the person (in words) with the way to appeal.
+    pub enum SuspensionReason {
+        TermsViolation = "terms_violation",
+        Spam = "spam",
+        Fraud = "fraud",
+        /// The account is a risk to itself or others (e.g. taken over).
+        Security = "security",
+        Other = "other",
+        @other Unknown = "unknown",
+    }
+}
+
+wire! {
+    /// The body of a suspension.
+    #[serde(deny_unknown_fields)]
+    pub struct SuspendRequest {
+        /// Told to the person.
+        pub reason_code: SuspensionReason,
+        /// Why, for the audit log: 1..=[`REASON_MAX_CHARS`] characters (trimmed), one line.
+        pub reason: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub conversation_id: Option<String>,
     }
 }

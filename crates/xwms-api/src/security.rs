@@ -176,6 +176,8 @@ wire_enum! {
         PasswordChanged = "password_changed",
         PasswordReset = "password_reset",
         RefreshTokenReused = "refresh_token_reused",
+        /// The support team suspended the account.
+        Suspended = "suspended",
         @other Unknown = "unknown",
     }
 }

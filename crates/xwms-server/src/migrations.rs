@@ -124,6 +124,12 @@ pub const MIGRATIONS: &[Migration] = &[
 /// - `agent_audit`: one row per action of an agent, written in the transaction of the action.
 ///   Append-only: triggers refuse every UPDATE and DELETE. Ids are kept as plain text (no
 ///   foreign keys), so a record outlives the accounts and conversations it names.
+/// - `users.suspended_at` / `suspension_reason`: set while the support team suspends the
+///   account (a `SuspensionReason` wire value).
+/// - `support_conversations.account_id`: the account a guest case is about when it is not a
+///   recovery request (a suspension appeal).
+/// - `suspension_appeal_tokens`: hashed, expiring tokens given with `auth.suspended` at
+///   sign-in; one opens (or adds to) the account's appeal case.
 const AGENT_ACTIONS: &str = "
 CREATE TABLE agent_audit (
     id              INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -147,6 +153,15 @@ CREATE TRIGGER agent_audit_no_delete BEFORE DELETE ON agent_audit
 BEGIN
     SELECT RAISE(ABORT, 'agent_audit is append-only');
 END;
+
+ALTER TABLE users ADD COLUMN suspended_at INTEGER;
+ALTER TABLE users ADD COLUMN suspension_reason TEXT;
+ALTER TABLE support_conversations ADD COLUMN account_id TEXT REFERENCES users (id) ON DELETE SET NULL;
+CREATE TABLE suspension_appeal_tokens (
+    token_hash TEXT PRIMARY KEY NOT NULL,
+    user_id    TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    expires_at INTEGER NOT NULL
+) STRICT;
 ";
 
 /// Migration 11: live support (issue 11, `crate::accounts::support`).

@@ -16,15 +16,21 @@ use xwms_api::agent_actions::{
     OtherConversation, RecoveryFacts, RequesterContext, SecurityFact, SignInFact, AUDIT_LIMIT_MAX,
     CONTEXT_RECENT, REASON_MAX_CHARS,
 };
-use xwms_api::support::{ConversationStatus, SupportTopic};
+use xwms_api::agent_actions::{SuspendRequest, SuspensionReason};
+use xwms_api::auth::ErrorData;
+use xwms_api::security::RevokeReason;
+use xwms_api::support::{ConversationStatus, GuestAccess, MessageDraft, SupportTopic};
 use xwms_api::ErrorCode;
+use xwms_api::Language;
 
 use super::events::{self, Kind};
+use super::policy::SUPPORT;
 use super::{support, two_factor, users, validate};
 use super::{Accounts, Authenticated, Ctx};
 use crate::clock::{from_millis, rfc3339, to_millis};
 use crate::error::ApiError;
 use crate::mail::{MailFacts, MailKind};
+use crate::random;
 
 /// `users.role` of an administrator (a member of the support team who may also read the whole
 /// audit log).
@@ -344,10 +350,10 @@ impl Accounts {
             let Some(conversation) = support::conversation(tx, &id)? else {
                 return Ok(Err(ApiError::new(ErrorCode::ConversationNotFound)));
             };
-            let recovery_id: Option<i64> = tx.query_row(
-                "SELECT recovery_id FROM support_conversations WHERE id = ?1",
+            let (recovery_id, about): (Option<i64>, Option<String>) = tx.query_row(
+                "SELECT recovery_id, account_id FROM support_conversations WHERE id = ?1",
                 [&id],
-                |row| row.get(0),
+                |row| Ok((row.get(0)?, row.get(1)?)),
             )?;
             let (recovery, named) = match recovery_id {
                 Some(recovery_id) if conversation.guest => match recovery_facts(tx, recovery_id)? {
@@ -356,7 +362,7 @@ impl Accounts {
                 },
                 _ => (None, None),
             };
-            let account_id = conversation.person_id.clone().or(named);
+            let account_id = conversation.person_id.clone().or(named).or(about);
             let account = match &account_id {
                 Some(account_id) => match users::by_id(tx, account_id)? {
                     Some(user) => Some(account_context(tx, &user, &id, ctx.now)?),
@@ -491,5 +497,255 @@ impl Accounts {
             }),
         )
         .await
+    }
+}
+
+/// The prefix of an appeal token (given with `auth.suspended` at sign-in).
+pub const APPEAL_TOKEN_PREFIX: &str = "xwms_at_";
+
+/// Why `user_id` is suspended, if it is.
+pub(crate) fn suspension_of(conn: &Connection, user_id: &str) -> rusqlite::Result<Option<String>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT suspension_reason FROM users WHERE id = ?1 AND suspended_at IS NOT NULL",
+        )?
+        .query_row([user_id], |row| row.get::<_, Option<String>>(0))
+        .optional()?
+        .map(|reason| reason.unwrap_or_else(|| SuspensionReason::Other.as_str().to_owned())))
+}
+
+/// `auth.suspended` with why and, at sign-in, the appeal token.
+pub(crate) fn suspended_error(reason: String, appeal_token: Option<String>) -> ApiError {
+    let mut error = ApiError::new(ErrorCode::Suspended);
+    error.data = Some(Box::new(ErrorData {
+        suspension_reason: Some(reason),
+        appeal_token,
+        ..ErrorData::default()
+    }));
+    error
+}
+
+/// A new appeal token for `user_id` (only its hash is kept).
+pub(crate) fn appeal_token(
+    tx: &Transaction<'_>,
+    ctx: &Ctx,
+    user_id: &str,
+) -> rusqlite::Result<String> {
+    let token = random::token(ctx.random(), APPEAL_TOKEN_PREFIX);
+    tx.execute(
+        "DELETE FROM suspension_appeal_tokens WHERE expires_at <= ?1",
+        [to_millis(ctx.now)],
+    )?;
+    tx.execute(
+        "INSERT INTO suspension_appeal_tokens (token_hash, user_id, expires_at) VALUES (?1, ?2, ?3)",
+        params![
+            super::sessions::token_hash(&token),
+            user_id,
+            to_millis(ctx.now + SUPPORT.guest_token_lifetime)
+        ],
+    )?;
+    Ok(token)
+}
+
+fn appeal_subject(language: Language) -> &'static str {
+    match language {
+        Language::En => "Appeal against the suspension of my account",
+        Language::Nl => "Bezwaar tegen de opschorting van mijn account",
+        Language::Fr => "Appel contre la suspension de mon compte",
+    }
+}
+
+impl Accounts {
+    /// `POST /api/agent/accounts/{user_id}/suspend`: the account is suspended, every session
+    /// ends, and the person is mailed why and how to appeal.
+    pub async fn agent_suspend(
+        &self,
+        auth: &Authenticated,
+        user_id: &str,
+        req: SuspendRequest,
+    ) -> Result<ActionDone, ApiError> {
+        let code = req.reason_code;
+        if code == SuspensionReason::Unknown {
+            return Err(ApiError::field(ErrorCode::FieldInvalid, "reason_code"));
+        }
+        let action = ActionReason {
+            reason: req.reason,
+            conversation_id: req.conversation_id,
+        };
+        self.account_action(
+            auth,
+            user_id,
+            action,
+            Box::new(move |tx, ctx, user| {
+                tx.execute(
+                    "UPDATE users SET suspended_at = ?2, suspension_reason = ?3 WHERE id = ?1",
+                    params![user.id, to_millis(ctx.now), code.as_str()],
+                )?;
+                let ended = ctx.revoke_sessions(tx, &user.id, None, RevokeReason::Suspended)?;
+                ctx.security_changed(&user.id);
+                ctx.notice(
+                    tx,
+                    MailKind::AccountSuspended,
+                    user,
+                    "",
+                    MailFacts {
+                        suspension: code.as_str().to_owned(),
+                        ..MailFacts::default()
+                    },
+                )?;
+                Ok(Ok(Done {
+                    action: AuditAction::AccountSuspended,
+                    details: BTreeMap::from([
+                        ("reason_code".to_owned(), code.as_str().to_owned()),
+                        ("sessions_ended".to_owned(), ended.to_string()),
+                    ]),
+                }))
+            }),
+        )
+        .await
+    }
+
+    /// `POST /api/agent/accounts/{user_id}/suspension/lift` (`keep: false`) and
+    /// `.../suspension/keep` (`keep: true`): the decision on a suspension, mailed to the person
+    /// when the account was suspended.
+    pub async fn agent_decide_suspension(
+        &self,
+        auth: &Authenticated,
+        user_id: &str,
+        req: ActionReason,
+        keep: bool,
+    ) -> Result<ActionDone, ApiError> {
+        self.account_action(
+            auth,
+            user_id,
+            req,
+            Box::new(move |tx, ctx, user| {
+                let was = suspension_of(tx, &user.id)?;
+                if !keep {
+                    tx.execute(
+                        "UPDATE users SET suspended_at = NULL, suspension_reason = NULL WHERE id = ?1",
+                        [&user.id],
+                    )?;
+                    tx.execute(
+                        "DELETE FROM suspension_appeal_tokens WHERE user_id = ?1",
+                        [&user.id],
+                    )?;
+                }
+                if was.is_some() {
+                    let kind = if keep {
+                        MailKind::SuspensionKept
+                    } else {
+                        MailKind::SuspensionLifted
+                    };
+                    ctx.notice(tx, kind, user, "", MailFacts::default())?;
+                }
+                Ok(Ok(Done {
+                    action: if keep {
+                        AuditAction::SuspensionKept
+                    } else {
+                        AuditAction::SuspensionLifted
+                    },
+                    details: BTreeMap::from([(
+                        "was_suspended".to_owned(),
+                        was.is_some().to_string(),
+                    )]),
+                }))
+            }),
+        )
+        .await
+    }
+
+    /// `POST /api/support/appeals` with an appeal token: opens the account's appeal case (or
+    /// adds to the open one) as a guest case and answers its guest access.
+    pub async fn suspension_appeal(
+        &self,
+        token: &str,
+        draft: MessageDraft,
+    ) -> Result<GuestAccess, ApiError> {
+        let draft = support::check_draft(draft)?;
+        if !draft.attachment_ids.is_empty() {
+            return Err(ApiError::with_message(
+                ErrorCode::FieldInvalid,
+                "An appeal starts without attachments; add files once the case is open.",
+            )
+            .with_field("attachment_ids"));
+        }
+        let token = token.to_owned();
+        self.write(move |tx, ctx| {
+            let user_id: Option<String> = tx
+                .query_row(
+                    "SELECT user_id FROM suspension_appeal_tokens WHERE token_hash = ?1 AND expires_at > ?2",
+                    params![super::sessions::token_hash(&token), to_millis(ctx.now)],
+                    |row| row.get(0),
+                )
+                .optional()?;
+            let user = match user_id {
+                Some(id) if suspension_of(tx, &id)?.is_some() => users::by_id(tx, &id)?,
+                _ => None,
+            };
+            let Some(user) = user else {
+                return Ok(Err(ApiError::new(ErrorCode::Unauthorized)));
+            };
+            let open: Option<String> = tx
+                .query_row(
+                    "SELECT id FROM support_conversations
+                     WHERE account_id = ?1 AND topic = ?2 AND status NOT IN ('resolved', 'closed')
+                     ORDER BY created_at DESC LIMIT 1",
+                    params![user.id, SupportTopic::SuspensionAppeal.as_str()],
+                    |row| row.get(0),
+                )
+                .optional()?;
+            let case = match open {
+                Some(id) => {
+                    let writer = support::Writer {
+                        author_id: support::guest_author(&id),
+                        side: support::Side::Person,
+                        name: user.name.clone(),
+                    };
+                    if let Err(err) = support::send_in(tx, ctx, &id, &writer, &draft)? {
+                        return Ok(Err(err));
+                    }
+                    support::conversation(tx, &id)?.ok_or(rusqlite::Error::QueryReturnedNoRows)?
+                }
+                None => {
+                    let opened = support::open_conversation(
+                        tx,
+                        ctx,
+                        &support::Opening {
+                            person: None,
+                            person_name: &user.name,
+                            contact_email: &user.email,
+                            language: user.language,
+                            topic: SupportTopic::SuspensionAppeal,
+                            subject: appeal_subject(user.language),
+                            reference: None,
+                            recovery_id: None,
+                            draft: &draft,
+                        },
+                    )?;
+                    let case = match opened {
+                        Ok(case) => case,
+                        Err(err) => return Ok(Err(err)),
+                    };
+                    tx.execute(
+                        "UPDATE support_conversations SET account_id = ?2 WHERE id = ?1",
+                        params![case.id, user.id],
+                    )?;
+                    case
+                }
+            };
+            let guest = random::token(ctx.random(), support::GUEST_TOKEN_PREFIX);
+            let expires_at = ctx.now + SUPPORT.guest_token_lifetime;
+            tx.execute(
+                "INSERT INTO support_guest_tokens (token_hash, conversation_id, expires_at) VALUES (?1, ?2, ?3)",
+                params![super::sessions::token_hash(&guest), case.id, to_millis(expires_at)],
+            )?;
+            Ok(Ok(GuestAccess {
+                token: xwms_api::Secret::new(guest),
+                expires_at: rfc3339(expires_at),
+                conversation: support::detail(tx, &case, support::Side::Person, 0)?,
+            }))
+        })
+        .await?
     }
 }

@@ -82,10 +82,12 @@ pub enum MailKind {
     AccountSuspended,
     /// The support team lifted the account's suspension.
     SuspensionLifted,
+    /// The support team reviewed an appeal and kept the suspension.
+    SuspensionKept,
 }
 
 impl MailKind {
-    pub const ALL: [MailKind; 27] = [
+    pub const ALL: [MailKind; 28] = [
         MailKind::VerifyEmail,
         MailKind::AccountExists,
         MailKind::UnlockCode,
@@ -113,6 +115,7 @@ impl MailKind {
         MailKind::AccountUnlockedBySupport,
         MailKind::AccountSuspended,
         MailKind::SuspensionLifted,
+        MailKind::SuspensionKept,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -144,6 +147,7 @@ impl MailKind {
             MailKind::AccountUnlockedBySupport => "account_unlocked_by_support",
             MailKind::AccountSuspended => "account_suspended",
             MailKind::SuspensionLifted => "suspension_lifted",
+            MailKind::SuspensionKept => "suspension_kept",
         }
     }
 

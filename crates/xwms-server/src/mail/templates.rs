@@ -313,6 +313,19 @@ fn content(kind: MailKind, language: Language, f: &MailFacts) -> (String, Vec<Bl
             P(format!("Le {when}, l'équipe d'assistance XWMS a levé la suspension de votre compte. Vous pouvez vous reconnecter.")),
         ]),
 
+        (SuspensionKept, En) => ("Your appeal about your XWMS account".into(), vec![
+            P(format!("On {when}, the XWMS support team reviewed your appeal. After careful review, your account stays suspended.")),
+            P("You can read the explanation in your appeal conversation in the XWMS app.".into()),
+        ]),
+        (SuspensionKept, Nl) => ("Uw bezwaar over uw XWMS-account".into(), vec![
+            P(format!("Op {when} heeft het supportteam van XWMS uw bezwaar beoordeeld. Na zorgvuldige beoordeling blijft uw account opgeschort.")),
+            P("U leest de toelichting in uw bezwaargesprek in de XWMS-app.".into()),
+        ]),
+        (SuspensionKept, Fr) => ("Votre appel concernant votre compte XWMS".into(), vec![
+            P(format!("Le {when}, l'équipe d'assistance XWMS a examiné votre appel. Après un examen attentif, votre compte reste suspendu.")),
+            P("Vous trouverez l'explication dans votre conversation d'appel dans l'application XWMS.".into()),
+        ]),
+
         (ResetCode, En) => ("Your XWMS password reset code".into(), vec![
             P("Someone (hopefully you) asked to reset the password of your XWMS account. Enter this code in XWMS to choose a new password:".into()),
             code(),

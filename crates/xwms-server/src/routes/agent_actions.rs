@@ -7,8 +7,9 @@ use axum::Json;
 use serde::Deserialize;
 use time::OffsetDateTime;
 use xwms_api::agent_actions::{
-    ActionDone, ActionReason, AuditList, RequesterContext, AUDIT_LIMIT_MAX,
+    ActionDone, ActionReason, AuditList, RequesterContext, SuspendRequest, AUDIT_LIMIT_MAX,
 };
+use xwms_api::support::{GuestAccess, MessageDraft};
 use xwms_api::{Envelope, ErrorCode};
 
 use crate::accounts::agent_actions::AuditFilter;
@@ -147,4 +148,141 @@ pub(super) async fn unlock(
 ) -> Result<Json<Envelope<ActionDone>>, ApiError> {
     let done = state.accounts.agent_unlock(&auth, &user_id, req).await?;
     Ok(ok("The account is unlocked.", done))
+}
+
+/// Suspends the account: every session ends at once, sign-in and every authenticated route
+/// answer `403 auth.suspended` (with the reason code), and the person is mailed why and how to
+/// appeal. Audited with the reason.
+#[utoipa::path(
+    post,
+    path = "/api/agent/accounts/{user_id}/suspend",
+    tag = "agent",
+    security(("bearer" = [])),
+    params(("user_id" = String, Path, description = "The account id")),
+    request_body = SuspendRequest,
+    responses(
+        (status = 200, description = "Suspended", body = Envelope<ActionDone>),
+        (status = 400, description = "`field.required`, `field.too_long`, `field.invalid` (reason, reason_code), `request.invalid`", body = ErrorEnvelope),
+        (status = 401, description = "`auth.unauthorized`, `auth.session_expired`, `auth.session_revoked`", body = ErrorEnvelope),
+        (status = 403, description = "`support.not_agent`", body = ErrorEnvelope),
+        (status = 404, description = "`request.not_found` (no such account), `support.not_found` (no such conversation)", body = ErrorEnvelope),
+    )
+)]
+pub(super) async fn suspend(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Path(user_id): Path<String>,
+    ApiJson(req): ApiJson<SuspendRequest>,
+) -> Result<Json<Envelope<ActionDone>>, ApiError> {
+    let done = state.accounts.agent_suspend(&auth, &user_id, req).await?;
+    Ok(ok("The account is suspended.", done))
+}
+
+/// Lifts the account's suspension (the person can sign in again and is mailed when it was
+/// suspended). Audited with the reason.
+#[utoipa::path(
+    post,
+    path = "/api/agent/accounts/{user_id}/suspension/lift",
+    tag = "agent",
+    security(("bearer" = [])),
+    params(("user_id" = String, Path, description = "The account id")),
+    request_body = ActionReason,
+    responses(
+        (status = 200, description = "Lifted (also when it was not suspended)", body = Envelope<ActionDone>),
+        (status = 400, description = "`field.required`, `field.too_long`, `field.invalid` (reason), `request.invalid`", body = ErrorEnvelope),
+        (status = 401, description = "`auth.unauthorized`, `auth.session_expired`, `auth.session_revoked`", body = ErrorEnvelope),
+        (status = 403, description = "`support.not_agent`", body = ErrorEnvelope),
+        (status = 404, description = "`request.not_found` (no such account), `support.not_found` (no such conversation)", body = ErrorEnvelope),
+    )
+)]
+pub(super) async fn lift_suspension(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Path(user_id): Path<String>,
+    ApiJson(req): ApiJson<ActionReason>,
+) -> Result<Json<Envelope<ActionDone>>, ApiError> {
+    let done = state
+        .accounts
+        .agent_decide_suspension(&auth, &user_id, req, false)
+        .await?;
+    Ok(ok("The suspension is lifted.", done))
+}
+
+/// An appeal was reviewed and the suspension stays: the person is mailed (when the account is
+/// suspended). Audited with the reason.
+#[utoipa::path(
+    post,
+    path = "/api/agent/accounts/{user_id}/suspension/keep",
+    tag = "agent",
+    security(("bearer" = [])),
+    params(("user_id" = String, Path, description = "The account id")),
+    request_body = ActionReason,
+    responses(
+        (status = 200, description = "Kept", body = Envelope<ActionDone>),
+        (status = 400, description = "`field.required`, `field.too_long`, `field.invalid` (reason), `request.invalid`", body = ErrorEnvelope),
+        (status = 401, description = "`auth.unauthorized`, `auth.session_expired`, `auth.session_revoked`", body = ErrorEnvelope),
+        (status = 403, description = "`support.not_agent`", body = ErrorEnvelope),
+        (status = 404, description = "`request.not_found` (no such account), `support.not_found` (no such conversation)", body = ErrorEnvelope),
+    )
+)]
+pub(super) async fn keep_suspension(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Path(user_id): Path<String>,
+    ApiJson(req): ApiJson<ActionReason>,
+) -> Result<Json<Envelope<ActionDone>>, ApiError> {
+    let done = state
+        .accounts
+        .agent_decide_suspension(&auth, &user_id, req, true)
+        .await?;
+    Ok(ok("The suspension stays.", done))
+}
+
+/// A suspended person's appeal, with the appeal token that came with `auth.suspended` at
+/// sign-in: opens the account's appeal case (topic `suspension_appeal`; a second appeal while
+/// one is open adds the message to it) and answers a guest token for the guest routes.
+#[utoipa::path(
+    post,
+    path = "/api/support/appeals",
+    tag = "support",
+    security(("appeal" = [])),
+    request_body = MessageDraft,
+    responses(
+        (status = 200, description = "The appeal case with a guest token", body = Envelope<GuestAccess>),
+        (status = 400, description = "`field.invalid` (client_msg_id: a UUID; body; attachment_ids: none yet), `support.message_too_long`, `support.message_empty`, `request.invalid`", body = ErrorEnvelope),
+        (status = 401, description = "`auth.unauthorized`: no, an unknown or expired appeal token, or the account is no longer suspended", body = ErrorEnvelope),
+        (status = 409, description = "`support.conversation_closed`", body = ErrorEnvelope),
+        (status = 429, description = "`support.rate_limited`", body = ErrorEnvelope),
+    )
+)]
+pub(super) async fn appeal(
+    State(state): State<AppState>,
+    AppealToken(token): AppealToken,
+    ApiJson(draft): ApiJson<MessageDraft>,
+) -> Result<Json<Envelope<GuestAccess>>, ApiError> {
+    let access = state.accounts.suspension_appeal(&token, draft).await?;
+    Ok(ok("Your appeal is with our support team.", access))
+}
+
+/// The bearer appeal token, read before the body: no token is `auth.unauthorized` whatever the
+/// body holds.
+pub(super) struct AppealToken(String);
+
+impl axum::extract::FromRequestParts<AppState> for AppealToken {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &AppState,
+    ) -> Result<Self, ApiError> {
+        parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(|t| t.trim().to_owned())
+            .filter(|t| !t.is_empty())
+            .map(AppealToken)
+            .ok_or_else(|| ApiError::new(ErrorCode::Unauthorized))
+    }
 }

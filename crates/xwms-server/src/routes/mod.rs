@@ -166,6 +166,16 @@ fn declared() -> Vec<(&'static str, UtoipaMethodRouter<AppState>)> {
         ("agent_audit", routes!(agent_actions::audit)),
         ("agent_context", routes!(agent_actions::context)),
         ("agent_unlock", routes!(agent_actions::unlock)),
+        ("agent_suspend", routes!(agent_actions::suspend)),
+        (
+            "agent_suspension_lift",
+            routes!(agent_actions::lift_suspension),
+        ),
+        (
+            "agent_suspension_keep",
+            routes!(agent_actions::keep_suspension),
+        ),
+        ("support_appeal", routes!(agent_actions::appeal)),
     ]
 }
 
@@ -219,6 +229,17 @@ impl Modify for BearerAuth {
                     .scheme(HttpAuthScheme::Bearer)
                     .description(Some(
                         "A guest token from /api/support/guest/access: opens one support case (valid 12 hours)",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "appeal",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "An appeal token from a sign-in answered `auth.suspended`: opens the account's suspension appeal (valid 12 hours)",
                     ))
                     .build(),
             ),

@@ -75,6 +75,8 @@ const BODY_RULES: &[(&str, &str, Rule)] = &[
     ("GuestCodeRequest", "reference", case_reference),
     ("GuestAccessRequest", "reference", case_reference),
     ("ActionReason", "reason", action_reason),
+    ("SuspendRequest", "reason", action_reason),
+    ("SuspendRequest", "reason_code", suspension_reason),
 ];
 
 /// `(path, query parameter, rule)` for every checked query parameter.
@@ -353,6 +355,19 @@ fn action_reason(object: &mut Object) {
     label(object, xwms_api::agent_actions::REASON_MAX_CHARS);
 }
 
+/// A suspension reason this version knows (not the fallback `unknown`).
+fn suspension_reason(object: &mut Object) {
+    use xwms_api::agent_actions::SuspensionReason;
+    object.format = None;
+    object.enum_values = Some(
+        SuspensionReason::ALL
+            .iter()
+            .filter(|r| **r != SuspensionReason::Unknown)
+            .map(|r| Value::from(r.as_str()))
+            .collect(),
+    );
+}
+
 fn audit_limit(object: &mut Object) {
     integer_range(
         object,
@@ -473,6 +488,20 @@ impl Modify for CommonAnswers {
                             crate::layers::BODY_LIMIT
                         ))
                     });
+                }
+                // A suspended account's tokens answer `auth.suspended` on every bearer route.
+                let bearer = serde_json::to_string(&operation.security)
+                    .is_ok_and(|s| s.contains("\"bearer\""));
+                if bearer {
+                    const SUSPENDED: &str = "`auth.suspended`: the account is suspended";
+                    match answers.get_mut("403") {
+                        Some(RefOr::T(response)) => {
+                            response.description = format!("{}; {SUSPENDED}", response.description);
+                        }
+                        _ => {
+                            answers.insert("403".to_owned(), error(SUSPENDED));
+                        }
+                    }
                 }
                 answers.entry("500".to_owned()).or_insert_with(|| {
                     error("`server.internal`: a failure on the server's side (logged)")

@@ -417,3 +417,239 @@ async fn unlock_needs_an_agent_and_a_reason_lifts_the_lock_at_once_and_is_audite
     assert_eq!(unlocked, 1);
     assert_append_only(&h).await;
 }
+
+fn action_path(user_id: &str, action: &str) -> String {
+    format!("/api/agent/accounts/{user_id}/{action}")
+}
+
+#[tokio::test]
+async fn suspension_refuses_sign_in_lets_the_person_appeal_and_lifting_it_lets_them_back() {
+    let h = harness();
+    let old = h.signed_in("person@example.com").await;
+    let old_access = old.access_token.expose().to_owned();
+    let person_id = user_id(&h, "person@example.com").await;
+    let (agent, _) = member(&h, "agent@example.com", "agent").await;
+    let (user, _) = member(&h, "user@example.com", "user").await;
+    let suspend = action_path(&person_id, "suspend");
+
+    // The agent role and a reason are required; the reason code must be known.
+    h.post_auth(
+        &suspend,
+        &user,
+        json!({"reason": "Spam", "reason_code": "spam"}),
+    )
+    .await
+    .err(ErrorCode::NotAgent);
+    h.post_auth(
+        &suspend,
+        &agent,
+        json!({"reason": "", "reason_code": "spam"}),
+    )
+    .await
+    .err_field(ErrorCode::FieldRequired, "reason");
+    h.post_auth(
+        &suspend,
+        &agent,
+        json!({"reason": "Spam", "reason_code": "unknown"}),
+    )
+    .await
+    .err_field(ErrorCode::FieldInvalid, "reason_code");
+    h.post_auth(&suspend, &agent, json!({"reason": "Spam"}))
+        .await
+        .err(ErrorCode::InvalidRequest);
+    for action in ["suspension/lift", "suspension/keep"] {
+        h.post_auth(
+            &action_path(&person_id, action),
+            &user,
+            json!({"reason": "R"}),
+        )
+        .await
+        .err(ErrorCode::NotAgent);
+        h.post_auth(
+            &action_path(&person_id, action),
+            &agent,
+            json!({"reason": " "}),
+        )
+        .await
+        .err_field(ErrorCode::FieldRequired, "reason");
+    }
+    assert_eq!(audit_count(&h).await, 0);
+    h.get_auth("/api/account", &old_access).await.ok(200);
+
+    let done = h
+        .post_auth(
+            &suspend,
+            &agent,
+            json!({"reason": "Sent 400 spam messages", "reason_code": "spam"}),
+        )
+        .await;
+    done.ok(200);
+
+    // The old session ended; its token says why, on every authenticated route.
+    for path in [
+        "/api/account",
+        "/api/support/conversations",
+        "/api/account/security",
+    ] {
+        let answer = h.get_auth(path, &old_access).await;
+        answer.err(ErrorCode::Suspended);
+        assert_eq!(answer.data()["suspension_reason"], "spam");
+    }
+    h.post(
+        "/api/auth/refresh",
+        json!({"refresh_token": old.refresh_token.expose()}),
+    )
+    .await
+    .err(ErrorCode::SessionRevoked);
+    let mail = h
+        .last_mail("person@example.com", MailKind::AccountSuspended)
+        .await
+        .expect("the person is told");
+    assert!(
+        mail.text.contains("because of sending spam"),
+        "{}",
+        mail.text
+    );
+    assert!(
+        !mail.text.contains("400 spam messages"),
+        "the agent's reason stays internal"
+    );
+
+    // A wrong password learns nothing; the right one learns the suspension and may appeal.
+    h.sign_in_answer("person@example.com", "Wrong-Password-1")
+        .await
+        .err(ErrorCode::InvalidCredentials);
+    let refused = h.sign_in_answer("person@example.com", PASSWORD).await;
+    refused.err(ErrorCode::Suspended);
+    assert_eq!(refused.data()["suspension_reason"], "spam");
+    let appeal_token = refused.data()["appeal_token"].as_str().unwrap().to_owned();
+    assert!(appeal_token.starts_with("xwms_at_"));
+
+    let appeal = |token: String, n: u32, text: &'static str| {
+        let h = &h;
+        async move {
+            h.post_auth(
+                "/api/support/appeals",
+                &token,
+                json!({"client_msg_id": format!("00000000-0000-4000-8000-{n:012x}"), "body": text}),
+            )
+            .await
+        }
+    };
+    appeal("xwms_at_wrong".into(), 1, "Hello")
+        .await
+        .err(ErrorCode::Unauthorized);
+    let opened = appeal(appeal_token.clone(), 1, "It was my brother, not me").await;
+    opened.ok(200);
+    let case = opened.data()["conversation"]["conversation"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        opened.data()["conversation"]["conversation"]["topic"],
+        "suspension_appeal"
+    );
+    let guest = opened.data()["token"].as_str().unwrap().to_owned();
+    // The guest token works on the guest routes; a second appeal joins the open case.
+    h.get_auth("/api/support/guest/conversation", &guest)
+        .await
+        .ok(200);
+    let again = appeal(appeal_token.clone(), 2, "Please look again").await;
+    again.ok(200);
+    assert_eq!(
+        again.data()["conversation"]["conversation"]["id"],
+        case.as_str()
+    );
+    assert_eq!(
+        again.data()["conversation"]["messages"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+
+    // The agent sees the appeal with the account behind it, and keeps, then lifts.
+    let list = h.get_auth("/api/agent/conversations", &agent).await;
+    assert!(list.data()["conversations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["id"] == case.as_str()));
+    let context = h.get_auth(&context_path(&case), &agent).await;
+    assert_eq!(context.data()["account"]["user_id"], person_id.as_str());
+    h.post_auth(
+        &action_path(&person_id, "suspension/keep"),
+        &agent,
+        json!({"reason": "Evidence is clear", "conversation_id": case}),
+    )
+    .await
+    .ok(200);
+    assert!(h
+        .last_mail("person@example.com", MailKind::SuspensionKept)
+        .await
+        .is_some());
+    h.sign_in_answer("person@example.com", PASSWORD)
+        .await
+        .err(ErrorCode::Suspended);
+    h.post_auth(
+        &action_path(&person_id, "suspension/lift"),
+        &agent,
+        json!({"reason": "Second look: the brother's device", "conversation_id": case}),
+    )
+    .await
+    .ok(200);
+    assert!(h
+        .last_mail("person@example.com", MailKind::SuspensionLifted)
+        .await
+        .is_some());
+    let back = h.sign_in("person@example.com", PASSWORD).await;
+    h.get_auth("/api/account", back.access_token.expose())
+        .await
+        .ok(200);
+    // The appeal token died with the suspension.
+    appeal(appeal_token, 3, "Thanks")
+        .await
+        .err(ErrorCode::Unauthorized);
+
+    // The case's log holds the decisions with their reasons.
+    let log = h
+        .get_auth(&format!("/api/agent/audit?conversation={case}"), &agent)
+        .await;
+    let actions: Vec<(String, String)> = log.data()["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["action"].as_str().unwrap().to_owned(),
+                r["reason"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            ("context.viewed".to_owned(), String::new()),
+            ("suspension.kept".to_owned(), "Evidence is clear".to_owned()),
+            (
+                "suspension.lifted".to_owned(),
+                "Second look: the brother's device".to_owned()
+            ),
+        ]
+    );
+    let suspended: (String, String) = h
+        .query(move |c| {
+            c.query_row(
+                "SELECT reason, details FROM agent_audit WHERE action = 'account.suspended'",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+        })
+        .await;
+    assert_eq!(suspended.0, "Sent 400 spam messages");
+    assert_eq!(
+        suspended.1,
+        r#"{"reason_code":"spam","sessions_ended":"1"}"#
+    );
+    assert_append_only(&h).await;
+}
