@@ -35,6 +35,11 @@ pub mod paths {
     pub const LIFT_SUSPENSION: &str = "/api/agent/accounts/{user_id}/suspension/lift";
     /// `POST` [`super::ActionReason`] → [`super::ActionDone`]: an appeal was reviewed and the
     /// suspension stays (the person is told).
+    /// `POST` [`super::RecoveryAction`] → [`super::ActionDone`]: after the agent's checks of
+    /// ownership, every session ends, two-step verification is removed if asked, and a one-time
+    /// password-reset code is mailed to the account's address with its reset key (the
+    /// `challenge_id` of `POST /api/auth/reset-password`).
+    pub const RECOVERY: &str = "/api/agent/accounts/{user_id}/recovery";
     pub const KEEP_SUSPENSION: &str = "/api/agent/accounts/{user_id}/suspension/keep";
     /// `POST` [`crate::support::MessageDraft`] with `Authorization: Bearer <appeal token>` →
     /// [`crate::support::GuestAccess`]: a suspended person's appeal. The appeal token comes
@@ -64,6 +69,9 @@ wire_enum! {
         SuspensionLifted = "suspension.lifted",
         /// An agent reviewed an appeal and kept the suspension.
         SuspensionKept = "suspension.kept",
+        /// An agent verified ownership: sessions ended, a reset code mailed
+        /// (`details.two_factor_removed`).
+        RecoveryStarted = "account.recovery_started",
         @other Unknown = "unknown",
     }
 }
@@ -230,5 +238,20 @@ wire! {
         pub reason: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub conversation_id: Option<String>,
+    }
+}
+
+wire! {
+    /// The body of an ownership recovery.
+    #[serde(deny_unknown_fields)]
+    pub struct RecoveryAction {
+        /// Why (the checks made), for the audit log: 1..=[`REASON_MAX_CHARS`] characters.
+        pub reason: String,
+        /// The case (typically the recovery request's guest case) the recovery answers.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub conversation_id: Option<String>,
+        /// Also turn two-step verification off (the person lost their authenticator).
+        #[serde(default)]
+        pub remove_two_factor: bool,
     }
 }

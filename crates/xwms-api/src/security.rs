@@ -178,6 +178,8 @@ wire_enum! {
         RefreshTokenReused = "refresh_token_reused",
         /// The support team suspended the account.
         Suspended = "suspended",
+        /// The support team verified ownership and started a recovery.
+        Recovery = "recovery",
         @other Unknown = "unknown",
     }
 }

@@ -16,7 +16,7 @@ use xwms_api::agent_actions::{
     OtherConversation, RecoveryFacts, RequesterContext, SecurityFact, SignInFact, AUDIT_LIMIT_MAX,
     CONTEXT_RECENT, REASON_MAX_CHARS,
 };
-use xwms_api::agent_actions::{SuspendRequest, SuspensionReason};
+use xwms_api::agent_actions::{RecoveryAction, SuspendRequest, SuspensionReason};
 use xwms_api::auth::ErrorData;
 use xwms_api::security::RevokeReason;
 use xwms_api::support::{ConversationStatus, GuestAccess, MessageDraft, SupportTopic};
@@ -747,5 +747,83 @@ impl Accounts {
             }))
         })
         .await?
+    }
+}
+
+impl Accounts {
+    /// `POST /api/agent/accounts/{user_id}/recovery`: after the agent's checks of ownership,
+    /// every session ends, two-step verification goes if asked, and a password-reset challenge
+    /// is started (the reset-code machinery of `POST /api/auth/forgot-password`): its code and
+    /// reset key (challenge id) are mailed to the account's address; the person sets a new
+    /// password with `POST /api/auth/reset-password`.
+    pub async fn agent_recovery(
+        &self,
+        auth: &Authenticated,
+        user_id: &str,
+        req: RecoveryAction,
+    ) -> Result<ActionDone, ApiError> {
+        let remove_two_factor = req.remove_two_factor;
+        let action = ActionReason {
+            reason: req.reason,
+            conversation_id: req.conversation_id,
+        };
+        self.account_action(
+            auth,
+            user_id,
+            action,
+            Box::new(move |tx, ctx, user| {
+                use super::codes::{self, Purpose, Target};
+                let purpose = Purpose::ResetPassword;
+                if let Some(wait) = codes::resend_wait(tx, purpose, &user.email_key, ctx.now)? {
+                    return Ok(Err(ApiError::retry_after(
+                        ErrorCode::CodeResendTooSoon,
+                        wait,
+                    )));
+                }
+                let started = codes::start(
+                    tx,
+                    ctx.random(),
+                    ctx.now,
+                    purpose,
+                    &user.email_key,
+                    Target {
+                        user_id: Some(user.id.clone()),
+                        email: user.email.clone(),
+                        ..Target::default()
+                    },
+                )?;
+                let Some(code) = started.code else {
+                    return Ok(Err(ApiError::new(ErrorCode::CodeResendTooSoon)));
+                };
+                let removed = remove_two_factor && two_factor::is_enabled(tx, &user.id)?;
+                if remove_two_factor {
+                    tx.execute("DELETE FROM two_factor WHERE user_id = ?1", [&user.id])?;
+                    tx.execute("DELETE FROM recovery_codes WHERE user_id = ?1", [&user.id])?;
+                    two_factor::forget_challenges(tx, &user.id)?;
+                }
+                let ended = ctx.revoke_sessions(tx, &user.id, None, RevokeReason::Recovery)?;
+                ctx.security_changed(&user.id);
+                ctx.notice(
+                    tx,
+                    MailKind::SupportRecoveryCode,
+                    user,
+                    "",
+                    MailFacts {
+                        code: Some(code),
+                        reference: started.challenge_id,
+                        minutes: super::signup::minutes(purpose),
+                        ..MailFacts::default()
+                    },
+                )?;
+                Ok(Ok(Done {
+                    action: AuditAction::RecoveryStarted,
+                    details: BTreeMap::from([
+                        ("two_factor_removed".to_owned(), removed.to_string()),
+                        ("sessions_ended".to_owned(), ended.to_string()),
+                    ]),
+                }))
+            }),
+        )
+        .await
     }
 }

@@ -84,10 +84,12 @@ pub enum MailKind {
     SuspensionLifted,
     /// The support team reviewed an appeal and kept the suspension.
     SuspensionKept,
+    /// After support verified ownership: a code (and reset key) to choose a new password.
+    SupportRecoveryCode,
 }
 
 impl MailKind {
-    pub const ALL: [MailKind; 28] = [
+    pub const ALL: [MailKind; 29] = [
         MailKind::VerifyEmail,
         MailKind::AccountExists,
         MailKind::UnlockCode,
@@ -116,6 +118,7 @@ impl MailKind {
         MailKind::AccountSuspended,
         MailKind::SuspensionLifted,
         MailKind::SuspensionKept,
+        MailKind::SupportRecoveryCode,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -148,6 +151,7 @@ impl MailKind {
             MailKind::AccountSuspended => "account_suspended",
             MailKind::SuspensionLifted => "suspension_lifted",
             MailKind::SuspensionKept => "suspension_kept",
+            MailKind::SupportRecoveryCode => "support_recovery_code",
         }
     }
 
@@ -158,6 +162,7 @@ impl MailKind {
             MailKind::VerifyEmail
                 | MailKind::UnlockCode
                 | MailKind::ResetCode
+                | MailKind::SupportRecoveryCode
                 | MailKind::EmailChangeCode
                 | MailKind::ConfirmDeviceCode
                 | MailKind::SupportGuestCode

@@ -326,6 +326,25 @@ fn content(kind: MailKind, language: Language, f: &MailFacts) -> (String, Vec<Bl
             P("Vous trouverez l'explication dans votre conversation d'appel dans l'application XWMS.".into()),
         ]),
 
+        (SupportRecoveryCode, En) => ("Recover your XWMS account: your code".into(), vec![
+            P("Our support team has verified that this account is yours. To protect it, every session has ended. Choose a new password in XWMS with this reset key and code:".into()),
+            P(format!("Reset key: {reference}")),
+            code(),
+            P(format!("The code is valid for {m} minutes and works once. If you did not ask support for this, contact support in the XWMS app at once.")),
+        ]),
+        (SupportRecoveryCode, Nl) => ("Herstel uw XWMS-account: uw code".into(), vec![
+            P("Ons supportteam heeft vastgesteld dat dit account van u is. Ter bescherming zijn al uw sessies beëindigd. Kies een nieuw wachtwoord in XWMS met deze herstelsleutel en code:".into()),
+            P(format!("Herstelsleutel: {reference}")),
+            code(),
+            P(format!("De code is {m} minuten geldig en werkt één keer. Heeft u support hier niet om gevraagd? Neem dan direct contact op met support in de XWMS-app.")),
+        ]),
+        (SupportRecoveryCode, Fr) => ("Récupérez votre compte XWMS : votre code".into(), vec![
+            P("Notre équipe d'assistance a vérifié que ce compte vous appartient. Pour le protéger, toutes vos sessions ont été fermées. Choisissez un nouveau mot de passe dans XWMS avec cette clé de réinitialisation et ce code :".into()),
+            P(format!("Clé de réinitialisation : {reference}")),
+            code(),
+            P(format!("Le code est valable {m} minutes et ne fonctionne qu'une fois. Si vous n'avez pas demandé cela à l'assistance, contactez immédiatement l'assistance dans l'application XWMS.")),
+        ]),
+
         (ResetCode, En) => ("Your XWMS password reset code".into(), vec![
             P("Someone (hopefully you) asked to reset the password of your XWMS account. Enter this code in XWMS to choose a new password:".into()),
             code(),

@@ -7,7 +7,8 @@ use axum::Json;
 use serde::Deserialize;
 use time::OffsetDateTime;
 use xwms_api::agent_actions::{
-    ActionDone, ActionReason, AuditList, RequesterContext, SuspendRequest, AUDIT_LIMIT_MAX,
+    ActionDone, ActionReason, AuditList, RecoveryAction, RequesterContext, SuspendRequest,
+    AUDIT_LIMIT_MAX,
 };
 use xwms_api::support::{GuestAccess, MessageDraft};
 use xwms_api::{Envelope, ErrorCode};
@@ -285,4 +286,33 @@ impl axum::extract::FromRequestParts<AppState> for AppealToken {
             .map(AppealToken)
             .ok_or_else(|| ApiError::new(ErrorCode::Unauthorized))
     }
+}
+
+/// Ownership verified by the agent: every session ends, two-step verification is removed if
+/// asked, and a one-time password-reset code with its reset key is mailed to the account's
+/// address (used with `POST /api/auth/reset-password`). Audited with the reason.
+#[utoipa::path(
+    post,
+    path = "/api/agent/accounts/{user_id}/recovery",
+    tag = "agent",
+    security(("bearer" = [])),
+    params(("user_id" = String, Path, description = "The account id")),
+    request_body = RecoveryAction,
+    responses(
+        (status = 200, description = "Recovery started; the code is mailed", body = Envelope<ActionDone>),
+        (status = 400, description = "`field.required`, `field.too_long`, `field.invalid` (reason), `request.invalid`", body = ErrorEnvelope),
+        (status = 401, description = "`auth.unauthorized`, `auth.session_expired`, `auth.session_revoked`", body = ErrorEnvelope),
+        (status = 403, description = "`support.not_agent`", body = ErrorEnvelope),
+        (status = 404, description = "`request.not_found` (no such account), `support.not_found` (no such conversation)", body = ErrorEnvelope),
+        (status = 429, description = "`code.resend_too_soon`: a reset code went out moments ago (`retry_after_seconds`)", body = ErrorEnvelope),
+    )
+)]
+pub(super) async fn recovery(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Path(user_id): Path<String>,
+    ApiJson(req): ApiJson<RecoveryAction>,
+) -> Result<Json<Envelope<ActionDone>>, ApiError> {
+    let done = state.accounts.agent_recovery(&auth, &user_id, req).await?;
+    Ok(ok("Recovery started: the code is on its way.", done))
 }

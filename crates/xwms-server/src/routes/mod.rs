@@ -166,6 +166,7 @@ fn declared() -> Vec<(&'static str, UtoipaMethodRouter<AppState>)> {
         ("agent_audit", routes!(agent_actions::audit)),
         ("agent_context", routes!(agent_actions::context)),
         ("agent_unlock", routes!(agent_actions::unlock)),
+        ("agent_recovery", routes!(agent_actions::recovery)),
         ("agent_suspend", routes!(agent_actions::suspend)),
         (
             "agent_suspension_lift",

@@ -76,6 +76,7 @@ const BODY_RULES: &[(&str, &str, Rule)] = &[
     ("GuestAccessRequest", "reference", case_reference),
     ("ActionReason", "reason", action_reason),
     ("SuspendRequest", "reason", action_reason),
+    ("RecoveryAction", "reason", action_reason),
     ("SuspendRequest", "reason_code", suspension_reason),
 ];
 

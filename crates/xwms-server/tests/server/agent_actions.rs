@@ -653,3 +653,112 @@ async fn suspension_refuses_sign_in_lets_the_person_appeal_and_lifting_it_lets_t
     );
     assert_append_only(&h).await;
 }
+
+#[tokio::test]
+async fn recovery_ends_every_session_removes_two_factor_and_mails_a_one_time_reset_code() {
+    let h = harness();
+    let old = h.signed_in("anna@example.com").await;
+    let old_access = old.access_token.expose().to_owned();
+    crate::two_factor::enable(&h, &old_access).await;
+    let anna_id = user_id(&h, "anna@example.com").await;
+    let (agent, _) = member(&h, "agent@example.com", "agent").await;
+    let (user, _) = member(&h, "user@example.com", "user").await;
+    let answer = h
+        .post(
+            "/api/auth/recovery-requests",
+            json!({
+                "email": "anna@example.com", "name": "Anna", "contact_email": "anna.private@example.org",
+                "lost": ["password", "second_factor"], "details": "Phone stolen",
+            }),
+        )
+        .await;
+    let reference = answer.data()["reference"].as_str().unwrap().to_owned();
+    let case: String = h
+        .query(move |c| {
+            c.query_row(
+                "SELECT id FROM support_conversations WHERE reference = ?1",
+                [reference],
+                |r| r.get(0),
+            )
+        })
+        .await;
+    let path = action_path(&anna_id, "recovery");
+    h.post_auth(&path, &user, json!({"reason": "Checked"}))
+        .await
+        .err(ErrorCode::NotAgent);
+    h.post_auth(
+        &path,
+        &agent,
+        json!({"reason": "", "remove_two_factor": true}),
+    )
+    .await
+    .err_field(ErrorCode::FieldRequired, "reason");
+    h.get_auth("/api/account", &old_access).await.ok(200);
+    let done = h
+        .post_auth(
+            &path,
+            &agent,
+            json!({"reason": "Checked ID and the last sign-in device", "conversation_id": case, "remove_two_factor": true}),
+        )
+        .await;
+    done.ok(200);
+
+    // Every old session is gone.
+    h.get_auth("/api/account", &old_access)
+        .await
+        .err(ErrorCode::SessionRevoked);
+    h.post(
+        "/api/auth/refresh",
+        json!({"refresh_token": old.refresh_token.expose()}),
+    )
+    .await
+    .err(ErrorCode::SessionRevoked);
+
+    // The mail carries the code and reset key; the person sets a new password with them, once.
+    let mail = h
+        .last_mail("anna@example.com", MailKind::SupportRecoveryCode)
+        .await
+        .expect("the code is mailed");
+    let code = mail.code().expect("a code");
+    let key = mail
+        .text
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("Reset key: "))
+        .expect("the reset key")
+        .to_owned();
+    let reset = |code: String| {
+        let key = key.clone();
+        let h = &h;
+        async move {
+            h.post(
+                "/api/auth/password/reset",
+                json!({"email": "anna@example.com", "code": code, "challenge_id": key, "new_password": crate::support::OTHER_PASSWORD}),
+            )
+            .await
+        }
+    };
+    reset(code.clone()).await.ok(200);
+    let again = reset(code).await;
+    assert!(
+        again.status.is_client_error(),
+        "a code works once: {}",
+        again.body
+    );
+    h.sign_in_answer("anna@example.com", PASSWORD)
+        .await
+        .err(ErrorCode::InvalidCredentials);
+    // Two-step verification was removed: the new password alone signs in.
+    h.sign_in("anna@example.com", crate::support::OTHER_PASSWORD)
+        .await;
+
+    let log = h
+        .get_auth(&format!("/api/agent/audit?conversation={case}"), &agent)
+        .await;
+    let records = log.data()["records"].as_array().unwrap();
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0]["action"], "account.recovery_started");
+    assert_eq!(records[0]["account_id"], anna_id.as_str());
+    assert_eq!(records[0]["details"]["two_factor_removed"], "true");
+    assert_eq!(records[0]["details"]["sessions_ended"], "1");
+    assert_append_only(&h).await;
+}
