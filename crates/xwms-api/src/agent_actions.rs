@@ -155,6 +155,8 @@ wire! {
         pub subject: String,
         pub topic: SupportTopic,
         pub status: ConversationStatus,
+        /// A security report ([`is_high_priority`]): listed first.
+        pub high_priority: bool,
     }
 }
 
@@ -178,7 +180,7 @@ wire! {
         pub recent_sign_ins: Vec<SignInFact>,
         /// Newest first, at most [`CONTEXT_RECENT`].
         pub security_events: Vec<SecurityFact>,
-        /// The account's other conversations, newest first.
+        /// The account's other conversations: high priority first, then newest first.
         pub other_conversations: Vec<OtherConversation>,
     }
 }
@@ -254,4 +256,12 @@ wire! {
         #[serde(default)]
         pub remove_two_factor: bool,
     }
+}
+
+/// Conversations on this topic come first in the support team's listings: a security report
+/// (an unauthorised change, a suspicious mail, a vulnerability) cannot wait behind questions.
+/// They follow the usual statuses (`new` → `waiting_for_you` → `open` → `resolved`/`closed`),
+/// which fit a report as well as a question.
+pub fn is_high_priority(topic: SupportTopic) -> bool {
+    topic == SupportTopic::SecurityReport
 }

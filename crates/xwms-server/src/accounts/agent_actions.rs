@@ -11,12 +11,12 @@ use std::collections::BTreeMap;
 
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use time::OffsetDateTime;
+use xwms_api::agent_actions::{is_high_priority, RecoveryAction, SuspendRequest, SuspensionReason};
 use xwms_api::agent_actions::{
     AccountContext, ActionDone, ActionReason, AuditAction, AuditList, AuditRecord,
     OtherConversation, RecoveryFacts, RequesterContext, SecurityFact, SignInFact, AUDIT_LIMIT_MAX,
     CONTEXT_RECENT, REASON_MAX_CHARS,
 };
-use xwms_api::agent_actions::{RecoveryAction, SuspendRequest, SuspensionReason};
 use xwms_api::auth::ErrorData;
 use xwms_api::security::RevokeReason;
 use xwms_api::support::{ConversationStatus, GuestAccess, MessageDraft, SupportTopic};
@@ -274,14 +274,19 @@ fn account_context(
              WHERE person_id = ?1 AND id != ?2 ORDER BY updated_at DESC",
         )?
         .query_map(params![user.id, except_conversation], |row| {
+            let topic = SupportTopic::from_wire(&row.get::<_, String>(2)?);
             Ok(OtherConversation {
                 id: row.get(0)?,
                 subject: row.get(1)?,
-                topic: SupportTopic::from_wire(&row.get::<_, String>(2)?),
+                topic,
                 status: ConversationStatus::from_wire(&row.get::<_, String>(3)?),
+                high_priority: is_high_priority(topic),
             })
         })?
-        .collect::<rusqlite::Result<_>>()?;
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    // Security reports first; the query's order (newest first) otherwise (a stable sort).
+    let mut other_conversations = other_conversations;
+    other_conversations.sort_by_key(|c| !c.high_priority);
     Ok(AccountContext {
         user_id: user.id.clone(),
         name: user.name.clone(),

@@ -99,6 +99,23 @@ async fn context_shows_the_account_and_is_audited_and_the_log_is_append_only() {
     let (agent, agent_id) = member(&h, "agent@example.com", "agent").await;
     let (admin, _) = member(&h, "admin@example.com", "admin").await;
     let first = start(&h, &person, 1, "First question").await;
+    let report = h
+        .post_auth(
+            CONVERSATIONS,
+            &person,
+            json!({
+                "topic": "security_report",
+                "subject": "Someone changed my address",
+                "message": {"client_msg_id": "00000000-0000-4000-8000-0000000000ff", "body": "Help"},
+            }),
+        )
+        .await;
+    report.ok(200);
+    let report = report.data()["conversation"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    h.advance(1);
     let second = start(&h, &person, 2, "Second question").await;
 
     // A person may not look.
@@ -127,11 +144,15 @@ async fn context_shows_the_account_and_is_audited_and_the_log_is_append_only() {
     assert_eq!(sign_ins.len(), 1);
     assert_eq!(sign_ins[0]["ended"], false);
     assert!(!sign_ins[0]["device_name"].as_str().unwrap().is_empty());
+    // The security report first (high priority), though the other question is newer.
     let others = account["other_conversations"].as_array().unwrap();
-    assert_eq!(others.len(), 1, "{others:?}");
-    assert_eq!(others[0]["id"], second.as_str());
-    assert_eq!(others[0]["subject"], "Second question");
-    assert_eq!(others[0]["status"], "new");
+    assert_eq!(others.len(), 2, "{others:?}");
+    assert_eq!(others[0]["id"], report.as_str());
+    assert_eq!(others[0]["high_priority"], true);
+    assert_eq!(others[1]["id"], second.as_str());
+    assert_eq!(others[1]["subject"], "Second question");
+    assert_eq!(others[1]["status"], "new");
+    assert_eq!(others[1]["high_priority"], false);
 
     // A lock shows with its end.
     h.query(|c| {
@@ -161,7 +182,7 @@ async fn context_shows_the_account_and_is_audited_and_the_log_is_append_only() {
         assert_eq!(record["agent_name"], "Test Person");
         assert_eq!(record["account_id"], person_id.as_str());
         assert_eq!(record["conversation_id"], first.as_str());
-        assert_eq!(record["at"], "2026-05-06T07:11:09Z");
+        assert_eq!(record["at"], "2026-05-06T07:11:10Z");
     }
     h.get_auth(&format!("/api/agent/audit?conversation={second}"), &agent)
         .await
