@@ -298,4 +298,11 @@ pub struct ErrorData {
     /// (see [`CodeSent::challenge_id`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub challenge_id: Option<String>,
+    /// With `auth.suspended`: why (a `SuspensionReason` wire value).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suspension_reason: Option<String>,
+    /// With `auth.suspended` at sign-in (after the right password): the token for
+    /// `POST /api/support/appeals`, valid as long as a guest token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub appeal_token: Option<String>,
 }

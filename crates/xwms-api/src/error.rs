@@ -122,6 +122,9 @@ error_codes! {
     InvalidCredentials = "auth.invalid_credentials", 401, "The email address or password is incorrect.";
     /// Your email address is not verified yet. Enter the code we mailed you, or ask for a new one.
     EmailUnverified = "auth.email_unverified", 403, "Your email address is not verified yet. Enter the code we mailed you, or ask for a new one.";
+    /// The account is suspended by the support team; `data.suspension_reason` says why and, at
+    /// sign-in, `data.appeal_token` opens an appeal.
+    Suspended = "auth.suspended", 403, "Your account is suspended. You can appeal this decision; our support team will review it.";
     /// Your account is temporarily locked to protect it. We mailed you a code to unlock it.
     Locked = "auth.locked", 423, "Your account is temporarily locked to protect it. We mailed you a code to unlock it.";
     /// Too many attempts. Please wait a moment and try again.
@@ -221,6 +224,8 @@ error_codes! {
     RatingNotAllowed = "support.rating_not_allowed", 409, "You can rate a conversation once it is resolved or closed.";
     /// A support-team route called by an account without the support role.
     NotAgent = "support.not_agent", 403, "This is only for the support team.";
+    /// A support-team route that only an admin may use, called by an agent.
+    AdminOnly = "agent.admin_only", 403, "Only an administrator can do this.";
     /// A guest token that is unknown or expired.
     GuestAccessExpired = "support.guest_expired", 401, "This access to your case has expired. Ask for a new code.";
     @other Unknown = "unknown", 500, "Something went wrong.";

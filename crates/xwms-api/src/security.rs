@@ -176,6 +176,10 @@ wire_enum! {
         PasswordChanged = "password_changed",
         PasswordReset = "password_reset",
         RefreshTokenReused = "refresh_token_reused",
+        /// The support team suspended the account.
+        Suspended = "suspended",
+        /// The support team verified ownership and started a recovery.
+        Recovery = "recovery",
         @other Unknown = "unknown",
     }
 }

@@ -89,6 +89,27 @@ pub enum Command {
         #[command(subcommand)]
         command: SecretsCommand,
     },
+    /// Read the support team's audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Print every audit record made at or after a time, oldest first, one JSON object a line.
+    Export {
+        /// RFC 3339, e.g. 2026-01-01T00:00:00Z
+        #[arg(long, value_name = "TIME")]
+        since: String,
+        /// Folder of the database, as for `serve` [env: XWMS_SERVER_DATA_DIR]
+        #[arg(long, value_name = "DIR")]
+        data_dir: Option<PathBuf>,
+        /// TOML file, as for `serve` [env: XWMS_CONFIG]
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -17,8 +17,8 @@ pub struct ApiError {
     pub code: ErrorCode,
     pub message: Cow<'static, str>,
     /// Facts for the client (`field`, `retry_after_seconds`, `attempts_left`); `data` is null
-    /// when this is `None`.
-    pub data: Option<ErrorData>,
+    /// when this is `None`. Boxed: an error stays small to move around.
+    pub data: Option<Box<ErrorData>>,
 }
 
 impl ApiError {
@@ -62,7 +62,7 @@ impl ApiError {
     }
 
     fn data_mut(&mut self) -> &mut ErrorData {
-        self.data.get_or_insert_with(ErrorData::default)
+        self.data.get_or_insert_with(Box::default)
     }
 
     pub fn status(&self) -> StatusCode {
@@ -75,7 +75,7 @@ impl IntoResponse for ApiError {
         let status = self.status();
         let retry_after = self.data.as_ref().and_then(|data| data.retry_after_seconds);
         let envelope = match self.data {
-            Some(data) => Envelope::error_with(self.code, self.message, data),
+            Some(data) => Envelope::error_with(self.code, self.message, *data),
             None => Envelope::<ErrorData>::error(self.code, self.message),
         };
         let mut response = (status, Json(envelope)).into_response();

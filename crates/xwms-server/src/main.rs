@@ -5,8 +5,8 @@ use std::sync::Arc;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 use xwms_server::config::{
-    self, Cli, Command, HelpCommand, MailSettings, NetworkSettings, SecretSettings, SecretsCommand,
-    ServeArgs, Settings,
+    self, AuditCommand, Cli, Command, HelpCommand, MailSettings, NetworkSettings, SecretSettings,
+    SecretsCommand, ServeArgs, Settings,
 };
 use xwms_server::mail::{self, Mailer, SmtpMailer};
 use xwms_server::server::{outbox_folder_mailer, shutdown_signal, Server, OUTBOX_DIR};
@@ -123,6 +123,48 @@ async fn main() -> ExitCode {
                     );
                     ExitCode::SUCCESS
                 }
+                Err(err) => {
+                    eprintln!("xwms-server: {err}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Command::Audit {
+            command:
+                AuditCommand::Export {
+                    since,
+                    data_dir,
+                    config,
+                },
+        } => {
+            let Ok(since) =
+                time::OffsetDateTime::parse(&since, &time::format_description::well_known::Rfc3339)
+            else {
+                eprintln!(
+                    "xwms-server: --since must be an RFC 3339 time, e.g. 2026-01-01T00:00:00Z"
+                );
+                return ExitCode::from(2);
+            };
+            let args = ServeArgs {
+                data_dir,
+                config,
+                ..ServeArgs::default()
+            };
+            let lookup = |name: &str| std::env::var(name).ok();
+            let settings = match Settings::resolve(&args, lookup, config::os_data_dir) {
+                Ok(settings) => settings,
+                Err(err) => {
+                    eprintln!("xwms-server: {err}");
+                    return ExitCode::from(2);
+                }
+            };
+            let mut stdout = std::io::stdout().lock();
+            match xwms_server::accounts::agent_actions::export_audit(
+                &settings.data_dir,
+                since,
+                &mut stdout,
+            ) {
+                Ok(_) => ExitCode::SUCCESS,
                 Err(err) => {
                     eprintln!("xwms-server: {err}");
                     ExitCode::FAILURE

@@ -111,7 +111,58 @@ pub const MIGRATIONS: &[Migration] = &[
           ) STRICT;
           CREATE INDEX support_uploads_account ON support_uploads (account_id, created_at);",
     },
+    Migration {
+        version: 13,
+        name: "agent_actions",
+        sql: AGENT_ACTIONS,
+    },
 ];
+
+/// Migration `agent_actions`: the support team's audit log (issue 12,
+/// `crate::accounts::agent_actions`).
+///
+/// - `agent_audit`: one row per action of an agent, written in the transaction of the action.
+///   Append-only: triggers refuse every UPDATE and DELETE. Ids are kept as plain text (no
+///   foreign keys), so a record outlives the accounts and conversations it names.
+/// - `users.suspended_at` / `suspension_reason`: set while the support team suspends the
+///   account (a `SuspensionReason` wire value).
+/// - `support_conversations.account_id`: the account a guest case is about when it is not a
+///   recovery request (a suspension appeal).
+/// - `suspension_appeal_tokens`: hashed, expiring tokens given with `auth.suspended` at
+///   sign-in; one opens (or adds to) the account's appeal case.
+const AGENT_ACTIONS: &str = "
+CREATE TABLE agent_audit (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    at              INTEGER NOT NULL,
+    agent_id        TEXT NOT NULL,
+    agent_name      TEXT NOT NULL,
+    action          TEXT NOT NULL,
+    account_id      TEXT,
+    conversation_id TEXT,
+    reason          TEXT NOT NULL DEFAULT '',
+    details         TEXT NOT NULL DEFAULT '{}'
+) STRICT;
+CREATE INDEX agent_audit_conversation ON agent_audit (conversation_id, id);
+CREATE INDEX agent_audit_account ON agent_audit (account_id, at);
+CREATE INDEX agent_audit_at ON agent_audit (at);
+CREATE TRIGGER agent_audit_no_update BEFORE UPDATE ON agent_audit
+BEGIN
+    SELECT RAISE(ABORT, 'agent_audit is append-only');
+END;
+CREATE TRIGGER agent_audit_no_delete BEFORE DELETE ON agent_audit
+BEGIN
+    SELECT RAISE(ABORT, 'agent_audit is append-only');
+END;
+
+ALTER TABLE users ADD COLUMN suspended_at INTEGER;
+ALTER TABLE users ADD COLUMN suspension_reason TEXT;
+ALTER TABLE support_conversations ADD COLUMN account_id TEXT REFERENCES users (id) ON DELETE SET NULL;
+CREATE TABLE suspension_appeal_tokens (
+    token_hash TEXT PRIMARY KEY NOT NULL,
+    user_id    TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    expires_at INTEGER NOT NULL
+) STRICT;
+";
 
 /// Migration 11: live support (issue 11, `crate::accounts::support`).
 ///

@@ -609,6 +609,13 @@ export type ErrorData = {
 	 *  (see [`CodeSent::challenge_id`]).
 	 */
 	challenge_id?: string | null,
+	/**  With `auth.suspended`: why (a `SuspensionReason` wire value). */
+	suspension_reason?: string | null,
+	/**
+	 *  With `auth.suspended` at sign-in (after the right password): the token for
+	 *  `POST /api/support/appeals`, valid as long as a guest token.
+	 */
+	appeal_token?: string | null,
 };
 
 /**  A guest case opened with its reference and mailed code (no sign-in). */

@@ -245,6 +245,10 @@ pub fn authenticate(
     if row.kind != "access" {
         return Ok(Err(ApiError::new(ErrorCode::Unauthorized)));
     }
+    // A suspended account's sessions have ended; its tokens say why.
+    if let Some(reason) = super::agent_actions::suspension_of(conn, &row.user_id)? {
+        return Ok(Err(super::agent_actions::suspended_error(reason, None)));
+    }
     if let Some(denied) = denial(SESSIONS.judge(&row.session, row.expires_at, now)) {
         return Ok(Err(denied));
     }

@@ -386,6 +386,15 @@ impl Accounts {
                     challenge_id,
                 )));
             }
+            // Only someone with the password learns of a suspension, with the way to appeal.
+            if let Some(reason) = super::agent_actions::suspension_of(tx, &user.id)? {
+                guard::clear_budget(tx, key)?;
+                let token = super::agent_actions::appeal_token(tx, ctx, &user.id)?;
+                return Ok(Err(super::agent_actions::suspended_error(
+                    reason,
+                    Some(token),
+                )));
+            }
             let attempt = SignInAttempt {
                 device: &device,
                 client: &client,

@@ -76,10 +76,20 @@ pub enum MailKind {
     /// Support replied and the person has not seen it (a link to the conversation; no message
     /// text for security topics).
     SupportReply,
+    /// The support team lifted the sign-in locks of the account.
+    AccountUnlockedBySupport,
+    /// The support team suspended the account (with the reason and how to appeal).
+    AccountSuspended,
+    /// The support team lifted the account's suspension.
+    SuspensionLifted,
+    /// The support team reviewed an appeal and kept the suspension.
+    SuspensionKept,
+    /// After support verified ownership: a code (and reset key) to choose a new password.
+    SupportRecoveryCode,
 }
 
 impl MailKind {
-    pub const ALL: [MailKind; 24] = [
+    pub const ALL: [MailKind; 29] = [
         MailKind::VerifyEmail,
         MailKind::AccountExists,
         MailKind::UnlockCode,
@@ -104,6 +114,11 @@ impl MailKind {
         MailKind::ConfirmDeviceCode,
         MailKind::SupportGuestCode,
         MailKind::SupportReply,
+        MailKind::AccountUnlockedBySupport,
+        MailKind::AccountSuspended,
+        MailKind::SuspensionLifted,
+        MailKind::SuspensionKept,
+        MailKind::SupportRecoveryCode,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -132,6 +147,11 @@ impl MailKind {
             MailKind::ConfirmDeviceCode => "confirm_device_code",
             MailKind::SupportGuestCode => "support_guest_code",
             MailKind::SupportReply => "support_reply",
+            MailKind::AccountUnlockedBySupport => "account_unlocked_by_support",
+            MailKind::AccountSuspended => "account_suspended",
+            MailKind::SuspensionLifted => "suspension_lifted",
+            MailKind::SuspensionKept => "suspension_kept",
+            MailKind::SupportRecoveryCode => "support_recovery_code",
         }
     }
 
@@ -142,6 +162,7 @@ impl MailKind {
             MailKind::VerifyEmail
                 | MailKind::UnlockCode
                 | MailKind::ResetCode
+                | MailKind::SupportRecoveryCode
                 | MailKind::EmailChangeCode
                 | MailKind::ConfirmDeviceCode
                 | MailKind::SupportGuestCode

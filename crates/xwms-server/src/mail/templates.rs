@@ -40,6 +40,32 @@ pub struct MailFacts {
     pub link: String,
     /// The first characters of a message (empty: the mail does not quote it).
     pub preview: String,
+    /// Why an account was suspended: a suspension reason code (`terms_violation`, `spam`,
+    /// `fraud`, ...), named in the mail's language.
+    pub suspension: String,
+}
+
+/// A suspension reason code in words, with its preposition ("because of ...").
+fn suspension_words(language: Language, code: &str) -> &'static str {
+    match (code, language) {
+        ("terms_violation", Language::En) => "because of a violation of the terms of use",
+        ("terms_violation", Language::Nl) => "vanwege een overtreding van de gebruiksvoorwaarden",
+        ("terms_violation", Language::Fr) => {
+            "en raison d'une violation des conditions d'utilisation"
+        }
+        ("spam", Language::En) => "because of sending spam",
+        ("spam", Language::Nl) => "vanwege het versturen van spam",
+        ("spam", Language::Fr) => "en raison de l'envoi de spam",
+        ("fraud", Language::En) => "because of suspected fraud",
+        ("fraud", Language::Nl) => "vanwege een vermoeden van fraude",
+        ("fraud", Language::Fr) => "en raison d'une suspicion de fraude",
+        ("security", Language::En) => "because of a risk to the security of the account",
+        ("security", Language::Nl) => "vanwege een risico voor de beveiliging van het account",
+        ("security", Language::Fr) => "en raison d'un risque pour la sécurité du compte",
+        (_, Language::En) => "for a reason our support team can explain",
+        (_, Language::Nl) => "om een reden die ons supportteam u kan uitleggen",
+        (_, Language::Fr) => "pour une raison que notre équipe d'assistance peut vous expliquer",
+    }
 }
 
 /// Whether a mail client could turn `text` into a link: it holds a scheme (`://`), `www.`, an
@@ -250,6 +276,74 @@ fn content(kind: MailKind, language: Language, f: &MailFacts) -> (String, Vec<Bl
             "Pour votre sécurité, ce message ne contient pas la réponse.",
             format!("Lisez-la et répondez dans l'application XWMS : {link}"),
         )),
+
+        (AccountUnlockedBySupport, En) => ("Your XWMS account was unlocked by support".into(), vec![
+            P(format!("On {when}, the XWMS support team lifted the lock on your account. You can sign in again right away.")),
+            P("If you did not ask support for this, change your password after you sign in and contact support in the XWMS app.".into()),
+        ]),
+        (AccountUnlockedBySupport, Nl) => ("Uw XWMS-account is ontgrendeld door support".into(), vec![
+            P(format!("Op {when} heeft het supportteam van XWMS de vergrendeling van uw account opgeheven. U kunt direct weer inloggen.")),
+            P("Heeft u support hier niet om gevraagd? Wijzig dan uw wachtwoord nadat u bent ingelogd en neem contact op met support in de XWMS-app.".into()),
+        ]),
+        (AccountUnlockedBySupport, Fr) => ("Votre compte XWMS a été déverrouillé par l'assistance".into(), vec![
+            P(format!("Le {when}, l'équipe d'assistance XWMS a levé le verrouillage de votre compte. Vous pouvez vous reconnecter immédiatement.")),
+            P("Si vous n'avez pas demandé cela à l'assistance, changez votre mot de passe après vous être connecté et contactez l'assistance dans l'application XWMS.".into()),
+        ]),
+
+        (AccountSuspended, En) => ("Your XWMS account has been suspended".into(), vec![
+            P(format!("On {when}, the XWMS support team suspended your account {}. You cannot sign in while it is suspended, and every session has been ended.", suspension_words(language, &f.suspension))),
+            P("If you think this is a mistake, you can appeal: try to sign in with your password in the XWMS app and choose \"Appeal\". Our team reviews every appeal and answers you by mail and in the app.".into()),
+        ]),
+        (AccountSuspended, Nl) => ("Uw XWMS-account is opgeschort".into(), vec![
+            P(format!("Op {when} heeft het supportteam van XWMS uw account opgeschort {}. Zolang het is opgeschort, kunt u niet inloggen; al uw sessies zijn beëindigd.", suspension_words(language, &f.suspension))),
+            P("Denkt u dat dit een vergissing is? Dan kunt u bezwaar maken: probeer in de XWMS-app in te loggen met uw wachtwoord en kies \"Bezwaar maken\". Ons team beoordeelt elk bezwaar en antwoordt u per e-mail en in de app.".into()),
+        ]),
+        (AccountSuspended, Fr) => ("Votre compte XWMS a été suspendu".into(), vec![
+            P(format!("Le {when}, l'équipe d'assistance XWMS a suspendu votre compte {}. Vous ne pouvez pas vous connecter tant qu'il est suspendu, et toutes vos sessions ont été fermées.", suspension_words(language, &f.suspension))),
+            P("Si vous pensez qu'il s'agit d'une erreur, vous pouvez faire appel : essayez de vous connecter avec votre mot de passe dans l'application XWMS et choisissez « Faire appel ». Notre équipe examine chaque appel et vous répond par e-mail et dans l'application.".into()),
+        ]),
+
+        (SuspensionLifted, En) => ("Your XWMS account is no longer suspended".into(), vec![
+            P(format!("On {when}, the XWMS support team lifted the suspension of your account. You can sign in again.")),
+        ]),
+        (SuspensionLifted, Nl) => ("Uw XWMS-account is niet langer opgeschort".into(), vec![
+            P(format!("Op {when} heeft het supportteam van XWMS de opschorting van uw account opgeheven. U kunt weer inloggen.")),
+        ]),
+        (SuspensionLifted, Fr) => ("Votre compte XWMS n'est plus suspendu".into(), vec![
+            P(format!("Le {when}, l'équipe d'assistance XWMS a levé la suspension de votre compte. Vous pouvez vous reconnecter.")),
+        ]),
+
+        (SuspensionKept, En) => ("Your appeal about your XWMS account".into(), vec![
+            P(format!("On {when}, the XWMS support team reviewed your appeal. After careful review, your account stays suspended.")),
+            P("You can read the explanation in your appeal conversation in the XWMS app.".into()),
+        ]),
+        (SuspensionKept, Nl) => ("Uw bezwaar over uw XWMS-account".into(), vec![
+            P(format!("Op {when} heeft het supportteam van XWMS uw bezwaar beoordeeld. Na zorgvuldige beoordeling blijft uw account opgeschort.")),
+            P("U leest de toelichting in uw bezwaargesprek in de XWMS-app.".into()),
+        ]),
+        (SuspensionKept, Fr) => ("Votre appel concernant votre compte XWMS".into(), vec![
+            P(format!("Le {when}, l'équipe d'assistance XWMS a examiné votre appel. Après un examen attentif, votre compte reste suspendu.")),
+            P("Vous trouverez l'explication dans votre conversation d'appel dans l'application XWMS.".into()),
+        ]),
+
+        (SupportRecoveryCode, En) => ("Recover your XWMS account: your code".into(), vec![
+            P("Our support team has verified that this account is yours. To protect it, every session has ended. Choose a new password in XWMS with this reset key and code:".into()),
+            P(format!("Reset key: {reference}")),
+            code(),
+            P(format!("The code is valid for {m} minutes and works once. If you did not ask support for this, contact support in the XWMS app at once.")),
+        ]),
+        (SupportRecoveryCode, Nl) => ("Herstel uw XWMS-account: uw code".into(), vec![
+            P("Ons supportteam heeft vastgesteld dat dit account van u is. Ter bescherming zijn al uw sessies beëindigd. Kies een nieuw wachtwoord in XWMS met deze herstelsleutel en code:".into()),
+            P(format!("Herstelsleutel: {reference}")),
+            code(),
+            P(format!("De code is {m} minuten geldig en werkt één keer. Heeft u support hier niet om gevraagd? Neem dan direct contact op met support in de XWMS-app.")),
+        ]),
+        (SupportRecoveryCode, Fr) => ("Récupérez votre compte XWMS : votre code".into(), vec![
+            P("Notre équipe d'assistance a vérifié que ce compte vous appartient. Pour le protéger, toutes vos sessions ont été fermées. Choisissez un nouveau mot de passe dans XWMS avec cette clé de réinitialisation et ce code :".into()),
+            P(format!("Clé de réinitialisation : {reference}")),
+            code(),
+            P(format!("Le code est valable {m} minutes et ne fonctionne qu'une fois. Si vous n'avez pas demandé cela à l'assistance, contactez immédiatement l'assistance dans l'application XWMS.")),
+        ]),
 
         (ResetCode, En) => ("Your XWMS password reset code".into(), vec![
             P("Someone (hopefully you) asked to reset the password of your XWMS account. Enter this code in XWMS to choose a new password:".into()),
@@ -615,6 +709,37 @@ mod tests {
             client_id: "xwms_ci_abc".into(),
             link: "xwms://support/c0ffee".into(),
             preview: "Please try again now.".into(),
+            suspension: "spam".into(),
+        }
+    }
+
+    #[test]
+    fn a_suspension_names_its_reason_in_words_and_how_to_appeal() {
+        let with = |code: &str| MailFacts {
+            suspension: code.into(),
+            ..facts()
+        };
+        let text = |language, code| render(MailKind::AccountSuspended, language, &with(code)).text;
+        assert!(
+            text(Language::En, "spam").contains("suspended your account because of sending spam.")
+        );
+        assert!(
+            text(Language::Nl, "fraud").contains("opgeschort vanwege een vermoeden van fraude.")
+        );
+        assert!(text(Language::Fr, "terms_violation").contains(
+            "suspendu votre compte en raison d'une violation des conditions d'utilisation."
+        ));
+        for language in Language::ALL {
+            let t = text(language, "spam");
+            assert!(!t.contains('{'), "{t}");
+            assert!(
+                ["Appeal", "Bezwaar maken", "Faire appel"]
+                    .iter()
+                    .any(|word| t.contains(word)),
+                "{t}"
+            );
+            // An unknown code still reads as a sentence, never as the code.
+            assert!(!text(language, "x_unknown").contains("x_unknown"));
         }
     }
 

@@ -118,7 +118,7 @@ pub(super) async fn resend_verification(
         (status = 200, description = "`signed_in` with tokens, or `second_factor` with a challenge", body = Envelope<SignInResponse>),
         (status = 400, description = "`email.invalid`, `field.too_long`/`field.invalid` (device.*), `request.invalid`", body = ErrorEnvelope),
         (status = 401, description = "`auth.invalid_credentials`", body = ErrorEnvelope),
-        (status = 403, description = "`auth.email_unverified` (right password; a new code was mailed unless one went out in the last 46 s: `retry_after_seconds` until a resend)", body = ErrorEnvelope),
+        (status = 403, description = "`auth.email_unverified` (right password; a new code was mailed unless one went out in the last 46 s: `retry_after_seconds` until a resend); `auth.suspended` (right password; `suspension_reason`, and `appeal_token` for `POST /api/support/appeals`)", body = ErrorEnvelope),
         (status = 423, description = "`auth.locked`: an unlock code was mailed (`retry_after_seconds` until a temporary lock ends)", body = ErrorEnvelope),
         (status = 429, description = "`auth.throttled` (`retry_after_seconds`), `request.rate_limited`: too many from this address (`retry_after_seconds`, `Retry-After`)", body = ErrorEnvelope),
         (status = 503, description = "`server.busy`: too many passwords are being checked right now (`retry_after_seconds`, `Retry-After`)", body = ErrorEnvelope),

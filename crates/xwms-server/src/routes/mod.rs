@@ -14,6 +14,7 @@ use utoipa_axum::routes;
 use crate::AppState;
 
 mod account;
+mod agent_actions;
 pub mod auth;
 mod health;
 pub mod help;
@@ -162,6 +163,20 @@ fn declared() -> Vec<(&'static str, UtoipaMethodRouter<AppState>)> {
         ("support_guest_read", routes!(support::guest_read)),
         ("support_guest_typing", routes!(support::guest_typing)),
         ("support_guest_realtime", routes!(support::guest_realtime)),
+        ("agent_audit", routes!(agent_actions::audit)),
+        ("agent_context", routes!(agent_actions::context)),
+        ("agent_unlock", routes!(agent_actions::unlock)),
+        ("agent_recovery", routes!(agent_actions::recovery)),
+        ("agent_suspend", routes!(agent_actions::suspend)),
+        (
+            "agent_suspension_lift",
+            routes!(agent_actions::lift_suspension),
+        ),
+        (
+            "agent_suspension_keep",
+            routes!(agent_actions::keep_suspension),
+        ),
+        ("support_appeal", routes!(agent_actions::appeal)),
     ]
 }
 
@@ -183,6 +198,7 @@ pub const OPENAPI_PATH: &str = "/api/openapi.json";
         (name = "clients", description = "For API clients: checking their credentials (HTTP Basic)"),
         (name = "help", description = "The help center: categories, articles, search, delta sync and feedback (no sign-in)"),
         (name = "support", description = "Live support: conversations with the support team, exactly-once messages, attachments, guest cases (bearer access token; guest routes: a guest token)"),
+        (name = "agent", description = "Agent mode: the audit log, the requester's context and account actions of the support team (bearer access token of an agent or admin)"),
     ),
     // Sent as WebSocket frames by `/api/realtime`, not as an HTTP body.
     components(schemas(xwms_api::security::RealtimeEvent)),
@@ -214,6 +230,17 @@ impl Modify for BearerAuth {
                     .scheme(HttpAuthScheme::Bearer)
                     .description(Some(
                         "A guest token from /api/support/guest/access: opens one support case (valid 12 hours)",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "appeal",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "An appeal token from a sign-in answered `auth.suspended`: opens the account's suspension appeal (valid 12 hours)",
                     ))
                     .build(),
             ),

@@ -74,6 +74,10 @@ const BODY_RULES: &[(&str, &str, Rule)] = &[
     ("DeflectionRequest", "topic", support_topic),
     ("GuestCodeRequest", "reference", case_reference),
     ("GuestAccessRequest", "reference", case_reference),
+    ("ActionReason", "reason", action_reason),
+    ("SuspendRequest", "reason", action_reason),
+    ("RecoveryAction", "reason", action_reason),
+    ("SuspendRequest", "reason_code", suspension_reason),
 ];
 
 /// `(path, query parameter, rule)` for every checked query parameter.
@@ -97,6 +101,8 @@ const QUERY_RULES: &[(&str, &str, Rule)] = &[
         file_name,
     ),
     ("/api/support/attachments", "name", file_name),
+    ("/api/agent/audit", "since", date_time),
+    ("/api/agent/audit", "limit", audit_limit),
 ];
 
 /// Writes [`BODY_RULES`] and [`QUERY_RULES`] into the document.
@@ -345,6 +351,37 @@ fn timeline_limit(object: &mut Object) {
     integer_range(object, 1, u64::from(TIMELINE.max_limit));
 }
 
+/// What `accounts::agent_actions::reason` accepts.
+fn action_reason(object: &mut Object) {
+    label(object, xwms_api::agent_actions::REASON_MAX_CHARS);
+}
+
+/// A suspension reason this version knows (not the fallback `unknown`).
+fn suspension_reason(object: &mut Object) {
+    use xwms_api::agent_actions::SuspensionReason;
+    object.format = None;
+    object.enum_values = Some(
+        SuspensionReason::ALL
+            .iter()
+            .filter(|r| **r != SuspensionReason::Unknown)
+            .map(|r| Value::from(r.as_str()))
+            .collect(),
+    );
+}
+
+fn audit_limit(object: &mut Object) {
+    integer_range(
+        object,
+        1,
+        u64::from(xwms_api::agent_actions::AUDIT_LIMIT_MAX),
+    );
+}
+
+/// An RFC 3339 date and time.
+fn date_time(object: &mut Object) {
+    object.format = Some(SchemaFormat::KnownFormat(KnownFormat::DateTime));
+}
+
 fn integer_range(object: &mut Object, min: u64, max: u64) {
     object.schema_type = SchemaType::Type(Type::Integer);
     object.minimum = Some((min as usize).into());
@@ -452,6 +489,20 @@ impl Modify for CommonAnswers {
                             crate::layers::BODY_LIMIT
                         ))
                     });
+                }
+                // A suspended account's tokens answer `auth.suspended` on every bearer route.
+                let bearer = serde_json::to_string(&operation.security)
+                    .is_ok_and(|s| s.contains("\"bearer\""));
+                if bearer {
+                    const SUSPENDED: &str = "`auth.suspended`: the account is suspended";
+                    match answers.get_mut("403") {
+                        Some(RefOr::T(response)) => {
+                            response.description = format!("{}; {SUSPENDED}", response.description);
+                        }
+                        _ => {
+                            answers.insert("403".to_owned(), error(SUSPENDED));
+                        }
+                    }
                 }
                 answers.entry("500".to_owned()).or_insert_with(|| {
                     error("`server.internal`: a failure on the server's side (logged)")

@@ -785,10 +785,34 @@ async fn every_documented_error_code_of_every_endpoint_is_produced() {
             Some(json!({"password": PASSWORD})),
         ),
     ];
+    // A suspended account: its right password and its tokens say so (agent_actions.rs tests
+    // how suspension comes and goes).
+    let suspended = h.signed_in("suspended@example.com").await;
+    h.query(|c| {
+        c.execute(
+            "UPDATE users SET suspended_at = 1, suspension_reason = 'spam' WHERE email_key = 'suspended@example.com'",
+            [],
+        )
+    })
+    .await;
+    cov.post(
+        paths::SIGN_IN,
+        json!({"email": "suspended@example.com", "password": PASSWORD, "device": crate::support::device("s")}),
+    )
+    .await
+    .err(ErrorCode::Suspended);
     for (method, path, body) in authenticated {
         cov.send(method.clone(), path, None, body.clone())
             .await
             .err(ErrorCode::Unauthorized);
+        cov.send(
+            method.clone(),
+            path,
+            Some(suspended.access_token.expose()),
+            body.clone(),
+        )
+        .await
+        .err(ErrorCode::Suspended);
         cov.send(
             method.clone(),
             path,

@@ -2,6 +2,7 @@
 
 mod abuse;
 mod account;
+mod agent_actions;
 mod bad_input;
 mod bench;
 mod binary;

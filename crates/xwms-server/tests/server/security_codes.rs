@@ -504,7 +504,15 @@ async fn every_documented_security_center_error_code_is_produced() {
         .err(ErrorCode::RealtimeTooManySockets);
     drop(held);
 
-    // --- tokens: missing, expired and revoked on every security-center route
+    // --- tokens: missing, expired, revoked and of a suspended account on every route
+    let suspended = h.signed_in("suspended@example.com").await;
+    h.query(|c| {
+        c.execute(
+            "UPDATE users SET suspended_at = 1, suspension_reason = 'spam' WHERE email_key = 'suspended@example.com'",
+            [],
+        )
+    })
+    .await;
     h.advance(16 * 60);
     for (method, path) in bearer_routes()
         .into_iter()
@@ -522,6 +530,7 @@ async fn every_documented_security_center_error_code_is_produced() {
                 Some(revoked.access_token.expose()),
                 ErrorCode::SessionRevoked,
             ),
+            (Some(suspended.access_token.expose()), ErrorCode::Suspended),
         ] {
             cov.send_to(method.clone(), path, &concrete, token, body.clone())
                 .await

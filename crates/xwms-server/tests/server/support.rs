@@ -501,6 +501,13 @@ pub fn valid_body(path: &str) -> Value {
         p if p == xwms_api::support::paths::GUEST_ACCESS => {
             json!({"reference": "REC-AAAAAA", "code": "123456"})
         }
+        p if p == xwms_api::agent_actions::paths::SUSPEND => {
+            json!({"reason": "Checked", "reason_code": "spam"})
+        }
+        p if p.starts_with("/api/agent/accounts/") => json!({"reason": "Checked"}),
+        p if p == xwms_api::agent_actions::paths::APPEALS => {
+            json!({"client_msg_id": "00000000-0000-4000-8000-000000000003", "body": "B"})
+        }
         _ => json!({}),
     }
 }
