@@ -489,6 +489,11 @@ export type ErrorCode =
 "auth.invalid_credentials" | 
 /**  Your email address is not verified yet. Enter the code we mailed you, or ask for a new one. */
 "auth.email_unverified" | 
+/**
+ *  The account is suspended by the support team; `data.suspension_reason` says why and, at
+ *  sign-in, `data.appeal_token` opens an appeal.
+ */
+"auth.suspended" | 
 /**  Your account is temporarily locked to protect it. We mailed you a code to unlock it. */
 "auth.locked" | 
 /**  Too many attempts. Please wait a moment and try again. */
@@ -591,6 +596,8 @@ export type ErrorCode =
 "support.rating_not_allowed" | 
 /**  A support-team route called by an account without the support role. */
 "support.not_agent" | 
+/**  A support-team route that only an admin may use, called by an agent. */
+"agent.admin_only" | 
 /**  A guest token that is unknown or expired. */
 "support.guest_expired" | 
 /**  A code this client version does not know. */
