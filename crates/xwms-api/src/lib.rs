@@ -82,6 +82,7 @@ macro_rules! wire_enum {
     };
 }
 
+pub mod agent;
 pub mod auth;
 mod envelope;
 mod error;

@@ -47,6 +47,7 @@ pub(crate) mod housekeeping;
 pub(crate) mod limits;
 pub(crate) mod live_sessions;
 pub mod policy;
+pub mod roles;
 pub(crate) mod security;
 pub mod sessions;
 pub mod totp;

@@ -2,6 +2,7 @@
 
 mod abuse;
 mod account;
+mod agent_queue;
 mod bad_input;
 mod bench;
 mod binary;
