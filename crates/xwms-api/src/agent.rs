@@ -7,13 +7,108 @@
 //!   (`xwms-server user add …` / `xwms-server user role EMAIL ROLE`). Every route under
 //!   `/api/agent/` needs `Authorization: Bearer <access token>` (`401` without one) of an
 //!   account with the `agent` or `admin` role (`403 support.not_agent` for anyone else).
+//! - **Queue.** [`paths::QUEUE`] lists conversations by [`QueueView`], the longest waiting
+//!   first, with the [`QueueCounts`] of every view. Every agent's realtime channel gets
+//!   [`crate::security::RealtimeEvent::AgentQueue`] with fresh counts whenever a conversation is
+//!   created, claimed, answered or changes status; a person never gets it.
 
 use serde::{Deserialize, Serialize};
+
+use crate::support::{ConversationStatus, SupportTopic};
+use crate::Language;
 
 /// Route paths, one place for server and clients. `{id}` is a path parameter.
 pub mod paths {
     /// Every route of agent mode starts with this.
     pub const PREFIX: &str = "/api/agent/";
+    /// `GET ?view=&topic=&language=&min_wait=` → [`super::AgentQueue`].
+    pub const QUEUE: &str = "/api/agent/queue";
+}
+
+/// `?min_wait=` of the queue, at most this many seconds (30 days).
+pub const MIN_WAIT_MAX_SECONDS: u32 = 30 * 24 * 60 * 60;
+
+wire_enum! {
+    /// A view of the queue.
+    pub enum QueueView {
+        /// Not resolved or closed, and no agent holds it.
+        Unassigned = "unassigned",
+        /// Not resolved or closed, held by the caller.
+        Mine = "mine",
+        /// Waiting for the support team: `new` or `open`.
+        Open = "open",
+        /// Waiting for the person: `waiting_for_you`.
+        Waiting = "waiting",
+        /// `resolved` or `closed`.
+        Resolved = "resolved",
+        @other Unknown = "unknown",
+    }
+}
+
+wire! {
+    /// How many conversations each [`QueueView`] holds (`mine` for the agent it is sent to).
+    #[derive(Default, Eq)]
+    pub struct QueueCounts {
+        pub unassigned: u32,
+        pub mine: u32,
+        pub open: u32,
+        pub waiting: u32,
+        pub resolved: u32,
+    }
+}
+
+wire! {
+    /// A member of the support team as other agents see them.
+    #[derive(Eq)]
+    pub struct TeamMember {
+        /// The account's `sub`.
+        pub id: String,
+        pub name: String,
+    }
+}
+
+wire! {
+    /// Who asked.
+    pub struct Requester {
+        pub name: String,
+        /// The language of the conversation (the person's when they started it).
+        pub language: Language,
+        /// A guest case (a recovery request, no account signed in).
+        pub guest: bool,
+    }
+}
+
+wire! {
+    /// One conversation in the queue.
+    pub struct QueueRow {
+        pub id: String,
+        pub reference: String,
+        pub topic: SupportTopic,
+        pub subject: String,
+        pub requester: Requester,
+        pub status: ConversationStatus,
+        /// The agent who holds it, if any.
+        pub assignee: Option<TeamMember>,
+        /// Since when the side whose turn it is has not answered (RFC 3339): for a conversation
+        /// waiting for the team, the first message of the person not answered yet.
+        pub waiting_since: String,
+        /// Seconds from `waiting_since` to now.
+        pub waiting_seconds: u32,
+        /// Messages of the person no agent has read yet.
+        pub unread_for_agent: u32,
+        #[cfg_attr(feature = "specta", specta(type = f64))]
+        pub last_seq: i64,
+    }
+}
+
+wire! {
+    /// `GET /api/agent/queue`.
+    pub struct AgentQueue {
+        pub view: QueueView,
+        /// The longest waiting first.
+        pub rows: Vec<QueueRow>,
+        pub counts: QueueCounts,
+    }
 }
 
 wire_enum! {

@@ -467,6 +467,9 @@ pub enum RealtimeEvent {
     SupportReload,
     /// How many agents have the app open changed (`support::SupportAvailability`).
     SupportAvailability { agents_online: u32 },
+    /// To members of the support team only: the queue changed (a conversation was created,
+    /// claimed, answered or changed status); the counts of every view, `mine` for this agent.
+    AgentQueue { counts: crate::agent::QueueCounts },
 }
 
 #[cfg(test)]

@@ -111,7 +111,20 @@ pub const MIGRATIONS: &[Migration] = &[
           ) STRICT;
           CREATE INDEX support_uploads_account ON support_uploads (account_id, created_at);",
     },
+    Migration {
+        version: 13,
+        name: "agent_queue",
+        sql: AGENT_QUEUE,
+    },
 ];
+
+/// Agent mode's queue (`accounts::agent_queue`):
+/// - `support_conversations.assignee_id`: the agent who holds the conversation (claimed or
+///   assigned), NULL while unassigned; set only by a conditional UPDATE, so one claim wins.
+const AGENT_QUEUE: &str = "
+ALTER TABLE support_conversations ADD COLUMN assignee_id TEXT REFERENCES users (id) ON DELETE SET NULL;
+CREATE INDEX support_conversations_queue ON support_conversations (status, assignee_id);
+";
 
 /// Migration 11: live support (issue 11, `crate::accounts::support`).
 ///

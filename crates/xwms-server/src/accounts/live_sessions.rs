@@ -48,6 +48,13 @@ pub enum Notice {
         for_person: Option<Box<RealtimeEvent>>,
         for_agents: Option<Box<RealtimeEvent>>,
     },
+    /// The support queue changed: every agent connection (never a person's) gets
+    /// `agent_queue` with `counts`, its `mine` taken from `mine` by the agent's account id.
+    /// Only the last of these in one batch goes out (it has the counts after the commit).
+    AgentQueue {
+        counts: xwms_api::agent::QueueCounts,
+        mine: HashMap<String, u32>,
+    },
 }
 
 /// A frame for one connection.
@@ -203,8 +210,25 @@ impl LiveSessions {
         let mut by_user = self.lock();
         let mut ended: HashSet<String> = HashSet::new();
         let mut changed: Vec<String> = vec![];
-        for notice in &notices {
+        let last_queue = notices
+            .iter()
+            .rposition(|n| matches!(n, Notice::AgentQueue { .. }));
+        for (index, notice) in notices.iter().enumerate() {
             match notice {
+                Notice::AgentQueue { counts, mine } => {
+                    if Some(index) != last_queue {
+                        continue;
+                    }
+                    for (user_id, connections) in by_user.iter_mut() {
+                        let push = Push::Event(RealtimeEvent::AgentQueue {
+                            counts: xwms_api::agent::QueueCounts {
+                                mine: mine.get(user_id).copied().unwrap_or(0),
+                                ..counts.clone()
+                            },
+                        });
+                        connections.retain(|c| !c.agent || deliver(c, push.clone()));
+                    }
+                }
                 Notice::SessionEnded {
                     user_id,
                     session_id,

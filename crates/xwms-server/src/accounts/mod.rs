@@ -37,6 +37,7 @@ use crate::secrets::SecretKeys;
 use crate::store::Store;
 use live_sessions::{LiveSessions, Notice};
 
+pub mod agent_queue;
 pub(crate) mod api_clients;
 pub(crate) mod codes;
 pub(crate) mod devices;

@@ -506,6 +506,9 @@ fn announce(
         for_person: Some(Box::new(event(Side::Person)?)),
         for_agents: Some(Box::new(event(Side::Agent)?)),
     });
+    if kind != SupportChangeKind::Read {
+        ctx.notify(super::agent_queue::queue_notice(tx)?);
+    }
     Ok(())
 }
 

@@ -14,6 +14,7 @@ use utoipa_axum::routes;
 use crate::AppState;
 
 mod account;
+mod agent;
 pub mod auth;
 mod health;
 pub mod help;
@@ -152,6 +153,7 @@ fn declared() -> Vec<(&'static str, UtoipaMethodRouter<AppState>)> {
         ),
         ("support_upload", routes!(support::upload_pending)),
         ("agent_conversations", routes!(support::agent_conversations)),
+        ("agent_queue", routes!(agent::queue)),
         ("support_guest_code", routes!(support::guest_code)),
         ("support_guest_access", routes!(support::guest_access)),
         (
@@ -183,6 +185,7 @@ pub const OPENAPI_PATH: &str = "/api/openapi.json";
         (name = "clients", description = "For API clients: checking their credentials (HTTP Basic)"),
         (name = "help", description = "The help center: categories, articles, search, delta sync and feedback (no sign-in)"),
         (name = "support", description = "Live support: conversations with the support team, exactly-once messages, attachments, guest cases (bearer access token; guest routes: a guest token)"),
+        (name = "agent", description = "Agent mode: the support team's queue (bearer access token of an account with the agent or admin role)"),
     ),
     // Sent as WebSocket frames by `/api/realtime`, not as an HTTP body.
     components(schemas(xwms_api::security::RealtimeEvent)),

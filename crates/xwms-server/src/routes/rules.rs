@@ -97,6 +97,10 @@ const QUERY_RULES: &[(&str, &str, Rule)] = &[
         file_name,
     ),
     ("/api/support/attachments", "name", file_name),
+    ("/api/agent/queue", "view", queue_view),
+    ("/api/agent/queue", "topic", support_topic),
+    ("/api/agent/queue", "language", language),
+    ("/api/agent/queue", "min_wait", queue_min_wait),
 ];
 
 /// Writes [`BODY_RULES`] and [`QUERY_RULES`] into the document.
@@ -349,6 +353,20 @@ fn integer_range(object: &mut Object, min: u64, max: u64) {
     object.schema_type = SchemaType::Type(Type::Integer);
     object.minimum = Some((min as usize).into());
     object.maximum = Some((max as usize).into());
+}
+
+fn queue_view(object: &mut Object) {
+    object.enum_values = Some(
+        xwms_api::agent::QueueView::ALL
+            .iter()
+            .filter(|v| **v != xwms_api::agent::QueueView::Unknown)
+            .map(|v| v.as_str().into())
+            .collect(),
+    );
+}
+
+fn queue_min_wait(object: &mut Object) {
+    integer_range(object, 0, u64::from(xwms_api::agent::MIN_WAIT_MAX_SECONDS));
 }
 
 /// An event id: a positive whole number.

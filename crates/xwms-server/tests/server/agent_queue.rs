@@ -262,3 +262,181 @@ async fn every_agent_route_refuses_people_and_callers_without_a_token() {
         );
     }
 }
+
+fn uuid(n: u32) -> String {
+    format!("00000000-0000-4000-8000-{n:012x}")
+}
+
+/// `person` starts a conversation on `topic`; its id.
+async fn start(h: &Harness, person: &str, topic: &str, client_id: u32) -> String {
+    let answer = h
+        .post_auth(
+            "/api/support/conversations",
+            person,
+            json!({
+                "topic": topic,
+                "subject": format!("About {topic}"),
+                "message": {"client_msg_id": uuid(client_id), "body": "Hello, I need help"},
+            }),
+        )
+        .await;
+    answer.ok(200);
+    answer.data()["conversation"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn user_id(h: &Harness, email: &'static str) -> String {
+    h.query(move |c| {
+        c.query_row("SELECT id FROM users WHERE email_key = ?1", [email], |r| {
+            r.get(0)
+        })
+    })
+    .await
+}
+
+fn ids(answer: &crate::support::Answer) -> Vec<String> {
+    answer.data()["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| row["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Every frame waiting on a registration's queue, as text.
+fn drain(queue: &mut tokio::sync::mpsc::Receiver<impl std::fmt::Debug>) -> Vec<String> {
+    let mut heard = vec![];
+    while let Ok(push) = queue.try_recv() {
+        heard.push(format!("{push:?}"));
+    }
+    heard
+}
+
+#[tokio::test]
+async fn the_queue_lists_views_longest_waiting_first_with_filters_and_counts() {
+    let h = harness();
+    let anna = h.signed_in("anna@example.com").await.access_token;
+    let anna = anna.expose().to_owned();
+    let bob = h.signed_in("bob@example.com").await.access_token;
+    let bob = bob.expose().to_owned();
+    let ana = agent(&h, "ana@example.com").await;
+    let ana_id = user_id(&h, "ana@example.com").await;
+    let (_agent_registration, mut agent_socket) = h
+        .state
+        .live
+        .connect_as(&ana_id, "ana-socket", true)
+        .unwrap();
+    let anna_id = user_id(&h, "anna@example.com").await;
+    let (_person_registration, mut person_socket) =
+        h.state.live.connect(&anna_id, "anna-socket").unwrap();
+
+    let first = start(&h, &anna, "question", 1).await;
+    // Every agent hears the new counts; the person does not.
+    let heard = drain(&mut agent_socket);
+    assert!(
+        heard.iter().any(|e| e.contains(
+            "AgentQueue { counts: QueueCounts { unassigned: 1, mine: 0, open: 1, waiting: 0, resolved: 0 } }"
+        )),
+        "{heard:?}"
+    );
+    h.advance(100);
+    let second = start(&h, &bob, "account_recovery", 2).await;
+    h.advance(20);
+
+    let queue = h.get_auth("/api/agent/queue", &ana).await;
+    queue.ok(200);
+    assert_eq!(ids(&queue), [first.as_str(), second.as_str()]);
+    let row = &queue.data()["rows"][0];
+    assert_eq!(row["topic"], "question");
+    assert_eq!(row["subject"], "About question");
+    assert_eq!(row["requester"]["name"], "Test Person");
+    assert_eq!(row["requester"]["language"], "en");
+    assert_eq!(row["status"], "new");
+    assert_eq!(row["assignee"], serde_json::Value::Null);
+    assert_eq!(row["waiting_seconds"], 120);
+    assert_eq!(row["unread_for_agent"], 1);
+    assert_eq!(queue.data()["rows"][1]["waiting_seconds"], 20);
+    assert_eq!(
+        queue.data()["counts"],
+        json!({"unassigned": 2, "mine": 0, "open": 2, "waiting": 0, "resolved": 0})
+    );
+
+    // Filters.
+    let only = |query: &'static str| {
+        let ana = ana.clone();
+        let h = &h;
+        async move {
+            ids(h
+                .get_auth(&format!("/api/agent/queue?{query}"), &ana)
+                .await
+                .ok(200))
+        }
+    };
+    assert_eq!(only("topic=account_recovery").await, [second.as_str()]);
+    assert_eq!(only("min_wait=60").await, [first.as_str()]);
+    assert_eq!(only("language=nl").await, Vec::<String>::new());
+    assert_eq!(
+        only("view=open&language=en").await,
+        [first.as_str(), second.as_str()]
+    );
+
+    // An agent answers the first: it now waits for the person, since the answer.
+    h.advance(30);
+    h.post_auth(
+        &format!("/api/support/conversations/{first}/messages"),
+        &ana,
+        json!({"client_msg_id": uuid(3), "body": "Let me look"}),
+    )
+    .await
+    .ok(200);
+    h.advance(5);
+    assert_eq!(only("view=open").await, [second.as_str()]);
+    let waiting = h.get_auth("/api/agent/queue?view=waiting", &ana).await;
+    assert_eq!(ids(&waiting), [first.as_str()]);
+    assert_eq!(waiting.data()["rows"][0]["waiting_seconds"], 5);
+    assert_eq!(waiting.data()["rows"][0]["unread_for_agent"], 0);
+    assert_eq!(only("view=mine").await, Vec::<String>::new());
+    assert_eq!(only("view=resolved").await, Vec::<String>::new());
+    let heard = drain(&mut agent_socket);
+    assert!(
+        heard.iter().any(|e| e.contains(
+            "AgentQueue { counts: QueueCounts { unassigned: 2, mine: 0, open: 1, waiting: 1, resolved: 0 } }"
+        )),
+        "{heard:?}"
+    );
+
+    // The person waits again from their next message; resolving ends it.
+    h.post_auth(
+        &format!("/api/support/conversations/{first}/close"),
+        &ana,
+        json!({}),
+    )
+    .await
+    .ok(200);
+    assert_eq!(only("view=resolved").await, [first.as_str()]);
+    assert_eq!(only("").await, [second.as_str()]);
+
+    // Nothing of the queue reaches the person's socket.
+    let person_heard = drain(&mut person_socket);
+    assert!(!person_heard.is_empty());
+    assert!(
+        person_heard.iter().all(|e| !e.contains("AgentQueue")),
+        "{person_heard:?}"
+    );
+
+    // Bad parameters name themselves.
+    for (query, field) in [
+        ("view=all", "view"),
+        ("view=unknown", "view"),
+        ("topic=nope", "topic"),
+        ("language=xx", "language"),
+        ("min_wait=-1", "min_wait"),
+        ("min_wait=99999999", "min_wait"),
+    ] {
+        h.get_auth(&format!("/api/agent/queue?{query}"), &ana)
+            .await
+            .err_field(ErrorCode::FieldInvalid, field);
+    }
+}

@@ -1,0 +1,245 @@
+//! Agent mode, the queue side (the contract is `xwms_api::agent`): who is on the support team,
+//! the queue and its counts, told live to every agent.
+
+use std::collections::HashMap;
+
+use rusqlite::{params, Connection};
+use time::OffsetDateTime;
+use xwms_api::agent::{
+    AgentQueue, QueueCounts, QueueRow, QueueView, Requester, TeamMember, MIN_WAIT_MAX_SECONDS,
+};
+use xwms_api::support::{ConversationStatus, SupportTopic};
+use xwms_api::{ErrorCode, Language};
+
+use super::live_sessions::Notice;
+use super::users;
+use super::{Accounts, Authenticated};
+use crate::clock::{from_millis, rfc3339, to_millis};
+use crate::error::ApiError;
+
+/// A signed-in member of the support team (role `agent` or `admin`), checked at this request.
+#[derive(Debug, Clone)]
+pub struct TeamCaller {
+    pub auth: Authenticated,
+    pub id: String,
+    /// The full name.
+    pub name: String,
+}
+
+/// What `GET /api/agent/queue` filters on (checked).
+#[derive(Debug, Clone)]
+pub struct QueueFilter {
+    pub view: QueueView,
+    pub topic: Option<SupportTopic>,
+    pub language: Option<Language>,
+    pub min_wait_seconds: u32,
+}
+
+impl QueueFilter {
+    /// The filter of the raw query parameters; `field.invalid` names the first bad one.
+    pub fn parse(
+        view: Option<&str>,
+        topic: Option<&str>,
+        language: Option<&str>,
+        min_wait: Option<&str>,
+    ) -> Result<QueueFilter, ApiError> {
+        let invalid = |field: &str| ApiError::field(ErrorCode::FieldInvalid, field);
+        let view = match view {
+            None => QueueView::Unassigned,
+            Some(raw) => match QueueView::from_wire(raw) {
+                QueueView::Unknown => return Err(invalid("view")),
+                view => view,
+            },
+        };
+        let topic = match topic {
+            None => None,
+            Some(raw) => match SupportTopic::from_wire(raw) {
+                SupportTopic::Unknown => return Err(invalid("topic")),
+                topic => Some(topic),
+            },
+        };
+        let language = match language {
+            None => None,
+            Some(raw) => Some(Language::parse(raw).ok_or_else(|| invalid("language"))?),
+        };
+        let min_wait_seconds = match min_wait {
+            None => 0,
+            Some(raw) => raw
+                .parse::<u32>()
+                .ok()
+                .filter(|s| *s <= MIN_WAIT_MAX_SECONDS)
+                .ok_or_else(|| invalid("min_wait"))?,
+        };
+        Ok(QueueFilter {
+            view,
+            topic,
+            language,
+            min_wait_seconds,
+        })
+    }
+}
+
+/// SQL: the conversation `c` is not over.
+const ACTIVE: &str = "c.status NOT IN ('resolved', 'closed')";
+
+/// SQL condition of a view (`?1` is the caller's id).
+fn view_condition(view: QueueView) -> &'static str {
+    match view {
+        QueueView::Unassigned => "c.status NOT IN ('resolved', 'closed') AND c.assignee_id IS NULL",
+        QueueView::Mine => "c.status NOT IN ('resolved', 'closed') AND c.assignee_id = ?1",
+        QueueView::Open => "c.status IN ('new', 'open')",
+        QueueView::Waiting => "c.status = 'waiting_for_you'",
+        QueueView::Resolved | QueueView::Unknown => "c.status IN ('resolved', 'closed')",
+    }
+}
+
+/// SQL: since when the side whose turn it is has not answered (milliseconds). Waiting for the
+/// team: the person's first message after the team's last one; waiting for the person: the
+/// team's last message; over: when it ended.
+const WAITING_SINCE: &str = "CASE
+    WHEN c.status IN ('new', 'open') THEN COALESCE(
+        (SELECT min(m.created_at) FROM support_messages m
+         WHERE m.conversation_id = c.id AND m.author_kind = 'person'
+           AND m.seq > COALESCE((SELECT max(t.seq) FROM support_messages t
+                                 WHERE t.conversation_id = c.id AND t.author_kind = 'agent'), 0)),
+        c.created_at)
+    WHEN c.status = 'waiting_for_you' THEN COALESCE(
+        (SELECT max(m.created_at) FROM support_messages m
+         WHERE m.conversation_id = c.id AND m.author_kind = 'agent'),
+        c.updated_at)
+    ELSE COALESCE(c.closed_at, c.updated_at)
+END";
+
+/// The counts of every view, `mine` for `agent_id`.
+pub(crate) fn counts(conn: &Connection, agent_id: &str) -> rusqlite::Result<QueueCounts> {
+    conn.prepare_cached(&format!(
+        "SELECT
+           COALESCE(sum({ACTIVE} AND c.assignee_id IS NULL), 0),
+           COALESCE(sum({ACTIVE} AND c.assignee_id = ?1), 0),
+           COALESCE(sum(c.status IN ('new', 'open')), 0),
+           COALESCE(sum(c.status = 'waiting_for_you'), 0),
+           COALESCE(sum(c.status IN ('resolved', 'closed')), 0)
+         FROM support_conversations c"
+    ))?
+    .query_row([agent_id], |row| {
+        Ok(QueueCounts {
+            unassigned: row.get(0)?,
+            mine: row.get(1)?,
+            open: row.get(2)?,
+            waiting: row.get(3)?,
+            resolved: row.get(4)?,
+        })
+    })
+}
+
+/// What every agent's realtime channel hears after a change to the queue: the shared counts
+/// and each agent's own `mine`.
+pub(crate) fn queue_notice(conn: &Connection) -> rusqlite::Result<Notice> {
+    let shared = counts(conn, "")?;
+    let mine: HashMap<String, u32> = conn
+        .prepare_cached(&format!(
+            "SELECT c.assignee_id, count(*) FROM support_conversations c
+             WHERE {ACTIVE} AND c.assignee_id IS NOT NULL GROUP BY c.assignee_id"
+        ))?
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(Notice::AgentQueue {
+        counts: QueueCounts { mine: 0, ..shared },
+        mine,
+    })
+}
+
+/// The queue of `agent_id` at `now`.
+pub(crate) fn queue(
+    conn: &Connection,
+    agent_id: &str,
+    filter: &QueueFilter,
+    now: OffsetDateTime,
+) -> rusqlite::Result<AgentQueue> {
+    let sql = format!(
+        "SELECT * FROM (
+           SELECT c.id, c.reference, c.topic, c.subject, c.person_name, c.language, c.guest,
+                  c.status, c.assignee_id, a.name, c.last_seq,
+                  (SELECT count(*) FROM support_messages m WHERE m.conversation_id = c.id
+                     AND m.seq > c.agent_read_seq AND m.author_kind = 'person') AS unread,
+                  {WAITING_SINCE} AS waiting_since
+           FROM support_conversations c LEFT JOIN users a ON a.id = c.assignee_id
+           WHERE {} AND (?2 IS NULL OR c.topic = ?2) AND (?3 IS NULL OR c.language = ?3)
+         ) WHERE waiting_since <= ?4
+         ORDER BY waiting_since, id",
+        view_condition(filter.view)
+    );
+    let latest = to_millis(now) - i64::from(filter.min_wait_seconds) * 1000;
+    let rows = conn
+        .prepare_cached(&sql)?
+        .query_map(
+            params![
+                agent_id,
+                filter.topic.map(|t| t.as_str()),
+                filter.language.map(|l| l.as_str()),
+                latest
+            ],
+            |row| {
+                let language: String = row.get(5)?;
+                let assignee: Option<String> = row.get(8)?;
+                let assignee_name: Option<String> = row.get(9)?;
+                let since = from_millis(row.get(12)?);
+                Ok(QueueRow {
+                    id: row.get(0)?,
+                    reference: row.get(1)?,
+                    topic: SupportTopic::from_wire(&row.get::<_, String>(2)?),
+                    subject: row.get(3)?,
+                    requester: Requester {
+                        name: row.get(4)?,
+                        language: Language::parse(&language).unwrap_or_default(),
+                        guest: row.get(6)?,
+                    },
+                    status: ConversationStatus::from_wire(&row.get::<_, String>(7)?),
+                    assignee: assignee.map(|id| TeamMember {
+                        id,
+                        name: assignee_name.unwrap_or_default(),
+                    }),
+                    waiting_since: rfc3339(since),
+                    waiting_seconds: u32::try_from((now - since).whole_seconds().max(0))
+                        .unwrap_or(u32::MAX),
+                    unread_for_agent: row.get(11)?,
+                    last_seq: row.get(10)?,
+                })
+            },
+        )?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(AgentQueue {
+        view: filter.view,
+        rows,
+        counts: counts(conn, agent_id)?,
+    })
+}
+
+impl Accounts {
+    /// The caller as a member of the support team; `support.not_agent` for anyone else. The
+    /// role is read at every request, so a changed role counts at once.
+    pub async fn team_caller(&self, auth: Authenticated) -> Result<TeamCaller, ApiError> {
+        self.read(move |conn, _| {
+            Ok(match users::by_id(conn, &auth.user_id)? {
+                Some(user) if user.is_agent => Ok(TeamCaller {
+                    auth,
+                    id: user.id,
+                    name: user.name,
+                }),
+                _ => Err(ApiError::new(ErrorCode::NotAgent)),
+            })
+        })
+        .await?
+    }
+
+    /// `GET /api/agent/queue`.
+    pub async fn agent_queue(
+        &self,
+        agent: &TeamCaller,
+        filter: QueueFilter,
+    ) -> Result<AgentQueue, ApiError> {
+        let agent_id = agent.id.clone();
+        self.read(move |conn, now| queue(conn, &agent_id, &filter, now))
+            .await
+    }
+}

@@ -1,0 +1,73 @@
+//! `/api/agent/...`: agent mode, the queue side (the contract is `xwms_api::agent`). Every
+//! handler takes [`Agent`] first, so the guard runs before anything else is read.
+
+use axum::extract::{FromRequestParts, Query, State};
+use axum::http::request::Parts;
+use axum::Json;
+use serde::Deserialize;
+use xwms_api::agent::AgentQueue;
+use xwms_api::Envelope;
+
+use crate::accounts::agent_queue::{QueueFilter, TeamCaller};
+use crate::accounts::Authenticated;
+use crate::error::{ApiError, ErrorEnvelope};
+use crate::AppState;
+
+/// A signed-in member of the support team: `401` without a valid token, `403
+/// support.not_agent` for anyone without the agent or admin role.
+pub(crate) struct Agent(pub TeamCaller);
+
+impl FromRequestParts<AppState> for Agent {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let auth = Authenticated::from_request_parts(parts, state).await?;
+        state.accounts.team_caller(auth).await.map(Agent)
+    }
+}
+
+fn ok<T>(message: &str, data: T) -> Json<Envelope<T>> {
+    Json(Envelope::success(message, data))
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct QueueQuery {
+    view: Option<String>,
+    topic: Option<String>,
+    language: Option<String>,
+    min_wait: Option<String>,
+}
+
+/// The support queue: one view, the longest waiting first, with the counts of every view.
+#[utoipa::path(
+    get,
+    path = "/api/agent/queue",
+    tag = "agent",
+    security(("bearer" = [])),
+    params(
+        ("view" = Option<String>, Query, description = "unassigned (default), mine, open (waiting for the team), waiting (waiting for the person) or resolved"),
+        ("topic" = Option<String>, Query, description = "Only conversations on this topic"),
+        ("language" = Option<String>, Query, description = "Only conversations in this language"),
+        ("min_wait" = Option<u32>, Query, description = "Only conversations waiting at least this many seconds"),
+    ),
+    responses(
+        (status = 200, description = "The queue", body = Envelope<AgentQueue>),
+        (status = 400, description = "`field.invalid` (view, topic, language, min_wait)", body = ErrorEnvelope),
+        (status = 401, description = "`auth.unauthorized`, `auth.session_expired`, `auth.session_revoked`", body = ErrorEnvelope),
+        (status = 403, description = "`support.not_agent`", body = ErrorEnvelope),
+    )
+)]
+pub(super) async fn queue(
+    State(state): State<AppState>,
+    Agent(agent): Agent,
+    Query(query): Query<QueueQuery>,
+) -> Result<Json<Envelope<AgentQueue>>, ApiError> {
+    let filter = QueueFilter::parse(
+        query.view.as_deref(),
+        query.topic.as_deref(),
+        query.language.as_deref(),
+        query.min_wait.as_deref(),
+    )?;
+    let queue = state.accounts.agent_queue(&agent, filter).await?;
+    Ok(ok("The queue.", queue))
+}
