@@ -23,6 +23,13 @@ pub mod paths {
     pub const PREFIX: &str = "/api/agent/";
     /// `GET ?view=&topic=&language=&min_wait=` → [`super::AgentQueue`].
     pub const QUEUE: &str = "/api/agent/queue";
+    /// `POST` → [`super::Assignment`]: the caller takes an unassigned conversation; `409
+    /// agent.already_claimed` with [`super::AlreadyClaimed`] as the error's data when someone
+    /// holds it.
+    pub const CLAIM: &str = "/api/agent/conversations/{id}/claim";
+    /// `POST` [`super::AssignRequest`] → [`super::Assignment`]: hands the conversation to
+    /// another member of the team (or back to the caller).
+    pub const ASSIGN: &str = "/api/agent/conversations/{id}/assign";
 }
 
 /// `?min_wait=` of the queue, at most this many seconds (30 days).
@@ -64,6 +71,31 @@ wire! {
         /// The account's `sub`.
         pub id: String,
         pub name: String,
+    }
+}
+
+wire! {
+    /// `POST /api/agent/conversations/{id}/assign`.
+    #[serde(deny_unknown_fields)]
+    pub struct AssignRequest {
+        /// The `sub` of an account with the agent or admin role.
+        pub agent_id: String,
+    }
+}
+
+wire! {
+    /// The `data` of the `409 agent.already_claimed` error envelope.
+    pub struct AlreadyClaimed {
+        /// The agent who holds the conversation.
+        pub holder: TeamMember,
+    }
+}
+
+wire! {
+    /// Who holds a conversation now.
+    pub struct Assignment {
+        pub conversation_id: String,
+        pub assignee: TeamMember,
     }
 }
 

@@ -4,16 +4,19 @@
 use std::collections::HashMap;
 
 use rusqlite::{params, Connection};
+use rusqlite::{OptionalExtension, Transaction};
 use time::OffsetDateTime;
 use xwms_api::agent::{
-    AgentQueue, QueueCounts, QueueRow, QueueView, Requester, TeamMember, MIN_WAIT_MAX_SECONDS,
+    AgentQueue, Assignment, QueueCounts, QueueRow, QueueView, Requester, TeamMember,
+    MIN_WAIT_MAX_SECONDS,
 };
 use xwms_api::support::{ConversationStatus, SupportTopic};
 use xwms_api::{ErrorCode, Language};
 
 use super::live_sessions::Notice;
+use super::support;
 use super::users;
-use super::{Accounts, Authenticated};
+use super::{Accounts, Authenticated, Ctx};
 use crate::clock::{from_millis, rfc3339, to_millis};
 use crate::error::ApiError;
 
@@ -241,5 +244,104 @@ impl Accounts {
         let agent_id = agent.id.clone();
         self.read(move |conn, now| queue(conn, &agent_id, &filter, now))
             .await
+    }
+}
+
+/// The member of the support team with the account `id`, if it is one.
+fn team_member(conn: &Connection, id: &str) -> rusqlite::Result<Option<users::User>> {
+    Ok(users::by_id(conn, id)?.filter(|user| user.is_agent))
+}
+
+/// Who holds the conversation `id` now, if anyone.
+fn holder(conn: &Connection, id: &str) -> rusqlite::Result<Option<TeamMember>> {
+    conn.query_row(
+        "SELECT u.id, u.name FROM support_conversations c JOIN users u ON u.id = c.assignee_id
+         WHERE c.id = ?1",
+        [id],
+        |row| {
+            Ok(TeamMember {
+                id: row.get(0)?,
+                name: row.get(1)?,
+            })
+        },
+    )
+    .optional()
+}
+
+/// `assignee` now holds `conversation`: they join it if no agent did yet, and every agent
+/// hears the new counts.
+fn taken(
+    tx: &Transaction<'_>,
+    ctx: &Ctx,
+    conversation: &support::Conversation,
+    assignee: &users::User,
+) -> rusqlite::Result<Assignment> {
+    support::agent_joins(tx, ctx, conversation, &support::agent_signature(assignee))?;
+    ctx.notify(queue_notice(tx)?);
+    Ok(Assignment {
+        conversation_id: conversation.id.clone(),
+        assignee: TeamMember {
+            id: assignee.id.clone(),
+            name: assignee.name.clone(),
+        },
+    })
+}
+
+impl Accounts {
+    /// `POST /api/agent/conversations/{id}/claim`: one conditional UPDATE decides, so of any
+    /// number of claims at once exactly one wins; the others get `Err` with who holds it
+    /// (`agent.already_claimed`).
+    pub async fn claim_conversation(
+        &self,
+        agent: &TeamCaller,
+        id: String,
+    ) -> Result<Result<Assignment, TeamMember>, ApiError> {
+        let agent_id = agent.id.clone();
+        self.write(move |tx, ctx| {
+            let Some(me) = team_member(tx, &agent_id)? else {
+                return Ok(Err(ApiError::new(ErrorCode::NotAgent)));
+            };
+            let Some(conversation) = support::conversation(tx, &id)? else {
+                return Ok(Err(ApiError::new(ErrorCode::ConversationNotFound)));
+            };
+            let won = tx.execute(
+                "UPDATE support_conversations SET assignee_id = ?1
+                 WHERE id = ?2 AND assignee_id IS NULL",
+                params![agent_id, id],
+            )? == 1;
+            if !won {
+                let holder = holder(tx, &id)?.ok_or(rusqlite::Error::QueryReturnedNoRows)?;
+                return Ok(Ok(Err(holder)));
+            }
+            taken(tx, ctx, &conversation, &me).map(|taken| Ok(Ok(taken)))
+        })
+        .await?
+    }
+
+    /// `POST /api/agent/conversations/{id}/assign`: hands the conversation to `agent_id`, who
+    /// must be on the support team (`field.invalid` otherwise); checked in the same UPDATE.
+    pub async fn assign_conversation(
+        &self,
+        _agent: &TeamCaller,
+        id: String,
+        agent_id: String,
+    ) -> Result<Assignment, ApiError> {
+        self.write(move |tx, ctx| {
+            let Some(conversation) = support::conversation(tx, &id)? else {
+                return Ok(Err(ApiError::new(ErrorCode::ConversationNotFound)));
+            };
+            let assigned = tx.execute(
+                "UPDATE support_conversations SET assignee_id = ?1
+                 WHERE id = ?2 AND EXISTS (SELECT 1 FROM users
+                     WHERE id = ?1 AND role IN ('agent', 'admin'))",
+                params![agent_id, id],
+            )? == 1;
+            let assignee = match team_member(tx, &agent_id)? {
+                Some(user) if assigned => user,
+                _ => return Ok(Err(ApiError::field(ErrorCode::FieldInvalid, "agent_id"))),
+            };
+            taken(tx, ctx, &conversation, &assignee).map(Ok)
+        })
+        .await?
     }
 }

@@ -1,16 +1,19 @@
 //! `/api/agent/...`: agent mode, the queue side (the contract is `xwms_api::agent`). Every
 //! handler takes [`Agent`] first, so the guard runs before anything else is read.
 
-use axum::extract::{FromRequestParts, Query, State};
+use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
-use xwms_api::agent::AgentQueue;
-use xwms_api::Envelope;
+use xwms_api::agent::{AgentQueue, AlreadyClaimed, AssignRequest, Assignment};
+use xwms_api::{Envelope, ErrorCode};
 
 use crate::accounts::agent_queue::{QueueFilter, TeamCaller};
 use crate::accounts::Authenticated;
 use crate::error::{ApiError, ErrorEnvelope};
+use crate::extract::ApiJson;
 use crate::AppState;
 
 /// A signed-in member of the support team: `401` without a valid token, `403
@@ -70,4 +73,70 @@ pub(super) async fn queue(
     )?;
     let queue = state.accounts.agent_queue(&agent, filter).await?;
     Ok(ok("The queue.", queue))
+}
+
+/// Take a conversation nobody holds. Of several claims at once exactly one wins; the others
+/// answer `409 agent.already_claimed` with the holder in the error's `data.holder`. The person
+/// sees "agent joined" when the first agent takes the conversation.
+#[utoipa::path(
+    post,
+    path = "/api/agent/conversations/{id}/claim",
+    tag = "agent",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The conversation id")),
+    responses(
+        (status = 200, description = "The caller holds it now", body = Envelope<Assignment>),
+        (status = 401, description = "`auth.unauthorized`, `auth.session_expired`, `auth.session_revoked`", body = ErrorEnvelope),
+        (status = 403, description = "`support.not_agent`", body = ErrorEnvelope),
+        (status = 404, description = "`support.not_found`", body = ErrorEnvelope),
+        (status = 409, description = "`agent.already_claimed`, its data the holder", body = Envelope<AlreadyClaimed>),
+    )
+)]
+pub(super) async fn claim(
+    State(state): State<AppState>,
+    Agent(agent): Agent,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    Ok(match state.accounts.claim_conversation(&agent, id).await? {
+        Ok(assignment) => ok("Claimed.", assignment).into_response(),
+        Err(holder) => {
+            let message = ErrorCode::AlreadyClaimed.default_message();
+            let envelope = Envelope::error_with(
+                ErrorCode::AlreadyClaimed,
+                message,
+                AlreadyClaimed { holder },
+            );
+            (StatusCode::CONFLICT, Json(envelope)).into_response()
+        }
+    })
+}
+
+/// Hand a conversation to a member of the support team (an account with the agent or admin
+/// role), whoever holds it now.
+#[utoipa::path(
+    post,
+    path = "/api/agent/conversations/{id}/assign",
+    tag = "agent",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The conversation id")),
+    request_body = AssignRequest,
+    responses(
+        (status = 200, description = "Assigned", body = Envelope<Assignment>),
+        (status = 400, description = "`field.invalid` (agent_id: not a member of the support team), `request.invalid`", body = ErrorEnvelope),
+        (status = 401, description = "`auth.unauthorized`, `auth.session_expired`, `auth.session_revoked`", body = ErrorEnvelope),
+        (status = 403, description = "`support.not_agent`", body = ErrorEnvelope),
+        (status = 404, description = "`support.not_found`", body = ErrorEnvelope),
+    )
+)]
+pub(super) async fn assign(
+    State(state): State<AppState>,
+    Agent(agent): Agent,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<AssignRequest>,
+) -> Result<Json<Envelope<Assignment>>, ApiError> {
+    let assignment = state
+        .accounts
+        .assign_conversation(&agent, id, req.agent_id)
+        .await?;
+    Ok(ok("Assigned.", assignment))
 }

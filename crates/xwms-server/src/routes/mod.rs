@@ -154,6 +154,8 @@ fn declared() -> Vec<(&'static str, UtoipaMethodRouter<AppState>)> {
         ("support_upload", routes!(support::upload_pending)),
         ("agent_conversations", routes!(support::agent_conversations)),
         ("agent_queue", routes!(agent::queue)),
+        ("agent_claim", routes!(agent::claim)),
+        ("agent_assign", routes!(agent::assign)),
         ("support_guest_code", routes!(support::guest_code)),
         ("support_guest_access", routes!(support::guest_access)),
         (

@@ -217,12 +217,6 @@ fn agent_routes() -> Vec<(Method, &'static str)> {
         .collect()
 }
 
-/// A body the route would accept (`{}` for routes without one).
-fn agent_body(path: &str) -> serde_json::Value {
-    let _ = path;
-    json!({})
-}
-
 #[tokio::test]
 async fn every_agent_route_refuses_people_and_callers_without_a_token() {
     let h = harness();
@@ -239,7 +233,8 @@ async fn every_agent_route_refuses_people_and_callers_without_a_token() {
         .to_owned();
     let agent = agent(&h, "agent@example.com").await;
     for (method, path) in &routes {
-        let body = crate::support::takes_body(method, path).then(|| agent_body(path));
+        let body =
+            crate::support::takes_body(method, path).then(|| crate::support::valid_body(path));
         let call = || h.call(method.clone(), path, body.clone());
         call().send().await.err(ErrorCode::Unauthorized);
         call().token(&person).send().await.err(ErrorCode::NotAgent);
@@ -439,4 +434,124 @@ async fn the_queue_lists_views_longest_waiting_first_with_filters_and_counts() {
             .await
             .err_field(ErrorCode::FieldInvalid, field);
     }
+}
+
+#[tokio::test]
+async fn of_two_agents_claiming_a_hundred_times_at_once_exactly_one_wins() {
+    let h = harness();
+    let person = h.signed_in("anna@example.com").await.access_token;
+    let person = person.expose().to_owned();
+    let ana = agent(&h, "ana@example.com").await;
+    let ben = agent(&h, "ben@example.com").await;
+    let id = start(&h, &person, "question", 1).await;
+    let claim = format!("/api/agent/conversations/{id}/claim");
+
+    let calls = (0..200).map(|i| {
+        let token = if i % 2 == 0 { &ana } else { &ben };
+        h.post_auth(&claim, token, json!({}))
+    });
+    let answers = futures_util::future::join_all(calls).await;
+    let winners: Vec<_> = answers.iter().filter(|a| a.status == 200).collect();
+    assert_eq!(winners.len(), 1, "exactly one claim wins");
+    let holder = winners[0].data()["assignee"].clone();
+    let losers: Vec<_> = answers.iter().filter(|a| a.status != 200).collect();
+    assert_eq!(losers.len(), 199);
+    for lost in losers {
+        lost.err(ErrorCode::AlreadyClaimed);
+        assert_eq!(lost.status, 409);
+        assert_eq!(lost.body["data"]["holder"], holder, "{}", lost.body);
+    }
+    let holder_id = holder["id"].as_str().unwrap().to_owned();
+    let stored: Option<String> = h
+        .query({
+            let id = id.clone();
+            move |c| {
+                c.query_row(
+                    "SELECT assignee_id FROM support_conversations WHERE id = ?1",
+                    [id],
+                    |r| r.get(0),
+                )
+            }
+        })
+        .await;
+    assert_eq!(stored.as_deref(), Some(holder_id.as_str()));
+
+    // The person sees "agent joined" once, also after the holder answers.
+    let ana_id = user_id(&h, "ana@example.com").await;
+    let ben_id = user_id(&h, "ben@example.com").await;
+    let (winner, other, other_id) = if holder_id == ana_id {
+        (&ana, &ben, ben_id)
+    } else {
+        assert_eq!(holder_id, ben_id);
+        (&ben, &ana, ana_id)
+    };
+    h.post_auth(
+        &format!("/api/support/conversations/{id}/messages"),
+        winner,
+        json!({"client_msg_id": uuid(9), "body": "I am on it"}),
+    )
+    .await
+    .ok(200);
+    let detail = h
+        .get_auth(&format!("/api/support/conversations/{id}"), &person)
+        .await;
+    let kinds: Vec<&str> = detail.data()["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["text", "agent_joined", "text"]);
+
+    // The queue shows who holds it; it is in the holder's "mine", nobody's "unassigned".
+    let mine = h.get_auth("/api/agent/queue?view=mine", winner).await;
+    assert_eq!(ids(&mine), [id.as_str()]);
+    assert_eq!(mine.data()["rows"][0]["assignee"], holder);
+    assert_eq!(mine.data()["counts"]["mine"], 1);
+    assert_eq!(mine.data()["counts"]["unassigned"], 0);
+    let theirs = h.get_auth("/api/agent/queue?view=mine", other).await;
+    assert_eq!(ids(&theirs), Vec::<String>::new());
+
+    // Assigning hands it over, to members of the team only; no second "agent joined".
+    let person_id = user_id(&h, "anna@example.com").await;
+    let assign = format!("/api/agent/conversations/{id}/assign");
+    h.post_auth(&assign, winner, json!({"agent_id": person_id}))
+        .await
+        .err_field(ErrorCode::FieldInvalid, "agent_id");
+    h.post_auth(&assign, winner, json!({"agent_id": "nobody"}))
+        .await
+        .err_field(ErrorCode::FieldInvalid, "agent_id");
+    let handed = h
+        .post_auth(&assign, winner, json!({"agent_id": other_id}))
+        .await;
+    handed.ok(200);
+    assert_eq!(handed.data()["assignee"]["id"], other_id.as_str());
+    assert_eq!(
+        ids(&h.get_auth("/api/agent/queue?view=mine", other).await),
+        [id.as_str()]
+    );
+    let detail = h
+        .get_auth(&format!("/api/support/conversations/{id}"), &person)
+        .await;
+    let joined = detail.data()["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["kind"] == "agent_joined")
+        .count();
+    assert_eq!(joined, 1);
+    // Claiming what someone holds, or a conversation that does not exist.
+    h.post_auth(&claim, winner, json!({}))
+        .await
+        .err(ErrorCode::AlreadyClaimed);
+    h.post_auth("/api/agent/conversations/nope/claim", winner, json!({}))
+        .await
+        .err(ErrorCode::ConversationNotFound);
+    h.post_auth(
+        "/api/agent/conversations/nope/assign",
+        winner,
+        json!({"agent_id": other_id}),
+    )
+    .await
+    .err(ErrorCode::ConversationNotFound);
 }

@@ -496,6 +496,9 @@ pub fn valid_body(path: &str) -> Value {
             json!({"last_read_seq": 1})
         }
         p if p == xwms_api::support::paths::RATING => json!({"rating": 5}),
+        p if p == xwms_api::agent::paths::ASSIGN => {
+            json!({"agent_id": "00000000000000000000000000000000"})
+        }
         p if p == xwms_api::support::paths::DEFLECTIONS => json!({"article_id": "a"}),
         p if p == xwms_api::support::paths::GUEST_CODE => json!({"reference": "REC-AAAAAA"}),
         p if p == xwms_api::support::paths::GUEST_ACCESS => {
