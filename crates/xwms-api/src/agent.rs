@@ -30,6 +30,10 @@ pub mod paths {
     /// `POST` [`super::AssignRequest`] → [`super::Assignment`]: hands the conversation to
     /// another member of the team (or back to the caller).
     pub const ASSIGN: &str = "/api/agent/conversations/{id}/assign";
+    /// `GET` → [`super::NoteList`]; `POST` [`super::NoteDraft`] → [`super::InternalNote`] (the
+    /// stored one when the client id was sent before). Internal notes are for the support team
+    /// only: no person or guest answer, socket event or mail ever carries them.
+    pub const NOTES: &str = "/api/agent/conversations/{id}/notes";
 }
 
 /// `?min_wait=` of the queue, at most this many seconds (30 days).
@@ -96,6 +100,37 @@ wire! {
     pub struct Assignment {
         pub conversation_id: String,
         pub assignee: TeamMember,
+    }
+}
+
+wire! {
+    /// `POST /api/agent/conversations/{id}/notes`.
+    #[serde(deny_unknown_fields)]
+    pub struct NoteDraft {
+        /// A UUID made by the client: the same id again stores nothing new.
+        pub client_msg_id: String,
+        /// At most `support::MESSAGE_MAX_CHARS` characters, not empty.
+        pub body: String,
+    }
+}
+
+wire! {
+    /// An internal note on a conversation, seen by the support team only.
+    pub struct InternalNote {
+        pub id: String,
+        pub conversation_id: String,
+        pub client_msg_id: String,
+        pub author: TeamMember,
+        pub body: String,
+        /// RFC 3339.
+        pub created_at: String,
+    }
+}
+
+wire! {
+    /// The notes of a conversation, oldest first.
+    pub struct NoteList {
+        pub notes: Vec<InternalNote>,
     }
 }
 

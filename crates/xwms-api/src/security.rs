@@ -470,6 +470,8 @@ pub enum RealtimeEvent {
     /// To members of the support team only: the queue changed (a conversation was created,
     /// claimed, answered or changed status); the counts of every view, `mine` for this agent.
     AgentQueue { counts: crate::agent::QueueCounts },
+    /// To members of the support team only: an internal note was added to a conversation.
+    AgentNote { note: crate::agent::InternalNote },
 }
 
 #[cfg(test)]

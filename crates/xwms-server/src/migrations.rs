@@ -121,9 +121,23 @@ pub const MIGRATIONS: &[Migration] = &[
 /// Agent mode's queue (`accounts::agent_queue`):
 /// - `support_conversations.assignee_id`: the agent who holds the conversation (claimed or
 ///   assigned), NULL while unassigned; set only by a conditional UPDATE, so one claim wins.
+/// - `support_notes`: internal notes of the support team, kept apart from `support_messages`
+///   and the event log, so nothing a person reads (answers, replay, mail) can include them.
 const AGENT_QUEUE: &str = "
 ALTER TABLE support_conversations ADD COLUMN assignee_id TEXT REFERENCES users (id) ON DELETE SET NULL;
 CREATE INDEX support_conversations_queue ON support_conversations (status, assignee_id);
+
+CREATE TABLE support_notes (
+    id              TEXT PRIMARY KEY NOT NULL,
+    conversation_id TEXT NOT NULL REFERENCES support_conversations (id) ON DELETE CASCADE,
+    author_id       TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    author_name     TEXT NOT NULL,
+    client_msg_id   TEXT NOT NULL,
+    body            TEXT NOT NULL,
+    created_at      INTEGER NOT NULL,
+    UNIQUE (author_id, client_msg_id)
+) STRICT;
+CREATE INDEX support_notes_conversation ON support_notes (conversation_id, created_at);
 ";
 
 /// Migration 11: live support (issue 11, `crate::accounts::support`).

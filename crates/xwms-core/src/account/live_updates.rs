@@ -239,7 +239,8 @@ impl AccountSession {
             | RealtimeEvent::SupportTyping { .. }
             | RealtimeEvent::SupportReload
             | RealtimeEvent::SupportAvailability { .. }
-            | RealtimeEvent::AgentQueue { .. }) => {
+            | RealtimeEvent::AgentQueue { .. }
+            | RealtimeEvent::AgentNote { .. }) => {
                 if let RealtimeEvent::Support { event } = &event {
                     // Resume after it next time even if nobody applies it (no support task).
                     self.set_support_after(event.seq);

@@ -7,18 +7,22 @@ use rusqlite::{params, Connection};
 use rusqlite::{OptionalExtension, Transaction};
 use time::OffsetDateTime;
 use xwms_api::agent::{
-    AgentQueue, Assignment, QueueCounts, QueueRow, QueueView, Requester, TeamMember,
-    MIN_WAIT_MAX_SECONDS,
+    AgentQueue, Assignment, InternalNote, NoteDraft, NoteList, QueueCounts, QueueRow, QueueView,
+    Requester, TeamMember, MIN_WAIT_MAX_SECONDS,
 };
+use xwms_api::security::RealtimeEvent;
+use xwms_api::support::MESSAGE_MAX_CHARS;
 use xwms_api::support::{ConversationStatus, SupportTopic};
 use xwms_api::{ErrorCode, Language};
 
 use super::live_sessions::Notice;
 use super::support;
 use super::users;
+use super::validate;
 use super::{Accounts, Authenticated, Ctx};
 use crate::clock::{from_millis, rfc3339, to_millis};
 use crate::error::ApiError;
+use crate::random;
 
 /// A signed-in member of the support team (role `agent` or `admin`), checked at this request.
 #[derive(Debug, Clone)]
@@ -341,6 +345,106 @@ impl Accounts {
                 _ => return Ok(Err(ApiError::field(ErrorCode::FieldInvalid, "agent_id"))),
             };
             taken(tx, ctx, &conversation, &assignee).map(Ok)
+        })
+        .await?
+    }
+}
+
+const NOTE_COLUMNS: &str =
+    "id, conversation_id, client_msg_id, author_id, author_name, body, created_at";
+
+fn note_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<InternalNote> {
+    Ok(InternalNote {
+        id: row.get(0)?,
+        conversation_id: row.get(1)?,
+        client_msg_id: row.get(2)?,
+        author: TeamMember {
+            id: row.get(3)?,
+            name: row.get(4)?,
+        },
+        body: row.get(5)?,
+        created_at: rfc3339(from_millis(row.get(6)?)),
+    })
+}
+
+/// A checked note: its client id and body.
+fn check_note(draft: NoteDraft) -> Result<(String, String), ApiError> {
+    let client_msg_id = support::client_msg_id(&draft.client_msg_id)?;
+    if draft.body.chars().count() > MESSAGE_MAX_CHARS {
+        return Err(ApiError::field(ErrorCode::MessageTooLong, "body"));
+    }
+    let body = validate::free_text("body", &draft.body, MESSAGE_MAX_CHARS)?;
+    if body.is_empty() {
+        return Err(ApiError::field(ErrorCode::MessageEmpty, "body"));
+    }
+    Ok((client_msg_id, body))
+}
+
+impl Accounts {
+    /// `POST /api/agent/conversations/{id}/notes`: exactly once per (author, client id), like
+    /// messages. The note goes to agents' connections only; it is stored apart from the
+    /// messages and the event log.
+    pub async fn add_note(
+        &self,
+        agent: &TeamCaller,
+        id: String,
+        draft: NoteDraft,
+    ) -> Result<InternalNote, ApiError> {
+        let (client_msg_id, body) = check_note(draft)?;
+        let (agent_id, agent_name) = (agent.id.clone(), agent.name.clone());
+        self.write(move |tx, ctx| {
+            let Some(conversation) = support::conversation(tx, &id)? else {
+                return Ok(Err(ApiError::new(ErrorCode::ConversationNotFound)));
+            };
+            let note_id = random::id(ctx.random());
+            let inserted = tx.execute(
+                &format!(
+                    "INSERT INTO support_notes ({NOTE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                     ON CONFLICT (author_id, client_msg_id) DO NOTHING"
+                ),
+                params![
+                    note_id,
+                    id,
+                    client_msg_id,
+                    agent_id,
+                    agent_name,
+                    body,
+                    to_millis(ctx.now)
+                ],
+            )? == 1;
+            let note = tx.query_row(
+                &format!(
+                    "SELECT {NOTE_COLUMNS} FROM support_notes
+                     WHERE author_id = ?1 AND client_msg_id = ?2"
+                ),
+                params![agent_id, client_msg_id],
+                note_row,
+            )?;
+            if inserted {
+                ctx.notify(Notice::AgentsOnly {
+                    except: conversation.person_id.clone(),
+                    event: Box::new(RealtimeEvent::AgentNote { note: note.clone() }),
+                });
+            }
+            Ok(Ok(note))
+        })
+        .await?
+    }
+
+    /// `GET /api/agent/conversations/{id}/notes`: oldest first.
+    pub async fn notes(&self, _agent: &TeamCaller, id: String) -> Result<NoteList, ApiError> {
+        self.read(move |conn, _| {
+            if support::conversation(conn, &id)?.is_none() {
+                return Ok(Err(ApiError::new(ErrorCode::ConversationNotFound)));
+            }
+            let notes = conn
+                .prepare_cached(&format!(
+                    "SELECT {NOTE_COLUMNS} FROM support_notes WHERE conversation_id = ?1
+                     ORDER BY created_at, rowid"
+                ))?
+                .query_map([&id], note_row)?
+                .collect::<rusqlite::Result<_>>()?;
+            Ok(Ok(NoteList { notes }))
         })
         .await?
     }

@@ -55,6 +55,12 @@ pub enum Notice {
         counts: xwms_api::agent::QueueCounts,
         mine: HashMap<String, u32>,
     },
+    /// To agent connections only, except those of the account `except` (the conversation's
+    /// person, should they be on the team): internal notes and agents' presence.
+    AgentsOnly {
+        except: Option<String>,
+        event: Box<RealtimeEvent>,
+    },
 }
 
 /// A frame for one connection.
@@ -215,6 +221,15 @@ impl LiveSessions {
             .rposition(|n| matches!(n, Notice::AgentQueue { .. }));
         for (index, notice) in notices.iter().enumerate() {
             match notice {
+                Notice::AgentsOnly { except, event } => {
+                    let push = Push::Event(event.as_ref().clone());
+                    for (user_id, connections) in by_user.iter_mut() {
+                        if except.as_ref() == Some(user_id) {
+                            continue;
+                        }
+                        connections.retain(|c| !c.agent || deliver(c, push.clone()));
+                    }
+                }
                 Notice::AgentQueue { counts, mine } => {
                     if Some(index) != last_queue {
                         continue;

@@ -7,7 +7,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
-use xwms_api::agent::{AgentQueue, AlreadyClaimed, AssignRequest, Assignment};
+use xwms_api::agent::{
+    AgentQueue, AlreadyClaimed, AssignRequest, Assignment, InternalNote, NoteDraft, NoteList,
+};
 use xwms_api::{Envelope, ErrorCode};
 
 use crate::accounts::agent_queue::{QueueFilter, TeamCaller};
@@ -139,4 +141,54 @@ pub(super) async fn assign(
         .assign_conversation(&agent, id, req.agent_id)
         .await?;
     Ok(ok("Assigned.", assignment))
+}
+
+/// Add an internal note: seen by the support team only (never by the person, in no answer,
+/// event or mail). Sending the same `client_msg_id` again answers the stored note.
+#[utoipa::path(
+    post,
+    path = "/api/agent/conversations/{id}/notes",
+    tag = "agent",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The conversation id")),
+    request_body = NoteDraft,
+    responses(
+        (status = 200, description = "The stored note", body = Envelope<InternalNote>),
+        (status = 400, description = "`field.invalid` (client_msg_id), `field.too_long`, `support.message_empty`, `support.message_too_long`, `request.invalid`", body = ErrorEnvelope),
+        (status = 401, description = "`auth.unauthorized`, `auth.session_expired`, `auth.session_revoked`", body = ErrorEnvelope),
+        (status = 403, description = "`support.not_agent`", body = ErrorEnvelope),
+        (status = 404, description = "`support.not_found`", body = ErrorEnvelope),
+    )
+)]
+pub(super) async fn add_note(
+    State(state): State<AppState>,
+    Agent(agent): Agent,
+    Path(id): Path<String>,
+    ApiJson(draft): ApiJson<NoteDraft>,
+) -> Result<Json<Envelope<InternalNote>>, ApiError> {
+    let note = state.accounts.add_note(&agent, id, draft).await?;
+    Ok(ok("Note saved.", note))
+}
+
+/// The internal notes of a conversation, oldest first (support team only).
+#[utoipa::path(
+    get,
+    path = "/api/agent/conversations/{id}/notes",
+    tag = "agent",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The conversation id")),
+    responses(
+        (status = 200, description = "The notes", body = Envelope<NoteList>),
+        (status = 401, description = "`auth.unauthorized`, `auth.session_expired`, `auth.session_revoked`", body = ErrorEnvelope),
+        (status = 403, description = "`support.not_agent`", body = ErrorEnvelope),
+        (status = 404, description = "`support.not_found`", body = ErrorEnvelope),
+    )
+)]
+pub(super) async fn notes(
+    State(state): State<AppState>,
+    Agent(agent): Agent,
+    Path(id): Path<String>,
+) -> Result<Json<Envelope<NoteList>>, ApiError> {
+    let notes = state.accounts.notes(&agent, id).await?;
+    Ok(ok("The notes.", notes))
 }

@@ -156,6 +156,8 @@ fn declared() -> Vec<(&'static str, UtoipaMethodRouter<AppState>)> {
         ("agent_queue", routes!(agent::queue)),
         ("agent_claim", routes!(agent::claim)),
         ("agent_assign", routes!(agent::assign)),
+        ("agent_note_add", routes!(agent::add_note)),
+        ("agent_notes", routes!(agent::notes)),
         ("support_guest_code", routes!(support::guest_code)),
         ("support_guest_access", routes!(support::guest_access)),
         (

@@ -555,3 +555,117 @@ async fn of_two_agents_claiming_a_hundred_times_at_once_exactly_one_wins() {
     .await
     .err(ErrorCode::ConversationNotFound);
 }
+
+#[tokio::test]
+async fn internal_notes_reach_agents_only_and_never_the_person() {
+    const MARKER: &str = "NOTE-MARKER-7f3a9c";
+    let h = harness();
+    let person = h.signed_in("anna@example.com").await.access_token;
+    let person = person.expose().to_owned();
+    let ana = agent(&h, "ana@example.com").await;
+    let _ben = agent(&h, "ben@example.com").await;
+    let anna_id = user_id(&h, "anna@example.com").await;
+    let ben_id = user_id(&h, "ben@example.com").await;
+    let (_p, mut person_socket) = h.state.live.connect(&anna_id, "anna-socket").unwrap();
+    let (_b, mut ben_socket) = h
+        .state
+        .live
+        .connect_as(&ben_id, "ben-socket", true)
+        .unwrap();
+
+    let id = start(&h, &person, "security_report", 1).await;
+    // An agent reply the person will not read, so the unseen-reply mail is due later.
+    h.post_auth(
+        &format!("/api/support/conversations/{id}/messages"),
+        &ana,
+        json!({"client_msg_id": uuid(2), "body": "We are looking into it"}),
+    )
+    .await
+    .ok(200);
+    let conversation = format!("/api/support/conversations/{id}");
+    let list_before = h.get_auth("/api/support/conversations", &person).await;
+    let detail_before = h.get_auth(&conversation, &person).await;
+    drain(&mut ben_socket);
+
+    let notes = format!("/api/agent/conversations/{id}/notes");
+    let note = json!({"client_msg_id": uuid(3), "body": format!("Checked the logs: {MARKER}")});
+    let saved = h.post_auth(&notes, &ana, note.clone()).await;
+    saved.ok(200);
+    assert_eq!(saved.data()["author"]["name"], "Test Person");
+    // The same client id again: the stored note, nothing new.
+    let again = h.post_auth(&notes, &ana, note).await;
+    assert_eq!(again.data()["id"], saved.data()["id"]);
+    let count: i64 = h
+        .query(|c| c.query_row("SELECT count(*) FROM support_notes", [], |r| r.get(0)))
+        .await;
+    assert_eq!(count, 1);
+    // Bad notes.
+    h.post_auth(
+        &notes,
+        &ana,
+        json!({"client_msg_id": uuid(4), "body": "  "}),
+    )
+    .await
+    .err(ErrorCode::MessageEmpty);
+    h.post_auth(&notes, &ana, json!({"client_msg_id": "x", "body": "b"}))
+        .await
+        .err_field(ErrorCode::FieldInvalid, "client_msg_id");
+    h.post_auth(
+        "/api/agent/conversations/nope/notes",
+        &ana,
+        json!({"client_msg_id": uuid(5), "body": "b"}),
+    )
+    .await
+    .err(ErrorCode::ConversationNotFound);
+
+    // The team sees it: in the notes view and live on another agent's socket (once).
+    let listed = h.get_auth(&notes, &ana).await;
+    listed.ok(200);
+    assert!(String::from_utf8_lossy(&listed.bytes).contains(MARKER));
+    let heard = drain(&mut ben_socket);
+    assert_eq!(
+        heard.iter().filter(|e| e.contains(MARKER)).count(),
+        1,
+        "{heard:?}"
+    );
+
+    // The person: nothing in any answer, and the answers did not even change.
+    let list_after = h.get_auth("/api/support/conversations", &person).await;
+    assert_eq!(list_after.bytes, list_before.bytes, "list, unread, preview");
+    let detail_after = h.get_auth(&conversation, &person).await;
+    assert_eq!(detail_after.bytes, detail_before.bytes, "detail");
+    let mut person_bytes = vec![list_after.bytes.clone(), detail_after.bytes.clone()];
+    for after in [0, 1, 2, 3, 4, 5, 6] {
+        let answer = h
+            .get_auth(&format!("{conversation}?after={after}"), &person)
+            .await;
+        answer.ok(200);
+        person_bytes.push(answer.bytes.clone());
+    }
+    // The person's socket: live frames, and the replay from seq 0.
+    let live = drain(&mut person_socket);
+    assert!(!live.is_empty());
+    person_bytes.extend(live.into_iter().map(String::into_bytes));
+    let replay = h.state.accounts.support_replay(&anna_id, 0).await.unwrap();
+    let replay = format!("{replay:?}");
+    assert!(replay.contains("We are looking into it"), "{replay}");
+    person_bytes.push(replay.into_bytes());
+    // Mail: the unseen reply is mailed, without the note.
+    h.advance(11 * 60);
+    assert_eq!(h.state.accounts.mail_unseen_replies().await.unwrap(), 1);
+    h.deliver().await;
+    let mails = h.mailbox.all();
+    assert!(mails.iter().any(|m| m.to == "anna@example.com"));
+    for mail in &mails {
+        person_bytes.push(format!("{} {} {}", mail.subject, mail.text, mail.html).into_bytes());
+    }
+    for bytes in &person_bytes {
+        assert!(
+            !String::from_utf8_lossy(bytes).contains(MARKER),
+            "the note reached the person: {}",
+            String::from_utf8_lossy(bytes)
+        );
+    }
+    // Nor can the person read the notes route.
+    h.get_auth(&notes, &person).await.err(ErrorCode::NotAgent);
+}
