@@ -34,6 +34,27 @@ pub mod paths {
     /// stored one when the client id was sent before). Internal notes are for the support team
     /// only: no person or guest answer, socket event or mail ever carries them.
     pub const NOTES: &str = "/api/agent/conversations/{id}/notes";
+    /// `POST` → no data: the caller has the conversation open; other agents get
+    /// [`crate::security::RealtimeEvent::AgentPresence`] (`viewing`, lasting
+    /// [`super::VIEWING_EXPIRES_SECONDS`]; send again to renew). Never stored, never sent to
+    /// the person.
+    pub const VIEWING: &str = "/api/agent/conversations/{id}/viewing";
+    /// `POST` → no data: the caller is typing (a reply or a note); other agents get
+    /// `AgentPresence` (`typing`, lasting `support::TYPING_EXPIRES_SECONDS`). The person sees an
+    /// agent typing only through `support::paths::TYPING`, as before.
+    pub const TYPING: &str = "/api/agent/conversations/{id}/typing";
+}
+
+/// "Viewing" shows for this long after the last signal.
+pub const VIEWING_EXPIRES_SECONDS: u32 = 30;
+
+wire_enum! {
+    /// What another agent is doing in a conversation.
+    pub enum PresenceKind {
+        Viewing = "viewing",
+        Typing = "typing",
+        @other Unknown = "unknown",
+    }
 }
 
 /// `?min_wait=` of the queue, at most this many seconds (30 days).

@@ -472,6 +472,14 @@ pub enum RealtimeEvent {
     AgentQueue { counts: crate::agent::QueueCounts },
     /// To members of the support team only: an internal note was added to a conversation.
     AgentNote { note: crate::agent::InternalNote },
+    /// To the other members of the support team only: `agent` is viewing or typing in a
+    /// conversation; it lapses after `expires_in_seconds` unless renewed (never stored).
+    AgentPresence {
+        conversation_id: String,
+        agent: crate::agent::TeamMember,
+        kind: crate::agent::PresenceKind,
+        expires_in_seconds: u32,
+    },
 }
 
 #[cfg(test)]

@@ -240,7 +240,8 @@ impl AccountSession {
             | RealtimeEvent::SupportReload
             | RealtimeEvent::SupportAvailability { .. }
             | RealtimeEvent::AgentQueue { .. }
-            | RealtimeEvent::AgentNote { .. }) => {
+            | RealtimeEvent::AgentNote { .. }
+            | RealtimeEvent::AgentPresence { .. }) => {
                 if let RealtimeEvent::Support { event } = &event {
                     // Resume after it next time even if nobody applies it (no support task).
                     self.set_support_after(event.seq);

@@ -7,8 +7,8 @@ use rusqlite::{params, Connection};
 use rusqlite::{OptionalExtension, Transaction};
 use time::OffsetDateTime;
 use xwms_api::agent::{
-    AgentQueue, Assignment, InternalNote, NoteDraft, NoteList, QueueCounts, QueueRow, QueueView,
-    Requester, TeamMember, MIN_WAIT_MAX_SECONDS,
+    AgentQueue, Assignment, InternalNote, NoteDraft, NoteList, PresenceKind, QueueCounts, QueueRow,
+    QueueView, Requester, TeamMember, MIN_WAIT_MAX_SECONDS, VIEWING_EXPIRES_SECONDS,
 };
 use xwms_api::security::RealtimeEvent;
 use xwms_api::support::MESSAGE_MAX_CHARS;
@@ -422,7 +422,7 @@ impl Accounts {
             )?;
             if inserted {
                 ctx.notify(Notice::AgentsOnly {
-                    except: conversation.person_id.clone(),
+                    except: conversation.person_id.clone().into_iter().collect(),
                     event: Box::new(RealtimeEvent::AgentNote { note: note.clone() }),
                 });
             }
@@ -447,5 +447,43 @@ impl Accounts {
             Ok(Ok(NoteList { notes }))
         })
         .await?
+    }
+}
+
+impl Accounts {
+    /// `POST /api/agent/conversations/{id}/viewing` and `.../typing`: tells the other agents'
+    /// connections (never the person's, never stored).
+    pub async fn agent_presence(
+        &self,
+        agent: &TeamCaller,
+        id: String,
+        kind: PresenceKind,
+    ) -> Result<(), ApiError> {
+        let agent = agent.clone();
+        let expires_in_seconds = match kind {
+            PresenceKind::Typing => xwms_api::support::TYPING_EXPIRES_SECONDS,
+            PresenceKind::Viewing | PresenceKind::Unknown => VIEWING_EXPIRES_SECONDS,
+        };
+        let person = self
+            .read(move |conn, _| Ok(support::conversation(conn, &id)?.map(|c| (c.id, c.person_id))))
+            .await?;
+        let Some((conversation_id, person_id)) = person else {
+            return Err(ApiError::new(ErrorCode::ConversationNotFound));
+        };
+        let mut except = vec![agent.id.clone()];
+        except.extend(person_id);
+        self.live().publish(vec![Notice::AgentsOnly {
+            except,
+            event: Box::new(RealtimeEvent::AgentPresence {
+                conversation_id,
+                agent: TeamMember {
+                    id: agent.id,
+                    name: agent.name,
+                },
+                kind,
+                expires_in_seconds,
+            }),
+        }]);
+        Ok(())
     }
 }

@@ -55,10 +55,11 @@ pub enum Notice {
         counts: xwms_api::agent::QueueCounts,
         mine: HashMap<String, u32>,
     },
-    /// To agent connections only, except those of the account `except` (the conversation's
-    /// person, should they be on the team): internal notes and agents' presence.
+    /// To agent connections only, except those of the accounts in `except` (the
+    /// conversation's person, should they be on the team; the agent it is about): internal
+    /// notes and agents' presence.
     AgentsOnly {
-        except: Option<String>,
+        except: Vec<String>,
         event: Box<RealtimeEvent>,
     },
 }
@@ -224,7 +225,7 @@ impl LiveSessions {
                 Notice::AgentsOnly { except, event } => {
                     let push = Push::Event(event.as_ref().clone());
                     for (user_id, connections) in by_user.iter_mut() {
-                        if except.as_ref() == Some(user_id) {
+                        if except.contains(user_id) {
                             continue;
                         }
                         connections.retain(|c| !c.agent || deliver(c, push.clone()));

@@ -9,12 +9,13 @@ use axum::Json;
 use serde::Deserialize;
 use xwms_api::agent::{
     AgentQueue, AlreadyClaimed, AssignRequest, Assignment, InternalNote, NoteDraft, NoteList,
+    PresenceKind,
 };
 use xwms_api::{Envelope, ErrorCode};
 
 use crate::accounts::agent_queue::{QueueFilter, TeamCaller};
 use crate::accounts::Authenticated;
-use crate::error::{ApiError, ErrorEnvelope};
+use crate::error::{ApiError, DoneEnvelope, ErrorEnvelope};
 use crate::extract::ApiJson;
 use crate::AppState;
 
@@ -191,4 +192,68 @@ pub(super) async fn notes(
 ) -> Result<Json<Envelope<NoteList>>, ApiError> {
     let notes = state.accounts.notes(&agent, id).await?;
     Ok(ok("The notes.", notes))
+}
+
+fn done(message: &str) -> Json<Envelope<()>> {
+    Json(Envelope {
+        status: xwms_api::Status::Success,
+        message: message.to_owned(),
+        code: None,
+        data: None,
+    })
+}
+
+/// The caller has the conversation open: the other agents see "viewing" for 30 seconds (send
+/// again to renew). Never stored; the person never hears it.
+#[utoipa::path(
+    post,
+    path = "/api/agent/conversations/{id}/viewing",
+    tag = "agent",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The conversation id")),
+    responses(
+        (status = 200, description = "Told", body = DoneEnvelope),
+        (status = 401, description = "`auth.unauthorized`, `auth.session_expired`, `auth.session_revoked`", body = ErrorEnvelope),
+        (status = 403, description = "`support.not_agent`", body = ErrorEnvelope),
+        (status = 404, description = "`support.not_found`", body = ErrorEnvelope),
+    )
+)]
+pub(super) async fn viewing(
+    State(state): State<AppState>,
+    Agent(agent): Agent,
+    Path(id): Path<String>,
+) -> Result<Json<Envelope<()>>, ApiError> {
+    state
+        .accounts
+        .agent_presence(&agent, id, PresenceKind::Viewing)
+        .await?;
+    Ok(done("Viewing."))
+}
+
+/// The caller is typing in the conversation: the other agents see "typing" for 8 seconds.
+/// Never stored; the person never hears it (they see an agent typing through the support
+/// typing route only).
+#[utoipa::path(
+    post,
+    path = "/api/agent/conversations/{id}/typing",
+    tag = "agent",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The conversation id")),
+    responses(
+        (status = 200, description = "Told", body = DoneEnvelope),
+        (status = 401, description = "`auth.unauthorized`, `auth.session_expired`, `auth.session_revoked`", body = ErrorEnvelope),
+        (status = 403, description = "`support.not_agent`", body = ErrorEnvelope),
+        (status = 404, description = "`support.not_found`", body = ErrorEnvelope),
+    )
+)]
+pub(super) async fn typing(
+    State(state): State<AppState>,
+    Agent(agent): Agent,
+    Path(id): Path<String>,
+) -> Result<Json<Envelope<()>>, ApiError> {
+    state
+        .accounts
+        .agent_presence(&agent, id, PresenceKind::Typing)
+        .await?;
+    Ok(done("Typing."))
 }

@@ -158,6 +158,8 @@ fn declared() -> Vec<(&'static str, UtoipaMethodRouter<AppState>)> {
         ("agent_assign", routes!(agent::assign)),
         ("agent_note_add", routes!(agent::add_note)),
         ("agent_notes", routes!(agent::notes)),
+        ("agent_viewing", routes!(agent::viewing)),
+        ("agent_typing", routes!(agent::typing)),
         ("support_guest_code", routes!(support::guest_code)),
         ("support_guest_access", routes!(support::guest_access)),
         (

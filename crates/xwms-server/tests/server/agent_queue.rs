@@ -669,3 +669,92 @@ async fn internal_notes_reach_agents_only_and_never_the_person() {
     // Nor can the person read the notes route.
     h.get_auth(&notes, &person).await.err(ErrorCode::NotAgent);
 }
+
+#[tokio::test]
+async fn viewing_and_typing_reach_the_other_agents_only_and_are_never_stored() {
+    let h = harness();
+    let person = h.signed_in("anna@example.com").await.access_token;
+    let person = person.expose().to_owned();
+    let ana = agent(&h, "ana@example.com").await;
+    let _ben = agent(&h, "ben@example.com").await;
+    let (anna_id, ana_id, ben_id) = (
+        user_id(&h, "anna@example.com").await,
+        user_id(&h, "ana@example.com").await,
+        user_id(&h, "ben@example.com").await,
+    );
+    let id = start(&h, &person, "question", 1).await;
+    let (_p, mut person_socket) = h.state.live.connect(&anna_id, "anna-socket").unwrap();
+    let (_a, mut ana_socket) = h
+        .state
+        .live
+        .connect_as(&ana_id, "ana-socket", true)
+        .unwrap();
+    let (_b, mut ben_socket) = h
+        .state
+        .live
+        .connect_as(&ben_id, "ben-socket", true)
+        .unwrap();
+    drain(&mut person_socket);
+    drain(&mut ana_socket);
+    drain(&mut ben_socket);
+    let stored = || {
+        h.query(|c| {
+            c.query_row(
+                "SELECT (SELECT count(*) FROM support_events) + (SELECT count(*) FROM support_messages)
+                    + (SELECT count(*) FROM support_notes)",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+        })
+    };
+    let before = stored().await;
+
+    for (route, kind, seconds) in [("viewing", "Viewing", 30), ("typing", "Typing", 8)] {
+        h.post_auth(
+            &format!("/api/agent/conversations/{id}/{route}"),
+            &ana,
+            json!({}),
+        )
+        .await
+        .ok(200);
+        let heard = drain(&mut ben_socket);
+        assert_eq!(heard.len(), 1, "{heard:?}");
+        assert!(
+            heard[0].contains(&format!("AgentPresence {{ conversation_id: \"{id}\"")),
+            "{heard:?}"
+        );
+        assert!(heard[0].contains(&format!("kind: {kind}, expires_in_seconds: {seconds}")));
+        assert!(heard[0].contains(&ana_id), "{heard:?}");
+        assert_eq!(
+            drain(&mut ana_socket),
+            Vec::<String>::new(),
+            "not to oneself"
+        );
+        assert_eq!(
+            drain(&mut person_socket),
+            Vec::<String>::new(),
+            "never the person"
+        );
+        h.post_auth(
+            &format!("/api/agent/conversations/nope/{route}"),
+            &ana,
+            json!({}),
+        )
+        .await
+        .err(ErrorCode::ConversationNotFound);
+    }
+    assert_eq!(stored().await, before, "never stored");
+    // The person still sees an agent typing through the support route, as before.
+    h.post_auth(
+        &format!("/api/support/conversations/{id}/typing"),
+        &ana,
+        json!({}),
+    )
+    .await
+    .ok(200);
+    let person_heard = drain(&mut person_socket);
+    assert!(
+        person_heard.iter().any(|e| e.contains("SupportTyping")),
+        "{person_heard:?}"
+    );
+}
