@@ -43,7 +43,19 @@ pub mod paths {
     /// `AgentPresence` (`typing`, lasting `support::TYPING_EXPIRES_SECONDS`). The person sees an
     /// agent typing only through `support::paths::TYPING`, as before.
     pub const TYPING: &str = "/api/agent/conversations/{id}/typing";
+    /// `GET ?q=&language=&conversation=` → [`super::CannedAnswers`]: help articles to answer
+    /// with, found by the help center's search, in `language` (default: the language of
+    /// `conversation`, else `en`).
+    pub const CANNED: &str = "/api/agent/canned";
 }
+
+/// The in-app link to a help article (`xwms_core::links::AppLink::HelpArticle` opens it).
+pub fn help_article_link(article_id: &str) -> String {
+    format!("xwms://help/{article_id}")
+}
+
+/// A canned answer's `short_answer`, at most this many characters.
+pub const SHORT_ANSWER_MAX_CHARS: usize = 280;
 
 /// "Viewing" shows for this long after the last signal.
 pub const VIEWING_EXPIRES_SECONDS: u32 = 30;
@@ -152,6 +164,27 @@ wire! {
     /// The notes of a conversation, oldest first.
     pub struct NoteList {
         pub notes: Vec<InternalNote>,
+    }
+}
+
+wire! {
+    /// A help article to answer with.
+    pub struct CannedAnswer {
+        pub article_id: String,
+        pub language: crate::help::Language,
+        pub title: String,
+        /// The answer's first paragraph as plain text (at most [`SHORT_ANSWER_MAX_CHARS`]).
+        pub short_answer: String,
+        /// `xwms://help/<article id>`: opens the article in the app.
+        pub link: String,
+    }
+}
+
+wire! {
+    /// `GET /api/agent/canned`: best first.
+    pub struct CannedAnswers {
+        pub language: crate::help::Language,
+        pub answers: Vec<CannedAnswer>,
     }
 }
 

@@ -487,3 +487,53 @@ impl Accounts {
         Ok(())
     }
 }
+
+impl Accounts {
+    /// The language conversation `id` is held in (`support.not_found` when there is none).
+    pub async fn conversation_language(&self, id: String) -> Result<Language, ApiError> {
+        self.read(move |conn, _| {
+            Ok(support::conversation(conn, &id)?
+                .map(|c| c.language)
+                .ok_or_else(|| ApiError::new(ErrorCode::ConversationNotFound)))
+        })
+        .await?
+    }
+}
+
+/// The first paragraph of an answer as plain text, at most `SHORT_ANSWER_MAX_CHARS` (cut at a
+/// word, with an ellipsis).
+pub fn short_answer(body: &str) -> String {
+    let plain = xwms_help::markup::plain(body);
+    let first = plain
+        .split("\n\n")
+        .map(str::trim)
+        .find(|p| !p.is_empty())
+        .unwrap_or_default();
+    let max = xwms_api::agent::SHORT_ANSWER_MAX_CHARS;
+    if first.chars().count() <= max {
+        return first.to_owned();
+    }
+    let cut: String = first.chars().take(max - 1).collect();
+    let cut = match cut.rfind(char::is_whitespace) {
+        Some(at) if at > 0 => cut[..at].trim_end().to_owned(),
+        _ => cut,
+    };
+    format!("{cut}…")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_short_answer_is_the_first_paragraph_in_plain_text_cut_at_a_word() {
+        assert_eq!(
+            short_answer("Open [Settings](/settings) first.\n\nThen more."),
+            "Open Settings first."
+        );
+        let long = "word ".repeat(100);
+        let short = short_answer(&long);
+        assert!(short.chars().count() <= xwms_api::agent::SHORT_ANSWER_MAX_CHARS);
+        assert!(short.ends_with("word…"), "{short}");
+    }
+}

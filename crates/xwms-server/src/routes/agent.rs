@@ -8,8 +8,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use xwms_api::agent::{
-    AgentQueue, AlreadyClaimed, AssignRequest, Assignment, InternalNote, NoteDraft, NoteList,
-    PresenceKind,
+    help_article_link, AgentQueue, AlreadyClaimed, AssignRequest, Assignment, CannedAnswer,
+    CannedAnswers, InternalNote, NoteDraft, NoteList, PresenceKind,
 };
 use xwms_api::{Envelope, ErrorCode};
 
@@ -256,4 +256,76 @@ pub(super) async fn typing(
         .agent_presence(&agent, id, PresenceKind::Typing)
         .await?;
     Ok(done("Typing."))
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct CannedQuery {
+    q: Option<String>,
+    language: Option<String>,
+    conversation: Option<String>,
+}
+
+/// How many canned answers one search gives.
+const CANNED_LIMIT: usize = 8;
+
+/// Help articles to answer with, from the help center's search (the same engine as
+/// `/api/help/search`): title, first paragraph and the in-app link, in the requested language
+/// or else the conversation's.
+#[utoipa::path(
+    get,
+    path = "/api/agent/canned",
+    tag = "agent",
+    security(("bearer" = [])),
+    params(
+        ("q" = Option<String>, Query, description = "What to search for; empty answers an empty list"),
+        ("language" = Option<String>, Query, description = "en, nl or fr (default: the conversation's language, else en)"),
+        ("conversation" = Option<String>, Query, description = "The conversation being answered"),
+    ),
+    responses(
+        (status = 200, description = "Best first", body = Envelope<CannedAnswers>),
+        (status = 400, description = "`field.invalid` (language)", body = ErrorEnvelope),
+        (status = 401, description = "`auth.unauthorized`, `auth.session_expired`, `auth.session_revoked`", body = ErrorEnvelope),
+        (status = 403, description = "`support.not_agent`", body = ErrorEnvelope),
+        (status = 404, description = "`support.not_found` (conversation)", body = ErrorEnvelope),
+    )
+)]
+pub(super) async fn canned(
+    State(state): State<AppState>,
+    Agent(_agent): Agent,
+    Query(query): Query<CannedQuery>,
+) -> Result<Json<Envelope<CannedAnswers>>, ApiError> {
+    use xwms_api::help::Language as HelpLanguage;
+    let language = match (&query.language, query.conversation) {
+        (Some(raw), _) => HelpLanguage::ALL
+            .iter()
+            .copied()
+            .find(|l| l.as_str() == raw)
+            .ok_or_else(|| ApiError::field(ErrorCode::FieldInvalid, "language"))?,
+        (None, Some(id)) => {
+            let language = state.accounts.conversation_language(id).await?;
+            HelpLanguage::from_tag(language.as_str()).unwrap_or(HelpLanguage::En)
+        }
+        (None, None) => HelpLanguage::En,
+    };
+    let q = query.q.unwrap_or_default();
+    let catalog = state.help.catalog().await?;
+    let answers = tokio::task::spawn_blocking(move || {
+        catalog
+            .search(language, &q, CANNED_LIMIT)
+            .into_iter()
+            .filter_map(|hit| {
+                let article = catalog.article(language, &hit.id)?;
+                Some(CannedAnswer {
+                    article_id: article.id.clone(),
+                    language,
+                    title: article.title.clone(),
+                    short_answer: crate::accounts::agent_queue::short_answer(&article.body),
+                    link: help_article_link(&article.id),
+                })
+            })
+            .collect()
+    })
+    .await
+    .map_err(|_| ApiError::new(ErrorCode::Internal))?;
+    Ok(ok("Canned answers.", CannedAnswers { language, answers }))
 }

@@ -160,6 +160,7 @@ fn declared() -> Vec<(&'static str, UtoipaMethodRouter<AppState>)> {
         ("agent_notes", routes!(agent::notes)),
         ("agent_viewing", routes!(agent::viewing)),
         ("agent_typing", routes!(agent::typing)),
+        ("agent_canned", routes!(agent::canned)),
         ("support_guest_code", routes!(support::guest_code)),
         ("support_guest_access", routes!(support::guest_access)),
         (

@@ -103,6 +103,7 @@ const QUERY_RULES: &[(&str, &str, Rule)] = &[
     ("/api/agent/queue", "topic", support_topic),
     ("/api/agent/queue", "language", language),
     ("/api/agent/queue", "min_wait", queue_min_wait),
+    ("/api/agent/canned", "language", help_lang),
 ];
 
 /// Writes [`BODY_RULES`] and [`QUERY_RULES`] into the document.

@@ -758,3 +758,77 @@ async fn viewing_and_typing_reach_the_other_agents_only_and_are_never_stored() {
         "{person_heard:?}"
     );
 }
+
+#[tokio::test]
+async fn canned_answers_come_from_the_help_search_in_the_conversations_language() {
+    let h = harness();
+    let person = h.signed_in("anna@example.com").await.access_token;
+    let person = person.expose().to_owned();
+    let ana = agent(&h, "ana@example.com").await;
+    let id = start(&h, &person, "question", 1).await;
+
+    let canned = h
+        .get_auth("/api/agent/canned?q=password&language=nl", &ana)
+        .await;
+    canned.ok(200);
+    assert_eq!(canned.data()["language"], "nl");
+    let answers = canned.data()["answers"].as_array().unwrap().clone();
+    assert!(!answers.is_empty());
+    // The same engine and order as the help center's search.
+    let search = h
+        .get_auth("/api/help/search?q=password&lang=nl", &ana)
+        .await;
+    let hits: Vec<&str> = search
+        .data()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|hit| hit["id"].as_str().unwrap())
+        .collect();
+    let ids: Vec<&str> = answers
+        .iter()
+        .map(|a| a["article_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, hits[..ids.len()]);
+    for answer in &answers {
+        let article_id = answer["article_id"].as_str().unwrap();
+        assert_eq!(answer["link"], format!("xwms://help/{article_id}"));
+        let article = h
+            .get_auth(&format!("/api/help/articles/{article_id}?lang=nl"), &ana)
+            .await;
+        assert_eq!(answer["title"], article.data()["title"]);
+        let short = answer["short_answer"].as_str().unwrap();
+        assert!(!short.is_empty() && short.chars().count() <= 280, "{short}");
+        assert!(!short.contains("]("), "plain text: {short}");
+    }
+
+    // Without a language: the conversation's, else English.
+    h.query({
+        let id = id.clone();
+        move |c| {
+            c.execute(
+                "UPDATE support_conversations SET language = 'fr' WHERE id = ?1",
+                [id],
+            )
+        }
+    })
+    .await;
+    let french = h
+        .get_auth(
+            &format!("/api/agent/canned?q=password&conversation={id}"),
+            &ana,
+        )
+        .await;
+    assert_eq!(french.data()["language"], "fr");
+    assert!(!french.data()["answers"].as_array().unwrap().is_empty());
+    let english = h.get_auth("/api/agent/canned?q=password", &ana).await;
+    assert_eq!(english.data()["language"], "en");
+    let empty = h.get_auth("/api/agent/canned?q=", &ana).await;
+    assert_eq!(empty.data()["answers"], json!([]));
+    h.get_auth("/api/agent/canned?q=x&language=de", &ana)
+        .await
+        .err_field(ErrorCode::FieldInvalid, "language");
+    h.get_auth("/api/agent/canned?q=x&conversation=nope", &ana)
+        .await
+        .err(ErrorCode::ConversationNotFound);
+}
