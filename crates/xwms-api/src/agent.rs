@@ -47,7 +47,15 @@ pub mod paths {
     /// with, found by the help center's search, in `language` (default: the language of
     /// `conversation`, else `en`).
     pub const CANNED: &str = "/api/agent/canned";
+    /// `GET ?language=` → [`super::SavedReplyList`] (the team's, in that language or all);
+    /// `POST` [`super::SavedReplyDraft`] → [`super::SavedReply`].
+    pub const SAVED_REPLIES: &str = "/api/agent/saved-replies";
+    /// `DELETE` → no data (`404 request.not_found` when it is gone already).
+    pub const SAVED_REPLY: &str = "/api/agent/saved-replies/{id}";
 }
+
+/// A saved reply's title, at most this many characters.
+pub const SAVED_REPLY_TITLE_MAX_CHARS: usize = 200;
 
 /// The in-app link to a help article (`xwms_core::links::AppLink::HelpArticle` opens it).
 pub fn help_article_link(article_id: &str) -> String {
@@ -185,6 +193,39 @@ wire! {
     pub struct CannedAnswers {
         pub language: crate::help::Language,
         pub answers: Vec<CannedAnswer>,
+    }
+}
+
+wire! {
+    /// `POST /api/agent/saved-replies`.
+    #[serde(deny_unknown_fields)]
+    pub struct SavedReplyDraft {
+        /// One line, 1 to [`SAVED_REPLY_TITLE_MAX_CHARS`] characters.
+        pub title: String,
+        /// At most `support::MESSAGE_MAX_CHARS` characters, not empty.
+        pub body: String,
+        pub language: Language,
+    }
+}
+
+wire! {
+    /// A reply the team saved for reuse (shared by every agent).
+    pub struct SavedReply {
+        pub id: String,
+        pub title: String,
+        pub body: String,
+        pub language: Language,
+        /// Who saved it.
+        pub author: TeamMember,
+        /// RFC 3339.
+        pub created_at: String,
+    }
+}
+
+wire! {
+    /// The saved replies, by title.
+    pub struct SavedReplyList {
+        pub replies: Vec<SavedReply>,
     }
 }
 

@@ -123,6 +123,8 @@ pub const MIGRATIONS: &[Migration] = &[
 ///   assigned), NULL while unassigned; set only by a conditional UPDATE, so one claim wins.
 /// - `support_notes`: internal notes of the support team, kept apart from `support_messages`
 ///   and the event log, so nothing a person reads (answers, replay, mail) can include them.
+/// - `support_saved_replies`: replies the team saved per language (shared; the author is kept
+///   by name, so a reply outlives its author's account).
 const AGENT_QUEUE: &str = "
 ALTER TABLE support_conversations ADD COLUMN assignee_id TEXT REFERENCES users (id) ON DELETE SET NULL;
 CREATE INDEX support_conversations_queue ON support_conversations (status, assignee_id);
@@ -138,6 +140,17 @@ CREATE TABLE support_notes (
     UNIQUE (author_id, client_msg_id)
 ) STRICT;
 CREATE INDEX support_notes_conversation ON support_notes (conversation_id, created_at);
+
+CREATE TABLE support_saved_replies (
+    id          TEXT PRIMARY KEY NOT NULL,
+    language    TEXT NOT NULL,
+    title       TEXT NOT NULL,
+    body        TEXT NOT NULL,
+    author_id   TEXT NOT NULL,
+    author_name TEXT NOT NULL,
+    created_at  INTEGER NOT NULL
+) STRICT;
+CREATE INDEX support_saved_replies_language ON support_saved_replies (language, title);
 ";
 
 /// Migration 11: live support (issue 11, `crate::accounts::support`).

@@ -8,7 +8,8 @@ use rusqlite::{OptionalExtension, Transaction};
 use time::OffsetDateTime;
 use xwms_api::agent::{
     AgentQueue, Assignment, InternalNote, NoteDraft, NoteList, PresenceKind, QueueCounts, QueueRow,
-    QueueView, Requester, TeamMember, MIN_WAIT_MAX_SECONDS, VIEWING_EXPIRES_SECONDS,
+    QueueView, Requester, SavedReply, SavedReplyDraft, SavedReplyList, TeamMember,
+    MIN_WAIT_MAX_SECONDS, SAVED_REPLY_TITLE_MAX_CHARS, VIEWING_EXPIRES_SECONDS,
 };
 use xwms_api::security::RealtimeEvent;
 use xwms_api::support::MESSAGE_MAX_CHARS;
@@ -519,6 +520,96 @@ pub fn short_answer(body: &str) -> String {
         _ => cut,
     };
     format!("{cut}…")
+}
+
+const SAVED_REPLY_COLUMNS: &str = "id, language, title, body, author_id, author_name, created_at";
+
+fn saved_reply_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<SavedReply> {
+    let language: String = row.get(1)?;
+    Ok(SavedReply {
+        id: row.get(0)?,
+        language: Language::parse(&language).unwrap_or_default(),
+        title: row.get(2)?,
+        body: row.get(3)?,
+        author: TeamMember {
+            id: row.get(4)?,
+            name: row.get(5)?,
+        },
+        created_at: rfc3339(from_millis(row.get(6)?)),
+    })
+}
+
+impl Accounts {
+    /// `GET /api/agent/saved-replies`: the team's, by title; only `language` when given.
+    pub async fn saved_replies(
+        &self,
+        language: Option<Language>,
+    ) -> Result<SavedReplyList, ApiError> {
+        self.read(move |conn, _| {
+            let replies = conn
+                .prepare_cached(&format!(
+                    "SELECT {SAVED_REPLY_COLUMNS} FROM support_saved_replies
+                     WHERE ?1 IS NULL OR language = ?1 ORDER BY title, id"
+                ))?
+                .query_map([language.map(|l| l.as_str())], saved_reply_row)?
+                .collect::<rusqlite::Result<_>>()?;
+            Ok(SavedReplyList { replies })
+        })
+        .await
+    }
+
+    /// `POST /api/agent/saved-replies`.
+    pub async fn save_reply(
+        &self,
+        agent: &TeamCaller,
+        draft: SavedReplyDraft,
+    ) -> Result<SavedReply, ApiError> {
+        let title = validate::label("title", &draft.title, SAVED_REPLY_TITLE_MAX_CHARS)?;
+        if draft.body.chars().count() > MESSAGE_MAX_CHARS {
+            return Err(ApiError::field(ErrorCode::MessageTooLong, "body"));
+        }
+        let body = validate::free_text("body", &draft.body, MESSAGE_MAX_CHARS)?;
+        if body.is_empty() {
+            return Err(ApiError::field(ErrorCode::MessageEmpty, "body"));
+        }
+        let language = draft.language;
+        let (author_id, author_name) = (agent.id.clone(), agent.name.clone());
+        self.write(move |tx, ctx| {
+            let id = random::id(ctx.random());
+            tx.execute(
+                &format!(
+                    "INSERT INTO support_saved_replies ({SAVED_REPLY_COLUMNS})
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+                ),
+                params![
+                    id,
+                    language.as_str(),
+                    title,
+                    body,
+                    author_id,
+                    author_name,
+                    to_millis(ctx.now)
+                ],
+            )?;
+            tx.query_row(
+                &format!("SELECT {SAVED_REPLY_COLUMNS} FROM support_saved_replies WHERE id = ?1"),
+                [id],
+                saved_reply_row,
+            )
+        })
+        .await
+    }
+
+    /// `DELETE /api/agent/saved-replies/{id}`: any member of the team may.
+    pub async fn delete_saved_reply(&self, id: String) -> Result<(), ApiError> {
+        let deleted = self
+            .write(move |tx, _| tx.execute("DELETE FROM support_saved_replies WHERE id = ?1", [id]))
+            .await?;
+        if deleted == 0 {
+            return Err(ApiError::new(ErrorCode::NotFound));
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

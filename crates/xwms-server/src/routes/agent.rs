@@ -9,7 +9,8 @@ use axum::Json;
 use serde::Deserialize;
 use xwms_api::agent::{
     help_article_link, AgentQueue, AlreadyClaimed, AssignRequest, Assignment, CannedAnswer,
-    CannedAnswers, InternalNote, NoteDraft, NoteList, PresenceKind,
+    CannedAnswers, InternalNote, NoteDraft, NoteList, PresenceKind, SavedReply, SavedReplyDraft,
+    SavedReplyList,
 };
 use xwms_api::{Envelope, ErrorCode};
 
@@ -328,4 +329,85 @@ pub(super) async fn canned(
     .await
     .map_err(|_| ApiError::new(ErrorCode::Internal))?;
     Ok(ok("Canned answers.", CannedAnswers { language, answers }))
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct LanguageQuery {
+    language: Option<String>,
+}
+
+/// The team's saved replies, by title (only those in `language` when given).
+#[utoipa::path(
+    get,
+    path = "/api/agent/saved-replies",
+    tag = "agent",
+    security(("bearer" = [])),
+    params(("language" = Option<String>, Query, description = "Only replies in this language")),
+    responses(
+        (status = 200, description = "The saved replies", body = Envelope<SavedReplyList>),
+        (status = 400, description = "`field.invalid` (language)", body = ErrorEnvelope),
+        (status = 401, description = "`auth.unauthorized`, `auth.session_expired`, `auth.session_revoked`", body = ErrorEnvelope),
+        (status = 403, description = "`support.not_agent`", body = ErrorEnvelope),
+    )
+)]
+pub(super) async fn saved_replies(
+    State(state): State<AppState>,
+    Agent(_agent): Agent,
+    Query(query): Query<LanguageQuery>,
+) -> Result<Json<Envelope<SavedReplyList>>, ApiError> {
+    let language = match query.language.as_deref() {
+        None => None,
+        Some(raw) => Some(
+            xwms_api::Language::parse(raw)
+                .ok_or_else(|| ApiError::field(ErrorCode::FieldInvalid, "language"))?,
+        ),
+    };
+    let list = state.accounts.saved_replies(language).await?;
+    Ok(ok("The saved replies.", list))
+}
+
+/// Save a reply for the whole team.
+#[utoipa::path(
+    post,
+    path = "/api/agent/saved-replies",
+    tag = "agent",
+    security(("bearer" = [])),
+    request_body = SavedReplyDraft,
+    responses(
+        (status = 200, description = "Saved", body = Envelope<SavedReply>),
+        (status = 400, description = "`field.required`, `field.too_long`, `field.invalid` (title, body), `support.message_empty`, `support.message_too_long`, `request.invalid`", body = ErrorEnvelope),
+        (status = 401, description = "`auth.unauthorized`, `auth.session_expired`, `auth.session_revoked`", body = ErrorEnvelope),
+        (status = 403, description = "`support.not_agent`", body = ErrorEnvelope),
+    )
+)]
+pub(super) async fn save_reply(
+    State(state): State<AppState>,
+    Agent(agent): Agent,
+    ApiJson(draft): ApiJson<SavedReplyDraft>,
+) -> Result<Json<Envelope<SavedReply>>, ApiError> {
+    let reply = state.accounts.save_reply(&agent, draft).await?;
+    Ok(ok("Saved.", reply))
+}
+
+/// Delete a saved reply (any member of the team may).
+#[utoipa::path(
+    delete,
+    path = "/api/agent/saved-replies/{id}",
+    tag = "agent",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The saved reply's id")),
+    responses(
+        (status = 200, description = "Deleted", body = DoneEnvelope),
+        (status = 401, description = "`auth.unauthorized`, `auth.session_expired`, `auth.session_revoked`", body = ErrorEnvelope),
+        (status = 403, description = "`support.not_agent`", body = ErrorEnvelope),
+        (status = 404, description = "`request.not_found`", body = ErrorEnvelope),
+    )
+)]
+pub(super) async fn delete_saved_reply(
+    State(state): State<AppState>,
+    Agent(_agent): Agent,
+    Path(id): Path<String>,
+) -> Result<Json<Envelope<()>>, ApiError> {
+    state.accounts.delete_saved_reply(id).await?;
+    Ok(done("Deleted."))
 }

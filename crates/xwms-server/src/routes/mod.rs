@@ -161,6 +161,12 @@ fn declared() -> Vec<(&'static str, UtoipaMethodRouter<AppState>)> {
         ("agent_viewing", routes!(agent::viewing)),
         ("agent_typing", routes!(agent::typing)),
         ("agent_canned", routes!(agent::canned)),
+        ("agent_saved_replies", routes!(agent::saved_replies)),
+        ("agent_saved_reply_create", routes!(agent::save_reply)),
+        (
+            "agent_saved_reply_delete",
+            routes!(agent::delete_saved_reply),
+        ),
         ("support_guest_code", routes!(support::guest_code)),
         ("support_guest_access", routes!(support::guest_access)),
         (

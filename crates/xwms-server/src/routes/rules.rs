@@ -70,6 +70,8 @@ const BODY_RULES: &[(&str, &str, Rule)] = &[
     ("MessageDraft", "body", message_body),
     ("NoteDraft", "client_msg_id", client_msg_id),
     ("NoteDraft", "body", message_body),
+    ("SavedReplyDraft", "title", saved_reply_title),
+    ("SavedReplyDraft", "body", message_body),
     ("RatingRequest", "rating", rating),
     ("RatingRequest", "comment", rating_comment),
     ("DeflectionRequest", "article_id", article_id),
@@ -104,6 +106,7 @@ const QUERY_RULES: &[(&str, &str, Rule)] = &[
     ("/api/agent/queue", "language", language),
     ("/api/agent/queue", "min_wait", queue_min_wait),
     ("/api/agent/canned", "language", help_lang),
+    ("/api/agent/saved-replies", "language", language),
 ];
 
 /// Writes [`BODY_RULES`] and [`QUERY_RULES`] into the document.
@@ -356,6 +359,10 @@ fn integer_range(object: &mut Object, min: u64, max: u64) {
     object.schema_type = SchemaType::Type(Type::Integer);
     object.minimum = Some((min as usize).into());
     object.maximum = Some((max as usize).into());
+}
+
+fn saved_reply_title(object: &mut Object) {
+    label(object, xwms_api::agent::SAVED_REPLY_TITLE_MAX_CHARS);
 }
 
 fn queue_view(object: &mut Object) {

@@ -832,3 +832,72 @@ async fn canned_answers_come_from_the_help_search_in_the_conversations_language(
         .await
         .err(ErrorCode::ConversationNotFound);
 }
+
+#[tokio::test]
+async fn saved_replies_are_shared_by_the_team_per_language() {
+    let h = harness();
+    let ana = agent(&h, "ana@example.com").await;
+    let ben = agent(&h, "ben@example.com").await;
+    let saved = h
+        .post_auth(
+            "/api/agent/saved-replies",
+            &ana,
+            json!({"title": "Reset link", "body": "Use Forgot password.", "language": "en"}),
+        )
+        .await;
+    saved.ok(200);
+    let id = saved.data()["id"].as_str().unwrap().to_owned();
+    h.post_auth(
+        "/api/agent/saved-replies",
+        &ana,
+        json!({"title": "Herstellink", "body": "Gebruik Wachtwoord vergeten.", "language": "nl"}),
+    )
+    .await
+    .ok(200);
+    // Ben sees both; by language only the one.
+    let all = h.get_auth("/api/agent/saved-replies", &ben).await;
+    let titles: Vec<&str> = all.data()["replies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(titles, ["Herstellink", "Reset link"]);
+    let dutch = h
+        .get_auth("/api/agent/saved-replies?language=nl", &ben)
+        .await;
+    assert_eq!(dutch.data()["replies"].as_array().unwrap().len(), 1);
+    assert_eq!(dutch.data()["replies"][0]["language"], "nl");
+    // Bad input.
+    h.post_auth(
+        "/api/agent/saved-replies",
+        &ana,
+        json!({"title": " ", "body": "b", "language": "en"}),
+    )
+    .await
+    .err_field(ErrorCode::FieldRequired, "title");
+    h.post_auth(
+        "/api/agent/saved-replies",
+        &ana,
+        json!({"title": "t", "body": "", "language": "en"}),
+    )
+    .await
+    .err(ErrorCode::MessageEmpty);
+    h.get_auth("/api/agent/saved-replies?language=xx", &ben)
+        .await
+        .err_field(ErrorCode::FieldInvalid, "language");
+    // Anyone on the team deletes; a second delete finds nothing.
+    let path = format!("/api/agent/saved-replies/{id}");
+    h.call(Method::DELETE, &path, None)
+        .token(&ben)
+        .send()
+        .await
+        .ok(200);
+    h.call(Method::DELETE, &path, None)
+        .token(&ben)
+        .send()
+        .await
+        .err(ErrorCode::NotFound);
+    let left = h.get_auth("/api/agent/saved-replies", &ana).await;
+    assert_eq!(left.data()["replies"].as_array().unwrap().len(), 1);
+}

@@ -496,6 +496,9 @@ pub fn valid_body(path: &str) -> Value {
             json!({"last_read_seq": 1})
         }
         p if p == xwms_api::support::paths::RATING => json!({"rating": 5}),
+        p if p == xwms_api::agent::paths::SAVED_REPLIES => {
+            json!({"title": "T", "body": "B", "language": "en"})
+        }
         p if p == xwms_api::agent::paths::NOTES => {
             json!({"client_msg_id": "00000000-0000-4000-8000-000000000003", "body": "B"})
         }
