@@ -228,6 +228,8 @@ error_codes! {
     AdminOnly = "agent.admin_only", 403, "Only an administrator can do this.";
     /// A guest token that is unknown or expired.
     GuestAccessExpired = "support.guest_expired", 401, "This access to your case has expired. Ask for a new code.";
+    /// Claiming a conversation another agent holds already (`holder` in the data says who).
+    AlreadyClaimed = "agent.already_claimed", 409, "Another agent has already taken this conversation.";
     @other Unknown = "unknown", 500, "Something went wrong.";
 }
 

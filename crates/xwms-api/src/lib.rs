@@ -82,6 +82,7 @@ macro_rules! wire_enum {
     };
 }
 
+pub mod agent;
 pub mod agent_actions;
 pub mod auth;
 mod envelope;

@@ -471,6 +471,19 @@ pub enum RealtimeEvent {
     SupportReload,
     /// How many agents have the app open changed (`support::SupportAvailability`).
     SupportAvailability { agents_online: u32 },
+    /// To members of the support team only: the queue changed (a conversation was created,
+    /// claimed, answered or changed status); the counts of every view, `mine` for this agent.
+    AgentQueue { counts: crate::agent::QueueCounts },
+    /// To members of the support team only: an internal note was added to a conversation.
+    AgentNote { note: crate::agent::InternalNote },
+    /// To the other members of the support team only: `agent` is viewing or typing in a
+    /// conversation; it lapses after `expires_in_seconds` unless renewed (never stored).
+    AgentPresence {
+        conversation_id: String,
+        agent: crate::agent::TeamMember,
+        kind: crate::agent::PresenceKind,
+        expires_in_seconds: u32,
+    },
 }
 
 #[cfg(test)]

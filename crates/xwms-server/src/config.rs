@@ -94,6 +94,11 @@ pub enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Manage accounts and their roles (user, agent, admin).
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -103,6 +108,53 @@ pub enum AuditCommand {
         /// RFC 3339, e.g. 2026-01-01T00:00:00Z
         #[arg(long, value_name = "TIME")]
         since: String,
+        /// Folder of the database, as for `serve` [env: XWMS_SERVER_DATA_DIR]
+        #[arg(long, value_name = "DIR")]
+        data_dir: Option<PathBuf>,
+        /// TOML file, as for `serve` [env: XWMS_CONFIG]
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
+}
+
+/// A role as typed on the command line: `user`, `agent` or `admin`.
+fn role_arg(raw: &str) -> Result<xwms_api::agent::Role, String> {
+    xwms_api::agent::Role::parse(raw).ok_or_else(|| format!("{raw:?} is not user, agent or admin"))
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a verified account with a role. The password is read from standard input (one
+    /// line), never from the command line; at a terminal it is asked for without echo.
+    Add {
+        /// The account's email address
+        #[arg(long, value_name = "EMAIL")]
+        email: String,
+        /// The account's display name
+        #[arg(long, value_name = "NAME")]
+        name: String,
+        /// user, agent or admin
+        #[arg(long, value_name = "ROLE", value_parser = role_arg, default_value = "user")]
+        role: xwms_api::agent::Role,
+        /// Read the password from standard input even when it is a terminal (the default when
+        /// it is not)
+        #[arg(long)]
+        password_stdin: bool,
+        /// Folder of the database, as for `serve` [env: XWMS_SERVER_DATA_DIR]
+        #[arg(long, value_name = "DIR")]
+        data_dir: Option<PathBuf>,
+        /// TOML file, as for `serve` [env: XWMS_CONFIG]
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
+    /// Give an existing account a role: user, agent or admin (effective at its next request).
+    Role {
+        /// The account's email address
+        #[arg(value_name = "EMAIL")]
+        email: String,
+        /// user, agent or admin
+        #[arg(value_name = "ROLE", value_parser = role_arg)]
+        role: xwms_api::agent::Role,
         /// Folder of the database, as for `serve` [env: XWMS_SERVER_DATA_DIR]
         #[arg(long, value_name = "DIR")]
         data_dir: Option<PathBuf>,

@@ -6,7 +6,7 @@ use clap::Parser;
 use tracing_subscriber::EnvFilter;
 use xwms_server::config::{
     self, AuditCommand, Cli, Command, HelpCommand, MailSettings, NetworkSettings, SecretSettings,
-    SecretsCommand, ServeArgs, Settings,
+    SecretsCommand, ServeArgs, Settings, UserCommand,
 };
 use xwms_server::mail::{self, Mailer, SmtpMailer};
 use xwms_server::server::{outbox_folder_mailer, shutdown_signal, Server, OUTBOX_DIR};
@@ -171,7 +171,104 @@ async fn main() -> ExitCode {
                 }
             }
         }
+        Command::User { command } => user_command(command).await,
     }
+}
+
+/// `xwms-server user add|role`.
+async fn user_command(command: UserCommand) -> ExitCode {
+    use xwms_server::accounts::roles;
+    let (data_dir, config) = match &command {
+        UserCommand::Add {
+            data_dir, config, ..
+        }
+        | UserCommand::Role {
+            data_dir, config, ..
+        } => (data_dir.clone(), config.clone()),
+    };
+    let args = ServeArgs {
+        data_dir,
+        config,
+        ..ServeArgs::default()
+    };
+    let lookup = |name: &str| std::env::var(name).ok();
+    let settings = match Settings::resolve(&args, lookup, config::os_data_dir) {
+        Ok(settings) => settings,
+        Err(err) => {
+            eprintln!("xwms-server: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    let now = time::OffsetDateTime::now_utc();
+    let done = match command {
+        UserCommand::Add {
+            email,
+            name,
+            role,
+            password_stdin,
+            ..
+        } => {
+            let password = match read_password(password_stdin) {
+                Ok(password) => password,
+                Err(err) => {
+                    eprintln!("xwms-server: cannot read the password: {err}");
+                    return ExitCode::from(2);
+                }
+            };
+            roles::add_user(&settings.data_dir, &email, &name, role, password, now)
+                .await
+                .map(|added| {
+                    format!(
+                        "added {} ({}) as {}: a verified account, id {}",
+                        added.email, added.name, added.role, added.id
+                    )
+                })
+        }
+        UserCommand::Role { email, role, .. } => roles::set_role(&settings.data_dir, &email, role)
+            .map(|change| {
+                if change.before == change.after {
+                    format!(
+                        "{} is {} already; nothing changed",
+                        change.email, change.after
+                    )
+                } else {
+                    format!(
+                        "{} was {}, is now {}",
+                        change.email, change.before, change.after
+                    )
+                }
+            }),
+    };
+    match done {
+        Ok(line) => {
+            println!("{line}");
+            ExitCode::SUCCESS
+        }
+        Err(err @ (roles::RoleError::Invalid { .. } | roles::RoleError::Exists(_))) => {
+            eprintln!("xwms-server: {err}");
+            ExitCode::from(2)
+        }
+        Err(err) => {
+            eprintln!("xwms-server: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The password for `user add`: one line of standard input (asked for without echo at a
+/// terminal unless `--password-stdin`); never an argument, so it stays out of `ps` and shell
+/// history.
+fn read_password(from_stdin: bool) -> std::io::Result<xwms_api::Secret> {
+    let line = if !from_stdin && std::io::stdin().is_terminal() {
+        rpassword::prompt_password("Password: ")?
+    } else {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        line
+    };
+    Ok(xwms_api::Secret::new(
+        line.trim_end_matches(['\r', '\n']).to_owned(),
+    ))
 }
 
 async fn serve(

@@ -116,6 +116,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "agent_actions",
         sql: AGENT_ACTIONS,
     },
+    Migration {
+        version: 14,
+        name: "agent_queue",
+        sql: AGENT_QUEUE,
+    },
 ];
 
 /// Migration `agent_actions`: the support team's audit log (issue 12,
@@ -162,6 +167,41 @@ CREATE TABLE suspension_appeal_tokens (
     user_id    TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     expires_at INTEGER NOT NULL
 ) STRICT;
+";
+
+/// Agent mode's queue (`accounts::agent_queue`):
+/// - `support_conversations.assignee_id`: the agent who holds the conversation (claimed or
+///   assigned), NULL while unassigned; set only by a conditional UPDATE, so one claim wins.
+/// - `support_notes`: internal notes of the support team, kept apart from `support_messages`
+///   and the event log, so nothing a person reads (answers, replay, mail) can include them.
+/// - `support_saved_replies`: replies the team saved per language (shared; the author is kept
+///   by name, so a reply outlives its author's account).
+const AGENT_QUEUE: &str = "
+ALTER TABLE support_conversations ADD COLUMN assignee_id TEXT REFERENCES users (id) ON DELETE SET NULL;
+CREATE INDEX support_conversations_queue ON support_conversations (status, assignee_id);
+
+CREATE TABLE support_notes (
+    id              TEXT PRIMARY KEY NOT NULL,
+    conversation_id TEXT NOT NULL REFERENCES support_conversations (id) ON DELETE CASCADE,
+    author_id       TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    author_name     TEXT NOT NULL,
+    client_msg_id   TEXT NOT NULL,
+    body            TEXT NOT NULL,
+    created_at      INTEGER NOT NULL,
+    UNIQUE (author_id, client_msg_id)
+) STRICT;
+CREATE INDEX support_notes_conversation ON support_notes (conversation_id, created_at);
+
+CREATE TABLE support_saved_replies (
+    id          TEXT PRIMARY KEY NOT NULL,
+    language    TEXT NOT NULL,
+    title       TEXT NOT NULL,
+    body        TEXT NOT NULL,
+    author_id   TEXT NOT NULL,
+    author_name TEXT NOT NULL,
+    created_at  INTEGER NOT NULL
+) STRICT;
+CREATE INDEX support_saved_replies_language ON support_saved_replies (language, title);
 ";
 
 /// Migration 11: live support (issue 11, `crate::accounts::support`).

@@ -600,6 +600,8 @@ export type ErrorCode =
 "agent.admin_only" | 
 /**  A guest token that is unknown or expired. */
 "support.guest_expired" | 
+/**  Claiming a conversation another agent holds already (`holder` in the data says who). */
+"agent.already_claimed" | 
 /**  A code this client version does not know. */
 "unknown";
 

@@ -238,7 +238,10 @@ impl AccountSession {
             event @ (RealtimeEvent::Support { .. }
             | RealtimeEvent::SupportTyping { .. }
             | RealtimeEvent::SupportReload
-            | RealtimeEvent::SupportAvailability { .. }) => {
+            | RealtimeEvent::SupportAvailability { .. }
+            | RealtimeEvent::AgentQueue { .. }
+            | RealtimeEvent::AgentNote { .. }
+            | RealtimeEvent::AgentPresence { .. }) => {
                 if let RealtimeEvent::Support { event } = &event {
                     // Resume after it next time even if nobody applies it (no support task).
                     self.set_support_after(event.seq);

@@ -48,6 +48,20 @@ pub enum Notice {
         for_person: Option<Box<RealtimeEvent>>,
         for_agents: Option<Box<RealtimeEvent>>,
     },
+    /// The support queue changed: every agent connection (never a person's) gets
+    /// `agent_queue` with `counts`, its `mine` taken from `mine` by the agent's account id.
+    /// Only the last of these in one batch goes out (it has the counts after the commit).
+    AgentQueue {
+        counts: xwms_api::agent::QueueCounts,
+        mine: HashMap<String, u32>,
+    },
+    /// To agent connections only, except those of the accounts in `except` (the
+    /// conversation's person, should they be on the team; the agent it is about): internal
+    /// notes and agents' presence.
+    AgentsOnly {
+        except: Vec<String>,
+        event: Box<RealtimeEvent>,
+    },
 }
 
 /// A frame for one connection.
@@ -203,8 +217,34 @@ impl LiveSessions {
         let mut by_user = self.lock();
         let mut ended: HashSet<String> = HashSet::new();
         let mut changed: Vec<String> = vec![];
-        for notice in &notices {
+        let last_queue = notices
+            .iter()
+            .rposition(|n| matches!(n, Notice::AgentQueue { .. }));
+        for (index, notice) in notices.iter().enumerate() {
             match notice {
+                Notice::AgentsOnly { except, event } => {
+                    let push = Push::Event(event.as_ref().clone());
+                    for (user_id, connections) in by_user.iter_mut() {
+                        if except.contains(user_id) {
+                            continue;
+                        }
+                        connections.retain(|c| !c.agent || deliver(c, push.clone()));
+                    }
+                }
+                Notice::AgentQueue { counts, mine } => {
+                    if Some(index) != last_queue {
+                        continue;
+                    }
+                    for (user_id, connections) in by_user.iter_mut() {
+                        let push = Push::Event(RealtimeEvent::AgentQueue {
+                            counts: xwms_api::agent::QueueCounts {
+                                mine: mine.get(user_id).copied().unwrap_or(0),
+                                ..counts.clone()
+                            },
+                        });
+                        connections.retain(|c| !c.agent || deliver(c, push.clone()));
+                    }
+                }
                 Notice::SessionEnded {
                     user_id,
                     session_id,

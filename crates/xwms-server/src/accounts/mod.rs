@@ -38,6 +38,7 @@ use crate::store::Store;
 use live_sessions::{LiveSessions, Notice};
 
 pub mod agent_actions;
+pub mod agent_queue;
 pub(crate) mod api_clients;
 pub(crate) mod codes;
 pub(crate) mod devices;
@@ -48,6 +49,7 @@ pub(crate) mod housekeeping;
 pub(crate) mod limits;
 pub(crate) mod live_sessions;
 pub mod policy;
+pub mod roles;
 pub(crate) mod security;
 pub mod sessions;
 pub mod totp;

@@ -506,6 +506,9 @@ fn announce(
         for_person: Some(Box::new(event(Side::Person)?)),
         for_agents: Some(Box::new(event(Side::Agent)?)),
     });
+    if kind != SupportChangeKind::Read {
+        ctx.notify(super::agent_queue::queue_notice(tx)?);
+    }
     Ok(())
 }
 
@@ -595,6 +598,29 @@ fn set_status(
         params![status.as_str(), closed_at.map(to_millis), conversation_id],
     )
     .map(|_| ())
+}
+
+/// The first agent to take `conversation` (by answering, claiming or being assigned) joins it:
+/// the person sees "agent joined" with `name` once; later agents change nothing.
+pub(crate) fn agent_joins(
+    tx: &Transaction<'_>,
+    ctx: &Ctx,
+    conversation: &Conversation,
+    name: &str,
+) -> rusqlite::Result<()> {
+    let joined = tx.execute(
+        "UPDATE support_conversations SET agent_name = ?1 WHERE id = ?2 AND agent_name IS NULL",
+        params![name, conversation.id],
+    )?;
+    if joined == 1 {
+        system_message(tx, ctx, &conversation.id, MessageKind::AgentJoined, name)?;
+    }
+    Ok(())
+}
+
+/// The name an agent signs with: their first name.
+pub(crate) fn agent_signature(user: &User) -> String {
+    writer_for(user, Side::Agent).name
 }
 
 /// A client id: a UUID (any case), stored in lower case.
@@ -730,18 +756,8 @@ pub(crate) fn send_in(
             &writer.name,
         )?;
     }
-    if writer.side == Side::Agent && conversation.agent_name.is_none() {
-        tx.execute(
-            "UPDATE support_conversations SET agent_name = ?1 WHERE id = ?2",
-            params![writer.name, conversation_id],
-        )?;
-        system_message(
-            tx,
-            ctx,
-            conversation_id,
-            MessageKind::AgentJoined,
-            &writer.name,
-        )?;
+    if writer.side == Side::Agent {
+        agent_joins(tx, ctx, &conversation, &writer.name)?;
     }
     let status = match (writer.side, conversation.status) {
         (Side::Agent, _) => ConversationStatus::WaitingForYou,

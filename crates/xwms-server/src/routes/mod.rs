@@ -14,6 +14,7 @@ use utoipa_axum::routes;
 use crate::AppState;
 
 mod account;
+mod agent;
 mod agent_actions;
 pub mod auth;
 mod health;
@@ -153,6 +154,20 @@ fn declared() -> Vec<(&'static str, UtoipaMethodRouter<AppState>)> {
         ),
         ("support_upload", routes!(support::upload_pending)),
         ("agent_conversations", routes!(support::agent_conversations)),
+        ("agent_queue", routes!(agent::queue)),
+        ("agent_claim", routes!(agent::claim)),
+        ("agent_assign", routes!(agent::assign)),
+        ("agent_note_add", routes!(agent::add_note)),
+        ("agent_notes", routes!(agent::notes)),
+        ("agent_viewing", routes!(agent::viewing)),
+        ("agent_typing", routes!(agent::typing)),
+        ("agent_canned", routes!(agent::canned)),
+        ("agent_saved_replies", routes!(agent::saved_replies)),
+        ("agent_saved_reply_create", routes!(agent::save_reply)),
+        (
+            "agent_saved_reply_delete",
+            routes!(agent::delete_saved_reply),
+        ),
         ("support_guest_code", routes!(support::guest_code)),
         ("support_guest_access", routes!(support::guest_access)),
         (
@@ -198,7 +213,7 @@ pub const OPENAPI_PATH: &str = "/api/openapi.json";
         (name = "clients", description = "For API clients: checking their credentials (HTTP Basic)"),
         (name = "help", description = "The help center: categories, articles, search, delta sync and feedback (no sign-in)"),
         (name = "support", description = "Live support: conversations with the support team, exactly-once messages, attachments, guest cases (bearer access token; guest routes: a guest token)"),
-        (name = "agent", description = "Agent mode: the audit log, the requester's context and account actions of the support team (bearer access token of an agent or admin)"),
+        (name = "agent", description = "Agent mode: the support team's queue, internal notes, presence, canned answers, the audit log, the requester's context and account actions (bearer access token of an account with the agent or admin role)"),
     ),
     // Sent as WebSocket frames by `/api/realtime`, not as an HTTP body.
     components(schemas(xwms_api::security::RealtimeEvent)),

@@ -68,6 +68,10 @@ const BODY_RULES: &[(&str, &str, Rule)] = &[
     ("NewConversation", "subject", support_subject),
     ("MessageDraft", "client_msg_id", client_msg_id),
     ("MessageDraft", "body", message_body),
+    ("NoteDraft", "client_msg_id", client_msg_id),
+    ("NoteDraft", "body", message_body),
+    ("SavedReplyDraft", "title", saved_reply_title),
+    ("SavedReplyDraft", "body", message_body),
     ("RatingRequest", "rating", rating),
     ("RatingRequest", "comment", rating_comment),
     ("DeflectionRequest", "article_id", article_id),
@@ -103,6 +107,12 @@ const QUERY_RULES: &[(&str, &str, Rule)] = &[
     ("/api/support/attachments", "name", file_name),
     ("/api/agent/audit", "since", date_time),
     ("/api/agent/audit", "limit", audit_limit),
+    ("/api/agent/queue", "view", queue_view),
+    ("/api/agent/queue", "topic", support_topic),
+    ("/api/agent/queue", "language", language),
+    ("/api/agent/queue", "min_wait", queue_min_wait),
+    ("/api/agent/canned", "language", help_lang),
+    ("/api/agent/saved-replies", "language", language),
 ];
 
 /// Writes [`BODY_RULES`] and [`QUERY_RULES`] into the document.
@@ -386,6 +396,24 @@ fn integer_range(object: &mut Object, min: u64, max: u64) {
     object.schema_type = SchemaType::Type(Type::Integer);
     object.minimum = Some((min as usize).into());
     object.maximum = Some((max as usize).into());
+}
+
+fn saved_reply_title(object: &mut Object) {
+    label(object, xwms_api::agent::SAVED_REPLY_TITLE_MAX_CHARS);
+}
+
+fn queue_view(object: &mut Object) {
+    object.enum_values = Some(
+        xwms_api::agent::QueueView::ALL
+            .iter()
+            .filter(|v| **v != xwms_api::agent::QueueView::Unknown)
+            .map(|v| v.as_str().into())
+            .collect(),
+    );
+}
+
+fn queue_min_wait(object: &mut Object) {
+    integer_range(object, 0, u64::from(xwms_api::agent::MIN_WAIT_MAX_SECONDS));
 }
 
 /// An event id: a positive whole number.

@@ -3,6 +3,7 @@
 mod abuse;
 mod account;
 mod agent_actions;
+mod agent_queue;
 mod bad_input;
 mod bench;
 mod binary;

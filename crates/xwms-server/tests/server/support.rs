@@ -496,6 +496,15 @@ pub fn valid_body(path: &str) -> Value {
             json!({"last_read_seq": 1})
         }
         p if p == xwms_api::support::paths::RATING => json!({"rating": 5}),
+        p if p == xwms_api::agent::paths::SAVED_REPLIES => {
+            json!({"title": "T", "body": "B", "language": "en"})
+        }
+        p if p == xwms_api::agent::paths::NOTES => {
+            json!({"client_msg_id": "00000000-0000-4000-8000-000000000003", "body": "B"})
+        }
+        p if p == xwms_api::agent::paths::ASSIGN => {
+            json!({"agent_id": "00000000000000000000000000000000"})
+        }
         p if p == xwms_api::support::paths::DEFLECTIONS => json!({"article_id": "a"}),
         p if p == xwms_api::support::paths::GUEST_CODE => json!({"reference": "REC-AAAAAA"}),
         p if p == xwms_api::support::paths::GUEST_ACCESS => {
