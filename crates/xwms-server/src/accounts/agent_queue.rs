@@ -216,6 +216,10 @@ pub(crate) fn queue(
             },
         )?
         .collect::<rusqlite::Result<Vec<_>>>()?;
+    // Security reports first, each group longest waiting first (a stable sort keeps the SQL's
+    // order within a group).
+    let mut rows = rows;
+    rows.sort_by_key(|row| !xwms_api::agent_actions::is_high_priority(row.topic));
     Ok(AgentQueue {
         view: filter.view,
         rows,

@@ -44,8 +44,12 @@ fn text(bytes: &[u8]) -> String {
 /// Makes the verified account `email` a member of the support team (through the same function
 /// as `xwms-server user role`) and signs it in; its access token.
 async fn agent(h: &Harness, email: &str) -> String {
+    with_role(h, email, Role::Agent).await
+}
+
+async fn with_role(h: &Harness, email: &str, role: Role) -> String {
     h.verified_user(email, PASSWORD).await;
-    roles::set_role(h.dir.path(), email, Role::Agent).unwrap();
+    roles::set_role(h.dir.path(), email, role).unwrap();
     h.sign_in(email, PASSWORD)
         .await
         .access_token
@@ -232,6 +236,7 @@ async fn every_agent_route_refuses_people_and_callers_without_a_token() {
         .expose()
         .to_owned();
     let agent = agent(&h, "agent@example.com").await;
+    let admin = with_role(&h, "admin@example.com", Role::Admin).await;
     for (method, path) in &routes {
         let body =
             crate::support::takes_body(method, path).then(|| crate::support::valid_body(path));
@@ -247,11 +252,21 @@ async fn every_agent_route_refuses_people_and_callers_without_a_token() {
             "{method} {path}: {responses}"
         );
         // An agent passes the guard (whatever the route then answers, it is not a refusal of
-        // who they are, nor a server error).
+        // who they are, nor a server error); a route for admins only says so with its own
+        // code. An admin passes every guard.
         let answer = call().token(&agent).send().await;
+        let refused_as_person = answer.status.as_u16() == 401
+            || (answer.status.as_u16() == 403 && answer.body["code"] != "agent.admin_only");
+        assert!(
+            !refused_as_person && !answer.status.is_server_error(),
+            "{method} {path}: {} {}",
+            answer.status,
+            answer.body
+        );
+        let answer = call().token(&admin).send().await;
         assert!(
             !matches!(answer.status.as_u16(), 401 | 403) && !answer.status.is_server_error(),
-            "{method} {path}: {} {}",
+            "admin {method} {path}: {} {}",
             answer.status,
             answer.body
         );
@@ -307,6 +322,25 @@ fn drain(queue: &mut tokio::sync::mpsc::Receiver<impl std::fmt::Debug>) -> Vec<S
         heard.push(format!("{push:?}"));
     }
     heard
+}
+
+#[tokio::test]
+async fn a_security_report_comes_first_in_the_queue_even_when_others_waited_longer() {
+    let h = harness();
+    let anna = h.signed_in("anna@example.com").await.access_token;
+    let anna = anna.expose().to_owned();
+    let bob = h.signed_in("bob@example.com").await.access_token;
+    let bob = bob.expose().to_owned();
+    let ana = agent(&h, "ana@example.com").await;
+    let question = start(&h, &anna, "question", 1).await;
+    h.advance(600);
+    let report = start(&h, &bob, "security_report", 2).await;
+    h.advance(10);
+    let later = start(&h, &anna, "other", 3).await;
+    h.advance(10);
+    let queue = h.get_auth("/api/agent/queue", &ana).await;
+    queue.ok(200);
+    assert_eq!(ids(&queue), [report.as_str(), question.as_str(), later.as_str()]);
 }
 
 #[tokio::test]
