@@ -1,4 +1,5 @@
 use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -11,6 +12,25 @@ use xwms_server::config::{
 use xwms_server::mail::{self, Mailer, SmtpMailer};
 use xwms_server::server::{outbox_folder_mailer, shutdown_signal, Server, OUTBOX_DIR};
 use xwms_server::{Services, SystemClock};
+
+/// The settings of a command that works on the data folder with the server stopped (help
+/// import, audit export, user add/role): `--data-dir` and `--config` as for `serve`; a bad
+/// value is printed and ends the command with exit code 2.
+fn offline_settings(
+    data_dir: Option<PathBuf>,
+    config: Option<PathBuf>,
+) -> Result<Settings, ExitCode> {
+    let args = ServeArgs {
+        data_dir,
+        config,
+        ..ServeArgs::default()
+    };
+    let lookup = |name: &str| std::env::var(name).ok();
+    Settings::resolve(&args, lookup, config::os_data_dir).map_err(|err| {
+        eprintln!("xwms-server: {err}");
+        ExitCode::from(2)
+    })
+}
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -50,18 +70,9 @@ async fn main() -> ExitCode {
                     config,
                 },
         } => {
-            let args = ServeArgs {
-                data_dir,
-                config,
-                ..ServeArgs::default()
-            };
-            let lookup = |name: &str| std::env::var(name).ok();
-            let settings = match Settings::resolve(&args, lookup, config::os_data_dir) {
+            let settings = match offline_settings(data_dir, config) {
                 Ok(settings) => settings,
-                Err(err) => {
-                    eprintln!("xwms-server: {err}");
-                    return ExitCode::from(2);
-                }
+                Err(code) => return code,
             };
             match xwms_server::help::import_dir(&settings.data_dir, &dir) {
                 Ok(report) => {
@@ -145,18 +156,9 @@ async fn main() -> ExitCode {
                 );
                 return ExitCode::from(2);
             };
-            let args = ServeArgs {
-                data_dir,
-                config,
-                ..ServeArgs::default()
-            };
-            let lookup = |name: &str| std::env::var(name).ok();
-            let settings = match Settings::resolve(&args, lookup, config::os_data_dir) {
+            let settings = match offline_settings(data_dir, config) {
                 Ok(settings) => settings,
-                Err(err) => {
-                    eprintln!("xwms-server: {err}");
-                    return ExitCode::from(2);
-                }
+                Err(code) => return code,
             };
             let mut stdout = std::io::stdout().lock();
             match xwms_server::accounts::agent_actions::export_audit(
@@ -186,18 +188,9 @@ async fn user_command(command: UserCommand) -> ExitCode {
             data_dir, config, ..
         } => (data_dir.clone(), config.clone()),
     };
-    let args = ServeArgs {
-        data_dir,
-        config,
-        ..ServeArgs::default()
-    };
-    let lookup = |name: &str| std::env::var(name).ok();
-    let settings = match Settings::resolve(&args, lookup, config::os_data_dir) {
+    let settings = match offline_settings(data_dir, config) {
         Ok(settings) => settings,
-        Err(err) => {
-            eprintln!("xwms-server: {err}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     let now = time::OffsetDateTime::now_utc();
     let done = match command {

@@ -340,7 +340,10 @@ async fn a_security_report_comes_first_in_the_queue_even_when_others_waited_long
     h.advance(10);
     let queue = h.get_auth("/api/agent/queue", &ana).await;
     queue.ok(200);
-    assert_eq!(ids(&queue), [report.as_str(), question.as_str(), later.as_str()]);
+    assert_eq!(
+        ids(&queue),
+        [report.as_str(), question.as_str(), later.as_str()]
+    );
 }
 
 #[tokio::test]
