@@ -248,8 +248,10 @@ impl std::fmt::Display for ErrorCode {
 pub struct ErrorBody {
     pub code: ErrorCode,
     pub message: String,
+    // Boxed: the facts are rare, and an error travels in every `Result` (clippy's
+    // `result_large_err`); the wire form is the same.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data: Option<crate::auth::ErrorData>,
+    pub data: Option<Box<crate::auth::ErrorData>>,
 }
 
 #[cfg(test)]

@@ -9,8 +9,9 @@ pub struct CoreError {
     pub code: ErrorCode,
     pub message: String,
     /// Facts for the screen (field at fault, seconds until a retry makes sense, tries left),
-    /// from the server's error `data`.
-    pub data: Option<ErrorData>,
+    /// from the server's error `data`. Boxed: the facts are rare and an error travels in every
+    /// `Result` of the core (clippy's `result_large_err`).
+    pub data: Option<Box<ErrorData>>,
     pub detail: Option<String>,
 }
 
@@ -27,7 +28,7 @@ impl CoreError {
 
     /// Attaches the error's facts (empty facts are dropped).
     pub fn with_data(mut self, data: Option<ErrorData>) -> Self {
-        self.data = data.filter(|d| *d != ErrorData::default());
+        self.data = data.filter(|d| *d != ErrorData::default()).map(Box::new);
         self
     }
 
