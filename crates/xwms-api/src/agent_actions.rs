@@ -105,6 +105,18 @@ wire! {
 }
 
 wire! {
+    /// A suspended person's appeal (`POST /api/support/appeals`): a message without files
+    /// (the appeal token opens no upload; files can be added once the case is open).
+    #[serde(deny_unknown_fields)]
+    pub struct AppealDraft {
+        /// A UUID the client generated, as for [`crate::support::MessageDraft`].
+        pub client_msg_id: String,
+        /// 1 to [`crate::support::MESSAGE_MAX_CHARS`] characters.
+        pub body: String,
+    }
+}
+
+wire! {
     /// The body of an account action.
     #[serde(deny_unknown_fields)]
     pub struct ActionReason {

@@ -7,8 +7,8 @@ use axum::Json;
 use serde::Deserialize;
 use time::OffsetDateTime;
 use xwms_api::agent_actions::{
-    ActionDone, ActionReason, AuditList, RecoveryAction, RequesterContext, SuspendRequest,
-    AUDIT_LIMIT_MAX,
+    ActionDone, ActionReason, AppealDraft, AuditList, RecoveryAction, RequesterContext,
+    SuspendRequest, AUDIT_LIMIT_MAX,
 };
 use xwms_api::support::{GuestAccess, MessageDraft};
 use xwms_api::{Envelope, ErrorCode};
@@ -247,10 +247,10 @@ pub(super) async fn keep_suspension(
     path = "/api/support/appeals",
     tag = "support",
     security(("appeal" = [])),
-    request_body = MessageDraft,
+    request_body = AppealDraft,
     responses(
         (status = 200, description = "The appeal case with a guest token", body = Envelope<GuestAccess>),
-        (status = 400, description = "`field.invalid` (client_msg_id: a UUID; body; attachment_ids: none yet), `support.message_too_long`, `support.message_empty`, `request.invalid`", body = ErrorEnvelope),
+        (status = 400, description = "`field.invalid` (client_msg_id: a UUID; body), `support.message_too_long`, `support.message_empty`, `request.invalid`", body = ErrorEnvelope),
         (status = 401, description = "`auth.unauthorized`: no, an unknown or expired appeal token, or the account is no longer suspended", body = ErrorEnvelope),
         (status = 409, description = "`support.conversation_closed`", body = ErrorEnvelope),
         (status = 429, description = "`support.rate_limited`", body = ErrorEnvelope),
@@ -259,8 +259,13 @@ pub(super) async fn keep_suspension(
 pub(super) async fn appeal(
     State(state): State<AppState>,
     AppealToken(token): AppealToken,
-    ApiJson(draft): ApiJson<MessageDraft>,
+    ApiJson(draft): ApiJson<AppealDraft>,
 ) -> Result<Json<Envelope<GuestAccess>>, ApiError> {
+    let draft = MessageDraft {
+        client_msg_id: draft.client_msg_id,
+        body: draft.body,
+        attachment_ids: Vec::new(),
+    };
     let access = state.accounts.suspension_appeal(&token, draft).await?;
     Ok(ok("Your appeal is with our support team.", access))
 }

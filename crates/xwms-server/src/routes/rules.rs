@@ -68,6 +68,8 @@ const BODY_RULES: &[(&str, &str, Rule)] = &[
     ("NewConversation", "subject", support_subject),
     ("MessageDraft", "client_msg_id", client_msg_id),
     ("MessageDraft", "body", message_body),
+    ("AppealDraft", "client_msg_id", client_msg_id),
+    ("AppealDraft", "body", message_body),
     ("NoteDraft", "client_msg_id", client_msg_id),
     ("NoteDraft", "body", message_body),
     ("SavedReplyDraft", "title", saved_reply_title),
