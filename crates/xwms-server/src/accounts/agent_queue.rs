@@ -232,14 +232,13 @@ impl Accounts {
     /// role is read at every request, so a changed role counts at once.
     pub async fn team_caller(&self, auth: Authenticated) -> Result<TeamCaller, ApiError> {
         self.read(move |conn, _| {
-            Ok(match users::by_id(conn, &auth.user_id)? {
-                Some(user) if user.is_agent => Ok(TeamCaller {
+            Ok(
+                super::agent_actions::agent_of(conn, &auth)?.map(|agent| TeamCaller {
                     auth,
-                    id: user.id,
-                    name: user.name,
+                    id: agent.id,
+                    name: agent.name,
                 }),
-                _ => Err(ApiError::new(ErrorCode::NotAgent)),
-            })
+            )
         })
         .await?
     }

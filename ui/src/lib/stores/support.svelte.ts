@@ -4,6 +4,7 @@
 // local copy for offline use) and sends `support-changed` after every change it sees.
 
 import { ipc } from "$lib/ipc";
+import { account } from "$lib/stores/account.svelte";
 import type { AppError, ConversationSummary, QueuedConversation, SupportAvailability, SupportHome, SupportUpdate } from "$lib/ipc";
 import { sortConversations, TYPING_EXPIRES_MS } from "$lib/support";
 
@@ -65,7 +66,9 @@ class SupportStore {
   changed(conversationId: string | null): void {
     this.changedId = conversationId;
     this.changes += 1;
-    void this.load();
+    // The list is the signed-in person's; a guest case's changes (signed out) reach only
+    // its own screen, through `changes`.
+    if (account.profile) void this.load();
   }
 
   /** Reads the conversation list (the local copy when offline). */
