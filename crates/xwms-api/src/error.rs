@@ -124,7 +124,7 @@ error_codes! {
     EmailUnverified = "auth.email_unverified", 403, "Your email address is not verified yet. Enter the code we mailed you, or ask for a new one.";
     /// The account is suspended by the support team; `data.suspension_reason` says why and, at
     /// sign-in, `data.appeal_token` opens an appeal.
-    Suspended = "auth.suspended", 403, "Your account is suspended. You can appeal this decision; our support team will review it.";
+    Suspended = "auth.suspended", 403, "Your account is suspended by the support team. The mail we sent you explains why and how to appeal.";
     /// Your account is temporarily locked to protect it. We mailed you a code to unlock it.
     Locked = "auth.locked", 423, "Your account is temporarily locked to protect it. We mailed you a code to unlock it.";
     /// Too many attempts. Please wait a moment and try again.

@@ -292,15 +292,15 @@ fn content(kind: MailKind, language: Language, f: &MailFacts) -> (String, Vec<Bl
 
         (AccountSuspended, En) => ("Your XWMS account has been suspended".into(), vec![
             P(format!("On {when}, the XWMS support team suspended your account {}. You cannot sign in while it is suspended, and every session has been ended.", suspension_words(language, &f.suspension))),
-            P("If you think this is a mistake, you can appeal: try to sign in with your password in the XWMS app and choose \"Appeal\". Our team reviews every appeal and answers you by mail and in the app.".into()),
+            P("If you think this is a mistake, you can appeal to the XWMS support team. The XWMS Desktop app cannot send an appeal yet; an XWMS app that can offers \"Appeal\" when you sign in with your password. Our team reviews every appeal and answers you by mail.".into()),
         ]),
         (AccountSuspended, Nl) => ("Uw XWMS-account is opgeschort".into(), vec![
             P(format!("Op {when} heeft het supportteam van XWMS uw account opgeschort {}. Zolang het is opgeschort, kunt u niet inloggen; al uw sessies zijn beëindigd.", suspension_words(language, &f.suspension))),
-            P("Denkt u dat dit een vergissing is? Dan kunt u bezwaar maken: probeer in de XWMS-app in te loggen met uw wachtwoord en kies \"Bezwaar maken\". Ons team beoordeelt elk bezwaar en antwoordt u per e-mail en in de app.".into()),
+            P("Denkt u dat dit een vergissing is? Dan kunt u bezwaar maken bij het supportteam van XWMS. De app XWMS Desktop kan nog geen bezwaar versturen; een XWMS-app die dat wel kan, biedt \"Bezwaar maken\" aan wanneer u inlogt met uw wachtwoord. Ons team beoordeelt elk bezwaar en antwoordt u per e-mail.".into()),
         ]),
         (AccountSuspended, Fr) => ("Votre compte XWMS a été suspendu".into(), vec![
             P(format!("Le {when}, l'équipe d'assistance XWMS a suspendu votre compte {}. Vous ne pouvez pas vous connecter tant qu'il est suspendu, et toutes vos sessions ont été fermées.", suspension_words(language, &f.suspension))),
-            P("Si vous pensez qu'il s'agit d'une erreur, vous pouvez faire appel : essayez de vous connecter avec votre mot de passe dans l'application XWMS et choisissez « Faire appel ». Notre équipe examine chaque appel et vous répond par e-mail et dans l'application.".into()),
+            P("Si vous pensez qu'il s'agit d'une erreur, vous pouvez faire appel auprès de l'équipe d'assistance XWMS. L'application XWMS Desktop ne permet pas encore d'envoyer un appel ; une application XWMS qui le permet propose « Faire appel » lorsque vous vous connectez avec votre mot de passe. Notre équipe examine chaque appel et vous répond par e-mail.".into()),
         ]),
 
         (SuspensionLifted, En) => ("Your XWMS account is no longer suspended".into(), vec![
